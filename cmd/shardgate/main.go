@@ -1,0 +1,120 @@
+// Command shardgate is a MySQL-protocol proxy that makes many MySQL/MariaDB
+// servers look like one database.
+//
+//	shardgate --config FILE          run the proxy
+//	shardgate check-config FILE      validate a configuration, exit 0 or 1
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/server"
+	"github.com/shardgate/shardgate/proxy/session"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "check-config" {
+		os.Exit(checkConfig(os.Args[2:]))
+	}
+	fs := flag.NewFlagSet("shardgate", flag.ExitOnError)
+	path := fs.String("config", "shardgate.yaml", "configuration file")
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for running statements")
+	_ = fs.Parse(os.Args[1:])
+	if err := run(*path, *drain); err != nil {
+		fmt.Fprintln(os.Stderr, "shardgate:", err)
+		os.Exit(1)
+	}
+}
+
+func checkConfig(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: shardgate check-config FILE")
+		return 2
+	}
+	c, err := conf.Load(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("%s: ok (%d users, %d data hosts, %d data nodes, %d schemas)\n",
+		args[0], len(c.Users), len(c.DataHosts), len(c.DataNodes), len(c.Schemas))
+	return 0
+}
+
+func newLogger(c conf.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func run(path string, drain time.Duration) error {
+	cfg, err := conf.Load(path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	cl := backend.NewCluster(cfg)
+	defer cl.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	var hostOrder []string
+	for _, h := range cfg.DataHosts {
+		hostOrder = append(hostOrder, h.Name)
+	}
+	info, err := cl.Probe(ctx, hostOrder)
+	if err != nil {
+		// Serve anyway: pools retry, and clients get clear errors meanwhile.
+		log.Warn("no backend answered at start-up; using default server info", "err", err)
+	} else {
+		cl.EnsureDatabases(ctx, log)
+	}
+	var holder snapshot.Holder
+	holder.Store(snapshot.New(cfg, cl, info))
+
+	tlsConf, err := server.TLSConfig(cfg.TLS)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := server.New(log, &holder, session.NewRegistry(), tlsConf)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("shardgate listening", "addr", ln.Addr().String(), "config", path)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new connections, waiting for running statements", "timeout", drain)
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	log.Info("shardgate stopped")
+	return nil
+}

@@ -1,0 +1,212 @@
+// Package conf is shardgate's configuration: the YAML model, its defaults,
+// validation with file:line errors, loading and writing back.
+//
+// The YAML shape is a public contract (see DESIGN.md): keys may be added,
+// never renamed.
+package conf
+
+import "time"
+
+// Defaults for keys left out of a file.
+const (
+	DefaultListen           = "127.0.0.1:3307"
+	DefaultMaxConnections   = 1000
+	DefaultMaxAllowedPacket = 64 << 20
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	DefaultReplicaWeight    = 1
+)
+
+// DefaultPool is the pool a data host gets for every pool key it leaves out.
+func DefaultPool() Pool {
+	return Pool{
+		Max:            64,
+		MaxIdle:        16,
+		IdleTimeout:    10 * time.Minute,
+		WaitTimeout:    5 * time.Second,
+		ConnectTimeout: 5 * time.Second,
+	}
+}
+
+// Algorithms are the sharding algorithm names a table rule may use; package
+// shardrules checks their options.
+var Algorithms = []string{"mod", "hash", "range", "date", "enum", "jump_hash", "consistent_hash", "slot", "string_prefix"}
+
+// Config is one configuration file. Values absent from the file hold their
+// defaults after Load or Parse.
+//
+// Fields whose default is not the zero value (max_connections, weight, the
+// pool settings, ...) carry no omitempty: an explicit 0 must survive Marshal.
+type Config struct {
+	Path             string     `yaml:"-"`                  // file it was loaded from
+	Listen           string     `yaml:"listen"`             // client address
+	Admin            string     `yaml:"admin,omitempty"`    // admin console address; "" = off
+	Metrics          string     `yaml:"metrics,omitempty"`  // Prometheus address; "" = off
+	MaxConnections   int        `yaml:"max_connections"`    // client connections; past it clients get error 1040
+	MaxAllowedPacket int        `yaml:"max_allowed_packet"` // bytes; the file may say "64M", "16MB", "1G"
+	ServerVersion    string     `yaml:"server_version,omitempty"`
+	TLS              *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
+	Log              Log        `yaml:"log"`
+	Users            []User     `yaml:"users"`
+	DataHosts        []DataHost `yaml:"data_hosts"`
+	DataNodes        []DataNode `yaml:"data_nodes"`
+	Schemas          []Schema   `yaml:"schemas"`
+}
+
+// TLS holds the proxy's certificate and key; after loading both are absolute paths.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Log selects slog's level (debug, info, warn, error) and format (text, json).
+type Log struct {
+	Level  string `yaml:"level,omitempty"`
+	Format string `yaml:"format,omitempty"`
+}
+
+// User is a client account. Admin users may use the admin console and need no schema.
+type User struct {
+	Name     string   `yaml:"name"`
+	Password string   `yaml:"password,omitempty"`
+	Schemas  []string `yaml:"schemas,omitempty"`
+	Admin    bool     `yaml:"admin,omitempty"`
+}
+
+// DataHost is one replication group: a primary and its replicas.
+type DataHost struct {
+	Name     string    `yaml:"name"`
+	User     string    `yaml:"user,omitempty"`
+	Password string    `yaml:"password,omitempty"`
+	Primary  string    `yaml:"primary"` // host:port
+	Replicas []Replica `yaml:"replicas,omitempty"`
+	Pool     Pool      `yaml:"pool"`
+	TLS      bool      `yaml:"tls,omitempty"` // dial the servers with TLS, without verifying them
+}
+
+// Replica is a read-only server; reads are spread by weight (0 = no reads).
+type Replica struct {
+	Addr   string `yaml:"addr"`
+	Weight int    `yaml:"weight"`
+}
+
+// Pool sizes the connection pool kept to each server of a data host.
+type Pool struct {
+	Max            int           `yaml:"max"`
+	MinIdle        int           `yaml:"min_idle"`
+	MaxIdle        int           `yaml:"max_idle"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	WaitTimeout    time.Duration `yaml:"wait_timeout"` // how long a statement waits for a free connection
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+}
+
+// DataNode is one physical database on a data host.
+type DataNode struct {
+	Name     string `yaml:"name"`
+	Host     string `yaml:"host"`
+	Database string `yaml:"database"`
+}
+
+// Schema is a logical database as clients see it.
+type Schema struct {
+	Name        string   `yaml:"name"`
+	DefaultNode string   `yaml:"default_node,omitempty"` // where unlisted tables live
+	Tables      TableMap `yaml:"tables,omitempty"`
+}
+
+// TableMap is the schema's "tables" mapping (name -> rule) in file order.
+type TableMap []Table
+
+// Table is the placement rule of one logical table. Exactly one kind of rule
+// is set; see Kind.
+type Table struct {
+	Name         string         `yaml:"-"` // the mapping key
+	Node         string         `yaml:"node,omitempty"`
+	Column       string         `yaml:"column,omitempty"`
+	Algorithm    string         `yaml:"algorithm,omitempty"`
+	Shards       int            `yaml:"shards,omitempty"`
+	Nodes        []string       `yaml:"nodes,omitempty"`
+	Options      map[string]any `yaml:"options,omitempty"` // algorithm options, checked by shardrules
+	Parent       string         `yaml:"parent,omitempty"`
+	ParentColumn string         `yaml:"parent_column,omitempty"`
+	Global       bool           `yaml:"global,omitempty"`
+	Line         int            `yaml:"-"` // line of the table's key in the file; 0 if not from a file
+}
+
+// TableKind says how a table is placed.
+type TableKind int
+
+const (
+	TableSharded TableKind = iota // rows spread over shards by column and algorithm
+	TableChild                    // ER child: sharded like its parent, by the parent's key
+	TableGlobal                   // a full copy on every data node
+	TableSingle                   // lives whole on one data node
+)
+
+func (k TableKind) String() string {
+	switch k {
+	case TableSharded:
+		return "sharded"
+	case TableChild:
+		return "child"
+	case TableGlobal:
+		return "global"
+	case TableSingle:
+		return "single"
+	}
+	return "unknown"
+}
+
+// Kind says which kind of rule t is. It is exact for validated tables; for an
+// unvalidated rule that mixes kinds it picks global, child, single, sharded in
+// that order.
+func (t *Table) Kind() TableKind {
+	switch {
+	case t.Global:
+		return TableGlobal
+	case t.Parent != "":
+		return TableChild
+	case t.Node != "":
+		return TableSingle
+	}
+	return TableSharded
+}
+
+// Table returns the rule for the named table, nil if the schema lists none.
+func (s *Schema) Table(name string) *Table {
+	for i := range s.Tables {
+		if s.Tables[i].Name == name {
+			return &s.Tables[i]
+		}
+	}
+	return nil
+}
+
+// User returns the named user (case-sensitive), nil if there is none.
+func (c *Config) User(name string) *User {
+	return find(c.Users, name, func(u *User) string { return u.Name })
+}
+
+// DataHost returns the named data host, nil if there is none.
+func (c *Config) DataHost(name string) *DataHost {
+	return find(c.DataHosts, name, func(h *DataHost) string { return h.Name })
+}
+
+// DataNode returns the named data node, nil if there is none.
+func (c *Config) DataNode(name string) *DataNode {
+	return find(c.DataNodes, name, func(n *DataNode) string { return n.Name })
+}
+
+// Schema returns the named schema (case-sensitive), nil if there is none.
+func (c *Config) Schema(name string) *Schema {
+	return find(c.Schemas, name, func(s *Schema) string { return s.Name })
+}
+
+func find[T any](list []T, name string, nameOf func(*T) string) *T {
+	for i := range list {
+		if nameOf(&list[i]) == name {
+			return &list[i]
+		}
+	}
+	return nil
+}

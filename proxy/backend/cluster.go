@@ -1,0 +1,196 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Role of a server in its data host.
+type Role string
+
+const (
+	RolePrimary Role = "primary"
+	RoleReplica Role = "replica"
+)
+
+// Server is one MySQL/MariaDB server with its pool.
+type Server struct {
+	Addr   string
+	Role   Role
+	Weight int
+	host   *DataHost
+	Pool   *Pool
+
+	lastDialErr atomic.Pointer[string]
+}
+
+func (s *Server) String() string {
+	return fmt.Sprintf("%s %s %s", s.host.Name, s.Role, s.Addr)
+}
+
+// Host returns the data host the server belongs to.
+func (s *Server) Host() *DataHost { return s.host }
+
+func (s *Server) noteDialError(err error) {
+	msg := err.Error()
+	s.lastDialErr.Store(&msg)
+}
+
+// DataHost is one replication group: a primary and its replicas.
+type DataHost struct {
+	Name     string
+	cfg      conf.DataHost
+	Primary  *Server
+	Replicas []*Server
+}
+
+// Servers lists the primary and the replicas.
+func (h *DataHost) Servers() []*Server {
+	return append([]*Server{h.Primary}, h.Replicas...)
+}
+
+// DataNode is a physical database on a data host.
+type DataNode struct {
+	Name     string
+	Host     *DataHost
+	Database string
+}
+
+// Cluster is every data host and data node of a configuration.
+type Cluster struct {
+	Hosts map[string]*DataHost
+	Nodes map[string]*DataNode
+}
+
+// NewCluster builds the cluster of a validated configuration. Pools are
+// lazy: no connection is made until a statement needs one.
+func NewCluster(c *conf.Config) *Cluster {
+	cl := &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}}
+	for _, hc := range c.DataHosts {
+		h := &DataHost{Name: hc.Name, cfg: hc}
+		h.Primary = h.newServer(hc.Primary, RolePrimary, 1)
+		for _, r := range hc.Replicas {
+			h.Replicas = append(h.Replicas, h.newServer(r.Addr, RoleReplica, r.Weight))
+		}
+		cl.Hosts[h.Name] = h
+	}
+	for _, nc := range c.DataNodes {
+		cl.Nodes[nc.Name] = &DataNode{Name: nc.Name, Host: cl.Hosts[nc.Host], Database: nc.Database}
+	}
+	return cl
+}
+
+func (h *DataHost) newServer(addr string, role Role, weight int) *Server {
+	s := &Server{Addr: addr, Role: role, Weight: weight, host: h}
+	s.Pool = newPool(s)
+	return s
+}
+
+// Close closes every pool.
+func (cl *Cluster) Close() {
+	for _, h := range cl.Hosts {
+		for _, s := range h.Servers() {
+			s.Pool.Close()
+		}
+	}
+}
+
+// EnsureDatabases creates each data node's database on its primary if it is
+// missing. Unreachable hosts are logged, not fatal: the proxy serves what it
+// can and the pools retry.
+func (cl *Cluster) EnsureDatabases(ctx context.Context, log *slog.Logger) {
+	for _, n := range cl.Nodes {
+		if err := n.ensureDatabase(ctx); err != nil {
+			log.Warn("cannot create data node database", "node", n.Name, "database", n.Database, "err", err)
+		}
+	}
+}
+
+func (n *DataNode) ensureDatabase(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := n.Host.Primary.Pool.Get(ctx, Plain, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer n.Host.Primary.Pool.Put(c)
+	_, err = c.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteIdent(n.Database))
+	return err
+}
+
+// Collation is one row of the backend's collation table.
+type Collation struct {
+	ID            uint16
+	Charset, Name string
+	Default       bool
+}
+
+// ServerInfo is what the proxy learns from its backends at start-up and
+// shows to clients: version string, default collation, collations.
+type ServerInfo struct {
+	Version          string
+	DefaultCollation uint16
+	Collations       map[uint16]Collation
+	MaxAllowedPacket int
+}
+
+// Probe asks the first reachable primary for its version and collations.
+func (cl *Cluster) Probe(ctx context.Context, order []string) (*ServerInfo, error) {
+	var lastErr error
+	for _, name := range order {
+		h := cl.Hosts[name]
+		info, err := probe(ctx, h.Primary)
+		if err == nil {
+			return info, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := s.Pool.Get(ctx, Plain, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Pool.Put(c)
+	info := &ServerInfo{Collations: map[uint16]Collation{}}
+	var serverColl string
+	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet", func(_ []wire.ColumnRef, v [][]byte) error {
+		info.Version = string(v[0])
+		serverColl = string(v[1])
+		info.MaxAllowedPacket = atoi(v[2])
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	err = c.Query("SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME, IS_DEFAULT FROM information_schema.COLLATIONS WHERE ID IS NOT NULL", func(_ []wire.ColumnRef, v [][]byte) error {
+		co := Collation{ID: uint16(atoi(v[0])), Charset: string(v[1]), Name: string(v[2]), Default: string(v[3]) == "Yes"}
+		info.Collations[co.ID] = co
+		if co.Name == serverColl {
+			info.DefaultCollation = co.ID
+		}
+		return nil
+	}, nil)
+	return info, err
+}
+
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

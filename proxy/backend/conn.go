@@ -1,0 +1,337 @@
+// Package backend owns the MySQL/MariaDB servers behind the proxy: data
+// hosts and their servers, a connection pool per server, and the backend
+// connections themselves (dialed with go-mysql's client, then driven through
+// shardgate's own packet layer so results can be relayed as raw bytes).
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Capabilities every backend connection has. CLIENT_DEPRECATE_EOF is off on
+// purpose: EOF-terminated results are simpler to convert for either kind of
+// client. CLIENT_SESSION_TRACK lets the proxy learn every session variable a
+// statement changed from the OK packet instead of parsing SET statements.
+var backendCaps = []uint32{
+	mysql.CLIENT_MULTI_STATEMENTS, mysql.CLIENT_MULTI_RESULTS, mysql.CLIENT_PS_MULTI_RESULTS,
+	mysql.CLIENT_LOCAL_FILES, mysql.CLIENT_SESSION_TRACK,
+}
+
+// Variant is the part of a backend connection fixed at handshake that
+// clients can choose: CLIENT_FOUND_ROWS changes what UPDATE reports.
+type Variant uint8
+
+const (
+	Plain Variant = iota
+	FoundRows
+	numVariants
+)
+
+// Collation backends are dialed with; session charsets are set over it.
+const dialCollation = "utf8mb4_general_ci"
+
+// Conn is one connection to a backend server.
+type Conn struct {
+	*wire.Conn
+	srv      *Server
+	variant  Variant
+	ThreadID uint32
+
+	// State is what this connection's session looks like on the server.
+	State *State
+
+	// LastInsertID as LAST_INSERT_ID() would return it here.
+	LastInsertID uint64
+
+	// Stmts maps SQL text to the statement prepared for it here.
+	Stmts map[string]*Stmt
+
+	uses     uint64 // times handed out, to detect reuse by another session
+	idleAt   time.Time
+	inIdle   bool
+	broken   bool
+	released bool
+}
+
+// Stmt is a statement prepared on one backend connection.
+type Stmt struct {
+	ID      uint32
+	Params  int
+	Columns int
+}
+
+// Server returns the server this connection belongs to.
+func (c *Conn) Server() *Server { return c.srv }
+
+// Uses counts how often the connection was handed out.
+func (c *Conn) Uses() uint64 { return c.uses }
+
+// MarkBroken makes the pool close the connection instead of reusing it.
+func (c *Conn) MarkBroken() { c.broken = true }
+
+// Broken reports whether the connection must not be reused.
+func (c *Conn) Broken() bool { return c.broken }
+
+func dial(ctx context.Context, srv *Server, v Variant) (*Conn, error) {
+	h := srv.host
+	d := net.Dialer{Timeout: h.cfg.Pool.ConnectTimeout, KeepAlive: 30 * time.Second}
+	opts := []client.Option{func(c *client.Conn) error {
+		for _, cp := range backendCaps {
+			if err := c.SetCapability(cp); err != nil {
+				return err
+			}
+		}
+		if v == FoundRows {
+			if err := c.SetCapability(mysql.CLIENT_FOUND_ROWS); err != nil {
+				return err
+			}
+		}
+		c.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		c.SetAttributes(map[string]string{"program_name": "shardgate"})
+		if h.cfg.TLS {
+			c.SetTLSConfig(&tls.Config{InsecureSkipVerify: true})
+		}
+		return c.SetCollation(dialCollation)
+	}}
+	if deadline, ok := ctx.Deadline(); ok {
+		d.Deadline = deadline
+	}
+	gc, err := client.ConnectWithDialer(ctx, "tcp", srv.Addr, h.cfg.User, h.cfg.Password, "", d.DialContext, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", srv.Addr, unwrapMy(err))
+	}
+	c := &Conn{
+		Conn:     wire.NewConn(gc.Conn.Conn),
+		srv:      srv,
+		variant:  v,
+		ThreadID: gc.GetConnectionID(),
+		State:    InitialState(),
+	}
+	if tcp, ok := gc.Conn.Conn.(*net.TCPConn); ok {
+		_ = tcp.SetNoDelay(true)
+	}
+	if _, err := c.Exec(sessionSetup); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("set up session on %s: %w", srv.Addr, err)
+	}
+	return c, nil
+}
+
+// sessionSetup makes the server report every session change in OK packets.
+const sessionSetup = "SET SESSION session_track_system_variables='*', session_track_schema=ON, session_track_state_change=ON"
+
+func unwrapMy(err error) error {
+	var me *mysql.MyError
+	if errors.As(err, &me) {
+		return me
+	}
+	return err
+}
+
+// Exec runs an internal statement and returns its final OK packet; result
+// rows, if any, are read and dropped. A server error is a *mysql.MyError.
+func (c *Conn) Exec(sql string) (wire.OK, error) {
+	var ok wire.OK
+	err := c.Query(sql, nil, func(o *wire.OK) { ok = *o })
+	return ok, err
+}
+
+// Query runs an internal statement (or several) and calls row for each
+// text-protocol row (values nil for NULL), and okFn for each OK packet. Not
+// for client traffic: it allocates.
+func (c *Conn) Query(sql string, row func(cols []wire.ColumnRef, vals [][]byte) error, okFn func(*wire.OK)) error {
+	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+		c.broken = true
+		return err
+	}
+	var firstErr error
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.broken = true
+			return err
+		}
+		switch {
+		case p[0] == wire.OKHeader:
+			ok, err := wire.ParseOK(p, true)
+			if err != nil {
+				c.broken = true
+				return err
+			}
+			if okFn != nil {
+				okFn(&ok)
+			}
+			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
+				return firstErr
+			}
+		case p[0] == wire.ErrHeader:
+			e := wire.ParseErr(p)
+			if firstErr == nil {
+				firstErr = e
+			}
+			return firstErr
+		default:
+			more, err := c.readRows(p, row)
+			if err != nil {
+				if _, ok := err.(*mysql.MyError); !ok {
+					c.broken = true
+				}
+				return err
+			}
+			if !more {
+				return firstErr
+			}
+		}
+	}
+}
+
+// readRows reads a text result set whose column-count packet is p.
+func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error) (more bool, err error) {
+	n, _, m := wire.ReadLenEnc(p)
+	if m == 0 {
+		return false, wire.ErrMalformed
+	}
+	cols := make([]wire.ColumnRef, n)
+	for i := range cols {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return false, err
+		}
+		cd, err := wire.ParseColumnDef(append([]byte(nil), p...))
+		if err != nil {
+			return false, err
+		}
+		cols[i] = cd
+	}
+	if p, err = c.ReadPacket(); err != nil {
+		return false, err
+	}
+	if !wire.IsEOF(p) {
+		return false, wire.ErrMalformed
+	}
+	vals := make([][]byte, n)
+	var rowErr error
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return false, err
+		}
+		if wire.IsEOF(p) {
+			_, st := wire.EOFStatus(p)
+			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, rowErr
+		}
+		if p[0] == wire.ErrHeader {
+			return false, wire.ParseErr(p)
+		}
+		if row == nil || rowErr != nil {
+			continue
+		}
+		pos := 0
+		for i := range vals {
+			v, null, k := wire.ReadLenEncBytes(p[pos:])
+			if k == 0 {
+				return false, wire.ErrMalformed
+			}
+			if null {
+				vals[i] = nil
+			} else {
+				vals[i] = append([]byte{}, v...)
+			}
+			pos += k
+		}
+		rowErr = row(cols, vals)
+	}
+}
+
+// WriteCommandStr sends a command with a string argument and flushes.
+func (c *Conn) WriteCommandStr(cmd byte, arg string) error {
+	c.ResetSeq()
+	buf := make([]byte, 0, 1+len(arg))
+	buf = append(append(buf, cmd), arg...)
+	c.WritePacket(buf)
+	return c.Flush()
+}
+
+// WriteCommand sends a command whose payload (command byte included) is p.
+func (c *Conn) WriteCommand(p []byte) error {
+	c.ResetSeq()
+	c.WritePacket(p)
+	return c.Flush()
+}
+
+// SimpleCommand sends a command that answers with OK or ERR.
+func (c *Conn) SimpleCommand(cmd byte, arg string) (wire.OK, error) {
+	if err := c.WriteCommandStr(cmd, arg); err != nil {
+		c.broken = true
+		return wire.OK{}, err
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.broken = true
+		return wire.OK{}, err
+	}
+	switch p[0] {
+	case wire.OKHeader:
+		return wire.ParseOK(p, true)
+	case wire.ErrHeader:
+		return wire.OK{}, wire.ParseErr(p)
+	case wire.EOFHeader: // COM_SET_OPTION answers with EOF
+		_, st := wire.EOFStatus(p)
+		return wire.OK{Status: st}, nil
+	}
+	c.broken = true
+	return wire.OK{}, wire.ErrMalformed
+}
+
+// ResetSession runs COM_RESET_CONNECTION: the server drops the session's
+// variables, temporary tables, locks, prepared statements and transaction.
+func (c *Conn) ResetSession() error {
+	if _, err := c.SimpleCommand(mysql.COM_RESET_CONNECTION, ""); err != nil {
+		c.broken = true
+		return err
+	}
+	c.State = InitialState()
+	c.Stmts = nil
+	c.LastInsertID = 0
+	if _, err := c.Exec(sessionSetup); err != nil {
+		c.broken = true
+		return err
+	}
+	return nil
+}
+
+// CloseStmt closes a statement prepared here (no response is sent).
+func (c *Conn) CloseStmt(id uint32) error {
+	c.ResetSeq()
+	b := [5]byte{mysql.COM_STMT_CLOSE, byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)}
+	c.WritePacket(b[:])
+	return c.Flush()
+}
+
+// Kill asks the server, over a fresh connection, to kill this connection's
+// running query (query=true) or the connection itself.
+func (c *Conn) Kill(ctx context.Context, query bool) error {
+	k, err := dial(ctx, c.srv, Plain)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	stmt := "KILL CONNECTION "
+	if query {
+		stmt = "KILL QUERY "
+	}
+	_, err = k.Exec(stmt + strconv.FormatUint(uint64(c.ThreadID), 10))
+	return err
+}

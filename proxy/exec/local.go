@@ -1,0 +1,75 @@
+package exec
+
+import (
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// WriteResult sends a text-protocol result set the proxy made up itself.
+// Values may be nil (NULL), string, []byte, int, int64, uint64 or float64.
+func WriteResult(cli *Client, cols []wire.Column, rows [][]any, status uint16) {
+	c := cli.Conn
+	var b []byte
+	b = wire.AppendLenEnc(b[:0], uint64(len(cols)))
+	c.WritePacket(b)
+	for i := range cols {
+		b = wire.AppendColumnDef(b[:0], &cols[i])
+		c.WritePacket(b)
+	}
+	if !cli.DeprecateEOF {
+		c.WritePacket(wire.AppendEOF(b[:0], 0, status))
+	}
+	for _, row := range rows {
+		b = b[:0]
+		for _, v := range row {
+			b = appendTextValue(b, v)
+		}
+		c.WritePacket(b)
+	}
+	if cli.DeprecateEOF {
+		ok := wire.OK{Status: status}
+		c.WritePacket(wire.AppendOK(b[:0], wire.EOFHeader, &ok, cli.SessionTrack))
+	} else {
+		c.WritePacket(wire.AppendEOF(b[:0], 0, status))
+	}
+}
+
+func appendTextValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 0xfb)
+	case string:
+		return wire.AppendLenEncString(b, x)
+	case []byte:
+		return wire.AppendLenEncBytes(b, x)
+	case int:
+		return wire.AppendLenEncString(b, strconv.Itoa(x))
+	case int64:
+		return wire.AppendLenEncString(b, strconv.FormatInt(x, 10))
+	case uint64:
+		return wire.AppendLenEncString(b, strconv.FormatUint(x, 10))
+	case uint32:
+		return wire.AppendLenEncString(b, strconv.FormatUint(uint64(x), 10))
+	case float64:
+		return wire.AppendLenEncString(b, strconv.FormatFloat(x, 'f', -1, 64))
+	case bool:
+		if x {
+			return wire.AppendLenEncString(b, "1")
+		}
+		return wire.AppendLenEncString(b, "0")
+	}
+	return append(b, 0xfb)
+}
+
+// TextColumn describes a VARCHAR result column.
+func TextColumn(name string) wire.Column {
+	return wire.Column{Name: name, OrgName: name, Charset: 45, Length: 1024, Type: mysql.MYSQL_TYPE_VAR_STRING}
+}
+
+// IntColumn describes a BIGINT result column.
+func IntColumn(name string) wire.Column {
+	return wire.Column{Name: name, OrgName: name, Charset: 63, Length: 21, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.BINARY_FLAG}
+}

@@ -1,0 +1,231 @@
+// Package exec runs statements on backend connections and streams their
+// results to the client. A row that needs no merging goes out as the bytes
+// the backend sent; only the packets around rows (column count, EOF, OK)
+// are looked at, to convert between EOF styles and to learn the session's
+// state.
+package exec
+
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Client is the client side of a relay.
+type Client struct {
+	Conn         *wire.Conn
+	DeprecateEOF bool // CLIENT_DEPRECATE_EOF: no EOF after columns, OK(0xfe) at the end
+	SessionTrack bool // CLIENT_SESSION_TRACK: OK packets carry info as lenenc
+	LocalFiles   bool // CLIENT_LOCAL_FILES: the client may send files
+}
+
+// Tracker learns from the backend's responses what the session became.
+type Tracker interface {
+	// TrackOK sees every OK packet (session-state changes included).
+	TrackOK(ok *wire.OK)
+	// TrackStatus sees the server status flags at the end of each result.
+	TrackStatus(status uint16)
+}
+
+// Outcome summarizes a relayed command.
+type Outcome struct {
+	// Err is the error the backend returned, already sent to the client.
+	Err *mysql.MyError
+	// Rows counts relayed rows; Affected sums affected rows.
+	Rows, Affected uint64
+}
+
+// BackendError wraps an I/O failure on the backend side; the connection is
+// broken and the client has not been answered (unless Answered).
+type BackendError struct {
+	Err      error
+	Answered bool
+}
+
+func (e *BackendError) Error() string { return e.Err.Error() }
+
+// ClientError wraps a failure to write to the client.
+type ClientError struct{ Err error }
+
+func (e *ClientError) Error() string { return e.Err.Error() }
+
+// Result relays the response to a COM_QUERY or COM_STMT_EXECUTE, all of its
+// result sets, to the client. It does not flush the final packets.
+func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
+	var out Outcome
+	for {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return out, &BackendError{Err: err, Answered: out.Rows > 0}
+		}
+		switch p[0] {
+		case wire.OKHeader:
+			ok, err := wire.ParseOK(p, true)
+			if err != nil {
+				be.MarkBroken()
+				return out, &BackendError{Err: err}
+			}
+			tr.TrackOK(&ok)
+			out.Affected += ok.AffectedRows
+			writeOK(cli, wire.OKHeader, &ok)
+			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
+				return out, nil
+			}
+		case wire.ErrHeader:
+			cli.Conn.WritePacket(p)
+			out.Err = wire.ParseErr(p)
+			return out, nil
+		case wire.LocalInfileHeder:
+			if err := localInfile(cli, be, p); err != nil {
+				return out, err
+			}
+		default:
+			more, err := resultSet(cli, be, p, tr, &out)
+			if err != nil || !more {
+				return out, err
+			}
+		}
+	}
+}
+
+func writeOK(cli *Client, header byte, ok *wire.OK) {
+	c := cli.Conn
+	var buf [64]byte
+	b := wire.AppendOK(buf[:0], header, ok, cli.SessionTrack)
+	c.WritePacket(b)
+}
+
+// resultSet relays one result set whose column-count packet is p.
+func resultSet(cli *Client, be *backend.Conn, p []byte, tr Tracker, out *Outcome) (more bool, err error) {
+	n, _, k := wire.ReadLenEnc(p)
+	if k == 0 {
+		be.MarkBroken()
+		return false, &BackendError{Err: wire.ErrMalformed}
+	}
+	c := cli.Conn
+	c.WritePacket(p)
+	status, err := Columns(cli, be, int(n))
+	if err != nil {
+		return false, err
+	}
+	if status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0 {
+		// A cursor was opened: rows come later, through COM_STMT_FETCH.
+		tr.TrackStatus(status)
+		return false, nil
+	}
+	return Rows(cli, be, tr, out)
+}
+
+// Columns relays n column definitions and the EOF after them (dropped for
+// CLIENT_DEPRECATE_EOF clients, except when it announces a cursor) and
+// returns that EOF's status flags.
+func Columns(cli *Client, be *backend.Conn, n int) (status uint16, err error) {
+	c := cli.Conn
+	for i := 0; i < n; i++ {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return 0, &BackendError{Err: err}
+		}
+		c.WritePacket(p)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	p, err := be.ReadPacket()
+	if err != nil {
+		be.MarkBroken()
+		return 0, &BackendError{Err: err}
+	}
+	if !wire.IsEOF(p) {
+		be.MarkBroken()
+		return 0, &BackendError{Err: wire.ErrMalformed}
+	}
+	_, status = wire.EOFStatus(p)
+	if !cli.DeprecateEOF || status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0 {
+		c.WritePacket(p)
+	}
+	return status, nil
+}
+
+// Rows relays rows up to and including the terminating EOF (or ERR).
+func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, err error) {
+	c := cli.Conn
+	cont := false // the previous fragment was a full 16 MB one
+	for {
+		p, frag, err := be.ReadFragment()
+		if err != nil {
+			be.MarkBroken()
+			return false, &BackendError{Err: err, Answered: true}
+		}
+		if !cont {
+			if wire.IsEOF(p) {
+				warnings, status := wire.EOFStatus(p)
+				tr.TrackStatus(status)
+				if cli.DeprecateEOF {
+					ok := wire.OK{Status: status, Warnings: warnings}
+					writeOK(cli, wire.EOFHeader, &ok)
+				} else {
+					c.WritePacket(p)
+				}
+				return status&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
+			}
+			if p[0] == wire.ErrHeader {
+				c.WritePacket(p)
+				out.Err = wire.ParseErr(p)
+				return false, nil
+			}
+			out.Rows++
+		}
+		c.WriteFragment(p)
+		cont = frag
+		if err := c.FlushIfFull(); err != nil {
+			be.MarkBroken()
+			return false, &ClientError{Err: err}
+		}
+	}
+}
+
+// localInfile serves LOAD DATA LOCAL INFILE: the backend names a file, the
+// client sends it in packets ending with an empty one, and the backend
+// answers with OK or ERR (read by the caller's loop).
+func localInfile(cli *Client, be *backend.Conn, p []byte) error {
+	c := cli.Conn
+	if !cli.LocalFiles {
+		// The client cannot send files: tell the backend "no file".
+		be.WritePacket(nil)
+		if err := be.Flush(); err != nil {
+			be.MarkBroken()
+			return &BackendError{Err: err}
+		}
+		return nil
+	}
+	c.WritePacket(p)
+	if err := c.Flush(); err != nil {
+		be.MarkBroken()
+		return &ClientError{Err: err}
+	}
+	for {
+		d, err := c.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return &ClientError{Err: err}
+		}
+		be.WritePacket(d)
+		if len(d) == 0 {
+			break
+		}
+		if err := be.FlushIfFull(); err != nil {
+			be.MarkBroken()
+			return &BackendError{Err: err}
+		}
+	}
+	if err := be.Flush(); err != nil {
+		be.MarkBroken()
+		return &BackendError{Err: err}
+	}
+	// The rest of the exchange continues the client's numbering.
+	return nil
+}

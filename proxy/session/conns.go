@@ -1,0 +1,362 @@
+package session
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// How a session holds backend connections: a statement borrows one from the
+// server's pool and gives it back when it ends, unless the connection now
+// carries state only it has — an open transaction, SET TRANSACTION for the
+// next one, or state the proxy cannot replay (locks, temporary tables, SQL
+// PREPARE, an open cursor). Those keep the connection pinned to the session.
+
+func (s *Session) variant() backend.Variant {
+	if s.caps&mysql.CLIENT_FOUND_ROWS != 0 {
+		return backend.FoundRows
+	}
+	return backend.Plain
+}
+
+// acquire returns the session's connection to srv: the pinned one, or one
+// from the pool (preferably the one it had last).
+func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn, error) {
+	for _, c := range s.pinned {
+		if c.Server() == srv {
+			s.active.Store(c)
+			return c, nil
+		}
+	}
+	c, err := srv.Pool.Get(context.Background(), s.variant(), s.last, s.lastUses)
+	if err != nil {
+		return nil, err
+	}
+	if flags&parser.FlagPrevResult != 0 && c != s.last {
+		// FOUND_ROWS() and ROW_COUNT() describe the previous statement on
+		// the same connection, which another session has used since.
+		srv.Pool.Put(c)
+		return nil, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's backend connection was reused by another session (run both in one transaction)")
+	}
+	s.active.Store(c)
+	return c, nil
+}
+
+// prepareConn replays the session's state onto the connection.
+func (s *Session) prepareConn(c *backend.Conn, schema string, sum *parser.Summary) error {
+	if err := c.Sync(s.wantState(schema)); err != nil {
+		return err
+	}
+	if sum.Flags&parser.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {
+		if _, err := c.Exec("SET @@SESSION.last_insert_id = " + strconv.FormatUint(s.lastInsertID, 10)); err != nil {
+			return err
+		}
+		c.LastInsertID = s.lastInsertID
+	}
+	return nil
+}
+
+// wantState is the session's state with the given physical schema.
+func (s *Session) wantState(schema string) *backend.State {
+	if s.stCache != nil && s.stCacheBase == s.vars && s.stCache.Schema == schema {
+		return s.stCache
+	}
+	st := s.vars.WithSchema(schema)
+	s.stCache, s.stCacheBase = st, s.vars
+	return st
+}
+
+// release ends a statement's use of a connection: it stays pinned if the
+// session needs it, else it goes back to the pool.
+func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
+	s.active.Store(nil)
+	if c.Broken() {
+		s.unpin(c)
+		s.pinTx = false
+		c.Server().Pool.Put(c)
+		return
+	}
+	if sum != nil && sum.Flags&parser.FlagPin != 0 && !failed {
+		s.pinAll = true
+	}
+	if s.pinTx && !s.pinTxArmed {
+		// The statement after SET TRANSACTION starts the transaction it
+		// applies to; once that is over the pin ends.
+		if s.status&mysql.SERVER_STATUS_IN_TRANS == 0 && (sum == nil || sum.Flags&parser.FlagSetTransaction == 0) {
+			s.pinTx = false
+		}
+	}
+	s.pinTxArmed = false
+	keep := s.pinAll || s.pinTx || s.status&mysql.SERVER_STATUS_IN_TRANS != 0 ||
+		s.status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0
+	if keep {
+		s.pin(c)
+		return
+	}
+	s.unpin(c)
+	s.last, s.lastUses = c, c.Uses()
+	c.Server().Pool.Put(c)
+}
+
+func (s *Session) pin(c *backend.Conn) {
+	for _, p := range s.pinned {
+		if p == c {
+			return
+		}
+	}
+	s.pinned = append(s.pinned, c)
+}
+
+func (s *Session) unpin(c *backend.Conn) {
+	for i, p := range s.pinned {
+		if p == c {
+			s.pinned = append(s.pinned[:i], s.pinned[i+1:]...)
+			return
+		}
+	}
+}
+
+// unpinAll gives back every pinned connection; with reset, each is reset
+// first (its transaction rolled back, its state dropped).
+func (s *Session) unpinAll(reset bool) {
+	for _, c := range s.pinned {
+		if reset || s.pinAll {
+			if err := c.ResetSession(); err != nil {
+				c.MarkBroken()
+			}
+		}
+		c.Server().Pool.Put(c)
+	}
+	s.pinned = s.pinned[:0]
+	s.last = nil
+}
+
+// beginTracking prepares to learn what a statement changes.
+func (s *Session) beginTracking(sum *parser.Summary) {
+	s.stateTouched = false
+	s.unaccountedChange = false
+	if sum != nil && sum.Flags&parser.FlagSetTransaction != 0 {
+		s.pinTx, s.pinTxArmed = true, true
+	}
+}
+
+// TrackOK implements exec.Tracker: OK packets tell the status, the insert
+// id and every session variable the statement changed.
+func (s *Session) TrackOK(ok *wire.OK) {
+	s.status = ok.Status &^ mysql.SERVER_SESSION_STATE_CHANGED
+	if ok.LastInsertID != 0 {
+		s.lastInsertID = ok.LastInsertID
+		if c := s.active.Load(); c != nil {
+			c.LastInsertID = ok.LastInsertID
+		}
+	}
+	if len(ok.SessionState) == 0 {
+		return
+	}
+	accounted := false
+	charsetSeen, collationSeen := false, false
+	var vars []backend.Var
+	_ = wire.WalkSessionState(ok.SessionState, func(typ byte, data []byte) {
+		switch typ {
+		case wire.TrackSystemVariables:
+			name, _, n := wire.ReadLenEncBytes(data)
+			if n == 0 {
+				return
+			}
+			val, _, m := wire.ReadLenEncBytes(data[n:])
+			if m == 0 {
+				return
+			}
+			accounted = true
+			v := backend.Var{Name: strings.ToLower(string(name)), Value: string(val)}
+			switch v.Name {
+			case "last_insert_id", "identity":
+				s.lastInsertID, _ = strconv.ParseUint(v.Value, 10, 64)
+				if c := s.active.Load(); c != nil {
+					c.LastInsertID = s.lastInsertID
+				}
+				return
+			case "last_gtid":
+				s.lastGTID = v.Value
+				return
+			case "insert_id", "rand_seed1", "rand_seed2", "gtid_seq_no":
+				// One-shot values: they apply to the next statement only.
+				return
+			case "character_set_connection":
+				charsetSeen = true
+			case "collation_connection":
+				collationSeen = true
+			}
+			if strings.HasPrefix(v.Name, "session_track_") {
+				return
+			}
+			if s.pinTx && isTxCharacteristic(v.Name) {
+				return
+			}
+			vars = append(vars, v)
+		case wire.TrackSchema:
+			accounted = true
+		case wire.TrackStateChange:
+			s.unaccountedChange = true
+		default:
+			accounted = true
+		}
+	})
+	if accounted {
+		s.unaccountedChange = false
+	}
+	if charsetSeen && !collationSeen {
+		// SET NAMES / character_set_connection reset the collation to the
+		// charset's default, which the server does not report.
+		cs := ""
+		for _, v := range vars {
+			if v.Name == "character_set_connection" {
+				cs = v.Value
+			}
+		}
+		if coll := s.defaultCollation(cs); coll != "" {
+			vars = append(vars, backend.Var{Name: "collation_connection", Value: coll})
+		}
+	}
+	if len(vars) > 0 {
+		s.vars = s.vars.With(false, vars...)
+		s.stateTouched = true
+	}
+}
+
+func isTxCharacteristic(name string) bool {
+	switch name {
+	case "tx_isolation", "transaction_isolation", "tx_read_only", "transaction_read_only":
+		return true
+	}
+	return false
+}
+
+func (s *Session) defaultCollation(charset string) string {
+	info := s.env.Snap.Load().Info
+	if info == nil {
+		return ""
+	}
+	for _, co := range info.Collations {
+		if co.Charset == charset && co.Default {
+			return co.Name
+		}
+	}
+	return ""
+}
+
+// TrackStatus implements exec.Tracker.
+func (s *Session) TrackStatus(status uint16) {
+	s.status = status &^ mysql.SERVER_SESSION_STATE_CHANGED
+}
+
+// endTracking records what the statement changed: the connection now
+// carries the session's new state; user variables it assigned are read
+// back so another connection can be given them; a change the proxy cannot
+// follow pins the connection.
+func (s *Session) endTracking(c *backend.Conn, schema string, sum *parser.Summary, ok bool) {
+	if c.Broken() {
+		return
+	}
+	if ok && sum != nil && sum.Flags&parser.FlagUserVarAssign != 0 {
+		if err := s.readUserVars(c, sum.UserVars); err != nil {
+			s.pinAll = true
+		}
+		s.unaccountedChange = false
+	}
+	if ok && sum != nil && sum.Flags&parser.FlagLastInsertID != 0 && sum.Kind != parser.KindInsert && sum.Kind != parser.KindUpdate {
+		// SELECT LAST_INSERT_ID(expr) sets the value without telling.
+		_ = c.Query("SELECT LAST_INSERT_ID()", func(_ []wire.ColumnRef, v [][]byte) error {
+			s.lastInsertID, _ = strconv.ParseUint(string(v[0]), 10, 64)
+			c.LastInsertID = s.lastInsertID
+			return nil
+		}, nil)
+	}
+	if s.unaccountedChange {
+		s.pinAll = true
+	}
+	if s.stateTouched || c.State != s.wantState(schema) {
+		// The server applied the statement's changes itself.
+		c.State = s.wantState(schema)
+	}
+}
+
+// readUserVars reads the assigned user variables back as typed literals.
+func (s *Session) readUserVars(c *backend.Conn, names []string) error {
+	var q strings.Builder
+	q.WriteString("SELECT ")
+	for i, n := range names {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("@" + backend.QuoteIdent(n))
+	}
+	var vars []backend.Var
+	err := c.Query(q.String(), func(cols []wire.ColumnRef, v [][]byte) error {
+		for i, n := range names {
+			vars = append(vars, backend.Var{Name: n, Value: s.userVarLiteral(&cols[i], v[i])})
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return err
+	}
+	s.vars = s.vars.With(true, vars...)
+	c.State = c.State.With(true, vars...)
+	return nil
+}
+
+// userVarLiteral renders a user variable's value so that assigning it gives
+// the same type: integer, decimal, double or string with its collation.
+func (s *Session) userVarLiteral(col *wire.ColumnRef, v []byte) string {
+	if v == nil {
+		return "NULL"
+	}
+	switch col.Type {
+	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_SHORT,
+		mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL:
+		return string(v)
+	case mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_FLOAT:
+		if strings.ContainsAny(string(v), "eE") || strings.ContainsAny(string(v), "naNinf") {
+			return string(v)
+		}
+		return string(v) + "e0"
+	}
+	hex := "X'" + strings.ToUpper(hexOf(v)) + "'"
+	if col.Charset == 63 {
+		return hex
+	}
+	if info := s.env.Snap.Load().Info; info != nil {
+		if co, ok := info.Collations[col.Charset]; ok {
+			return "_" + co.Charset + " " + hex + " COLLATE " + co.Name
+		}
+	}
+	return hex
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// charsetOnly keeps just the charset variables of a state.
+func charsetOnly(st *backend.State) *backend.State {
+	out := &backend.State{}
+	for _, v := range st.Vars {
+		switch v.Name {
+		case "character_set_client", "character_set_connection", "character_set_results", "collation_connection":
+			out.Vars = append(out.Vars, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,253 @@
+package session
+
+import (
+	"bytes"
+	"crypto/tls"
+	"sort"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Statements about databases answer with logical schemas: a client sees
+// the schemas its user may use, never the physical databases behind them.
+
+// showDatabases answers SHOW DATABASES [LIKE 'pattern'].
+func (s *Session) showDatabases(sql string) error {
+	l := parser.NewLexer(sql)
+	l.Next() // SHOW
+	l.Next() // DATABASES
+	var pattern string
+	hasPattern := false
+	switch t := l.Next(); {
+	case t.Kind == parser.TokEOF || t.Kind == parser.TokSemicolon:
+	case t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "LIKE"):
+		pt := l.Next()
+		if pt.Kind != parser.TokString {
+			return s.writeErr(syntaxError(sql[pt.Start:]))
+		}
+		pattern, hasPattern = parser.UnquoteString(l.Text(pt)), true
+		if nt := l.Next(); nt.Kind != parser.TokEOF && nt.Kind != parser.TokSemicolon {
+			return s.writeErr(syntaxError(sql[nt.Start:]))
+		}
+	case t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "WHERE"):
+		return s.writeErr(unsupported("SHOW DATABASES WHERE; use LIKE or information_schema.SCHEMATA"))
+	default:
+		return s.writeErr(syntaxError(sql[t.Start:]))
+	}
+	names := append([]string{"information_schema"}, s.user.Schemas...)
+	sort.Strings(names)
+	var rows [][]any
+	for _, n := range names {
+		if !hasPattern || parser.Like(n, pattern) {
+			rows = append(rows, []any{n})
+		}
+	}
+	colName := "Database"
+	if hasPattern {
+		colName = "Database (" + pattern + ")"
+	}
+	col := exec.TextColumn(colName)
+	col.Schema, col.Table, col.OrgTable, col.OrgName = "information_schema", "SCHEMATA", "SCHEMATA", "SCHEMA_NAME"
+	col.Flags = mysql.NOT_NULL_FLAG
+	exec.WriteResult(&s.cli, []wire.Column{col}, rows, s.status)
+	return s.c.Flush()
+}
+
+// databaseDDL answers CREATE/DROP DATABASE for a logical schema: it acts on
+// the physical database of the schema's default node.
+func (s *Session) databaseDDL(sql string) error {
+	l := parser.NewLexer(sql)
+	l.Next() // CREATE / DROP
+	l.Next() // DATABASE / SCHEMA
+	t := l.Next()
+	if t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "IF") {
+		for t.Kind == parser.TokIdent && (parser.EqualFold(l.Text(t), "IF") || parser.EqualFold(l.Text(t), "NOT") || parser.EqualFold(l.Text(t), "EXISTS")) {
+			t = l.Next()
+		}
+	}
+	if t.Kind != parser.TokIdent && t.Kind != parser.TokQuotedIdent {
+		return s.writeErr(syntaxError(sql[t.Start:]))
+	}
+	name := parser.UnquoteIdent(l.Text(t))
+	snap := s.env.Snap.Load()
+	ls := snap.Schemas[name]
+	if ls == nil || !canUse(s, name) || ls.DefaultNode == nil {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, name))
+	}
+	node := ls.DefaultNode
+	phys := sql[:t.Start] + backend.QuoteIdent(node.Database) + sql[t.End:]
+	be, err := s.acquire(node.Host.Primary, 0)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := s.prepareConn(be, "", &parser.Summary{}); err != nil {
+		s.release(be, nil, true)
+		return s.handleExecErr(err)
+	}
+	_, err = be.Exec(phys)
+	if be.State.Schema == node.Database && bytes.HasPrefix(bytes.ToUpper([]byte(sql[:4])), []byte("DROP")) {
+		// Dropping the selected database leaves the connection without one.
+		be.MarkBroken()
+	}
+	s.release(be, nil, false)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.writeOK(1, 0, "")
+}
+
+func canUse(s *Session, schema string) bool {
+	for _, n := range s.user.Schemas {
+		if n == schema {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldList relays COM_FIELD_LIST from the current schema's node.
+func (s *Session) fieldList(p []byte) error {
+	snap := s.env.Snap.Load()
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be, err := s.acquire(rt.node.Host.Primary, 0)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := s.prepareConn(be, rt.schema, &parser.Summary{}); err != nil {
+		s.release(be, nil, true)
+		return s.handleExecErr(err)
+	}
+	if err := be.WriteCommand(p); err != nil {
+		be.MarkBroken()
+		s.release(be, nil, true)
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	// The definitions come like rows, ended by EOF (or ERR).
+	var out exec.Outcome
+	_, err = exec.Rows(&s.cli, be, s, &out)
+	s.release(be, nil, err != nil)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.c.Flush()
+}
+
+// forwardCommand relays a command that answers with one OK, ERR or EOF
+// (COM_REFRESH, COM_DEBUG) to the current node's primary.
+func (s *Session) forwardCommand(p []byte) error {
+	snap := s.env.Snap.Load()
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be, err := s.acquire(rt.node.Host.Primary, 0)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := be.WriteCommand(p); err != nil {
+		be.MarkBroken()
+		s.release(be, nil, true)
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	r, err := be.ReadPacket()
+	if err != nil {
+		be.MarkBroken()
+		s.release(be, nil, true)
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	s.release(be, nil, false)
+	switch {
+	case r[0] == wire.ErrHeader:
+		s.c.WritePacket(r)
+		return s.c.Flush()
+	case wire.IsEOF(r) && s.cli.DeprecateEOF, r[0] == wire.OKHeader:
+		return s.writeOK(0, 0, "")
+	}
+	s.c.WritePacket(r)
+	return s.c.Flush()
+}
+
+// changeUser answers COM_CHANGE_USER: authenticate again, then start over
+// as a fresh session of the new user.
+func (s *Session) changeUser(p []byte) error {
+	u, schema, collation, err := s.env.Auth.ChangeUser(s, p)
+	if err != nil {
+		if me, ok := err.(*mysql.MyError); ok {
+			_ = s.writeErr(me)
+		}
+		return err
+	}
+	s.reset()
+	s.mu.Lock()
+	s.user, s.schema = u, schema
+	s.mu.Unlock()
+	s.vars = s.charsetState(collation)
+	return s.writeOK(0, 0, "")
+}
+
+// Conn returns the client connection (for the server's auth exchange).
+func (s *Session) Conn() *wire.Conn { return s.c }
+
+// Caps returns the client's capabilities.
+func (s *Session) Caps() uint32 { return s.caps }
+
+// Host returns the client's address.
+func (s *Session) Host() string { return s.host }
+
+// sslStatusQuery recognizes SHOW [SESSION] STATUS LIKE 'Ssl_...': the SSL
+// status of a session describes the client's connection, which is the
+// proxy's, not the backend's.
+func sslStatusQuery(sql string) (string, bool) {
+	l := parser.NewLexer(sql)
+	l.Next() // SHOW
+	t := l.Next()
+	if t.Kind == parser.TokIdent && (parser.EqualFold(l.Text(t), "SESSION") || parser.EqualFold(l.Text(t), "LOCAL")) {
+		t = l.Next()
+	}
+	if t.Kind != parser.TokIdent || !parser.EqualFold(l.Text(t), "STATUS") {
+		return "", false
+	}
+	if t = l.Next(); t.Kind != parser.TokIdent || !parser.EqualFold(l.Text(t), "LIKE") {
+		return "", false
+	}
+	pt := l.Next()
+	if pt.Kind != parser.TokString {
+		return "", false
+	}
+	if end := l.Next(); end.Kind != parser.TokEOF && end.Kind != parser.TokSemicolon {
+		return "", false
+	}
+	pattern := parser.UnquoteString(l.Text(pt))
+	if len(pattern) < 4 || !parser.EqualFold(pattern[:4], "SSL_") {
+		return "", false
+	}
+	return pattern, true
+}
+
+func (s *Session) showSSLStatus(pattern string) error {
+	cipher, version := "", ""
+	if tc, ok := s.c.NetConn().(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		cipher = tls.CipherSuiteName(st.CipherSuite)
+		version = tls.VersionName(st.Version)
+		version = strings.Replace(version, "TLS ", "TLSv", 1)
+	}
+	var rows [][]any
+	for _, kv := range [][2]string{{"Ssl_cipher", cipher}, {"Ssl_version", version}} {
+		if parser.Like(strings.ToLower(kv[0]), strings.ToLower(pattern)) {
+			rows = append(rows, []any{kv[0], kv[1]})
+		}
+	}
+	cols := []wire.Column{exec.TextColumn("Variable_name"), exec.TextColumn("Value")}
+	exec.WriteResult(&s.cli, cols, rows, s.status)
+	return s.c.Flush()
+}

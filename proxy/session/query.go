@@ -1,0 +1,188 @@
+package session
+
+import (
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+)
+
+// comQuery answers COM_QUERY. p is the whole payload (command byte first);
+// it is valid until the next read from the client.
+func (s *Session) comQuery(p []byte) error {
+	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
+	sum := &s.sum
+	parser.Scan(sql, sum)
+	if sum.Next != 0 && !s.multiStatements {
+		return s.writeErr(syntaxError(sql[sum.Next:]))
+	}
+	switch sum.Kind {
+	case parser.KindUse:
+		if sum.Next == 0 {
+			if e := s.use(sum.Arg); e != nil {
+				return s.writeErr(e)
+			}
+			return s.writeOK(0, 0, "")
+		}
+	case parser.KindKill:
+		if sum.Next == 0 {
+			id, err := strconv.ParseUint(sum.Arg, 10, 32)
+			if err != nil {
+				return s.writeErr(syntaxError(sum.Arg))
+			}
+			return s.kill(uint32(id), sum.KillQuery)
+		}
+	case parser.KindShow:
+		if sum.Second == "DATABASES" || sum.Second == "SCHEMAS" {
+			return s.showDatabases(sql)
+		}
+		if pattern, ok := sslStatusQuery(sql); ok {
+			return s.showSSLStatus(pattern)
+		}
+	case parser.KindCreate, parser.KindDrop:
+		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
+			return s.databaseDDL(sql)
+		}
+	case parser.KindSet:
+		if sum.Flags&parser.FlagSessionTrack != 0 {
+			return s.writeErr(unsupported("changing session_track_* variables: the proxy relies on them to follow the session's state"))
+		}
+		if sum.Flags&parser.FlagGlobal != 0 {
+			return s.writeErr(unsupported("SET GLOBAL through the proxy: it would change one backend server only; set it on the servers"))
+		}
+	}
+	if sum.Next != 0 && hasUse(sql, sum) {
+		return s.writeErr(unsupported("USE inside a multi-statement query; send it on its own"))
+	}
+	s.setQuery(sql)
+	defer s.setQuery("")
+	return s.forward(p, sum)
+}
+
+// hasUse reports whether a later statement of a multi-statement text is USE.
+func hasUse(sql string, sum *parser.Summary) bool {
+	var sub parser.Summary
+	for off := sum.Next; off < len(sql); {
+		parser.Scan(sql[off:], &sub)
+		if sub.Kind == parser.KindUse {
+			return true
+		}
+		if sub.Next == 0 {
+			return false
+		}
+		off += sub.Next
+	}
+	return false
+}
+
+func syntaxError(near string) *mysql.MyError {
+	if len(near) > 80 {
+		near = near[:80]
+	}
+	return mysql.NewError(mysql.ER_PARSE_ERROR, "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near '"+near+"' at line 1")
+}
+
+// route is where a pass-through statement runs.
+type route struct {
+	node   *backend.DataNode
+	schema string // physical database the connection must have selected
+}
+
+// target picks the data node for the session's current schema.
+func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
+	name := s.schema
+	if name == "" || name == "information_schema" {
+		if len(s.user.Schemas) == 0 {
+			return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+		}
+		ls := snap.Schemas[s.user.Schemas[0]]
+		if ls == nil || ls.DefaultNode == nil {
+			return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+		}
+		return route{node: ls.DefaultNode, schema: name}, nil
+	}
+	ls := snap.Schemas[name]
+	if ls == nil {
+		return route{}, mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, name)
+	}
+	if !ls.PassThrough || ls.DefaultNode == nil {
+		return route{}, unsupported("sharded schemas yet: schema '" + name + "' has table rules")
+	}
+	return route{node: ls.DefaultNode, schema: ls.DefaultNode.Database}, nil
+}
+
+// forward runs a statement whole on the session's node and relays the result.
+func (s *Session) forward(p []byte, sum *parser.Summary) error {
+	snap := s.env.Snap.Load()
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be, err := s.acquire(rt.node.Host.Primary, sum.Flags)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := s.prepareConn(be, rt.schema, sum); err != nil {
+		s.release(be, sum, true)
+		return s.handleExecErr(err)
+	}
+	s.beginTracking(sum)
+	if err := be.WriteCommand(p); err != nil {
+		be.MarkBroken()
+		s.release(be, sum, true)
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	out, err := exec.Result(&s.cli, be, s)
+	s.endTracking(be, rt.schema, sum, err == nil && out.Err == nil)
+	s.release(be, sum, err != nil)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.c.Flush()
+}
+
+// use switches the session's schema (USE, COM_INIT_DB).
+func (s *Session) use(name string) *mysql.MyError {
+	snap := s.env.Snap.Load()
+	if name == "" {
+		return mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+	}
+	if !strings.EqualFold(name, "information_schema") {
+		if snap.Schemas[name] == nil {
+			return mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, name)
+		}
+		if !snapshot.CanUse(s.user, name) {
+			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, name)
+		}
+	} else {
+		name = "information_schema"
+	}
+	s.mu.Lock()
+	s.schema = name
+	s.mu.Unlock()
+	return nil
+}
+
+// kill answers KILL [QUERY] id with the proxy's own connection ids.
+func (s *Session) kill(id uint32, query bool) error {
+	t := s.env.Registry.Get(id)
+	if t == nil {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_SUCH_THREAD, id))
+	}
+	if t != s && t.User().Name != s.user.Name && !s.user.Admin {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_KILL_DENIED_ERROR, id))
+	}
+	if t == s && !query {
+		// Killing oneself: MySQL closes the connection after the error.
+		_ = s.writeErr(&mysql.MyError{Code: 1927, State: "70100", Message: "Connection was killed"})
+		return ErrQuit
+	}
+	t.Kill(query)
+	return s.writeOK(0, 0, "")
+}

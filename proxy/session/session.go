@@ -1,0 +1,250 @@
+// Package session holds one client's state and answers its commands: it
+// classifies each statement, picks the backend connection that serves it
+// (pinned while a transaction or untrackable state needs it), replays the
+// session's state onto that connection, and relays the result.
+package session
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Authenticator re-checks credentials for COM_CHANGE_USER; the server
+// implements it.
+type Authenticator interface {
+	ChangeUser(s *Session, payload []byte) (*conf.User, string, uint16, error)
+}
+
+// Session is one client connection's state.
+type Session struct {
+	ID   uint32
+	c    *wire.Conn
+	cli  exec.Client
+	caps uint32
+	host string
+	log  *slog.Logger
+	env  *Env
+
+	mu     sync.Mutex // guards user, schema, query for observers (KILL, admin)
+	user   *conf.User
+	schema string // logical schema, "" if none
+	query  string
+	since  time.Time
+
+	// vars is the session's state without schema; per-node states derive
+	// from it (see wantState).
+	vars                 *backend.State
+	stCache, stCacheBase *backend.State
+	multiStatements      bool
+	status               uint16 // server status flags as the client last saw them
+	lastInsertID         uint64
+	lastGTID             string
+	pinAll               bool // untrackable state: keep every connection for good
+	pinTx                bool // SET TRANSACTION: keep the connection until that transaction ends
+	pinTxArmed           bool
+	pinned               []*backend.Conn
+	last                 *backend.Conn // affinity: the connection used last
+	lastUses             uint64
+	active               atomic.Pointer[backend.Conn]
+	killed               atomic.Bool
+	stmts                map[uint32]*stmt
+	nextStmt             uint32
+	lastPrepared         uint32
+	sum                  parser.Summary
+	execBuf              []byte
+	stateTouched         bool // the running statement changed tracked state
+	unaccountedChange    bool
+	trackedVar           []backend.Var
+	collationFromCharset bool
+	txVarsFromStatement  bool
+	deniedTrack          bool
+}
+
+// Env is what every session shares.
+type Env struct {
+	Snap      *snapshot.Holder
+	Registry  *Registry
+	Auth      Authenticator
+	Log       *slog.Logger
+	Started   time.Time
+	Questions atomic.Uint64
+}
+
+// New makes a session for an authenticated client.
+func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, schema string, collation uint16) *Session {
+	s := &Session{
+		ID:              id,
+		c:               c,
+		caps:            caps,
+		host:            host,
+		env:             env,
+		log:             env.Log,
+		user:            user,
+		schema:          schema,
+		since:           time.Now(),
+		multiStatements: caps&mysql.CLIENT_MULTI_STATEMENTS != 0,
+		status:          mysql.SERVER_STATUS_AUTOCOMMIT,
+		stmts:           map[uint32]*stmt{},
+	}
+	s.cli = exec.Client{
+		Conn:         c,
+		DeprecateEOF: caps&mysql.CLIENT_DEPRECATE_EOF != 0,
+		SessionTrack: caps&mysql.CLIENT_SESSION_TRACK != 0,
+		LocalFiles:   caps&mysql.CLIENT_LOCAL_FILES != 0,
+	}
+	s.vars = s.charsetState(collation)
+	return s
+}
+
+// charsetState is the initial state for a handshake collation id.
+func (s *Session) charsetState(id uint16) *backend.State {
+	info := s.env.Snap.Load().Info
+	if info != nil {
+		co, ok := info.Collations[id]
+		if !ok {
+			co = info.Collations[info.DefaultCollation]
+		}
+		if co.Name != "" {
+			return backend.CharsetState(co.Charset, co.Name)
+		}
+	}
+	return backend.InitialState()
+}
+
+// User returns the session's user.
+func (s *Session) User() *conf.User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user
+}
+
+// Info describes the session for KILL and the admin console.
+type Info struct {
+	ID     uint32
+	User   string
+	Host   string
+	Schema string
+	Query  string
+	Since  time.Time
+}
+
+// Info returns a description of the session.
+func (s *Session) Info() Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Info{ID: s.ID, User: s.user.Name, Host: s.host, Schema: s.schema, Query: s.query, Since: s.since}
+}
+
+func (s *Session) setQuery(q string) {
+	s.mu.Lock()
+	s.query = q
+	s.since = time.Now()
+	s.mu.Unlock()
+}
+
+// Close releases the session's backend connections; pinned ones are reset
+// first so nothing of this client leaks to the next.
+func (s *Session) Close() {
+	s.unpinAll(true)
+	s.env.Registry.Remove(s.ID)
+}
+
+// Kill kills the running query on its backend (query=true), or the whole
+// session: the client connection is closed and its statement stopped.
+func (s *Session) Kill(query bool) {
+	if !query {
+		s.killed.Store(true)
+	}
+	if be := s.active.Load(); be != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := be.Kill(ctx, true); err != nil {
+			s.log.Warn("kill query on backend failed", "session", s.ID, "err", err)
+		}
+		cancel()
+	}
+	if !query {
+		_ = s.c.Close()
+	}
+}
+
+// Registry finds sessions by id.
+type Registry struct {
+	mu sync.RWMutex
+	m  map[uint32]*Session
+}
+
+// NewRegistry makes an empty registry.
+func NewRegistry() *Registry { return &Registry{m: map[uint32]*Session{}} }
+
+// Add registers a session.
+func (r *Registry) Add(s *Session) {
+	r.mu.Lock()
+	r.m[s.ID] = s
+	r.mu.Unlock()
+}
+
+// Remove forgets a session.
+func (r *Registry) Remove(id uint32) {
+	r.mu.Lock()
+	delete(r.m, id)
+	r.mu.Unlock()
+}
+
+// Get returns a session or nil.
+func (r *Registry) Get(id uint32) *Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.m[id]
+}
+
+// Count returns how many sessions are registered.
+func (r *Registry) Count() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.m)
+}
+
+// All returns every session.
+func (r *Registry) All() []*Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Session, 0, len(r.m))
+	for _, s := range r.m {
+		out = append(out, s)
+	}
+	return out
+}
+
+// writeErr sends an ERR packet and flushes.
+func (s *Session) writeErr(e *mysql.MyError) error {
+	var buf [256]byte
+	s.c.WritePacket(wire.AppendErr(buf[:0], e))
+	return s.c.Flush()
+}
+
+// writeOK sends an OK packet with the session's status and flushes.
+func (s *Session) writeOK(affected, insertID uint64, info string) error {
+	ok := wire.OK{AffectedRows: affected, LastInsertID: insertID, Status: s.status, Info: []byte(info)}
+	var buf [128]byte
+	s.c.WritePacket(wire.AppendOK(buf[:0], wire.OKHeader, &ok, s.cli.SessionTrack))
+	return s.c.Flush()
+}
+
+func errf(code uint16, msg string) *mysql.MyError { return mysql.NewError(code, msg) }
+
+// unsupported is the error for what shardgate refuses rather than answer wrongly.
+func unsupported(what string) *mysql.MyError {
+	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+what)
+}

@@ -1,0 +1,345 @@
+package session
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Prepared statements: the client sees the proxy's statement ids. Each
+// backend connection prepares a statement the first time it runs it and
+// keeps it (Conn.Stmts, by SQL text), so any pooled connection can execute
+// any session's statement. The proxy remembers the parameter types a client
+// sends with its first execute and always sends them on, because the next
+// execute may land on another connection.
+
+// maxBackendStmts bounds the statements kept prepared per backend connection.
+const maxBackendStmts = 512
+
+type stmt struct {
+	id       uint32
+	sql      string
+	params   int
+	columns  int
+	sum      parser.Summary
+	types    []byte            // 2 bytes a parameter, once known
+	longData map[uint16][]byte // COM_STMT_SEND_LONG_DATA, sent before the next execute
+	cursor   bool
+}
+
+func (s *Session) stmtPrepare(p []byte) error {
+	st := &stmt{sql: string(p[1:])}
+	parser.Scan(st.sql, &st.sum)
+	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
+	snap := s.env.Snap.Load()
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := s.prepareConn(be, rt.schema, &st.sum); err != nil {
+		s.release(be, nil, true)
+		return s.handleExecErr(err)
+	}
+	s.nextStmt++
+	st.id = s.nextStmt
+	bs, errPkt, err := prepareOn(be, st.sql, s)
+	if err == nil && errPkt == nil {
+		st.params, st.columns = bs.Params, bs.Columns
+		s.stmts[st.id] = st
+		s.lastPrepared = st.id
+	}
+	s.release(be, nil, err != nil)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if errPkt != nil {
+		return s.writeErr(errPkt)
+	}
+	return s.c.Flush()
+}
+
+// prepareOn prepares sql on a backend connection. With s set, the response
+// is relayed to s's client under s's statement id (s.nextStmt); without,
+// it is read and dropped.
+func prepareOn(be *backend.Conn, sql string, s *Session) (*backend.Stmt, *mysql.MyError, error) {
+	if err := be.WriteCommandStr(mysql.COM_STMT_PREPARE, sql); err != nil {
+		be.MarkBroken()
+		return nil, nil, &exec.BackendError{Err: err}
+	}
+	p, err := be.ReadPacket()
+	if err != nil {
+		be.MarkBroken()
+		return nil, nil, &exec.BackendError{Err: err}
+	}
+	if p[0] == wire.ErrHeader {
+		return nil, wire.ParseErr(p), nil
+	}
+	if p[0] != wire.OKHeader || len(p) < 12 {
+		be.MarkBroken()
+		return nil, nil, &exec.BackendError{Err: wire.ErrMalformed}
+	}
+	bs := &backend.Stmt{
+		ID:      binary.LittleEndian.Uint32(p[1:]),
+		Columns: int(binary.LittleEndian.Uint16(p[5:])),
+		Params:  int(binary.LittleEndian.Uint16(p[7:])),
+	}
+	if s != nil {
+		binary.LittleEndian.PutUint32(p[1:], s.nextStmt)
+		s.c.WritePacket(p)
+	}
+	for _, n := range [2]int{bs.Params, bs.Columns} {
+		if n == 0 {
+			continue
+		}
+		for i := 0; i <= n; i++ { // n definitions and an EOF
+			d, err := be.ReadPacket()
+			if err != nil {
+				be.MarkBroken()
+				return nil, nil, &exec.BackendError{Err: err}
+			}
+			if s != nil && (i < n || !s.cli.DeprecateEOF) {
+				s.c.WritePacket(d)
+			}
+		}
+	}
+	if be.Stmts == nil {
+		be.Stmts = map[string]*backend.Stmt{}
+	}
+	if len(be.Stmts) >= maxBackendStmts {
+		for k, old := range be.Stmts {
+			_ = be.CloseStmt(old.ID)
+			delete(be.Stmts, k)
+			break
+		}
+	}
+	be.Stmts[sql] = bs
+	return bs, nil, nil
+}
+
+func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *mysql.MyError) {
+	if len(p) < 5 {
+		return nil, errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet")
+	}
+	id := binary.LittleEndian.Uint32(p[1:])
+	if id == 0xffffffff { // MariaDB: the statement prepared last
+		id = s.lastPrepared
+	}
+	st := s.stmts[id]
+	if st == nil {
+		return nil, mysql.NewDefaultError(mysql.ER_UNKNOWN_STMT_HANDLER, len(strconv.Itoa(int(id))), strconv.Itoa(int(id)), cmd)
+	}
+	return st, nil
+}
+
+func (s *Session) stmtExecute(p []byte) error {
+	st, e := s.lookupStmt(p, "mysqld_stmt_execute")
+	if e != nil {
+		return s.writeErr(e)
+	}
+	if len(p) < 10 {
+		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
+	}
+	flags := p[5]
+	// Remember or restore the parameter types.
+	body := p[10:]
+	var nullMap, values []byte
+	if st.params > 0 {
+		nb := (st.params + 7) / 8
+		if len(body) < nb+1 {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_WRONG_ARGUMENTS, "mysqld_stmt_execute"))
+		}
+		nullMap = body[:nb]
+		rest := body[nb+1:]
+		if body[nb] == 1 {
+			if len(rest) < 2*st.params {
+				return s.writeErr(mysql.NewDefaultError(mysql.ER_WRONG_ARGUMENTS, "mysqld_stmt_execute"))
+			}
+			st.types = append(st.types[:0], rest[:2*st.params]...)
+			rest = rest[2*st.params:]
+		} else if st.types == nil {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_WRONG_ARGUMENTS, "mysqld_stmt_execute"))
+		}
+		values = rest
+	}
+	snap := s.env.Snap.Load()
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if err := s.prepareConn(be, rt.schema, &st.sum); err != nil {
+		s.release(be, &st.sum, true)
+		return s.handleExecErr(err)
+	}
+	bs := be.Stmts[st.sql]
+	if bs == nil {
+		var ep *mysql.MyError
+		bs, ep, err = prepareOn(be, st.sql, nil)
+		if err != nil || ep != nil {
+			s.release(be, &st.sum, true)
+			if ep != nil {
+				return s.writeErr(ep)
+			}
+			return s.handleExecErr(err)
+		}
+	}
+	// Long data goes first; the server answers none of it.
+	if len(st.longData) > 0 {
+		be.ResetSeq()
+		for param, data := range st.longData {
+			buf := make([]byte, 7, 7+len(data))
+			buf[0] = mysql.COM_STMT_SEND_LONG_DATA
+			binary.LittleEndian.PutUint32(buf[1:], bs.ID)
+			binary.LittleEndian.PutUint16(buf[5:], param)
+			be.WritePacket(append(buf, data...))
+			be.ResetSeq()
+		}
+		st.longData = nil
+	}
+	// The execute packet, with the backend's id and the types always bound.
+	be.ResetSeq()
+	buf := s.execBuf[:0]
+	buf = append(buf, mysql.COM_STMT_EXECUTE)
+	buf = binary.LittleEndian.AppendUint32(buf, bs.ID)
+	buf = append(buf, p[5:10]...)
+	if st.params > 0 {
+		buf = append(buf, nullMap...)
+		buf = append(buf, 1)
+		buf = append(buf, st.types...)
+		buf = append(buf, values...)
+	}
+	be.WritePacket(buf)
+	if cap(buf) <= 64<<10 {
+		s.execBuf = buf[:0]
+	}
+	s.beginTracking(&st.sum)
+	if err := be.Flush(); err != nil {
+		be.MarkBroken()
+		s.release(be, &st.sum, true)
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	s.setQuery(st.sql)
+	defer s.setQuery("")
+	out, err := exec.Result(&s.cli, be, s)
+	if err == nil && flags&mysql.CURSOR_TYPE_READ_ONLY != 0 && s.status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0 {
+		st.cursor = true
+		s.pinAll = true
+	}
+	s.endTracking(be, rt.schema, &st.sum, err == nil && out.Err == nil)
+	s.release(be, &st.sum, err != nil)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.c.Flush()
+}
+
+func (s *Session) stmtLongData(p []byte) {
+	st, e := s.lookupStmt(p, "mysqld_stmt_send_long_data")
+	if e != nil || len(p) < 7 {
+		return // no response is defined; the execute will fail
+	}
+	param := binary.LittleEndian.Uint16(p[5:])
+	if int(param) >= st.params {
+		return
+	}
+	if st.longData == nil {
+		st.longData = map[uint16][]byte{}
+	}
+	st.longData[param] = append(st.longData[param], p[7:]...)
+}
+
+func (s *Session) stmtReset(p []byte) error {
+	st, e := s.lookupStmt(p, "mysqld_stmt_reset")
+	if e != nil {
+		return s.writeErr(e)
+	}
+	st.longData = nil
+	if st.cursor {
+		if err := s.onCursorConn(st, mysql.COM_STMT_RESET, nil); err != nil {
+			return err
+		}
+		st.cursor = false
+	}
+	return s.writeOK(0, 0, "")
+}
+
+func (s *Session) stmtClose(p []byte) {
+	st, e := s.lookupStmt(p, "mysqld_stmt_close")
+	if e != nil {
+		return
+	}
+	if st.cursor {
+		_ = s.onCursorConn(st, mysql.COM_STMT_RESET, nil)
+	}
+	delete(s.stmts, st.id)
+}
+
+// onCursorConn sends a command about st's open cursor to the pinned
+// connection that holds it and reads its OK/ERR (reply=nil drops it).
+func (s *Session) onCursorConn(st *stmt, cmd byte, reply func([]byte)) error {
+	be := s.cursorConn(st)
+	if be == nil {
+		return nil
+	}
+	bs := be.Stmts[st.sql]
+	var b [5]byte
+	b[0] = cmd
+	binary.LittleEndian.PutUint32(b[1:], bs.ID)
+	if err := be.WriteCommand(b[:]); err != nil {
+		be.MarkBroken()
+		return nil
+	}
+	if _, err := be.ReadPacket(); err != nil {
+		be.MarkBroken()
+	}
+	return nil
+}
+
+func (s *Session) cursorConn(st *stmt) *backend.Conn {
+	for _, c := range s.pinned {
+		if c.Stmts[st.sql] != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// stmtFetch relays COM_STMT_FETCH rows from the connection holding the cursor.
+func (s *Session) stmtFetch(p []byte) error {
+	st, e := s.lookupStmt(p, "mysqld_stmt_fetch")
+	if e != nil {
+		return s.writeErr(e)
+	}
+	be := s.cursorConn(st)
+	if be == nil || !st.cursor || len(p) < 9 {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_STMT_HAS_NO_OPEN_CURSOR, st.id))
+	}
+	buf := make([]byte, 9)
+	copy(buf, p[:9])
+	binary.LittleEndian.PutUint32(buf[1:], be.Stmts[st.sql].ID)
+	if err := be.WriteCommand(buf); err != nil {
+		be.MarkBroken()
+		return s.handleExecErr(&exec.BackendError{Err: err})
+	}
+	s.active.Store(be)
+	var out exec.Outcome
+	_, err := exec.Rows(&s.cli, be, s, &out)
+	s.active.Store(nil)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.c.Flush()
+}
