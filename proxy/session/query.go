@@ -62,7 +62,52 @@ func (s *Session) comQuery(p []byte) error {
 	}
 	s.setQuery(sql)
 	defer s.setQuery("")
+	if s.needsRewrite(sql, sum) {
+		out, err := s.rewrite(sql)
+		if err != nil {
+			return s.writeErr(err)
+		}
+		p = append([]byte{mysql.COM_QUERY}, out...)
+	}
 	return s.forward(p, sum)
+}
+
+// needsRewrite says whether a pass-through statement shows something the
+// backend would get wrong: its own connection id, or a physical database
+// name where the client must see the logical one.
+func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
+	if sum.Flags&parser.FlagConnectionID != 0 {
+		return true
+	}
+	snap := s.env.Snap.Load()
+	if sum.Flags&parser.FlagDatabase != 0 {
+		if ls := snap.Schemas[s.schema]; ls != nil && ls.DefaultNode != nil && ls.DefaultNode.Database != ls.Name {
+			return true
+		}
+	}
+	for _, name := range snap.Renamed {
+		if strings.Contains(sql, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// rewrite applies the session's values to a statement (see needsRewrite).
+func (s *Session) rewrite(sql string) (string, *mysql.MyError) {
+	snap := s.env.Snap.Load()
+	v := &parser.SessionValues{ConnectionID: uint64(s.ID), Schemas: map[string]string{}}
+	if s.schema != "information_schema" {
+		v.Database = s.schema
+	}
+	for _, name := range snap.Renamed {
+		v.Schemas[name] = snap.Schemas[name].DefaultNode.Database
+	}
+	out, err := parser.RewriteSession(sql, v)
+	if err != nil {
+		return "", mysql.NewError(mysql.ER_PARSE_ERROR, "shardgate must rewrite this statement (it names a schema or CONNECTION_ID()) but cannot parse it: "+err.Error())
+	}
+	return out, nil
 }
 
 // hasUse reports whether a later statement of a multi-statement text is USE.

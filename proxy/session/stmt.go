@@ -37,6 +37,13 @@ func (s *Session) stmtPrepare(p []byte) error {
 	st := &stmt{sql: string(p[1:])}
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
+	if s.needsRewrite(st.sql, &st.sum) {
+		out, e := s.rewrite(st.sql)
+		if e != nil {
+			return s.writeErr(e)
+		}
+		st.sql = out
+	}
 	snap := s.env.Snap.Load()
 	rt, e := s.target(snap)
 	if e != nil {
