@@ -86,9 +86,9 @@ machine_busy_ticks() {
 	printf '%s' $((user + nice + system + irq + softirq + steal))
 }
 
-# children_cpu_ms: CPU (user+sys) of this shell's reaped children so far, in milliseconds.
-# Uses the `times` builtin written to a file: a command substitution would run it in a fork,
-# whose child counters start at zero.
+# children_cpu_ms: sets CHILDREN_CPU_MS to the CPU (user+sys) of this shell's reaped children so
+# far, in milliseconds. Call it directly, not in $(...): `times` in a fork would see the fork's
+# children only. It writes `times` to a file for the same reason.
 children_cpu_ms() {
 	local tf=$BENCH_TMP/times total=0 part re='^([0-9]+)m([0-9]+)[.,]([0-9]{3})s$'
 	times >"$tf"
@@ -98,7 +98,7 @@ children_cpu_ms() {
 		[[ $part =~ $re ]] || return 1
 		total=$((total + BASH_REMATCH[1] * 60000 + 10#${BASH_REMATCH[2]} * 1000 + 10#${BASH_REMATCH[3]}))
 	done
-	printf '%s' "$total"
+	CHILDREN_CPU_MS=$total
 }
 
 # now_us: wall clock in microseconds.
@@ -215,10 +215,11 @@ median() {
 # ratio A B: A/B with 3 decimals, "-" when either is missing or B is 0.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a !~ /^[0-9.eE+-]+$/ || b !~ /^[0-9.eE+-]+$/ || b + 0 == 0) print "-"; else printf "%.3f\n", a / b }'
+		num = "^-?[0-9.]+([eE][-+]?[0-9]+)?$"
+		if (a !~ num || b !~ num || a !~ /[0-9]/ || b !~ /[0-9]/ || b + 0 == 0) print "-"; else printf "%.3f\n", a / b }'
 }
 
 # fmt NUMBER DECIMALS: "-" stays "-".
 fmt() {
-	awk -v v="$1" -v d="$2" 'BEGIN { if (v !~ /^[0-9.eE+-]+$/) print "-"; else printf("%." d "f\n", v) }'
+	awk -v v="$1" -v d="$2" 'BEGIN { if (v !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ || v !~ /[0-9]/) print "-"; else printf("%." d "f\n", v) }'
 }

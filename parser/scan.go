@@ -310,7 +310,7 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 			s.Flags |= FlagLastInsertID
 		case EqualFold(w, "LASTVAL"):
 			s.Flags |= FlagSequence
-		case EqualFold(w, "LOCK") && s.Kind == KindSelect && prev.Kind == TokIdent && EqualFold(l.Text(prev), "IN"):
+		case EqualFold(w, "LOCK") && s.Kind == KindSelect && nextWordIs(l, "IN"):
 			s.Flags |= FlagLockingRead
 		}
 	case 'f':
