@@ -45,7 +45,8 @@ type Config struct {
 	MaxConnections   int        `yaml:"max_connections"`    // client connections; past it clients get error 1040
 	MaxAllowedPacket int        `yaml:"max_allowed_packet"` // bytes; the file may say "64M", "16MB", "1G"
 	ServerVersion    string     `yaml:"server_version,omitempty"`
-	TLS              *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
+	Procs            int        `yaml:"procs,omitempty"` // OS threads running Go code (GOMAXPROCS); 0 = half the CPUs
+	TLS              *TLS       `yaml:"tls,omitempty"`   // client-side TLS; nil = off
 	Log              Log        `yaml:"log"`
 	Users            []User     `yaml:"users"`
 	DataHosts        []DataHost `yaml:"data_hosts"`

@@ -38,6 +38,9 @@ func (p *parser) checkServer(c *Config) {
 	if p.has(keyPath{"max_connections"}) && c.MaxConnections < 1 {
 		p.add(keyPath{"max_connections"}, "must be >= 1")
 	}
+	if c.Procs < 0 {
+		p.add(keyPath{"procs"}, "must be >= 0 (0 picks half the CPUs)")
+	}
 	if p.has(keyPath{"max_allowed_packet"}) && (c.MaxAllowedPacket < 1024 || c.MaxAllowedPacket > 1<<30) {
 		p.add(keyPath{"max_allowed_packet"}, "must be between 1K and 1G (MySQL's limits)")
 	}

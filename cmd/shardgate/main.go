@@ -12,8 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +35,11 @@ func main() {
 	fs := flag.NewFlagSet("shardgate", flag.ExitOnError)
 	path := fs.String("config", "shardgate.yaml", "configuration file")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for running statements")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (debugging)")
 	_ = fs.Parse(os.Args[1:])
+	if *pprofAddr != "" {
+		go func() { _ = http.ListenAndServe(*pprofAddr, nil) }()
+	}
 	if err := run(*path, *drain); err != nil {
 		fmt.Fprintln(os.Stderr, "shardgate:", err)
 		os.Exit(1)
@@ -64,12 +71,29 @@ func newLogger(c conf.Log) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
+// setProcs sizes the Go scheduler. The proxy usually shares its machine
+// with clients or servers; on few cores, waking a second scheduler thread
+// for every ready connection costs more CPU per query than the parallelism
+// gains (measured: 56 vs 76 µs a point select on 2 cores), so by default
+// the proxy takes half the CPUs. GOMAXPROCS in the environment wins.
+func setProcs(procs int, log *slog.Logger) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	if procs == 0 {
+		procs = max(1, runtime.NumCPU()/2)
+	}
+	runtime.GOMAXPROCS(procs)
+	log.Debug("scheduler threads", "procs", procs)
+}
+
 func run(path string, drain time.Duration) error {
 	cfg, err := conf.Load(path)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log)
+	setProcs(cfg.Procs, log)
 	cl := backend.NewCluster(cfg)
 	defer cl.Close()
 
