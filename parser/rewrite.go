@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 
@@ -58,19 +59,126 @@ type SessionValues struct {
 	Schemas map[string]string
 }
 
-// RewriteSession rewrites a statement for a pass-through backend: logical
-// schema names become physical ones, DATABASE()/SCHEMA() and
-// CONNECTION_ID() become the values the client must see (keeping the
-// column name the client would get).
-func RewriteSession(sql string, v *SessionValues) (string, error) {
-	stmts, err := Parse(sql)
-	if err != nil {
-		return "", err
+// RewriteSession rewrites a pass-through statement at the token level, so
+// everything else stays byte for byte what the client sent: logical
+// schema names used as qualifiers (and after SHOW ... FROM/IN) become
+// physical ones; DATABASE()/SCHEMA() and CONNECTION_ID() become the values
+// the client must see, keeping the column name it would get.
+func RewriteSession(sql string, v *SessionValues) string {
+	var out strings.Builder
+	l := NewLexer(sql)
+	last := 0 // copied up to here
+	var prev, first Token
+	depth := 0
+	inList := map[int]bool{}
+	emit := func(t Token, text string) {
+		out.WriteString(sql[last:t.Start])
+		out.WriteString(text)
+		last = t.End
 	}
-	for _, s := range stmts {
-		s.Accept(&sessionRewriter{v: v})
+	for i := 0; ; i++ {
+		t := l.Next()
+		if t.Kind == TokEOF {
+			break
+		}
+		if i == 0 {
+			first = t
+		}
+		text := l.Text(t)
+		switch t.Kind {
+		case TokOp:
+			switch text {
+			case "(":
+				depth++
+			case ")":
+				depth--
+			}
+		case TokIdent, TokQuotedIdent:
+			name := unquoteIdent(text)
+			if t.Kind == TokIdent && EqualFold(text, "SELECT") {
+				inList[depth] = true
+			} else if t.Kind == TokIdent && EqualFold(text, "FROM") {
+				inList[depth] = false
+			}
+			if phys, ok := v.Schemas[name]; ok && (nextIsDot(&l) || isShowSource(&l, first, prev)) {
+				emit(t, "`"+strings.ReplaceAll(phys, "`", "``")+"`")
+				break
+			}
+			if t.Kind != TokIdent || !nextIsParen(&l) {
+				break
+			}
+			var val string
+			switch {
+			case EqualFold(text, "DATABASE") || EqualFold(text, "SCHEMA"):
+				val = "NULL"
+				if v.Database != "" {
+					val = "'" + strings.ReplaceAll(v.Database, "'", "''") + "'"
+				}
+			case EqualFold(text, "CONNECTION_ID"):
+				val = strconv.FormatUint(v.ConnectionID, 10)
+			default:
+				continue
+			}
+			save := l
+			open, closeTok := save.Next(), save.Next()
+			if closeTok.Kind != TokOp || save.Text(closeTok) != ")" {
+				continue
+			}
+			_ = open
+			call := sql[t.Start:closeTok.End]
+			l = save
+			if inList[depth] && needsAlias(&l) {
+				val += " AS `" + strings.ReplaceAll(call, "`", "``") + "`"
+			}
+			emit(Token{Start: t.Start, End: closeTok.End}, val)
+			prev = closeTok
+			continue
+		}
+		prev = t
 	}
-	return Restore(stmts)
+	out.WriteString(sql[last:])
+	return out.String()
+}
+
+func nextIsDot(l *Lexer) bool {
+	save := *l
+	t := save.Next()
+	return t.Kind == TokOp && save.src[t.Start] == '.' && t.End == t.Start+1
+}
+
+// isShowSource: SHOW ... FROM|IN <db>.
+func isShowSource(l *Lexer, first, prev Token) bool {
+	if first.Kind != TokIdent || !EqualFold(l.Text(first), "SHOW") || prev.Kind != TokIdent {
+		return false
+	}
+	p := l.Text(prev)
+	return EqualFold(p, "FROM") || EqualFold(p, "IN")
+}
+
+// needsAlias reports whether a select-list item ends here without an alias.
+func needsAlias(l *Lexer) bool {
+	save := *l
+	t := save.Next()
+	switch t.Kind {
+	case TokEOF, TokSemicolon:
+		return true
+	case TokOp:
+		return save.Text(t) == "," || save.Text(t) == ")"
+	case TokIdent:
+		w := save.Text(t)
+		for _, k := range []string{"FROM", "INTO", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "FOR", "LOCK", "WINDOW", "EXCEPT", "INTERSECT"} {
+			if EqualFold(w, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReplaceSessionFuncs replaces DATABASE()/SCHEMA() and CONNECTION_ID() in
+// an AST with the session's values (for statements the router restores).
+func ReplaceSessionFuncs(stmt ast.Node, v *SessionValues) {
+	stmt.Accept(&sessionRewriter{v: v})
 }
 
 type sessionRewriter struct{ v *SessionValues }
@@ -81,10 +189,6 @@ func (r *sessionRewriter) Enter(n ast.Node) (ast.Node, bool) {
 		// A rewritten function keeps its original text as column name.
 		if f, ok := x.Expr.(*ast.FuncCallExpr); ok && x.AsName.O == "" && r.replaces(f) {
 			x.AsName = ast.NewCIStr(fieldText(x))
-		}
-	case *ast.TableName:
-		if phys, ok := r.v.Schemas[x.Schema.O]; ok {
-			x.Schema = ast.NewCIStr(phys)
 		}
 	}
 	return n, false

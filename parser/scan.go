@@ -194,7 +194,15 @@ func Scan(sql string, s *Summary) {
 		case TokIdent:
 			scanWord(&l, s, tok, prev)
 		case TokSysVar:
-			scanSysVar(l.Text(tok), s)
+			// Only an assignment's target changes a variable; reading
+			// @@global.x on the right-hand side is harmless.
+			target := false
+			if s.Kind == KindSet {
+				save := l
+				nt := save.Next()
+				target = nt.Kind == TokOp && (l.Text(nt) == "=" || l.Text(nt) == ":=")
+			}
+			scanSysVar(l.Text(tok), s, target)
 		case TokUserVar:
 			if s.Kind == KindSet && (prev == first || isComma(&l, prev)) || isInto(&l, prev, prev2) {
 				s.addUserVar(l.Text(tok))
@@ -277,11 +285,11 @@ func (s *Summary) addUserVar(tok string) {
 	s.Flags |= FlagUserVarAssign
 }
 
-func scanSysVar(v string, s *Summary) {
+func scanSysVar(v string, s *Summary, target bool) {
 	// @@global.x, @@session.session_track_x
 	w := v[2:]
 	if len(w) > 7 && EqualFold(w[:7], "GLOBAL.") {
-		if s.Kind == KindSet {
+		if target {
 			s.Flags |= FlagGlobal
 		}
 		w = w[7:]
@@ -290,7 +298,7 @@ func scanSysVar(v string, s *Summary) {
 	} else if len(w) > 6 && EqualFold(w[:6], "LOCAL.") {
 		w = w[6:]
 	}
-	if s.Kind == KindSet && hasPrefixFold(w, "SESSION_TRACK_") {
+	if target && hasPrefixFold(w, "SESSION_TRACK_") {
 		s.Flags |= FlagSessionTrack
 	}
 	if EqualFold(w, "LAST_INSERT_ID") || EqualFold(w, "IDENTITY") {

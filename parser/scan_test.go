@@ -38,6 +38,8 @@ func TestScan(t *testing.T) {
 		{"SET GLOBAL max_connections = 10", KindSet, FlagGlobal, "", false},
 		{"SET @@global.max_connections = 10", KindSet, FlagGlobal, "", false},
 		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", KindSet, FlagSetTransaction, "", false},
+		{"SET SESSION group_concat_max_len=@@global.group_concat_max_len", KindSet, 0, "", false},
+		{"SET @save=@@global.general_log", KindSet, FlagUserVarAssign, "save", false},
 		{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", KindSet, 0, "", false},
 		{"SET session_track_schema = OFF", KindSet, FlagSessionTrack, "", false},
 		{"SET @@session.session_track_system_variables = ''", KindSet, FlagSessionTrack, "", false},

@@ -364,6 +364,19 @@ func checkSchema(u *conf.User, db, host string, snap *snapshot.Snapshot) *mysql.
 	return nil
 }
 
+// checkClientCharset refuses the character sets a client may not use for
+// its statements (their code units are not ASCII-compatible), as MariaDB does.
+func checkClientCharset(collation uint16, snap *snapshot.Snapshot) *mysql.MyError {
+	if snap.Info == nil {
+		return nil
+	}
+	switch cs := snap.Info.Collations[collation].Charset; cs {
+	case "ucs2", "utf16", "utf16le", "utf32":
+		return mysql.NewDefaultError(mysql.ER_WRONG_VALUE_FOR_VAR, "character_set_client", cs)
+	}
+	return nil
+}
+
 func isSystemSchema(db string) bool {
 	return db == "information_schema"
 }

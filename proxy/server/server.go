@@ -131,6 +131,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	_ = c.NetConn().SetDeadline(time.Time{})
 	c.MaxPacket = snap.Conf.MaxAllowedPacket
 	sess := session.New(s.env, id, c, login.Caps, login.User, hostOf(nc.RemoteAddr()), login.Schema, login.Collation)
+	sess.SetScramble(login.Scramble)
 	s.env.Registry.Add(sess)
 	defer sess.Close()
 	s.loop(c, sess)
@@ -195,6 +196,9 @@ func (s *Server) handshake(c *wire.Conn, id uint32, snap *snapshot.Snapshot) (*L
 	if r.caps&mysql.CLIENT_PROTOCOL_41 == 0 {
 		return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_AUTH_MODE, "shardgate needs a client speaking protocol 4.1 or newer")
 	}
+	if e := checkClientCharset(r.collation, snap); e != nil {
+		return nil, e
+	}
 	host := hostOf(c.NetConn().RemoteAddr())
 	u, err := s.authenticate(c, r, scramble, host, snap, isTLS)
 	if err != nil {
@@ -224,32 +228,19 @@ func (s *Server) ChangeUser(sess *session.Session, p []byte) (*conf.User, string
 	if err != nil {
 		return nil, "", 0, mysql.NewDefaultError(mysql.ER_HANDSHAKE_ERROR)
 	}
-	// The client answered the greeting's scramble; we no longer have it,
-	// so ask again with a fresh one through an auth switch.
-	scramble := newScramble()
+	// Clients answer with the greeting's scramble (MariaDB's and MySQL's
+	// libraries do); authenticate switches plugin when it must.
+	scramble := sess.Scramble()
 	c := sess.Conn()
-	plugin := r.plugin
-	if plugin != pluginSHA2 {
-		plugin = pluginNative
-	}
-	sw := append([]byte{0xfe}, plugin...)
-	sw = append(sw, 0)
-	sw = append(append(sw, scramble...), 0)
-	c.WritePacket(sw)
-	if err := c.Flush(); err != nil {
-		return nil, "", 0, err
-	}
-	auth, err := c.ReadPacket()
-	if err != nil {
-		return nil, "", 0, err
-	}
-	r.plugin, r.auth = plugin, append([]byte(nil), auth...)
 	_, isTLS := c.NetConn().(*tls.Conn)
 	u, err := s.authenticate(c, r, scramble, sess.Host(), snap, isTLS)
 	if err != nil {
 		return nil, "", 0, err
 	}
 	if e := checkSchema(u, r.db, sess.Host(), snap); e != nil {
+		return nil, "", 0, e
+	}
+	if e := checkClientCharset(r.collation, snap); e != nil {
 		return nil, "", 0, e
 	}
 	coll := r.collation

@@ -300,7 +300,8 @@ func (s *Session) readUserVars(c *backend.Conn, names []string) error {
 	var vars []backend.Var
 	err := c.Query(q.String(), func(cols []wire.ColumnRef, v [][]byte) error {
 		for i, n := range names {
-			vars = append(vars, backend.Var{Name: n, Value: s.userVarLiteral(&cols[i], v[i])})
+			// Names may point into the client's read buffer: copy them.
+			vars = append(vars, backend.Var{Name: strings.Clone(n), Value: s.userVarLiteral(&cols[i], v[i])})
 		}
 		return nil
 	}, nil)

@@ -179,20 +179,28 @@ func (s *Session) forwardCommand(p []byte) error {
 // changeUser answers COM_CHANGE_USER: authenticate again, then start over
 // as a fresh session of the new user.
 func (s *Session) changeUser(p []byte) error {
+	// The session starts over whatever the outcome, as in MariaDB; a
+	// refused change keeps the connection and the previous user.
+	s.reset()
 	u, schema, collation, err := s.env.Auth.ChangeUser(s, p)
 	if err != nil {
 		if me, ok := err.(*mysql.MyError); ok {
-			_ = s.writeErr(me)
+			return s.writeErr(me)
 		}
 		return err
 	}
-	s.reset()
 	s.mu.Lock()
 	s.user, s.schema = u, schema
 	s.mu.Unlock()
 	s.vars = s.charsetState(collation)
 	return s.writeOK(0, 0, "")
 }
+
+// Scramble is the greeting's challenge, which COM_CHANGE_USER answers too.
+func (s *Session) Scramble() []byte { return s.scramble }
+
+// SetScramble records the greeting's challenge.
+func (s *Session) SetScramble(b []byte) { s.scramble = b }
 
 // Conn returns the client connection (for the server's auth exchange).
 func (s *Session) Conn() *wire.Conn { return s.c }

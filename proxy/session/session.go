@@ -35,12 +35,14 @@ type Session struct {
 	caps uint32
 	host string
 	log  *slog.Logger
+	// scramble is the greeting's challenge, reused by COM_CHANGE_USER.
+	scramble []byte
 	env  *Env
 
 	mu     sync.Mutex // guards user, schema, query for observers (KILL, admin)
 	user   *conf.User
 	schema string // logical schema, "" if none
-	query  string
+	query  []byte // the running statement, copied (the read buffer is reused)
 	since  time.Time
 
 	// vars is the session's state without schema; per-node states derive
@@ -144,12 +146,15 @@ type Info struct {
 func (s *Session) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Info{ID: s.ID, User: s.user.Name, Host: s.host, Schema: s.schema, Query: s.query, Since: s.since}
+	return Info{ID: s.ID, User: s.user.Name, Host: s.host, Schema: s.schema, Query: string(s.query), Since: s.since}
 }
+
+// maxShownQuery bounds the statement text kept for observers.
+const maxShownQuery = 4096
 
 func (s *Session) setQuery(q string) {
 	s.mu.Lock()
-	s.query = q
+	s.query = append(s.query[:0], q[:min(len(q), maxShownQuery)]...)
 	s.since = time.Now()
 	s.mu.Unlock()
 }

@@ -38,11 +38,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 	if s.needsRewrite(st.sql, &st.sum) {
-		out, e := s.rewrite(st.sql)
-		if e != nil {
-			return s.writeErr(e)
-		}
-		st.sql = out
+		st.sql = s.rewrite(st.sql)
 	}
 	snap := s.env.Snap.Load()
 	rt, e := s.target(snap)
