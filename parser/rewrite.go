@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 
 	// The parser needs a value-expression implementation; this is the
 	// small one it ships for tools like this.
@@ -20,24 +21,90 @@ var parserPool = sync.Pool{New: func() any {
 	return p
 }}
 
+// Mode is the part of a session's sql_mode that changes how SQL text
+// reads: it must be the same for the proxy's parser and the servers.
+type Mode uint8
+
+const (
+	ModeANSIQuotes Mode = 1 << iota
+	ModePipesAsConcat
+	ModeNoBackslashEscapes
+	ModeHighNotPrecedence
+	ModeIgnoreSpace
+)
+
+// ModeOf reads a sql_mode value.
+func ModeOf(sqlMode string) Mode {
+	var m Mode
+	for _, w := range strings.Split(strings.ToUpper(sqlMode), ",") {
+		switch w {
+		case "ANSI_QUOTES", "ANSI":
+			m |= ModeANSIQuotes
+		case "PIPES_AS_CONCAT":
+			m |= ModePipesAsConcat
+		case "NO_BACKSLASH_ESCAPES":
+			m |= ModeNoBackslashEscapes
+		case "HIGH_NOT_PRECEDENCE":
+			m |= ModeHighNotPrecedence
+		case "IGNORE_SPACE":
+			m |= ModeIgnoreSpace
+		}
+		if w == "ANSI" {
+			m |= ModePipesAsConcat | ModeIgnoreSpace
+		}
+	}
+	return m
+}
+
+func (m Mode) tidb() mysql.SQLMode {
+	var out mysql.SQLMode
+	if m&ModeANSIQuotes != 0 {
+		out |= mysql.ModeANSIQuotes
+	}
+	if m&ModePipesAsConcat != 0 {
+		out |= mysql.ModePipesAsConcat
+	}
+	if m&ModeNoBackslashEscapes != 0 {
+		out |= mysql.ModeNoBackslashEscapes
+	}
+	if m&ModeHighNotPrecedence != 0 {
+		out |= mysql.ModeHighNotPrecedence
+	}
+	if m&ModeIgnoreSpace != 0 {
+		out |= mysql.ModeIgnoreSpace
+	}
+	return out
+}
+
 // Parse parses one or more statements with the TiDB parser (MariaDB mode).
-func Parse(sql string) ([]ast.StmtNode, error) {
+func Parse(sql string) ([]ast.StmtNode, error) { return ParseMode(sql, 0) }
+
+// ParseMode parses under a session's sql_mode.
+func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 	p := parserPool.Get().(*parser.Parser)
 	defer parserPool.Put(p)
+	p.SetSQLMode(m.tidb())
 	stmts, _, err := p.Parse(sql, "", "")
 	return stmts, err
 }
 
 // RestoreFlags is how shardgate prints an AST back to SQL: keywords upper
-// case, names back-quoted, strings single-quoted.
+// case, names back-quoted, strings single-quoted with backslashes escaped.
 const RestoreFlags = format.RestoreStringSingleQuotes | format.RestoreKeyWordUppercase |
 	format.RestoreNameBackQuotes | format.RestoreSpacesAroundBinaryOperation |
-	format.RestoreStringWithoutDefaultCharset
+	format.RestoreStringWithoutDefaultCharset | format.RestoreStringEscapeBackslash
 
 // Restore prints statements back to SQL, separated by semicolons.
-func Restore(stmts []ast.StmtNode) (string, error) {
+func Restore(stmts []ast.StmtNode) (string, error) { return RestoreMode(stmts, 0) }
+
+// RestoreMode prints statements for servers running under a sql_mode.
+func RestoreMode(stmts []ast.StmtNode, m Mode) (string, error) {
 	var b strings.Builder
-	ctx := format.NewRestoreCtx(RestoreFlags, &b)
+	flags := RestoreFlags
+	if m&ModeNoBackslashEscapes != 0 {
+		flags &^= format.RestoreStringEscapeBackslash
+	}
+	ctx := format.NewRestoreCtx(flags, &b)
 	for i, s := range stmts {
 		if i > 0 {
 			b.WriteString("; ")
@@ -47,6 +114,13 @@ func Restore(stmts []ast.StmtNode) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// RestoreExpr prints one expression as SQL.
+func RestoreExpr(e ast.Node) string {
+	var b strings.Builder
+	_ = e.Restore(format.NewRestoreCtx(RestoreFlags, &b))
+	return b.String()
 }
 
 // SessionValues are what a pass-through statement must see as one MySQL

@@ -28,11 +28,16 @@ type Names struct {
 	Refs []*TableRef
 	cols []colQualifier
 	wild []wildQualifier
-	fks  []*ast.TableName
+	fks  []fkRef
 	// targets are multi-table DELETE targets named by table name.
 	targets []target
 	// Aliases maps lower-cased alias → ref index.
 	aliases map[string]int
+}
+
+type fkRef struct {
+	node          *ast.TableName
+	schema, table string // as written
 }
 
 type wildQualifier struct {
@@ -148,11 +153,12 @@ func (n *Names) Rename(fn func(i int, r *TableRef) (schema, table string)) {
 	}
 }
 
-// RenameFK renames foreign-key references (CREATE/ALTER TABLE) with fn.
+// RenameFK renames foreign-key references (CREATE/ALTER TABLE): fn gets
+// each reference as written.
 func (n *Names) RenameFK(fn func(schema, table string) (string, string)) {
-	for _, t := range n.fks {
-		s, name := fn(t.Schema.O, t.Name.O)
-		t.Schema, t.Name = ast.NewCIStr(s), ast.NewCIStr(name)
+	for _, f := range n.fks {
+		s, name := fn(f.schema, f.table)
+		f.node.Schema, f.node.Name = ast.NewCIStr(s), ast.NewCIStr(name)
 	}
 }
 
@@ -207,7 +213,7 @@ func (c *nameCollector) Enter(in ast.Node) (ast.Node, bool) {
 		}
 	case *ast.ReferenceDef:
 		if x.Table != nil {
-			c.n.fks = append(c.n.fks, x.Table)
+			c.n.fks = append(c.n.fks, fkRef{node: x.Table, schema: x.Table.Schema.O, table: x.Table.Name.O})
 		}
 		return in, true
 	case *ast.TableName:

@@ -111,8 +111,12 @@ func run(path string, drain time.Duration) error {
 	} else {
 		cl.EnsureDatabases(ctx, log)
 	}
+	snap, err := snapshot.New(cfg, cl, info)
+	if err != nil {
+		return err
+	}
 	var holder snapshot.Holder
-	holder.Store(snapshot.New(cfg, cl, info))
+	holder.Store(snap)
 
 	tlsConf, err := server.TLSConfig(cfg.TLS)
 	if err != nil {

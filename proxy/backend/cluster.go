@@ -138,6 +138,8 @@ type ServerInfo struct {
 	DefaultCollation uint16
 	Collations       map[uint16]Collation
 	MaxAllowedPacket int
+	// SQLMode is the servers' default sql_mode.
+	SQLMode string
 }
 
 // Probe asks the first reachable primary for its version and collations.
@@ -164,10 +166,11 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 	defer s.Pool.Put(c)
 	info := &ServerInfo{Collations: map[uint16]Collation{}}
 	var serverColl string
-	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet", func(_ []wire.ColumnRef, v [][]byte) error {
+	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode", func(_ []wire.ColumnRef, v [][]byte) error {
 		info.Version = string(v[0])
 		serverColl = string(v[1])
 		info.MaxAllowedPacket = atoi(v[2])
+		info.SQLMode = string(v[3])
 		return nil
 	}, nil)
 	if err != nil {

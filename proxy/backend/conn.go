@@ -54,6 +54,10 @@ type Conn struct {
 	// LastInsertID as LAST_INSERT_ID() would return it here.
 	LastInsertID uint64
 
+	// Status is the server status of the last response read here
+	// (SERVER_STATUS_IN_TRANS tells an open transaction).
+	Status uint16
+
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
 
@@ -197,23 +201,73 @@ func (c *Conn) Query(sql string, row func(cols []wire.ColumnRef, vals [][]byte) 
 	}
 }
 
-// readRows reads a text result set whose column-count packet is p.
-func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error) (more bool, err error) {
-	n, _, m := wire.ReadLenEnc(p)
-	if m == 0 {
-		return false, wire.ErrMalformed
+// QueryRaw runs an internal statement that returns one small result set
+// and hands over the raw column definitions and each row's values (copies).
+func (c *Conn) QueryRaw(sql string, defsFn func([][]byte), rowFn func([][]byte)) error {
+	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+		c.broken = true
+		return err
 	}
-	cols := make([]wire.ColumnRef, n)
-	for i := range cols {
-		p, err := c.ReadPacket()
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.broken = true
+		return err
+	}
+	switch p[0] {
+	case wire.ErrHeader:
+		return wire.ParseErr(p)
+	case wire.OKHeader:
+		defsFn(nil)
+		return nil
+	}
+	n, _, k := wire.ReadLenEnc(p)
+	if k == 0 {
+		c.broken = true
+		return wire.ErrMalformed
+	}
+	defs := make([][]byte, n)
+	for i := range defs {
+		d, err := c.ReadPacket()
 		if err != nil {
-			return false, err
+			c.broken = true
+			return err
 		}
-		cd, err := wire.ParseColumnDef(append([]byte(nil), p...))
-		if err != nil {
-			return false, err
+		defs[i] = append([]byte(nil), d...)
+	}
+	defsFn(defs)
+	more, err := c.readRows(nil, func(_ []wire.ColumnRef, v [][]byte) error {
+		rowFn(v)
+		return nil
+	}, int(n))
+	if err == nil && more {
+		c.broken = true
+	}
+	return err
+}
+
+// readRows reads a text result set whose column-count packet is p; with p
+// nil, the column definitions were read already and there are n columns.
+func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error, n ...int) (more bool, err error) {
+	var cols []wire.ColumnRef
+	if p == nil {
+		cols = make([]wire.ColumnRef, n[0])
+	} else {
+		cnt, _, m := wire.ReadLenEnc(p)
+		if m == 0 {
+			return false, wire.ErrMalformed
 		}
-		cols[i] = cd
+		cols = make([]wire.ColumnRef, cnt)
+		for i := range cols {
+			p, err := c.ReadPacket()
+			if err != nil {
+				return false, err
+			}
+			cd, err := wire.ParseColumnDef(append([]byte(nil), p...))
+			if err != nil {
+				return false, err
+			}
+			cols[i] = cd
+		}
 	}
 	if p, err = c.ReadPacket(); err != nil {
 		return false, err
@@ -221,7 +275,7 @@ func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error) (m
 	if !wire.IsEOF(p) {
 		return false, wire.ErrMalformed
 	}
-	vals := make([][]byte, n)
+	vals := make([][]byte, len(cols))
 	var rowErr error
 	for {
 		p, err := c.ReadPacket()

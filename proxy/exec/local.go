@@ -8,9 +8,15 @@ import (
 	"github.com/shardgate/shardgate/proxy/wire"
 )
 
+// WriteResultStatus is WriteResult (kept for callers that name the status).
+func WriteResultStatus(cli *Client, cols []wire.Column, rows [][]any, status uint16) {
+	WriteResult(cli, cols, rows, status)
+}
+
 // WriteResult sends a text-protocol result set the proxy made up itself.
 // Values may be nil (NULL), string, []byte, int, int64, uint64 or float64.
 func WriteResult(cli *Client, cols []wire.Column, rows [][]any, status uint16) {
+	status = cli.status(status)
 	c := cli.Conn
 	var b []byte
 	b = wire.AppendLenEnc(b[:0], uint64(len(cols)))
@@ -20,7 +26,7 @@ func WriteResult(cli *Client, cols []wire.Column, rows [][]any, status uint16) {
 		c.WritePacket(b)
 	}
 	if !cli.DeprecateEOF {
-		c.WritePacket(wire.AppendEOF(b[:0], 0, status))
+		c.WritePacket(wire.AppendEOF(b[:0], 0, status&^mysql.SERVER_MORE_RESULTS_EXISTS))
 	}
 	for _, row := range rows {
 		b = b[:0]

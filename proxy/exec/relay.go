@@ -14,10 +14,21 @@ import (
 
 // Client is the client side of a relay.
 type Client struct {
-	Conn         *wire.Conn
+	Conn *wire.Conn
+	// MoreResults is set while answering one statement of several: every
+	// final OK/EOF then carries SERVER_MORE_RESULTS_EXISTS.
+	MoreResults  bool
 	DeprecateEOF bool // CLIENT_DEPRECATE_EOF: no EOF after columns, OK(0xfe) at the end
 	SessionTrack bool // CLIENT_SESSION_TRACK: OK packets carry info as lenenc
 	LocalFiles   bool // CLIENT_LOCAL_FILES: the client may send files
+}
+
+// status adds what the client must see to a backend's status flags.
+func (cli *Client) status(st uint16) uint16 {
+	if cli.MoreResults {
+		st |= mysql.SERVER_MORE_RESULTS_EXISTS
+	}
+	return st
 }
 
 // Tracker learns from the backend's responses what the session became.
@@ -67,6 +78,7 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 				be.MarkBroken()
 				return out, &BackendError{Err: err}
 			}
+			be.Status = ok.Status
 			tr.TrackOK(&ok)
 			out.Affected += ok.AffectedRows
 			writeOK(cli, wire.OKHeader, &ok)
@@ -92,6 +104,9 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 
 func writeOK(cli *Client, header byte, ok *wire.OK) {
 	c := cli.Conn
+	if cli.MoreResults {
+		ok.Status |= mysql.SERVER_MORE_RESULTS_EXISTS
+	}
 	var buf [64]byte
 	b := wire.AppendOK(buf[:0], header, ok, cli.SessionTrack)
 	c.WritePacket(b)
@@ -163,12 +178,13 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 		if !cont {
 			if wire.IsEOF(p) {
 				warnings, status := wire.EOFStatus(p)
+				be.Status = status
 				tr.TrackStatus(status)
 				if cli.DeprecateEOF {
 					ok := wire.OK{Status: status, Warnings: warnings}
 					writeOK(cli, wire.EOFHeader, &ok)
 				} else {
-					c.WritePacket(p)
+					c.WritePacket(wire.AppendEOF(p[:0:0], warnings, cli.status(status)))
 				}
 				return status&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
 			}

@@ -38,8 +38,12 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snap, err := snapshot.New(c, backend.NewCluster(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var h snapshot.Holder
-	h.Store(snapshot.New(c, backend.NewCluster(c), nil))
+	h.Store(snap)
 	tlsConf, err := TLSConfig(nil)
 	if err != nil {
 		t.Fatal(err)

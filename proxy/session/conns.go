@@ -53,6 +53,9 @@ func (s *Session) prepareConn(c *backend.Conn, schema string, sum *parser.Summar
 	if err := c.Sync(s.wantState(schema)); err != nil {
 		return err
 	}
+	if err := s.joinTransaction(c); err != nil {
+		return err
+	}
 	if sum.Flags&parser.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {
 		if _, err := c.Exec("SET @@SESSION.last_insert_id = " + strconv.FormatUint(s.lastInsertID, 10)); err != nil {
 			return err
@@ -72,36 +75,54 @@ func (s *Session) wantState(schema string) *backend.State {
 	return st
 }
 
-// release ends a statement's use of a connection: it stays pinned if the
-// session needs it, else it goes back to the pool.
+// release ends a statement's use of a connection: it stays pinned while
+// it holds the session's transaction, a cursor or state only it has;
+// else it goes back to the pool.
 func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	s.active.Store(nil)
 	if c.Broken() {
 		s.unpin(c)
-		s.pinTx = false
+		if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 || s.pinAll {
+			// The transaction (or pinned state) died with the connection.
+			s.lostState = true
+		}
 		c.Server().Pool.Put(c)
 		return
 	}
 	if sum != nil && sum.Flags&parser.FlagPin != 0 && !failed {
 		s.pinAll = true
 	}
-	if s.pinTx && !s.pinTxArmed {
-		// The statement after SET TRANSACTION starts the transaction it
-		// applies to; once that is over the pin ends.
-		if s.status&mysql.SERVER_STATUS_IN_TRANS == 0 && (sum == nil || sum.Flags&parser.FlagSetTransaction == 0) {
-			s.pinTx = false
-		}
-	}
-	s.pinTxArmed = false
-	keep := s.pinAll || s.pinTx || s.status&mysql.SERVER_STATUS_IN_TRANS != 0 ||
-		s.status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0
-	if keep {
+	if s.pinAll || c.Status&(mysql.SERVER_STATUS_IN_TRANS|mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 {
 		s.pin(c)
 		return
 	}
 	s.unpin(c)
 	s.last, s.lastUses = c, c.Uses()
 	c.Server().Pool.Put(c)
+}
+
+// inTransaction reports whether the session has a transaction open, on
+// the proxy's side (BEGIN not yet replayed) or on a backend.
+func (s *Session) inTransaction() bool {
+	if s.tx.open {
+		return true
+	}
+	for _, c := range s.pinned {
+		if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientStatus is the status a client sees: the last backend status with
+// the transaction flags as the session knows them.
+func (s *Session) ClientStatus() uint16 {
+	st := s.status &^ (mysql.SERVER_STATUS_IN_TRANS | mysql.SERVER_MORE_RESULTS_EXISTS | mysql.SERVER_SESSION_STATE_CHANGED)
+	if s.inTransaction() {
+		st |= mysql.SERVER_STATUS_IN_TRANS
+	}
+	return st
 }
 
 func (s *Session) pin(c *backend.Conn) {
@@ -126,24 +147,23 @@ func (s *Session) unpin(c *backend.Conn) {
 // first (its transaction rolled back, its state dropped).
 func (s *Session) unpinAll(reset bool) {
 	for _, c := range s.pinned {
-		if reset || s.pinAll {
+		if reset || s.pinAll || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 			if err := c.ResetSession(); err != nil {
 				c.MarkBroken()
 			}
 		}
+		c.Status = mysql.SERVER_STATUS_AUTOCOMMIT
 		c.Server().Pool.Put(c)
 	}
 	s.pinned = s.pinned[:0]
 	s.last = nil
+	s.tx = txState{}
 }
 
 // beginTracking prepares to learn what a statement changes.
-func (s *Session) beginTracking(sum *parser.Summary) {
+func (s *Session) beginTracking(*parser.Summary) {
 	s.stateTouched = false
 	s.unaccountedChange = false
-	if sum != nil && sum.Flags&parser.FlagSetTransaction != 0 {
-		s.pinTx, s.pinTxArmed = true, true
-	}
 }
 
 // TrackOK implements exec.Tracker: OK packets tell the status, the insert
@@ -196,9 +216,6 @@ func (s *Session) TrackOK(ok *wire.OK) {
 			if strings.HasPrefix(v.Name, "session_track_") {
 				return
 			}
-			if s.pinTx && isTxCharacteristic(v.Name) {
-				return
-			}
 			vars = append(vars, v)
 		case wire.TrackSchema:
 			accounted = true
@@ -228,14 +245,6 @@ func (s *Session) TrackOK(ok *wire.OK) {
 		s.vars = s.vars.With(false, vars...)
 		s.stateTouched = true
 	}
-}
-
-func isTxCharacteristic(name string) bool {
-	switch name {
-	case "tx_isolation", "transaction_isolation", "tx_read_only", "transaction_read_only":
-		return true
-	}
-	return false
 }
 
 func (s *Session) defaultCollation(charset string) string {

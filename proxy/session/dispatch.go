@@ -127,7 +127,7 @@ func (s *Session) reset() {
 	s.vars = charsetOnly(charset)
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
-	s.pinAll, s.pinTx, s.pinTxArmed = false, false, false
+	s.pinAll, s.lostState = false, false
 	s.status = mysql.SERVER_STATUS_AUTOCOMMIT
 	s.multiStatements = s.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 }

@@ -22,84 +22,69 @@ func (s *Session) comQuery(p []byte) error {
 	if sum.Next != 0 && !s.multiStatements {
 		return s.writeErr(syntaxError(sql[sum.Next:]))
 	}
-	switch sum.Kind {
-	case parser.KindUse:
-		if sum.Next == 0 {
-			if e := s.use(sum.Arg); e != nil {
-				return s.writeErr(e)
-			}
-			return s.writeOK(0, 0, "")
-		}
-	case parser.KindKill:
-		if sum.Next == 0 {
-			id, err := strconv.ParseUint(sum.Arg, 10, 32)
-			if err != nil {
-				return s.writeErr(syntaxError(sum.Arg))
-			}
-			return s.kill(uint32(id), sum.KillQuery)
-		}
-	case parser.KindShow:
-		if sum.Second == "DATABASES" || sum.Second == "SCHEMAS" {
-			return s.showDatabases(sql)
-		}
-		if pattern, ok := sslStatusQuery(sql); ok {
-			return s.showSSLStatus(pattern)
-		}
-	case parser.KindCreate, parser.KindDrop:
-		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
-			return s.databaseDDL(sql)
-		}
-	case parser.KindSet:
-		if sum.Flags&parser.FlagSessionTrack != 0 {
-			return s.writeErr(unsupported("changing session_track_* variables: the proxy relies on them to follow the session's state"))
-		}
-		if sum.Flags&parser.FlagGlobal != 0 {
-			return s.writeErr(unsupported("SET GLOBAL through the proxy: it would change one backend server only; set it on the servers"))
-		}
-	}
-	if sum.Next != 0 && hasUse(sql, sum) {
-		return s.writeErr(unsupported("USE inside a multi-statement query; send it on its own"))
-	}
 	s.setQuery(sql)
 	defer s.setQuery("")
+	snap := s.env.Snap.Load()
+	if s.sharded(snap) {
+		return s.runSharded(sql, sum, snap)
+	}
+	if sum.Next == 0 {
+		if done, err := s.local(sql, sum); done {
+			return err
+		}
+	} else if hasUse(sql, sum) {
+		return s.writeErr(unsupported("USE inside a multi-statement query; send it on its own"))
+	}
 	if s.needsRewrite(sql, sum) {
 		p = append([]byte{mysql.COM_QUERY}, s.rewrite(sql)...)
 	}
-	return s.forward(p, sum)
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	return s.forward(p, sum, rt)
 }
 
-// needsRewrite says whether a pass-through statement shows something the
-// backend would get wrong: its own connection id, or a physical database
-// name where the client must see the logical one.
-func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
-	if sum.Flags&parser.FlagConnectionID != 0 {
-		return true
-	}
-	snap := s.env.Snap.Load()
-	if sum.Flags&parser.FlagDatabase != 0 {
-		if ls := snap.Schemas[s.schema]; ls != nil && ls.DefaultNode != nil && ls.DefaultNode.Database != ls.Name {
-			return true
+// local answers statements about the session itself: USE, KILL, SHOW
+// DATABASES, database DDL, transactions, and refuses SET that would break
+// the proxy. It reports whether it answered.
+func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
+	switch sum.Kind {
+	case parser.KindUse:
+		if e := s.use(sum.Arg); e != nil {
+			return true, s.writeErr(e)
+		}
+		return true, s.writeOK(0, 0, "")
+	case parser.KindKill:
+		id, err := strconv.ParseUint(sum.Arg, 10, 32)
+		if err != nil {
+			return true, s.writeErr(syntaxError(sum.Arg))
+		}
+		return true, s.kill(uint32(id), sum.KillQuery)
+	case parser.KindShow:
+		if sum.Second == "DATABASES" || sum.Second == "SCHEMAS" {
+			return true, s.showDatabases(sql)
+		}
+		if pattern, ok := sslStatusQuery(sql); ok {
+			return true, s.showSSLStatus(pattern)
+		}
+	case parser.KindCreate, parser.KindDrop:
+		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
+			return true, s.databaseDDL(sql)
+		}
+	case parser.KindSet:
+		if sum.Flags&parser.FlagSessionTrack != 0 {
+			return true, s.writeErr(unsupported("changing session_track_* variables: the proxy relies on them to follow the session's state"))
+		}
+		if sum.Flags&parser.FlagGlobal != 0 {
+			return true, s.writeErr(unsupported("SET GLOBAL through the proxy: it would change one backend server only; set it on the servers"))
+		}
+	case parser.KindOther:
+		if isPreview(sql) {
+			return true, s.preview(sql)
 		}
 	}
-	for _, name := range snap.Renamed {
-		if strings.Contains(sql, name) { // a cheap filter; the rewrite looks at tokens
-			return true
-		}
-	}
-	return false
-}
-
-// rewrite applies the session's values to a statement (see needsRewrite).
-func (s *Session) rewrite(sql string) string {
-	snap := s.env.Snap.Load()
-	v := &parser.SessionValues{ConnectionID: uint64(s.ID), Schemas: map[string]string{}}
-	if s.schema != "information_schema" {
-		v.Database = s.schema
-	}
-	for _, name := range snap.Renamed {
-		v.Schemas[name] = snap.Schemas[name].DefaultNode.Database
-	}
-	return parser.RewriteSession(sql, v)
+	return s.handleTx(sql, sum)
 }
 
 // hasUse reports whether a later statement of a multi-statement text is USE.
@@ -154,13 +139,8 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 	return route{node: ls.DefaultNode, schema: ls.DefaultNode.Database}, nil
 }
 
-// forward runs a statement whole on the session's node and relays the result.
-func (s *Session) forward(p []byte, sum *parser.Summary) error {
-	snap := s.env.Snap.Load()
-	rt, e := s.target(snap)
-	if e != nil {
-		return s.writeErr(e)
-	}
+// forward runs a statement whole on one node and relays the result.
+func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
 	be, err := s.acquire(rt.node.Host.Primary, sum.Flags)
 	if err != nil {
 		return s.handleExecErr(err)
@@ -180,6 +160,15 @@ func (s *Session) forward(p []byte, sum *parser.Summary) error {
 	s.release(be, sum, err != nil)
 	if err != nil {
 		return s.handleExecErr(err)
+	}
+	return s.flush()
+}
+
+// flush sends the answer, unless more answers of a multi-statement
+// query follow.
+func (s *Session) flush() error {
+	if s.cli.MoreResults {
+		return nil
 	}
 	return s.c.Flush()
 }
@@ -222,4 +211,38 @@ func (s *Session) kill(id uint32, query bool) error {
 	}
 	t.Kill(query)
 	return s.writeOK(0, 0, "")
+}
+
+// needsRewrite says whether a pass-through statement shows something the
+// backend would get wrong: its own connection id, or a physical database
+// name where the client must see the logical one.
+func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
+	if sum.Flags&parser.FlagConnectionID != 0 {
+		return true
+	}
+	snap := s.env.Snap.Load()
+	if sum.Flags&parser.FlagDatabase != 0 {
+		if ls := snap.Schemas[s.schema]; ls != nil && ls.DefaultNode != nil && ls.DefaultNode.Database != ls.Name {
+			return true
+		}
+	}
+	for _, name := range snap.Renamed {
+		if strings.Contains(sql, name) { // a cheap filter; the rewrite looks at tokens
+			return true
+		}
+	}
+	return false
+}
+
+// rewrite applies the session's values to a statement (see needsRewrite).
+func (s *Session) rewrite(sql string) string {
+	snap := s.env.Snap.Load()
+	v := &parser.SessionValues{ConnectionID: uint64(s.ID), Schemas: map[string]string{}}
+	if s.schema != "information_schema" {
+		v.Database = s.schema
+	}
+	for _, name := range snap.Renamed {
+		v.Schemas[name] = snap.Schemas[name].DefaultNode.Database
+	}
+	return parser.RewriteSession(sql, v)
 }

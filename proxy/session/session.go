@@ -37,7 +37,7 @@ type Session struct {
 	log  *slog.Logger
 	// scramble is the greeting's challenge, reused by COM_CHANGE_USER.
 	scramble []byte
-	env  *Env
+	env      *Env
 
 	mu     sync.Mutex // guards user, schema, query for observers (KILL, admin)
 	user   *conf.User
@@ -50,12 +50,12 @@ type Session struct {
 	vars                 *backend.State
 	stCache, stCacheBase *backend.State
 	multiStatements      bool
-	status               uint16 // server status flags as the client last saw them
+	status               uint16 // server status flags of the last backend response
 	lastInsertID         uint64
 	lastGTID             string
 	pinAll               bool // untrackable state: keep every connection for good
-	pinTx                bool // SET TRANSACTION: keep the connection until that transaction ends
-	pinTxArmed           bool
+	lostState            bool // a pinned connection died: the client must reconnect
+	tx                   txState
 	pinned               []*backend.Conn
 	last                 *backend.Conn // affinity: the connection used last
 	lastUses             uint64
@@ -66,12 +66,9 @@ type Session struct {
 	lastPrepared         uint32
 	sum                  parser.Summary
 	execBuf              []byte
-	stateTouched         bool // the running statement changed tracked state
-	unaccountedChange    bool
-	trackedVar           []backend.Var
-	collationFromCharset bool
-	txVarsFromStatement  bool
-	deniedTrack          bool
+	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)
+	stateTouched         bool            // the running statement changed tracked state
+	unaccountedChange    bool            // ...in a way the server did not describe
 }
 
 // Env is what every session shares.
@@ -82,6 +79,7 @@ type Env struct {
 	Log       *slog.Logger
 	Started   time.Time
 	Questions atomic.Uint64
+	columns   columnCache
 }
 
 // New makes a session for an authenticated client.
@@ -232,19 +230,24 @@ func (r *Registry) All() []*Session {
 	return out
 }
 
-// writeErr sends an ERR packet and flushes.
+// writeErr sends an ERR packet and flushes: an error ends a
+// multi-statement query too.
 func (s *Session) writeErr(e *mysql.MyError) error {
 	var buf [256]byte
 	s.c.WritePacket(wire.AppendErr(buf[:0], e))
+	s.cli.MoreResults = false
 	return s.c.Flush()
 }
 
-// writeOK sends an OK packet with the session's status and flushes.
+// writeOK sends an OK packet with the session's status.
 func (s *Session) writeOK(affected, insertID uint64, info string) error {
-	ok := wire.OK{AffectedRows: affected, LastInsertID: insertID, Status: s.status, Info: []byte(info)}
+	ok := wire.OK{AffectedRows: affected, LastInsertID: insertID, Status: s.ClientStatus(), Info: []byte(info)}
+	if s.cli.MoreResults {
+		ok.Status |= mysql.SERVER_MORE_RESULTS_EXISTS
+	}
 	var buf [128]byte
 	s.c.WritePacket(wire.AppendOK(buf[:0], wire.OKHeader, &ok, s.cli.SessionTrack))
-	return s.c.Flush()
+	return s.flush()
 }
 
 func errf(code uint16, msg string) *mysql.MyError { return mysql.NewError(code, msg) }

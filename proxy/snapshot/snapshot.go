@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Snapshot is one version of the configuration, ready to serve.
@@ -18,6 +19,8 @@ type Snapshot struct {
 	Info    *backend.ServerInfo
 	Users   map[string]*conf.User
 	Schemas map[string]*Schema
+	// Rules are the sharding rules of every logical schema.
+	Rules map[string]*shardrules.SchemaRules
 	// Renamed lists the logical schemas whose default node's database has
 	// another name: statements naming them must be rewritten.
 	Renamed []string
@@ -33,9 +36,11 @@ type Schema struct {
 	PassThrough bool
 }
 
-// New builds a snapshot of a validated configuration over a cluster.
-func New(c *conf.Config, cl *backend.Cluster, info *backend.ServerInfo) *Snapshot {
-	s := &Snapshot{Conf: c, Cluster: cl, Info: info, Users: map[string]*conf.User{}, Schemas: map[string]*Schema{}}
+// New builds a snapshot of a validated configuration over a cluster; it
+// fails when a table rule's algorithm options are wrong.
+func New(c *conf.Config, cl *backend.Cluster, info *backend.ServerInfo) (*Snapshot, error) {
+	s := &Snapshot{Conf: c, Cluster: cl, Info: info, Users: map[string]*conf.User{}, Schemas: map[string]*Schema{},
+		Rules: map[string]*shardrules.SchemaRules{}}
 	for i := range c.Users {
 		s.Users[c.Users[i].Name] = &c.Users[i]
 	}
@@ -49,8 +54,13 @@ func New(c *conf.Config, cl *backend.Cluster, info *backend.ServerInfo) *Snapsho
 			}
 		}
 		s.Schemas[sc.Name] = ls
+		rules, err := shardrules.Build(sc)
+		if err != nil {
+			return nil, err
+		}
+		s.Rules[sc.Name] = rules
 	}
-	return s
+	return s, nil
 }
 
 // CanUse reports whether a user may use a schema.

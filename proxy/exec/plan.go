@@ -1,0 +1,696 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// Conns gives the executor backend connections; the session implements
+// it (state replay, transactions, pinning).
+type Conns interface {
+	// Acquire returns a connection to the node's primary, ready for a
+	// statement of the session.
+	Acquire(node string) (*backend.Conn, error)
+	// Release ends the statement's use of a connection.
+	Release(c *backend.Conn, failed bool)
+}
+
+// MaxMemorySortRows bounds what a MemorySort may hold.
+const MaxMemorySortRows = 100000
+
+// Run executes a plan and answers the client (not flushed).
+func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) {
+	switch root := p.Root.(type) {
+	case *router.Route:
+		if len(root.SQL) == 1 {
+			return runRoute(cli, root, conns, tr)
+		}
+		return runWrite(cli, []*router.Route{root}, false, conns, tr)
+	case *router.Scatter:
+		if p.Write {
+			return runWrite(cli, root.Routes, false, conns, tr)
+		}
+	case *router.Broadcast:
+		return runWrite(cli, root.Routes, true, conns, tr)
+	case *router.ChildInsert:
+		return runChildInsert(cli, root, conns, tr)
+	}
+	return runMerge(cli, p.Root, conns, tr)
+}
+
+// runRoute relays one statement's result from one node as it comes.
+func runRoute(cli *Client, r *router.Route, conns Conns, tr Tracker) (Outcome, error) {
+	c, err := conns.Acquire(r.Node)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := c.WriteCommandStr(mysql.COM_QUERY, r.SQL[0]); err != nil {
+		c.MarkBroken()
+		conns.Release(c, true)
+		return Outcome{}, &BackendError{Err: err}
+	}
+	out, err := Result(cli, c, tr)
+	conns.Release(c, err != nil)
+	return out, err
+}
+
+// writeTotals adds up the OK packets of several shards.
+type writeTotals struct {
+	affected, insertID     uint64
+	matched, changed, warn uint64
+	hasInfo                bool
+	status                 uint16
+}
+
+func (w *writeTotals) add(ok *wire.OK) {
+	w.affected += ok.AffectedRows
+	if w.insertID == 0 {
+		w.insertID = ok.LastInsertID
+	}
+	w.warn += uint64(ok.Warnings)
+	if m, c, _, ok2 := parseMatched(ok.Info); ok2 {
+		w.matched += m
+		w.changed += c
+		w.hasInfo = true
+	}
+}
+
+// parseMatched reads UPDATE's "Rows matched: 1  Changed: 1  Warnings: 0".
+func parseMatched(info []byte) (matched, changed, warnings uint64, ok bool) {
+	s := string(info)
+	if !strings.HasPrefix(s, "Rows matched: ") {
+		return 0, 0, 0, false
+	}
+	f := strings.Fields(s)
+	if len(f) < 6 {
+		return 0, 0, 0, false
+	}
+	m, e1 := strconv.ParseUint(f[2], 10, 64)
+	c, e2 := strconv.ParseUint(f[4], 10, 64)
+	w, e3 := strconv.ParseUint(f[6], 10, 64)
+	return m, c, w, e1 == nil && e2 == nil && e3 == nil
+}
+
+// runWrite runs write statements on their nodes: all nodes at once, each
+// node's statements in one round trip; affected rows are summed (for a
+// broadcast, the copies answer alike: one copy's count is reported).
+func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, tr Tracker) (Outcome, error) {
+	var out Outcome
+	type sent struct {
+		c *backend.Conn
+		r *router.Route
+	}
+	var started []sent
+	var firstErr error
+	for _, r := range routes {
+		c, err := conns.Acquire(r.Node)
+		if err != nil {
+			firstErr = err
+			break
+		}
+		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, ";\n")); err != nil {
+			c.MarkBroken()
+			conns.Release(c, true)
+			firstErr = &BackendError{Err: err}
+			break
+		}
+		started = append(started, sent{c, r})
+	}
+	var totals []writeTotals
+	var shardErr *mysql.MyError
+	for _, s := range started {
+		t, e, ioErr := readWriteResults(s.c, len(s.r.SQL), tr)
+		conns.Release(s.c, ioErr != nil)
+		if ioErr != nil && firstErr == nil {
+			firstErr = &BackendError{Err: ioErr}
+		}
+		if e != nil && shardErr == nil {
+			shardErr = addNode(e, s.r.Node)
+		}
+		totals = append(totals, t)
+	}
+	if firstErr != nil {
+		return out, firstErr
+	}
+	if shardErr != nil {
+		cli.Conn.WritePacket(wire.AppendErr(nil, shardErr))
+		out.Err = shardErr
+		return out, nil
+	}
+	var sum writeTotals
+	for i, t := range totals {
+		if broadcast && i > 0 {
+			sum.warn += t.warn
+			continue
+		}
+		sum.affected += t.affected
+		sum.matched += t.matched
+		sum.changed += t.changed
+		sum.warn += t.warn
+		sum.hasInfo = sum.hasInfo || t.hasInfo
+		if sum.insertID == 0 {
+			sum.insertID = t.insertID
+		}
+		sum.status = t.status
+	}
+	ok := wire.OK{AffectedRows: sum.affected, LastInsertID: sum.insertID, Status: sum.status, Warnings: uint16(min(sum.warn, 65535))}
+	if sum.hasInfo {
+		ok.Info = []byte(fmt.Sprintf("Rows matched: %d  Changed: %d  Warnings: %d", sum.matched, sum.changed, sum.warn))
+	}
+	tr.TrackOK(&ok)
+	out.Affected = sum.affected
+	writeOK(cli, wire.OKHeader, &ok)
+	return out, nil
+}
+
+// readWriteResults reads n statements' responses on one connection.
+func readWriteResults(c *backend.Conn, n int, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return t, shardErr, err
+		}
+		switch p[0] {
+		case wire.OKHeader:
+			ok, err := wire.ParseOK(p, true)
+			if err != nil {
+				c.MarkBroken()
+				return t, shardErr, err
+			}
+			c.Status = ok.Status
+			tr.TrackOK(&ok)
+			t.add(&ok)
+			t.status = ok.Status
+			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
+				return t, shardErr, nil
+			}
+		case wire.ErrHeader:
+			return t, wire.ParseErr(p), nil
+		default:
+			// A result set where a write was expected: skip it.
+			if _, err := skipResultSet(c, p); err != nil {
+				return t, shardErr, err
+			}
+		}
+	}
+}
+
+func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
+	n, _, k := wire.ReadLenEnc(p)
+	if k == 0 {
+		c.MarkBroken()
+		return false, wire.ErrMalformed
+	}
+	for i := uint64(0); i <= n; i++ {
+		if err := c.SkipPacket(); err != nil {
+			c.MarkBroken()
+			return false, err
+		}
+	}
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return false, err
+		}
+		if wire.IsEOF(p) {
+			_, st := wire.EOFStatus(p)
+			c.Status = st
+			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
+		}
+		if p[0] == wire.ErrHeader {
+			return false, wire.ParseErr(p)
+		}
+	}
+}
+
+// addNode keeps a shard's error as the server sent it: the client must
+// see MySQL's code and message; the node is only logged.
+func addNode(e *mysql.MyError, _ string) *mysql.MyError { return e }
+
+// runChildInsert looks up the parent rows, then inserts each child row on
+// its parent's shard.
+func runChildInsert(cli *Client, ci *router.ChildInsert, conns Conns, tr Tracker) (Outcome, error) {
+	owner := map[string]int{}
+	for _, r := range ci.Lookup.Routes {
+		shards := parseShards(r.Shard)
+		c, err := conns.Acquire(r.Node)
+		if err != nil {
+			return Outcome{}, err
+		}
+		for i, sql := range r.SQL {
+			shard := -1
+			if i < len(shards) {
+				shard = shards[i]
+			}
+			err = c.Query(sql, func(_ []wire.ColumnRef, v [][]byte) error {
+				if v[0] != nil {
+					owner[string(v[0])] = shard
+				}
+				return nil
+			}, nil)
+			if err != nil {
+				break
+			}
+		}
+		conns.Release(c, c.Broken())
+		if err != nil {
+			return Outcome{}, err
+		}
+	}
+	p, err := ci.Place(owner)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Run(cli, &router.Plan{Root: p, Write: true}, conns, tr)
+}
+
+func parseShards(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// backendStream reads one node's result set as a merge.Stream.
+type backendStream struct {
+	c      *backend.Conn
+	fields []merge.Field
+	done   bool
+	tr     Tracker
+}
+
+func (s *backendStream) Fields() []merge.Field { return s.fields }
+func (s *backendStream) Binary() bool          { return false }
+
+func (s *backendStream) Next() (merge.Row, error) {
+	if s.done {
+		return nil, nil
+	}
+	p, err := s.c.ReadPacket()
+	if err != nil {
+		s.c.MarkBroken()
+		s.done = true
+		return nil, &BackendError{Err: err, Answered: true}
+	}
+	if wire.IsEOF(p) {
+		_, st := wire.EOFStatus(p)
+		s.c.Status = st
+		s.tr.TrackStatus(st)
+		s.done = true
+		if st&mysql.SERVER_MORE_RESULTS_EXISTS != 0 {
+			s.c.MarkBroken() // not expected from one statement
+		}
+		return nil, nil
+	}
+	if p[0] == wire.ErrHeader {
+		s.done = true
+		return nil, wire.ParseErr(p)
+	}
+	return p, nil
+}
+
+// Close drains what the node still sends, so the connection is reusable.
+func (s *backendStream) Close() {
+	const maxDrain = 1 << 20
+	drained := 0
+	for !s.done {
+		p, err := s.Next()
+		if err != nil || p == nil {
+			break
+		}
+		drained += len(p)
+		if drained > maxDrain {
+			// Cheaper to drop the connection than to read the rest.
+			s.c.MarkBroken()
+			s.done = true
+		}
+	}
+}
+
+// openStream reads a result set's header: its column definitions.
+func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.MarkBroken()
+		return nil, &BackendError{Err: err}
+	}
+	switch p[0] {
+	case wire.ErrHeader:
+		return nil, wire.ParseErr(p)
+	case wire.OKHeader:
+		return nil, errors.New("shardgate: a shard answered a read with OK")
+	}
+	n, _, k := wire.ReadLenEnc(p)
+	if k == 0 {
+		c.MarkBroken()
+		return nil, &BackendError{Err: wire.ErrMalformed}
+	}
+	s := &backendStream{c: c, tr: tr, fields: make([]merge.Field, n)}
+	for i := range s.fields {
+		d, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return nil, &BackendError{Err: err}
+		}
+		f, err := merge.FieldFromDef(append([]byte(nil), d...))
+		if err != nil {
+			c.MarkBroken()
+			return nil, err
+		}
+		s.fields[i] = f
+	}
+	if p, err = c.ReadPacket(); err != nil || !wire.IsEOF(p) {
+		c.MarkBroken()
+		return nil, &BackendError{Err: fmt.Errorf("expected EOF after columns")}
+	}
+	return s, nil
+}
+
+// runMerge runs a read plan over several nodes and merges the results.
+func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
+	var out Outcome
+	var routes []*router.Route
+	collectRoutes(root, &routes)
+	type open struct {
+		c *backend.Conn
+		s *backendStream
+	}
+	opened := make([]open, len(routes))
+	release := func() {
+		for _, o := range opened {
+			if o.c == nil {
+				continue
+			}
+			if o.s != nil {
+				o.s.Close()
+			}
+			conns.Release(o.c, o.c.Broken())
+		}
+	}
+	// Send every statement first: the shards work in parallel while the
+	// results are read one after another.
+	for i, r := range routes {
+		c, err := conns.Acquire(r.Node)
+		if err != nil {
+			release()
+			return out, err
+		}
+		opened[i].c = c
+		if err := c.WriteCommandStr(mysql.COM_QUERY, r.SQL[0]); err != nil {
+			c.MarkBroken()
+			release()
+			return out, &BackendError{Err: err}
+		}
+	}
+	var firstErr error
+	streams := map[*router.Route]merge.Stream{}
+	for i, r := range routes {
+		s, err := openStream(opened[i].c, tr)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		opened[i].s = s
+		streams[r] = s
+	}
+	if firstErr != nil {
+		release()
+		return out, firstErr
+	}
+	top, err := buildStream(root, streams)
+	if err != nil {
+		release()
+		return out, err
+	}
+	err = writeStream(cli, top, tr, &out)
+	top.Close()
+	release()
+	return out, err
+}
+
+func collectRoutes(p router.Primitive, out *[]*router.Route) {
+	switch x := p.(type) {
+	case *router.Route:
+		*out = append(*out, x)
+	case *router.Scatter:
+		*out = append(*out, x.Routes...)
+	case *router.MergeSort:
+		collectRoutes(x.Input, out)
+	case *router.Limit:
+		collectRoutes(x.Input, out)
+	case *router.Aggregate:
+		collectRoutes(x.Input, out)
+	case *router.Distinct:
+		collectRoutes(x.Input, out)
+	case *router.Filter:
+		collectRoutes(x.Input, out)
+	case *router.MemorySort:
+		collectRoutes(x.Input, out)
+	case *router.Project:
+		collectRoutes(x.Input, out)
+	case *router.Concat:
+		for _, in := range x.Inputs {
+			collectRoutes(in, out)
+		}
+	}
+}
+
+// buildStream turns the plan into merge primitives over the node streams.
+func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (merge.Stream, error) {
+	switch x := p.(type) {
+	case *router.Route:
+		return streams[x], nil
+	case *router.Scatter:
+		in := make([]merge.Stream, len(x.Routes))
+		for i, r := range x.Routes {
+			in[i] = streams[r]
+		}
+		if len(in) == 1 {
+			return in[0], nil
+		}
+		return merge.Concat(in...), nil
+	case *router.Concat:
+		var in []merge.Stream
+		for _, c := range x.Inputs {
+			s, err := buildStream(c, streams)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, s)
+		}
+		return merge.Concat(in...), nil
+	case *router.MergeSort:
+		in := make([]merge.Stream, len(x.Input.Routes))
+		for i, r := range x.Input.Routes {
+			in[i] = streams[r]
+		}
+		keys, err := sortKeys(x.Keys, in[0].Fields())
+		if err != nil {
+			return nil, err
+		}
+		return merge.MergeSort(in, keys), nil
+	case *router.Limit:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		return merge.Limit(in, x.Offset, x.Count), nil
+	case *router.Aggregate:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		n := len(in.Fields())
+		keys, err := sortKeys(x.Group, in.Fields())
+		if err != nil {
+			return nil, err
+		}
+		funcs := make([]merge.AggFunc, len(x.Funcs))
+		for i, f := range x.Funcs {
+			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1}
+			if f.HasWeight {
+				mf.Weight = f.Weight.Resolve(n)
+			}
+			if f.Kind == router.AggAvg {
+				mf.SumCol, mf.CountCol = f.Sum.Resolve(n), f.Count.Resolve(n)
+			}
+			if f.Kind == router.AggCountDistinct {
+				mf.Value = f.Value.Resolve(n)
+			}
+			funcs[i] = mf
+		}
+		return merge.Aggregate(in, keys, funcs), nil
+	case *router.Distinct:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := sortKeys(x.Keys, in.Fields())
+		if err != nil {
+			return nil, err
+		}
+		return merge.Distinct(in, keys), nil
+	case *router.Filter:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		fields, bin := in.Fields(), in.Binary()
+		n := len(fields)
+		pred := func(row merge.Row) (bool, error) {
+			var decodeErr error
+			v, ok := x.Pred.Eval(func(c router.Col) (*big.Rat, bool) {
+				i := c.Resolve(n)
+				val, err := merge.Decode(fields, bin, row, i)
+				if err != nil {
+					decodeErr = err
+					return nil, false
+				}
+				return ratOfValue(val)
+			})
+			if decodeErr != nil {
+				return false, decodeErr
+			}
+			return ok && v.Sign() != 0, nil
+		}
+		return merge.Filter(in, pred), nil
+	case *router.MemorySort:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := sortKeys(x.Keys, in.Fields())
+		if err != nil {
+			return nil, err
+		}
+		return merge.MemorySort(in, keys, x.Limit, MaxMemorySortRows), nil
+	case *router.Project:
+		in, err := buildStream(x.Input, streams)
+		if err != nil {
+			return nil, err
+		}
+		return merge.Project(in, len(in.Fields())-x.HelperCount), nil
+	}
+	return nil, fmt.Errorf("shardgate: cannot execute plan node %T", p)
+}
+
+// sortKeys resolves plan keys for the fields at hand. A string column is
+// compared through its WEIGHT_STRING helper; without one, only a binary
+// collation compares correctly byte by byte.
+func sortKeys(keys []router.SortKey, fields []merge.Field) ([]merge.SortKey, error) {
+	n := len(fields)
+	out := make([]merge.SortKey, len(keys))
+	for i, k := range keys {
+		col := k.Col.Resolve(n)
+		if col < 0 || col >= n {
+			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: sort column out of range")
+		}
+		mk := merge.SortKey{Col: col, Desc: k.Desc, Weight: -1}
+		if isStringType(fields[col].Type) {
+			if k.HasWeight {
+				mk.Weight = k.Weight.Resolve(n)
+			} else if fields[col].Charset != 63 && !strings.HasSuffix(fields[col].Name, "_bin") {
+				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering by string column "+fields[col].Name+" across shards by position inside *: name the column")
+			}
+		}
+		out[i] = mk
+	}
+	return out, nil
+}
+
+func isStringType(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_BLOB,
+		mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB,
+		mysql.MYSQL_TYPE_ENUM, mysql.MYSQL_TYPE_SET, mysql.MYSQL_TYPE_JSON:
+		return true
+	}
+	return false
+}
+
+func ratOfValue(v merge.Value) (*big.Rat, bool) {
+	switch v.Kind {
+	case merge.KindNull:
+		return nil, false
+	case merge.KindInt:
+		return new(big.Rat).SetInt64(v.I), true
+	case merge.KindUint:
+		return new(big.Rat).SetUint64(v.U), true
+	case merge.KindFloat:
+		r := new(big.Rat)
+		if r.SetFloat64(v.F) == nil {
+			return nil, false
+		}
+		return r, true
+	case merge.KindDecimal:
+		r, ok := new(big.Rat).SetString(string(v.B))
+		return r, ok
+	}
+	r, ok := new(big.Rat).SetString(string(v.B))
+	return r, ok
+}
+
+// writeStream sends a merged result set to the client.
+func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
+	c := cli.Conn
+	fields := s.Fields()
+	var buf [9]byte
+	c.WritePacket(wire.AppendLenEnc(buf[:0], uint64(len(fields))))
+	for i := range fields {
+		c.WritePacket(fields[i].Def)
+	}
+	status := uint16(0)
+	if st, ok := tr.(interface{ ClientStatus() uint16 }); ok {
+		status = st.ClientStatus()
+	}
+	if !cli.DeprecateEOF {
+		c.WritePacket(wire.AppendEOF(buf[:0], 0, status))
+	}
+	for {
+		row, err := s.Next()
+		if err != nil {
+			var me *mysql.MyError
+			if errors.As(err, &me) {
+				c.WritePacket(wire.AppendErr(nil, me))
+				out.Err = me
+				return nil
+			}
+			return err
+		}
+		if row == nil {
+			break
+		}
+		out.Rows++
+		c.WritePacket(row)
+		if err := c.FlushIfFull(); err != nil {
+			return &ClientError{Err: err}
+		}
+	}
+	if st, ok := tr.(interface{ ClientStatus() uint16 }); ok {
+		status = st.ClientStatus()
+	}
+	if cli.DeprecateEOF {
+		ok := wire.OK{Status: status}
+		writeOK(cli, wire.EOFHeader, &ok)
+	} else {
+		c.WritePacket(wire.AppendEOF(buf[:0], 0, cli.status(status)))
+	}
+	return nil
+}

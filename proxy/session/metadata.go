@@ -1,0 +1,249 @@
+package session
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// Metadata statements about logical tables answer as one MySQL would:
+// with logical names, one row per logical table, whatever the shards.
+
+func contextBackground() context.Context { return context.Background() }
+
+// metadataStmt recognizes SHOW and DESCRIBE statements about tables.
+func metadataStmt(stmt ast.StmtNode) (*ast.ShowStmt, bool) {
+	switch x := stmt.(type) {
+	case *ast.ShowStmt:
+		switch x.Tp {
+		case ast.ShowTables, ast.ShowCreateTable, ast.ShowColumns, ast.ShowIndex, ast.ShowTableStatus:
+			return x, true
+		}
+	case *ast.ExplainStmt:
+		if sh, ok := x.Stmt.(*ast.ShowStmt); ok && sh.Tp == ast.ShowColumns {
+			return sh, true
+		}
+	}
+	return nil, false
+}
+
+// metadata answers a SHOW about the sharded schema.
+func (s *Session) metadata(sh *ast.ShowStmt, sql string, sum *parser.Summary, snap *snapshot.Snapshot) error {
+	schema := s.schema
+	if sh.DBName != "" {
+		schema = sh.DBName
+	}
+	if sh.Table != nil && sh.Table.Schema.O != "" {
+		schema = sh.Table.Schema.O
+	}
+	if schema == "" {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
+	}
+	rules := snap.Rules[schema]
+	if rules == nil {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, schema))
+	}
+	if !snapshot.CanUse(s.user, schema) {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, schema))
+	}
+	if sh.Tp == ast.ShowTables {
+		return s.showTables(sh, schema, rules, snap)
+	}
+	rule := rules.Lookup(sh.Table.Name.O)
+	if rule == nil {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, sh.Table.Name.O))
+	}
+	p := rule.AllPlacements()[0]
+	dn := snap.Cluster.Nodes[p.Node]
+	// The same statement about the first physical table, names mapped back.
+	sh.Table.Schema = ast.NewCIStr(dn.Database)
+	sh.Table.Name = ast.NewCIStr(p.Table)
+	sh.DBName = ""
+	phys, err := parser.Restore([]ast.StmtNode{sh})
+	if err != nil {
+		return s.writeErr(unsupported("this SHOW statement: " + err.Error()))
+	}
+	names := physicalNames(rules, dn.Database, snap)
+	res, err := s.nodeQuery(dn, phys)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	for _, row := range res.rows {
+		for i := range row {
+			if row[i] == nil {
+				continue
+			}
+			switch {
+			case sh.Tp == ast.ShowCreateTable && i == 1:
+				row[i] = []byte(logicalDDL(string(row[i]), names))
+			case i == 0 && (sh.Tp == ast.ShowCreateTable || sh.Tp == ast.ShowIndex || sh.Tp == ast.ShowTableStatus):
+				if l, ok := names[string(row[i])]; ok {
+					row[i] = []byte(l)
+				}
+			}
+		}
+	}
+	res.write(s)
+	return s.flush()
+}
+
+// physicalNames maps the physical tables on one database back to their
+// logical names.
+func physicalNames(rules *shardrules.SchemaRules, db string, snap *snapshot.Snapshot) map[string]string {
+	out := map[string]string{}
+	for _, r := range rules.Tables {
+		for _, p := range r.AllPlacements() {
+			if n := snap.Cluster.Nodes[p.Node]; n != nil && n.Database == db {
+				out[p.Table] = r.Name
+			}
+		}
+	}
+	return out
+}
+
+// logicalDDL rewrites backquoted physical table names in a CREATE TABLE text.
+func logicalDDL(ddl string, names map[string]string) string {
+	for phys, logical := range names {
+		if phys != logical {
+			ddl = strings.ReplaceAll(ddl, "`"+phys+"`", "`"+logical+"`")
+		}
+	}
+	return ddl
+}
+
+// showTables lists the logical tables: the rules' tables that exist, and
+// the default node's own tables that are not a rule's physical table.
+func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
+	if sh.Where != nil {
+		return s.writeErr(unsupported("SHOW TABLES WHERE in a sharded schema; use LIKE"))
+	}
+	exists := map[[2]string]string{} // node, table -> type
+	for _, node := range rules.Nodes {
+		dn := snap.Cluster.Nodes[node]
+		res, err := s.nodeQuery(dn, "SHOW FULL TABLES FROM "+backend.QuoteIdent(dn.Database))
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		for _, row := range res.rows {
+			exists[[2]string{node, string(row[0])}] = string(row[1])
+		}
+	}
+	physical := map[[2]string]bool{}
+	type entry struct{ name, typ string }
+	var list []entry
+	for _, r := range rules.Tables {
+		ps := r.AllPlacements()
+		for _, p := range ps {
+			physical[[2]string{p.Node, p.Table}] = true
+		}
+		if typ, ok := exists[[2]string{ps[0].Node, ps[0].Table}]; ok {
+			list = append(list, entry{r.Name, typ})
+		}
+	}
+	if rules.DefaultNode != "" {
+		for k, typ := range exists {
+			if k[0] == rules.DefaultNode && !physical[k] {
+				list = append(list, entry{k[1], typ})
+			}
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	pattern := ""
+	if sh.Pattern != nil {
+		if v, ok := sh.Pattern.Pattern.(ast.ValueExpr); ok {
+			pattern, _ = v.GetValue().(string)
+		}
+	}
+	colName := "Tables_in_" + schema
+	if pattern != "" {
+		colName += " (" + pattern + ")"
+	}
+	cols := []wire.Column{exec.TextColumn(colName)}
+	cols[0].Schema, cols[0].Table, cols[0].OrgTable, cols[0].OrgName = "information_schema", "TABLE_NAMES", "TABLE_NAMES", "TABLE_NAME"
+	if sh.Full {
+		t := exec.TextColumn("Table_type")
+		t.Schema, t.Table, t.OrgTable, t.OrgName = "information_schema", "TABLE_NAMES", "TABLE_NAMES", "TABLE_TYPE"
+		cols = append(cols, t)
+	}
+	var rows [][]any
+	for _, e := range list {
+		if pattern != "" && !parser.Like(strings.ToLower(e.name), strings.ToLower(pattern)) {
+			continue
+		}
+		row := []any{e.name}
+		if sh.Full {
+			row = append(row, e.typ)
+		}
+		rows = append(rows, row)
+	}
+	exec.WriteResultStatus(&s.cli, cols, rows, s.ClientStatus())
+	return s.flush()
+}
+
+// nodeResult is a small result read whole from a node.
+type nodeResult struct {
+	defs [][]byte
+	rows [][][]byte
+}
+
+// nodeQuery runs a metadata statement on a node's primary and reads it all.
+func (s *Session) nodeQuery(dn *backend.DataNode, sql string) (*nodeResult, error) {
+	c, err := s.acquire(dn.Host.Primary, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.prepareConn(c, dn.Database, &parser.Summary{}); err != nil {
+		s.release(c, nil, true)
+		return nil, err
+	}
+	res := &nodeResult{}
+	err = c.QueryRaw(sql, func(defs [][]byte) { res.defs = defs }, func(v [][]byte) {
+		res.rows = append(res.rows, append([][]byte(nil), v...))
+	})
+	s.release(c, nil, c.Broken())
+	return res, err
+}
+
+// write sends the result with its original column definitions.
+func (r *nodeResult) write(s *Session) {
+	c := s.c
+	c.WritePacket(wire.AppendLenEnc(nil, uint64(len(r.defs))))
+	for _, d := range r.defs {
+		c.WritePacket(d)
+	}
+	st := s.ClientStatus()
+	if s.cli.MoreResults {
+		st |= mysql.SERVER_MORE_RESULTS_EXISTS
+	}
+	if !s.cli.DeprecateEOF {
+		c.WritePacket(wire.AppendEOF(nil, 0, s.ClientStatus()))
+	}
+	var b []byte
+	for _, row := range r.rows {
+		b = b[:0]
+		for _, v := range row {
+			if v == nil {
+				b = append(b, 0xfb)
+			} else {
+				b = wire.AppendLenEncBytes(b, v)
+			}
+		}
+		c.WritePacket(b)
+	}
+	if s.cli.DeprecateEOF {
+		ok := wire.OK{Status: st}
+		c.WritePacket(wire.AppendOK(nil, wire.EOFHeader, &ok, s.cli.SessionTrack))
+	} else {
+		c.WritePacket(wire.AppendEOF(nil, 0, st))
+	}
+}

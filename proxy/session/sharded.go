@@ -1,0 +1,274 @@
+package session
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// Statements of a schema with table rules are parsed and planned by the
+// router; the executor runs the plan over the nodes.
+
+// sharded reports whether the session's schema has table rules.
+func (s *Session) sharded(snap *snapshot.Snapshot) bool {
+	name := s.schema
+	if name == "" || name == "information_schema" {
+		if len(s.user.Schemas) == 0 {
+			return false
+		}
+		name = s.user.Schemas[0]
+	}
+	ls := snap.Schemas[name]
+	return ls != nil && !ls.PassThrough
+}
+
+// runSharded answers a query text in a sharded schema, statement by
+// statement when it holds several.
+func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Snapshot) error {
+	if sum.Next == 0 {
+		return s.shardedStatement(sql, sum, snap, nil)
+	}
+	stmts, err := parser.ParseMode(sql, s.mode())
+	if err != nil {
+		return s.writeErr(parseError(err))
+	}
+	var sub parser.Summary
+	for i, st := range stmts {
+		s.cli.MoreResults = i < len(stmts)-1
+		text := st.Text()
+		parser.Scan(text, &sub)
+		if err := s.shardedStatement(text, &sub, snap, st); err != nil {
+			s.cli.MoreResults = false
+			return err
+		}
+		if s.cli.MoreResults == false && i < len(stmts)-1 {
+			return nil // an error ended the query
+		}
+	}
+	s.cli.MoreResults = false
+	return nil
+}
+
+// shardedStatement answers one statement; stmt is its AST when already parsed.
+func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, stmt ast.StmtNode) error {
+	if done, err := s.local(sql, sum); done {
+		return err
+	}
+	switch sum.Kind {
+	case parser.KindSet, parser.KindEmpty, parser.KindDo, parser.KindCall, parser.KindFlush:
+		// Session-level statements run on the default node; what they
+		// change is tracked and replayed on the other nodes.
+		rt, e := s.target(snap)
+		if e != nil {
+			return s.writeErr(e)
+		}
+		return s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(sql, sum)...), sum, rt)
+	case parser.KindLock, parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
+		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
+	}
+	if stmt == nil {
+		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil {
+			return s.writeErr(parseError(err))
+		}
+		if len(stmts) == 0 {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_EMPTY_QUERY))
+		}
+		stmt = stmts[0]
+	}
+	if meta, ok := metadataStmt(stmt); ok {
+		return s.metadata(meta, sql, sum, snap)
+	}
+	plan, err := router.Build(stmt, s.routerEnv(snap))
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	s.planSum = sum
+	s.beginTracking(sum)
+	out, err := exec.Run(&s.cli, plan, s, s)
+	s.planSum = nil
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	if out.Err != nil {
+		s.cli.MoreResults = false
+	}
+	if plan.Write && out.Err == nil && isDDL(stmt) {
+		s.env.columns.forget()
+	}
+	return s.flush()
+}
+
+func isDDL(stmt ast.StmtNode) bool {
+	_, ok := stmt.(ast.DDLNode)
+	return ok
+}
+
+// rewriteFuncs shows DATABASE() and CONNECTION_ID() as the client must see them.
+func (s *Session) rewriteFuncs(sql string, sum *parser.Summary) string {
+	if sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID) == 0 {
+		return sql
+	}
+	return parser.RewriteSession(sql, &parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB()})
+}
+
+// mode is the session's sql_mode as it affects parsing.
+func (s *Session) mode() parser.Mode {
+	if v, ok := s.vars.Var("sql_mode"); ok {
+		return parser.ModeOf(v)
+	}
+	if info := s.env.Snap.Load().Info; info != nil {
+		return parser.ModeOf(info.SQLMode)
+	}
+	return 0
+}
+
+func (s *Session) logicalDB() string {
+	if s.schema == "information_schema" {
+		return ""
+	}
+	return s.schema
+}
+
+func parseError(err error) *mysql.MyError {
+	msg := err.Error()
+	if i := strings.Index(msg, "near "); i >= 0 {
+		msg = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use " + msg[i:]
+	}
+	return mysql.NewError(mysql.ER_PARSE_ERROR, msg)
+}
+
+// routerEnv is what the router needs to know of the session.
+func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
+	env := &router.Env{
+		Schema: s.schema,
+		Rules:  func(name string) *shardrules.SchemaRules { return snap.Rules[name] },
+		NodeDB: func(node string) string {
+			if n := snap.Cluster.Nodes[node]; n != nil {
+				return n.Database
+			}
+			return ""
+		},
+		CanUse:        func(name string) bool { return snapshot.CanUse(s.user, name) },
+		Columns:       func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
+		Values:        parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB()},
+		Mode:          s.mode(),
+		InTransaction: s.inTransaction(),
+	}
+	if env.Schema == "information_schema" || env.Schema == "" {
+		if len(s.user.Schemas) > 0 && s.schema == "" {
+			env.Schema = ""
+		}
+	}
+	return env
+}
+
+// Acquire implements exec.Conns: a connection to the node's primary with
+// the session's state and transaction.
+func (s *Session) Acquire(node string) (*backend.Conn, error) {
+	snap := s.env.Snap.Load()
+	dn := snap.Cluster.Nodes[node]
+	if dn == nil {
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: no data node "+node)
+	}
+	sum := s.planSum
+	var flags parser.Flag
+	if sum != nil {
+		flags = sum.Flags
+	}
+	c, err := s.acquire(dn.Host.Primary, flags)
+	if err != nil {
+		return nil, err
+	}
+	if sum == nil {
+		sum = &parser.Summary{}
+	}
+	if err := s.prepareConn(c, dn.Database, sum); err != nil {
+		s.release(c, sum, true)
+		return nil, err
+	}
+	return c, nil
+}
+
+// Release implements exec.Conns.
+func (s *Session) Release(c *backend.Conn, failed bool) {
+	if !c.Broken() {
+		c.State = s.wantState(c.State.Schema)
+	}
+	s.release(c, s.planSum, failed)
+}
+
+// columnCache remembers tables' column lists (for INSERT without columns).
+type columnCache struct {
+	mu sync.Mutex
+	m  map[[2]string][]string
+}
+
+func (c *columnCache) get(k [2]string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *columnCache) put(k [2]string, v []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[[2]string][]string{}
+	}
+	c.m[k] = v
+}
+
+func (c *columnCache) forget() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// tableColumns asks the node of a table's first placement for its columns.
+func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([]string, error) {
+	key := [2]string{schema, table}
+	if cols, ok := s.env.columns.get(key); ok {
+		return cols, nil
+	}
+	rules := snap.Rules[schema]
+	if rules == nil {
+		return nil, mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, schema)
+	}
+	rule := rules.Lookup(table)
+	if rule == nil {
+		return nil, mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, table)
+	}
+	p := rule.AllPlacements()[0]
+	dn := snap.Cluster.Nodes[p.Node]
+	c, err := dn.Host.Primary.Pool.Get(contextBackground(), backend.Plain, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer dn.Host.Primary.Pool.Put(c)
+	var cols []string
+	err = c.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "+backend.QuoteString(dn.Database)+
+		" AND TABLE_NAME = "+backend.QuoteString(p.Table)+" ORDER BY ORDINAL_POSITION", func(_ []wire.ColumnRef, v [][]byte) error {
+		cols = append(cols, string(v[0]))
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, table)
+	}
+	s.env.columns.put(key, cols)
+	return cols, nil
+}

@@ -1,0 +1,155 @@
+package session
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+)
+
+// Transactions are the proxy's: BEGIN is answered at once and replayed on
+// each backend connection when a statement first needs it there, so a
+// transaction can span data nodes; COMMIT and ROLLBACK go to every
+// connection the transaction touched. (Atomic commit across nodes is XA's
+// job, in the transactions work.)
+
+// txState is the session's open transaction, as the proxy knows it.
+type txState struct {
+	open bool
+	// begin starts the transaction on a backend ("START TRANSACTION ...").
+	begin string
+	// savepoints are replayed on connections joining later.
+	savepoints []string
+	// next is a pending SET TRANSACTION (without SESSION) for the next
+	// transaction only.
+	next string
+}
+
+// joinTransaction starts the session's transaction on a connection that
+// does not have it yet, and applies a pending SET TRANSACTION.
+func (s *Session) joinTransaction(c *backend.Conn) error {
+	if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+		return nil
+	}
+	var stmts []string
+	if s.tx.next != "" {
+		stmts = append(stmts, s.tx.next)
+	}
+	if s.tx.open {
+		stmts = append(stmts, s.tx.begin)
+		stmts = append(stmts, s.tx.savepoints...)
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	ok, err := c.Exec(strings.Join(stmts, "; "))
+	if err != nil {
+		return err
+	}
+	c.Status = ok.Status
+	return nil
+}
+
+// handleTx answers BEGIN/START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
+// and SET TRANSACTION. It reports false for statements it leaves to the
+// backend (XA, ROLLBACK TO on a connection without the savepoint...).
+func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
+	switch sum.Kind {
+	case parser.KindBegin:
+		if sum.Second == "NOT" { // BEGIN NOT ATOMIC: a compound statement
+			return false, nil
+		}
+		// An open transaction is committed first, as MySQL does.
+		if e := s.endTransaction("COMMIT"); e != nil {
+			return true, s.writeErr(e)
+		}
+		begin := sql
+		if sum.Kind == parser.KindBegin && parser.EqualFold(strings.TrimSpace(sql), "BEGIN") {
+			begin = "START TRANSACTION"
+		}
+		s.tx.open, s.tx.begin, s.tx.savepoints = true, begin, nil
+		return true, s.writeOK(0, 0, "")
+	case parser.KindCommit, parser.KindRollback:
+		if sum.Second == "TO" || strings.Contains(strings.ToUpper(sql), " TO ") {
+			return true, s.toPinned(sql)
+		}
+		if e := s.endTransaction(sql); e != nil {
+			return true, s.writeErr(e)
+		}
+		return true, s.writeOK(0, 0, "")
+	case parser.KindSavepoint:
+		if !s.inTransaction() {
+			return false, nil
+		}
+		if parser.EqualFold(sum.Second, "") || strings.HasPrefix(strings.ToUpper(strings.TrimSpace(sql)), "SAVEPOINT") {
+			s.tx.savepoints = append(s.tx.savepoints, sql)
+		}
+		return true, s.toPinned(sql)
+	case parser.KindSet:
+		if sum.Flags&parser.FlagSetTransaction == 0 {
+			return false, nil
+		}
+		if _, err := parser.Parse(sql); err != nil {
+			return true, s.writeErr(syntaxError(sql))
+		}
+		if s.inTransaction() {
+			return true, s.writeErr(mysql.NewError(1568, "Transaction characteristics can't be changed while a transaction is in progress"))
+		}
+		s.tx.next = sql
+		return true, s.writeOK(0, 0, "")
+	}
+	return false, nil
+}
+
+// endTransaction sends COMMIT or ROLLBACK (as written) to every
+// connection in the transaction and releases them.
+func (s *Session) endTransaction(stmt string) *mysql.MyError {
+	var firstErr error
+	pinned := append([]*backend.Conn(nil), s.pinned...)
+	for _, c := range pinned {
+		if c.Status&mysql.SERVER_STATUS_IN_TRANS == 0 {
+			continue
+		}
+		ok, err := c.Exec(stmt)
+		if err == nil {
+			c.Status = ok.Status
+		} else if firstErr == nil {
+			firstErr = err
+		}
+		s.release(c, nil, err != nil)
+	}
+	chain := strings.Contains(strings.ToUpper(stmt), "CHAIN") && !strings.Contains(strings.ToUpper(stmt), "NO CHAIN")
+	if !chain {
+		s.tx.open, s.tx.savepoints = false, nil
+	}
+	s.tx.next = ""
+	if firstErr != nil {
+		if me, ok := firstErr.(*mysql.MyError); ok {
+			return me
+		}
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+firstErr.Error())
+	}
+	return nil
+}
+
+// toPinned runs a statement on every connection of the transaction and
+// answers with the first error or OK.
+func (s *Session) toPinned(stmt string) error {
+	for _, c := range append([]*backend.Conn(nil), s.pinned...) {
+		if c.Status&mysql.SERVER_STATUS_IN_TRANS == 0 {
+			continue
+		}
+		ok, err := c.Exec(stmt)
+		if err != nil {
+			s.release(c, nil, true)
+			if me, ok := err.(*mysql.MyError); ok {
+				return s.writeErr(me)
+			}
+			return s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
+		}
+		c.Status = ok.Status
+	}
+	return s.writeOK(0, 0, "")
+}

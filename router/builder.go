@@ -1,0 +1,603 @@
+package router
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// Env is what the planner knows about the session and the rules.
+type Env struct {
+	// Schema is the session's logical schema ("" when none).
+	Schema string
+	// Rules returns a logical schema's rules, nil if there is no such schema.
+	Rules func(schema string) *shardrules.SchemaRules
+	// NodeDB returns a data node's physical database.
+	NodeDB func(node string) string
+	// CanUse says whether the session's user may use a logical schema.
+	CanUse func(schema string) bool
+	// Columns returns a table's columns in order (for INSERT without a
+	// column list); nil when unknown.
+	Columns func(schema, table string) ([]string, error)
+	// Session values shown instead of the backend's (DATABASE(), CONNECTION_ID()).
+	Values parser.SessionValues
+	// Mode is the session's sql_mode as it affects SQL text.
+	Mode parser.Mode
+	// InTransaction is set inside a transaction: reads must see the session's writes,
+	// so no replica.
+	InTransaction bool
+}
+
+// tableInfo is a table reference resolved against the rules.
+type tableInfo struct {
+	ref    *parser.TableRef
+	schema string
+	rules  *shardrules.SchemaRules
+	rule   *shardrules.TableRule
+	system bool // information_schema, mysql, performance_schema, sys
+}
+
+func (t *tableInfo) sharded() bool {
+	return t.rule != nil && (t.rule.Kind == shardrules.Sharded || t.rule.Kind == shardrules.Child)
+}
+
+// routingColumn is the column whose value picks the shard: a sharded
+// table's column, or a child's column when it maps through the root's
+// algorithm directly.
+func (t *tableInfo) routingColumn() string {
+	if t.rule == nil {
+		return ""
+	}
+	switch t.rule.Kind {
+	case shardrules.Sharded:
+		return t.rule.Column
+	case shardrules.Child:
+		if t.rule.ChildRoutesByValue() {
+			return t.rule.Column
+		}
+	}
+	return ""
+}
+
+func (t *tableInfo) algorithm() shardrules.Algorithm { return t.rule.Root.Algorithm }
+
+// anchor names what an equality on col pins: two references with equal
+// anchors on an equality are on the same shard.
+func (t *tableInfo) anchor(col string) string {
+	if !t.sharded() {
+		return ""
+	}
+	r := t.rule
+	if rc := t.routingColumn(); rc != "" && strings.EqualFold(col, rc) {
+		return "root:" + r.Root.Name
+	}
+	if r.Kind == shardrules.Child && strings.EqualFold(col, r.Column) {
+		return "row:" + r.Parent.Name + "." + strings.ToLower(r.ParentColumn)
+	}
+	// A column children reference identifies the parent row they follow.
+	for _, c := range t.rules.Tables {
+		if c.Kind == shardrules.Child && c.Parent == r && strings.EqualFold(c.ParentColumn, col) {
+			return "row:" + r.Name + "." + strings.ToLower(col)
+		}
+	}
+	return ""
+}
+
+type builder struct {
+	env          *Env
+	routingIndex int        // INSERT: position of the routing column in a row
+	fkTable      *tableInfo // DDL: the table whose foreign keys follow its shard
+	fkShard      int
+	stmt         ast.StmtNode
+	names        *parser.Names
+	tables       []*tableInfo
+}
+
+func errUnsupported(format string, args ...any) *mysql.MyError {
+	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+fmt.Sprintf(format, args...))
+}
+
+var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "performance_schema": true, "sys": true}
+
+// resolve looks every table reference up in the rules.
+func (b *builder) resolve() error {
+	b.names = parser.CollectNames(b.stmt)
+	cte := cteNames(b.stmt)
+	for _, r := range b.names.Refs {
+		t := &tableInfo{ref: r, schema: r.Schema}
+		if t.schema == "" {
+			if cte[strings.ToLower(r.Name)] {
+				t.system = true // a CTE name: nothing to rename
+				b.tables = append(b.tables, t)
+				continue
+			}
+			t.schema = b.env.Schema
+			if t.schema == "" {
+				return mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+			}
+		}
+		if systemSchemas[strings.ToLower(t.schema)] {
+			t.system = true
+			b.tables = append(b.tables, t)
+			continue
+		}
+		t.rules = b.env.Rules(t.schema)
+		if t.rules == nil {
+			return mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, t.schema)
+		}
+		if b.env.CanUse != nil && !b.env.CanUse(t.schema) {
+			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, "", "", t.schema)
+		}
+		t.rule = t.rules.Lookup(r.Name)
+		if t.rule == nil {
+			return mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, t.schema, r.Name)
+		}
+		b.tables = append(b.tables, t)
+	}
+	return nil
+}
+
+// cteNames lists the names of common table expressions.
+func cteNames(stmt ast.Node) map[string]bool {
+	out := map[string]bool{}
+	var with *ast.WithClause
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		with = s.With
+	case *ast.SetOprStmt:
+		with = s.With
+	}
+	if with != nil {
+		for _, c := range with.CTEs {
+			out[strings.ToLower(c.Name.O)] = true
+		}
+	}
+	return out
+}
+
+// resolveColumn finds the reference a column belongs to, as far as routing
+// needs: a qualified column by its qualifier, an unqualified one by being
+// the routing column of exactly one reference in the scope.
+func (b *builder) resolveColumn(cn *ast.ColumnName, scope int) int {
+	if cn.Table.O != "" {
+		return b.names.Resolve(cn.Schema.O, cn.Table.O)
+	}
+	found := -1
+	for i, t := range b.tables {
+		if t.ref.Scope != scope || t.rule == nil {
+			continue
+		}
+		if rc := t.routingColumn(); rc != "" && strings.EqualFold(rc, cn.Name.O) {
+			if found >= 0 {
+				return -1 // ambiguous
+			}
+			found = i
+		}
+	}
+	return found
+}
+
+// unit is one physical execution of the statement: a node and the
+// physical table each reference uses there.
+type unit struct {
+	node  string
+	shard int // the sharded group's shard index, -1 without one
+	phys  []shardrules.Placement
+}
+
+// place decides where the statement runs. where holds the statement's
+// outer conditions (WHERE and inner-join ON), used to prune shards.
+func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
+	// Group sharded references that are joined on their shard-deciding
+	// columns: each group's rows for one shard index live together.
+	parent := make([]int, len(b.tables))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, e := range b.equalities() {
+		ta, tb := b.tables[e.a], b.tables[e.b]
+		if !ta.sharded() || !tb.sharded() || ta.rule.Root != tb.rule.Root {
+			continue
+		}
+		if x := ta.anchor(e.colA); x != "" && x == tb.anchor(e.colB) {
+			parent[find(e.a)] = find(e.b)
+		}
+	}
+	groups := map[int][]int{}
+	var order []int
+	for i, t := range b.tables {
+		if t.sharded() {
+			r := find(i)
+			if _, ok := groups[r]; !ok {
+				order = append(order, r)
+			}
+			groups[r] = append(groups[r], i)
+		}
+	}
+
+	// Prune: conditions on the outer statement restrict their reference's
+	// shards; null-extended (outer-joined) references are not used.
+	c := &conds{b: b}
+	restr := restriction{}
+	for _, w := range where {
+		for k, v := range c.restrict(w) {
+			if b.tables[k].ref.Outer || b.tables[k].ref.Scope != 0 {
+				continue
+			}
+			if old, ok := restr[k]; ok {
+				restr[k] = old.and(v)
+			} else {
+				restr[k] = v
+			}
+		}
+	}
+	if c.err != nil {
+		return nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: "+c.err.Error())
+	}
+
+	// The node every single-node and default-node table needs.
+	fixedNode := ""
+	for _, t := range b.tables {
+		if t.rule == nil || (t.rule.Kind != shardrules.Single && t.rule.Kind != shardrules.Default) {
+			continue
+		}
+		if fixedNode != "" && fixedNode != t.rule.Node {
+			return nil, errUnsupported("a statement over tables on different data nodes (%s on %s, another on %s): cross-node joins", t.rule.Name, t.rule.Node, fixedNode)
+		}
+		fixedNode = t.rule.Node
+	}
+
+	switch len(order) {
+	case 0:
+		return b.placeUnsharded(fixedNode, write)
+	case 1:
+	default:
+		// Several groups: only if each resolves to one shard on one node.
+		return b.placeSingletons(groups, order, restr, fixedNode)
+	}
+	members := groups[order[0]]
+	root := b.tables[members[0]].rule
+	set := fullSet(root.Shards)
+	for _, m := range members {
+		if r, ok := restr[m]; ok {
+			set = set.and(r)
+		}
+	}
+	shards := set.list()
+	if len(shards) == 0 {
+		// Contradictory conditions: any one shard gives the empty answer.
+		shards = []int{0}
+	}
+	var units []unit
+	for _, s := range shards {
+		node := root.Shard(s).Node
+		if fixedNode != "" && node != fixedNode {
+			return nil, errUnsupported("joining %s (on %s) with shards of %s on other nodes: cross-node joins", b.nameOfNode(fixedNode), fixedNode, root.Root.Name)
+		}
+		units = append(units, b.unitFor(node, s))
+	}
+	return units, nil
+}
+
+func (b *builder) nameOfNode(node string) string {
+	for _, t := range b.tables {
+		if t.rule != nil && t.rule.Node == node {
+			return t.rule.Name
+		}
+	}
+	return node
+}
+
+// placeSingletons handles several unjoined sharded groups: fine when every
+// group is pinned to one shard and all of them sit on one node.
+func (b *builder) placeSingletons(groups map[int][]int, order []int, restr restriction, fixedNode string) ([]unit, error) {
+	node := fixedNode
+	shardOf := map[int]int{}
+	for _, g := range order {
+		members := groups[g]
+		rule := b.tables[members[0]].rule
+		set := fullSet(rule.Shards)
+		for _, m := range members {
+			if r, ok := restr[m]; ok {
+				set = set.and(r)
+			}
+		}
+		if set.count() != 1 {
+			return nil, errUnsupported("a join or subquery across shards of %s and %s that is not on their sharding keys: cross-shard joins", b.tables[groups[order[0]][0]].rule.Name, rule.Name)
+		}
+		s := set.list()[0]
+		n := rule.Shard(s).Node
+		if node != "" && n != node {
+			return nil, errUnsupported("a statement whose tables live on different data nodes (%s and %s): cross-node joins", node, n)
+		}
+		node = n
+		for _, m := range members {
+			shardOf[m] = s
+		}
+	}
+	u := b.unitFor(node, -1)
+	for m, s := range shardOf {
+		u.phys[m] = b.tables[m].rule.Shard(s)
+	}
+	return []unit{u}, nil
+}
+
+// placeUnsharded places a statement without sharded tables.
+func (b *builder) placeUnsharded(fixedNode string, write bool) ([]unit, error) {
+	if fixedNode != "" {
+		return []unit{b.unitFor(fixedNode, -1)}, nil
+	}
+	globals := b.globalNodes()
+	if len(globals) == 0 {
+		// No table of ours: the schema's default node answers.
+		return []unit{b.unitFor(b.anyNode(), -1)}, nil
+	}
+	if write {
+		units := make([]unit, len(globals))
+		for i, n := range globals {
+			units[i] = b.unitFor(n, -1)
+		}
+		return units, nil
+	}
+	// A read of global tables: the default node if it has a copy.
+	pick := globals[0]
+	if rs := b.env.Rules(b.env.Schema); rs != nil {
+		for _, n := range globals {
+			if n == rs.DefaultNode {
+				pick = n
+			}
+		}
+	}
+	return []unit{b.unitFor(pick, -1)}, nil
+}
+
+// globalNodes lists the nodes holding every global table of the statement.
+func (b *builder) globalNodes() []string {
+	var nodes []string
+	first := true
+	for _, t := range b.tables {
+		if t.rule == nil || t.rule.Kind != shardrules.Global {
+			continue
+		}
+		if first {
+			nodes = append([]string(nil), t.rules.Nodes...)
+			first = false
+			continue
+		}
+		nodes = intersect(nodes, t.rules.Nodes)
+	}
+	return nodes
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// anyNode is where a statement touching no table of ours runs.
+func (b *builder) anyNode() string {
+	if rs := b.env.Rules(b.env.Schema); rs != nil {
+		if rs.DefaultNode != "" {
+			return rs.DefaultNode
+		}
+		if len(rs.Nodes) > 0 {
+			return rs.Nodes[0]
+		}
+	}
+	return ""
+}
+
+// unitFor builds the physical tables for one node and shard index.
+func (b *builder) unitFor(node string, shard int) unit {
+	u := unit{node: node, shard: shard, phys: make([]shardrules.Placement, len(b.tables))}
+	for i, t := range b.tables {
+		switch {
+		case t.rule == nil:
+			u.phys[i] = shardrules.Placement{Node: node, Table: t.ref.Name}
+		case t.sharded():
+			if shard >= 0 {
+				u.phys[i] = t.rule.Shard(shard)
+			}
+		case t.rule.Kind == shardrules.Global:
+			u.phys[i] = shardrules.Placement{Node: node, Table: t.rule.Name}
+		default:
+			u.phys[i] = shardrules.Placement{Node: t.rule.Node, Table: t.rule.Name}
+		}
+	}
+	return u
+}
+
+// render prints the statement for a unit with physical names.
+func (b *builder) render(u unit) (string, error) {
+	b.names.Rename(func(i int, r *parser.TableRef) (string, string) {
+		t := b.tables[i]
+		if t.system || t.rule == nil {
+			return r.Schema, r.Name
+		}
+		p := u.phys[i]
+		schema := ""
+		if r.Schema != "" || t.schema != b.env.Schema {
+			schema = b.env.NodeDB(p.Node)
+		}
+		return schema, p.Table
+	})
+	if b.fkTable != nil {
+		b.names.RenameFK(b.fkRename)
+	}
+	return parser.RestoreMode([]ast.StmtNode{b.stmt}, b.env.Mode)
+}
+
+// equality is a column = column condition joining two references.
+type equality struct {
+	a, b       int
+	colA, colB string
+}
+
+// equalities collects the conjunctive column equalities of the whole
+// statement (WHERE and ON clauses at any depth, and IN (SELECT col ...)
+// semi-joins): they say which references are joined on what.
+func (b *builder) equalities() []equality {
+	v := &eqCollector{b: b}
+	b.stmt.Accept(v)
+	return v.out
+}
+
+type eqCollector struct {
+	b   *builder
+	out []equality
+}
+
+func (v *eqCollector) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		v.conj(x.Where)
+	case *ast.UpdateStmt:
+		v.conj(x.Where)
+	case *ast.DeleteStmt:
+		v.conj(x.Where)
+	case *ast.Join:
+		if x.On != nil {
+			v.conj(x.On.Expr)
+		}
+	}
+	return n, false
+}
+
+func (v *eqCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func (v *eqCollector) conj(e ast.ExprNode) {
+	for _, c := range conjuncts(e) {
+		switch x := c.(type) {
+		case *ast.BinaryOperationExpr:
+			if x.Op == opcode.EQ || x.Op == opcode.NullEQ {
+				v.pair(x.L, x.R)
+			}
+		case *ast.PatternInExpr:
+			if x.Not || x.Sel == nil {
+				continue
+			}
+			if sq, ok := x.Sel.(*ast.SubqueryExpr); ok {
+				if sel, ok := sq.Query.(*ast.SelectStmt); ok && sel.Fields != nil && len(sel.Fields.Fields) == 1 {
+					v.pair(x.Expr, sel.Fields.Fields[0].Expr)
+				}
+			}
+		}
+	}
+}
+
+func (v *eqCollector) pair(l, r ast.ExprNode) {
+	lc, ok1 := l.(*ast.ColumnNameExpr)
+	rc, ok2 := r.(*ast.ColumnNameExpr)
+	if !ok1 || !ok2 {
+		return
+	}
+	a := v.b.columnRef(lc.Name)
+	bb := v.b.columnRef(rc.Name)
+	if a < 0 || bb < 0 || a == bb {
+		return
+	}
+	v.out = append(v.out, equality{a: a, b: bb, colA: lc.Name.Name.O, colB: rc.Name.Name.O})
+}
+
+// columnRef resolves a column to a reference for join analysis: by its
+// qualifier, or when unqualified, to the only sharded reference whose
+// anchor columns include it.
+func (b *builder) columnRef(cn *ast.ColumnName) int {
+	if cn.Table.O != "" {
+		return b.names.Resolve(cn.Schema.O, cn.Table.O)
+	}
+	found := -1
+	for i, t := range b.tables {
+		if t.anchor(cn.Name.O) != "" {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
+}
+
+// conjuncts splits an AND chain.
+func conjuncts(e ast.ExprNode) []ast.ExprNode {
+	switch x := e.(type) {
+	case nil:
+		return nil
+	case *ast.ParenthesesExpr:
+		return conjuncts(x.Expr)
+	case *ast.BinaryOperationExpr:
+		if x.Op == opcode.LogicAnd {
+			return append(conjuncts(x.L), conjuncts(x.R)...)
+		}
+	}
+	return []ast.ExprNode{e}
+}
+
+// innerOns returns the ON conditions of inner joins in a FROM clause.
+func innerOns(r ast.ResultSetNode) []ast.ExprNode {
+	j, ok := r.(*ast.Join)
+	if !ok || j == nil {
+		return nil
+	}
+	var out []ast.ExprNode
+	if j.Tp != ast.LeftJoin && j.Tp != ast.RightJoin && j.On != nil {
+		out = append(out, j.On.Expr)
+	}
+	if j.Tp != ast.RightJoin {
+		out = append(out, innerOns(j.Left)...)
+	}
+	if j.Right != nil && j.Tp != ast.LeftJoin {
+		out = append(out, innerOns(j.Right)...)
+	}
+	return out
+}
+
+// routesFor groups units by node; reads of several shards on one node
+// become one UNION ALL statement, writes keep one statement per shard.
+func routesFor(units []unit, sqls []string, readable bool) []*Route {
+	byNode := map[string]*Route{}
+	var nodes []string
+	for i, u := range units {
+		r := byNode[u.node]
+		if r == nil {
+			r = &Route{Node: u.node, Readable: readable}
+			byNode[u.node] = r
+			nodes = append(nodes, u.node)
+		}
+		r.SQL = append(r.SQL, sqls[i])
+		if u.shard >= 0 {
+			if r.Shard != "" {
+				r.Shard += ","
+			}
+			r.Shard += fmt.Sprint(u.shard)
+		}
+	}
+	sort.Strings(nodes)
+	out := make([]*Route, len(nodes))
+	for i, n := range nodes {
+		out[i] = byNode[n]
+	}
+	return out
+}

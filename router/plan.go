@@ -1,0 +1,278 @@
+// Package router turns a parsed statement and the sharding rules into a
+// plan: a small tree of primitives that says what runs on which data node
+// and how the results combine. It is pure: no sockets, no goroutines; the
+// proxy executes plans.
+package router
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Primitive is one node of a plan tree.
+type Primitive interface {
+	// explain appends the primitive's description, indented by depth.
+	explain(b *strings.Builder, depth int)
+}
+
+// Plan is what the router decided for one statement.
+type Plan struct {
+	Root Primitive
+	// Write is set for statements that change data or schema.
+	Write bool
+	// Tables lists the logical tables the statement touches (for stats).
+	Tables []string
+}
+
+// Col names a result column: an index among the columns the shards
+// return, counted from the end when FromEnd (helper columns appended after
+// a `*` whose width is only known when the result arrives).
+type Col struct {
+	Index   int
+	FromEnd bool
+}
+
+// Resolve returns the absolute index for a result of n columns.
+func (c Col) Resolve(n int) int {
+	if c.FromEnd {
+		return n - c.Index
+	}
+	return c.Index
+}
+
+func (c Col) String() string {
+	if c.FromEnd {
+		return fmt.Sprintf("end-%d", c.Index)
+	}
+	return fmt.Sprint(c.Index)
+}
+
+// SortKey orders merged rows by one column. Weight, when set, names a
+// helper column holding WEIGHT_STRING(expr): strings compare by it, so the
+// merge follows the column's collation exactly.
+type SortKey struct {
+	Col       Col
+	Desc      bool
+	Weight    Col
+	HasWeight bool
+}
+
+// Route sends statements to one data node. A read has one statement (a
+// UNION ALL of the node's shards when it reads several); a write may have
+// one statement per shard, run in order.
+type Route struct {
+	Node  string
+	SQL   []string
+	Shard string // which shards, for EXPLAIN: "orders_1,orders_3"
+	// Readable says a replica may serve it (no write, no lock).
+	Readable bool
+}
+
+// Scatter runs its routes on their nodes at once; read results are
+// concatenated, write results summed.
+type Scatter struct {
+	Routes []*Route
+}
+
+// Broadcast writes to every copy of a global table; the copies answer
+// alike, so the client sees one copy's affected-row count.
+type Broadcast struct {
+	Routes []*Route
+}
+
+// MergeSort merges inputs that each arrive sorted by Keys.
+type MergeSort struct {
+	Keys  []SortKey
+	Input *Scatter
+}
+
+// Limit skips Offset rows and returns at most Count (-1: no limit).
+type Limit struct {
+	Offset, Count int64
+	Input         Primitive
+}
+
+// AggKind says how partial aggregates from the shards combine.
+type AggKind int
+
+const (
+	AggCount AggKind = iota
+	AggSum
+	AggMin
+	AggMax
+	AggAvg
+	AggCountDistinct
+)
+
+var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct"}
+
+func (k AggKind) String() string { return aggNames[k] }
+
+// AggFunc merges one aggregate column.
+type AggFunc struct {
+	Kind AggKind
+	Col  Col
+	// Weight is the WEIGHT_STRING helper of a MIN/MAX column, or the
+	// value column of a COUNT(DISTINCT).
+	Weight    Col
+	HasWeight bool
+	// Value is the column counted by AggCountDistinct.
+	Value Col
+	// Sum and Count are AVG's helper columns.
+	Sum, Count Col
+}
+
+// Aggregate merges rows with equal Group keys (all rows when Group is
+// empty: one row comes out even from empty inputs).
+type Aggregate struct {
+	Group []SortKey
+	Funcs []AggFunc
+	Input Primitive
+}
+
+// Distinct drops rows equal to the previous one on every key.
+type Distinct struct {
+	Keys  []SortKey
+	Input Primitive
+}
+
+// Filter keeps the rows for which Pred holds (HAVING after a merge).
+type Filter struct {
+	Pred  Expr
+	Text  string
+	Input Primitive
+}
+
+// MemorySort sorts merged rows in memory: the top Limit rows, or at most
+// a configured number of rows.
+type MemorySort struct {
+	Keys  []SortKey
+	Limit int64 // -1: all rows
+	Input Primitive
+}
+
+// Project keeps the first Keep visible columns, dropping helper columns
+// the rewrite appended (HelperCount of them at the end).
+type Project struct {
+	HelperCount int
+	Input       Primitive
+}
+
+// Concat returns its inputs' rows one after the other (UNION ALL).
+type Concat struct {
+	Inputs []Primitive
+}
+
+// ChildInsert places ER-child rows whose parent key is not the parent's
+// sharding column: it first looks up which shard holds each parent row.
+type ChildInsert struct {
+	// Lookup asks every shard of the parent which of the keys it holds.
+	Lookup *Scatter
+	// Place builds the inserts once the owners are known: it gets, for
+	// each key (as text), the shard index holding its parent row.
+	Place func(owner map[string]int) (Primitive, error)
+}
+
+// Explain renders a plan as an indented tree.
+func (p *Plan) Explain() string {
+	var b strings.Builder
+	p.Root.explain(&b, 0)
+	return b.String()
+}
+
+func line(b *strings.Builder, depth int, format string, args ...any) {
+	b.WriteString(strings.Repeat("  ", depth))
+	fmt.Fprintf(b, format, args...)
+	b.WriteByte('\n')
+}
+
+func (r *Route) explain(b *strings.Builder, d int) {
+	if r.Shard != "" {
+		line(b, d, "Route %s shards %s", r.Node, r.Shard)
+	} else {
+		line(b, d, "Route %s", r.Node)
+	}
+	for _, s := range r.SQL {
+		line(b, d+1, "%s", s)
+	}
+}
+
+func (s *Scatter) explain(b *strings.Builder, d int) {
+	line(b, d, "Scatter")
+	for _, r := range s.Routes {
+		r.explain(b, d+1)
+	}
+}
+
+func (s *Broadcast) explain(b *strings.Builder, d int) {
+	line(b, d, "Broadcast")
+	for _, r := range s.Routes {
+		r.explain(b, d+1)
+	}
+}
+
+func keysString(keys []SortKey) string {
+	var parts []string
+	for _, k := range keys {
+		s := "col " + k.Col.String()
+		if k.HasWeight {
+			s += " weight " + k.Weight.String()
+		}
+		if k.Desc {
+			s += " desc"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (m *MergeSort) explain(b *strings.Builder, d int) {
+	line(b, d, "MergeSort %s", keysString(m.Keys))
+	m.Input.explain(b, d+1)
+}
+
+func (l *Limit) explain(b *strings.Builder, d int) {
+	line(b, d, "Limit offset %d count %d", l.Offset, l.Count)
+	l.Input.explain(b, d+1)
+}
+
+func (a *Aggregate) explain(b *strings.Builder, d int) {
+	var fs []string
+	for _, f := range a.Funcs {
+		fs = append(fs, fmt.Sprintf("%s(col %s)", f.Kind, f.Col))
+	}
+	line(b, d, "Aggregate group [%s] funcs [%s]", keysString(a.Group), strings.Join(fs, ", "))
+	a.Input.explain(b, d+1)
+}
+
+func (x *Distinct) explain(b *strings.Builder, d int) {
+	line(b, d, "Distinct %s", keysString(x.Keys))
+	x.Input.explain(b, d+1)
+}
+
+func (f *Filter) explain(b *strings.Builder, d int) {
+	line(b, d, "Filter %s", f.Text)
+	f.Input.explain(b, d+1)
+}
+
+func (m *MemorySort) explain(b *strings.Builder, d int) {
+	line(b, d, "MemorySort %s limit %d", keysString(m.Keys), m.Limit)
+	m.Input.explain(b, d+1)
+}
+
+func (p *Project) explain(b *strings.Builder, d int) {
+	line(b, d, "Project drop %d helper columns", p.HelperCount)
+	p.Input.explain(b, d+1)
+}
+
+func (c *Concat) explain(b *strings.Builder, d int) {
+	line(b, d, "Concat")
+	for _, in := range c.Inputs {
+		in.explain(b, d+1)
+	}
+}
+
+func (c *ChildInsert) explain(b *strings.Builder, d int) {
+	line(b, d, "ChildInsert (parent rows looked up first)")
+	c.Lookup.explain(b, d+1)
+}

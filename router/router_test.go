@@ -1,0 +1,160 @@
+package router
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/cases.txt with the plans the router makes now")
+
+// testConfig is DESIGN.md's example plus a table for every algorithm.
+const testConfig = `
+users:
+  - {name: app, password: app, schemas: [shop, other]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: 127.0.0.1:13306}
+  - {name: dh1, user: sg, password: sg, primary: 127.0.0.1:13307}
+data_nodes:
+  - {name: dn0, host: dh0, database: shop_0}
+  - {name: dn1, host: dh1, database: shop_1}
+  - {name: on0, host: dh1, database: other_0}
+schemas:
+  - name: shop
+    default_node: dn0
+    tables:
+      users:    {node: dn1}
+      orders:   {column: user_id, algorithm: mod, shards: 4, nodes: [dn0, dn1]}
+      order_items: {parent: orders, column: order_id, parent_column: id}
+      order_notes: {parent: orders, column: user_id, parent_column: user_id}
+      regions:  {global: true}
+      t_hash:   {column: name, algorithm: hash, shards: 4, nodes: [dn0, dn1]}
+      t_range:  {column: id, algorithm: range, shards: 3, nodes: [dn0, dn1], options: {boundaries: [100, 200]}}
+      t_date:   {column: created, algorithm: date, shards: 4, nodes: [dn0, dn1], options: {unit: month, start: "2024-01-01", wrap: true}}
+      t_enum:   {column: country, algorithm: enum, shards: 2, nodes: [dn0, dn1], options: {map: {CN: 0, US: 1}, default_shard: 0}}
+      t_jump:   {column: id, algorithm: jump_hash, shards: 4, nodes: [dn0, dn1]}
+      t_ring:   {column: id, algorithm: consistent_hash, shards: 4, nodes: [dn0, dn1]}
+      t_slot:   {column: id, algorithm: slot, shards: 4, nodes: [dn0, dn1]}
+      t_prefix: {column: code, algorithm: string_prefix, shards: 4, nodes: [dn0, dn1], options: {length: 2}}
+  - name: other
+    default_node: on0
+`
+
+func testEnv(t *testing.T) *Env {
+	c, err := conf.Parse("test.yaml", []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]*shardrules.SchemaRules{}
+	for i := range c.Schemas {
+		r, err := shardrules.Build(&c.Schemas[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules[c.Schemas[i].Name] = r
+	}
+	dbs := map[string]string{}
+	for _, n := range c.DataNodes {
+		dbs[n.Name] = n.Database
+	}
+	return &Env{
+		Schema: "shop",
+		Rules:  func(s string) *shardrules.SchemaRules { return rules[s] },
+		NodeDB: func(n string) string { return dbs[n] },
+		CanUse: func(s string) bool { return s == "shop" || s == "other" },
+		Columns: func(schema, table string) ([]string, error) {
+			if table == "orders" {
+				return []string{"id", "user_id", "amount"}, nil
+			}
+			return nil, fmt.Errorf("no columns known for %s", table)
+		},
+		Values: parser.SessionValues{ConnectionID: 7, Database: "shop"},
+	}
+}
+
+// A case is "sql: ..." followed by the expected plan (Explain output) or
+// "error: ..." (the MySQL error code and message).
+type planCase struct {
+	comment []string
+	sql     string
+	want    string
+}
+
+func readCases(t *testing.T) []*planCase {
+	data, err := os.ReadFile("testdata/cases.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []*planCase
+	var cur *planCase
+	var comments []string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			comments = append(comments, line)
+		case strings.HasPrefix(line, "sql: "):
+			cur = &planCase{comment: comments, sql: strings.TrimPrefix(line, "sql: ")}
+			comments = nil
+			cases = append(cases, cur)
+		case strings.TrimSpace(line) == "":
+			if cur != nil {
+				cur.want = strings.TrimRight(cur.want, "\n")
+			}
+		case cur != nil:
+			cur.want += line + "\n"
+		}
+	}
+	for _, c := range cases {
+		c.want = strings.TrimRight(c.want, "\n")
+	}
+	return cases
+}
+
+func planText(env *Env, sql string) string {
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		return "error: parse: " + err.Error()
+	}
+	p, err := Build(stmts[0], env)
+	if err != nil {
+		if me, ok := err.(*mysql.MyError); ok {
+			return fmt.Sprintf("error: %d %s", me.Code, me.Message)
+		}
+		return "error: " + err.Error()
+	}
+	return strings.TrimRight(p.Explain(), "\n")
+}
+
+func TestPlans(t *testing.T) {
+	cases := readCases(t)
+	if len(cases) < 150 {
+		t.Errorf("only %d router cases; keep at least 150", len(cases))
+	}
+	var out strings.Builder
+	for _, c := range cases {
+		got := planText(testEnv(t), c.sql)
+		if *update {
+			for _, cm := range c.comment {
+				out.WriteString(cm + "\n")
+			}
+			fmt.Fprintf(&out, "sql: %s\n%s\n\n", c.sql, got)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("%s\n--- got\n%s\n--- want\n%s", c.sql, got, c.want)
+		}
+	}
+	if *update {
+		if err := os.WriteFile("testdata/cases.txt", []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

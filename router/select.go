@@ -1,0 +1,521 @@
+package router
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/shardgate/shardgate/parser"
+)
+
+// planSelect plans a SELECT. One unit runs as it is; several units run the
+// statement on every shard, rewritten so the results can be merged
+// exactly: sort keys and weight strings as helper columns, AVG split into
+// SUM and COUNT, LIMIT widened to offset+count.
+func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
+	where := []ast.ExprNode{sel.Where}
+	if sel.From != nil {
+		where = append(where, innerOns(sel.From.TableRefs)...)
+	}
+	units, err := b.place(where, false)
+	if err != nil {
+		return nil, err
+	}
+	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
+	readable := sel.LockInfo == nil
+	if len(units) == 1 {
+		sql, err := b.render(units[0])
+		if err != nil {
+			return nil, err
+		}
+		return routesFor(units, []string{sql}, readable)[0], nil
+	}
+	m, err := b.mergeSelect(sel, units)
+	if err != nil {
+		return nil, err
+	}
+	sqls := make([]string, len(units))
+	for i, u := range units {
+		if sqls[i], err = b.render(u); err != nil {
+			return nil, err
+		}
+	}
+	sc := &Scatter{Routes: routesFor(units, sqls, readable)}
+	for _, r := range sc.Routes {
+		if len(r.SQL) > 1 {
+			r.SQL = []string{unionAll(r.SQL, m.nodeOrder, m.shardLimit)}
+		}
+	}
+	return m.build(sc), nil
+}
+
+// merger is the merge part of a multi-shard SELECT plan.
+type merger struct {
+	keys       []SortKey // MergeSort keys (empty: concatenate)
+	nodeOrder  []string  // ORDER BY items for a node's UNION ALL of shards
+	shardLimit int64     // LIMIT every shard (and node union) gets, -1 none
+	offset     int64
+	count      int64 // -1: no LIMIT
+	agg        *Aggregate
+	distinct   []SortKey
+	memSort    []SortKey
+	having     Expr
+	havingText string
+	helpers    int
+}
+
+func (m *merger) build(sc *Scatter) Primitive {
+	var p Primitive = sc
+	if len(m.keys) > 0 {
+		p = &MergeSort{Keys: m.keys, Input: sc}
+	}
+	if m.agg != nil {
+		m.agg.Input = p
+		p = m.agg
+	}
+	if m.having != nil {
+		p = &Filter{Pred: m.having, Text: m.havingText, Input: p}
+	}
+	if m.distinct != nil {
+		p = &Distinct{Keys: m.distinct, Input: p}
+	}
+	if m.memSort != nil {
+		limit := int64(-1)
+		if m.count >= 0 {
+			limit = m.offset + m.count
+		}
+		p = &MemorySort{Keys: m.memSort, Limit: limit, Input: p}
+	}
+	if m.count >= 0 || m.offset > 0 {
+		p = &Limit{Offset: m.offset, Count: m.count, Input: p}
+	}
+	if m.helpers > 0 {
+		p = &Project{HelperCount: m.helpers, Input: p}
+	}
+	return p
+}
+
+// unionAll joins one node's shard statements into one.
+func unionAll(sqls []string, order []string, limit int64) string {
+	var sb strings.Builder
+	for i, s := range sqls {
+		if i > 0 {
+			sb.WriteString(" UNION ALL ")
+		}
+		sb.WriteByte('(')
+		sb.WriteString(s)
+		sb.WriteByte(')')
+	}
+	if len(order) > 0 {
+		sb.WriteString(" ORDER BY ")
+		sb.WriteString(strings.Join(order, ", "))
+	}
+	if limit >= 0 {
+		sb.WriteString(" LIMIT ")
+		sb.WriteString(strconv.FormatInt(limit, 10))
+	}
+	return sb.String()
+}
+
+const helperPrefix = "__sg_"
+
+// selectShape is what the SELECT list holds.
+type selectShape struct {
+	wildcard  bool // a * or t.* (column positions unknown until results arrive)
+	aggs      bool
+	visible   int // fields written in the statement
+	fieldExpr []ast.ExprNode
+}
+
+func shapeOf(sel *ast.SelectStmt) selectShape {
+	var s selectShape
+	for _, f := range sel.Fields.Fields {
+		s.visible++
+		if f.WildCard != nil {
+			s.wildcard = true
+			s.fieldExpr = append(s.fieldExpr, nil)
+			continue
+		}
+		s.fieldExpr = append(s.fieldExpr, f.Expr)
+		if hasAggregate(f.Expr) {
+			s.aggs = true
+		}
+	}
+	return s
+}
+
+// mergeSelect rewrites a multi-shard SELECT for merging and returns how
+// the results combine.
+func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error) {
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return nil, errUnsupported("SQL_CALC_FOUND_ROWS across shards")
+	}
+	if sel.SelectIntoOpt != nil {
+		return nil, errUnsupported("SELECT ... INTO across shards")
+	}
+	if hasWindow(sel) {
+		return nil, errUnsupported("window functions across shards")
+	}
+	if sel.GroupBy != nil && sel.GroupBy.Rollup {
+		return nil, errUnsupported("GROUP BY ... WITH ROLLUP across shards")
+	}
+	if err := b.checkDerived(sel); err != nil {
+		return nil, err
+	}
+	shape := shapeOf(sel)
+	m := &merger{shardLimit: -1, count: -1}
+	if err := b.limitOf(sel, m); err != nil {
+		return nil, err
+	}
+	local := b.groupIsLocal(sel)
+	switch {
+	case local || (!shape.aggs && sel.GroupBy == nil && !sel.Distinct):
+		// Every result row is complete on one shard: merge-sort the rows.
+		if err := b.orderRows(sel, &shape, m); err != nil {
+			return nil, err
+		}
+		if m.count >= 0 {
+			m.shardLimit = m.offset + m.count
+			setLimit(sel, m.shardLimit)
+		}
+	case sel.Distinct && !shape.aggs && sel.GroupBy == nil:
+		if err := b.planDistinct(sel, &shape, m); err != nil {
+			return nil, err
+		}
+	default:
+		if err := b.planAggregate(sel, &shape, m); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// groupIsLocal reports whether GROUP BY or DISTINCT includes a column that
+// decides the shard: then every group (or distinct row) lives whole on one
+// shard and needs no merging.
+func (b *builder) groupIsLocal(sel *ast.SelectStmt) bool {
+	var items []ast.ExprNode
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			items = append(items, it.Expr)
+		}
+	} else if sel.Distinct {
+		for _, f := range sel.Fields.Fields {
+			if f.Expr != nil {
+				items = append(items, f.Expr)
+			}
+		}
+	} else {
+		return false
+	}
+	for _, e := range items {
+		if cn, ok := e.(*ast.ColumnNameExpr); ok {
+			if r := b.columnRef(cn.Name); r >= 0 && b.tables[r].anchor(cn.Name.Name.O) != "" && !b.tables[r].ref.Outer {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// limitOf reads LIMIT; the shards get offset+count.
+func (b *builder) limitOf(sel *ast.SelectStmt, m *merger) error {
+	if sel.Limit == nil {
+		return nil
+	}
+	cnt, ok := intLiteral(sel.Limit.Count)
+	if !ok {
+		return errUnsupported("a LIMIT that is not a number across shards")
+	}
+	m.count = cnt
+	if sel.Limit.Offset != nil {
+		off, ok := intLiteral(sel.Limit.Offset)
+		if !ok {
+			return errUnsupported("an OFFSET that is not a number across shards")
+		}
+		m.offset = off
+	}
+	return nil
+}
+
+func intLiteral(e ast.ExprNode) (int64, bool) {
+	v, ok := e.(*test_driver.ValueExpr)
+	if !ok {
+		return 0, false
+	}
+	switch x := v.Datum.GetValue().(type) {
+	case int64:
+		return x, x >= 0
+	case uint64:
+		return int64(x), x < 1<<62
+	}
+	return 0, false
+}
+
+// setLimit gives every shard LIMIT n (no offset), or none when n < 0.
+func setLimit(sel *ast.SelectStmt, n int64) {
+	if n < 0 {
+		sel.Limit = nil
+		return
+	}
+	sel.Limit = &ast.Limit{Count: ast.NewValueExpr(n, "", "")}
+}
+
+// addHelper appends a helper column and returns its position from the end
+// once all helpers are added (fixed up by finishHelpers).
+func (m *merger) addHelper(sel *ast.SelectStmt, e ast.ExprNode) int {
+	name := fmt.Sprintf("%s%d", helperPrefix, m.helpers)
+	sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(name)})
+	m.helpers++
+	return m.helpers - 1
+}
+
+// helperCol turns a helper's ordinal into a Col counted from the end.
+func (m *merger) helperCol(k int) Col { return Col{Index: m.helpers - k, FromEnd: true} }
+
+// orderKey is one ORDER BY item, resolved.
+type orderKey struct {
+	expr     ast.ExprNode // the expression to sort by
+	position int          // ORDER BY n: the visible column (0-based), -1 otherwise
+	desc     bool
+}
+
+// orderItems resolves ORDER BY items: positions stay positions, aliases
+// become their expressions.
+func orderItems(sel *ast.SelectStmt, shape *selectShape) ([]orderKey, error) {
+	if sel.OrderBy == nil {
+		return nil, nil
+	}
+	var out []orderKey
+	for _, it := range sel.OrderBy.Items {
+		k := orderKey{expr: it.Expr, position: -1, desc: it.Desc}
+		switch e := it.Expr.(type) {
+		case *ast.PositionExpr:
+			if e.P != nil {
+				return nil, errUnsupported("ORDER BY a parameter position")
+			}
+			if e.N < 1 || e.N > 1<<20 {
+				return nil, errUnsupported("ORDER BY position %d", e.N)
+			}
+			k.position = e.N - 1
+			if k.position < len(shape.fieldExpr) && !wildcardBefore(shape, k.position) {
+				k.expr = shape.fieldExpr[k.position]
+			} else {
+				k.expr = nil
+			}
+		case *ast.ColumnNameExpr:
+			if e.Name.Table.O == "" {
+				for i, f := range sel.Fields.Fields {
+					if f.AsName.O != "" && strings.EqualFold(f.AsName.O, e.Name.Name.O) {
+						k.expr = f.Expr
+						if !wildcardBefore(shape, i) {
+							k.position = i
+						}
+						break
+					}
+				}
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func wildcardBefore(shape *selectShape, i int) bool {
+	for j := 0; j <= i && j < len(shape.fieldExpr); j++ {
+		if shape.fieldExpr[j] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sortKeysFor adds helper columns for ORDER BY items (the value and its
+// WEIGHT_STRING) and returns merge keys plus the node-union ORDER BY text.
+func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) ([]SortKey, []string, error) {
+	type pending struct {
+		key      SortKey
+		val, wt  int // helper ordinals, -1 none
+		position int
+	}
+	var ps []pending
+	for _, it := range items {
+		p := pending{val: -1, wt: -1, position: it.position, key: SortKey{Desc: it.desc}}
+		if it.expr == nil {
+			if it.position < 0 {
+				return nil, nil, errUnsupported("this ORDER BY across shards")
+			}
+			// A position inside a *: compare the column as it is; the
+			// executor refuses a case-insensitive string column.
+			p.key.Col = Col{Index: it.position}
+			ps = append(ps, p)
+			continue
+		}
+		if it.position >= 0 {
+			p.key.Col = Col{Index: it.position}
+		} else {
+			p.val = m.addHelper(sel, it.expr)
+		}
+		p.wt = m.addHelper(sel, weightString(it.expr))
+		ps = append(ps, p)
+	}
+	keys := make([]SortKey, len(ps))
+	var order []string
+	for i, p := range ps {
+		k := p.key
+		if p.val >= 0 {
+			k.Col = m.helperCol(p.val)
+		}
+		if p.wt >= 0 {
+			k.Weight, k.HasWeight = m.helperCol(p.wt), true
+		}
+		keys[i] = k
+		// A node's union sorts by the value itself (its type and
+		// collation), which the weight string only mirrors for strings.
+		var item string
+		switch {
+		case p.val >= 0:
+			item = fmt.Sprintf("%s%d", helperPrefix, p.val)
+		default:
+			item = strconv.Itoa(p.position + 1)
+		}
+		if k.Desc {
+			item += " DESC"
+		}
+		order = append(order, item)
+	}
+	return keys, order, nil
+}
+
+// weightString wraps an expression in WEIGHT_STRING(): its collation's
+// sort key, compared bytewise by the merge.
+func weightString(e ast.ExprNode) ast.ExprNode {
+	return &ast.FuncCallExpr{FnName: ast.NewCIStr("WEIGHT_STRING"), Args: []ast.ExprNode{e}}
+}
+
+// orderRows plans complete rows: merge-sort by ORDER BY, if any.
+func (b *builder) orderRows(sel *ast.SelectStmt, shape *selectShape, m *merger) error {
+	items, err := orderItems(sel, shape)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	m.keys, m.nodeOrder, err = b.sortKeysFor(sel, items, m)
+	return err
+}
+
+// planDistinct: shards return their distinct rows sorted by the ORDER BY
+// keys then every column; equal rows meet in the merge and are dropped.
+func (b *builder) planDistinct(sel *ast.SelectStmt, shape *selectShape, m *merger) error {
+	if shape.wildcard {
+		return errUnsupported("SELECT DISTINCT * across shards")
+	}
+	items, err := orderItems(sel, shape)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < shape.visible; i++ {
+		items = append(items, orderKey{expr: shape.fieldExpr[i], position: i})
+	}
+	keys, order, err := b.sortKeysFor(sel, items, m)
+	if err != nil {
+		return err
+	}
+	m.keys, m.nodeOrder = keys, order
+	// Every visible column (with its weight) decides equality.
+	m.distinct = keys[len(keys)-shape.visible:]
+	b.replaceOrder(sel, order)
+	if m.count >= 0 {
+		m.shardLimit = -1 // duplicates across shards: a shard cannot stop early
+	}
+	return nil
+}
+
+// replaceOrder makes the shards sort by the helper columns the merge reads.
+func (b *builder) replaceOrder(sel *ast.SelectStmt, order []string) {
+	var items []*ast.ByItem
+	for _, o := range order {
+		desc := strings.HasSuffix(o, " DESC")
+		name := strings.TrimSuffix(o, " DESC")
+		var e ast.ExprNode
+		if n, err := strconv.Atoi(name); err == nil {
+			e = &ast.PositionExpr{N: n}
+		} else {
+			e = &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(name)}}
+		}
+		items = append(items, &ast.ByItem{Expr: e, Desc: desc})
+	}
+	sel.OrderBy = &ast.OrderByClause{Items: items}
+}
+
+// hasAggregate reports whether an expression contains an aggregate function
+// (not looking into subqueries).
+func hasAggregate(e ast.Node) bool {
+	v := &aggFinder{}
+	e.Accept(v)
+	return v.found
+}
+
+type aggFinder struct {
+	found bool
+	depth int
+}
+
+func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.AggregateFuncExpr:
+		v.found = true
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func hasWindow(sel *ast.SelectStmt) bool {
+	found := false
+	sel.Fields.Accept(visitFunc(func(n ast.Node) bool {
+		if _, ok := n.(*ast.WindowFuncExpr); ok {
+			found = true
+		}
+		_, sub := n.(*ast.SubqueryExpr)
+		return !sub
+	}))
+	return found
+}
+
+// visitFunc adapts a function to ast.Visitor; fn returns whether to descend.
+type visitFunc func(ast.Node) bool
+
+func (f visitFunc) Enter(n ast.Node) (ast.Node, bool) { return n, !f(n) }
+func (f visitFunc) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// checkDerived refuses derived tables whose result depends on rows from
+// several shards (aggregates, DISTINCT, LIMIT) unless grouped by a column
+// that decides the shard: run per shard they would give partial answers.
+func (b *builder) checkDerived(sel *ast.SelectStmt) error {
+	if sel.From == nil {
+		return nil
+	}
+	var bad error
+	sel.From.TableRefs.Accept(visitFunc(func(n ast.Node) bool {
+		ts, ok := n.(*ast.TableSource)
+		if !ok || bad != nil {
+			return bad == nil
+		}
+		inner, ok := ts.Source.(*ast.SelectStmt)
+		if !ok {
+			return true
+		}
+		shape := shapeOf(inner)
+		if (shape.aggs || inner.GroupBy != nil || inner.Distinct || inner.Limit != nil) && !b.groupIsLocal(inner) {
+			bad = errUnsupported("a derived table with aggregates, DISTINCT or LIMIT across shards (its result would be per shard)")
+		}
+		return true
+	}))
+	return bad
+}

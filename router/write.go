@@ -1,0 +1,305 @@
+package router
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// planInsert splits a sharded INSERT into one INSERT per shard holding its
+// rows, broadcasts an INSERT into a global table, and sends anything else
+// to the node that holds the table.
+func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
+	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
+	target := b.tables[0]
+	if target.system {
+		return nil, errUnsupported("writing to %s.%s through the proxy", target.schema, target.ref.Name)
+	}
+	if ins.Select != nil {
+		units, err := b.place(nil, true)
+		if err != nil {
+			return nil, err
+		}
+		if len(units) != 1 || (target.rule.Kind == shardrules.Global && len(target.rules.Nodes) > 1) {
+			return nil, errUnsupported("INSERT ... SELECT across shards or into a global table")
+		}
+		return b.renderRoutes(units)
+	}
+	switch target.rule.Kind {
+	case shardrules.Global:
+		units, err := b.place(nil, true)
+		if err != nil {
+			return nil, err
+		}
+		routes, err := b.renderAll(units)
+		if err != nil {
+			return nil, err
+		}
+		return &Broadcast{Routes: routes}, nil
+	case shardrules.Single, shardrules.Default:
+		units, err := b.place(nil, true)
+		if err != nil {
+			return nil, err
+		}
+		return b.renderRoutes(units)
+	}
+	if err := b.checkAssignments(ins.OnDuplicate, 0); err != nil {
+		return nil, err
+	}
+	cols, err := b.insertColumns(ins, target)
+	if err != nil {
+		return nil, err
+	}
+	rows := ins.Lists // INSERT ... SET is parsed into Columns and one row too
+	rule := target.rule
+	col := rule.Column
+	idx := -1
+	for i, c := range cols {
+		if strings.EqualFold(c, col) {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil, errUnsupported("INSERT into %s without its sharding column %s", rule.Name, col)
+	}
+	keys := make([]shardrules.Value, len(rows))
+	for i, row := range rows {
+		if idx >= len(row) {
+			return nil, mysql.NewDefaultError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, i+1)
+		}
+		v, ok := literal(row[idx])
+		if !ok {
+			return nil, errUnsupported("an INSERT whose sharding column %s.%s is not a constant (%s)", rule.Name, col, exprText(row[idx]))
+		}
+		keys[i] = v
+	}
+	if rule.Kind == shardrules.Child && !rule.ChildRoutesByValue() {
+		b.routingIndex = idx
+		return b.childInsert(ins, rows, keys)
+	}
+	shardOf := make([]int, len(rows))
+	for i, k := range keys {
+		s, err := rule.Root.Algorithm.Shard(k)
+		if err != nil {
+			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: table "+rule.Name+": "+err.Error())
+		}
+		shardOf[i] = s
+	}
+	return b.insertByShard(ins, rows, shardOf)
+}
+
+// insertByShard renders one INSERT per shard with that shard's rows.
+func (b *builder) insertByShard(ins *ast.InsertStmt, rows [][]ast.ExprNode, shardOf []int) (Primitive, error) {
+	rule := b.tables[0].rule
+	byShard := map[int][][]ast.ExprNode{}
+	var order []int
+	for i, s := range shardOf {
+		if _, ok := byShard[s]; !ok {
+			order = append(order, s)
+		}
+		byShard[s] = append(byShard[s], rows[i])
+	}
+	var units []unit
+	var sqls []string
+	for _, s := range order {
+		ins.Lists = byShard[s]
+		u := b.unitFor(rule.Shard(s).Node, s)
+		sql, err := b.render(u)
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, u)
+		sqls = append(sqls, sql)
+	}
+	routes := routesFor(units, sqls, false)
+	if len(routes) == 1 {
+		return routes[0], nil
+	}
+	return &Scatter{Routes: routes}, nil
+}
+
+// childInsert plans an INSERT into an ER child whose parent key is not the
+// parent's sharding column: the parent rows are looked up on every shard.
+func (b *builder) childInsert(ins *ast.InsertStmt, rows [][]ast.ExprNode, keys []shardrules.Value) (Primitive, error) {
+	rule := b.tables[0].rule
+	parent := rule.Parent
+	var in []string
+	seen := map[string]bool{}
+	idx := b.routingIndex
+	for i, k := range keys {
+		if k.IsNull() {
+			return nil, mysql.NewError(mysql.ER_NO_REFERENCED_ROW_2, "shardgate: cannot place a "+rule.Name+" row with NULL "+rule.Column+": it has no "+parent.Name+" row")
+		}
+		lit := parser.RestoreExpr(rows[i][idx])
+		if !seen[lit] {
+			seen[lit] = true
+			in = append(in, lit)
+		}
+	}
+	var units []unit
+	var sqls []string
+	for i, p := range parent.AllPlacements() {
+		units = append(units, unit{node: p.Node, shard: i})
+		sqls = append(sqls, "SELECT "+quote(rule.ParentColumn)+" FROM "+quote(b.env.NodeDB(p.Node))+"."+quote(p.Table)+
+			" WHERE "+quote(rule.ParentColumn)+" IN ("+strings.Join(in, ", ")+")")
+	}
+	// Each shard's SELECT stays a separate statement, and Route.Shard
+	// lists them in order: the executor learns which shard holds which key.
+	lookup := &Scatter{Routes: routesFor(units, sqls, false)}
+	return &ChildInsert{
+		Lookup: lookup,
+		Place: func(owner map[string]int) (Primitive, error) {
+			shardOf := make([]int, len(rows))
+			for i, k := range keys {
+				s, ok := owner[keyText(k)]
+				if !ok {
+					return nil, mysql.NewError(mysql.ER_NO_REFERENCED_ROW_2, "shardgate: cannot place a "+rule.Name+" row: no "+parent.Name+" row has "+rule.ParentColumn+" = "+k.String())
+				}
+				shardOf[i] = s
+			}
+			return b.insertByShard(ins, rows, shardOf)
+		},
+	}, nil
+}
+
+// keyText is a value as a server prints it in a result.
+func keyText(v shardrules.Value) string { return v.Text() }
+
+func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// insertColumns returns the INSERT's column list, or the table's columns.
+func (b *builder) insertColumns(ins *ast.InsertStmt, t *tableInfo) ([]string, error) {
+	if len(ins.Columns) > 0 {
+		out := make([]string, len(ins.Columns))
+		for i, c := range ins.Columns {
+			out[i] = c.Name.O
+		}
+		return out, nil
+	}
+	if b.env.Columns == nil {
+		return nil, errUnsupported("INSERT into sharded table %s without a column list", t.rule.Name)
+	}
+	cols, err := b.env.Columns(t.schema, t.rule.Name)
+	if err != nil {
+		return nil, err
+	}
+	return cols, nil
+}
+
+// checkAssignments refuses changing a column that decides where rows live:
+// a sharding column, or a parent key children follow.
+func (b *builder) checkAssignments(list []*ast.Assignment, scope int) error {
+	for _, a := range list {
+		ref := -1
+		if a.Column.Table.O != "" {
+			ref = b.names.Resolve(a.Column.Schema.O, a.Column.Table.O)
+		} else {
+			for i, t := range b.tables {
+				if t.ref.Scope == scope && t.anchor(a.Column.Name.O) != "" {
+					ref = i
+					break
+				}
+			}
+		}
+		if ref < 0 {
+			continue
+		}
+		t := b.tables[ref]
+		if t.anchor(a.Column.Name.O) != "" {
+			// Assigning the column to itself changes nothing.
+			if cn, ok := a.Expr.(*ast.ColumnNameExpr); ok && strings.EqualFold(cn.Name.Name.O, a.Column.Name.O) {
+				continue
+			}
+			return errUnsupported("changing %s.%s: it decides which shard the row (or its child rows) lives on; moving rows between shards comes later", t.rule.Name, a.Column.Name.O)
+		}
+	}
+	return nil
+}
+
+// planUpdate and planDelete route by the WHERE clause; several shards run
+// the statement each, affected rows summed.
+func (b *builder) planUpdate(up *ast.UpdateStmt) (Primitive, error) {
+	if err := b.checkAssignments(up.List, 0); err != nil {
+		return nil, err
+	}
+	where := append([]ast.ExprNode{up.Where}, innerOns(up.TableRefs.TableRefs)...)
+	return b.planWrite(where, up.Order != nil || up.Limit != nil)
+}
+
+func (b *builder) planDelete(del *ast.DeleteStmt) (Primitive, error) {
+	where := append([]ast.ExprNode{del.Where}, innerOns(del.TableRefs.TableRefs)...)
+	return b.planWrite(where, del.Order != nil || del.Limit != nil)
+}
+
+func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, error) {
+	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
+	for _, t := range b.tables {
+		if t.system && t.ref.Scope == 0 {
+			return nil, errUnsupported("writing to %s.%s through the proxy", t.schema, t.ref.Name)
+		}
+	}
+	units, err := b.place(where, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(units) > 1 && ordered {
+		return nil, errUnsupported("UPDATE/DELETE with ORDER BY or LIMIT across shards")
+	}
+	global := false
+	for _, t := range b.tables {
+		if t.rule != nil && t.rule.Kind == shardrules.Global && t.ref.Scope == 0 {
+			global = true
+		}
+	}
+	if global {
+		if b.anySharded() {
+			return nil, errUnsupported("a write to a global table that also reads sharded tables")
+		}
+		routes, err := b.renderAll(units)
+		if err != nil {
+			return nil, err
+		}
+		if len(routes) > 1 {
+			return &Broadcast{Routes: routes}, nil
+		}
+		return routes[0], nil
+	}
+	return b.renderRoutes(units)
+}
+
+func (b *builder) anySharded() bool {
+	for _, t := range b.tables {
+		if t.sharded() {
+			return true
+		}
+	}
+	return false
+}
+
+// renderAll renders the statement once per unit, grouped per node.
+func (b *builder) renderAll(units []unit) ([]*Route, error) {
+	sqls := make([]string, len(units))
+	for i, u := range units {
+		var err error
+		if sqls[i], err = b.render(u); err != nil {
+			return nil, err
+		}
+	}
+	return routesFor(units, sqls, false), nil
+}
+
+// renderRoutes is renderAll as a single Route or a Scatter.
+func (b *builder) renderRoutes(units []unit) (Primitive, error) {
+	routes, err := b.renderAll(units)
+	if err != nil {
+		return nil, err
+	}
+	if len(routes) == 1 {
+		return routes[0], nil
+	}
+	return &Scatter{Routes: routes}, nil
+}
