@@ -166,7 +166,6 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		order = append(order, item)
 	}
-	m.nodeOrder = order
 	if len(order) > 0 {
 		b.replaceOrder(sel, order)
 	} else {

@@ -43,20 +43,17 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 			return nil, err
 		}
 	}
+	// Each shard's statement is a stream of its own (a node with several
+	// shards answers on several connections), so every column keeps the
+	// exact type one MySQL gives it.
 	sc := &Scatter{Routes: routesFor(units, sqls, readable)}
-	for _, r := range sc.Routes {
-		if len(r.SQL) > 1 {
-			r.SQL = []string{unionAll(r.SQL, m.nodeOrder, m.shardLimit)}
-		}
-	}
 	return m.build(sc), nil
 }
 
 // merger is the merge part of a multi-shard SELECT plan.
 type merger struct {
 	keys       []SortKey // MergeSort keys (empty: concatenate)
-	nodeOrder  []string  // ORDER BY items for a node's UNION ALL of shards
-	shardLimit int64     // LIMIT every shard (and node union) gets, -1 none
+	shardLimit int64     // LIMIT every shard gets, -1 none
 	offset     int64
 	count      int64 // -1: no LIMIT
 	agg        *Aggregate
@@ -96,28 +93,6 @@ func (m *merger) build(sc *Scatter) Primitive {
 		p = &Project{HelperCount: m.helpers, Input: p}
 	}
 	return p
-}
-
-// unionAll joins one node's shard statements into one.
-func unionAll(sqls []string, order []string, limit int64) string {
-	var sb strings.Builder
-	for i, s := range sqls {
-		if i > 0 {
-			sb.WriteString(" UNION ALL ")
-		}
-		sb.WriteByte('(')
-		sb.WriteString(s)
-		sb.WriteByte(')')
-	}
-	if len(order) > 0 {
-		sb.WriteString(" ORDER BY ")
-		sb.WriteString(strings.Join(order, ", "))
-	}
-	if limit >= 0 {
-		sb.WriteString(" LIMIT ")
-		sb.WriteString(strconv.FormatInt(limit, 10))
-	}
-	return sb.String()
 }
 
 const helperPrefix = "__sg_"
@@ -180,6 +155,8 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		if m.count >= 0 {
 			m.shardLimit = m.offset + m.count
 			setLimit(sel, m.shardLimit)
+		} else if m.offset > 0 {
+			setLimit(sel, -1) // every shard sends all; the merge skips
 		}
 	case sel.Distinct && !shape.aggs && sel.GroupBy == nil:
 		if err := b.planDistinct(sel, &shape, m); err != nil {
@@ -230,6 +207,9 @@ func (b *builder) limitOf(sel *ast.SelectStmt, m *merger) error {
 	if !ok {
 		return errUnsupported("a LIMIT that is not a number across shards")
 	}
+	if cnt >= 1<<62 {
+		cnt = -1 // LIMIT 18446744073709551615 means "all the rest"
+	}
 	m.count = cnt
 	if sel.Limit.Offset != nil {
 		off, ok := intLiteral(sel.Limit.Offset)
@@ -250,7 +230,10 @@ func intLiteral(e ast.ExprNode) (int64, bool) {
 	case int64:
 		return x, x >= 0
 	case uint64:
-		return int64(x), x < 1<<62
+		if x >= 1<<62 {
+			return 1 << 62, true
+		}
+		return int64(x), true
 	}
 	return 0, false
 }
@@ -402,7 +385,7 @@ func (b *builder) orderRows(sel *ast.SelectStmt, shape *selectShape, m *merger) 
 	if err != nil || len(items) == 0 {
 		return err
 	}
-	m.keys, m.nodeOrder, err = b.sortKeysFor(sel, items, m)
+	m.keys, _, err = b.sortKeysFor(sel, items, m)
 	return err
 }
 
@@ -423,7 +406,7 @@ func (b *builder) planDistinct(sel *ast.SelectStmt, shape *selectShape, m *merge
 	if err != nil {
 		return err
 	}
-	m.keys, m.nodeOrder = keys, order
+	m.keys = keys
 	// Every visible column (with its weight) decides equality.
 	m.distinct = keys[len(keys)-shape.visible:]
 	b.replaceOrder(sel, order)

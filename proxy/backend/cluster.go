@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"strings"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -140,6 +141,9 @@ type ServerInfo struct {
 	MaxAllowedPacket int
 	// SQLMode is the servers' default sql_mode.
 	SQLMode string
+	// Pad holds, for each PAD SPACE collation, the weight string of one
+	// space: the merge compares weight strings as if padded with it.
+	Pad map[uint16][]byte
 }
 
 // Probe asks the first reachable primary for its version and collations.
@@ -184,7 +188,42 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 		}
 		return nil
 	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	info.Pad, err = padWeights(c, info.Collations)
 	return info, err
+}
+
+// padWeights asks the server for the weight of a space in every PAD
+// SPACE collation (MariaDB names its NO PAD collations *_nopad_*).
+func padWeights(c *Conn, colls map[uint16]Collation) (map[uint16][]byte, error) {
+	var ids []uint16
+	var q strings.Builder
+	q.WriteString("SELECT ")
+	for id, co := range colls {
+		if co.Charset == "binary" || strings.Contains(co.Name, "nopad") {
+			continue
+		}
+		if len(ids) > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "WEIGHT_STRING(CONVERT(' ' USING %s) COLLATE %s)", co.Charset, co.Name)
+		ids = append(ids, id)
+	}
+	out := map[uint16][]byte{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := c.Query(q.String(), func(_ []wire.ColumnRef, v [][]byte) error {
+		for i, id := range ids {
+			if len(v[i]) > 0 {
+				out[id] = append([]byte(nil), v[i]...)
+			}
+		}
+		return nil
+	}, nil)
+	return out, err
 }
 
 func atoi(b []byte) int {

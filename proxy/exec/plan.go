@@ -23,6 +23,9 @@ type Conns interface {
 	Acquire(node string) (*backend.Conn, error)
 	// Release ends the statement's use of a connection.
 	Release(c *backend.Conn, failed bool)
+	// Pinned reports whether the session must use one connection to the
+	// node (its transaction is there): shards of the node then run in turn.
+	Pinned(node string) bool
 }
 
 // MaxMemorySortRows bounds what a MemorySort may hold.
@@ -381,60 +384,85 @@ func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
 	return s, nil
 }
 
-// runMerge runs a read plan over several nodes and merges the results.
+// runMerge runs a read plan over several shards and merges the results.
 func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
 	var routes []*router.Route
 	collectRoutes(root, &routes)
 	type open struct {
 		c *backend.Conn
-		s *backendStream
+		s merge.Stream
 	}
-	opened := make([]open, len(routes))
+	var opened []*open
 	release := func() {
 		for _, o := range opened {
-			if o.c == nil {
-				continue
-			}
 			if o.s != nil {
 				o.s.Close()
 			}
-			conns.Release(o.c, o.c.Broken())
+			if o.c != nil {
+				conns.Release(o.c, o.c.Broken())
+			}
 		}
 	}
 	// Send every statement first: the shards work in parallel while the
-	// results are read one after another.
-	for i, r := range routes {
-		c, err := conns.Acquire(r.Node)
-		if err != nil {
-			release()
-			return out, err
+	// results are read one after another. A node whose connection is
+	// pinned (a transaction) runs its shards' statements in turn on it.
+	type pending struct {
+		o     *open
+		route *router.Route
+	}
+	var waiting []pending
+	streams := map[*router.Route][]merge.Stream{}
+	for _, r := range routes {
+		if len(r.SQL) > 1 && conns.Pinned(r.Node) {
+			c, err := conns.Acquire(r.Node)
+			if err != nil {
+				release()
+				return out, err
+			}
+			o := &open{c: c}
+			opened = append(opened, o)
+			ss, err := sequentialStreams(c, r.SQL, tr)
+			if err != nil {
+				release()
+				return out, err
+			}
+			streams[r] = ss
+			continue
 		}
-		opened[i].c = c
-		if err := c.WriteCommandStr(mysql.COM_QUERY, r.SQL[0]); err != nil {
-			c.MarkBroken()
-			release()
-			return out, &BackendError{Err: err}
+		for _, sql := range r.SQL {
+			c, err := conns.Acquire(r.Node)
+			if err != nil {
+				release()
+				return out, err
+			}
+			o := &open{c: c}
+			opened = append(opened, o)
+			if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+				c.MarkBroken()
+				release()
+				return out, &BackendError{Err: err}
+			}
+			waiting = append(waiting, pending{o, r})
 		}
 	}
 	var firstErr error
-	streams := map[*router.Route]merge.Stream{}
-	for i, r := range routes {
-		s, err := openStream(opened[i].c, tr)
+	for _, w := range waiting {
+		s, err := openStream(w.o.c, tr)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		opened[i].s = s
-		streams[r] = s
+		w.o.s = s
+		streams[w.route] = append(streams[w.route], s)
 	}
 	if firstErr != nil {
 		release()
 		return out, firstErr
 	}
-	top, err := buildStream(root, streams)
+	top, err := buildStream(root, streams, cli.Pad)
 	if err != nil {
 		release()
 		return out, err
@@ -443,6 +471,68 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	top.Close()
 	release()
 	return out, err
+}
+
+// maxBuffered bounds the rows a pinned node's earlier shards may hold in
+// memory while its last shard streams.
+const maxBuffered = 64 << 20
+
+// sequentialStreams runs several statements one after another on one
+// connection: all but the last result are read into memory (bounded), the
+// last one streams.
+func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stream, error) {
+	var out []merge.Stream
+	for i, sql := range sqls {
+		if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+			c.MarkBroken()
+			return nil, &BackendError{Err: err}
+		}
+		s, err := openStream(c, tr)
+		if err != nil {
+			return nil, err
+		}
+		if i == len(sqls)-1 {
+			out = append(out, s)
+			break
+		}
+		b := &bufferedStream{fields: s.fields}
+		size := 0
+		for {
+			row, err := s.Next()
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				break
+			}
+			size += len(row)
+			if size > maxBuffered {
+				s.c.MarkBroken()
+				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a result this large from several shards of one node inside a transaction (more than 64 MiB held while merging)")
+			}
+			b.rows = append(b.rows, append(merge.Row(nil), row...))
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// bufferedStream replays rows read earlier.
+type bufferedStream struct {
+	fields []merge.Field
+	rows   []merge.Row
+}
+
+func (b *bufferedStream) Fields() []merge.Field { return b.fields }
+func (b *bufferedStream) Binary() bool          { return false }
+func (b *bufferedStream) Close()                { b.rows = nil }
+func (b *bufferedStream) Next() (merge.Row, error) {
+	if len(b.rows) == 0 {
+		return nil, nil
+	}
+	r := b.rows[0]
+	b.rows = b.rows[1:]
+	return r, nil
 }
 
 func collectRoutes(p router.Primitive, out *[]*router.Route) {
@@ -473,23 +563,20 @@ func collectRoutes(p router.Primitive, out *[]*router.Route) {
 }
 
 // buildStream turns the plan into merge primitives over the node streams.
-func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (merge.Stream, error) {
+func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, pads map[uint16][]byte) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
-		return streams[x], nil
+		return concatOf(streams[x]), nil
 	case *router.Scatter:
-		in := make([]merge.Stream, len(x.Routes))
-		for i, r := range x.Routes {
-			in[i] = streams[r]
+		var in []merge.Stream
+		for _, r := range x.Routes {
+			in = append(in, streams[r]...)
 		}
-		if len(in) == 1 {
-			return in[0], nil
-		}
-		return merge.Concat(in...), nil
+		return concatOf(in), nil
 	case *router.Concat:
 		var in []merge.Stream
 		for _, c := range x.Inputs {
-			s, err := buildStream(c, streams)
+			s, err := buildStream(c, streams, pads)
 			if err != nil {
 				return nil, err
 			}
@@ -497,36 +584,44 @@ func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (me
 		}
 		return merge.Concat(in...), nil
 	case *router.MergeSort:
-		in := make([]merge.Stream, len(x.Input.Routes))
-		for i, r := range x.Input.Routes {
-			in[i] = streams[r]
+		var in []merge.Stream
+		for _, r := range x.Input.Routes {
+			in = append(in, streams[r]...)
 		}
-		keys, err := sortKeys(x.Keys, in[0].Fields())
+		keys, err := sortKeys(x.Keys, in[0].Fields(), pads, true)
 		if err != nil {
 			return nil, err
 		}
 		return merge.MergeSort(in, keys), nil
 	case *router.Limit:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Limit(in, x.Offset, x.Count), nil
 	case *router.Aggregate:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
 		n := len(in.Fields())
-		keys, err := sortKeys(x.Group, in.Fields())
+		fields := in.Fields()
+		keys, err := sortKeys(x.Group, fields, pads, false)
 		if err != nil {
 			return nil, err
 		}
 		funcs := make([]merge.AggFunc, len(x.Funcs))
 		for i, f := range x.Funcs {
 			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1}
-			if f.HasWeight {
+			// The values compared: the column itself, or for COUNT(DISTINCT)
+			// the counted column. Only strings compare by weight.
+			valCol := mf.Col
+			if f.Kind == router.AggCountDistinct {
+				valCol = f.Value.Resolve(n)
+			}
+			if f.HasWeight && valCol < len(fields) && isStringType(fields[valCol].Type) {
 				mf.Weight = f.Weight.Resolve(n)
+				mf.Pad = pads[fields[valCol].Charset]
 			}
 			if f.Kind == router.AggAvg {
 				mf.SumCol, mf.CountCol = f.Sum.Resolve(n), f.Count.Resolve(n)
@@ -538,17 +633,17 @@ func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (me
 		}
 		return merge.Aggregate(in, keys, funcs), nil
 	case *router.Distinct:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields())
+		keys, err := sortKeys(x.Keys, in.Fields(), pads, false)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Distinct(in, keys), nil
 	case *router.Filter:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
@@ -572,17 +667,17 @@ func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (me
 		}
 		return merge.Filter(in, pred), nil
 	case *router.MemorySort:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields())
+		keys, err := sortKeys(x.Keys, in.Fields(), pads, true)
 		if err != nil {
 			return nil, err
 		}
 		return merge.MemorySort(in, keys, x.Limit, MaxMemorySortRows), nil
 	case *router.Project:
-		in, err := buildStream(x.Input, streams)
+		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
 		}
@@ -591,10 +686,17 @@ func buildStream(p router.Primitive, streams map[*router.Route]merge.Stream) (me
 	return nil, fmt.Errorf("shardgate: cannot execute plan node %T", p)
 }
 
+func concatOf(in []merge.Stream) merge.Stream {
+	if len(in) == 1 {
+		return in[0]
+	}
+	return merge.Concat(in...)
+}
+
 // sortKeys resolves plan keys for the fields at hand. A string column is
 // compared through its WEIGHT_STRING helper; without one, only a binary
 // collation compares correctly byte by byte.
-func sortKeys(keys []router.SortKey, fields []merge.Field) ([]merge.SortKey, error) {
+func sortKeys(keys []router.SortKey, fields []merge.Field, pads map[uint16][]byte, ordering bool) ([]merge.SortKey, error) {
 	n := len(fields)
 	out := make([]merge.SortKey, len(keys))
 	for i, k := range keys {
@@ -603,9 +705,13 @@ func sortKeys(keys []router.SortKey, fields []merge.Field) ([]merge.SortKey, err
 			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: sort column out of range")
 		}
 		mk := merge.SortKey{Col: col, Desc: k.Desc, Weight: -1}
+		if ordering && fields[col].Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 {
+			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering or grouping by ENUM/SET column "+fields[col].Name+" across shards (they sort by position, not label)")
+		}
 		if isStringType(fields[col].Type) {
 			if k.HasWeight {
 				mk.Weight = k.Weight.Resolve(n)
+				mk.Pad = pads[fields[col].Charset]
 			} else if fields[col].Charset != 63 && !strings.HasSuffix(fields[col].Name, "_bin") {
 				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering by string column "+fields[col].Name+" across shards by position inside *: name the column")
 			}

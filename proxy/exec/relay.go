@@ -21,6 +21,8 @@ type Client struct {
 	DeprecateEOF bool // CLIENT_DEPRECATE_EOF: no EOF after columns, OK(0xfe) at the end
 	SessionTrack bool // CLIENT_SESSION_TRACK: OK packets carry info as lenenc
 	LocalFiles   bool // CLIENT_LOCAL_FILES: the client may send files
+	// Pad maps PAD SPACE collations to the weight of a space (merging).
+	Pad map[uint16][]byte
 }
 
 // status adds what the client must see to a backend's status flags.

@@ -105,6 +105,9 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 		LocalFiles:   caps&mysql.CLIENT_LOCAL_FILES != 0,
 	}
 	s.vars = s.charsetState(collation)
+	if info := env.Snap.Load().Info; info != nil {
+		s.cli.Pad = info.Pad
+	}
 	return s
 }
 

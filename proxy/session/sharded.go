@@ -272,3 +272,20 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 	s.env.columns.put(key, cols)
 	return cols, nil
 }
+
+// Pinned implements exec.Conns.
+func (s *Session) Pinned(node string) bool {
+	dn := s.env.Snap.Load().Cluster.Nodes[node]
+	if dn == nil {
+		return false
+	}
+	if s.tx.open || s.pinAll {
+		return true
+	}
+	for _, c := range s.pinned {
+		if c.Server() == dn.Host.Primary {
+			return true
+		}
+	}
+	return false
+}

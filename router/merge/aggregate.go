@@ -43,6 +43,16 @@ type AggFunc struct {
 	Weight           int // AggMin/AggMax/AggCountDistinct: WEIGHT_STRING helper, or -1
 	SumCol, CountCol int // AggAvg: helper columns with SUM(x) and COUNT(x)
 	Value            int // AggCountDistinct: the column whose values are counted
+	// Pad is the space weight of a PAD SPACE collation (see SortKey.Pad).
+	Pad []byte
+}
+
+// compareWeights compares two values of a function, weight strings padded.
+func (f *AggFunc) compare(a, b Value) int {
+	if f.Pad != nil && f.Weight >= 0 && a.Kind != KindNull && b.Kind != KindNull {
+		return PadCompare(a.B, b.B, f.Pad)
+	}
+	return compareTyped(a, b)
 }
 
 // Aggregate merges consecutive rows with equal group keys into one row
@@ -346,7 +356,7 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 				continue
 			}
 			if s.has {
-				c := compareTyped(v, s.val)
+				c := f.compare(v, s.val)
 				if (f.Kind == AggMin && c >= 0) || (f.Kind == AggMax && c <= 0) {
 					continue
 				}
@@ -376,7 +386,7 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if err != nil {
 				return err
 			}
-			if v.Kind == KindNull || (s.has && compareTyped(v, s.val) == 0) {
+			if v.Kind == KindNull || (s.has && f.compare(v, s.val) == 0) {
 				continue
 			}
 			s.has = true

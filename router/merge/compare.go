@@ -288,7 +288,13 @@ func (ks *keySet) compare(a, b []Value) int {
 	a = a[:len(ks.keys)]
 	b = b[:len(ks.keys)]
 	for i := range ks.keys {
-		if c := comparePtr(&a[i], &b[i]); c != 0 {
+		var c int
+		if pad := ks.keys[i].Pad; pad != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
+			c = PadCompare(a[i].B, b[i].B, pad)
+		} else {
+			c = comparePtr(&a[i], &b[i])
+		}
+		if c != 0 {
 			if ks.keys[i].Desc {
 				return -c
 			}

@@ -137,3 +137,33 @@ func TestCompareDecimalText(t *testing.T) {
 		}
 	}
 }
+
+func TestPadCompare(t *testing.T) {
+	sp := []byte{0x00, 0x20}     // utf8mb4_general_ci: a space weighs 0x0020
+	w := func(s string) []byte { // one 2-byte weight per ASCII letter
+		var b []byte
+		for _, c := range []byte(s) {
+			b = append(b, 0, c)
+		}
+		return b
+	}
+	cases := []struct {
+		a, b string
+		want int
+	}{
+		{"A", "A ", 0},   // trailing spaces do not count
+		{"A\t", "A", -1}, // a tab sorts before the padding space
+		{"A!", "A", 1},   // '!' sorts after a space
+		{"AB", "A", 1},
+		{"A", "B", -1},
+		{"", "  ", 0},
+	}
+	for _, c := range cases {
+		if got := PadCompare(w(c.a), w(c.b), sp); got != c.want {
+			t.Errorf("PadCompare(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+		if got := PadCompare(w(c.b), w(c.a), sp); got != -c.want {
+			t.Errorf("PadCompare(%q, %q) = %d, want %d", c.b, c.a, got, -c.want)
+		}
+	}
+}

@@ -15,6 +15,8 @@
 package merge
 
 import (
+	"bytes"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -72,6 +74,37 @@ type SortKey struct {
 	Col    int // column index compared
 	Desc   bool
 	Weight int // index of a helper column holding WEIGHT_STRING(expr) for string types, or -1
+	// Pad is the weight of a space in the key's collation when it is PAD
+	// SPACE: weight strings then compare as if the shorter one were
+	// padded with spaces, as the collation compares ('a' = 'a ').
+	Pad []byte
+}
+
+// PadCompare compares two weight strings of a PAD SPACE collation whose
+// space weighs pad: the shorter one is compared as if padded with spaces.
+func PadCompare(a, b, pad []byte) int {
+	n := min(len(a), len(b))
+	if c := bytes.Compare(a[:n], b[:n]); c != 0 || len(a) == len(b) {
+		return c
+	}
+	if len(pad) == 0 {
+		return bytes.Compare(a, b)
+	}
+	rest, sign := a[n:], 1
+	if len(b) > len(a) {
+		rest, sign = b[n:], -1
+	}
+	for len(rest) > 0 {
+		k := min(len(pad), len(rest))
+		if c := bytes.Compare(rest[:k], pad[:k]); c != 0 {
+			return sign * c
+		}
+		if k < len(pad) {
+			return -sign // a partial unit sorts before a whole space
+		}
+		rest = rest[k:]
+	}
+	return 0
 }
 
 // malformed reports a row or column definition the proxy cannot decode.
