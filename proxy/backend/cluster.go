@@ -3,8 +3,8 @@ package backend
 import (
 	"context"
 	"fmt"
-	"strings"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
