@@ -33,6 +33,18 @@ type Names struct {
 	targets []target
 	// Aliases maps lower-cased alias → ref index.
 	aliases map[string]int
+	// Scopes describes each SELECT, by scope number.
+	Scopes []Scope
+}
+
+// Scope is one SELECT of a statement.
+type Scope struct {
+	Select *ast.SelectStmt // nil for a set operation's own scope
+	// Rows says the scope's rows make up the statement's rows: the outer
+	// SELECT, a UNION branch, or a derived table in FROM of such a scope.
+	// Its WHERE then restricts which shards can contribute; a subquery's
+	// WHERE only restricts the subquery.
+	Rows bool
 }
 
 type fkRef struct {
@@ -61,6 +73,14 @@ type colQualifier struct {
 // CollectNames finds every table name in stmt.
 func CollectNames(stmt ast.Node) *Names {
 	c := &nameCollector{n: &Names{aliases: map[string]int{}}}
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+	default:
+		// INSERT/UPDATE/DELETE/DDL: the statement itself is scope 0.
+		c.next = 1
+		c.n.Scopes = []Scope{{Rows: true}}
+		c.kinds = []bool{false}
+	}
 	stmt.Accept(c)
 	n := c.n
 	// Columns and wildcards qualified by a table's own name (not an alias)
@@ -164,6 +184,8 @@ func (n *Names) RenameFK(fn func(schema, table string) (string, string)) {
 
 type nameCollector struct {
 	n       *Names
+	derived bool   // the next SELECT is a derived table's
+	kinds   []bool // per open scope: is it a set operation
 	quals   []*ast.ColumnName
 	targets []*ast.TableName // multi-table DELETE targets: names or aliases
 	wilds   []*ast.WildCardField
@@ -178,9 +200,20 @@ func (c *nameCollector) Enter(in ast.Node) (ast.Node, bool) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		// Each SELECT is a scope; the first one met is scope 0, shared
 		// with an INSERT/UPDATE/DELETE target around it.
+		rows := c.next == 0
+		if len(c.kinds) > 0 {
+			parentRows := c.n.Scopes[c.scope].Rows
+			parentSet := c.kinds[len(c.kinds)-1]
+			rows = parentRows && (parentSet || c.derived)
+		}
+		c.derived = false
+		sel, _ := in.(*ast.SelectStmt)
+		_, isSet := in.(*ast.SetOprStmt)
 		c.scopes = append(c.scopes, c.scope)
 		c.scope = c.next
 		c.next++
+		c.n.Scopes = append(c.n.Scopes, Scope{Select: sel, Rows: rows})
+		c.kinds = append(c.kinds, isSet)
 	case *ast.DeleteTableList:
 		c.targets = append(c.targets, x.Tables...)
 		return in, true
@@ -210,6 +243,10 @@ func (c *nameCollector) Enter(in ast.Node) (ast.Node, bool) {
 		if tn, ok := x.Source.(*ast.TableName); ok {
 			c.addRef(tn, x.AsName.O)
 			return in, true
+		}
+		switch x.Source.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			c.derived = true
 		}
 	case *ast.ReferenceDef:
 		if x.Table != nil {
@@ -245,6 +282,7 @@ func (c *nameCollector) Leave(in ast.Node) (ast.Node, bool) {
 		if n := len(c.scopes); n > 0 {
 			c.scope = c.scopes[n-1]
 			c.scopes = c.scopes[:n-1]
+			c.kinds = c.kinds[:len(c.kinds)-1]
 		}
 	}
 	return in, true

@@ -60,33 +60,65 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		valWt             int
 	}
 	var pfs []pendingFunc
-	distinctVal := -1
+	var computed []int // visible columns that are expressions over aggregates
+	// DISTINCT aggregates over a column that decides the shard are plain
+	// partials; others need the shards to group by their argument too,
+	// which works for one argument (any number of aggregates over it).
+	distinctVal, distinctWt := -1, -1
+	distinctText := ""
 	for i, f := range sel.Fields.Fields {
 		fn, ok := f.Expr.(*ast.AggregateFuncExpr)
 		if !ok {
 			if hasAggregate(f.Expr) {
-				return errUnsupported("an expression over aggregates across shards (%s); select the aggregates and compute in the application", exprText(f.Expr))
+				// Computed after the merge from merged aggregates; the
+				// shards' value only gives MySQL's result type.
+				computed = append(computed, i)
 			}
 			continue // a group key or a constant: the group's first row has it
 		}
 		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1}
 		name := strings.ToLower(fn.F)
-		if fn.Distinct {
-			if len(fn.Args) == 1 && b.isLocalColumn(fn.Args[0]) {
-				// Equal values never meet across shards: plain partials.
-			} else if name == "count" && len(fn.Args) == 1 {
-				if distinctVal >= 0 {
-					return errUnsupported("several COUNT(DISTINCT ...) across shards")
-				}
-				p.f.Kind = AggCountDistinct
-				p.val = m.addHelper(sel, fn.Args[0])
-				p.valWt = m.addHelper(sel, weightString(fn.Args[0]))
-				distinctVal = len(pfs)
-				pfs = append(pfs, p)
-				continue
-			} else {
+		if fn.Distinct && len(fn.Args) == 1 && b.isLocalColumn(fn.Args[0]) {
+			switch name {
+			case "count":
+				p.f.Kind = AggCount
+			case "sum":
+				p.f.Kind = AggSum
+			case "avg":
+				p.f.Kind = AggAvg
+				p.sum = m.addHelper(sel, &ast.AggregateFuncExpr{F: "sum", Args: fn.Args, Distinct: true})
+				p.cnt = m.addHelper(sel, &ast.AggregateFuncExpr{F: "count", Args: fn.Args, Distinct: true})
+			default:
 				return errUnsupported("%s(DISTINCT ...) across shards", strings.ToUpper(name))
 			}
+			pfs = append(pfs, p)
+			continue
+		}
+		if fn.Distinct {
+			if len(fn.Args) != 1 {
+				return errUnsupported("%s(DISTINCT) of several expressions across shards", strings.ToUpper(name))
+			}
+			text := exprText(fn.Args[0])
+			if distinctVal < 0 {
+				distinctText = text
+				distinctVal = m.addHelper(sel, fn.Args[0])
+				distinctWt = m.addHelper(sel, weightString(fn.Args[0]))
+			} else if text != distinctText {
+				return errUnsupported("DISTINCT aggregates over different expressions (%s, %s) across shards", distinctText, text)
+			}
+			switch name {
+			case "count":
+				p.f.Kind = AggCountDistinct
+			case "sum":
+				p.f.Kind = AggSumDistinct
+			case "avg":
+				p.f.Kind = AggAvgDistinct
+			default:
+				return errUnsupported("%s(DISTINCT ...) across shards", strings.ToUpper(name))
+			}
+			p.val, p.valWt = distinctVal, distinctWt
+			pfs = append(pfs, p)
+			continue
 		}
 		switch name {
 		case "count":
@@ -108,14 +140,31 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		pfs = append(pfs, p)
 	}
-	if distinctVal >= 0 && len(pfs) > 1 {
-		return errUnsupported("COUNT(DISTINCT ...) together with other aggregates across shards")
-	}
 
-	if sel.Having != nil {
-		if err := b.planHaving(sel, m, agg); err != nil {
+	// HAVING and ORDER BY may name aggregates the SELECT list lacks: they
+	// become helper columns merged like the others.
+	hc := &havingCompiler{b: b, sel: sel, m: m, agg: agg, visible: shape.visible}
+	var compute *Compute
+	for _, i := range computed {
+		e, err := hc.compile(sel.Fields.Fields[i].Expr)
+		if err != nil {
 			return err
 		}
+		if compute == nil {
+			compute = &Compute{}
+		}
+		compute.Cols = append(compute.Cols, i)
+		compute.Exprs = append(compute.Exprs, e)
+		compute.Texts = append(compute.Texts, exprText(sel.Fields.Fields[i].Expr))
+	}
+	var having Expr
+	if sel.Having != nil {
+		var err error
+		if having, err = hc.compile(sel.Having.Expr); err != nil {
+			return err
+		}
+		m.havingText = exprText(sel.Having.Expr)
+		sel.Having = nil
 	}
 	// ORDER BY: after the merge the rows are in group-key order; anything
 	// else is sorted in memory (top-N with LIMIT).
@@ -136,22 +185,67 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			sameAsGroup = false
 		}
 	}
-	var memItems []orderKey
+	type memKey struct {
+		col  *colExpr
+		wt   int // helper ordinal of a weight string, -1 none
+		desc bool
+	}
+	var memKeys []memKey
 	if len(items) > 0 && !sameAsGroup {
-		memItems = items
 		desc = false
+		for _, it := range items {
+			k := memKey{wt: -1, desc: it.desc}
+			idx := it.position
+			text := exprText(it.expr)
+			if idx < 0 && it.expr != nil {
+				for i := 0; i < shape.visible; i++ {
+					if shape.fieldExpr[i] != nil && exprText(shape.fieldExpr[i]) == text {
+						idx = i
+						break
+					}
+				}
+			}
+			switch {
+			case idx >= 0:
+				k.col = &colExpr{col: Col{Index: idx}, helper: -1}
+				// A string column sorts by its weight: a group key's or a
+				// MIN/MAX's helper.
+				for gi, g := range groupExprs {
+					if shape.fieldExpr[idx] != nil && exprText(g) == exprText(shape.fieldExpr[idx]) {
+						k.wt = gh[gi].wt
+					}
+				}
+				for _, p := range pfs {
+					if p.f.Col.Index == idx && p.wt >= 0 {
+						k.wt = p.wt
+					}
+				}
+			case it.expr != nil:
+				fn, ok := it.expr.(*ast.AggregateFuncExpr)
+				if !ok {
+					return errUnsupported("ORDER BY %s after merging groups across shards unless it is in the SELECT list", text)
+				}
+				e, err := hc.aggregate(fn)
+				if err != nil {
+					return err
+				}
+				k.col = e.(*colExpr)
+			default:
+				return errUnsupported("this ORDER BY after merging groups across shards")
+			}
+			memKeys = append(memKeys, k)
+		}
 	}
 	// Resolve helper ordinals now that every helper is added.
 	if distinctVal >= 0 {
-		// The shards group by the counted value too, so equal values
+		// The shards group by the distinct argument too, so equal values
 		// arrive next to each other.
-		p := pfs[distinctVal]
-		groupExprs = append(groupExprs, fieldExpr(sel, p.val))
-		gh = append(gh, helperKey{p.val, p.valWt})
+		groupExprs = append(groupExprs, fieldExpr(sel, distinctVal))
+		gh = append(gh, helperKey{distinctVal, distinctWt})
 		if sel.GroupBy == nil {
 			sel.GroupBy = &ast.GroupByClause{}
 		}
-		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: fieldExpr(sel, p.val)})
+		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: fieldExpr(sel, distinctVal)})
 	}
 	var order []string
 	for gi, h := range gh {
@@ -185,12 +279,27 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		agg.Funcs = append(agg.Funcs, f)
 	}
-	if memItems != nil {
-		keys, err := b.mergedSortKeys(sel, memItems, shape)
-		if err != nil {
-			return err
+	for _, f := range hc.funcs {
+		f.resolve(m)
+		agg.Funcs = append(agg.Funcs, f.f)
+	}
+	if having != nil {
+		having.resolve(m)
+		m.having = having
+	}
+	if compute != nil {
+		for _, e := range compute.Exprs {
+			e.resolve(m)
 		}
-		m.memSort = keys
+		m.compute = compute
+	}
+	for _, k := range memKeys {
+		k.col.resolve(m)
+		sk := SortKey{Col: k.col.col, Desc: k.desc}
+		if k.wt >= 0 {
+			sk.Weight, sk.HasWeight = m.helperCol(k.wt), true
+		}
+		m.memSort = append(m.memSort, sk)
 	}
 	sel.Limit = nil
 	return nil
@@ -205,29 +314,6 @@ func fieldExpr(sel *ast.SelectStmt, k int) ast.ExprNode {
 		}
 	}
 	return nil
-}
-
-// mergedSortKeys orders merged groups: by a visible column of the SELECT
-// list (by position, alias or the same expression).
-func (b *builder) mergedSortKeys(sel *ast.SelectStmt, items []orderKey, shape *selectShape) ([]SortKey, error) {
-	var keys []SortKey
-	for _, it := range items {
-		idx := it.position
-		if idx < 0 && it.expr != nil {
-			text := exprText(it.expr)
-			for i := 0; i < shape.visible; i++ {
-				if shape.fieldExpr[i] != nil && exprText(shape.fieldExpr[i]) == text {
-					idx = i
-					break
-				}
-			}
-		}
-		if idx < 0 {
-			return nil, errUnsupported("ORDER BY %s after merging groups across shards unless it is in the SELECT list", exprText(it.expr))
-		}
-		keys = append(keys, SortKey{Col: Col{Index: idx}, Desc: it.desc})
-	}
-	return keys, nil
 }
 
 // isLocalColumn reports whether e is a column that decides the shard.

@@ -229,26 +229,14 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 		}
 	}
 
-	// Prune: conditions on the outer statement restrict their reference's
-	// shards; null-extended (outer-joined) references are not used.
-	c := &conds{b: b}
-	restr := restriction{}
-	for _, w := range where {
-		for k, v := range c.restrict(w) {
-			if b.tables[k].ref.Outer || b.tables[k].ref.Scope != 0 {
-				continue
-			}
-			if old, ok := restr[k]; ok {
-				restr[k] = old.and(v)
-			} else {
-				restr[k] = v
-			}
-		}
+	// Prune: each SELECT's conditions restrict its own references. Those
+	// of scopes whose rows make up the result prune the shards; a
+	// subquery's only place that subquery. Null-extended (outer-joined)
+	// references are never used.
+	restr, own, err := b.restrictions(where)
+	if err != nil {
+		return nil, err
 	}
-	if c.err != nil {
-		return nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: "+c.err.Error())
-	}
-
 	// The node every single-node and default-node table needs.
 	fixedNode := ""
 	for _, t := range b.tables {
@@ -267,7 +255,7 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 	case 1:
 	default:
 		// Several groups: only if each resolves to one shard on one node.
-		return b.placeSingletons(groups, order, restr, fixedNode)
+		return b.placeSingletons(groups, order, own, fixedNode)
 	}
 	members := groups[order[0]]
 	root := b.tables[members[0]].rule
@@ -275,6 +263,11 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 	for _, m := range members {
 		if r, ok := restr[m]; ok {
 			set = set.and(r)
+		}
+	}
+	if len(b.names.Scopes) > 0 && b.outerJoinsCopies() {
+		if set.count() > 1 {
+			return nil, errUnsupported("an outer join that keeps every row of a global or single-node table and adds a sharded table's rows: each shard would repeat the kept rows")
 		}
 	}
 	shards := set.list()
@@ -291,6 +284,78 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 		units = append(units, b.unitFor(node, s))
 	}
 	return units, nil
+}
+
+// restrictions computes, per reference, the shards its scope's conditions
+// allow: rows holds those of scopes that make up the result, own every
+// reference's own. where, when given, is scope 0's conditions.
+func (b *builder) restrictions(where []ast.ExprNode) (rows, own restriction, err error) {
+	rows, own = restriction{}, restriction{}
+	add := func(r restriction, k int, v shardSet) {
+		if old, ok := r[k]; ok {
+			r[k] = old.and(v)
+		} else {
+			r[k] = v
+		}
+	}
+	for id, sc := range b.names.Scopes {
+		var exprs []ast.ExprNode
+		switch {
+		case id == 0 && where != nil:
+			exprs = where
+		case sc.Select != nil:
+			exprs = append(exprs, sc.Select.Where)
+			if sc.Select.From != nil {
+				exprs = append(exprs, innerOns(sc.Select.From.TableRefs)...)
+			}
+		}
+		c := &conds{b: b, scope: id}
+		for _, e := range exprs {
+			for k, v := range c.restrict(e) {
+				t := b.tables[k].ref
+				if t.Scope != id || t.Outer {
+					continue
+				}
+				add(own, k, v)
+				if sc.Rows {
+					add(rows, k, v)
+				}
+			}
+		}
+		if c.err != nil {
+			return nil, nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: "+c.err.Error())
+		}
+	}
+	if len(b.names.Scopes) == 0 && where != nil {
+		c := &conds{b: b}
+		for _, e := range where {
+			for k, v := range c.restrict(e) {
+				if !b.tables[k].ref.Outer {
+					add(own, k, v)
+					add(rows, k, v)
+				}
+			}
+		}
+	}
+	return rows, own, nil
+}
+
+// outerJoinsCopies reports an outer join whose kept side is a global or
+// single-node table and whose other side is sharded.
+func (b *builder) outerJoinsCopies() bool {
+	keptCopy, nullSharded := false, false
+	for _, t := range b.tables {
+		if t.rule == nil {
+			continue
+		}
+		if t.sharded() && t.ref.Outer {
+			nullSharded = true
+		}
+		if !t.sharded() && !t.ref.Outer && t.ref.Scope == 0 {
+			keptCopy = true
+		}
+	}
+	return keptCopy && nullSharded
 }
 
 func (b *builder) nameOfNode(node string) string {

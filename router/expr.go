@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math"
 	"math/big"
 	"strings"
 
@@ -9,26 +10,81 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
-// Expr is a condition the proxy evaluates itself: HAVING after groups were
-// merged across shards. Values are numbers (exact, as big.Rat) or NULL;
-// strings are refused at planning because their comparison depends on a
-// collation only the servers apply.
+// Expr is an expression the proxy evaluates itself over merged rows:
+// HAVING after groups were merged across shards, and select-list
+// expressions over aggregates (MAX(a) - MIN(a)). Values are numbers, with
+// MySQL's two kinds of arithmetic: exact (integers and DECIMAL, kept as
+// big.Rat with their scale) and approximate (DOUBLE). Strings are refused
+// at planning: comparing them depends on a collation only servers apply.
 type Expr interface {
-	Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool)
+	Eval(get func(Col) Num) Num
 	resolve(m *merger)
 }
 
-type constExpr struct{ v *big.Rat } // nil v: NULL
+// Num is a number or NULL.
+type Num struct {
+	Null  bool
+	Float bool     // approximate: F holds it
+	F     float64  //
+	R     *big.Rat // exact: R holds it
+	Scale int      // exact: digits after the point MySQL gives it
+}
 
-func (c *constExpr) Eval(func(Col) (*big.Rat, bool)) (*big.Rat, bool) { return c.v, c.v != nil }
-func (c *constExpr) resolve(*merger)                                  {}
+// Bool reports a condition's truth: NULL and 0 are false.
+func (n Num) Bool() bool {
+	if n.Null {
+		return false
+	}
+	if n.Float {
+		return n.F != 0
+	}
+	return n.R.Sign() != 0
+}
+
+// Rat returns the value as a rational (a float converted).
+func (n Num) Rat() *big.Rat {
+	if n.Float {
+		r := new(big.Rat)
+		if r.SetFloat64(n.F) == nil {
+			return new(big.Rat)
+		}
+		return r
+	}
+	return n.R
+}
+
+// Float64 returns the value as a float.
+func (n Num) Float64() float64 {
+	if n.Float {
+		return n.F
+	}
+	f, _ := n.R.Float64()
+	return f
+}
+
+var null = Num{Null: true}
+
+func exact(r *big.Rat, scale int) Num { return Num{R: r, Scale: scale} }
+func approx(f float64) Num           { return Num{Float: true, F: f} }
+
+func boolNum(b bool) Num {
+	if b {
+		return exact(big.NewRat(1, 1), 0)
+	}
+	return exact(new(big.Rat), 0)
+}
+
+type constExpr struct{ v Num }
+
+func (c *constExpr) Eval(func(Col) Num) Num { return c.v }
+func (c *constExpr) resolve(*merger)        {}
 
 type colExpr struct {
 	col    Col
 	helper int // helper ordinal, -1 for a visible column
 }
 
-func (c *colExpr) Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool) { return get(c.col) }
+func (c *colExpr) Eval(get func(Col) Num) Num { return get(c.col) }
 func (c *colExpr) resolve(m *merger) {
 	if c.helper >= 0 {
 		c.col = m.helperCol(c.helper)
@@ -40,174 +96,276 @@ type binExpr struct {
 	l, r Expr
 }
 
-var one = big.NewRat(1, 1)
-var zero = new(big.Rat)
+// divScale is MySQL's div_precision_increment default: a DECIMAL quotient
+// has the dividend's scale plus 4.
+const divScale = 4
 
-func boolRat(b bool) (*big.Rat, bool) {
-	if b {
-		return one, true
-	}
-	return zero, true
-}
-
-func (e *binExpr) Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool) {
-	l, lok := e.l.Eval(get)
+func (e *binExpr) Eval(get func(Col) Num) Num {
+	l := e.l.Eval(get)
 	switch e.op {
 	case opcode.LogicAnd:
-		if lok && l.Sign() == 0 {
-			return zero, true
+		if !l.Null && !l.Bool() {
+			return boolNum(false)
 		}
-		r, rok := e.r.Eval(get)
-		if rok && r.Sign() == 0 {
-			return zero, true
+		r := e.r.Eval(get)
+		if !r.Null && !r.Bool() {
+			return boolNum(false)
 		}
-		if !lok || !rok {
-			return nil, false
+		if l.Null || r.Null {
+			return null
 		}
-		return one, true
+		return boolNum(true)
 	case opcode.LogicOr:
-		if lok && l.Sign() != 0 {
-			return one, true
+		if !l.Null && l.Bool() {
+			return boolNum(true)
 		}
-		r, rok := e.r.Eval(get)
-		if rok && r.Sign() != 0 {
-			return one, true
+		r := e.r.Eval(get)
+		if !r.Null && r.Bool() {
+			return boolNum(true)
 		}
-		if !lok || !rok {
-			return nil, false
+		if l.Null || r.Null {
+			return null
 		}
-		return zero, true
+		return boolNum(false)
 	}
-	r, rok := e.r.Eval(get)
+	r := e.r.Eval(get)
 	if e.op == opcode.NullEQ {
-		if !lok || !rok {
-			return boolRat(!lok && !rok)
+		if l.Null || r.Null {
+			return boolNum(l.Null && r.Null)
 		}
-		return boolRat(l.Cmp(r) == 0)
+		return boolNum(cmpNum(l, r) == 0)
 	}
-	if !lok || !rok {
-		return nil, false
+	if l.Null || r.Null {
+		return null
 	}
 	switch e.op {
 	case opcode.EQ:
-		return boolRat(l.Cmp(r) == 0)
+		return boolNum(cmpNum(l, r) == 0)
 	case opcode.NE:
-		return boolRat(l.Cmp(r) != 0)
+		return boolNum(cmpNum(l, r) != 0)
 	case opcode.LT:
-		return boolRat(l.Cmp(r) < 0)
+		return boolNum(cmpNum(l, r) < 0)
 	case opcode.LE:
-		return boolRat(l.Cmp(r) <= 0)
+		return boolNum(cmpNum(l, r) <= 0)
 	case opcode.GT:
-		return boolRat(l.Cmp(r) > 0)
+		return boolNum(cmpNum(l, r) > 0)
 	case opcode.GE:
-		return boolRat(l.Cmp(r) >= 0)
-	case opcode.Plus:
-		return new(big.Rat).Add(l, r), true
-	case opcode.Minus:
-		return new(big.Rat).Sub(l, r), true
-	case opcode.Mul:
-		return new(big.Rat).Mul(l, r), true
-	case opcode.Div:
-		if r.Sign() == 0 {
-			return nil, false
-		}
-		return new(big.Rat).Quo(l, r), true
+		return boolNum(cmpNum(l, r) >= 0)
 	}
-	return nil, false
+	if l.Float || r.Float {
+		a, b := l.Float64(), r.Float64()
+		switch e.op {
+		case opcode.Plus:
+			return approx(a + b)
+		case opcode.Minus:
+			return approx(a - b)
+		case opcode.Mul:
+			return approx(a * b)
+		case opcode.Div:
+			if b == 0 {
+				return null
+			}
+			return approx(a / b)
+		case opcode.Mod:
+			if b == 0 {
+				return null
+			}
+			return approx(math.Mod(a, b))
+		case opcode.IntDiv:
+			if b == 0 {
+				return null
+			}
+			return exact(new(big.Rat).SetFloat64(math.Trunc(a/b)), 0)
+		}
+		return null
+	}
+	switch e.op {
+	case opcode.Plus:
+		return exact(new(big.Rat).Add(l.R, r.R), max(l.Scale, r.Scale))
+	case opcode.Minus:
+		return exact(new(big.Rat).Sub(l.R, r.R), max(l.Scale, r.Scale))
+	case opcode.Mul:
+		return exact(new(big.Rat).Mul(l.R, r.R), l.Scale+r.Scale)
+	case opcode.Div:
+		if r.R.Sign() == 0 {
+			return null
+		}
+		scale := l.Scale + divScale
+		return exact(roundRat(new(big.Rat).Quo(l.R, r.R), scale), scale)
+	case opcode.IntDiv:
+		if r.R.Sign() == 0 {
+			return null
+		}
+		q := new(big.Rat).Quo(l.R, r.R)
+		return exact(new(big.Rat).SetInt(new(big.Int).Quo(q.Num(), q.Denom())), 0)
+	case opcode.Mod:
+		if r.R.Sign() == 0 {
+			return null
+		}
+		q := new(big.Rat).Quo(l.R, r.R)
+		t := new(big.Rat).SetInt(new(big.Int).Quo(q.Num(), q.Denom()))
+		return exact(new(big.Rat).Sub(l.R, t.Mul(t, r.R)), max(l.Scale, r.Scale))
+	}
+	return null
 }
 
 func (e *binExpr) resolve(m *merger) { e.l.resolve(m); e.r.resolve(m) }
 
-type notExpr struct{ e Expr }
-
-func (n *notExpr) Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool) {
-	v, ok := n.e.Eval(get)
-	if !ok {
-		return nil, false
+func cmpNum(a, b Num) int {
+	if a.Float || b.Float {
+		x, y := a.Float64(), b.Float64()
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
 	}
-	return boolRat(v.Sign() == 0)
+	return a.R.Cmp(b.R)
 }
-func (n *notExpr) resolve(m *merger) { n.e.resolve(m) }
 
-type negExpr struct{ e Expr }
+// roundRat rounds to scale digits, halves away from zero (MySQL's DECIMAL rule).
+func roundRat(r *big.Rat, scale int) *big.Rat {
+	out, _ := new(big.Rat).SetString(r.FloatString(scale))
+	return out
+}
 
-func (n *negExpr) Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool) {
-	v, ok := n.e.Eval(get)
-	if !ok {
-		return nil, false
+type unaryExpr struct {
+	op opcode.Op
+	e  Expr
+}
+
+func (u *unaryExpr) Eval(get func(Col) Num) Num {
+	v := u.e.Eval(get)
+	if v.Null {
+		return null
 	}
-	return new(big.Rat).Neg(v), true
+	switch u.op {
+	case opcode.Not, opcode.Not2:
+		return boolNum(!v.Bool())
+	case opcode.Minus:
+		if v.Float {
+			return approx(-v.F)
+		}
+		return exact(new(big.Rat).Neg(v.R), v.Scale)
+	}
+	return v
 }
-func (n *negExpr) resolve(m *merger) { n.e.resolve(m) }
+func (u *unaryExpr) resolve(m *merger) { u.e.resolve(m) }
 
 type isNullExpr struct {
 	e   Expr
 	not bool
 }
 
-func (n *isNullExpr) Eval(get func(Col) (*big.Rat, bool)) (*big.Rat, bool) {
-	_, ok := n.e.Eval(get)
-	return boolRat(ok == n.not)
+func (n *isNullExpr) Eval(get func(Col) Num) Num {
+	return boolNum(n.e.Eval(get).Null != n.not)
 }
 func (n *isNullExpr) resolve(m *merger) { n.e.resolve(m) }
 
-// planHaving compiles HAVING into an Expr over merged columns; aggregates
-// it names that the SELECT list lacks become helper columns, merged too.
-func (b *builder) planHaving(sel *ast.SelectStmt, m *merger, agg *Aggregate) error {
-	c := &havingCompiler{b: b, sel: sel, m: m, agg: agg}
-	e, err := c.compile(sel.Having.Expr)
-	if err != nil {
-		return err
-	}
-	e.resolve(m)
-	for _, f := range c.funcs {
-		f.resolve(m)
-		agg.Funcs = append(agg.Funcs, f.f)
-	}
-	m.having = e
-	m.havingText = exprText(sel.Having.Expr)
-	sel.Having = nil
-	return nil
+// funcExpr is one of the numeric functions the proxy evaluates.
+type funcExpr struct {
+	name string
+	args []Expr
 }
 
-type pendingAgg struct {
-	f                 AggFunc
-	col, wt, sum, cnt int
-}
-
-func (p *pendingAgg) resolve(m *merger) {
-	p.f.Col = m.helperCol(p.col)
-	if p.wt >= 0 {
-		p.f.Weight, p.f.HasWeight = m.helperCol(p.wt), true
-	}
-	if p.sum >= 0 {
-		p.f.Sum, p.f.Count = m.helperCol(p.sum), m.helperCol(p.cnt)
+func (f *funcExpr) resolve(m *merger) {
+	for _, a := range f.args {
+		a.resolve(m)
 	}
 }
 
-type havingCompiler struct {
-	b     *builder
-	sel   *ast.SelectStmt
-	m     *merger
-	agg   *Aggregate
-	funcs []*pendingAgg
+func (f *funcExpr) Eval(get func(Col) Num) Num {
+	switch f.name {
+	case "ifnull", "coalesce":
+		for _, a := range f.args {
+			if v := a.Eval(get); !v.Null {
+				return v
+			}
+		}
+		return null
+	}
+	v := f.args[0].Eval(get)
+	if v.Null {
+		return null
+	}
+	switch f.name {
+	case "abs":
+		if v.Float {
+			return approx(math.Abs(v.F))
+		}
+		return exact(new(big.Rat).Abs(v.R), v.Scale)
+	case "floor", "ceil", "ceiling":
+		if v.Float {
+			if f.name == "floor" {
+				return approx(math.Floor(v.F))
+			}
+			return approx(math.Ceil(v.F))
+		}
+		q := new(big.Int).Quo(v.R.Num(), v.R.Denom()) // truncated
+		t := new(big.Rat).SetInt(q)
+		if f.name == "floor" && t.Cmp(v.R) > 0 {
+			t.Sub(t, big.NewRat(1, 1))
+		} else if f.name != "floor" && t.Cmp(v.R) < 0 {
+			t.Add(t, big.NewRat(1, 1))
+		}
+		return exact(t, 0)
+	case "round", "truncate":
+		d := 0
+		if len(f.args) > 1 {
+			dv := f.args[1].Eval(get)
+			if dv.Null {
+				return null
+			}
+			d = int(dv.Float64())
+		}
+		if v.Float {
+			p := math.Pow(10, float64(d))
+			if f.name == "truncate" {
+				return approx(math.Trunc(v.F*p) / p)
+			}
+			return approx(math.Round(v.F*p) / p)
+		}
+		scale := max(d, 0)
+		if f.name == "truncate" {
+			s := v.R.FloatString(scale + 1)
+			out, _ := new(big.Rat).SetString(s[:len(s)-1])
+			return exact(out, scale)
+		}
+		return exact(roundRat(v.R, d), scale)
+	}
+	return null
 }
 
-func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
+// compile turns an expression over merged columns into an Expr. agg
+// resolves aggregate calls and column references to merged columns.
+type exprCompiler struct {
+	agg    func(*ast.AggregateFuncExpr) (Expr, error)
+	column func(*ast.ColumnNameExpr) (Expr, error)
+}
+
+func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return c.compile(x.Expr)
 	case *test_driver.ValueExpr:
 		v := x.Datum.GetValue()
 		if v == nil {
-			return &constExpr{}, nil
+			return &constExpr{null}, nil
 		}
-		r, ok := ratOf(v)
+		n, ok := numOf(v)
 		if !ok {
-			return nil, errUnsupported("HAVING with a non-numeric value across shards (string comparisons depend on the collation)")
+			return nil, errUnsupported("a non-numeric value in an expression the proxy evaluates after merging shards (string comparisons depend on the collation)")
 		}
-		return &constExpr{v: r}, nil
+		return &constExpr{n}, nil
 	case *ast.BinaryOperationExpr:
+		switch x.Op {
+		case opcode.LogicAnd, opcode.LogicOr, opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE,
+			opcode.NullEQ, opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
+		default:
+			return nil, errUnsupported("operator %s after merging shards", x.Op)
+		}
 		l, err := c.compile(x.L)
 		if err != nil {
 			return nil, err
@@ -216,23 +374,15 @@ func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch x.Op {
-		case opcode.LogicAnd, opcode.LogicOr, opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE,
-			opcode.NullEQ, opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div:
-			return &binExpr{op: x.Op, l: l, r: r}, nil
-		}
+		return &binExpr{op: x.Op, l: l, r: r}, nil
 	case *ast.UnaryOperationExpr:
 		in, err := c.compile(x.V)
 		if err != nil {
 			return nil, err
 		}
 		switch x.Op {
-		case opcode.Not, opcode.Not2:
-			return &notExpr{in}, nil
-		case opcode.Minus:
-			return &negExpr{in}, nil
-		case opcode.Plus:
-			return in, nil
+		case opcode.Not, opcode.Not2, opcode.Minus, opcode.Plus:
+			return &unaryExpr{op: x.Op, e: in}, nil
 		}
 	case *ast.IsNullExpr:
 		in, err := c.compile(x.Expr)
@@ -255,30 +405,105 @@ func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
 		}
 		var in Expr = &binExpr{op: opcode.LogicAnd, l: &binExpr{op: opcode.GE, l: v, r: lo}, r: &binExpr{op: opcode.LE, l: v, r: hi}}
 		if x.Not {
-			in = &notExpr{in}
+			in = &unaryExpr{op: opcode.Not, e: in}
 		}
 		return in, nil
+	case *ast.FuncCallExpr:
+		name := x.FnName.L
+		switch name {
+		case "abs", "floor", "ceil", "ceiling", "round", "truncate", "ifnull", "coalesce":
+		default:
+			return nil, errUnsupported("%s() over aggregates across shards", strings.ToUpper(name))
+		}
+		f := &funcExpr{name: name}
+		for _, a := range x.Args {
+			ce, err := c.compile(a)
+			if err != nil {
+				return nil, err
+			}
+			f.args = append(f.args, ce)
+		}
+		if len(f.args) == 0 || (name == "truncate" && len(f.args) != 2) {
+			return nil, errUnsupported("%s() with these arguments across shards", strings.ToUpper(name))
+		}
+		return f, nil
 	case *ast.AggregateFuncExpr:
-		return c.aggregate(x)
+		return c.agg(x)
 	case *ast.ColumnNameExpr:
 		return c.column(x)
 	}
-	return nil, errUnsupported("this HAVING condition across shards (%s)", exprText(e))
+	return nil, errUnsupported("this expression after merging shards (%s)", exprText(e))
+}
+
+// numOf converts a literal.
+func numOf(v any) (Num, bool) {
+	switch x := v.(type) {
+	case int64:
+		return exact(new(big.Rat).SetInt64(x), 0), true
+	case uint64:
+		return exact(new(big.Rat).SetUint64(x), 0), true
+	case float64:
+		return approx(x), true
+	case *test_driver.MyDecimal:
+		s := x.String()
+		r, ok := new(big.Rat).SetString(s)
+		scale := 0
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			scale = len(s) - i - 1
+		}
+		return exact(r, scale), ok
+	}
+	return Num{}, false
+}
+
+type pendingAgg struct {
+	f                 AggFunc
+	col, wt, sum, cnt int
+}
+
+func (p *pendingAgg) resolve(m *merger) {
+	p.f.Col = m.helperCol(p.col)
+	if p.wt >= 0 {
+		p.f.Weight, p.f.HasWeight = m.helperCol(p.wt), true
+	}
+	if p.sum >= 0 {
+		p.f.Sum, p.f.Count = m.helperCol(p.sum), m.helperCol(p.cnt)
+	}
+}
+
+// havingCompiler compiles HAVING, ORDER BY and select-list expressions
+// over merged groups; aggregates the SELECT list lacks become helpers.
+type havingCompiler struct {
+	b     *builder
+	sel   *ast.SelectStmt
+	m     *merger
+	agg   *Aggregate
+	funcs []*pendingAgg
+	// visible is how many SELECT fields the client sees.
+	visible int
+}
+
+func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
+	ec := &exprCompiler{agg: c.aggregate, column: c.column}
+	return ec.compile(e)
 }
 
 // aggregate finds an aggregate among the visible columns, or adds it.
 func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 	text := exprText(x)
-	for i, f := range c.sel.Fields.Fields {
-		if i >= len(c.sel.Fields.Fields)-c.m.helpers {
-			break
-		}
+	for i := 0; i < c.visible; i++ {
+		f := c.sel.Fields.Fields[i]
 		if f.Expr != nil && exprText(f.Expr) == text {
 			return &colExpr{col: Col{Index: i}, helper: -1}, nil
 		}
 	}
-	if x.Distinct {
-		return nil, errUnsupported("DISTINCT aggregates in HAVING across shards")
+	for _, p := range c.funcs {
+		if exprText(fieldExpr(c.sel, p.col)) == text {
+			return &colExpr{helper: p.col}, nil
+		}
+	}
+	if x.Distinct && (len(x.Args) != 1 || !c.b.isLocalColumn(x.Args[0])) {
+		return nil, errUnsupported("DISTINCT aggregates in expressions across shards unless on a sharding column")
 	}
 	p := &pendingAgg{col: c.m.addHelper(c.sel, x), wt: -1, sum: -1, cnt: -1}
 	switch strings.ToLower(x.F) {
@@ -291,50 +516,31 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 		if strings.EqualFold(x.F, "max") {
 			p.f.Kind = AggMax
 		}
+		p.wt = c.m.addHelper(c.sel, weightString(x))
 	case "avg":
 		p.f.Kind = AggAvg
-		p.sum = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "sum", Args: x.Args})
-		p.cnt = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "count", Args: x.Args})
+		p.sum = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
+		p.cnt = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
 	default:
-		return nil, errUnsupported("%s() in HAVING across shards", strings.ToUpper(x.F))
+		return nil, errUnsupported("%s() in expressions across shards", strings.ToUpper(x.F))
 	}
 	c.funcs = append(c.funcs, p)
 	return &colExpr{helper: p.col}, nil
 }
 
-// column resolves a HAVING column: a SELECT alias or a grouped column.
+// column resolves a column: a SELECT alias or a selected expression.
 func (c *havingCompiler) column(x *ast.ColumnNameExpr) (Expr, error) {
-	visible := len(c.sel.Fields.Fields) - c.m.helpers
-	for i := 0; i < visible; i++ {
+	for i := 0; i < c.visible; i++ {
 		f := c.sel.Fields.Fields[i]
 		if x.Name.Table.O == "" && f.AsName.O != "" && strings.EqualFold(f.AsName.O, x.Name.Name.O) {
 			return &colExpr{col: Col{Index: i}, helper: -1}, nil
 		}
 	}
 	text := exprText(x)
-	for i := 0; i < visible; i++ {
+	for i := 0; i < c.visible; i++ {
 		if f := c.sel.Fields.Fields[i]; f.Expr != nil && exprText(f.Expr) == text {
 			return &colExpr{col: Col{Index: i}, helper: -1}, nil
 		}
 	}
-	return nil, errUnsupported("HAVING on %s across shards unless it is in the SELECT list", text)
-}
-
-func ratOf(v any) (*big.Rat, bool) {
-	switch x := v.(type) {
-	case int64:
-		return new(big.Rat).SetInt64(x), true
-	case uint64:
-		return new(big.Rat).SetUint64(x), true
-	case float64:
-		r := new(big.Rat)
-		if r.SetFloat64(x) == nil {
-			return nil, false
-		}
-		return r, true
-	case *test_driver.MyDecimal:
-		r, ok := new(big.Rat).SetString(x.String())
-		return r, ok
-	}
-	return nil, false
+	return nil, errUnsupported("%s in an expression after merging groups across shards unless it is in the SELECT list", text)
 }

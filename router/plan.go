@@ -102,9 +102,11 @@ const (
 	AggMax
 	AggAvg
 	AggCountDistinct
+	AggSumDistinct
+	AggAvgDistinct
 )
 
-var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct"}
+var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "sum_distinct", "avg_distinct"}
 
 func (k AggKind) String() string { return aggNames[k] }
 
@@ -140,6 +142,16 @@ type Distinct struct {
 type Filter struct {
 	Pred  Expr
 	Text  string
+	Input Primitive
+}
+
+// Compute replaces visible columns with expressions over merged values
+// (MAX(a) - MIN(a)); the shards' own value of such a column only gave its
+// type.
+type Compute struct {
+	Cols  []int
+	Exprs []Expr
+	Texts []string
 	Input Primitive
 }
 
@@ -253,6 +265,15 @@ func (x *Distinct) explain(b *strings.Builder, d int) {
 func (f *Filter) explain(b *strings.Builder, d int) {
 	line(b, d, "Filter %s", f.Text)
 	f.Input.explain(b, d+1)
+}
+
+func (c *Compute) explain(b *strings.Builder, d int) {
+	var parts []string
+	for i, col := range c.Cols {
+		parts = append(parts, fmt.Sprintf("col %d = %s", col, c.Texts[i]))
+	}
+	line(b, d, "Compute %s", strings.Join(parts, ", "))
+	c.Input.explain(b, d+1)
 }
 
 func (m *MemorySort) explain(b *strings.Builder, d int) {

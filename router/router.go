@@ -3,7 +3,10 @@ package router
 import (
 	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
 )
 
 // Build plans one parsed statement.
@@ -12,7 +15,7 @@ func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
 	if err := b.resolve(); err != nil {
 		return nil, err
 	}
-	keepFieldNames(stmt)
+	KeepFieldNames(stmt)
 	var root Primitive
 	var err error
 	write := true
@@ -54,11 +57,11 @@ func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
 	return p, nil
 }
 
-// keepFieldNames gives every computed select field its original text as
+// KeepFieldNames gives every computed select field its original text as
 // alias: printing the statement again normalizes expressions (COUNT(*)
 // becomes COUNT(1)), and the client must see the column names it would
 // get from one MySQL.
-func keepFieldNames(stmt ast.Node) {
+func KeepFieldNames(stmt ast.Node) {
 	stmt.Accept(visitFunc(func(n ast.Node) bool {
 		f, ok := n.(*ast.SelectField)
 		if !ok || f.WildCard != nil || f.AsName.O != "" || f.Expr == nil {
@@ -94,39 +97,168 @@ func (b *builder) planWhole() (Primitive, error) {
 }
 
 // planUnion plans UNION: whole on one node when everything lives there;
-// otherwise UNION ALL parts are planned one by one and concatenated.
+// across shards, UNION ALL parts are planned one by one and concatenated,
+// and plain parts can also be merged: sorted on every column to drop
+// duplicates (UNION DISTINCT), with the outer ORDER BY and LIMIT.
 func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	units, err := b.place(nil, false)
 	if err == nil && len(units) == 1 {
+		parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
 		return b.renderRoutes(units)
 	}
-	if s.OrderBy != nil || s.Limit != nil || s.With != nil {
-		return nil, errUnsupported("UNION with ORDER BY or LIMIT across shards")
-	}
-	var parts []Primitive
-	for _, sel := range s.SelectList.Selects {
-		if sel.(*ast.SelectStmt) != nil {
-			st := sel.(*ast.SelectStmt)
-			if st.AfterSetOperator != nil && *st.AfterSetOperator != ast.UnionAll {
-				return nil, errUnsupported("UNION DISTINCT across shards (use UNION ALL)")
-			}
-		}
-	}
+	var parts []*ast.SelectStmt
+	distinct := false
 	for _, sel := range s.SelectList.Selects {
 		st, ok := sel.(*ast.SelectStmt)
 		if !ok {
 			return nil, errUnsupported("nested set operations across shards")
 		}
+		if st.AfterSetOperator != nil {
+			switch *st.AfterSetOperator {
+			case ast.UnionAll:
+			case ast.Union:
+				distinct = true
+			default:
+				return nil, errUnsupported("INTERSECT/EXCEPT across shards")
+			}
+		}
+		parts = append(parts, st)
+	}
+	if s.With != nil {
+		return nil, errUnsupported("WITH ... UNION across shards")
+	}
+	if !distinct && s.OrderBy == nil && s.Limit == nil {
+		var prims []Primitive
+		for _, st := range parts {
+			st.AfterSetOperator = nil
+			sub := &builder{env: b.env, stmt: st}
+			if err := sub.resolve(); err != nil {
+				return nil, err
+			}
+			p, err := sub.planSelect(st)
+			if err != nil {
+				return nil, err
+			}
+			prims = append(prims, p)
+		}
+		return &Concat{Inputs: prims}, nil
+	}
+	return b.mergeUnion(s, parts, distinct)
+}
+
+// mergeUnion merges plain UNION parts: every shard of every part sorts by
+// the outer ORDER BY then (for DISTINCT) every column, with weight strings.
+func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinct bool) (Primitive, error) {
+	width := -1
+	for _, st := range parts {
+		if st.GroupBy != nil || st.Having != nil || st.Distinct || st.OrderBy != nil || st.Limit != nil || hasAggregateFields(st) {
+			return nil, errUnsupported("a UNION part with GROUP BY, DISTINCT, aggregates, ORDER BY or LIMIT across shards")
+		}
+		for _, f := range st.Fields.Fields {
+			if f.WildCard != nil {
+				return nil, errUnsupported("SELECT * in a UNION across shards")
+			}
+		}
+		if width >= 0 && len(st.Fields.Fields) != width {
+			return nil, mysql.NewDefaultError(mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT)
+		}
+		width = len(st.Fields.Fields)
+	}
+	// Sort positions: the outer ORDER BY, then every column for DISTINCT.
+	type key struct {
+		pos  int
+		desc bool
+	}
+	var keys []key
+	if s.OrderBy != nil {
+		for _, it := range s.OrderBy.Items {
+			pos := -1
+			switch e := it.Expr.(type) {
+			case *ast.PositionExpr:
+				pos = e.N - 1
+			case *ast.ColumnNameExpr:
+				for i, f := range parts[0].Fields.Fields {
+					name := f.AsName.L
+					if name == "" {
+						if cn, ok := f.Expr.(*ast.ColumnNameExpr); ok {
+							name = cn.Name.Name.L
+						}
+					}
+					if name == e.Name.Name.L {
+						pos = i
+					}
+				}
+			}
+			if pos < 0 || pos >= width {
+				return nil, errUnsupported("this ORDER BY of a UNION across shards (use a column position or name)")
+			}
+			keys = append(keys, key{pos, it.Desc})
+		}
+	}
+	if distinct {
+		for i := 0; i < width; i++ {
+			keys = append(keys, key{pos: i})
+		}
+	}
+	m := &merger{shardLimit: -1, count: -1}
+	if s.Limit != nil {
+		if err := b.limitOf(&ast.SelectStmt{Limit: s.Limit}, m); err != nil {
+			return nil, err
+		}
+	}
+	var routes []*Route
+	var helperCount int
+	for _, st := range parts {
 		st.AfterSetOperator = nil
 		sub := &builder{env: b.env, stmt: st}
 		if err := sub.resolve(); err != nil {
 			return nil, err
 		}
-		p, err := sub.planSelect(st)
+		where := []ast.ExprNode{st.Where}
+		if st.From != nil {
+			where = append(where, innerOns(st.From.TableRefs)...)
+		}
+		units, err := sub.place(where, false)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, p)
+		parser.ReplaceSessionFuncs(st, &b.env.Values)
+		pm := &merger{}
+		var order []*ast.ByItem
+		for _, k := range keys {
+			e := st.Fields.Fields[k.pos].Expr
+			wt := pm.addHelper(st, weightString(e))
+			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: k.pos + 1}, Desc: k.desc})
+			_ = wt
+		}
+		st.OrderBy = &ast.OrderByClause{Items: order}
+		if !distinct && m.count >= 0 {
+			setLimit(st, m.offset+m.count)
+		}
+		helperCount = pm.helpers
+		sqls := make([]string, len(units))
+		for i, u := range units {
+			if sqls[i], err = sub.render(u); err != nil {
+				return nil, err
+			}
+		}
+		routes = append(routes, routesFor(units, sqls, true)...)
 	}
-	return &Concat{Inputs: parts}, nil
+	m.helpers = helperCount
+	for i, k := range keys {
+		m.keys = append(m.keys, SortKey{Col: Col{Index: k.pos}, Desc: k.desc, Weight: m.helperCol(i), HasWeight: true})
+	}
+	if distinct {
+		m.distinct = m.keys[len(m.keys)-width:]
+	}
+	return m.build(&Scatter{Routes: routes}), nil
+}
+
+func hasAggregateFields(sel *ast.SelectStmt) bool {
+	for _, f := range sel.Fields.Fields {
+		if f.Expr != nil && hasAggregate(f.Expr) {
+			return true
+		}
+	}
+	return false
 }

@@ -61,6 +61,7 @@ type merger struct {
 	memSort    []SortKey
 	having     Expr
 	havingText string
+	compute    *Compute
 	helpers    int
 }
 
@@ -72,6 +73,10 @@ func (m *merger) build(sc *Scatter) Primitive {
 	if m.agg != nil {
 		m.agg.Input = p
 		p = m.agg
+	}
+	if m.compute != nil {
+		m.compute.Input = p
+		p = m.compute
 	}
 	if m.having != nil {
 		p = &Filter{Pred: m.having, Text: m.havingText, Input: p}

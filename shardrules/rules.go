@@ -141,7 +141,6 @@ type SchemaRules struct {
 	// tables have a copy on each.
 	Nodes []string
 
-	folded map[string]*TableRule // lower-cased name -> rule; nil entry when two names fold together
 }
 
 // Lookup returns the rule of the named table: the listed table of that exact
@@ -149,10 +148,9 @@ type SchemaRules struct {
 // Default rule on DefaultNode (nil when the schema has no default node:
 // the table does not exist).
 func (s *SchemaRules) Lookup(table string) *TableRule {
+	// Names are case-sensitive, as with MariaDB's default
+	// lower_case_table_names=0: "Orders" is not "orders".
 	if t := s.Tables[table]; t != nil {
-		return t
-	}
-	if t := s.folded[strings.ToLower(table)]; t != nil {
 		return t
 	}
 	if s.DefaultNode == "" {
@@ -166,7 +164,7 @@ func (s *SchemaRules) Lookup(table string) *TableRule {
 // did not come through conf's validation, the rules' shapes and parent
 // chains. Every problem is reported, each naming the table and the option.
 func Build(c *conf.Schema) (*SchemaRules, error) {
-	s := &SchemaRules{Name: c.Name, DefaultNode: c.DefaultNode, Tables: map[string]*TableRule{}, folded: map[string]*TableRule{}}
+	s := &SchemaRules{Name: c.Name, DefaultNode: c.DefaultNode, Tables: map[string]*TableRule{}}
 	var errs []error
 	bad := map[string]bool{} // tables already reported
 	fail := func(table, format string, args ...any) {
@@ -266,14 +264,8 @@ func Build(c *conf.Schema) (*SchemaRules, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	for name, t := range s.Tables {
+	for _, t := range s.Tables {
 		t.placements = t.computePlacements()
-		low := strings.ToLower(name)
-		if _, clash := s.folded[low]; clash {
-			s.folded[low] = nil // ambiguous ignoring case: only exact names find these
-		} else {
-			s.folded[low] = t
-		}
 	}
 	return s, nil
 }

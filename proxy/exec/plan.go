@@ -146,6 +146,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 		return out, firstErr
 	}
 	if shardErr != nil {
+		shardErr.Message = cli.Names.Message(shardErr.Message)
 		cli.Conn.WritePacket(wire.AppendErr(nil, shardErr))
 		out.Err = shardErr
 		return out, nil
@@ -551,6 +552,8 @@ func collectRoutes(p router.Primitive, out *[]*router.Route) {
 		collectRoutes(x.Input, out)
 	case *router.Filter:
 		collectRoutes(x.Input, out)
+	case *router.Compute:
+		collectRoutes(x.Input, out)
 	case *router.MemorySort:
 		collectRoutes(x.Input, out)
 	case *router.Project:
@@ -616,7 +619,8 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			// The values compared: the column itself, or for COUNT(DISTINCT)
 			// the counted column. Only strings compare by weight.
 			valCol := mf.Col
-			if f.Kind == router.AggCountDistinct {
+			distinct := f.Kind == router.AggCountDistinct || f.Kind == router.AggSumDistinct || f.Kind == router.AggAvgDistinct
+			if distinct {
 				valCol = f.Value.Resolve(n)
 			}
 			if f.HasWeight && valCol < len(fields) && isStringType(fields[valCol].Type) {
@@ -626,7 +630,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			if f.Kind == router.AggAvg {
 				mf.SumCol, mf.CountCol = f.Sum.Resolve(n), f.Count.Resolve(n)
 			}
-			if f.Kind == router.AggCountDistinct {
+			if distinct {
 				mf.Value = f.Value.Resolve(n)
 			}
 			funcs[i] = mf
@@ -647,25 +651,29 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		if err != nil {
 			return nil, err
 		}
-		fields, bin := in.Fields(), in.Binary()
-		n := len(fields)
-		pred := func(row merge.Row) (bool, error) {
-			var decodeErr error
-			v, ok := x.Pred.Eval(func(c router.Col) (*big.Rat, bool) {
-				i := c.Resolve(n)
-				val, err := merge.Decode(fields, bin, row, i)
-				if err != nil {
-					decodeErr = err
-					return nil, false
-				}
-				return ratOfValue(val)
-			})
-			if decodeErr != nil {
-				return false, decodeErr
-			}
-			return ok && v.Sign() != 0, nil
+		ev := newEvaluator(in)
+		return merge.Filter(in, func(row merge.Row) (bool, error) {
+			v, err := ev.eval(x.Pred, row)
+			return err == nil && v.Bool(), err
+		}), nil
+	case *router.Compute:
+		in, err := buildStream(x.Input, streams, pads)
+		if err != nil {
+			return nil, err
 		}
-		return merge.Filter(in, pred), nil
+		ev := newEvaluator(in)
+		exprs := map[int]router.Expr{}
+		for i, c := range x.Cols {
+			exprs[c] = x.Exprs[i]
+		}
+		fields := in.Fields()
+		return merge.Compute(in, x.Cols, func(row merge.Row, col int) (merge.Value, error) {
+			v, err := ev.eval(exprs[col], row)
+			if err != nil {
+				return merge.Null, err
+			}
+			return valueOfNum(v, &fields[col]), nil
+		}), nil
 	case *router.MemorySort:
 		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
@@ -731,26 +739,85 @@ func isStringType(t byte) bool {
 	return false
 }
 
-func ratOfValue(v merge.Value) (*big.Rat, bool) {
+// evaluator reads merged rows' columns as numbers for router.Expr.
+type evaluator struct {
+	fields []merge.Field
+	bin    bool
+	err    error
+}
+
+func newEvaluator(in merge.Stream) *evaluator {
+	return &evaluator{fields: in.Fields(), bin: in.Binary()}
+}
+
+func (e *evaluator) eval(x router.Expr, row merge.Row) (router.Num, error) {
+	e.err = nil
+	n := len(e.fields)
+	v := x.Eval(func(c router.Col) router.Num {
+		i := c.Resolve(n)
+		val, err := merge.Decode(e.fields, e.bin, row, i)
+		if err == nil {
+			val, err = val.As(&e.fields[i])
+		}
+		if err != nil {
+			e.err = err
+			return router.Num{Null: true}
+		}
+		return numOfValue(val, &e.fields[i])
+	})
+	return v, e.err
+}
+
+// numOfValue turns a decoded column into a number: exact for integers and
+// DECIMAL (scale from the column), approximate for floats.
+func numOfValue(v merge.Value, f *merge.Field) router.Num {
 	switch v.Kind {
 	case merge.KindNull:
-		return nil, false
+		return router.Num{Null: true}
 	case merge.KindInt:
-		return new(big.Rat).SetInt64(v.I), true
+		return router.Num{R: new(big.Rat).SetInt64(v.I)}
 	case merge.KindUint:
-		return new(big.Rat).SetUint64(v.U), true
+		return router.Num{R: new(big.Rat).SetUint64(v.U)}
 	case merge.KindFloat:
-		r := new(big.Rat)
-		if r.SetFloat64(v.F) == nil {
-			return nil, false
-		}
-		return r, true
-	case merge.KindDecimal:
-		r, ok := new(big.Rat).SetString(string(v.B))
-		return r, ok
+		return router.Num{Float: true, F: v.F}
 	}
 	r, ok := new(big.Rat).SetString(string(v.B))
-	return r, ok
+	if !ok {
+		f64, err := strconv.ParseFloat(string(v.B), 64)
+		if err != nil {
+			return router.Num{Null: true}
+		}
+		return router.Num{Float: true, F: f64}
+	}
+	scale := 0
+	if i := strings.IndexByte(string(v.B), '.'); i >= 0 {
+		scale = len(v.B) - i - 1
+	}
+	return router.Num{R: r, Scale: scale}
+}
+
+// valueOfNum renders a computed number for its column: exact values with
+// the column's scale, floats as floats.
+func valueOfNum(n router.Num, f *merge.Field) merge.Value {
+	switch {
+	case n.Null:
+		return merge.Null
+	case n.Float:
+		return merge.Float(n.F)
+	}
+	scale := int(f.Decimals)
+	if scale > 38 {
+		scale = n.Scale
+	}
+	switch f.Type {
+	case mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE:
+		x, _ := n.R.Float64()
+		return merge.Float(x)
+	case mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_NEWDECIMAL:
+	default:
+		scale = 0
+	}
+	return merge.Decimal([]byte(n.R.FloatString(scale)))
 }
 
 // writeStream sends a merged result set to the client.
@@ -760,7 +827,7 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
 	var buf [9]byte
 	c.WritePacket(wire.AppendLenEnc(buf[:0], uint64(len(fields))))
 	for i := range fields {
-		c.WritePacket(fields[i].Def)
+		c.WritePacket(cli.Names.ColumnDef(fields[i].Def))
 	}
 	status := uint16(0)
 	if st, ok := tr.(interface{ ClientStatus() uint16 }); ok {
@@ -774,6 +841,7 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
 		if err != nil {
 			var me *mysql.MyError
 			if errors.As(err, &me) {
+				me.Message = cli.Names.Message(me.Message)
 				c.WritePacket(wire.AppendErr(nil, me))
 				out.Err = me
 				return nil

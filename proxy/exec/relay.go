@@ -23,6 +23,8 @@ type Client struct {
 	LocalFiles   bool // CLIENT_LOCAL_FILES: the client may send files
 	// Pad maps PAD SPACE collations to the weight of a space (merging).
 	Pad map[uint16][]byte
+	// Names maps physical names back to logical ones (nil: none).
+	Names *Names
 }
 
 // status adds what the client must see to a backend's status flags.
@@ -88,7 +90,7 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 				return out, nil
 			}
 		case wire.ErrHeader:
-			cli.Conn.WritePacket(p)
+			cli.Conn.WritePacket(cli.Names.ErrPacket(p))
 			out.Err = wire.ParseErr(p)
 			return out, nil
 		case wire.LocalInfileHeder:
@@ -146,7 +148,7 @@ func Columns(cli *Client, be *backend.Conn, n int) (status uint16, err error) {
 			be.MarkBroken()
 			return 0, &BackendError{Err: err}
 		}
-		c.WritePacket(p)
+		c.WritePacket(cli.Names.ColumnDef(p))
 	}
 	if n == 0 {
 		return 0, nil
@@ -191,7 +193,7 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 				return status&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
 			}
 			if p[0] == wire.ErrHeader {
-				c.WritePacket(p)
+				c.WritePacket(cli.Names.ErrPacket(p))
 				out.Err = wire.ParseErr(p)
 				return false, nil
 			}

@@ -38,7 +38,7 @@ func metadataStmt(stmt ast.StmtNode) (*ast.ShowStmt, bool) {
 }
 
 // metadata answers a SHOW about the sharded schema.
-func (s *Session) metadata(sh *ast.ShowStmt, sql string, sum *parser.Summary, snap *snapshot.Snapshot) error {
+func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.Snapshot) error {
 	schema := s.schema
 	if sh.DBName != "" {
 		schema = sh.DBName
@@ -69,7 +69,7 @@ func (s *Session) metadata(sh *ast.ShowStmt, sql string, sum *parser.Summary, sn
 	sh.Table.Schema = ast.NewCIStr(dn.Database)
 	sh.Table.Name = ast.NewCIStr(p.Table)
 	sh.DBName = ""
-	phys, err := parser.Restore([]ast.StmtNode{sh})
+	phys, err := parser.Restore([]ast.StmtNode{stmt})
 	if err != nil {
 		return s.writeErr(unsupported("this SHOW statement: " + err.Error()))
 	}

@@ -25,6 +25,7 @@ func (s *Session) comQuery(p []byte) error {
 	s.setQuery(sql)
 	defer s.setQuery("")
 	snap := s.env.Snap.Load()
+	s.cli.Names = snap.Names
 	if s.sharded(snap) {
 		return s.runSharded(sql, sum, snap)
 	}

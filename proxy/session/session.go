@@ -236,6 +236,7 @@ func (r *Registry) All() []*Session {
 // writeErr sends an ERR packet and flushes: an error ends a
 // multi-statement query too.
 func (s *Session) writeErr(e *mysql.MyError) error {
+	e.Message = s.cli.Names.Message(e.Message)
 	var buf [256]byte
 	s.c.WritePacket(wire.AppendErr(buf[:0], e))
 	s.cli.MoreResults = false

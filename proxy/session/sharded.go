@@ -87,7 +87,10 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		stmt = stmts[0]
 	}
 	if meta, ok := metadataStmt(stmt); ok {
-		return s.metadata(meta, sql, sum, snap)
+		return s.metadata(stmt, meta, snap)
+	}
+	if sel, names, ok := infoSchemaSelect(stmt); ok {
+		return s.infoSchema(sql, sel, names, snap)
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -21,6 +22,8 @@ type Snapshot struct {
 	Schemas map[string]*Schema
 	// Rules are the sharding rules of every logical schema.
 	Rules map[string]*shardrules.SchemaRules
+	// Names maps physical databases and tables back to logical names.
+	Names *exec.Names
 	// Renamed lists the logical schemas whose default node's database has
 	// another name: statements naming them must be rewritten.
 	Renamed []string
@@ -60,7 +63,40 @@ func New(c *conf.Config, cl *backend.Cluster, info *backend.ServerInfo) (*Snapsh
 		}
 		s.Rules[sc.Name] = rules
 	}
+	s.Names = physicalNames(s)
 	return s, nil
+}
+
+// physicalNames maps each data node's database to its logical schema and
+// each shard or copy to its logical table. A database two schemas share
+// keeps its name: nobody could tell which one a message means.
+func physicalNames(s *Snapshot) *exec.Names {
+	db := map[string]string{}
+	shared := map[string]bool{}
+	tables := map[[2]string]string{}
+	note := func(phys, logical string) {
+		if old, ok := db[phys]; ok && old != logical {
+			shared[phys] = true
+		}
+		db[phys] = logical
+	}
+	for name, rules := range s.Rules {
+		if ls := s.Schemas[name]; ls != nil && ls.DefaultNode != nil {
+			note(ls.DefaultNode.Database, name)
+		}
+		for _, t := range rules.Tables {
+			for _, p := range t.AllPlacements() {
+				if n := s.Cluster.Nodes[p.Node]; n != nil {
+					note(n.Database, name)
+					tables[[2]string{n.Database, p.Table}] = t.Name
+				}
+			}
+		}
+	}
+	for phys := range shared {
+		delete(db, phys)
+	}
+	return exec.NewNames(db, tables)
 }
 
 // CanUse reports whether a user may use a schema.

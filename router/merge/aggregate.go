@@ -33,6 +33,11 @@ const (
 	// Value == Col the count replaces the values and Fields() describes
 	// that column as MySQL's COUNT(DISTINCT) result (BIGINT NOT NULL).
 	AggCountDistinct
+	// AggSumDistinct and AggAvgDistinct sum (average) the distinct
+	// non-NULL values of column Value, sorted as for AggCountDistinct,
+	// into Col (typed like MySQL's SUM(DISTINCT)/AVG(DISTINCT) result).
+	AggSumDistinct
+	AggAvgDistinct
 )
 
 // AggFunc merges one aggregate column. Column indexes are 0-based; set
@@ -168,6 +173,9 @@ func (a *aggregate) assignRoles() {
 			a.states[i].float = ok && isFloatType(&a.fields[f.Col])
 		case AggCountDistinct:
 			ok = ok && in(f.Value) && (f.Weight < 0 || in(f.Weight))
+		case AggSumDistinct, AggAvgDistinct:
+			ok = ok && in(f.Value) && (f.Weight < 0 || in(f.Weight))
+			a.states[i].float = ok && isFloatType(&a.fields[f.Value])
 		case AggCount:
 		default:
 			ok = false
@@ -375,7 +383,7 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if err != nil {
 				return err
 			}
-		case AggCountDistinct:
+		case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 			var v Value
 			var err error
 			if f.Weight >= 0 {
@@ -395,6 +403,21 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if v.B != nil {
 				s.vbuf = append(s.vbuf[:0], v.B...)
 				s.val.B = s.vbuf
+			}
+			if f.Kind != AggCountDistinct {
+				// A new distinct value: add it to the sum and count.
+				x, err := a.col(row, sp, f.Value)
+				if err != nil {
+					return err
+				}
+				if s.float {
+					s.flt.add(x)
+				} else if err := s.num.add(x); err != nil {
+					return err
+				}
+				if err := s.cnt.add(Int(1)); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -469,6 +492,20 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 		return nil
 	case f.Kind == AggCountDistinct:
 		return rb.AppendValue(Int(s.n))
+	case f.Kind == AggAvgDistinct:
+		return a.emitAvg(j, s)
+	case f.Kind == AggSumDistinct:
+		if s.float {
+			if !s.flt.nonNull {
+				return rb.AppendValue(Null)
+			}
+			return rb.AppendValue(Float(s.flt.sum))
+		}
+		if !s.num.nonNull {
+			return rb.AppendValue(Null)
+		}
+		a.scratch = s.num.appendText(a.scratch[:0])
+		return rb.AppendValue(Decimal(a.scratch))
 	}
 	return errBadColumn
 }

@@ -1,0 +1,96 @@
+package exec
+
+import (
+	"strings"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Names maps physical names back to logical ones in what clients see:
+// column definitions and error messages name the physical database and
+// table (shop_1, orders_3); one MySQL would say shop and orders.
+type Names struct {
+	DB    map[string]string    // physical database → logical schema
+	Table map[[2]string]string // physical database, physical table → logical table
+	// replacer rewrites messages.
+	replacer *strings.Replacer
+}
+
+// NewNames builds the mapping; tables lists (db, physical, logical).
+func NewNames(db map[string]string, tables map[[2]string]string) *Names {
+	n := &Names{DB: db, Table: tables}
+	var pairs []string
+	for phys, logical := range db {
+		if phys != logical {
+			pairs = append(pairs, "'"+phys+".", "'"+logical+".", "`"+phys+"`", "`"+logical+"`", "'"+phys+"'", "'"+logical+"'")
+		}
+	}
+	for k, logical := range tables {
+		if k[1] != logical {
+			pairs = append(pairs, "."+k[1]+"'", "."+logical+"'", "`"+k[1]+"`", "`"+logical+"`", "'"+k[1]+"'", "'"+logical+"'")
+		}
+	}
+	if len(pairs) > 0 {
+		n.replacer = strings.NewReplacer(pairs...)
+	}
+	return n
+}
+
+// empty reports that nothing needs renaming.
+func (n *Names) empty() bool { return n == nil || n.replacer == nil }
+
+// Message rewrites physical names in an error message.
+func (n *Names) Message(msg string) string {
+	if n.empty() {
+		return msg
+	}
+	return n.replacer.Replace(msg)
+}
+
+// ColumnDef rewrites a column definition's schema and table names; it
+// returns def itself when nothing changes.
+func (n *Names) ColumnDef(def []byte) []byte {
+	if n.empty() {
+		return def
+	}
+	c, err := wire.ParseColumnDef(def)
+	if err != nil {
+		return def
+	}
+	db := string(c.Schema)
+	schema, okDB := n.DB[db]
+	table, okT := n.Table[[2]string{db, string(c.Table)}]
+	orgTable, okO := n.Table[[2]string{db, string(c.OrgTable)}]
+	if !okDB && !okT && !okO {
+		return def
+	}
+	col := wire.Column{
+		Schema: string(c.Schema), Table: string(c.Table), OrgTable: string(c.OrgTable),
+		Name: string(c.Name), OrgName: string(c.OrgName),
+		Charset: c.Charset, Length: c.Length, Type: c.Type, Flags: c.Flags, Decimals: c.Decimals,
+	}
+	if okDB {
+		col.Schema = schema
+	}
+	if okT {
+		col.Table = table
+	}
+	if okO {
+		col.OrgTable = orgTable
+	}
+	return wire.AppendColumnDef(nil, &col)
+}
+
+// ErrPacket rewrites the message of an ERR packet.
+func (n *Names) ErrPacket(p []byte) []byte {
+	if n.empty() {
+		return p
+	}
+	e := wire.ParseErr(p)
+	msg := n.Message(e.Message)
+	if msg == e.Message {
+		return p
+	}
+	e.Message = msg
+	return wire.AppendErr(nil, e)
+}

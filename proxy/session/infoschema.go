@@ -1,0 +1,460 @@
+package session
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// information_schema queries about a sharded schema run on every data node
+// of the user's schemas, each restricted to what that node holds of the
+// logical tables (a sharded table by its first shard, so it appears once);
+// physical names in the answers are mapped back and the rows combined.
+
+// infoTables names, per information_schema table, its schema and table columns.
+var infoTables = map[string][2]string{
+	"TABLES":                  {"TABLE_SCHEMA", "TABLE_NAME"},
+	"COLUMNS":                 {"TABLE_SCHEMA", "TABLE_NAME"},
+	"STATISTICS":              {"TABLE_SCHEMA", "TABLE_NAME"},
+	"KEY_COLUMN_USAGE":        {"TABLE_SCHEMA", "TABLE_NAME"},
+	"TABLE_CONSTRAINTS":       {"TABLE_SCHEMA", "TABLE_NAME"},
+	"PARTITIONS":              {"TABLE_SCHEMA", "TABLE_NAME"},
+	"VIEWS":                   {"TABLE_SCHEMA", "TABLE_NAME"},
+	"REFERENTIAL_CONSTRAINTS": {"CONSTRAINT_SCHEMA", "TABLE_NAME"},
+	"CHECK_CONSTRAINTS":       {"CONSTRAINT_SCHEMA", "TABLE_NAME"},
+	"TRIGGERS":                {"EVENT_OBJECT_SCHEMA", "EVENT_OBJECT_TABLE"},
+}
+
+// infoSchemaSelect recognizes a SELECT over one information_schema table.
+func infoSchemaSelect(stmt ast.StmtNode) (*ast.SelectStmt, *parser.Names, bool) {
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || sel.From == nil {
+		return nil, nil, false
+	}
+	names := parser.CollectNames(sel)
+	if len(names.Refs) == 0 {
+		return nil, nil, false
+	}
+	for _, r := range names.Refs {
+		if !strings.EqualFold(r.Schema, "information_schema") {
+			return nil, nil, false
+		}
+	}
+	return sel, names, true
+}
+
+// infoSchema answers a SELECT over information_schema in a sharded schema.
+func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Names, snap *snapshot.Snapshot) error {
+	if len(names.Refs) != 1 || len(names.Scopes) != 1 {
+		return s.writeErr(unsupported("joins or subqueries over information_schema in a sharded schema"))
+	}
+	ref := names.Refs[0]
+	cols, known := infoTables[strings.ToUpper(ref.Name)]
+	if !known {
+		// Nothing about tables (collations, variables...): any node answers.
+		rt, e := s.target(snap)
+		if e != nil {
+			return s.writeErr(e)
+		}
+		return s.forward(append([]byte{mysql.COM_QUERY}, sql...), &parser.Summary{}, rt)
+	}
+	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
+		return s.writeErr(unsupported("GROUP BY, HAVING or DISTINCT over information_schema in a sharded schema"))
+	}
+	counts, err := countOnly(sel)
+	if err != nil {
+		return s.writeErr(err)
+	}
+	qual := ref.Alias
+	if qual == "" {
+		qual = ref.Name
+	}
+	orderBy, limit, offset := sel.OrderBy, sel.Limit, int64(0)
+	count := int64(-1)
+	if limit != nil {
+		var ok bool
+		if count, ok = intValue(limit.Count); !ok {
+			return s.writeErr(unsupported("this LIMIT over information_schema in a sharded schema"))
+		}
+		if limit.Offset != nil {
+			if offset, ok = intValue(limit.Offset); !ok {
+				return s.writeErr(unsupported("this LIMIT over information_schema in a sharded schema"))
+			}
+		}
+	}
+	sel.OrderBy, sel.Limit = nil, nil
+	router.KeepFieldNames(sel)
+	// ORDER BY items that are not selected travel as hidden columns.
+	visible := len(sel.Fields.Fields)
+	var keys []sortKey
+	if orderBy != nil {
+		var e *mysql.MyError
+		if keys, e = orderKeys(orderBy, sel); e != nil {
+			return s.writeErr(e)
+		}
+	}
+
+	var res *nodeResult
+	for _, dn := range s.userNodes(snap) {
+		logical, rules := s.schemaOfNode(snap, dn)
+		first, all := placementsOn(rules, dn.Name)
+		text, err := infoQuery(sel, qual, cols, dn, logical, rules, first, all, s.schema)
+		if err != nil {
+			return s.writeErr(unsupported("this information_schema query in a sharded schema: " + err.Error()))
+		}
+		r, err := s.nodeQuery(dn, text)
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		back := map[string]string{dn.Database: logical}
+		for phys, t := range first {
+			back[phys] = t
+		}
+		for _, row := range r.rows {
+			for i, v := range row {
+				if l, ok := back[string(v)]; ok && v != nil {
+					row[i] = []byte(l)
+				}
+			}
+		}
+		if res == nil {
+			res = r
+		} else {
+			res.rows = append(res.rows, r.rows...)
+		}
+	}
+	if res == nil {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
+	}
+	if counts {
+		res.rows = sumRows(res.rows)
+	}
+	sortRows(res.rows, keys)
+	if len(res.defs) > visible {
+		res.defs = res.defs[:visible]
+		for i := range res.rows {
+			res.rows[i] = res.rows[i][:visible]
+		}
+	}
+	if offset > 0 || count >= 0 {
+		rows := res.rows
+		if offset > int64(len(rows)) {
+			offset = int64(len(rows))
+		}
+		rows = rows[offset:]
+		if count >= 0 && count < int64(len(rows)) {
+			rows = rows[:count]
+		}
+		res.rows = rows
+	}
+	res.write(s)
+	return s.flush()
+}
+
+// userNodes lists the data nodes of the user's schemas.
+func (s *Session) userNodes(snap *snapshot.Snapshot) []*backend.DataNode {
+	seen := map[string]bool{}
+	var out []*backend.DataNode
+	for _, name := range s.user.Schemas {
+		rules := snap.Rules[name]
+		if rules == nil {
+			continue
+		}
+		nodes := append([]string(nil), rules.Nodes...)
+		if len(nodes) == 0 && rules.DefaultNode != "" {
+			nodes = []string{rules.DefaultNode}
+		}
+		for _, n := range nodes {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, snap.Cluster.Nodes[n])
+			}
+		}
+	}
+	return out
+}
+
+// schemaOfNode finds the user's logical schema a data node belongs to.
+func (s *Session) schemaOfNode(snap *snapshot.Snapshot, dn *backend.DataNode) (string, *shardrules.SchemaRules) {
+	for _, name := range s.user.Schemas {
+		rules := snap.Rules[name]
+		if rules == nil {
+			continue
+		}
+		if rules.DefaultNode == dn.Name {
+			return name, rules
+		}
+		for _, n := range rules.Nodes {
+			if n == dn.Name {
+				return name, rules
+			}
+		}
+	}
+	return dn.Database, nil
+}
+
+// placementsOn returns, for one node, the physical name of each logical
+// table whose first copy or shard lives there (physical → logical), and
+// every physical table of a rule there.
+func placementsOn(rules *shardrules.SchemaRules, node string) (first map[string]string, all []string) {
+	first = map[string]string{}
+	if rules == nil {
+		return first, nil
+	}
+	for _, t := range rules.Tables {
+		ps := t.AllPlacements()
+		if ps[0].Node == node {
+			first[ps[0].Table] = t.Name
+		}
+		for _, p := range ps {
+			if p.Node == node {
+				all = append(all, p.Table)
+			}
+		}
+	}
+	return first, all
+}
+
+// infoQuery rewrites the query for one node: logical names in literals and
+// DATABASE() become the node's physical ones, and a condition keeps the
+// node's share of the logical tables.
+func infoQuery(sel *ast.SelectStmt, qual string, cols [2]string, dn *backend.DataNode, logical string,
+	rules *shardrules.SchemaRules, first map[string]string, all []string, current string) (string, error) {
+	physOf := map[string]string{}
+	for phys, t := range first {
+		physOf[t] = phys
+	}
+	stmts, err := parser.Parse(parser.RestoreExpr(sel))
+	if err != nil {
+		return "", err
+	}
+	copySel := stmts[0].(*ast.SelectStmt)
+	copySel.Accept(&literalRewriter{schema: logical, db: dn.Database, tables: physOf, current: current})
+	q := backend.QuoteIdent(qual)
+	cond := q + "." + cols[0] + " = " + backend.QuoteString(dn.Database)
+	if cols[1] != "" {
+		keep := []string{}
+		for phys := range first {
+			keep = append(keep, backend.QuoteString(phys))
+		}
+		sort.Strings(keep)
+		part := "FALSE"
+		if len(keep) > 0 {
+			part = q + "." + cols[1] + " IN (" + strings.Join(keep, ", ") + ")"
+		}
+		if rules != nil && rules.DefaultNode == dn.Name {
+			var quoted []string
+			for _, a := range all {
+				quoted = append(quoted, backend.QuoteString(a))
+			}
+			other := "TRUE"
+			if len(quoted) > 0 {
+				other = q + "." + cols[1] + " NOT IN (" + strings.Join(quoted, ", ") + ")"
+			}
+			part = "(" + part + " OR " + other + ")"
+		}
+		cond += " AND " + part
+	}
+	extra, err := parser.Parse("SELECT 1 FROM t WHERE " + cond)
+	if err != nil {
+		return "", err
+	}
+	w := extra[0].(*ast.SelectStmt).Where
+	if copySel.Where == nil {
+		copySel.Where = w
+	} else {
+		copySel.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: copySel.Where}, R: w}
+	}
+	return parser.Restore([]ast.StmtNode{copySel})
+}
+
+// literalRewriter maps logical names in string literals to physical ones.
+type literalRewriter struct {
+	schema, db, current string
+	tables              map[string]string
+}
+
+func (r *literalRewriter) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (r *literalRewriter) Leave(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *test_driver.ValueExpr:
+		if v, ok := x.Datum.GetValue().(string); ok {
+			switch {
+			case v == r.schema:
+				x.Datum.SetString(r.db)
+			case r.tables[v] != "":
+				x.Datum.SetString(r.tables[v])
+			}
+		}
+	case *ast.FuncCallExpr:
+		if (x.FnName.L == "database" || x.FnName.L == "schema") && len(x.Args) == 0 {
+			db := r.current
+			if db == r.schema {
+				db = r.db
+			}
+			return ast.NewValueExpr(db, "utf8mb4", "utf8mb4_general_ci"), true
+		}
+	}
+	return n, true
+}
+
+// countOnly reports a select list of COUNT(...) only: the nodes' counts add up.
+func countOnly(sel *ast.SelectStmt) (bool, *mysql.MyError) {
+	aggs, others := 0, 0
+	for _, f := range sel.Fields.Fields {
+		if fn, ok := f.Expr.(*ast.AggregateFuncExpr); ok && strings.EqualFold(fn.F, "count") && !fn.Distinct {
+			aggs++
+			continue
+		}
+		if f.Expr != nil && hasAggregateExpr(f.Expr) {
+			return false, unsupported("aggregates other than COUNT over information_schema in a sharded schema")
+		}
+		others++
+	}
+	if aggs > 0 && others > 0 {
+		return false, unsupported("COUNT with other columns over information_schema in a sharded schema")
+	}
+	return aggs > 0, nil
+}
+
+func hasAggregateExpr(e ast.Node) bool {
+	found := false
+	e.Accept(aggVisitor{&found})
+	return found
+}
+
+type aggVisitor struct{ found *bool }
+
+func (v aggVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.AggregateFuncExpr); ok {
+		*v.found = true
+	}
+	return n, false
+}
+func (v aggVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// sumRows adds up the nodes' count rows.
+func sumRows(rows [][][]byte) [][][]byte {
+	if len(rows) == 0 {
+		return rows
+	}
+	out := make([]uint64, len(rows[0]))
+	for _, r := range rows {
+		for i, v := range r {
+			n, _ := strconv.ParseUint(string(v), 10, 64)
+			out[i] += n
+		}
+	}
+	row := make([][]byte, len(out))
+	for i, n := range out {
+		row[i] = []byte(strconv.FormatUint(n, 10))
+	}
+	return [][][]byte{row}
+}
+
+type sortKey struct {
+	col  int
+	desc bool
+}
+
+// orderKeys resolves ORDER BY items to select-list columns, adding hidden
+// columns for the others.
+func orderKeys(ob *ast.OrderByClause, sel *ast.SelectStmt) ([]sortKey, *mysql.MyError) {
+	var keys []sortKey
+	for _, it := range ob.Items {
+		col := -1
+		switch e := it.Expr.(type) {
+		case *ast.PositionExpr:
+			col = e.N - 1
+		case *ast.ColumnNameExpr:
+			for i, f := range sel.Fields.Fields {
+				if f.AsName.L == e.Name.Name.L {
+					col = i
+				} else if cn, ok := f.Expr.(*ast.ColumnNameExpr); ok && f.AsName.L == "" && cn.Name.Name.L == e.Name.Name.L {
+					col = i
+				}
+			}
+		}
+		if col < 0 {
+			if _, ok := it.Expr.(*ast.PositionExpr); ok {
+				return nil, mysql.NewDefaultError(mysql.ER_BAD_FIELD_ERROR, parser.RestoreExpr(it.Expr), "order clause")
+			}
+			col = len(sel.Fields.Fields)
+			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: it.Expr, AsName: ast.NewCIStr("__sg_order" + strconv.Itoa(col))})
+		}
+		keys = append(keys, sortKey{col, it.Desc})
+	}
+	return keys, nil
+}
+
+// sortRows orders combined rows: numbers numerically, text as
+// utf8_general_ci does (ASCII case folded).
+func sortRows(rows [][][]byte, keys []sortKey) {
+	if len(keys) == 0 {
+		return
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		for _, k := range keys {
+			if k.col >= len(rows[i]) {
+				continue
+			}
+			c := compareText(rows[i][k.col], rows[j][k.col])
+			if c != 0 {
+				if k.desc {
+					return c > 0
+				}
+				return c < 0
+			}
+		}
+		return false
+	})
+}
+
+func compareText(a, b []byte) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	x, e1 := strconv.ParseInt(string(a), 10, 64)
+	y, e2 := strconv.ParseInt(string(b), 10, 64)
+	if e1 == nil && e2 == nil {
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+	return strings.Compare(strings.ToUpper(string(a)), strings.ToUpper(string(b)))
+}
+
+func intValue(e ast.ExprNode) (int64, bool) {
+	v, ok := e.(*test_driver.ValueExpr)
+	if !ok {
+		return 0, false
+	}
+	switch x := v.Datum.GetValue().(type) {
+	case int64:
+		return x, true
+	case uint64:
+		return int64(min(x, 1<<62)), true
+	}
+	return 0, false
+}
