@@ -95,6 +95,10 @@ type builder struct {
 	routingIndex int        // INSERT: position of the routing column in a row
 	fkTable      *tableInfo // DDL: the table whose foreign keys follow its shard
 	fkShard      int
+	// zipPass is set for one pass of a Zip: only DISTINCT aggregates over
+	// onlyDistinct are computed exactly, the others are placeholders.
+	zipPass      bool
+	onlyDistinct string
 	stmt         ast.StmtNode
 	names        *parser.Names
 	tables       []*tableInfo

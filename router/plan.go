@@ -170,6 +170,21 @@ type Project struct {
 	Input       Primitive
 }
 
+// Zip joins single-row results column by column: column i comes from
+// input Source[i]. Aggregates over several DISTINCT arguments take one
+// pass over the shards each.
+type Zip struct {
+	Inputs []Primitive
+	Source []int
+}
+
+func (z *Zip) explain(b *strings.Builder, d int) {
+	line(b, d, "Zip columns from %v", z.Source)
+	for _, in := range z.Inputs {
+		in.explain(b, d+1)
+	}
+}
+
 // Concat returns its inputs' rows one after the other (UNION ALL).
 type Concat struct {
 	Inputs []Primitive

@@ -26,6 +26,11 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 	}
 	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
 	readable := sel.LockInfo == nil
+	if len(units) > 1 && !b.zipPass {
+		if texts := b.distinctPasses(sel); texts != nil {
+			return b.planZip(sel, texts)
+		}
+	}
 	if len(units) == 1 {
 		sql, err := b.render(units[0])
 		if err != nil {
@@ -48,6 +53,71 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 	// exact type one MySQL gives it.
 	sc := &Scatter{Routes: routesFor(units, sqls, readable)}
 	return m.build(sc), nil
+}
+
+// distinctPasses returns the DISTINCT arguments that need a pass of their
+// own (with "" first: the pass for everything else), or nil when one pass
+// does: at most one non-local DISTINCT argument and nothing else distinct.
+func (b *builder) distinctPasses(sel *ast.SelectStmt) []string {
+	var nonLocal []string
+	local := false
+	seen := map[string]bool{}
+	for _, f := range sel.Fields.Fields {
+		fn, ok := f.Expr.(*ast.AggregateFuncExpr)
+		if !ok || !fn.Distinct || len(fn.Args) != 1 {
+			continue
+		}
+		if b.isLocalColumn(fn.Args[0]) {
+			local = true
+			continue
+		}
+		if t := exprText(fn.Args[0]); !seen[t] {
+			seen[t] = true
+			nonLocal = append(nonLocal, t)
+		}
+	}
+	if len(nonLocal) == 0 || (len(nonLocal) == 1 && !local) {
+		return nil
+	}
+	return append([]string{""}, nonLocal...)
+}
+
+// planZip plans one pass per DISTINCT argument over a fresh copy of the
+// statement and joins their single rows.
+func (b *builder) planZip(sel *ast.SelectStmt, texts []string) (Primitive, error) {
+	if sel.GroupBy != nil || sel.Having != nil {
+		return nil, errUnsupported("DISTINCT aggregates over different expressions together with GROUP BY or HAVING across shards")
+	}
+	text, err := parser.RestoreMode([]ast.StmtNode{sel}, b.env.Mode)
+	if err != nil {
+		return nil, err
+	}
+	z := &Zip{Source: make([]int, len(sel.Fields.Fields))}
+	for pass, only := range texts {
+		stmts, err := parser.ParseMode(text, b.env.Mode)
+		if err != nil {
+			return nil, err
+		}
+		st := stmts[0].(*ast.SelectStmt)
+		sub := &builder{env: b.env, stmt: st, zipPass: true, onlyDistinct: only}
+		if err := sub.resolve(); err != nil {
+			return nil, err
+		}
+		p, err := sub.planSelect(st)
+		if err != nil {
+			return nil, err
+		}
+		z.Inputs = append(z.Inputs, p)
+		if only == "" {
+			continue
+		}
+		for i, f := range st.Fields.Fields {
+			if fn, ok := f.Expr.(*ast.AggregateFuncExpr); ok && fn.Distinct && len(fn.Args) == 1 && exprText(fn.Args[0]) == only {
+				z.Source[i] = pass
+			}
+		}
+	}
+	return z, nil
 }
 
 // merger is the merge part of a multi-shard SELECT plan.

@@ -562,6 +562,10 @@ func collectRoutes(p router.Primitive, out *[]*router.Route) {
 		for _, in := range x.Inputs {
 			collectRoutes(in, out)
 		}
+	case *router.Zip:
+		for _, in := range x.Inputs {
+			collectRoutes(in, out)
+		}
 	}
 }
 
@@ -586,6 +590,16 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			in = append(in, s)
 		}
 		return merge.Concat(in...), nil
+	case *router.Zip:
+		var in []merge.Stream
+		for _, c := range x.Inputs {
+			s, err := buildStream(c, streams, pads)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, s)
+		}
+		return merge.Zip(in, x.Source), nil
 	case *router.MergeSort:
 		var in []merge.Stream
 		for _, r := range x.Input.Routes {
