@@ -65,7 +65,7 @@ func (n Num) Float64() float64 {
 var null = Num{Null: true}
 
 func exact(r *big.Rat, scale int) Num { return Num{R: r, Scale: scale} }
-func approx(f float64) Num           { return Num{Float: true, F: f} }
+func approx(f float64) Num            { return Num{Float: true, F: f} }
 
 func boolNum(b bool) Num {
 	if b {

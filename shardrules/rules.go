@@ -140,7 +140,6 @@ type SchemaRules struct {
 	// (default node, shard nodes, single nodes), sorted and unique: global
 	// tables have a copy on each.
 	Nodes []string
-
 }
 
 // Lookup returns the rule of the named table: the listed table of that exact
