@@ -163,10 +163,10 @@ const queryTimeout = 30 * time.Second
 // Note: go-sql-driver v1.10 parses integer and DOUBLE columns of the text
 // protocol, so those come back re-formatted by Go (strconv 'g' -1); DECIMAL,
 // strings and temporal values are the server's bytes.
-func runQuery(q queryer, query string) result {
+func runQuery(q queryer, query string, args ...any) result {
 	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 	defer cancel()
-	rows, err := q.QueryContext(ctx, query)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return result{Err: err}
 	}

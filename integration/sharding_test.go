@@ -393,6 +393,11 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	})
 	t.Logf("query shapes: %s", &qt)
 
+	// The same shapes as prepared statements, literals as parameters.
+	var pt tally
+	t.Run("prepared", func(t *testing.T) { pt = runPreparedShapes(t, queries, proxy, oracle) })
+	t.Logf("prepared query shapes: %s", &pt)
+
 	var wt tally
 	t.Run("write", func(t *testing.T) {
 		pc, oc := Conn(t, proxy), Conn(t, oracle)
@@ -437,6 +442,7 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 	})
 	t.Logf("SUMMARY query shapes: %s", &qt)
+	t.Logf("SUMMARY prepared query shapes: %s", &pt)
 	t.Logf("SUMMARY writes: %s", &wt)
 }
 

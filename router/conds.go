@@ -259,6 +259,9 @@ func literal(e ast.ExprNode) (shardrules.Value, bool) {
 		return literal(x.Expr)
 	case *test_driver.ValueExpr:
 		return valueOf(x.Datum.GetValue())
+	case *test_driver.ParamMarkerExpr:
+		// A prepared statement's parameter, bound for this execution.
+		return valueOf(x.Datum.GetValue())
 	case *ast.UnaryOperationExpr:
 		if x.Op != opcode.Minus {
 			return shardrules.Value{}, false

@@ -3,6 +3,7 @@ package router
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -349,6 +350,8 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return c.compile(x.Expr)
+	case *test_driver.ParamMarkerExpr:
+		return c.compile(&x.ValueExpr)
 	case *test_driver.ValueExpr:
 		v := x.Datum.GetValue()
 		if v == nil {
@@ -452,6 +455,11 @@ func numOf(v any) (Num, bool) {
 			scale = len(s) - i - 1
 		}
 		return exact(r, scale), ok
+	case string:
+		// In a numeric context MySQL reads a string as a double.
+		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			return approx(f), true
+		}
 	}
 	return Num{}, false
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Build plans one parsed statement.
@@ -55,6 +56,50 @@ func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// FirstShardSQL prints a statement for the node of its first shard, each
+// table renamed to its first physical table: a prepared statement's
+// column and parameter metadata comes from preparing it there.
+func FirstShardSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
+	b := &builder{env: env, stmt: stmt}
+	if err := b.resolve(); err != nil {
+		return "", "", err
+	}
+	KeepFieldNames(stmt)
+	// A table on one node decides; sharded tables take a shard there.
+	node = ""
+	for _, t := range b.tables {
+		if t.rule != nil && (t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default) {
+			node = t.rule.Node
+			break
+		}
+	}
+	shard := 0
+	for _, t := range b.tables {
+		if !t.sharded() {
+			continue
+		}
+		if node == "" {
+			node = t.rule.Shard(0).Node
+			break
+		}
+		for i := 0; i < t.rule.Shards; i++ {
+			if t.rule.Shard(i).Node == node {
+				shard = i
+				break
+			}
+		}
+		break
+	}
+	if node == "" {
+		node = b.anyNode()
+		if gs := b.globalNodes(); len(gs) > 0 {
+			node = gs[0]
+		}
+	}
+	sql, err = b.render(b.unitFor(node, shard))
+	return node, sql, err
 }
 
 // KeepFieldNames gives every computed select field its original text as

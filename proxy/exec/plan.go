@@ -866,6 +866,11 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
 			break
 		}
 		out.Rows++
+		if cli.BinaryRows && !s.Binary() {
+			if row, err = cli.conv.binaryOf(fields, row); err != nil {
+				return err
+			}
+		}
 		c.WritePacket(row)
 		if err := c.FlushIfFull(); err != nil {
 			return &ClientError{Err: err}

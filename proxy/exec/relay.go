@@ -6,6 +6,8 @@
 package exec
 
 import (
+	"errors"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/backend"
@@ -25,6 +27,10 @@ type Client struct {
 	Pad map[uint16][]byte
 	// Names maps physical names back to logical ones (nil: none).
 	Names *Names
+	// BinaryRows converts text-protocol rows from the backends to the
+	// binary protocol: a prepared statement the proxy ran as text.
+	BinaryRows bool
+	conv       rowConverter
 }
 
 // status adds what the client must see to a backend's status flags.
@@ -142,11 +148,20 @@ func resultSet(cli *Client, be *backend.Conn, p []byte, tr Tracker, out *Outcome
 // returns that EOF's status flags.
 func Columns(cli *Client, be *backend.Conn, n int) (status uint16, err error) {
 	c := cli.Conn
+	if cli.BinaryRows {
+		cli.conv.reset()
+	}
 	for i := 0; i < n; i++ {
 		p, err := be.ReadPacket()
 		if err != nil {
 			be.MarkBroken()
 			return 0, &BackendError{Err: err}
+		}
+		if cli.BinaryRows {
+			if err := cli.conv.addField(p); err != nil {
+				be.MarkBroken()
+				return 0, &BackendError{Err: err}
+			}
 		}
 		c.WritePacket(cli.Names.ColumnDef(p))
 	}
@@ -199,7 +214,20 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 			}
 			out.Rows++
 		}
-		c.WriteFragment(p)
+		if cli.BinaryRows {
+			if frag {
+				be.MarkBroken()
+				return false, &BackendError{Err: errors.New("a row over 16 MB in a prepared statement the proxy runs as text"), Answered: true}
+			}
+			row, err := cli.conv.binary(p)
+			if err != nil {
+				be.MarkBroken()
+				return false, &BackendError{Err: err, Answered: true}
+			}
+			c.WritePacket(row)
+		} else {
+			c.WriteFragment(p)
+		}
 		cont = frag
 		if err := c.FlushIfFull(); err != nil {
 			be.MarkBroken()

@@ -2,11 +2,16 @@ package session
 
 import (
 	"encoding/binary"
+	"sort"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -31,19 +36,46 @@ type stmt struct {
 	types    []byte            // 2 bytes a parameter, once known
 	longData map[uint16][]byte // COM_STMT_SEND_LONG_DATA, sent before the next execute
 	cursor   bool
+	// sharded statements are planned at each execute with its values.
+	sharded bool
 }
 
 func (s *Session) stmtPrepare(p []byte) error {
 	st := &stmt{sql: string(p[1:])}
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
-	if s.needsRewrite(st.sql, &st.sum) {
-		st.sql = s.rewrite(st.sql)
-	}
 	snap := s.env.Snap.Load()
-	rt, e := s.target(snap)
-	if e != nil {
-		return s.writeErr(e)
+	s.cli.Names = snap.Names
+	// The statement is prepared on a backend for its metadata; in a
+	// sharded schema, on its first shard with physical names.
+	phys := st.sql
+	var rt route
+	if s.sharded(snap) {
+		stmts, err := parser.ParseMode(st.sql, s.mode())
+		if err != nil {
+			return s.writeErr(parseError(err))
+		}
+		if len(stmts) != 1 {
+			return s.writeErr(syntaxError(st.sql))
+		}
+		node, sql, err := router.FirstShardSQL(stmts[0], s.routerEnv(snap))
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		dn := snap.Cluster.Nodes[node]
+		if dn == nil {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
+		}
+		rt, phys, st.sharded = route{node: dn, schema: dn.Database}, sql, true
+	} else {
+		if s.needsRewrite(st.sql, &st.sum) {
+			st.sql = s.rewrite(st.sql)
+			phys = st.sql
+		}
+		var e *mysql.MyError
+		if rt, e = s.target(snap); e != nil {
+			return s.writeErr(e)
+		}
 	}
 	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
 	if err != nil {
@@ -55,7 +87,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	}
 	s.nextStmt++
 	st.id = s.nextStmt
-	bs, errPkt, err := prepareOn(be, st.sql, s)
+	bs, errPkt, err := prepareOn(be, phys, s)
 	if err == nil && errPkt == nil {
 		st.params, st.columns = bs.Params, bs.Columns
 		s.stmts[st.id] = st
@@ -111,7 +143,7 @@ func prepareOn(be *backend.Conn, sql string, s *Session) (*backend.Stmt, *mysql.
 				return nil, nil, &exec.BackendError{Err: err}
 			}
 			if s != nil && (i < n || !s.cli.DeprecateEOF) {
-				s.c.WritePacket(d)
+				s.c.WritePacket(s.cli.Names.ColumnDef(d))
 			}
 		}
 	}
@@ -152,7 +184,6 @@ func (s *Session) stmtExecute(p []byte) error {
 	if len(p) < 10 {
 		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
 	}
-	flags := p[5]
 	// Remember or restore the parameter types.
 	body := p[10:]
 	var nullMap, values []byte
@@ -175,10 +206,21 @@ func (s *Session) stmtExecute(p []byte) error {
 		values = rest
 	}
 	snap := s.env.Snap.Load()
+	s.cli.Names = snap.Names
+	if st.sharded {
+		return s.stmtExecuteSharded(st, p, nullMap, values, snap)
+	}
 	rt, e := s.target(snap)
 	if e != nil {
 		return s.writeErr(e)
 	}
+	return s.executeOn(st, st.sql, rt, p, nullMap, values)
+}
+
+// executeOn runs a prepared statement's physical SQL on a node with the
+// client's parameters: prepared there once, executed with the types bound.
+func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values []byte) error {
+	flags := p[5]
 	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
 	if err != nil {
 		return s.handleExecErr(err)
@@ -187,10 +229,10 @@ func (s *Session) stmtExecute(p []byte) error {
 		s.release(be, &st.sum, true)
 		return s.handleExecErr(err)
 	}
-	bs := be.Stmts[st.sql]
+	bs := be.Stmts[sql]
 	if bs == nil {
 		var ep *mysql.MyError
-		bs, ep, err = prepareOn(be, st.sql, nil)
+		bs, ep, err = prepareOn(be, sql, nil)
 		if err != nil || ep != nil {
 			s.release(be, &st.sum, true)
 			if ep != nil {
@@ -237,6 +279,9 @@ func (s *Session) stmtExecute(p []byte) error {
 	s.setQuery(st.sql)
 	defer s.setQuery("")
 	out, err := exec.Result(&s.cli, be, s)
+	if err == nil {
+		be.Status = s.status
+	}
 	if err == nil && flags&mysql.CURSOR_TYPE_READ_ONLY != 0 && s.status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0 {
 		st.cursor = true
 		s.pinAll = true
@@ -345,4 +390,98 @@ func (s *Session) stmtFetch(p []byte) error {
 		return s.handleExecErr(err)
 	}
 	return s.c.Flush()
+}
+
+// stmtExecuteSharded plans a prepared statement of a sharded schema with
+// this execution's values. A statement that lands whole on one shard runs
+// there as a prepared statement with the client's parameters (rows relayed
+// as they come); anything else runs as text with the values in it, its
+// rows converted to the binary protocol.
+func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
+	if err != nil {
+		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
+	}
+	stmts, err := parser.ParseMode(st.sql, s.mode())
+	if err != nil {
+		return s.writeErr(parseError(err))
+	}
+	bindParams(stmts[0], params, false)
+	// With the values known for routing but the markers kept: a plan of
+	// one route runs as a prepared statement on its shard. (Planning may
+	// fail here where a value is needed as a literal; the general way
+	// below decides then.)
+	plan, err := router.Build(stmts[0], s.routerEnv(snap))
+	if err == nil && st.longData == nil {
+		if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
+			dn := snap.Cluster.Nodes[r.Node]
+			return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
+		}
+	}
+	// The general way: the values written into the statement.
+	if stmts, err = parser.ParseMode(st.sql, s.mode()); err != nil {
+		return s.writeErr(parseError(err))
+	}
+	bindParams(stmts[0], params, true)
+	if plan, err = router.Build(stmts[0], s.routerEnv(snap)); err != nil {
+		return s.handleExecErr(err)
+	}
+	st.longData = nil
+	s.setQuery(st.sql)
+	defer s.setQuery("")
+	s.planSum = &st.sum
+	s.beginTracking(&st.sum)
+	s.cli.BinaryRows = true
+	out, err := exec.Run(&s.cli, plan, s, s)
+	s.cli.BinaryRows = false
+	s.planSum = nil
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	_ = out
+	return s.flush()
+}
+
+// bindParams gives a statement's parameter markers their values: kept as
+// markers (printed "?") for routing, or replaced by literals.
+func bindParams(stmt ast.StmtNode, params []any, literal bool) {
+	// Markers are numbered by where they stand in the text.
+	var offsets []int
+	stmt.Accept(&paramBinder{collect: &offsets})
+	sort.Ints(offsets)
+	index := make(map[int]int, len(offsets))
+	for i, o := range offsets {
+		index[o] = i
+	}
+	stmt.Accept(&paramBinder{params: params, literal: literal, index: index})
+}
+
+type paramBinder struct {
+	params  []any
+	literal bool
+	index   map[int]int // marker offset -> parameter
+	collect *[]int
+}
+
+func (b *paramBinder) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (b *paramBinder) Leave(n ast.Node) (ast.Node, bool) {
+	pm, ok := n.(*test_driver.ParamMarkerExpr)
+	if !ok {
+		return n, true
+	}
+	if b.collect != nil {
+		*b.collect = append(*b.collect, pm.Offset)
+		return n, true
+	}
+	i, ok := b.index[pm.Offset]
+	if !ok || i >= len(b.params) {
+		return n, true
+	}
+	v := b.params[i]
+	if b.literal {
+		return ast.NewValueExpr(v, "", ""), true
+	}
+	pm.Datum.SetValue(v)
+	return n, true
 }
