@@ -10,11 +10,11 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
-	"github.com/shardgate/shardgate/proxy/snapshot"
-	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
 )
 
 // Prepared statements: the client sees the proxy's statement ids. Each
