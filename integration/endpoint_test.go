@@ -339,6 +339,10 @@ func TestLogicalSchemaNames(t *testing.T) {
 	if got := QueryString(t, db, "SELECT DATABASE()"); got != "itest" {
 		t.Fatalf("DATABASE() = %q", got)
 	}
+	var user, account string
+	if err := db.QueryRow("SELECT USER(), CURRENT_USER()").Scan(&user, &account); err != nil || user != "gotest@127.0.0.1" || account != "gotest@%" {
+		t.Fatalf("USER(), CURRENT_USER() = %q, %q (%v); want the client's account, not the backend's", user, account, err)
+	}
 	if got := QueryString(t, db, "SELECT a FROM itest.named"); got != "5" {
 		t.Fatalf("qualified select = %q", got)
 	}

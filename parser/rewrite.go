@@ -131,6 +131,9 @@ type SessionValues struct {
 	Database string
 	// Schemas maps logical schema names to physical database names.
 	Schemas map[string]string
+	// User is the client's user@host (USER()), Account its account
+	// (CURRENT_USER()); empty leaves the functions alone.
+	User, Account string
 }
 
 // RewriteSession rewrites a pass-through statement at the token level, so
@@ -190,6 +193,10 @@ func RewriteSession(sql string, v *SessionValues) string {
 				}
 			case EqualFold(text, "CONNECTION_ID"):
 				val = strconv.FormatUint(v.ConnectionID, 10)
+			case v.User != "" && (EqualFold(text, "USER") || EqualFold(text, "SESSION_USER") || EqualFold(text, "SYSTEM_USER")):
+				val = "'" + strings.ReplaceAll(v.User, "'", "''") + "'"
+			case v.Account != "" && EqualFold(text, "CURRENT_USER"):
+				val = "'" + strings.ReplaceAll(v.Account, "'", "''") + "'"
 			default:
 				continue
 			}
@@ -272,6 +279,10 @@ func (r *sessionRewriter) replaces(f *ast.FuncCallExpr) bool {
 	switch f.FnName.L {
 	case "database", "schema", "connection_id":
 		return true
+	case "user", "session_user", "system_user":
+		return r.v.User != ""
+	case "current_user":
+		return r.v.Account != ""
 	}
 	return false
 }
@@ -289,6 +300,14 @@ func (r *sessionRewriter) Leave(n ast.Node) (ast.Node, bool) {
 		return ast.NewValueExpr(r.v.Database, "utf8mb4", "utf8mb4_general_ci"), true
 	case "connection_id":
 		return ast.NewValueExpr(r.v.ConnectionID, "", ""), true
+	case "user", "session_user", "system_user":
+		if r.v.User != "" {
+			return ast.NewValueExpr(r.v.User, "utf8mb4", "utf8mb4_general_ci"), true
+		}
+	case "current_user":
+		if r.v.Account != "" {
+			return ast.NewValueExpr(r.v.Account, "utf8mb4", "utf8mb4_general_ci"), true
+		}
 	}
 	return n, true
 }

@@ -3,7 +3,7 @@ package parser
 import "testing"
 
 func TestRewriteSession(t *testing.T) {
-	v := &SessionValues{ConnectionID: 42, Database: "app", Schemas: map[string]string{"app": "app_0"}}
+	v := &SessionValues{ConnectionID: 42, Database: "app", Schemas: map[string]string{"app": "app_0"}, User: "u@10.0.0.1", Account: "u@%"}
 	cases := []struct{ in, want string }{
 		{"SELECT DATABASE()", "SELECT 'app' AS `DATABASE()`"},
 		{"select connection_id() as id", "select 42 as id"},
@@ -13,6 +13,7 @@ func TestRewriteSession(t *testing.T) {
 		{"SELECT a || b FROM `app`.t", "SELECT a || b FROM `app_0`.t"},
 		{"SHOW TABLES FROM app", "SHOW TABLES FROM `app_0`"},
 		{"SELECT f(DATABASE()), x FROM t", "SELECT f('app'), x FROM t"},
+		{"SELECT USER(), current_user()", "SELECT 'u@10.0.0.1' AS `USER()`, 'u@%' AS `current_user()`"},
 		{"CREATE PROCEDURE app.p() BEGIN SELECT DATABASE() INTO @d; END", "CREATE PROCEDURE `app_0`.p() BEGIN SELECT 'app' AS `DATABASE()` INTO @d; END"},
 	}
 	for _, c := range cases {

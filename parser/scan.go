@@ -88,6 +88,9 @@ const (
 	FlagSequence
 	// FlagSideEffect: a read with side effects (GET_LOCK, SLEEP...): not for a replica.
 	FlagSideEffect
+	// FlagUser: USER(), CURRENT_USER()... must show the client's account,
+	// not the proxy's backend account.
+	FlagUser
 )
 
 // Summary is what Scan learns about a statement.
@@ -356,6 +359,8 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 			s.Flags |= FlagSequence | FlagSideEffect
 		case EqualFold(w, "SLEEP"):
 			s.Flags |= FlagSideEffect
+		case EqualFold(w, "SESSION_USER") || EqualFold(w, "SYSTEM_USER"):
+			s.Flags |= FlagUser
 		}
 	case 'd':
 		if EqualFold(w, "DATABASE") && nextIsParen(l) {
@@ -364,6 +369,8 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 	case 'c':
 		if EqualFold(w, "CONNECTION_ID") {
 			s.Flags |= FlagConnectionID
+		} else if EqualFold(w, "CURRENT_USER") {
+			s.Flags |= FlagUser
 		}
 	case 'n':
 		if EqualFold(w, "NEXTVAL") || (EqualFold(w, "NEXT") && nextWordIs(l, "VALUE")) {
@@ -376,6 +383,10 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 	case 'i':
 		if EqualFold(w, "IS_USED_LOCK") || EqualFold(w, "IS_FREE_LOCK") {
 			s.Flags |= FlagSideEffect
+		}
+	case 'u':
+		if EqualFold(w, "USER") && nextIsParen(l) {
+			s.Flags |= FlagUser
 		}
 	case 't':
 		if EqualFold(w, "TEMPORARY") && s.Kind == KindCreate {

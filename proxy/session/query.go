@@ -218,7 +218,7 @@ func (s *Session) kill(id uint32, query bool) error {
 // backend would get wrong: its own connection id, or a physical database
 // name where the client must see the logical one.
 func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
-	if sum.Flags&parser.FlagConnectionID != 0 {
+	if sum.Flags&(parser.FlagConnectionID|parser.FlagUser) != 0 {
 		return true
 	}
 	snap := s.env.Snap.Load()
@@ -238,12 +238,20 @@ func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
 // rewrite applies the session's values to a statement (see needsRewrite).
 func (s *Session) rewrite(sql string) string {
 	snap := s.env.Snap.Load()
-	v := &parser.SessionValues{ConnectionID: uint64(s.ID), Schemas: map[string]string{}}
-	if s.schema != "information_schema" {
-		v.Database = s.schema
-	}
+	v := s.values()
+	v.Schemas = map[string]string{}
 	for _, name := range snap.Renamed {
 		v.Schemas[name] = snap.Schemas[name].DefaultNode.Database
 	}
-	return parser.RewriteSession(sql, v)
+	return parser.RewriteSession(sql, &v)
+}
+
+// values are what DATABASE(), CONNECTION_ID() and USER() must show.
+func (s *Session) values() parser.SessionValues {
+	return parser.SessionValues{
+		ConnectionID: uint64(s.ID),
+		Database:     s.logicalDB(),
+		User:         s.user.Name + "@" + s.host,
+		Account:      s.user.Name + "@%",
+	}
 }

@@ -119,10 +119,11 @@ func isDDL(stmt ast.StmtNode) bool {
 
 // rewriteFuncs shows DATABASE() and CONNECTION_ID() as the client must see them.
 func (s *Session) rewriteFuncs(sql string, sum *parser.Summary) string {
-	if sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID) == 0 {
+	if sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser) == 0 {
 		return sql
 	}
-	return parser.RewriteSession(sql, &parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB()})
+	v := s.values()
+	return parser.RewriteSession(sql, &v)
 }
 
 // mode is the session's sql_mode as it affects parsing.
