@@ -91,6 +91,10 @@ const (
 	// FlagUser: USER(), CURRENT_USER()... must show the client's account,
 	// not the proxy's backend account.
 	FlagUser
+	// FlagQualified: a name is qualified (x.y): it may name another database.
+	FlagQualified
+	// FlagFile: reads or writes files on the server (INTO OUTFILE, LOAD_FILE).
+	FlagFile
 )
 
 // Summary is what Scan learns about a statement.
@@ -134,6 +138,9 @@ func Scan(sql string, s *Summary) {
 	second := l.Next()
 	if second.Kind == TokIdent && s.Kind.hasSecondWord() {
 		s.Second = upperWord(l.Text(second))
+	}
+	if s.Kind == KindBegin && EqualFold(l.Text(first), "START") && s.Second != "TRANSACTION" {
+		s.Kind = KindOther // START SLAVE, START REPLICA...
 	}
 	switch s.Kind {
 	case KindUse:
@@ -196,6 +203,10 @@ func Scan(sql string, s *Summary) {
 			return
 		case TokIdent:
 			scanWord(&l, s, tok, prev)
+		case TokOp:
+			if l.src[tok.Start] == '.' && tok.End == tok.Start+1 && (prev.Kind == TokIdent || prev.Kind == TokQuotedIdent) {
+				s.Flags |= FlagQualified
+			}
 		case TokSysVar:
 			// Only an assignment's target changes a variable; reading
 			// @@global.x on the right-hand side is harmless.
@@ -317,6 +328,8 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 	switch w[0] | 0x20 {
 	case 'l':
 		switch {
+		case EqualFold(w, "LOAD_FILE"):
+			s.Flags |= FlagFile
 		case EqualFold(w, "LAST_INSERT_ID"):
 			s.Flags |= FlagLastInsertID
 		case EqualFold(w, "LASTVAL"):
@@ -365,6 +378,12 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 	case 'd':
 		if EqualFold(w, "DATABASE") && nextIsParen(l) {
 			s.Flags |= FlagDatabase
+		} else if EqualFold(w, "DUMPFILE") {
+			s.Flags |= FlagFile
+		}
+	case 'o':
+		if EqualFold(w, "OUTFILE") {
+			s.Flags |= FlagFile
 		}
 	case 'c':
 		if EqualFold(w, "CONNECTION_ID") {

@@ -54,6 +54,8 @@ func TestScan(t *testing.T) {
 		{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; END", KindCreate, FlagUserVarAssign, "", false},
 		{"BEGIN NOT ATOMIC SELECT 1; SELECT 2; END", KindBegin, 0, "", false},
 		{"BEGIN; SELECT 1", KindBegin, 0, "", true},
+		{"START TRANSACTION READ ONLY", KindBegin, 0, "", false},
+		{"START SLAVE", KindOther, 0, "", false},
 		{"", KindEmpty, 0, "", false},
 		{"-- only a comment", KindEmpty, 0, "", false},
 	}
@@ -107,5 +109,33 @@ func BenchmarkScanPointSelect(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		Scan("SELECT c FROM sbtest1 WHERE id=50123", &s)
+	}
+}
+
+func TestServerWide(t *testing.T) {
+	for sql, want := range map[string]string{
+		"GRANT ALL ON *.* TO x":                           "GRANT OPTION",
+		"shutdown":                                        "SHUTDOWN",
+		"CREATE USER u IDENTIFIED BY 'p'":                 "CREATE USER",
+		"DROP USER u":                                     "CREATE USER",
+		"SET PASSWORD = PASSWORD('x')":                    "CREATE USER",
+		"START SLAVE":                                     "SUPER",
+		"CHANGE MASTER TO MASTER_HOST='h'":                "SUPER",
+		"FLUSH PRIVILEGES":                                "RELOAD",
+		"FLUSH TABLES":                                    "",
+		"LOAD DATA INFILE '/etc/passwd' INTO TABLE t":     "FILE",
+		"LOAD DATA LOCAL INFILE 'x' INTO TABLE t":         "",
+		"SELECT * FROM t INTO OUTFILE '/tmp/x'":           "FILE",
+		"SELECT LOAD_FILE('/etc/passwd')":                 "FILE",
+		"CREATE FUNCTION f RETURNS INTEGER SONAME 'x.so'": "SUPER",
+		"CREATE TABLE t (a INT)":                          "",
+		"SET @a = 1":                                      "",
+		"SELECT 1":                                        "",
+	} {
+		var s Summary
+		Scan(sql, &s)
+		if got := ServerWide(sql, &s); got != want {
+			t.Errorf("%q: %q, want %q", sql, got, want)
+		}
 	}
 }

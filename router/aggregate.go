@@ -94,6 +94,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			pfs = append(pfs, p)
 			continue
 		}
+		if fn.Distinct && (name == "min" || name == "max") {
+			fn.Distinct = false // MIN(DISTINCT x) is MIN(x)
+		}
 		if fn.Distinct && b.zipPass && (len(fn.Args) != 1 || exprText(fn.Args[0]) != b.onlyDistinct) {
 			// Another pass computes this one: any cheap value will do.
 			p.f.Kind = AggCount
@@ -136,6 +139,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			if name == "max" {
 				p.f.Kind = AggMax
 			}
+			fn.Distinct = false // MIN(DISTINCT x) is MIN(x)
 			p.wt = m.addHelper(sel, weightString(f.Expr))
 		case "avg":
 			p.f.Kind = AggAvg
@@ -226,6 +230,11 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 						k.wt = p.wt
 					}
 				}
+			case it.expr != nil && groupIndex(groupExprs, text) >= 0:
+				// A grouped column the SELECT list leaves out: its helper.
+				gi := groupIndex(groupExprs, text)
+				k.col = &colExpr{helper: gh[gi].val}
+				k.wt = gh[gi].wt
 			case it.expr != nil:
 				fn, ok := it.expr.(*ast.AggregateFuncExpr)
 				if !ok {
@@ -309,6 +318,15 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	sel.Limit = nil
 	return nil
+}
+
+func groupIndex(groupExprs []ast.ExprNode, text string) int {
+	for i, g := range groupExprs {
+		if exprText(g) == text {
+			return i
+		}
+	}
+	return -1
 }
 
 // fieldExpr returns the expression of helper k.

@@ -128,6 +128,11 @@ func (b *builder) resolve() error {
 			}
 		}
 		if systemSchemas[strings.ToLower(t.schema)] {
+			// information_schema is answered per node; the server's own
+			// databases are not the client's to read with the proxy's account.
+			if !strings.EqualFold(t.schema, "information_schema") {
+				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, "", "", t.schema)
+			}
 			t.system = true
 			b.tables = append(b.tables, t)
 			continue
@@ -550,8 +555,44 @@ func (v *eqCollector) Enter(n ast.Node) (ast.Node, bool) {
 		if x.On != nil {
 			v.conj(x.On.Expr)
 		}
+		for _, col := range x.Using {
+			v.using(x, col)
+		}
 	}
 	return n, false
+}
+
+// using pairs the tables on both sides of JOIN ... USING (col).
+func (v *eqCollector) using(j *ast.Join, col *ast.ColumnName) {
+	left, right := v.sideRefs(j.Left), v.sideRefs(j.Right)
+	for _, a := range left {
+		for _, b := range right {
+			v.out = append(v.out, equality{a: a, b: b, colA: col.Name.O, colB: col.Name.O})
+		}
+	}
+}
+
+// sideRefs lists the references a join side holds directly.
+func (v *eqCollector) sideRefs(n ast.ResultSetNode) []int {
+	var out []int
+	if n == nil {
+		return nil
+	}
+	n.Accept(visitFunc(func(x ast.Node) bool {
+		if ts, ok := x.(*ast.TableSource); ok {
+			if tn, ok := ts.Source.(*ast.TableName); ok {
+				for i, t := range v.b.tables {
+					if t.ref.Node == tn {
+						out = append(out, i)
+					}
+				}
+			}
+			return false
+		}
+		_, sub := x.(*ast.SubqueryExpr)
+		return !sub
+	}))
+	return out
 }
 
 func (v *eqCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -112,7 +112,15 @@ func KeepFieldNames(stmt ast.Node) {
 		if !ok || f.WildCard != nil || f.AsName.O != "" || f.Expr == nil {
 			return true
 		}
-		switch f.Expr.(type) {
+		e := f.Expr
+		for {
+			p, ok := e.(*ast.ParenthesesExpr)
+			if !ok {
+				break
+			}
+			e = p.Expr
+		}
+		switch e.(type) {
 		case *ast.ColumnNameExpr, ast.ValueExpr:
 			return true // named by the column, or by the literal's value
 		}

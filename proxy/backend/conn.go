@@ -54,6 +54,10 @@ type Conn struct {
 	// LastInsertID as LAST_INSERT_ID() would return it here.
 	LastInsertID uint64
 
+	// ResetBeforeReuse asks the pool to reset the session before another
+	// client gets the connection (it may carry a pending SET TRANSACTION).
+	ResetBeforeReuse bool
+
 	// Status is the server status of the last response read here
 	// (SERVER_STATUS_IN_TRANS tells an open transaction).
 	Status uint16

@@ -162,6 +162,12 @@ func (p *Pool) Put(c *Conn) {
 		panic("backend: connection returned twice")
 	}
 	c.released = true
+	if c.ResetBeforeReuse && !c.broken {
+		c.ResetBeforeReuse = false
+		if err := c.ResetSession(); err != nil {
+			c.broken = true
+		}
+	}
 	if c.broken {
 		c.Close()
 		p.release()

@@ -29,6 +29,12 @@ func (s *Session) Dispatch(p []byte) (err error) {
 		}
 	}()
 	s.env.Questions.Add(1)
+	defer func() {
+		if s.txNextUsed {
+			// SET TRANSACTION applies to the next transaction only.
+			s.tx.next, s.txNextUsed = "", false
+		}
+	}()
 	if len(p) == 0 {
 		return s.writeErr(errf(mysql.ER_UNKNOWN_COM_ERROR, "Unknown command"))
 	}
@@ -75,7 +81,13 @@ func (s *Session) Dispatch(p []byte) (err error) {
 		}
 		id := uint32(p[1]) | uint32(p[2])<<8 | uint32(p[3])<<16 | uint32(p[4])<<24
 		return s.kill(id, false)
-	case mysql.COM_DEBUG, mysql.COM_REFRESH:
+	case mysql.COM_REFRESH:
+		// Only tables and status are the client's to flush.
+		if len(p) < 2 || p[1]&^(0x04|0x10) != 0 {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, "RELOAD"))
+		}
+		return s.forwardCommand(p)
+	case mysql.COM_DEBUG:
 		return s.forwardCommand(p)
 	case mysql.COM_SHUTDOWN:
 		return s.writeErr(mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, "SHUTDOWN"))

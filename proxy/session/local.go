@@ -63,13 +63,24 @@ func (s *Session) showDatabases(sql string) error {
 // the physical database of the schema's default node.
 func (s *Session) databaseDDL(sql string) error {
 	l := parser.NewLexer(sql)
-	l.Next() // CREATE / DROP
-	l.Next() // DATABASE / SCHEMA
+	first := l.Next() // CREATE / DROP / ALTER
+	kw := l.Next()    // DATABASE / SCHEMA
 	t := l.Next()
 	if t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "IF") {
 		for t.Kind == parser.TokIdent && (parser.EqualFold(l.Text(t), "IF") || parser.EqualFold(l.Text(t), "NOT") || parser.EqualFold(l.Text(t), "EXISTS")) {
 			t = l.Next()
 		}
+	}
+	if parser.EqualFold(l.Text(first), "ALTER") && (t.Kind == parser.TokEOF || (t.Kind == parser.TokIdent && isDBOption(l.Text(t)))) {
+		// ALTER DATABASE without a name: the current one.
+		if s.schema == "" {
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
+		}
+		sql = sql[:kw.End] + " " + backend.QuoteIdent(s.schema) + sql[kw.End:]
+		l = parser.NewLexer(sql)
+		l.Next()
+		l.Next()
+		t = l.Next()
 	}
 	if t.Kind != parser.TokIdent && t.Kind != parser.TokQuotedIdent {
 		return s.writeErr(syntaxError(sql[t.Start:]))
@@ -102,6 +113,15 @@ func (s *Session) databaseDDL(sql string) error {
 	return s.writeOK(1, 0, "")
 }
 
+func isDBOption(w string) bool {
+	for _, o := range []string{"CHARACTER", "CHARSET", "DEFAULT", "COLLATE", "COMMENT", "UPGRADE"} {
+		if parser.EqualFold(w, o) {
+			return true
+		}
+	}
+	return false
+}
+
 func canUse(s *Session, schema string) bool {
 	for _, n := range s.user.Schemas {
 		if n == schema {
@@ -111,12 +131,28 @@ func canUse(s *Session, schema string) bool {
 	return false
 }
 
-// fieldList relays COM_FIELD_LIST from the current schema's node.
+// fieldList relays COM_FIELD_LIST from the node of the table's first
+// physical table, names mapped back.
 func (s *Session) fieldList(p []byte) error {
 	snap := s.env.Snap.Load()
+	s.cli.Names = snap.Names
 	rt, e := s.target(snap)
 	if e != nil {
 		return s.writeErr(e)
+	}
+	if s.sharded(snap) {
+		table, rest, ok := bytes.Cut(p[1:], []byte{0})
+		if !ok {
+			return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
+		}
+		if rules := snap.Rules[s.schema]; rules != nil {
+			if rule := rules.Lookup(string(table)); rule != nil {
+				pl := rule.AllPlacements()[0]
+				dn := snap.Cluster.Nodes[pl.Node]
+				rt = route{node: dn, schema: dn.Database}
+				p = append(append(append([]byte{mysql.COM_FIELD_LIST}, pl.Table...), 0), rest...)
+			}
+		}
 	}
 	be, err := s.acquire(rt.node.Host.Primary, 0)
 	if err != nil {
@@ -132,12 +168,31 @@ func (s *Session) fieldList(p []byte) error {
 		return s.handleExecErr(&exec.BackendError{Err: err})
 	}
 	// The definitions come like rows, ended by EOF (or ERR).
-	var out exec.Outcome
-	_, err = exec.Rows(&s.cli, be, s, &out)
-	s.release(be, nil, err != nil)
-	if err != nil {
-		return s.handleExecErr(err)
+	for {
+		d, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			s.release(be, nil, true)
+			return s.handleExecErr(&exec.BackendError{Err: err})
+		}
+		switch {
+		case d[0] == wire.ErrHeader:
+			s.c.WritePacket(s.cli.Names.ErrPacket(d))
+		case wire.IsEOF(d):
+			_, st := wire.EOFStatus(d)
+			if s.cli.DeprecateEOF {
+				ok := wire.OK{Status: st}
+				s.c.WritePacket(wire.AppendOK(nil, wire.EOFHeader, &ok, s.cli.SessionTrack))
+			} else {
+				s.c.WritePacket(d)
+			}
+		default:
+			s.c.WritePacket(s.cli.Names.ColumnDef(d))
+			continue
+		}
+		break
 	}
+	s.release(be, nil, false)
 	return s.c.Flush()
 }
 

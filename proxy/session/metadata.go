@@ -56,8 +56,11 @@ func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.S
 	if !snapshot.CanUse(s.user, schema) {
 		return s.writeErr(mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, schema))
 	}
-	if sh.Tp == ast.ShowTables {
+	switch sh.Tp {
+	case ast.ShowTables:
 		return s.showTables(sh, schema, rules, snap)
+	case ast.ShowTableStatus:
+		return s.showTableStatus(sh, rules, snap)
 	}
 	rule := rules.Lookup(sh.Table.Name.O)
 	if rule == nil {
@@ -121,49 +124,71 @@ func logicalDDL(ddl string, names map[string]string) string {
 	return ddl
 }
 
-// showTables lists the logical tables: the rules' tables that exist, and
-// the default node's own tables that are not a rule's physical table.
-func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
-	if sh.Where != nil {
-		return s.writeErr(unsupported("SHOW TABLES WHERE in a sharded schema; use LIKE"))
-	}
+// logicalTable is a table as the client sees it, and where its first
+// physical table is.
+type logicalTable struct {
+	name, typ string
+	node      string
+	phys      string
+}
+
+// logicalTables lists the logical tables that exist: the rules' tables
+// whose first physical table exists, and the default node's own tables
+// that are not a rule's physical table. Sorted by name.
+func (s *Session) logicalTables(rules *shardrules.SchemaRules, snap *snapshot.Snapshot) ([]logicalTable, error) {
 	exists := map[[2]string]string{} // node, table -> type
 	for _, node := range rules.Nodes {
 		dn := snap.Cluster.Nodes[node]
 		res, err := s.nodeQuery(dn, "SHOW FULL TABLES FROM "+backend.QuoteIdent(dn.Database))
 		if err != nil {
-			return s.handleExecErr(err)
+			return nil, err
 		}
 		for _, row := range res.rows {
 			exists[[2]string{node, string(row[0])}] = string(row[1])
 		}
 	}
 	physical := map[[2]string]bool{}
-	type entry struct{ name, typ string }
-	var list []entry
+	var list []logicalTable
 	for _, r := range rules.Tables {
 		ps := r.AllPlacements()
 		for _, p := range ps {
 			physical[[2]string{p.Node, p.Table}] = true
 		}
 		if typ, ok := exists[[2]string{ps[0].Node, ps[0].Table}]; ok {
-			list = append(list, entry{r.Name, typ})
+			list = append(list, logicalTable{r.Name, typ, ps[0].Node, ps[0].Table})
 		}
 	}
 	if rules.DefaultNode != "" {
 		for k, typ := range exists {
 			if k[0] == rules.DefaultNode && !physical[k] {
-				list = append(list, entry{k[1], typ})
+				list = append(list, logicalTable{k[1], typ, k[0], k[1]})
 			}
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
-	pattern := ""
+	return list, nil
+}
+
+func showPattern(sh *ast.ShowStmt) string {
 	if sh.Pattern != nil {
 		if v, ok := sh.Pattern.Pattern.(ast.ValueExpr); ok {
-			pattern, _ = v.GetValue().(string)
+			p, _ := v.GetValue().(string)
+			return p
 		}
 	}
+	return ""
+}
+
+// showTables answers SHOW [FULL] TABLES with the logical tables.
+func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
+	if sh.Where != nil {
+		return s.writeErr(unsupported("SHOW TABLES WHERE in a sharded schema; use LIKE"))
+	}
+	list, err := s.logicalTables(rules, snap)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	pattern := showPattern(sh)
 	colName := "Tables_in_" + schema
 	if pattern != "" {
 		colName += " (" + pattern + ")"
@@ -188,6 +213,52 @@ func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.
 	}
 	exec.WriteResultStatus(&s.cli, cols, rows, s.ClientStatus())
 	return s.flush()
+}
+
+// showTableStatus answers SHOW TABLE STATUS with one row per logical
+// table, from its first physical table.
+func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
+	if sh.Where != nil {
+		return s.writeErr(unsupported("SHOW TABLE STATUS WHERE in a sharded schema; use LIKE"))
+	}
+	list, err := s.logicalTables(rules, snap)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	pattern := strings.ToLower(showPattern(sh))
+	var out *nodeResult
+	for _, e := range list {
+		if pattern != "" && !parser.Like(strings.ToLower(e.name), pattern) {
+			continue
+		}
+		dn := snap.Cluster.Nodes[e.node]
+		res, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" LIKE "+backend.QuoteString(likeEscape(e.phys)))
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		for _, row := range res.rows {
+			row[0] = []byte(e.name)
+		}
+		if out == nil {
+			out = res
+		} else {
+			out.rows = append(out.rows, res.rows...)
+		}
+	}
+	if out == nil {
+		// No table: the column definitions still come from a server.
+		dn := snap.Cluster.Nodes[rules.Nodes[0]]
+		if out, err = s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" LIKE ''"); err != nil {
+			return s.handleExecErr(err)
+		}
+	}
+	out.write(s)
+	return s.flush()
+}
+
+// likeEscape makes a name match itself in LIKE.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 // nodeResult is a small result read whole from a node.

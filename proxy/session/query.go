@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
@@ -33,8 +35,13 @@ func (s *Session) comQuery(p []byte) error {
 		if done, err := s.local(sql, sum); done {
 			return err
 		}
-	} else if hasUse(sql, sum) {
-		return s.writeErr(unsupported("USE inside a multi-statement query; send it on its own"))
+	} else if e := checkMulti(sql, sum); e != nil {
+		return s.writeErr(e)
+	}
+	if sum.Flags&parser.FlagQualified != 0 {
+		if e := s.checkSchemas(sql, snap); e != nil {
+			return s.writeErr(e)
+		}
 	}
 	if s.needsRewrite(sql, sum) {
 		p = append([]byte{mysql.COM_QUERY}, s.rewrite(sql)...)
@@ -50,6 +57,9 @@ func (s *Session) comQuery(p []byte) error {
 // DATABASES, database DDL, transactions, and refuses SET that would break
 // the proxy. It reports whether it answered.
 func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
+	if priv := parser.ServerWide(sql, sum); priv != "" {
+		return true, s.writeErr(mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, priv))
+	}
 	switch sum.Kind {
 	case parser.KindUse:
 		if e := s.use(sum.Arg); e != nil {
@@ -69,7 +79,7 @@ func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 		if pattern, ok := sslStatusQuery(sql); ok {
 			return true, s.showSSLStatus(pattern)
 		}
-	case parser.KindCreate, parser.KindDrop:
+	case parser.KindCreate, parser.KindDrop, parser.KindAlter:
 		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
 			return true, s.databaseDDL(sql)
 		}
@@ -88,20 +98,93 @@ func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 	return s.handleTx(sql, sum)
 }
 
-// hasUse reports whether a later statement of a multi-statement text is USE.
-func hasUse(sql string, sum *parser.Summary) bool {
+// checkMulti refuses, in a multi-statement text forwarded whole, what the
+// proxy must answer itself or refuses alone: USE, server-wide statements.
+func checkMulti(sql string, sum *parser.Summary) *mysql.MyError {
 	var sub parser.Summary
-	for off := sum.Next; off < len(sql); {
+	for off := 0; off < len(sql); {
 		parser.Scan(sql[off:], &sub)
 		if sub.Kind == parser.KindUse {
-			return true
+			return unsupported("USE inside a multi-statement query; send it on its own")
+		}
+		if priv := parser.ServerWide(sql[off:], &sub); priv != "" {
+			return mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, priv)
+		}
+		if sub.Kind == parser.KindSet && sub.Flags&(parser.FlagGlobal|parser.FlagSessionTrack) != 0 {
+			return unsupported("SET GLOBAL or session_track_* inside a multi-statement query")
 		}
 		if sub.Next == 0 {
-			return false
+			return nil
 		}
 		off += sub.Next
 	}
+	return nil
+}
+
+// checkSchemas refuses a pass-through statement naming a database that is
+// not one of the user's schemas: the proxy's backend account could read
+// it, the client may not.
+func (s *Session) checkSchemas(sql string, snap *snapshot.Snapshot) *mysql.MyError {
+	allowed := func(db string) bool {
+		if strings.EqualFold(db, "information_schema") {
+			return true
+		}
+		return snap.Schemas[db] != nil && snapshot.CanUse(s.user, db)
+	}
+	stmts, err := parser.ParseMode(sql, s.mode())
+	if err != nil {
+		// Unparsed: refuse qualifiers that name a database the user may
+		// not use: system databases and other schemas' physical ones.
+		l := parser.NewLexer(sql)
+		for t := l.Next(); t.Kind != parser.TokEOF; t = l.Next() {
+			if t.Kind != parser.TokIdent && t.Kind != parser.TokQuotedIdent {
+				continue
+			}
+			name := parser.UnquoteIdent(l.Text(t))
+			if s.forbiddenDB(name, snap) && nextDot(&l) {
+				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, name)
+			}
+		}
+		return nil
+	}
+	for _, st := range stmts {
+		names := parser.CollectNames(st)
+		for _, r := range names.Refs {
+			if r.Schema != "" && !allowed(r.Schema) {
+				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, r.Schema)
+			}
+		}
+		if sh, ok := st.(*ast.ShowStmt); ok && sh.DBName != "" && !allowed(sh.DBName) {
+			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, sh.DBName)
+		}
+	}
+	return nil
+}
+
+// forbiddenDB: a system database, or a physical database of a schema the
+// user may not use.
+func (s *Session) forbiddenDB(name string, snap *snapshot.Snapshot) bool {
+	switch strings.ToLower(name) {
+	case "mysql", "performance_schema", "sys":
+		return true
+	}
+	for _, dn := range snap.Cluster.Nodes {
+		if dn.Database == name {
+			for schema, ls := range snap.Schemas {
+				if ls.DefaultNode == dn && snapshot.CanUse(s.user, schema) {
+					return false
+				}
+			}
+			return true
+		}
+	}
 	return false
+}
+
+func nextDot(l *parser.Lexer) bool {
+	save := *l
+	t := save.Next()
+	return t.Kind == parser.TokOp && save.Text(t) == "."
 }
 
 func syntaxError(near string) *mysql.MyError {
@@ -134,10 +217,16 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 	if ls == nil {
 		return route{}, mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, name)
 	}
-	if !ls.PassThrough || ls.DefaultNode == nil {
-		return route{}, unsupported("sharded schemas yet: schema '" + name + "' has table rules")
+	if ls.DefaultNode != nil {
+		return route{node: ls.DefaultNode, schema: ls.DefaultNode.Database}, nil
 	}
-	return route{node: ls.DefaultNode, schema: ls.DefaultNode.Database}, nil
+	// A sharded schema without a default node: its first node serves
+	// statements about the session (SET, DO...).
+	if rules := snap.Rules[name]; rules != nil && len(rules.Nodes) > 0 {
+		dn := snap.Cluster.Nodes[rules.Nodes[0]]
+		return route{node: dn, schema: dn.Database}, nil
+	}
+	return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 }
 
 // forward runs a statement whole on one node and relays the result.
@@ -151,6 +240,9 @@ func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
 		return s.handleExecErr(err)
 	}
 	s.beginTracking(sum)
+	if sum.Flags&parser.FlagSetTransaction != 0 {
+		be.ResetBeforeReuse = true // SET TRANSACTION sent as is: do not hand it on
+	}
 	if err := be.WriteCommand(p); err != nil {
 		be.MarkBroken()
 		s.release(be, sum, true)

@@ -56,6 +56,7 @@ type Session struct {
 	pinAll               bool // untrackable state: keep every connection for good
 	lostState            bool // a pinned connection died: the client must reconnect
 	tx                   txState
+	txNextUsed           bool // a pending SET TRANSACTION went to this statement
 	pinned               []*backend.Conn
 	last                 *backend.Conn // affinity: the connection used last
 	lastUses             uint64

@@ -49,6 +49,12 @@ func (s *Session) joinTransaction(c *backend.Conn) error {
 		return err
 	}
 	c.Status = ok.Status
+	if s.tx.next != "" && !s.tx.open {
+		// The characteristic is for this statement's transaction only; if
+		// the statement does not use it up, nobody else may inherit it.
+		c.ResetBeforeReuse = true
+		s.txNextUsed = true
+	}
 	return nil
 }
 
