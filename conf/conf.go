@@ -5,7 +5,10 @@
 // never renamed.
 package conf
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Defaults for keys left out of a file.
 const (
@@ -38,20 +41,23 @@ var Algorithms = []string{"mod", "hash", "range", "date", "enum", "jump_hash", "
 // Fields whose default is not the zero value (max_connections, weight, the
 // pool settings, ...) carry no omitempty: an explicit 0 must survive Marshal.
 type Config struct {
-	Path             string     `yaml:"-"`                  // file it was loaded from
-	Listen           string     `yaml:"listen"`             // client address
-	Admin            string     `yaml:"admin,omitempty"`    // admin console address; "" = off
-	Metrics          string     `yaml:"metrics,omitempty"`  // Prometheus address; "" = off
-	MaxConnections   int        `yaml:"max_connections"`    // client connections; past it clients get error 1040
-	MaxAllowedPacket int        `yaml:"max_allowed_packet"` // bytes; the file may say "64M", "16MB", "1G"
-	ServerVersion    string     `yaml:"server_version,omitempty"`
-	Procs            int        `yaml:"procs,omitempty"` // OS threads running Go code (GOMAXPROCS); 0 = half the CPUs
-	TLS              *TLS       `yaml:"tls,omitempty"`   // client-side TLS; nil = off
-	Log              Log        `yaml:"log"`
-	Users            []User     `yaml:"users"`
-	DataHosts        []DataHost `yaml:"data_hosts"`
-	DataNodes        []DataNode `yaml:"data_nodes"`
-	Schemas          []Schema   `yaml:"schemas"`
+	Path             string `yaml:"-"`                  // file it was loaded from
+	Listen           string `yaml:"listen"`             // client address
+	Admin            string `yaml:"admin,omitempty"`    // admin console address; "" = off
+	Metrics          string `yaml:"metrics,omitempty"`  // Prometheus address; "" = off
+	MaxConnections   int    `yaml:"max_connections"`    // client connections; past it clients get error 1040
+	MaxAllowedPacket int    `yaml:"max_allowed_packet"` // bytes; the file may say "64M", "16MB", "1G"
+	ServerVersion    string `yaml:"server_version,omitempty"`
+	Procs            int    `yaml:"procs,omitempty"` // OS threads running Go code (GOMAXPROCS); 0 = half the CPUs
+	// StateFile records what must survive a restart (failovers); relative
+	// to the config file's directory. Default: shardgate.state.json there.
+	StateFile string     `yaml:"state_file,omitempty"`
+	TLS       *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
+	Log       Log        `yaml:"log"`
+	Users     []User     `yaml:"users"`
+	DataHosts []DataHost `yaml:"data_hosts"`
+	DataNodes []DataNode `yaml:"data_nodes"`
+	Schemas   []Schema   `yaml:"schemas"`
 }
 
 // TLS holds the proxy's certificate and key; after loading both are absolute paths.
@@ -83,7 +89,63 @@ type DataHost struct {
 	Replicas []Replica `yaml:"replicas,omitempty"`
 	Pool     Pool      `yaml:"pool"`
 	TLS      bool      `yaml:"tls,omitempty"` // dial the servers with TLS, without verifying them
+
+	// Balance says where plain reads go: "replicas" (default; the primary
+	// when none is healthy), "primary", or "all" (primary and replicas by weight).
+	Balance string `yaml:"balance,omitempty"`
+	// ReadYourWrites (default true): after a session writes, its reads go to
+	// a replica only once that replica has applied the write.
+	ReadYourWrites *bool `yaml:"read_your_writes,omitempty"`
+	// Heartbeat is how often each server is checked (default 1s).
+	Heartbeat time.Duration `yaml:"heartbeat,omitempty"`
+	// MaxReplicaLag: a replica further behind serves no reads (default 5s).
+	MaxReplicaLag time.Duration `yaml:"max_replica_lag,omitempty"`
+	// Failover: "manual" (default) or "auto": a primary down for
+	// FailoverAfter (default 5s) is replaced by its most advanced replica.
+	Failover      string        `yaml:"failover,omitempty"`
+	FailoverAfter time.Duration `yaml:"failover_after,omitempty"`
+	// FailoverWait bounds how long statements wait for a new primary
+	// during a failover (default 15s).
+	FailoverWait time.Duration `yaml:"failover_wait,omitempty"`
+	// ReplicationUser and ReplicationPassword are the account replicas use
+	// to follow a new primary after a switch (default: user and password).
+	ReplicationUser     string `yaml:"replication_user,omitempty"`
+	ReplicationPassword string `yaml:"replication_password,omitempty"`
 }
+
+// Defaults of the data host keys above.
+const (
+	DefaultBalance       = "replicas"
+	DefaultHeartbeat     = time.Second
+	DefaultMaxReplicaLag = 5 * time.Second
+	DefaultFailover      = "manual"
+	DefaultFailoverAfter = 5 * time.Second
+	DefaultFailoverWait  = 15 * time.Second
+)
+
+// StatePath is the state file's path (relative ones are resolved against
+// the config file's directory).
+func (c *Config) StatePath() string {
+	f := c.StateFile
+	if f == "" {
+		f = "shardgate.state.json"
+	}
+	if !filepath.IsAbs(f) && c.Path != "" {
+		f = filepath.Join(filepath.Dir(c.Path), f)
+	}
+	return f
+}
+
+// Replication returns the account replicas use to follow a new primary.
+func (h *DataHost) Replication() (user, password string) {
+	if h.ReplicationUser == "" {
+		return h.User, h.Password
+	}
+	return h.ReplicationUser, h.ReplicationPassword
+}
+
+// RYW reports whether read-your-writes is on.
+func (h *DataHost) RYW() bool { return h.ReadYourWrites == nil || *h.ReadYourWrites }
 
 // Replica is a read-only server; reads are spread by weight (0 = no reads).
 type Replica struct {

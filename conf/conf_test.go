@@ -58,9 +58,11 @@ func TestDesignExample(t *testing.T) {
 		},
 		DataHosts: []DataHost{
 			{Name: "dh0", User: "sg", Password: "sg", Primary: "127.0.0.1:13306",
-				Replicas: []Replica{{Addr: "127.0.0.1:13316", Weight: 1}}, Pool: DefaultPool()},
+				Replicas: []Replica{{Addr: "127.0.0.1:13316", Weight: 1}}, Pool: DefaultPool(), Balance: "replicas",
+				Heartbeat: time.Second, MaxReplicaLag: 5 * time.Second, Failover: "manual", FailoverAfter: 5 * time.Second, FailoverWait: 15 * time.Second},
 			{Name: "dh1", User: "sg", Password: "sg", Primary: "127.0.0.1:13307",
-				Replicas: []Replica{{Addr: "127.0.0.1:13317", Weight: 1}}, Pool: DefaultPool()},
+				Replicas: []Replica{{Addr: "127.0.0.1:13317", Weight: 1}}, Pool: DefaultPool(), Balance: "replicas",
+				Heartbeat: time.Second, MaxReplicaLag: 5 * time.Second, Failover: "manual", FailoverAfter: 5 * time.Second, FailoverWait: 15 * time.Second},
 		},
 		DataNodes: []DataNode{
 			{Name: "dn0", Host: "dh0", Database: "shop_0"},

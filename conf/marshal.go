@@ -90,7 +90,9 @@ func defaults() *Config {
 		MaxConnections:   DefaultMaxConnections,
 		MaxAllowedPacket: DefaultMaxAllowedPacket,
 		Log:              Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
-		DataHosts:        []DataHost{{Pool: DefaultPool(), Replicas: []Replica{{Weight: DefaultReplicaWeight}}}},
+		DataHosts: []DataHost{{Pool: DefaultPool(), Replicas: []Replica{{Weight: DefaultReplicaWeight}},
+			Balance: DefaultBalance, Heartbeat: DefaultHeartbeat, MaxReplicaLag: DefaultMaxReplicaLag,
+			Failover: DefaultFailover, FailoverAfter: DefaultFailoverAfter, FailoverWait: DefaultFailoverWait}},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // validate records every problem in c. It looks at the file (p.has) only to
@@ -168,6 +169,16 @@ func (p *parser) checkDataHosts(c *Config) {
 			}
 		}
 		p.checkPool(at.with("pool"), h.Pool)
+		p.checkOneOf(at.with("balance"), h.Balance, "primary", "replicas", "all")
+		p.checkOneOf(at.with("failover"), h.Failover, "manual", "auto")
+		for _, d := range []struct {
+			key string
+			v   time.Duration
+		}{{"heartbeat", h.Heartbeat}, {"max_replica_lag", h.MaxReplicaLag}, {"failover_after", h.FailoverAfter}, {"failover_wait", h.FailoverWait}} {
+			if d.v < 0 {
+				p.add(at.with(d.key), "must be >= 0")
+			}
+		}
 	}
 }
 
@@ -413,5 +424,23 @@ func (p *parser) applyDefaults(c *Config) {
 			}
 		}
 		h.Pool = p.pool(at.with("pool"), h.Pool)
+		if h.Balance == "" {
+			h.Balance = DefaultBalance
+		}
+		if h.Failover == "" {
+			h.Failover = DefaultFailover
+		}
+		if h.Heartbeat == 0 {
+			h.Heartbeat = DefaultHeartbeat
+		}
+		if h.MaxReplicaLag == 0 {
+			h.MaxReplicaLag = DefaultMaxReplicaLag
+		}
+		if h.FailoverAfter == 0 {
+			h.FailoverAfter = DefaultFailoverAfter
+		}
+		if h.FailoverWait == 0 {
+			h.FailoverWait = DefaultFailoverWait
+		}
 	}
 }

@@ -112,6 +112,8 @@ type Summary struct {
 	UserVars []string
 	// Next is the offset where a second statement starts, 0 if none.
 	Next int
+	// Hint is a routing hint in a comment before or after the first word.
+	Hint Hint
 }
 
 // Scan classifies sql. It reuses s.UserVars' storage.
@@ -136,6 +138,12 @@ func Scan(sql string, s *Summary) {
 	s.Kind = kindOf(l.Text(first))
 	var prev, prev2 Token
 	second := l.Next()
+	if hasComment(sql[:first.Start]) || hasComment(sql[first.End:second.Start]) {
+		s.Hint = hintIn(sql[:first.Start])
+		if h := hintIn(sql[first.End:second.Start]); h != HintNone {
+			s.Hint = h
+		}
+	}
 	if second.Kind == TokIdent && s.Kind.hasSecondWord() {
 		s.Second = upperWord(l.Text(second))
 	}

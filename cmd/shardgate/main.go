@@ -96,6 +96,10 @@ func run(path string, drain time.Duration) error {
 	setProcs(cfg.Procs, log)
 	cl := backend.NewCluster(cfg)
 	defer cl.Close()
+	// Recorded failovers first: the proxy must not go back to a dead primary.
+	if err := cl.Start(log, cfg.StatePath()); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

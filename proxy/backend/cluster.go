@@ -5,56 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/wire"
 )
-
-// Role of a server in its data host.
-type Role string
-
-const (
-	RolePrimary Role = "primary"
-	RoleReplica Role = "replica"
-)
-
-// Server is one MySQL/MariaDB server with its pool.
-type Server struct {
-	Addr   string
-	Role   Role
-	Weight int
-	host   *DataHost
-	Pool   *Pool
-
-	lastDialErr atomic.Pointer[string]
-}
-
-func (s *Server) String() string {
-	return fmt.Sprintf("%s %s %s", s.host.Name, s.Role, s.Addr)
-}
-
-// Host returns the data host the server belongs to.
-func (s *Server) Host() *DataHost { return s.host }
-
-func (s *Server) noteDialError(err error) {
-	msg := err.Error()
-	s.lastDialErr.Store(&msg)
-}
-
-// DataHost is one replication group: a primary and its replicas.
-type DataHost struct {
-	Name     string
-	cfg      conf.DataHost
-	Primary  *Server
-	Replicas []*Server
-}
-
-// Servers lists the primary and the replicas.
-func (h *DataHost) Servers() []*Server {
-	return append([]*Server{h.Primary}, h.Replicas...)
-}
 
 // DataNode is a physical database on a data host.
 type DataNode struct {
@@ -74,12 +29,7 @@ type Cluster struct {
 func NewCluster(c *conf.Config) *Cluster {
 	cl := &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}}
 	for _, hc := range c.DataHosts {
-		h := &DataHost{Name: hc.Name, cfg: hc}
-		h.Primary = h.newServer(hc.Primary, RolePrimary, 1)
-		for _, r := range hc.Replicas {
-			h.Replicas = append(h.Replicas, h.newServer(r.Addr, RoleReplica, r.Weight))
-		}
-		cl.Hosts[h.Name] = h
+		cl.Hosts[hc.Name] = newDataHost(hc)
 	}
 	for _, nc := range c.DataNodes {
 		cl.Nodes[nc.Name] = &DataNode{Name: nc.Name, Host: cl.Hosts[nc.Host], Database: nc.Database}
@@ -87,15 +37,10 @@ func NewCluster(c *conf.Config) *Cluster {
 	return cl
 }
 
-func (h *DataHost) newServer(addr string, role Role, weight int) *Server {
-	s := &Server{Addr: addr, Role: role, Weight: weight, host: h}
-	s.Pool = newPool(s)
-	return s
-}
-
-// Close closes every pool.
+// Close stops the health checks and closes every pool.
 func (cl *Cluster) Close() {
 	for _, h := range cl.Hosts {
+		h.stop()
 		for _, s := range h.Servers() {
 			s.Pool.Close()
 		}
@@ -116,11 +61,11 @@ func (cl *Cluster) EnsureDatabases(ctx context.Context, log *slog.Logger) {
 func (n *DataNode) ensureDatabase(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := n.Host.Primary.Pool.Get(ctx, Plain, nil, 0)
+	c, err := n.Host.Primary().Pool.Get(ctx, Plain, nil, 0)
 	if err != nil {
 		return err
 	}
-	defer n.Host.Primary.Pool.Put(c)
+	defer n.Host.Primary().Pool.Put(c)
 	_, err = c.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteIdent(n.Database))
 	return err
 }
@@ -151,7 +96,7 @@ func (cl *Cluster) Probe(ctx context.Context, order []string) (*ServerInfo, erro
 	var lastErr error
 	for _, name := range order {
 		h := cl.Hosts[name]
-		info, err := probe(ctx, h.Primary)
+		info, err := probe(ctx, h.Primary())
 		if err == nil {
 			return info, nil
 		}

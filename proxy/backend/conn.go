@@ -67,6 +67,7 @@ type Conn struct {
 
 	uses     uint64 // times handed out, to detect reuse by another session
 	idleAt   time.Time
+	gen      uint64 // the pool's generation when dialed
 	inIdle   bool
 	broken   bool
 	released bool

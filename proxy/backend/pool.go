@@ -20,6 +20,7 @@ type Pool struct {
 	open    int // idle + in use + being dialed
 	waiters []*waiter
 	closed  bool
+	gen     uint64 // bumped by Drain: older connections are closed when returned
 	stop    chan struct{}
 }
 
@@ -131,15 +132,30 @@ func (p *Pool) handOut(c *Conn) *Conn {
 }
 
 func (p *Pool) dial(ctx context.Context, v Variant) (*Conn, error) {
+	p.mu.Lock()
+	gen := p.gen
+	p.mu.Unlock()
 	c, err := dial(ctx, p.srv, v)
 	if err != nil {
 		p.release()
 		p.srv.noteDialError(err)
-		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("shardgate: cannot connect to %s: %v", p.srv, err))
+		return nil, &DialError{Server: p.srv, Err: err}
 	}
 	c.uses = 1
+	c.gen = gen
 	return c, nil
 }
+
+// DialError is a failure to connect: nothing was sent, so the statement
+// may run elsewhere, or later.
+type DialError struct {
+	Server *Server
+	Err    error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("cannot connect to %s: %v", e.Server, e.Err) }
+
+func (e *DialError) Unwrap() error { return e.Err }
 
 // release gives up one slot (a connection closed or never dialed) and lets
 // a waiter dial in its place.
@@ -175,6 +191,12 @@ func (p *Pool) Put(c *Conn) {
 	}
 	c.ShrinkBuffers()
 	p.mu.Lock()
+	if c.gen != p.gen {
+		p.mu.Unlock()
+		c.Close()
+		p.release()
+		return
+	}
 	for i, w := range p.waiters {
 		if w.variant == c.variant {
 			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
@@ -239,6 +261,24 @@ func (p *Pool) janitor() {
 		for _, c := range old {
 			c.Close()
 		}
+	}
+}
+
+// Drain closes the idle connections and those in use when they come
+// back: after a failover no session keeps talking to a server in its old role.
+func (p *Pool) Drain() {
+	p.mu.Lock()
+	p.gen++
+	var all []*Conn
+	for v := range p.idle {
+		all = append(all, p.idle[v]...)
+		p.idle[v] = nil
+	}
+	p.open -= len(all)
+	p.mu.Unlock()
+	for _, c := range all {
+		c.inIdle = false
+		c.Close()
 	}
 }
 

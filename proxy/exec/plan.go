@@ -171,7 +171,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	if sum.hasInfo {
 		ok.Info = []byte(fmt.Sprintf("Rows matched: %d  Changed: %d  Warnings: %d", sum.matched, sum.changed, sum.warn))
 	}
-	tr.TrackOK(&ok)
+	tr.TrackOK(nil, &ok)
 	out.Affected = sum.affected
 	writeOK(cli, wire.OKHeader, &ok)
 	return out, nil
@@ -193,7 +193,7 @@ func readWriteResults(c *backend.Conn, n int, tr Tracker) (t writeTotals, shardE
 				return t, shardErr, err
 			}
 			c.Status = ok.Status
-			tr.TrackOK(&ok)
+			tr.TrackOK(c, &ok)
 			t.add(&ok)
 			t.status = ok.Status
 			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {

@@ -43,8 +43,9 @@ func (cli *Client) status(st uint16) uint16 {
 
 // Tracker learns from the backend's responses what the session became.
 type Tracker interface {
-	// TrackOK sees every OK packet (session-state changes included).
-	TrackOK(ok *wire.OK)
+	// TrackOK sees every OK packet (session-state changes included) and
+	// the connection that sent it (nil for an OK the proxy made up).
+	TrackOK(c *backend.Conn, ok *wire.OK)
 	// TrackStatus sees the server status flags at the end of each result.
 	TrackStatus(status uint16)
 }
@@ -89,7 +90,7 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 				return out, &BackendError{Err: err}
 			}
 			be.Status = ok.Status
-			tr.TrackOK(&ok)
+			tr.TrackOK(be, &ok)
 			out.Affected += ok.AffectedRows
 			writeOK(cli, wire.OKHeader, &ok)
 			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {

@@ -81,6 +81,7 @@ func (s *Session) wantState(schema string) *backend.State {
 func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	s.active.Store(nil)
 	if c.Broken() {
+		s.brokenOn = c.Server()
 		s.unpin(c)
 		if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 || s.pinAll {
 			// The transaction (or pinned state) died with the connection.
@@ -168,7 +169,7 @@ func (s *Session) beginTracking(*parser.Summary) {
 
 // TrackOK implements exec.Tracker: OK packets tell the status, the insert
 // id and every session variable the statement changed.
-func (s *Session) TrackOK(ok *wire.OK) {
+func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 	s.status = ok.Status &^ mysql.SERVER_SESSION_STATE_CHANGED
 	if ok.LastInsertID != 0 {
 		s.lastInsertID = ok.LastInsertID
@@ -203,7 +204,7 @@ func (s *Session) TrackOK(ok *wire.OK) {
 				}
 				return
 			case "last_gtid":
-				s.lastGTID = v.Value
+				s.noteWrite(c, v.Value)
 				return
 			case "insert_id", "rand_seed1", "rand_seed2", "gtid_seq_no":
 				// One-shot values: they apply to the next statement only.

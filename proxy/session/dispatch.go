@@ -22,13 +22,14 @@ func (s *Session) Dispatch(p []byte) (err error) {
 			// A panic is a bug; the client gets an error and keeps its
 			// connection only if nothing was half-sent.
 			s.log.Error("panic while answering a command", "session", s.ID, "panic", r, "stack", string(debug.Stack()))
-			s.c.DiscardOutput()
+			s.c.Rewind(s.mark)
 			s.unpinAll(false)
 			err = fmt.Errorf("internal error: %v", r)
 			_ = s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("shardgate internal error: %v", r)))
 		}
 	}()
 	s.env.Questions.Add(1)
+	s.mark = s.c.Mark()
 	defer func() {
 		if s.txNextUsed {
 			// SET TRANSACTION applies to the next transaction only.
@@ -154,16 +155,16 @@ func (s *Session) handleExecErr(err error) error {
 	var be *exec.BackendError
 	if errors.As(err, &be) {
 		if !be.Answered {
-			s.c.DiscardOutput()
+			s.c.Rewind(s.mark)
 		}
 		// After some rows an ERR packet still ends the result cleanly.
 		return s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, "shardgate: lost connection to backend during query: "+be.Err.Error()))
 	}
 	var me *mysql.MyError
 	if errors.As(err, &me) {
-		s.c.DiscardOutput()
+		s.c.Rewind(s.mark)
 		return s.writeErr(me)
 	}
-	s.c.DiscardOutput()
+	s.c.Rewind(s.mark)
 	return s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
 }

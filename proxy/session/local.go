@@ -93,7 +93,7 @@ func (s *Session) databaseDDL(sql string) error {
 	}
 	node := ls.DefaultNode
 	phys := sql[:t.Start] + backend.QuoteIdent(node.Database) + sql[t.End:]
-	be, err := s.acquire(node.Host.Primary, 0)
+	be, err := s.acquirePrimary(node.Host, nil)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -154,7 +154,7 @@ func (s *Session) fieldList(p []byte) error {
 			}
 		}
 	}
-	be, err := s.acquire(rt.node.Host.Primary, 0)
+	be, err := s.acquirePrimary(rt.node.Host, nil)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -204,7 +204,7 @@ func (s *Session) forwardCommand(p []byte) error {
 	if e != nil {
 		return s.writeErr(e)
 	}
-	be, err := s.acquire(rt.node.Host.Primary, 0)
+	be, err := s.acquirePrimary(rt.node.Host, nil)
 	if err != nil {
 		return s.handleExecErr(err)
 	}

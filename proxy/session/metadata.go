@@ -269,7 +269,7 @@ type nodeResult struct {
 
 // nodeQuery runs a metadata statement on a node's primary and reads it all.
 func (s *Session) nodeQuery(dn *backend.DataNode, sql string) (*nodeResult, error) {
-	c, err := s.acquire(dn.Host.Primary, 0)
+	c, err := s.acquirePrimary(dn.Host, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -231,13 +231,28 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 
 // forward runs a statement whole on one node and relays the result.
 func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
-	be, err := s.acquire(rt.node.Host.Primary, sum.Flags)
+	for attempt := 0; ; attempt++ {
+		srv, err := s.forwardOnce(p, sum, rt)
+		if err != nil && s.retryRead(sum, srv, err, attempt) {
+			continue
+		}
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		return s.flush()
+	}
+}
+
+// forwardOnce sends a statement to the server that must answer it and
+// relays the answer; it reports the server it tried.
+func (s *Session) forwardOnce(p []byte, sum *parser.Summary, rt route) (*backend.Server, error) {
+	be, err := s.acquireFor(rt.node.Host, sum)
 	if err != nil {
-		return s.handleExecErr(err)
+		return nil, err
 	}
 	if err := s.prepareConn(be, rt.schema, sum); err != nil {
 		s.release(be, sum, true)
-		return s.handleExecErr(err)
+		return be.Server(), err
 	}
 	s.beginTracking(sum)
 	if sum.Flags&parser.FlagSetTransaction != 0 {
@@ -246,15 +261,12 @@ func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
 	if err := be.WriteCommand(p); err != nil {
 		be.MarkBroken()
 		s.release(be, sum, true)
-		return s.handleExecErr(&exec.BackendError{Err: err})
+		return be.Server(), &exec.BackendError{Err: err}
 	}
 	out, err := exec.Result(&s.cli, be, s)
 	s.endTracking(be, rt.schema, sum, err == nil && out.Err == nil)
 	s.release(be, sum, err != nil)
-	if err != nil {
-		return s.handleExecErr(err)
-	}
-	return s.flush()
+	return be.Server(), err
 }
 
 // flush sends the answer, unless more answers of a multi-statement

@@ -52,9 +52,9 @@ type Session struct {
 	multiStatements      bool
 	status               uint16 // server status flags of the last backend response
 	lastInsertID         uint64
-	lastGTID             string
-	pinAll               bool // untrackable state: keep every connection for good
-	lostState            bool // a pinned connection died: the client must reconnect
+	written              map[string]written // data host -> the session's last write there
+	pinAll               bool               // untrackable state: keep every connection for good
+	lostState            bool               // a pinned connection died: the client must reconnect
 	tx                   txState
 	txNextUsed           bool // a pending SET TRANSACTION went to this statement
 	pinned               []*backend.Conn
@@ -67,6 +67,8 @@ type Session struct {
 	lastPrepared         uint32
 	sum                  parser.Summary
 	execBuf              []byte
+	mark                 wire.Mark       // where the running statement's answer starts
+	brokenOn             *backend.Server // server of the last connection that broke
 	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)
 	stateTouched         bool            // the running statement changed tracked state
 	unaccountedChange    bool            // ...in a way the server did not describe

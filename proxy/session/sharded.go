@@ -45,6 +45,7 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 	var sub parser.Summary
 	for i, st := range stmts {
 		s.cli.MoreResults = i < len(stmts)-1
+		s.mark = s.c.Mark()
 		text := st.Text()
 		parser.Scan(text, &sub)
 		if err := s.shardedStatement(text, &sub, snap, st); err != nil {
@@ -97,8 +98,14 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return s.handleExecErr(err)
 	}
 	s.planSum = sum
-	s.beginTracking(sum)
-	out, err := exec.Run(&s.cli, plan, s, s)
+	var out exec.Outcome
+	for attempt := 0; ; attempt++ {
+		s.beginTracking(sum)
+		out, err = exec.Run(&s.cli, plan, s, s)
+		if err == nil || plan.Write || !s.retryRead(sum, nil, err, attempt) {
+			break
+		}
+	}
 	s.planSum = nil
 	if err != nil {
 		return s.handleExecErr(err)
@@ -177,8 +184,9 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 	return env
 }
 
-// Acquire implements exec.Conns: a connection to the node's primary with
-// the session's state and transaction.
+// Acquire implements exec.Conns: a connection to the node's primary, or
+// for a plain read to one of its replicas, with the session's state and
+// transaction.
 func (s *Session) Acquire(node string) (*backend.Conn, error) {
 	snap := s.env.Snap.Load()
 	dn := snap.Cluster.Nodes[node]
@@ -186,11 +194,7 @@ func (s *Session) Acquire(node string) (*backend.Conn, error) {
 		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: no data node "+node)
 	}
 	sum := s.planSum
-	var flags parser.Flag
-	if sum != nil {
-		flags = sum.Flags
-	}
-	c, err := s.acquire(dn.Host.Primary, flags)
+	c, err := s.acquireFor(dn.Host, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -256,11 +260,12 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 	}
 	p := rule.AllPlacements()[0]
 	dn := snap.Cluster.Nodes[p.Node]
-	c, err := dn.Host.Primary.Pool.Get(contextBackground(), backend.Plain, nil, 0)
+	pool := dn.Host.Primary().Pool
+	c, err := pool.Get(contextBackground(), backend.Plain, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer dn.Host.Primary.Pool.Put(c)
+	defer pool.Put(c)
 	var cols []string
 	err = c.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "+backend.QuoteString(dn.Database)+
 		" AND TABLE_NAME = "+backend.QuoteString(p.Table)+" ORDER BY ORDINAL_POSITION", func(_ []wire.ColumnRef, v [][]byte) error {
@@ -287,7 +292,7 @@ func (s *Session) Pinned(node string) bool {
 		return true
 	}
 	for _, c := range s.pinned {
-		if c.Server() == dn.Host.Primary {
+		if c.Server().Host() == dn.Host {
 			return true
 		}
 	}

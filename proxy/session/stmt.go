@@ -77,7 +77,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 			return s.writeErr(e)
 		}
 	}
-	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
+	be, err := s.acquirePrimary(rt.node.Host, &st.sum)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -220,14 +220,28 @@ func (s *Session) stmtExecute(p []byte) error {
 // executeOn runs a prepared statement's physical SQL on a node with the
 // client's parameters: prepared there once, executed with the types bound.
 func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values []byte) error {
+	for attempt := 0; ; attempt++ {
+		srv, err := s.executeOnce(st, sql, rt, p, nullMap, values)
+		if err != nil && s.retryRead(&st.sum, srv, err, attempt) {
+			continue
+		}
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		return s.c.Flush()
+	}
+}
+
+// executeOnce is one try of executeOn; it reports the server it tried.
+func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values []byte) (*backend.Server, error) {
 	flags := p[5]
-	be, err := s.acquire(rt.node.Host.Primary, st.sum.Flags)
+	be, err := s.acquireFor(rt.node.Host, &st.sum)
 	if err != nil {
-		return s.handleExecErr(err)
+		return nil, err
 	}
 	if err := s.prepareConn(be, rt.schema, &st.sum); err != nil {
 		s.release(be, &st.sum, true)
-		return s.handleExecErr(err)
+		return be.Server(), err
 	}
 	bs := be.Stmts[sql]
 	if bs == nil {
@@ -236,9 +250,9 @@ func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values [
 		if err != nil || ep != nil {
 			s.release(be, &st.sum, true)
 			if ep != nil {
-				return s.writeErr(ep)
+				return be.Server(), ep
 			}
-			return s.handleExecErr(err)
+			return be.Server(), err
 		}
 	}
 	// Long data goes first; the server answers none of it.
@@ -252,7 +266,6 @@ func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values [
 			be.WritePacket(append(buf, data...))
 			be.ResetSeq()
 		}
-		st.longData = nil
 	}
 	// The execute packet, with the backend's id and the types always bound.
 	be.ResetSeq()
@@ -274,11 +287,12 @@ func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values [
 	if err := be.Flush(); err != nil {
 		be.MarkBroken()
 		s.release(be, &st.sum, true)
-		return s.handleExecErr(&exec.BackendError{Err: err})
+		return be.Server(), &exec.BackendError{Err: err}
 	}
 	s.setQuery(st.sql)
 	defer s.setQuery("")
 	out, err := exec.Result(&s.cli, be, s)
+	st.longData = nil // sent: kept until here for a retry
 	if err == nil {
 		be.Status = s.status
 	}
@@ -288,10 +302,7 @@ func (s *Session) executeOn(st *stmt, sql string, rt route, p, nullMap, values [
 	}
 	s.endTracking(be, rt.schema, &st.sum, err == nil && out.Err == nil)
 	s.release(be, &st.sum, err != nil)
-	if err != nil {
-		return s.handleExecErr(err)
-	}
-	return s.c.Flush()
+	return be.Server(), err
 }
 
 func (s *Session) stmtLongData(p []byte) {

@@ -121,6 +121,7 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 		ok, err := c.Exec(stmt)
 		if err == nil {
 			c.Status = ok.Status
+			s.TrackOK(c, &ok) // the commit's GTID, for read-your-writes
 		} else if firstErr == nil {
 			firstErr = err
 		}

@@ -273,6 +273,28 @@ func (c *Conn) Flush() error {
 // DiscardOutput drops pending output (after a write error).
 func (c *Conn) DiscardOutput() { c.wbuf = c.wbuf[:0] }
 
+// Mark is a point in the output a statement can go back to: its answer
+// is dropped and written again (a retry elsewhere, or an error instead).
+type Mark struct {
+	n   int
+	seq uint8
+	out uint64
+}
+
+// Mark returns the current point in the output.
+func (c *Conn) Mark() Mark { return Mark{len(c.wbuf), c.Seq, c.BytesOut} }
+
+// Rewind drops the output written since m. It reports false, and drops
+// nothing, when some of it has been sent already.
+func (c *Conn) Rewind(m Mark) bool {
+	if c.BytesOut != m.out || len(c.wbuf) < m.n {
+		return false
+	}
+	c.wbuf = c.wbuf[:m.n]
+	c.Seq = m.seq
+	return true
+}
+
 // ResetSeq starts a new command exchange.
 func (c *Conn) ResetSeq() {
 	c.Seq = 0

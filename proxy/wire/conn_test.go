@@ -143,3 +143,31 @@ func BenchmarkRelayPacket(b *testing.B) {
 		dst.DiscardOutput()
 	}
 }
+
+func TestMarkRewind(t *testing.T) {
+	a, b := pipe(t)
+	a.WritePacket([]byte("first"))
+	m := a.Mark()
+	a.WritePacket([]byte("dropped"))
+	a.WritePacket([]byte("dropped too"))
+	if !a.Rewind(m) {
+		t.Fatal("rewind refused before any flush")
+	}
+	a.WritePacket([]byte("second"))
+	m = a.Mark()
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Rewind(m) {
+		t.Fatal("rewind allowed after a flush")
+	}
+	for i, want := range []string{"first", "second"} {
+		p, err := b.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(p) != want || b.Seq != uint8(i+1) {
+			t.Fatalf("packet %d: %q seq %d", i, p, b.Seq)
+		}
+	}
+}
