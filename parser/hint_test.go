@@ -17,9 +17,9 @@ func TestHints(t *testing.T) {
 		{"/*master*/ select 1", HintPrimary},
 		{"/*slave*/ select 1", HintReplica},
 		{"/* a comment */ select 1", HintNone},
-		{"select 1 /*master*/", HintNone},             // only before or after the first word
-		{"select '/*master*/'", HintNone},             // a string, not a comment
-		{"/*!40001 SELECT */ 1", HintNone},            // executable comment
+		{"select 1 /*master*/", HintNone},  // only before or after the first word
+		{"select '/*master*/'", HintNone},  // a string, not a comment
+		{"/*!40001 SELECT */ 1", HintNone}, // executable comment
 		{"/* app:checkout */ /*master*/ SELECT 1", HintPrimary},
 		{"/*master* SELECT 1", HintNone},
 	}
