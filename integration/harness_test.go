@@ -69,7 +69,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "build failed:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The read/write tests' topology is theirs alone: do not leave it running.
+	destroy := exec.Command(filepath.Join(repoRoot, "scripts", "topology.sh"), "destroy")
+	destroy.Env = append(os.Environ(), "SG_TOPO_DIR="+haDir, "SG_TOPO_PORT_OFFSET="+haOffset)
+	_ = destroy.Run()
+	return code
 }
 
 // Proxy is a shardgate process started for a test.
@@ -96,9 +101,17 @@ func freePort(t testing.TB) int {
 // and starts shardgate; it is stopped when the test ends.
 func StartProxy(t testing.TB, config string) *Proxy {
 	t.Helper()
+	return StartProxyIn(t, t.TempDir(), config)
+}
+
+// StartProxyIn is StartProxy with the config file (and so the state file)
+// in dir: a proxy started again in the same dir finds what the first one
+// recorded.
+func StartProxyIn(t testing.TB, dir, config string) *Proxy {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	config = strings.ReplaceAll(config, "{{LISTEN}}", addr)
-	path := filepath.Join(t.TempDir(), "shardgate.yaml")
+	path := filepath.Join(dir, "shardgate.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -44,12 +44,14 @@ usage() {
 	cat <<EOF
 usage: $PROG COMMAND [options] [NAME...]
 
-  up [--semisync|--no-semisync] [--durable] [NAME...]
+  up [--semisync|--no-semisync] [--durable] [--no-replication] [NAME...]
                  create missing instances, start stopped ones, wait until they accept connections
                  and until replicas replicate; one summary line per instance. Quick when all run.
                  --semisync     turn on semi-synchronous replication (also on a running topology;
                                 kept until --no-semisync)
                  --durable      new instances use innodb_flush_log_at_trx_commit=1, sync_binlog=1
+                 --no-replication  start the instances, leave replication as it is (e.g. bring
+                                back a primary a failover replaced, without following it again)
   down [NAME...] clean shutdown (all when no NAME); data is kept
   kill NAME...   kill -9 (for fault tests); \`up\` brings it back
   destroy        stop everything and remove $TOPO_DIR
@@ -592,9 +594,10 @@ describe() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
-	local names=() semisync='' durable=0 a n
+	local names=() semisync='' durable=0 norepl=0 a n
 	for a in "$@"; do
 		case $a in
+		--no-replication) norepl=1 ;;
 		--semisync) semisync=on ;;
 		--no-semisync) semisync=off ;;
 		--durable) durable=1 ;;
@@ -657,6 +660,7 @@ cmd_up() {
 	# Replicas to look after: those named, and those whose primary is named; both must run.
 	local repl=()
 	for n in dh0-replica dh1-replica; do
+		((norepl)) && break
 		[[ " ${names[*]} " == *" $n "* || " ${names[*]} " == *" ${PRIMARY_OF[$n]} "* ]] || continue
 		is_running "$n" || continue
 		if ! is_running "${PRIMARY_OF[$n]}"; then

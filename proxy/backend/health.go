@@ -255,10 +255,12 @@ func (h *DataHost) Switch(ctx context.Context, to *Server, failed bool) error {
 	}
 	done := make(chan struct{})
 	h.switching = done
+	h.inSwitch.Store(true)
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		h.switching = nil
+		h.inSwitch.Store(false)
 		h.downSince = time.Time{}
 		h.mu.Unlock()
 		close(done)

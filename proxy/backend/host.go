@@ -113,6 +113,7 @@ type DataHost struct {
 
 	mu        sync.Mutex
 	switching chan struct{} // closed when a running switch ends; nil when none
+	inSwitch  atomic.Bool   // switching != nil, read without the lock
 	downSince time.Time     // the primary failed its checks since then
 	onSwitch  func(host, primary string, fenced []string)
 	log       func(msg string, args ...any)
@@ -139,8 +140,8 @@ func newDataHost(hc conf.DataHost) *DataHost {
 	return h
 }
 
-// Config returns the data host's configuration.
-func (h *DataHost) Config() conf.DataHost { return h.cfg }
+// Config returns the data host's configuration (not to be changed).
+func (h *DataHost) Config() *conf.DataHost { return &h.cfg }
 
 // Primary returns the current primary.
 func (h *DataHost) Primary() *Server { return h.primary.Load() }
@@ -170,6 +171,18 @@ func (h *DataHost) Replicas() []*Server {
 
 // Failovers counts the switches of primary since start.
 func (h *DataHost) Failovers() int64 { return h.failovers.Load() }
+
+// PrimaryNow returns the primary and whether a statement may use it now
+// (else PrimaryWait waits for it).
+func (h *DataHost) PrimaryNow() (*Server, bool) {
+	p := h.Primary()
+	if h.cfg.Failover != "auto" {
+		return p, !h.switchRunning()
+	}
+	return p, p.Up() && !h.switchRunning()
+}
+
+func (h *DataHost) switchRunning() bool { return h.inSwitch.Load() }
 
 // PrimaryWait returns the primary. While a failover runs, or the primary
 // is down and failover is automatic, it waits for the new primary (or the
@@ -212,15 +225,17 @@ func (h *DataHost) readable(s *Server) bool {
 // ReadServer picks the server for a plain read by the balance policy:
 // a healthy replica by weight (the primary when there is none), the
 // primary, or either. need, when set, is a write the read must see: a
-// replica known to have applied it is preferred; else a readable replica
-// is returned with mustWait, for the caller to wait there for the write.
-// anyReplica (a hint) picks a replica whatever the policy.
+// replica known to have applied it is preferred; else a replica that is
+// not behind is returned with mustWait, for the caller to wait there for
+// the write; else the primary. anyReplica (a hint) picks a replica
+// whatever the policy. When the primary is down, a replica that lost its
+// primary (or lags) still serves: a possibly stale answer beats none.
 func (h *DataHost) ReadServer(need GTIDSet, anyReplica bool) (s *Server, mustWait bool) {
 	p := h.Primary()
-	if h.cfg.Balance == "primary" && !anyReplica {
+	if h.cfg.Balance == "primary" && !anyReplica && p.Up() {
 		return p, false
 	}
-	var pick *Server
+	var pick, waitable, lastResort *Server
 	total := 0
 	consider := func(c *Server, w int) {
 		if w <= 0 {
@@ -234,26 +249,30 @@ func (h *DataHost) ReadServer(need GTIDSet, anyReplica bool) (s *Server, mustWai
 	if h.cfg.Balance == "all" && p.Up() && !anyReplica {
 		consider(p, 1)
 	}
-	var waitable *Server
 	for _, r := range h.servers {
 		if !h.readable(r) {
+			if r.Role() == RoleReplica && r.Up() && r.Weight > 0 {
+				lastResort = r
+			}
 			continue
 		}
 		if need != nil && !r.Applied().Contains(need) {
-			if waitable == nil || rand.IntN(2) == 0 {
+			if r.Lag() == 0 && (waitable == nil || rand.IntN(2) == 0) {
 				waitable = r
 			}
 			continue
 		}
 		consider(r, r.Weight)
 	}
-	if pick != nil {
+	switch {
+	case pick != nil:
 		return pick, false
-	}
-	if waitable != nil {
+	case waitable != nil:
 		return waitable, true
+	case p.Up() || lastResort == nil:
+		return p, false
 	}
-	return p, false
+	return lastResort, need != nil
 }
 
 // stop ends the health checks.

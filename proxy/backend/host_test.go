@@ -150,3 +150,22 @@ func TestTopologyStateRoundTrip(t *testing.T) {
 		t.Fatal("a recorded primary that is not a server of the host must be refused")
 	}
 }
+
+func TestReadServerPrimaryDown(t *testing.T) {
+	h := testHost("primary")
+	// The replicas lost their primary: replication stopped, lag unknown.
+	for _, s := range h.Replicas() {
+		s.lag.Store(-1)
+	}
+	if s, _ := h.ReadServer(nil, false); s.Role() != RolePrimary {
+		t.Fatalf("primary up: read went to %s", s.Addr)
+	}
+	h.Primary().markDown(context.DeadlineExceeded)
+	s, wait := h.ReadServer(nil, false)
+	if s.Role() != RoleReplica || wait {
+		t.Fatalf("primary down: read went to %s (wait %v), want a replica", s.Addr, wait)
+	}
+	if s, wait := h.ReadServer(ParseGTIDSet("0-1-5"), false); s.Role() != RoleReplica || !wait {
+		t.Fatalf("primary down, write to see: %s wait %v, want a replica and a wait", s.Addr, wait)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/wire"
 )
 
@@ -48,8 +49,17 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 	return c, nil
 }
 
-// prepareConn replays the session's state onto the connection.
+// prepareConn replays the session's state onto the connection. A broken
+// connection is reported as a backend failure (a read may be retried).
 func (s *Session) prepareConn(c *backend.Conn, schema string, sum *parser.Summary) error {
+	err := s.replayState(c, schema, sum)
+	if err != nil && c.Broken() {
+		return &exec.BackendError{Err: err}
+	}
+	return err
+}
+
+func (s *Session) replayState(c *backend.Conn, schema string, sum *parser.Summary) error {
 	if err := c.Sync(s.wantState(schema)); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Session) Dispatch(p []byte) (err error) {
 		}
 	}()
 	s.env.Questions.Add(1)
-	s.mark = s.c.Mark()
+	s.mark, s.brokenOn = s.c.Mark(), nil
 	defer func() {
 		if s.txNextUsed {
 			// SET TRANSACTION applies to the next transaction only.

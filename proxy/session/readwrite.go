@@ -73,7 +73,7 @@ func (s *Session) acquireFor(h *backend.DataHost, sum *parser.Summary) (*backend
 		return s.acquire(s.last.Server(), sum.Flags)
 	}
 	var need written
-	if cfg := h.Config(); cfg.RYW() && sum.Hint != parser.HintReplica {
+	if h.Config().RYW() && sum.Hint != parser.HintReplica {
 		need = s.written[h.Name]
 	}
 	srv, mustWait := h.ReadServer(need.set, sum.Hint == parser.HintReplica)
@@ -108,48 +108,68 @@ func (s *Session) acquirePrimary(h *backend.DataHost, sum *parser.Summary) (*bac
 	if sum != nil {
 		flags = sum.Flags
 	}
-	deadline := time.Now().Add(h.Config().FailoverWait)
+	var deadline time.Time // set when it first has to wait
 	for {
-		p, err := h.PrimaryWait(context.Background(), deadline)
-		if err != nil {
-			return nil, err
+		p, ready := h.PrimaryNow()
+		if !ready {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(h.Config().FailoverWait)
+			}
+			var err error
+			if p, err = h.PrimaryWait(context.Background(), deadline); err != nil {
+				return nil, err
+			}
 		}
 		c, err := s.acquire(p, flags)
 		var de *backend.DialError
-		if err != nil && errors.As(err, &de) && h.Config().Failover == "auto" && time.Now().Before(deadline) {
+		if err != nil && errors.As(err, &de) && h.Config().Failover == "auto" && (deadline.IsZero() || time.Now().Before(deadline)) {
 			continue // p is marked down now: wait for it or its successor
 		}
 		return c, err
 	}
 }
 
-// retryRead reports whether a read that failed with err may run again:
-// nothing of its answer has reached the client, and the failure was the
-// server's, not the statement's. A server that failed has its pool
-// drained; one that cannot be reached is marked down, so the next try
-// goes elsewhere.
+// retryRead reports whether a statement that failed with err may run
+// again: a plain read whose answer has not reached the client, failed by
+// its server (see serverFailed).
 func (s *Session) retryRead(sum *parser.Summary, srv *backend.Server, err error, attempt int) bool {
-	if attempt >= readRetries || !s.replicaRead(sum) {
-		return false
+	return s.serverFailed(srv, err) && attempt < readRetries && s.replicaRead(sum) && s.retrying(err)
+}
+
+// retryPrepare is retryRead for COM_STMT_PREPARE, which changes no data.
+func (s *Session) retryPrepare(err error, attempt int) bool {
+	return s.serverFailed(nil, err) && attempt < readRetries && s.retrying(err)
+}
+
+// serverFailed reports whether err is the server's failure, not the
+// statement's (it cannot be reached, or the connection broke), with none
+// of the answer sent. A server that cannot be reached is marked down (by
+// its pool), so a next try goes elsewhere; a server whose connection
+// broke has its pool drained, its other connections being likely dead
+// too (a crash, a restart).
+func (s *Session) serverFailed(srv *backend.Server, err error) bool {
+	var de *backend.DialError
+	if errors.As(err, &de) {
+		return true
 	}
 	var be *exec.BackendError
-	var de *backend.DialError
-	switch {
-	case errors.As(err, &de):
-	case errors.As(err, &be) && !be.Answered:
-		// Its other connections are likely dead too (a restart, a crash).
-		if srv == nil {
-			srv = s.brokenOn
-		}
-		if srv != nil {
-			srv.Pool.Drain()
-		}
-	default:
+	if !errors.As(err, &be) {
 		return false
 	}
+	if srv == nil {
+		srv = s.brokenOn
+	}
+	if srv != nil {
+		srv.Pool.Drain()
+	}
+	return !be.Answered
+}
+
+// retrying takes back what the failed try wrote to the client.
+func (s *Session) retrying(err error) bool {
 	if !s.c.Rewind(s.mark) {
 		return false
 	}
-	s.log.Debug("retrying a read after a backend failure", "session", s.ID, "err", err)
+	s.log.Debug("retrying after a backend failure", "session", s.ID, "err", err)
 	return true
 }

@@ -102,7 +102,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	for attempt := 0; ; attempt++ {
 		s.beginTracking(sum)
 		out, err = exec.Run(&s.cli, plan, s, s)
-		if err == nil || plan.Write || !s.retryRead(sum, nil, err, attempt) {
+		if err == nil || !s.retryRead(sum, nil, err, attempt) {
 			break
 		}
 	}

@@ -77,30 +77,46 @@ func (s *Session) stmtPrepare(p []byte) error {
 			return s.writeErr(e)
 		}
 	}
-	be, err := s.acquirePrimary(rt.node.Host, &st.sum)
+	for attempt := 0; ; attempt++ {
+		err := s.prepareOnce(st, phys, rt)
+		if err != nil && s.retryPrepare(err, attempt) {
+			continue
+		}
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		return s.c.Flush()
+	}
+}
+
+// prepareOnce prepares a statement on a server of its node (where it would
+// run, for its metadata) and relays the answer under a new proxy id.
+func (s *Session) prepareOnce(st *stmt, phys string, rt route) error {
+	be, err := s.acquireFor(rt.node.Host, &st.sum)
 	if err != nil {
-		return s.handleExecErr(err)
+		return err
 	}
 	if err := s.prepareConn(be, rt.schema, &st.sum); err != nil {
 		s.release(be, nil, true)
-		return s.handleExecErr(err)
+		return err
 	}
-	s.nextStmt++
-	st.id = s.nextStmt
+	id := s.nextStmt + 1
+	s.nextStmt = id
 	bs, errPkt, err := prepareOn(be, phys, s)
 	if err == nil && errPkt == nil {
+		st.id = id
 		st.params, st.columns = bs.Params, bs.Columns
 		s.stmts[st.id] = st
 		s.lastPrepared = st.id
 	}
 	s.release(be, nil, err != nil)
 	if err != nil {
-		return s.handleExecErr(err)
+		return err
 	}
 	if errPkt != nil {
-		return s.writeErr(errPkt)
+		return errPkt
 	}
-	return s.c.Flush()
+	return nil
 }
 
 // prepareOn prepares sql on a backend connection. With s set, the response

@@ -67,10 +67,13 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 		if sum.Second == "NOT" { // BEGIN NOT ATOMIC: a compound statement
 			return false, nil
 		}
-		// An open transaction is committed first, as MySQL does.
+		// An open transaction is committed first, as MySQL does; a pending
+		// SET TRANSACTION is for the transaction starting now.
+		next := s.tx.next
 		if e := s.endTransaction("COMMIT"); e != nil {
 			return true, s.writeErr(e)
 		}
+		s.tx.next = next
 		begin := sql
 		if sum.Kind == parser.KindBegin && parser.EqualFold(strings.TrimSpace(sql), "BEGIN") {
 			begin = "START TRANSACTION"
