@@ -51,7 +51,14 @@ type Config struct {
 	Procs            int    `yaml:"procs,omitempty"` // OS threads running Go code (GOMAXPROCS); 0 = half the CPUs
 	// StateFile records what must survive a restart (failovers); relative
 	// to the config file's directory. Default: shardgate.state.json there.
-	StateFile string     `yaml:"state_file,omitempty"`
+	StateFile string `yaml:"state_file,omitempty"`
+	// XALog is the coordinator's log of distributed-commit decisions
+	// (fsync'd before the second phase); relative to the config file's
+	// directory. Default: shardgate.xa.log there.
+	XALog string `yaml:"xa_log,omitempty"`
+	// Snowflake configures the snowflake id generator (tables with
+	// auto_increment generator snowflake need it).
+	Snowflake *Snowflake `yaml:"snowflake,omitempty"`
 	TLS       *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
 	Log       Log        `yaml:"log"`
 	Users     []User     `yaml:"users"`
@@ -125,10 +132,12 @@ const (
 
 // StatePath is the state file's path (relative ones are resolved against
 // the config file's directory).
-func (c *Config) StatePath() string {
-	f := c.StateFile
+func (c *Config) StatePath() string { return c.besideConfig(c.StateFile, "shardgate.state.json") }
+
+// besideConfig resolves a file name against the config file's directory.
+func (c *Config) besideConfig(f, def string) string {
 	if f == "" {
-		f = "shardgate.state.json"
+		f = def
 	}
 	if !filepath.IsAbs(f) && c.Path != "" {
 		f = filepath.Join(filepath.Dir(c.Path), f)
@@ -143,6 +152,10 @@ func (h *DataHost) Replication() (user, password string) {
 	}
 	return h.ReplicationUser, h.ReplicationPassword
 }
+
+// XALogPath is the XA decision log's path (relative ones are resolved
+// against the config file's directory).
+func (c *Config) XALogPath() string { return c.besideConfig(c.XALog, "shardgate.xa.log") }
 
 // RYW reports whether read-your-writes is on.
 func (h *DataHost) RYW() bool { return h.ReadYourWrites == nil || *h.ReadYourWrites }
@@ -172,10 +185,50 @@ type DataNode struct {
 
 // Schema is a logical database as clients see it.
 type Schema struct {
-	Name        string   `yaml:"name"`
-	DefaultNode string   `yaml:"default_node,omitempty"` // where unlisted tables live
-	Tables      TableMap `yaml:"tables,omitempty"`
+	Name        string `yaml:"name"`
+	DefaultNode string `yaml:"default_node,omitempty"` // where unlisted tables live
+	// TransactionMode is how a transaction writing on several data nodes
+	// commits: "xa" (default; two-phase commit, atomic) or "local" (a
+	// commit per node, one after the other: not atomic if one fails).
+	TransactionMode string   `yaml:"transaction_mode,omitempty"`
+	Tables          TableMap `yaml:"tables,omitempty"`
 }
+
+// Transaction modes.
+const (
+	TxXA    = "xa"
+	TxLocal = "local"
+)
+
+// XA reports whether multi-node transactions of the schema use XA.
+func (s *Schema) XA() bool { return s.TransactionMode != TxLocal }
+
+// Snowflake configures the snowflake generator: 64-bit ids made of a
+// millisecond timestamp, the worker id and a per-millisecond counter.
+type Snowflake struct {
+	WorkerID int `yaml:"worker_id"` // 0..1023, unique per shardgate process
+}
+
+// AutoIncrement makes the proxy generate a table's ids: an INSERT without
+// the column gets one.
+type AutoIncrement struct {
+	Column    string `yaml:"column"`
+	Generator string `yaml:"generator"` // snowflake | segment
+	// Node (segment) is the data node holding the sequence table
+	// (shardgate_sequences); default the schema's default node, else the
+	// table's first node.
+	Node string `yaml:"node,omitempty"`
+	// Block (segment) is how many ids one allocation reserves. Default 1000.
+	Block int `yaml:"block,omitempty"`
+}
+
+// Generators of AutoIncrement.
+const (
+	GenSnowflake = "snowflake"
+	GenSegment   = "segment"
+	// DefaultBlock is a segment allocation's default size.
+	DefaultBlock = 1000
+)
 
 // TableMap is the schema's "tables" mapping (name -> rule) in file order.
 type TableMap []Table
@@ -193,7 +246,9 @@ type Table struct {
 	Parent       string         `yaml:"parent,omitempty"`
 	ParentColumn string         `yaml:"parent_column,omitempty"`
 	Global       bool           `yaml:"global,omitempty"`
-	Line         int            `yaml:"-"` // line of the table's key in the file; 0 if not from a file
+	// AutoIncrement: the proxy generates the ids (sharded, child and global tables).
+	AutoIncrement *AutoIncrement `yaml:"auto_increment,omitempty"`
+	Line          int            `yaml:"-"` // line of the table's key in the file; 0 if not from a file
 }
 
 // TableKind says how a table is placed.

@@ -163,6 +163,34 @@ max_connections: lots
 			`t.yaml:6: max_allowed_packet: "12Q" is not a size (want bytes, or a number with K, M or G)`}},
 		{"size out of range", base + "max_allowed_packet: 2G\n", []string{
 			`t.yaml:6: max_allowed_packet: must be between 1K and 1G (MySQL's limits)`}},
+		{"transactions and ids", `users: [{name: u, schemas: [s]}]
+snowflake: {worker_id: 2000}
+data_hosts: [{name: h, primary: "127.0.0.1:1"}]
+data_nodes: [{name: n, host: h, database: d}]
+schemas:
+  - name: s
+    transaction_mode: twophase
+    tables:
+      a: {node: n, auto_increment: {column: id, generator: segment}}
+      b: {column: id, algorithm: mod, shards: 2, nodes: [n], auto_increment: {column: id, generator: uuid}}
+      c: {column: id, algorithm: mod, shards: 2, nodes: [n], auto_increment: {column: id, generator: segment, node: n5}}
+      d: {global: true, auto_increment: {generator: segment}}
+`, []string{
+			`t.yaml:2: snowflake.worker_id: must be between 0 and 1023`,
+			`t.yaml:7: schemas[0].transaction_mode: "twophase" is not one of xa, local`,
+			`t.yaml:9: schemas[0].tables.a.auto_increment: a single-node table has its server's AUTO_INCREMENT: the proxy generates ids only for sharded, child and global tables`,
+			`t.yaml:10: schemas[0].tables.b.auto_increment.generator: "uuid" is not one of snowflake, segment`,
+			`t.yaml:11: schemas[0].tables.c.auto_increment.node: data node "n5" is not defined`,
+			`t.yaml:12: schemas[0].tables.d.auto_increment.column: required`}},
+		{"snowflake without worker id", `users: [{name: u, schemas: [s]}]
+data_hosts: [{name: h, primary: "127.0.0.1:1"}]
+data_nodes: [{name: n, host: h, database: d}]
+schemas:
+  - name: s
+    tables:
+      b: {column: id, algorithm: mod, shards: 2, nodes: [n], auto_increment: {column: id, generator: snowflake}}
+`, []string{
+			`t.yaml:7: schemas[0].tables.b.auto_increment.generator: snowflake needs a worker id: add snowflake: {worker_id: N} (0..1023, unique per shardgate process)`}},
 		{"no users", base[strings.Index(base, "data_hosts"):], []string{
 			`t.yaml:1: users: at least one user is required`}},
 		{"duplicates", `users:
@@ -382,6 +410,8 @@ max_connections: 50
 max_allowed_packet: 16MB
 server_version: 8.0.36-sg
 log: {level: debug, format: json}
+snowflake: {worker_id: 0}
+xa_log: /var/lib/sg/xa.log
 users:
   - {name: "we:ird", password: "p#w: d", schemas: [s]}
 data_hosts:
@@ -393,8 +423,10 @@ data_hosts:
 data_nodes: [{name: n, host: h, database: d}, {name: m, host: h, database: e}]
 schemas:
   - name: s
+    transaction_mode: local
     tables:
-      zeta: {column: created, algorithm: date, shards: 12, nodes: [n, m], options: {unit: month, start: "2024-01-01", ranges: [[0, 10], [10, 20]]}}
+      zeta: {column: created, algorithm: date, shards: 12, nodes: [n, m], options: {unit: month, start: "2024-01-01", ranges: [[0, 10], [10, 20]]}, auto_increment: {column: id, generator: snowflake}}
+      beta: {column: id, algorithm: mod, shards: 2, nodes: [n, m], auto_increment: {column: id, generator: segment, node: m, block: 50}}
       alpha: {parent: zeta, column: z_id, parent_column: id}
       mid: {node: m}
 `

@@ -45,6 +45,9 @@ func (p *parser) checkServer(c *Config) {
 	if p.has(keyPath{"max_allowed_packet"}) && (c.MaxAllowedPacket < 1024 || c.MaxAllowedPacket > 1<<30) {
 		p.add(keyPath{"max_allowed_packet"}, "must be between 1K and 1G (MySQL's limits)")
 	}
+	if c.Snowflake != nil && (c.Snowflake.WorkerID < 0 || c.Snowflake.WorkerID > 1023) {
+		p.add(keyPath{"snowflake", "worker_id"}, "must be between 0 and 1023")
+	}
 	p.checkOneOf(keyPath{"log", "level"}, c.Log.Level, "debug", "info", "warn", "error")
 	p.checkOneOf(keyPath{"log", "format"}, c.Log.Format, "text", "json")
 
@@ -257,6 +260,7 @@ func (p *parser) checkSchemas(c *Config) {
 			// With tables listed, a schema may do without: unlisted tables then do not exist.
 			p.add(at.with("default_node"), "required when the schema lists no tables")
 		}
+		p.checkOneOf(at.with("transaction_mode"), s.TransactionMode, TxXA, TxLocal)
 		valid := map[string]bool{} // tables whose rule has a sound shape
 		seen := map[string]int{}
 		for _, t := range s.Tables {
@@ -270,11 +274,45 @@ func (p *parser) checkSchemas(c *Config) {
 				p.addAt(t.Line, tk, "table name is empty")
 			}
 			valid[t.Name] = p.checkTable(c, tk, &t)
+			if t.AutoIncrement != nil {
+				p.checkAutoIncrement(c, s, tk.with("auto_increment"), &t)
+			}
 		}
 		for _, t := range s.Tables {
 			if valid[t.Name] && t.Kind() == TableChild {
 				p.checkParent(s, at.with("tables", t.Name, "parent"), &t, valid)
 			}
+		}
+	}
+}
+
+// checkAutoIncrement checks a table's id generator.
+func (p *parser) checkAutoIncrement(c *Config, s *Schema, at keyPath, t *Table) {
+	a := t.AutoIncrement
+	if t.Kind() == TableSingle {
+		p.add(at, "a single-node table has its server's AUTO_INCREMENT: the proxy generates ids only for sharded, child and global tables")
+	}
+	if a.Column == "" {
+		p.add(at.with("column"), "required")
+	}
+	if a.Generator == "" {
+		p.add(at.with("generator"), "required (snowflake or segment)")
+	}
+	p.checkOneOf(at.with("generator"), a.Generator, GenSnowflake, GenSegment)
+	switch a.Generator {
+	case GenSnowflake:
+		if c.Snowflake == nil {
+			p.add(at.with("generator"), "snowflake needs a worker id: add snowflake: {worker_id: N} (0..1023, unique per shardgate process)")
+		}
+		if a.Node != "" || a.Block != 0 {
+			p.add(at, "node and block are for the segment generator")
+		}
+	case GenSegment:
+		if a.Node != "" {
+			p.checkNode(c, at.with("node"), a.Node)
+		}
+		if a.Block < 0 {
+			p.add(at.with("block"), "must be >= 1")
 		}
 	}
 }
