@@ -109,6 +109,13 @@ func StartProxy(t testing.TB, config string) *Proxy {
 // recorded.
 func StartProxyIn(t testing.TB, dir, config string) *Proxy {
 	t.Helper()
+	return StartProxyEnv(t, dir, config)
+}
+
+// StartProxyEnv is StartProxyIn with more environment variables for the
+// proxy (e.g. SG_FAULT).
+func StartProxyEnv(t testing.TB, dir, config string, env ...string) *Proxy {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	config = strings.ReplaceAll(config, "{{LISTEN}}", addr)
 	path := filepath.Join(dir, "shardgate.yaml")
@@ -117,6 +124,7 @@ func StartProxyIn(t testing.TB, dir, config string) *Proxy {
 	}
 	p := &Proxy{t: t, Addr: addr, log: &bytes.Buffer{}, waitCh: make(chan error, 1), Config: path}
 	p.cmd = exec.Command(binary, "--config", path)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
@@ -157,6 +165,17 @@ func (p *Proxy) Stop() error {
 	case <-time.After(40 * time.Second):
 		_ = p.cmd.Process.Kill()
 		return fmt.Errorf("shardgate did not stop on SIGTERM")
+	}
+}
+
+// Exited waits up to timeout for the process to end by itself.
+func (p *Proxy) Exited(timeout time.Duration) bool {
+	select {
+	case err := <-p.waitCh:
+		p.waitCh <- err
+		return true
+	case <-time.After(timeout):
+		return false
 	}
 }
 

@@ -104,16 +104,43 @@ func RestoreMode(stmts []ast.StmtNode, m Mode) (string, error) {
 	if m&ModeNoBackslashEscapes != 0 {
 		flags &^= format.RestoreStringEscapeBackslash
 	}
-	ctx := format.NewRestoreCtx(flags, &b)
 	for i, s := range stmts {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		if err := s.Restore(ctx); err != nil {
+		var one strings.Builder
+		if err := s.Restore(format.NewRestoreCtx(flags, &one)); err != nil {
 			return "", err
+		}
+		switch s.(type) {
+		case *ast.CreateTableStmt, *ast.AlterTableStmt:
+			b.WriteString(dropEnforced(one.String()))
+		default:
+			b.WriteString(one.String())
 		}
 	}
 	return b.String(), nil
+}
+
+// dropEnforced removes the ENFORCED the TiDB parser prints after every
+// CHECK constraint: MariaDB's CHECK is always enforced and does not know
+// the word. (NOT ENFORCED stays, for MariaDB to refuse as it would.)
+func dropEnforced(sql string) string {
+	if !strings.Contains(sql, "ENFORCED") {
+		return sql
+	}
+	var b strings.Builder
+	l := NewLexer(sql)
+	last, prev := 0, Token{}
+	for t := l.Next(); t.Kind != TokEOF; t = l.Next() {
+		if t.Kind == TokIdent && l.Text(t) == "ENFORCED" && !(prev.Kind == TokIdent && l.Text(prev) == "NOT") {
+			b.WriteString(strings.TrimRight(sql[last:t.Start], " "))
+			last = t.End
+		}
+		prev = t
+	}
+	b.WriteString(sql[last:])
+	return b.String()
 }
 
 // RestoreExpr prints one expression as SQL.

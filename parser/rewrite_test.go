@@ -25,3 +25,19 @@ func TestRewriteSession(t *testing.T) {
 		t.Errorf("no database: %q", got)
 	}
 }
+
+func TestRestoreCheckForMariaDB(t *testing.T) {
+	for in, want := range map[string]string{
+		"CREATE TABLE t (a INT CHECK (a > 0), b INT, CONSTRAINT c CHECK (b < 'ENFORCED'))": "CREATE TABLE `t` (`a` INT CHECK(`a` > 0),`b` INT,CONSTRAINT `c` CHECK(`b` < 'ENFORCED'))",
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)":                                    "ALTER TABLE `t` ADD CONSTRAINT `c` CHECK(`a` > 0)",
+	} {
+		stmts, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Restore(stmts)
+		if err != nil || got != want {
+			t.Errorf("%s:\n got %s\nwant %s (%v)", in, got, want, err)
+		}
+	}
+}

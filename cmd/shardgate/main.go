@@ -131,6 +131,9 @@ func run(path string, drain time.Duration) error {
 		return err
 	}
 	srv := server.New(log, &holder, session.NewRegistry(), tlsConf)
+	if srv.Env().XA, err = startXA(ctx, cfg, cl, log); err != nil {
+		return fmt.Errorf("xa log: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("shardgate listening", "addr", ln.Addr().String(), "config", path)

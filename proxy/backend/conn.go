@@ -62,6 +62,12 @@ type Conn struct {
 	// (SERVER_STATUS_IN_TRANS tells an open transaction).
 	Status uint16
 
+	// XA is the id of the XA branch this connection runs ("" if none);
+	// XAWrote says a write ran in it (a branch that only read needs no
+	// prepare).
+	XA      string
+	XAWrote bool
+
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
 
@@ -161,10 +167,31 @@ func (c *Conn) Exec(sql string) (wire.OK, error) {
 // text-protocol row (values nil for NULL), and okFn for each OK packet. Not
 // for client traffic: it allocates.
 func (c *Conn) Query(sql string, row func(cols []wire.ColumnRef, vals [][]byte) error, okFn func(*wire.OK)) error {
+	if err := c.Send(sql); err != nil {
+		return err
+	}
+	return c.read(row, okFn)
+}
+
+// Send sends an internal statement without waiting for its answer, so
+// that several connections can work at once; Await reads the answer.
+func (c *Conn) Send(sql string) error {
 	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
 		c.broken = true
 		return err
 	}
+	return nil
+}
+
+// Await reads the answer to what Send sent: the last OK, or the first error.
+func (c *Conn) Await() (wire.OK, error) {
+	var ok wire.OK
+	err := c.read(nil, func(o *wire.OK) { ok = *o })
+	return ok, err
+}
+
+// read reads a statement's results (see Query).
+func (c *Conn) read(row func(cols []wire.ColumnRef, vals [][]byte) error, okFn func(*wire.OK)) error {
 	var firstErr error
 	for {
 		p, err := c.ReadPacket()

@@ -30,6 +30,9 @@ type Client struct {
 	// BinaryRows converts text-protocol rows from the backends to the
 	// binary protocol: a prepared statement the proxy ran as text.
 	BinaryRows bool
+	// HideStatus are backend status flags the client must not see (the
+	// transaction of an autocommit statement the proxy made atomic).
+	HideStatus uint16
 	conv       rowConverter
 }
 
@@ -38,7 +41,7 @@ func (cli *Client) status(st uint16) uint16 {
 	if cli.MoreResults {
 		st |= mysql.SERVER_MORE_RESULTS_EXISTS
 	}
-	return st
+	return st &^ cli.HideStatus
 }
 
 // Tracker learns from the backend's responses what the session became.
@@ -115,9 +118,7 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 
 func writeOK(cli *Client, header byte, ok *wire.OK) {
 	c := cli.Conn
-	if cli.MoreResults {
-		ok.Status |= mysql.SERVER_MORE_RESULTS_EXISTS
-	}
+	ok.Status = cli.status(ok.Status)
 	var buf [64]byte
 	b := wire.AppendOK(buf[:0], header, ok, cli.SessionTrack)
 	c.WritePacket(b)

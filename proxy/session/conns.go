@@ -29,6 +29,7 @@ func (s *Session) variant() backend.Variant {
 // acquire returns the session's connection to srv: the pinned one, or one
 // from the pool (preferably the one it had last).
 func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn, error) {
+	s.noteServer(srv) // statistics (observe.go)
 	for _, c := range s.pinned {
 		if c.Server() == srv {
 			s.active.Store(c)
@@ -157,8 +158,15 @@ func (s *Session) unpin(c *backend.Conn) {
 // unpinAll gives back every pinned connection; with reset, each is reset
 // first (its transaction rolled back, its state dropped).
 func (s *Session) unpinAll(reset bool) {
+	if s.tx.gtrid != "" {
+		s.env.XA.End(s.tx.gtrid)
+	}
 	for _, c := range s.pinned {
-		if reset || s.pinAll || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+		if c.XA != "" {
+			// Closing rolls an unprepared branch back.
+			c.XA = ""
+			c.MarkBroken()
+		} else if reset || s.pinAll || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 			if err := c.ResetSession(); err != nil {
 				c.MarkBroken()
 			}

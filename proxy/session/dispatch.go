@@ -41,7 +41,7 @@ func (s *Session) Dispatch(p []byte) (err error) {
 	}
 	switch p[0] {
 	case mysql.COM_QUERY:
-		return s.comQuery(p)
+		return s.observeQuery(p) // comQuery behind the firewall and statistics (observe.go)
 	case mysql.COM_PING:
 		return s.writeOK(0, 0, "")
 	case mysql.COM_QUIT:
@@ -54,7 +54,7 @@ func (s *Session) Dispatch(p []byte) (err error) {
 	case mysql.COM_STMT_PREPARE:
 		return s.stmtPrepare(p)
 	case mysql.COM_STMT_EXECUTE:
-		return s.stmtExecute(p)
+		return s.observeExecute(p) // stmtExecute, observed (observe.go)
 	case mysql.COM_STMT_SEND_LONG_DATA:
 		s.stmtLongData(p)
 		return nil

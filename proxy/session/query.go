@@ -258,6 +258,9 @@ func (s *Session) forwardOnce(p []byte, sum *parser.Summary, rt route) (*backend
 	if sum.Flags&parser.FlagSetTransaction != 0 {
 		be.ResetBeforeReuse = true // SET TRANSACTION sent as is: do not hand it on
 	}
+	if be.XA != "" && mayWrite(sum) {
+		be.XAWrote = true
+	}
 	if err := be.WriteCommand(p); err != nil {
 		be.MarkBroken()
 		s.release(be, sum, true)

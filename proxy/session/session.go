@@ -19,6 +19,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/proxy/xa"
 )
 
 // Authenticator re-checks credentials for COM_CHANGE_USER; the server
@@ -70,8 +71,10 @@ type Session struct {
 	mark                 wire.Mark       // where the running statement's answer starts
 	brokenOn             *backend.Server // server of the last connection that broke
 	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)
+	planWrite            bool            // ...and whether it writes
 	stateTouched         bool            // the running statement changed tracked state
 	unaccountedChange    bool            // ...in a way the server did not describe
+	obs                  observation     // the running statement, for statistics (observe.go)
 }
 
 // Env is what every session shares.
@@ -81,6 +84,7 @@ type Env struct {
 	Auth      Authenticator
 	Log       *slog.Logger
 	Started   time.Time
+	XA        *xa.Coordinator // distributed commits; nil: transactions stay local
 	Questions atomic.Uint64
 	columns   columnCache
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
-	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
@@ -73,6 +72,12 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		if e != nil {
 			return s.writeErr(e)
 		}
+		if s.tx.implicit && sum.Kind == parser.KindSet && strings.Contains(strings.ToLower(sql), "autocommit") {
+			// SET autocommit = 1 commits the transaction autocommit = 0 opened.
+			if e := s.endTransaction("COMMIT"); e != nil {
+				return s.writeErr(e)
+			}
+		}
 		return s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(sql, sum)...), sum, rt)
 	case parser.KindLock, parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
 		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
@@ -97,24 +102,12 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	s.planSum = sum
-	var out exec.Outcome
-	for attempt := 0; ; attempt++ {
-		s.beginTracking(sum)
-		out, err = exec.Run(&s.cli, plan, s, s)
-		if err == nil || !s.retryRead(sum, nil, err, attempt) {
-			break
-		}
-	}
-	s.planSum = nil
+	out, err := s.runPlan(plan, stmt, sum)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
 	if out.Err != nil {
 		s.cli.MoreResults = false
-	}
-	if plan.Write && out.Err == nil && isDDL(stmt) {
-		s.env.columns.forget()
 	}
 	return s.flush()
 }
@@ -204,6 +197,9 @@ func (s *Session) Acquire(node string) (*backend.Conn, error) {
 	if err := s.prepareConn(c, dn.Database, sum); err != nil {
 		s.release(c, sum, true)
 		return nil, err
+	}
+	if s.planWrite && c.XA != "" {
+		c.XAWrote = true
 	}
 	return c, nil
 }

@@ -456,16 +456,12 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	st.longData = nil
 	s.setQuery(st.sql)
 	defer s.setQuery("")
-	s.planSum = &st.sum
-	s.beginTracking(&st.sum)
 	s.cli.BinaryRows = true
-	out, err := exec.Run(&s.cli, plan, s, s)
+	_, err = s.runPlan(plan, stmts[0], &st.sum)
 	s.cli.BinaryRows = false
-	s.planSum = nil
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	_ = out
 	return s.flush()
 }
 

@@ -20,6 +20,16 @@ type txState struct {
 	open bool
 	// begin starts the transaction on a backend ("START TRANSACTION ...").
 	begin string
+	// xa: its branches are XA branches (XA START on each connection), so
+	// that a commit across nodes is atomic; see xa.go.
+	xa bool
+	// gtrid names the XA transaction once a branch started; branches
+	// counts them (each connection's branch qualifier).
+	gtrid    string
+	branches int
+	// implicit: opened by the proxy, not by BEGIN — a statement with
+	// autocommit off, or an autocommit write on several shards (auto).
+	implicit, auto bool
 	// savepoints are replayed on connections joining later.
 	savepoints []string
 	// next is a pending SET TRANSACTION (without SESSION) for the next
@@ -38,7 +48,12 @@ func (s *Session) joinTransaction(c *backend.Conn) error {
 		stmts = append(stmts, s.tx.next)
 	}
 	if s.tx.open {
-		stmts = append(stmts, s.tx.begin)
+		if s.tx.xa {
+			c.XA = s.nextBranch()
+			stmts = append(stmts, "XA START "+c.XA)
+		} else {
+			stmts = append(stmts, s.tx.begin)
+		}
 		stmts = append(stmts, s.tx.savepoints...)
 	}
 	if len(stmts) == 0 {
@@ -46,6 +61,7 @@ func (s *Session) joinTransaction(c *backend.Conn) error {
 	}
 	ok, err := c.Exec(strings.Join(stmts, "; "))
 	if err != nil {
+		c.XA = ""
 		return err
 	}
 	c.Status = ok.Status
@@ -74,11 +90,7 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 			return true, s.writeErr(e)
 		}
 		s.tx.next = next
-		begin := sql
-		if sum.Kind == parser.KindBegin && parser.EqualFold(strings.TrimSpace(sql), "BEGIN") {
-			begin = "START TRANSACTION"
-		}
-		s.tx.open, s.tx.begin, s.tx.savepoints = true, begin, nil
+		s.openTransaction(sql, false)
 		return true, s.writeOK(0, 0, "")
 	case parser.KindCommit, parser.KindRollback:
 		if sum.Second == "TO" || strings.Contains(strings.ToUpper(sql), " TO ") {
@@ -112,9 +124,23 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 	return false, nil
 }
 
+// openTransaction opens the session's transaction; no backend hears of
+// it until a statement needs one (joinTransaction).
+func (s *Session) openTransaction(begin string, implicit bool) {
+	if parser.EqualFold(strings.TrimSpace(begin), "BEGIN") || parser.EqualFold(strings.TrimSpace(begin), "BEGIN WORK") {
+		begin = "START TRANSACTION"
+	}
+	s.tx.open, s.tx.begin, s.tx.savepoints = true, begin, nil
+	s.tx.xa, s.tx.gtrid, s.tx.branches = s.wantXA(begin), "", 0
+	s.tx.implicit, s.tx.auto = implicit, false
+}
+
 // endTransaction sends COMMIT or ROLLBACK (as written) to every
 // connection in the transaction and releases them.
 func (s *Session) endTransaction(stmt string) *mysql.MyError {
+	if s.tx.gtrid != "" {
+		return s.endXA(stmt)
+	}
 	var firstErr error
 	pinned := append([]*backend.Conn(nil), s.pinned...)
 	for _, c := range pinned {
@@ -130,11 +156,7 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 		}
 		s.release(c, nil, err != nil)
 	}
-	chain := strings.Contains(strings.ToUpper(stmt), "CHAIN") && !strings.Contains(strings.ToUpper(stmt), "NO CHAIN")
-	if !chain {
-		s.tx.open, s.tx.savepoints = false, nil
-	}
-	s.tx.next = ""
+	s.afterEnd(stmt)
 	if firstErr != nil {
 		if me, ok := firstErr.(*mysql.MyError); ok {
 			return me
@@ -142,6 +164,18 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+firstErr.Error())
 	}
 	return nil
+}
+
+// afterEnd closes the transaction after COMMIT or ROLLBACK, or opens the
+// next one for AND CHAIN.
+func (s *Session) afterEnd(stmt string) {
+	up := strings.ToUpper(stmt)
+	if strings.Contains(up, "CHAIN") && !strings.Contains(up, "NO CHAIN") {
+		s.openTransaction(s.tx.begin, s.tx.implicit)
+	} else {
+		s.tx.open, s.tx.savepoints, s.tx.xa, s.tx.gtrid = false, nil, false, ""
+	}
+	s.tx.next = ""
 }
 
 // toPinned runs a statement on every connection of the transaction and

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/xa"
+)
+
+// recoverEvery is how often prepared XA branches nobody runs are resolved.
+const recoverEvery = 10 * time.Second
+
+// startXA opens the decision log, resolves what a previous run left
+// prepared, and keeps resolving in the background until ctx ends.
+func startXA(ctx context.Context, cfg *conf.Config, cl *backend.Cluster, log *slog.Logger) (*xa.Coordinator, error) {
+	l, err := xa.OpenLog(cfg.XALogPath())
+	if err != nil {
+		return nil, err
+	}
+	co := xa.NewCoordinator(l, "")
+	var hosts []*backend.DataHost
+	for _, h := range cfg.DataHosts {
+		hosts = append(hosts, cl.Hosts[h.Name])
+	}
+	resolve := func(first bool) {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		out, err := xa.Recover(rctx, hosts, co)
+		switch {
+		case err != nil:
+			log.Warn("xa recovery incomplete; retrying later", "err", err, "committed", out.Committed, "rolled_back", out.RolledBack)
+		case out.Committed+out.RolledBack > 0 || first && out.Forgotten > 0:
+			log.Info("xa recovery", "committed", out.Committed, "rolled_back", out.RolledBack, "forgotten", out.Forgotten)
+		}
+	}
+	resolve(true)
+	go func() {
+		t := time.NewTicker(recoverEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				_ = l.Close()
+				return
+			case <-t.C:
+				resolve(false)
+			}
+		}
+	}()
+	return co, nil
+}

@@ -1,0 +1,269 @@
+package session
+
+import (
+	"encoding/binary"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/stats"
+	"github.com/shardgate/shardgate/router"
+)
+
+// The per-statement hook: the SQL firewall in front of COM_QUERY and
+// COM_STMT_EXECUTE, statistics (by kind, by fingerprint, per backend
+// server) and the slow-query log after them. With no firewall rule for the
+// user it costs two clock reads, a fingerprint hash and some atomic adds;
+// it allocates only for a new fingerprint or a slow statement.
+
+// observation is what the hook learns while a statement runs.
+type observation struct {
+	shards int                // backend connections the statement took
+	srv    *stats.ServerStats // the last server it used
+}
+
+// noteServer counts a backend connection taken for the running statement.
+func (s *Session) noteServer(srv *backend.Server) {
+	st := s.env.Snap.Load().Stats
+	if st == nil {
+		return
+	}
+	s.obs.shards++
+	s.obs.srv = st.Server(srv.Addr)
+	s.obs.srv.Statements.Add(1)
+}
+
+// observeQuery answers COM_QUERY through the firewall and the statistics.
+func (s *Session) observeQuery(p []byte) error {
+	snap := s.env.Snap.Load()
+	var fw *stats.Firewall
+	if snap.Firewalls != nil {
+		fw = snap.Firewalls[s.user.Name]
+	}
+	st := snap.Stats
+	if st == nil && fw == nil {
+		return s.comQuery(p)
+	}
+	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
+	if isLoad(sql) {
+		// LOAD DATA LOCAL reads the file from the client into the buffer
+		// sql points into.
+		sql = strings.Clone(sql)
+	}
+	if fw != nil {
+		if e := s.screen(fw, sql, snap); e != nil {
+			if st != nil {
+				st.Denied.Add(1)
+			}
+			return s.writeErr(e)
+		}
+	}
+	if st == nil {
+		return s.comQuery(p)
+	}
+	s.obs = observation{}
+	s.c.StartAnswer()
+	start := time.Now()
+	err := s.comQuery(p)
+	s.record(st, sql, s.sum.Kind, time.Since(start))
+	return err
+}
+
+// observeExecute answers COM_STMT_EXECUTE through the firewall and the
+// statistics, under the prepared statement's SQL.
+func (s *Session) observeExecute(p []byte) error {
+	snap := s.env.Snap.Load()
+	var fw *stats.Firewall
+	if snap.Firewalls != nil {
+		fw = snap.Firewalls[s.user.Name]
+	}
+	st := snap.Stats
+	var ps *stmt
+	if len(p) >= 5 {
+		ps = s.stmts[binary.LittleEndian.Uint32(p[1:5])]
+	}
+	if ps == nil || st == nil && fw == nil {
+		return s.stmtExecute(p)
+	}
+	if fw != nil {
+		if e := fw.Check(ps.sql, ps.sum.Kind); e != nil {
+			if st != nil {
+				st.Denied.Add(1)
+			}
+			return s.writeErr(e)
+		}
+	}
+	if st == nil {
+		return s.stmtExecute(p)
+	}
+	s.obs = observation{}
+	s.c.StartAnswer()
+	start := time.Now()
+	err := s.stmtExecute(p)
+	s.record(st, ps.sql, ps.sum.Kind, time.Since(start))
+	return err
+}
+
+// record accounts a statement that ran.
+func (s *Session) record(st *stats.Stats, sql string, kind parser.Kind, d time.Duration) {
+	code, rows := s.c.Answer(!s.cli.DeprecateEOF)
+	if code != 0 && s.obs.srv != nil {
+		s.obs.srv.Errors.Add(1)
+	}
+	x := stats.Sample{SQL: sql, Kind: kind, Dur: d, ErrCode: code, Rows: rows, Shards: s.obs.shards, Session: s.ID}
+	if d >= st.SlowThreshold() {
+		x.User, x.Schema = s.user.Name, s.schema
+	}
+	st.Record(&x)
+}
+
+func isLoad(sql string) bool {
+	l := parser.NewLexer(sql)
+	t := l.Next()
+	return t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "LOAD")
+}
+
+// screen runs the firewall over each statement of a query text.
+func (s *Session) screen(fw *stats.Firewall, sql string, snap *snapshot.Snapshot) *mysql.MyError {
+	var sum parser.Summary
+	for off := 0; off < len(sql); {
+		text := sql[off:]
+		parser.Scan(text, &sum)
+		if sum.Next != 0 {
+			text = text[:sum.Next]
+		}
+		if e := fw.Check(text, sum.Kind); e != nil {
+			return e
+		}
+		if fw.Guard && sum.Kind == parser.KindSelect {
+			if e := s.scatterGuard(fw, text, snap); e != nil {
+				return e
+			}
+		}
+		if sum.Next == 0 {
+			break
+		}
+		off += sum.Next
+	}
+	return nil
+}
+
+// scatterGuard refuses a read that would visit every shard of a table
+// marked no_scatter. It plans the statement, which costs a parse: it runs
+// only for guarded users, and only when the text names such a table.
+func (s *Session) scatterGuard(fw *stats.Firewall, sql string, snap *snapshot.Snapshot) *mysql.MyError {
+	if !s.sharded(snap) {
+		return nil
+	}
+	named := false
+	for _, ls := range snap.Schemas {
+		for _, t := range ls.Conf.Tables {
+			if t.NoScatter && strings.Contains(sql, t.Name) {
+				named = true
+			}
+		}
+	}
+	if !named {
+		return nil
+	}
+	stmts, err := parser.ParseMode(sql, s.mode())
+	if err != nil || len(stmts) != 1 {
+		return nil // the statement itself reports it
+	}
+	env := s.routerEnv(snap)
+	plan, err := router.Build(stmts[0], env)
+	if err != nil {
+		return nil
+	}
+	shards := map[string]bool{}
+	walkRoutes(reflect.ValueOf(plan.Root), func(r *router.Route) {
+		for _, sh := range strings.Split(r.Shard, ",") {
+			if sh != "" {
+				shards[sh] = true
+			}
+		}
+	})
+	schema := env.Schema
+	if schema == "" && len(s.user.Schemas) > 0 {
+		schema = s.user.Schemas[0]
+	}
+	ls := snap.Schemas[schema]
+	rules := snap.Rules[schema]
+	if ls == nil || rules == nil {
+		return nil
+	}
+	for _, name := range plan.Tables {
+		ct := ls.Conf.Table(name)
+		rule := rules.Tables[name]
+		if ct == nil || rule == nil || !ct.NoScatter || rule.Shards < 2 {
+			continue
+		}
+		all := true
+		for i := 0; i < rule.Shards; i++ {
+			if !shards[strconv.Itoa(i)] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return fw.NoScatter(name, rule.Shards)
+		}
+	}
+	return nil
+}
+
+var (
+	routeType     = reflect.TypeOf(&router.Route{})
+	primitiveType = reflect.TypeOf((*router.Primitive)(nil)).Elem()
+)
+
+// walkRoutes calls fn for every Route of a plan tree, whatever primitives
+// hold them (fields of type *Route, []*Route, Primitive, []Primitive or a
+// pointer to a primitive struct).
+func walkRoutes(v reflect.Value, fn func(*router.Route)) {
+	for v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		if v.Type() == routeType {
+			fn(v.Interface().(*router.Route))
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if !v.Type().Field(i).IsExported() {
+				continue
+			}
+			switch {
+			case f.Type() == routeType, f.Type().Implements(primitiveType),
+				f.Kind() == reflect.Interface && f.Type() == primitiveType,
+				f.Kind() == reflect.Slice, f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
+				walkRoutes(f, fn)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			e := v.Index(i)
+			if e.Type() == routeType || e.Type().Implements(primitiveType) || e.Kind() == reflect.Interface {
+				walkRoutes(e, fn)
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package session
+
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/router"
+)
+
+// runPlan runs a sharded statement's plan inside the right transaction:
+// DDL first commits an open transaction (as MySQL does); with autocommit
+// off, a statement opens one; an autocommit write of several statements
+// (shards, copies) runs in one transaction of its own, so that it is all
+// or nothing; a deadlock rolls the whole transaction back. A plain read
+// that fails because its server died is run again elsewhere.
+func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary) (exec.Outcome, error) {
+	if s.tx.open && isDDL(stmt) {
+		if e := s.endTransaction("COMMIT"); e != nil {
+			return exec.Outcome{}, e
+		}
+	}
+	if !s.tx.open && s.status&mysql.SERVER_STATUS_AUTOCOMMIT == 0 && !isDDL(stmt) && s.wantXA("START TRANSACTION") {
+		s.openTransaction("START TRANSACTION", true)
+	}
+	auto := plan.Write && !s.tx.open && !isDDL(stmt) && writeStatements(plan) > 1 && s.wantXA("START TRANSACTION")
+	if auto {
+		s.openTransaction("START TRANSACTION", true)
+		s.tx.auto = true
+		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
+		defer func() { s.cli.HideStatus = 0 }()
+	}
+	s.planSum, s.planWrite = sum, plan.Write
+	var out exec.Outcome
+	var err error
+	for attempt := 0; ; attempt++ {
+		s.beginTracking(sum)
+		out, err = exec.Run(&s.cli, plan, s, s)
+		if err == nil || !s.retryRead(sum, nil, err, attempt) {
+			break
+		}
+	}
+	s.planSum, s.planWrite = nil, false
+	switch {
+	case auto && err == nil && out.Err == nil:
+		if e := s.endTransaction("COMMIT"); e != nil {
+			s.c.Rewind(s.mark) // the OK already written was premature
+			return out, e
+		}
+	case auto:
+		s.endTransaction("ROLLBACK")
+	case out.Err != nil && out.Err.Code == mysql.ER_LOCK_DEADLOCK && s.tx.open:
+		// The server rolled its part back; the rest goes too, as in MySQL.
+		s.endTransaction("ROLLBACK")
+	}
+	if plan.Write && out.Err == nil && isDDL(stmt) {
+		s.env.columns.forget()
+	}
+	return out, err
+}
+
+// writeStatements counts the statements a write plan sends.
+func writeStatements(p *router.Plan) int {
+	n := 0
+	var routes []*router.Route
+	switch r := p.Root.(type) {
+	case *router.Route:
+		routes = []*router.Route{r}
+	case *router.Scatter:
+		routes = r.Routes
+	case *router.Broadcast:
+		routes = r.Routes
+	case *router.ChildInsert:
+		return 2 // its rows may go to several shards: known after the lookup
+	default:
+		return 1
+	}
+	for _, r := range routes {
+		n += len(r.SQL)
+	}
+	return n
+}

@@ -1,0 +1,98 @@
+package xa
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+// Outcome counts what a recovery pass did.
+type Outcome struct {
+	Committed, RolledBack int
+	Forgotten             int // decisions whose branches were all committed already
+}
+
+// Recover resolves the prepared branches of shardgate transactions that
+// no running transaction of this process owns: it commits those the log
+// decided to commit and rolls back the rest (nobody decided: presumed
+// abort). A branch is never resolved against the log. Decisions with no
+// branch left prepared anywhere are then forgotten. It stops at the first
+// data host it cannot reach (an undecided state is left for the next pass).
+func Recover(ctx context.Context, hosts []*backend.DataHost, co *Coordinator) (Outcome, error) {
+	var out Outcome
+	prepared := map[string]bool{}
+	for _, h := range hosts {
+		if err := recoverHost(ctx, h, co, prepared, &out); err != nil {
+			return out, err
+		}
+	}
+	for _, g := range co.Log.Pending() {
+		if !prepared[g] && !co.Running(g) {
+			co.Log.Done(g)
+			out.Forgotten++
+		}
+	}
+	return out, nil
+}
+
+type branch struct{ gtrid, bqual string }
+
+func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, prepared map[string]bool, out *Outcome) error {
+	p, err := h.PrimaryWait(ctx, deadline(ctx))
+	if err != nil {
+		return err
+	}
+	c, err := p.Pool.Get(ctx, backend.Plain, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer p.Pool.Put(c)
+	var found []branch
+	err = c.Query("XA RECOVER", func(_ []wire.ColumnRef, v [][]byte) error {
+		// formatID, gtrid_length, bqual_length, data
+		f, _ := strconv.Atoi(string(v[0]))
+		gl, _ := strconv.Atoi(string(v[1]))
+		bl, _ := strconv.Atoi(string(v[2]))
+		if f != FormatID || gl+bl > len(v[3]) {
+			return nil
+		}
+		g := string(v[3][:gl])
+		if Ours(g) {
+			found = append(found, branch{g, string(v[3][gl : gl+bl])})
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return err
+	}
+	for _, b := range found {
+		if co.Running(b.gtrid) {
+			continue
+		}
+		xid := backend.QuoteString(b.gtrid) + "," + backend.QuoteString(b.bqual) + "," + strconv.Itoa(FormatID)
+		if co.Log.Committed(b.gtrid) {
+			prepared[b.gtrid] = true
+			if _, err := c.Exec("XA COMMIT " + xid); err != nil {
+				return err
+			}
+			out.Committed++
+		} else {
+			if _, err := c.Exec("XA ROLLBACK " + xid); err != nil {
+				return err
+			}
+			out.RolledBack++
+		}
+	}
+	return nil
+}
+
+// deadline is the context's deadline, or a minute from now.
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Minute)
+}
