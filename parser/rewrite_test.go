@@ -29,7 +29,7 @@ func TestRewriteSession(t *testing.T) {
 func TestRestoreCheckForMariaDB(t *testing.T) {
 	for in, want := range map[string]string{
 		"CREATE TABLE t (a INT CHECK (a > 0), b INT, CONSTRAINT c CHECK (b < 'ENFORCED'))": "CREATE TABLE `t` (`a` INT CHECK(`a` > 0),`b` INT,CONSTRAINT `c` CHECK(`b` < 'ENFORCED'))",
-		"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)":                                    "ALTER TABLE `t` ADD CONSTRAINT `c` CHECK(`a` > 0)",
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)":                                     "ALTER TABLE `t` ADD CONSTRAINT `c` CHECK(`a` > 0)",
 	} {
 		stmts, err := Parse(in)
 		if err != nil {
