@@ -205,9 +205,9 @@ func (g *Segment) run(l *load, size, atLeast uint64) {
 	}
 	g.mu.Unlock()
 	close(l.done)
-	if err != nil {
+	if err != nil && g.opts.Context.Err() == nil {
 		g.opts.Log.Warn("sequence block allocation failed", "sequence", g.name, "size", size, "err", err)
-	} else {
+	} else if err == nil {
 		g.opts.Log.Debug("sequence block allocated", "sequence", g.name, "first", first, "size", size, "took", time.Since(start))
 	}
 }

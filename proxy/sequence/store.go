@@ -40,6 +40,13 @@ const createTable = "CREATE TABLE IF NOT EXISTS %s (\n" +
 // The first reservation creates the database, the table and the row if
 // missing; the row starts above the floor (the largest id in the logical
 // table).
+//
+// The sequence is as durable as its data node. With asynchronous
+// replication a failover of that node's host can lose the last
+// reservations: each instance still never goes back (GREATEST), but another
+// proxy could be given a block overlapping one this proxy still hands out.
+// Give the data host of the sequence table semi-synchronous replication.
+// Rows inserted by clients with explicit ids above next_id are not seen.
 type NodeStore struct {
 	Node *backend.DataNode
 }
