@@ -49,6 +49,9 @@ type Config struct {
 	MaxAllowedPacket int    `yaml:"max_allowed_packet"` // bytes; the file may say "64M", "16MB", "1G"
 	ServerVersion    string `yaml:"server_version,omitempty"`
 	Procs            int    `yaml:"procs,omitempty"` // OS threads running Go code (GOMAXPROCS); 0 = half the CPUs
+	// SlowQuery: statements running longer are logged and kept for the
+	// admin console's SHOW SLOW QUERIES (default 1s; see admin.go).
+	SlowQuery time.Duration `yaml:"slow_query,omitempty"`
 	// StateFile records what must survive a restart (failovers); relative
 	// to the config file's directory. Default: shardgate.state.json there.
 	StateFile string `yaml:"state_file,omitempty"`
@@ -85,6 +88,11 @@ type User struct {
 	Password string   `yaml:"password,omitempty"`
 	Schemas  []string `yaml:"schemas,omitempty"`
 	Admin    bool     `yaml:"admin,omitempty"`
+	// Deny refuses statements by kind or fingerprint; Guard refuses UPDATE
+	// and DELETE without WHERE and reads of every shard of a no_scatter
+	// table (the SQL firewall, see admin.go).
+	Deny  []DenyRule `yaml:"deny,omitempty"`
+	Guard bool       `yaml:"guard,omitempty"`
 }
 
 // DataHost is one replication group: a primary and its replicas.
@@ -249,6 +257,9 @@ type Table struct {
 	// AutoIncrement: the proxy generates the ids (sharded, child and global tables).
 	AutoIncrement *AutoIncrement `yaml:"auto_increment,omitempty"`
 	Line          int            `yaml:"-"` // line of the table's key in the file; 0 if not from a file
+	// NoScatter: reads that must visit every shard are refused for users
+	// with guard: true (sharded and child tables).
+	NoScatter bool `yaml:"no_scatter,omitempty"`
 }
 
 // TableKind says how a table is placed.

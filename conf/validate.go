@@ -19,6 +19,7 @@ func (p *parser) validate(c *Config) {
 	p.checkDataHosts(c)
 	p.checkDataNodes(c)
 	p.checkSchemas(c)
+	p.checkAdmin(c)
 }
 
 func (p *parser) checkServer(c *Config) {

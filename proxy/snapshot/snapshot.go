@@ -10,6 +10,7 @@ import (
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/stats"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -27,6 +28,11 @@ type Snapshot struct {
 	// Renamed lists the logical schemas whose default node's database has
 	// another name: statements naming them must be rewritten.
 	Renamed []string
+	// Firewalls holds the compiled SQL firewall of each user that has one.
+	Firewalls map[string]*stats.Firewall
+	// Stats receives what sessions observe (nil: nothing is recorded). It
+	// outlives snapshots: a reload hands it on.
+	Stats *stats.Stats
 }
 
 // Schema is a logical database.
@@ -46,6 +52,12 @@ func New(c *conf.Config, cl *backend.Cluster, info *backend.ServerInfo) (*Snapsh
 		Rules: map[string]*shardrules.SchemaRules{}}
 	for i := range c.Users {
 		s.Users[c.Users[i].Name] = &c.Users[i]
+		if fw := stats.CompileFirewall(&c.Users[i]); fw != nil {
+			if s.Firewalls == nil {
+				s.Firewalls = map[string]*stats.Firewall{}
+			}
+			s.Firewalls[c.Users[i].Name] = fw
+		}
 	}
 	for i := range c.Schemas {
 		sc := &c.Schemas[i]

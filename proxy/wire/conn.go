@@ -60,6 +60,11 @@ type Conn struct {
 
 	// BytesIn and BytesOut count the bytes moved, for statistics.
 	BytesIn, BytesOut uint64
+
+	// Packets counts the logical packets written; ans describes the
+	// answer being written (see answer.go), for statistics.
+	Packets uint64
+	ans     answer
 }
 
 // NewConn wraps a network connection.
@@ -214,6 +219,7 @@ func (c *Conn) releaseWriteBuf() {
 // WritePacket appends one logical packet (split if needed) to the output
 // buffer, numbering it with Seq.
 func (c *Conn) WritePacket(payload []byte) {
+	c.note(payload)
 	for {
 		n := min(len(payload), MaxPayload)
 		c.growWrite(4 + n)
