@@ -26,6 +26,9 @@ type Env struct {
 	// Columns returns a table's columns in order (for INSERT without a
 	// column list); nil when unknown.
 	Columns func(schema, table string) ([]string, error)
+	// Keys returns a table's primary key columns (nil: none), for moving
+	// rows between shards.
+	Keys func(schema, table string) ([]string, error)
 	// Session values shown instead of the backend's (DATABASE(), CONNECTION_ID()).
 	Values parser.SessionValues
 	// Mode is the session's sql_mode as it affects SQL text.

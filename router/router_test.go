@@ -76,6 +76,12 @@ func testEnv(t *testing.T) *Env {
 			}
 			return nil, fmt.Errorf("no columns known for %s", table)
 		},
+		Keys: func(schema, table string) ([]string, error) {
+			if table == "nokey" {
+				return nil, nil
+			}
+			return []string{"id"}, nil
+		},
 		Values: parser.SessionValues{ConnectionID: 7, Database: "shop"},
 	}
 }

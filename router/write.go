@@ -140,16 +140,7 @@ func (b *builder) childInsert(ins *ast.InsertStmt, rows [][]ast.ExprNode, keys [
 			in = append(in, lit)
 		}
 	}
-	var units []unit
-	var sqls []string
-	for i, p := range parent.AllPlacements() {
-		units = append(units, unit{node: p.Node, shard: i})
-		sqls = append(sqls, "SELECT "+quote(rule.ParentColumn)+" FROM "+quote(b.env.NodeDB(p.Node))+"."+quote(p.Table)+
-			" WHERE "+quote(rule.ParentColumn)+" IN ("+strings.Join(in, ", ")+")")
-	}
-	// Each shard's SELECT stays a separate statement, and Route.Shard
-	// lists them in order: the executor learns which shard holds which key.
-	lookup := &Scatter{Routes: routesFor(units, sqls, false)}
+	lookup := b.lookupParents(rule, in)
 	return &ChildInsert{
 		Lookup: lookup,
 		Place: func(owner map[string]int) (Primitive, error) {
@@ -214,7 +205,7 @@ func (b *builder) checkAssignments(list []*ast.Assignment, scope int) error {
 			if cn, ok := a.Expr.(*ast.ColumnNameExpr); ok && strings.EqualFold(cn.Name.Name.O, a.Column.Name.O) {
 				continue
 			}
-			return errUnsupported("changing %s.%s: it decides which shard the row (or its child rows) lives on; moving rows between shards comes later", t.rule.Name, a.Column.Name.O)
+			return errUnsupported("changing %s.%s: in INSERT ... ON DUPLICATE KEY UPDATE: it decides which shard the row (or its child rows) lives on (an UPDATE statement can change it)", t.rule.Name, a.Column.Name.O)
 		}
 	}
 	return nil
@@ -223,16 +214,20 @@ func (b *builder) checkAssignments(list []*ast.Assignment, scope int) error {
 // planUpdate and planDelete route by the WHERE clause; several shards run
 // the statement each, affected rows summed.
 func (b *builder) planUpdate(up *ast.UpdateStmt) (Primitive, error) {
-	if err := b.checkAssignments(up.List, 0); err != nil {
+	a, t, err := b.placingAssignment(up)
+	if err != nil {
 		return nil, err
 	}
+	if a != nil {
+		return b.planMove(up, a, t)
+	}
 	where := append([]ast.ExprNode{up.Where}, innerOns(up.TableRefs.TableRefs)...)
-	return b.planWrite(where, up.Order != nil || up.Limit != nil)
+	return b.planWrite(where, up.Limit != nil)
 }
 
 func (b *builder) planDelete(del *ast.DeleteStmt) (Primitive, error) {
 	where := append([]ast.ExprNode{del.Where}, innerOns(del.TableRefs.TableRefs)...)
-	return b.planWrite(where, del.Order != nil || del.Limit != nil)
+	return b.planWrite(where, del.Limit != nil)
 }
 
 func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, error) {
@@ -247,7 +242,8 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		return nil, err
 	}
 	if len(units) > 1 && ordered {
-		return nil, errUnsupported("UPDATE/DELETE with ORDER BY or LIMIT across shards")
+		// Without LIMIT, ORDER BY only orders the changes, which each shard does.
+		return nil, errUnsupported("UPDATE/DELETE with LIMIT across shards")
 	}
 	global := false
 	for _, t := range b.tables {

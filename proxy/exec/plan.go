@@ -47,6 +47,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runWrite(cli, root.Routes, true, conns, tr)
 	case *router.ChildInsert:
 		return runChildInsert(cli, root, conns, tr)
+	case *router.MoveRows:
+		return runMove(cli, root, conns, tr)
 	}
 	return runMerge(cli, p.Root, conns, tr)
 }
@@ -246,12 +248,26 @@ func addNode(e *mysql.MyError, _ string) *mysql.MyError { return e }
 // runChildInsert looks up the parent rows, then inserts each child row on
 // its parent's shard.
 func runChildInsert(cli *Client, ci *router.ChildInsert, conns Conns, tr Tracker) (Outcome, error) {
+	owner, err := ownersOf(conns, ci.Lookup)
+	if err != nil {
+		return Outcome{}, err
+	}
+	p, err := ci.Place(owner)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Run(cli, &router.Plan{Root: p, Write: true}, conns, tr)
+}
+
+// ownersOf runs a parent lookup (one SELECT of keys per shard, listed in
+// Route.Shard order) and returns the shard holding each key, by its text.
+func ownersOf(conns Conns, lookup *router.Scatter) (map[string]int, error) {
 	owner := map[string]int{}
-	for _, r := range ci.Lookup.Routes {
+	for _, r := range lookup.Routes {
 		shards := parseShards(r.Shard)
 		c, err := conns.Acquire(r.Node)
 		if err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 		for i, sql := range r.SQL {
 			shard := -1
@@ -270,14 +286,10 @@ func runChildInsert(cli *Client, ci *router.ChildInsert, conns Conns, tr Tracker
 		}
 		conns.Release(c, c.Broken())
 		if err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 	}
-	p, err := ci.Place(owner)
-	if err != nil {
-		return Outcome{}, err
-	}
-	return Run(cli, &router.Plan{Root: p, Write: true}, conns, tr)
+	return owner, nil
 }
 
 func parseShards(s string) []int {

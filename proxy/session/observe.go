@@ -267,3 +267,7 @@ func walkRoutes(v reflect.Value, fn func(*router.Route)) {
 		}
 	}
 }
+
+// Backend returns the backend connection the session's running statement
+// uses now, nil when none (for the admin console).
+func (s *Session) Backend() *backend.Conn { return s.active.Load() }

@@ -71,8 +71,8 @@ func writeStatements(p *router.Plan) int {
 		routes = r.Routes
 	case *router.Broadcast:
 		routes = r.Routes
-	case *router.ChildInsert:
-		return 2 // its rows may go to several shards: known after the lookup
+	case *router.ChildInsert, *router.MoveRows:
+		return 2 // several shards, known only as it runs
 	default:
 		return 1
 	}

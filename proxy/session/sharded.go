@@ -165,6 +165,7 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		},
 		CanUse:        func(name string) bool { return snapshot.CanUse(s.user, name) },
 		Columns:       func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
+		Keys:          func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
 		Values:        parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB()},
 		Mode:          s.mode(),
 		InTransaction: s.inTransaction(),
@@ -215,21 +216,21 @@ func (s *Session) Release(c *backend.Conn, failed bool) {
 // columnCache remembers tables' column lists (for INSERT without columns).
 type columnCache struct {
 	mu sync.Mutex
-	m  map[[2]string][]string
+	m  map[[3]string][]string
 }
 
-func (c *columnCache) get(k [2]string) ([]string, bool) {
+func (c *columnCache) get(k [3]string) ([]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.m[k]
 	return v, ok
 }
 
-func (c *columnCache) put(k [2]string, v []string) {
+func (c *columnCache) put(k [3]string, v []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[[2]string][]string{}
+		c.m = map[[3]string][]string{}
 	}
 	c.m[k] = v
 }
@@ -242,7 +243,28 @@ func (c *columnCache) forget() {
 
 // tableColumns asks the node of a table's first placement for its columns.
 func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([]string, error) {
-	key := [2]string{schema, table}
+	cols, err := s.tableMeta(snap, schema, table, "columns", func(db, phys string) string {
+		return "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
+			" AND TABLE_NAME = " + backend.QuoteString(phys) + " ORDER BY ORDINAL_POSITION"
+	})
+	if err == nil && len(cols) == 0 {
+		return nil, mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, table)
+	}
+	return cols, err
+}
+
+// tableKeys returns a table's primary key columns (none: nil).
+func (s *Session) tableKeys(snap *snapshot.Snapshot, schema, table string) ([]string, error) {
+	return s.tableMeta(snap, schema, table, "keys", func(db, phys string) string {
+		return "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
+			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX"
+	})
+}
+
+// tableMeta runs an information_schema query about a table's first
+// physical table, the answer cached until the next DDL.
+func (s *Session) tableMeta(snap *snapshot.Snapshot, schema, table, what string, query func(db, phys string) string) ([]string, error) {
+	key := [3]string{schema, table, what}
 	if cols, ok := s.env.columns.get(key); ok {
 		return cols, nil
 	}
@@ -262,20 +284,16 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 		return nil, err
 	}
 	defer pool.Put(c)
-	var cols []string
-	err = c.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "+backend.QuoteString(dn.Database)+
-		" AND TABLE_NAME = "+backend.QuoteString(p.Table)+" ORDER BY ORDINAL_POSITION", func(_ []wire.ColumnRef, v [][]byte) error {
-		cols = append(cols, string(v[0]))
+	var out []string
+	err = c.Query(query(dn.Database, p.Table), func(_ []wire.ColumnRef, v [][]byte) error {
+		out = append(out, string(v[0]))
 		return nil
 	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(cols) == 0 {
-		return nil, mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, table)
-	}
-	s.env.columns.put(key, cols)
-	return cols, nil
+	s.env.columns.put(key, out)
+	return out, nil
 }
 
 // Pinned implements exec.Conns.

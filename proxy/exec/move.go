@@ -1,0 +1,335 @@
+package exec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+)
+
+// runMove runs an UPDATE that moves rows between shards (router.MoveRows),
+// inside the session's transaction: find the rows, update in place those
+// that stay, move the others, and answer with MySQL's counts.
+func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome, error) {
+	mv := mover{m: m, conns: conns}
+	var out Outcome
+	if err := mv.run(); err != nil {
+		me, ok := err.(*mysql.MyError)
+		if !ok {
+			return out, err
+		}
+		me.Message = cli.Names.Message(me.Message)
+		cli.Conn.WritePacket(wire.AppendErr(nil, me))
+		out.Err = me
+		return out, nil
+	}
+	ok := wire.OK{AffectedRows: mv.affected + mv.moved, Status: mv.status, Warnings: uint16(min(mv.warn, 65535)),
+		Info: []byte(fmt.Sprintf("Rows matched: %d  Changed: %d  Warnings: %d", mv.matched+mv.moved, mv.changed+mv.moved, mv.warn))}
+	tr.TrackOK(nil, &ok)
+	writeOK(cli, wire.OKHeader, &ok)
+	out.Affected = ok.AffectedRows
+	return out, nil
+}
+
+// found is a row the UPDATE matched.
+type found struct {
+	unit           int
+	oldKey, newKey string // its key before and after the update, as SQL tuples
+	placing        []byte // the placing column's new value (nil: NULL)
+	numeric        bool
+	lit            string // ...as a SQL literal, for a parent lookup
+	target         int    // the shard it belongs to after the update
+}
+
+type mover struct {
+	m     *router.MoveRows
+	conns Conns
+
+	matched, changed, affected, moved, warn uint64
+	status                                  uint16
+}
+
+func (mv *mover) run() error {
+	rows, err := mv.find()
+	if err != nil {
+		return err
+	}
+	if err := mv.place(rows); err != nil {
+		return err
+	}
+	for ui, u := range mv.m.Units {
+		var stay, leave []string
+		var leaving []found
+		for _, r := range rows {
+			switch {
+			case r.unit != ui:
+			case r.target == u.Shard:
+				stay = append(stay, r.oldKey)
+			default:
+				leave = append(leave, r.oldKey)
+				leaving = append(leaving, r)
+			}
+		}
+		if len(stay) > 0 {
+			if err := mv.update(u, stay, true); err != nil {
+				return err
+			}
+		}
+		if len(leave) > 0 {
+			// The update runs where the rows are; then they move.
+			if err := mv.update(u, leave, false); err != nil {
+				return err
+			}
+			if err := mv.moveOut(u, leaving); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// on runs fn on a connection to node.
+func (mv *mover) on(node string, fn func(c *backend.Conn) error) error {
+	c, err := mv.conns.Acquire(node)
+	if err != nil {
+		return err
+	}
+	err = fn(c)
+	if err == nil {
+		mv.status = c.Status
+	}
+	mv.conns.Release(c, c.Broken())
+	if err != nil && c.Broken() {
+		return &BackendError{Err: err}
+	}
+	return err
+}
+
+// find reads the matched rows of every unit, locking them.
+func (mv *mover) find() ([]found, error) {
+	nk := len(mv.m.Keys)
+	var rows []found
+	for ui, u := range mv.m.Units {
+		err := mv.on(u.Node, func(c *backend.Conn) error {
+			return c.Query(u.Find, func(cols []wire.ColumnRef, v [][]byte) error {
+				r := found{unit: ui, oldKey: tuple(cols[:nk], v[:nk]), newKey: tuple(cols[nk:2*nk], v[nk:2*nk]),
+					numeric: numericType(cols[2*nk].Type), lit: literal(&cols[2*nk], v[2*nk])}
+				if v[2*nk] != nil {
+					r.placing = append([]byte(nil), v[2*nk]...)
+				}
+				rows = append(rows, r)
+				return nil
+			}, nil)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// place finds each row's shard after the update: by the algorithm, or by
+// asking the parent's shards which holds the new parent key.
+func (mv *mover) place(rows []found) error {
+	if mv.m.Owner != nil {
+		for i := range rows {
+			s, err := mv.m.Owner(rows[i].placing, rows[i].numeric)
+			if err != nil {
+				return err
+			}
+			rows[i].target = s
+		}
+		return nil
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.placing == nil {
+			return mysql.NewError(mysql.ER_NO_REFERENCED_ROW_2, "shardgate: cannot place a "+mv.m.Table+" row with a NULL parent key")
+		}
+		if !seen[r.lit] {
+			seen[r.lit] = true
+			keys = append(keys, r.lit)
+		}
+	}
+	owner, err := ownersOf(mv.conns, mv.m.Lookup(keys))
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		s, ok := owner[string(rows[i].placing)]
+		if !ok {
+			return mysql.NewError(mysql.ER_NO_REFERENCED_ROW_2, "shardgate: cannot move a "+mv.m.Table+" row: no parent row has the key "+rows[i].lit)
+		}
+		rows[i].target = s
+	}
+	return nil
+}
+
+// update runs the UPDATE on one unit for the rows with the given keys;
+// count adds its matched and changed rows to the answer.
+func (mv *mover) update(u router.MoveUnit, keys []string, count bool) error {
+	sql := strings.Replace(u.Update, router.RowsFilter, mv.keyFilter(keys), 1)
+	return mv.on(u.Node, func(c *backend.Conn) error {
+		ok, err := c.Exec(sql)
+		if err != nil || !count {
+			return err
+		}
+		mv.affected += ok.AffectedRows
+		mv.warn += uint64(ok.Warnings)
+		if m, ch, _, isInfo := parseMatched(ok.Info); isInfo {
+			mv.matched += m
+			mv.changed += ch
+		}
+		return nil
+	})
+}
+
+func (mv *mover) keyFilter(keys []string) string {
+	cols := make([]string, len(mv.m.Keys))
+	for i, k := range mv.m.Keys {
+		cols[i] = quoteName(k)
+	}
+	return "(" + strings.Join(cols, ", ") + ") IN (" + strings.Join(keys, ", ") + ")"
+}
+
+// moveOut copies the updated rows of a unit to their shards, then deletes
+// them from the unit. Values travel exactly: strings and binary as hex,
+// FLOAT widened to DOUBLE, BIT as a number.
+func (mv *mover) moveOut(u router.MoveUnit, rows []found) error {
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = r.newKey
+	}
+	filter := mv.keyFilter(keys)
+	table := quoteName(u.Table)
+	var names, exprs []string
+	byTarget := map[int][]string{}
+	err := mv.on(u.Node, func(c *backend.Conn) error {
+		var defs []wire.ColumnRef
+		err := c.QueryRaw("SELECT * FROM "+table+" LIMIT 0", func(d [][]byte) {
+			for _, raw := range d {
+				if col, err := wire.ParseColumnDef(raw); err == nil {
+					defs = append(defs, col)
+				}
+			}
+		}, func([][]byte) {})
+		if err != nil {
+			return err
+		}
+		for _, d := range defs {
+			name := quoteName(string(d.Name))
+			names = append(names, name)
+			exprs = append(exprs, encodeColumn(name, d.Type))
+		}
+		for i := range mv.m.Keys {
+			exprs = append(exprs, quoteName(mv.m.Keys[i]))
+		}
+		nc := len(defs)
+		return c.Query("SELECT "+strings.Join(exprs, ", ")+" FROM "+table+" WHERE "+filter, func(cols []wire.ColumnRef, v [][]byte) error {
+			vals := make([]string, nc)
+			for i := 0; i < nc; i++ {
+				vals[i] = encodedLiteral(defs[i].Type, v[i])
+			}
+			key := tuple(cols[nc:], v[nc:])
+			for _, r := range rows {
+				if r.newKey == key {
+					byTarget[r.target] = append(byTarget[r.target], "("+strings.Join(vals, ", ")+")")
+					break
+				}
+			}
+			return nil
+		}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	for target, values := range byTarget {
+		p := mv.m.Shards[target]
+		sql := "INSERT INTO " + quoteName(p.Table) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(values, ", ")
+		if err := mv.on(p.Node, func(c *backend.Conn) error { _, err := c.Exec(sql); return err }); err != nil {
+			return err
+		}
+	}
+	err = mv.on(u.Node, func(c *backend.Conn) error { _, err := c.Exec("DELETE FROM " + table + " WHERE " + filter); return err })
+	if err == nil {
+		mv.moved += uint64(len(rows))
+	}
+	return err
+}
+
+// encodeColumn is the select expression that reads a column exactly.
+func encodeColumn(name string, typ byte) string {
+	switch {
+	case typ == mysql.MYSQL_TYPE_FLOAT:
+		return "CAST(" + name + " AS DOUBLE)"
+	case typ == mysql.MYSQL_TYPE_BIT:
+		return name + " + 0"
+	case stringType(typ):
+		return "HEX(" + name + ")"
+	}
+	return name
+}
+
+// encodedLiteral is the SQL literal of a value read by encodeColumn.
+func encodedLiteral(typ byte, v []byte) string {
+	switch {
+	case v == nil:
+		return "NULL"
+	case typ == mysql.MYSQL_TYPE_FLOAT || typ == mysql.MYSQL_TYPE_BIT || numericType(typ):
+		return string(v)
+	case stringType(typ):
+		return "X'" + string(v) + "'"
+	}
+	return backend.QuoteString(string(v))
+}
+
+// tuple renders key values as a SQL row constructor "(a, b)".
+func tuple(cols []wire.ColumnRef, v [][]byte) string {
+	parts := make([]string, len(v))
+	for i := range v {
+		parts[i] = literal(&cols[i], v[i])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// literal renders a text-protocol value as a SQL literal of its type.
+func literal(col *wire.ColumnRef, v []byte) string {
+	switch {
+	case v == nil:
+		return "NULL"
+	case numericType(col.Type):
+		return string(v)
+	case col.Charset == 63:
+		return "X'" + fmt.Sprintf("%X", v) + "'"
+	}
+	return backend.QuoteString(string(v))
+}
+
+func numericType(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_LONGLONG,
+		mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_YEAR:
+		return true
+	}
+	return false
+}
+
+func stringType(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_BLOB,
+		mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB,
+		mysql.MYSQL_TYPE_ENUM, mysql.MYSQL_TYPE_SET, mysql.MYSQL_TYPE_JSON, mysql.MYSQL_TYPE_GEOMETRY:
+		return true
+	}
+	return false
+}
+
+func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
