@@ -23,6 +23,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/server"
 	"github.com/shardgate/shardgate/proxy/session"
 	"github.com/shardgate/shardgate/proxy/snapshot"
@@ -119,6 +120,7 @@ func run(path string, drain time.Duration) error {
 	if err != nil {
 		return err
 	}
+	snap.Stats = stats.New(log, cfg.SlowThreshold())
 	var holder snapshot.Holder
 	holder.Store(snap)
 
@@ -134,6 +136,10 @@ func run(path string, drain time.Duration) error {
 	if srv.Env().XA, err = startXA(ctx, cfg, cl, log); err != nil {
 		return fmt.Errorf("xa log: %w", err)
 	}
+	if srv.Env().Seqs, err = sequence.New(cfg, cl, sequence.Options{Log: log}); err != nil {
+		return fmt.Errorf("sequences: %w", err)
+	}
+	defer srv.Env().Seqs.Close()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("shardgate listening", "addr", ln.Addr().String(), "config", path)

@@ -33,7 +33,10 @@ type Client struct {
 	// HideStatus are backend status flags the client must not see (the
 	// transaction of an autocommit statement the proxy made atomic).
 	HideStatus uint16
-	conv       rowConverter
+	// InsertID, when set, is the last-insert-id of the OK packets: the
+	// first id the proxy generated for the running INSERT.
+	InsertID uint64
+	conv     rowConverter
 }
 
 // status adds what the client must see to a backend's status flags.
@@ -119,6 +122,9 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 func writeOK(cli *Client, header byte, ok *wire.OK) {
 	c := cli.Conn
 	ok.Status = cli.status(ok.Status)
+	if cli.InsertID != 0 {
+		ok.LastInsertID = cli.InsertID
+	}
 	var buf [64]byte
 	b := wire.AppendOK(buf[:0], header, ok, cli.SessionTrack)
 	c.WritePacket(b)

@@ -15,7 +15,10 @@ import (
 // (shards, copies) runs in one transaction of its own, so that it is all
 // or nothing; a deadlock rolls the whole transaction back. A plain read
 // that fails because its server died is run again elsewhere.
-func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary) (exec.Outcome, error) {
+//
+// firstID is the first id the proxy generated for an INSERT (0: none): the
+// OK packet and LAST_INSERT_ID() tell it.
+func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary, firstID uint64) (exec.Outcome, error) {
 	if s.tx.open && isDDL(stmt) {
 		if e := s.endTransaction("COMMIT"); e != nil {
 			return exec.Outcome{}, e
@@ -32,6 +35,8 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		defer func() { s.cli.HideStatus = 0 }()
 	}
 	s.planSum, s.planWrite = sum, plan.Write
+	s.cli.InsertID = firstID
+	defer func() { s.cli.InsertID = 0 }()
 	var out exec.Outcome
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -56,6 +61,9 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	if plan.Write && out.Err == nil && isDDL(stmt) {
 		s.env.columns.forget()
+	}
+	if err == nil && out.Err == nil && firstID != 0 {
+		s.lastInsertID = firstID
 	}
 	return out, err
 }

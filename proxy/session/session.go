@@ -17,6 +17,7 @@ import (
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/proxy/xa"
@@ -68,6 +69,7 @@ type Session struct {
 	lastPrepared         uint32
 	sum                  parser.Summary
 	execBuf              []byte
+	idBuf                []uint64        // generated ids of the running INSERT
 	mark                 wire.Mark       // where the running statement's answer starts
 	brokenOn             *backend.Server // server of the last connection that broke
 	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)
@@ -84,7 +86,8 @@ type Env struct {
 	Auth      Authenticator
 	Log       *slog.Logger
 	Started   time.Time
-	XA        *xa.Coordinator // distributed commits; nil: transactions stay local
+	XA        *xa.Coordinator     // distributed commits; nil: transactions stay local
+	Seqs      *sequence.Sequences // ids the proxy generates; nil: none
 	Questions atomic.Uint64
 	columns   columnCache
 }

@@ -98,11 +98,15 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if sel, names, ok := infoSchemaSelect(stmt); ok {
 		return s.infoSchema(sql, sel, names, snap)
 	}
+	firstID, err := s.fillIDs(stmt, snap)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	out, err := s.runPlan(plan, stmt, sum)
+	out, err := s.runPlan(plan, stmt, sum, firstID)
 	if err != nil {
 		return s.handleExecErr(err)
 	}

@@ -450,6 +450,10 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.writeErr(parseError(err))
 	}
 	bindParams(stmts[0], params, true)
+	firstID, err := s.fillIDs(stmts[0], snap)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
 	if plan, err = router.Build(stmts[0], s.routerEnv(snap)); err != nil {
 		return s.handleExecErr(err)
 	}
@@ -457,7 +461,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	s.setQuery(st.sql)
 	defer s.setQuery("")
 	s.cli.BinaryRows = true
-	_, err = s.runPlan(plan, stmts[0], &st.sum)
+	_, err = s.runPlan(plan, stmts[0], &st.sum, firstID)
 	s.cli.BinaryRows = false
 	if err != nil {
 		return s.handleExecErr(err)

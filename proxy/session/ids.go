@@ -1,0 +1,137 @@
+package session
+
+import (
+	"context"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/shardgate/shardgate/proxy/snapshot"
+)
+
+// Generated ids: a table with auto_increment in its rule gets its ids from
+// the proxy (proxy/sequence), as AUTO_INCREMENT would give them: an INSERT
+// that leaves the column out, or gives NULL, DEFAULT or 0 (unless sql_mode
+// has NO_AUTO_VALUE_ON_ZERO), gets the next ids; LAST_INSERT_ID() and the
+// OK packet then tell the first.
+
+// fillIDs puts generated ids into an INSERT that lacks them and returns
+// the first (0: none generated).
+func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, error) {
+	ins, ok := stmt.(*ast.InsertStmt)
+	if !ok || s.env.Seqs == nil || ins.Table == nil {
+		return 0, nil
+	}
+	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return 0, nil
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return 0, nil
+	}
+	schema := tn.Schema.O
+	if schema == "" {
+		schema = s.logicalDB()
+	}
+	rules := snap.Rules[schema]
+	if rules == nil {
+		return 0, nil
+	}
+	rule := rules.Lookup(tn.Name.O)
+	if rule == nil {
+		return 0, nil
+	}
+	seq := s.env.Seqs.Get(schema, rule.Name)
+	if seq == nil {
+		return 0, nil
+	}
+	idx := -1 // the id column among the values
+	cols := ins.Columns
+	if len(cols) == 0 {
+		all, err := s.tableColumns(snap, schema, rule.Name)
+		if err != nil {
+			return 0, err
+		}
+		for i, c := range all {
+			if strings.EqualFold(c, seq.Column) {
+				idx = i
+			}
+		}
+	} else {
+		for i, c := range cols {
+			if strings.EqualFold(c.Name.O, seq.Column) {
+				idx = i
+			}
+		}
+	}
+	if ins.Select != nil {
+		if idx < 0 {
+			return 0, unsupported("INSERT ... SELECT into " + rule.Name + ", whose ids shardgate generates, without the id column: give the ids, or insert with VALUES")
+		}
+		return 0, nil // the SELECT gives the ids
+	}
+	var need []int
+	for i, row := range ins.Lists {
+		if idx < 0 || idx < len(row) && s.generates(row[idx]) {
+			need = append(need, i)
+		}
+	}
+	if len(need) == 0 {
+		return 0, nil
+	}
+	ids, err := seq.Reserve(context.Background(), len(need), s.idBuf[:0])
+	if err != nil {
+		return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+rule.Name+": "+err.Error())
+	}
+	s.idBuf = ids
+	if idx < 0 {
+		ins.Columns = append(ins.Columns, &ast.ColumnName{Name: ast.NewCIStr(seq.Column)})
+	}
+	for k, i := range need {
+		v := ast.NewValueExpr(ids[k], "", "")
+		if idx < 0 {
+			ins.Lists[i] = append(ins.Lists[i], v)
+		} else {
+			ins.Lists[i][idx] = v
+		}
+	}
+	return ids[0], nil
+}
+
+// generates reports whether a value given for the id column asks for a
+// generated one: NULL, DEFAULT, or 0 unless NO_AUTO_VALUE_ON_ZERO.
+func (s *Session) generates(e ast.ExprNode) bool {
+	var d *test_driver.Datum
+	switch x := e.(type) {
+	case *ast.DefaultExpr:
+		return x.Name == nil
+	case *test_driver.ValueExpr:
+		d = &x.Datum
+	case *test_driver.ParamMarkerExpr:
+		d = &x.Datum
+	default:
+		return false
+	}
+	switch v := d.GetValue().(type) {
+	case nil:
+		return true
+	case int64:
+		return v == 0 && !s.noAutoValueOnZero()
+	case uint64:
+		return v == 0 && !s.noAutoValueOnZero()
+	}
+	return false
+}
+
+func (s *Session) noAutoValueOnZero() bool {
+	mode, ok := s.vars.Var("sql_mode")
+	if !ok {
+		if info := s.env.Snap.Load().Info; info != nil {
+			mode = info.SQLMode
+		}
+	}
+	return strings.Contains(strings.ToUpper(mode), "NO_AUTO_VALUE_ON_ZERO")
+}
