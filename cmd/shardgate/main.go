@@ -27,6 +27,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/server"
 	"github.com/shardgate/shardgate/proxy/session"
 	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/stats"
 )
 
 func main() {
