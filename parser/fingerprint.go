@@ -47,6 +47,9 @@ type fingerprinter struct {
 	h    uint64
 	// last is what was emitted last, for spacing and signs.
 	last byte // 0 start, 'w' word/operand, '(' , ')', ',', '.', 'o' operator, ';'
+	// list: the last word was IN, VALUES or VALUE: a group of one literal
+	// is a list too.
+	list bool
 }
 
 // out emits bytes (lower-casing ASCII letters when lower).
@@ -100,7 +103,10 @@ func (f *fingerprinter) run(sql string) {
 		case TokEOF:
 			return
 		case TokIdent, TokUserVar, TokSysVar:
-			f.token(l.Text(t), 'w', true)
+			w := l.Text(t)
+			f.token(w, 'w', true)
+			f.list = t.Kind == TokIdent && (EqualFold(w, "IN") || EqualFold(w, "VALUES") || EqualFold(w, "VALUE"))
+			continue
 		case TokQuotedIdent:
 			txt := l.Text(t)
 			if len(txt) >= 2 {
@@ -115,7 +121,7 @@ func (f *fingerprinter) run(sql string) {
 			txt := l.Text(t)
 			switch {
 			case txt == "(":
-				if literalGroup(&l) {
+				if literalGroup(&l, f.list) {
 					f.token("(?+)", '(', false)
 					f.last = 'w'
 					// More rows of a multi-row VALUES: (?+), (?+) -> (?+)
@@ -125,7 +131,7 @@ func (f *fingerprinter) run(sql string) {
 							l = save
 							break
 						}
-						if o := l.Next(); o.Kind != TokOp || l.Text(o) != "(" || !literalGroup(&l) {
+						if o := l.Next(); o.Kind != TokOp || l.Text(o) != "(" || !literalGroup(&l, true) {
 							l = save
 							break
 						}
@@ -145,13 +151,16 @@ func (f *fingerprinter) run(sql string) {
 				f.token(txt, 'o', false)
 			}
 		}
+		f.list = false
 	}
 }
 
 // literalGroup reports whether the tokens after an opening parenthesis are
 // literals (or ?, or ?+ of a fingerprint) separated by commas up to the
-// closing one; if so it consumes them, else it leaves l where it was.
-func literalGroup(l *Lexer) bool {
+// closing one, two at least unless list (after IN or VALUES, where one
+// literal is a list too); if so it consumes them, else it leaves l where
+// it was.
+func literalGroup(l *Lexer, list bool) bool {
 	save := *l
 	n := 0
 	for {
@@ -175,11 +184,17 @@ func literalGroup(l *Lexer) bool {
 			s := *l
 			if p := l.Next(); p.Kind != TokOp || l.Text(p) != "+" {
 				*l = s
+			} else {
+				n++
 			}
 		}
 		t = l.Next()
 		if t.Kind == TokOp && l.Text(t) == ")" {
-			return n > 0
+			if n < 2 && !list {
+				*l = save
+				return false
+			}
+			return true
 		}
 		if t.Kind != TokOp || l.Text(t) != "," {
 			*l = save

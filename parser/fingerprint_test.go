@@ -15,6 +15,8 @@ func TestFingerprint(t *testing.T) {
 		{"select count(*) from t where x > 0.5e3 and y like 'a%'", "select count(*) from t where x > ? and y like ?"},
 		{"/*+ shardgate:primary */ SELECT @@version, @x := 1", "select @@version, @x := ?"},
 		{"delete from t", "delete from t"},
+		{"SELECT SLEEP(0.3), f(1, 2), x IN (1) FROM t WHERE b IN (?, ?)", "select sleep(?), f(?+), x in(?+) from t where b in(?+)"},
+		{"create table t (a varchar(20), b decimal(10, 2))", "create table t(a varchar(?), b decimal(?+))"},
 	} {
 		got := Fingerprint(tc.in)
 		if got != tc.want {

@@ -141,6 +141,11 @@ func run(path string, drain time.Duration) error {
 		return fmt.Errorf("sequences: %w", err)
 	}
 	defer srv.Env().Seqs.Close()
+	stopAdmin, err := startAdmin(cfg, path, &holder, srv, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("shardgate listening", "addr", ln.Addr().String(), "config", path)

@@ -116,7 +116,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	id := s.nextID.Add(1)
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	login, err := s.handshake(c, id, snap)
+	login, err := s.handshake(c, id, snap, nil)
 	if err != nil {
 		var me *mysql.MyError
 		if errors.As(err, &me) {
@@ -164,8 +164,9 @@ func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 }
 
 // handshake greets the client, upgrades to TLS when asked, authenticates
-// and checks the initial schema. On success the client has its OK.
-func (s *Server) handshake(c *wire.Conn, id uint32, snap *snapshot.Snapshot) (*Login, error) {
+// and checks the initial schema (or lets admit decide, see Handshake). On
+// success the client has its OK.
+func (s *Server) handshake(c *wire.Conn, id uint32, snap *snapshot.Snapshot, admit Admit) (*Login, error) {
 	scramble := newScramble()
 	s.writeGreeting(c, id, scramble, snap)
 	if err := c.Flush(); err != nil {
@@ -204,7 +205,11 @@ func (s *Server) handshake(c *wire.Conn, id uint32, snap *snapshot.Snapshot) (*L
 	if err != nil {
 		return nil, err
 	}
-	if e := checkSchema(u, r.db, host, snap); e != nil {
+	e := checkSchema
+	if admit != nil {
+		e = func(u *conf.User, db, _ string, _ *snapshot.Snapshot) *mysql.MyError { return admit(u, db) }
+	}
+	if e := e(u, r.db, host, snap); e != nil {
 		return nil, e
 	}
 	caps = r.caps & (serverCaps | mysql.CLIENT_SSL)

@@ -236,6 +236,7 @@ func (c *Conn) WritePacket(payload []byte) {
 // WriteFragment appends one physical packet as it is (a relayed fragment of
 // a split packet keeps its size), numbered with Seq.
 func (c *Conn) WriteFragment(payload []byte) {
+	c.note(payload)
 	n := len(payload)
 	c.growWrite(4 + n)
 	c.wbuf = append(c.wbuf, byte(n), byte(n>>8), byte(n>>16), c.Seq)
