@@ -105,6 +105,9 @@ type builder struct {
 	stmt         ast.StmtNode
 	names        *parser.Names
 	tables       []*tableInfo
+	// params lists the parameter markers whose values placed the
+	// statement (see template.go).
+	params []paramUse
 }
 
 func errUnsupported(format string, args ...any) *mysql.MyError {

@@ -116,12 +116,12 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 			return out
 		case opcode.EQ, opcode.NullEQ:
 			if ref, col, ok := c.column(x.L); ok {
-				if v, ok := literal(x.R); ok {
+				if v, ok := c.b.literal(x.R, true); ok {
 					return c.point(ref, col, []shardrules.Value{v})
 				}
 			}
 			if ref, col, ok := c.column(x.R); ok {
-				if v, ok := literal(x.L); ok {
+				if v, ok := c.b.literal(x.L, true); ok {
 					return c.point(ref, col, []shardrules.Value{v})
 				}
 			}
@@ -136,7 +136,7 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 				other = x.L
 				op = flip(op)
 			}
-			v, ok := literal(other)
+			v, ok := c.b.literal(other, false)
 			if !ok {
 				return nil
 			}
@@ -161,7 +161,7 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 		}
 		vals := make([]shardrules.Value, 0, len(x.List))
 		for _, item := range x.List {
-			v, ok := literal(item)
+			v, ok := c.b.literal(item, len(x.List) == 1)
 			if !ok {
 				return nil
 			}
@@ -176,8 +176,8 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 		if !ok {
 			return nil
 		}
-		lo, ok1 := literal(x.Left)
-		hi, ok2 := literal(x.Right)
+		lo, ok1 := c.b.literal(x.Left, false)
+		hi, ok2 := c.b.literal(x.Right, false)
 		if !ok1 || !ok2 {
 			return nil
 		}

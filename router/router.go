@@ -12,9 +12,14 @@ import (
 
 // Build plans one parsed statement.
 func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
+	_, p, err := build(stmt, env)
+	return p, err
+}
+
+func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	b := &builder{env: env, stmt: stmt}
 	if err := b.resolve(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	KeepFieldNames(stmt)
 	var root Primitive
@@ -47,7 +52,7 @@ func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
 		root, err = b.planWhole()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &Plan{Root: root, Write: write}
 	for _, t := range b.tables {
@@ -55,7 +60,7 @@ func Build(stmt ast.StmtNode, env *Env) (*Plan, error) {
 			p.Tables = append(p.Tables, t.rule.Name)
 		}
 	}
-	return p, nil
+	return b, p, nil
 }
 
 // FirstShardSQL prints a statement for the node of its first shard, each

@@ -20,7 +20,7 @@ func startXA(ctx context.Context, cfg *conf.Config, cl *backend.Cluster, log *sl
 	if err != nil {
 		return nil, err
 	}
-	co := xa.NewCoordinator(l, "")
+	co := xa.NewCoordinator(l)
 	var hosts []*backend.DataHost
 	for _, h := range cfg.DataHosts {
 		hosts = append(hosts, cl.Hosts[h.Name])

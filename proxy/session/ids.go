@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 )
 
@@ -20,34 +21,12 @@ import (
 // fillIDs puts generated ids into an INSERT that lacks them and returns
 // the first (0: none generated).
 func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, error) {
-	ins, ok := stmt.(*ast.InsertStmt)
-	if !ok || s.env.Seqs == nil || ins.Table == nil {
-		return 0, nil
-	}
-	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
-	if !ok {
-		return 0, nil
-	}
-	tn, ok := ts.Source.(*ast.TableName)
-	if !ok {
-		return 0, nil
-	}
-	schema := tn.Schema.O
-	if schema == "" {
-		schema = s.logicalDB()
-	}
-	rules := snap.Rules[schema]
-	if rules == nil {
-		return 0, nil
-	}
-	rule := rules.Lookup(tn.Name.O)
-	if rule == nil {
-		return 0, nil
-	}
-	seq := s.env.Seqs.Get(schema, rule.Name)
+	seq := s.insertSequence(stmt, snap)
 	if seq == nil {
 		return 0, nil
 	}
+	ins := stmt.(*ast.InsertStmt)
+	schema, rule := seq.Schema, &struct{ Name string }{seq.Table}
 	idx := -1 // the id column among the values
 	cols := ins.Columns
 	if len(cols) == 0 {
@@ -99,6 +78,36 @@ func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, e
 		}
 	}
 	return ids[0], nil
+}
+
+// insertSequence returns the sequence of the table an INSERT writes, nil
+// when it has none (or stmt is no INSERT).
+func (s *Session) insertSequence(stmt ast.StmtNode, snap *snapshot.Snapshot) *sequence.Sequence {
+	ins, ok := stmt.(*ast.InsertStmt)
+	if !ok || s.env.Seqs == nil || ins.Table == nil {
+		return nil
+	}
+	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return nil
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return nil
+	}
+	schema := tn.Schema.O
+	if schema == "" {
+		schema = s.logicalDB()
+	}
+	rules := snap.Rules[schema]
+	if rules == nil {
+		return nil
+	}
+	rule := rules.Lookup(tn.Name.O)
+	if rule == nil {
+		return nil
+	}
+	return s.env.Seqs.Get(schema, rule.Name)
 }
 
 // generates reports whether a value given for the id column asks for a

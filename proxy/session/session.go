@@ -70,6 +70,7 @@ type Session struct {
 	sum                  parser.Summary
 	execBuf              []byte
 	idBuf                []uint64        // generated ids of the running INSERT
+	tpl                  templateState   // plan cache buffers
 	mark                 wire.Mark       // where the running statement's answer starts
 	brokenOn             *backend.Server // server of the last connection that broke
 	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)

@@ -83,6 +83,16 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
 	}
 	if stmt == nil {
+		if plan, ok := s.cachedPlan(sql, sum, snap); ok {
+			out, err := s.runPlan(plan, nil, sum, 0)
+			if err != nil {
+				return s.handleExecErr(err)
+			}
+			if out.Err != nil {
+				s.cli.MoreResults = false
+			}
+			return s.flush()
+		}
 		stmts, err := parser.ParseMode(sql, s.mode())
 		if err != nil {
 			return s.writeErr(parseError(err))

@@ -11,6 +11,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/stats"
+	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -28,6 +29,8 @@ type Snapshot struct {
 	// Renamed lists the logical schemas whose default node's database has
 	// another name: statements naming them must be rewritten.
 	Renamed []string
+	// Plans caches statement templates planned under this snapshot's rules.
+	Plans router.TemplateCache
 	// Firewalls holds the compiled SQL firewall of each user that has one.
 	Firewalls map[string]*stats.Firewall
 	// Stats receives what sessions observe (nil: nothing is recorded). It

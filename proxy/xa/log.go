@@ -7,6 +7,8 @@ package xa
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +23,9 @@ import (
 //	C <gtrid>   the transaction commits (written and fsync'd before any
 //	            branch is told to commit)
 //	D <gtrid>   every branch committed; the decision may be forgotten
+//	N <id>      the coordinator's name, made at the first start and kept:
+//	            a proxy resolves only the transactions it named, so two
+//	            proxies sharing servers never resolve each other's
 //
 // No record means rollback (presumed abort): a transaction is committed
 // only if its C record reached the disk. Commits of concurrent sessions
@@ -29,6 +34,7 @@ import (
 // Log is the durable record of commit decisions.
 type Log struct {
 	path string
+	node string // the coordinator's name (the N record)
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -63,11 +69,20 @@ func OpenLog(path string) (*Log, error) {
 		}
 		g := string(line[2:])
 		switch line[0] {
+		case 'N':
+			l.node = g
 		case 'C':
 			l.committed[g] = struct{}{}
 		case 'D':
 			delete(l.committed, g)
 		}
+	}
+	if l.node == "" {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		l.node = hex.EncodeToString(b[:])
 	}
 	if err := l.rewrite(); err != nil {
 		return nil, err
@@ -75,10 +90,14 @@ func OpenLog(path string) (*Log, error) {
 	return l, nil
 }
 
+// Node is the coordinator's name kept in the log.
+func (l *Log) Node() string { return l.node }
+
 // rewrite replaces the file by the open decisions only; l.mu is held (or
 // l is not shared yet).
 func (l *Log) rewrite() error {
 	var b bytes.Buffer
+	fmt.Fprintf(&b, "N %s\n", l.node)
 	for _, g := range l.pendingLocked() {
 		fmt.Fprintf(&b, "C %s\n", g)
 	}

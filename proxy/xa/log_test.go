@@ -59,7 +59,7 @@ func TestLogTornLine(t *testing.T) {
 	}
 	// The file was compacted on open.
 	data, _ := os.ReadFile(path)
-	if string(data) != "C sg-2\n" {
+	if string(data) != "N "+l.Node()+"\nC sg-2\n" {
 		t.Errorf("compacted file %q", data)
 	}
 }
@@ -132,7 +132,7 @@ func TestFaultSpec(t *testing.T) {
 }
 
 func TestCoordinatorNames(t *testing.T) {
-	co := NewCoordinator(nil, "")
+	co := NewCoordinator(&Log{node: "t"})
 	a, b := co.Begin(), co.Begin()
 	if a == b || !Ours(a) || len(a) > 64 {
 		t.Fatalf("gtrids %q %q", a, b)
@@ -146,5 +146,24 @@ func TestCoordinatorNames(t *testing.T) {
 	}
 	if Ours("app-tx-1") {
 		t.Fatal("another coordinator's transaction is not ours")
+	}
+}
+
+func TestLogKeepsNodeName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "xa.log")
+	l, err := OpenLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := l.Node()
+	l.Close()
+	l2, err := OpenLog(path)
+	if err != nil || l2.Node() != name || name == "" {
+		t.Fatalf("node name %q, then %q (%v)", name, l2.Node(), err)
+	}
+	co := NewCoordinator(l2)
+	g := co.Begin()
+	if !co.Owns(g) || NewCoordinator(&Log{node: "other"}).Owns(g) {
+		t.Fatalf("%s: owned by its coordinator only", g)
 	}
 }

@@ -15,8 +15,8 @@ type Outcome struct {
 	Forgotten             int // decisions whose branches were all committed already
 }
 
-// Recover resolves the prepared branches of shardgate transactions that
-// no running transaction of this process owns: it commits those the log
+// Recover resolves the prepared branches of this coordinator's
+// transactions (of this run or an earlier one) that are not running: it commits those the log
 // decided to commit and rolls back the rest (nobody decided: presumed
 // abort). A branch is never resolved against the log. Decisions with no
 // branch left prepared anywhere are then forgotten. It stops at the first
@@ -60,7 +60,7 @@ func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, prep
 			return nil
 		}
 		g := string(v[3][:gl])
-		if Ours(g) {
+		if co.Owns(g) {
 			found = append(found, branch{g, string(v[3][gl : gl+bl])})
 		}
 		return nil

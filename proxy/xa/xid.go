@@ -17,7 +17,8 @@ const FormatID = 0x5347
 // Coordinator names this process's transactions and keeps track of those
 // still running, which recovery must not touch.
 type Coordinator struct {
-	prefix string // "sg-<start>-<pid>-": unique per process, across restarts
+	owner  string // "sg-<node>-": this coordinator's transactions, across restarts
+	prefix string // owner + "<start>-<pid>-": unique per process
 	seq    atomic.Uint64
 	Log    *Log
 
@@ -25,16 +26,17 @@ type Coordinator struct {
 	live map[string]struct{}
 }
 
-// NewCoordinator starts naming transactions; node names the shardgate
-// process in a cluster ("" alone).
-func NewCoordinator(log *Log, node string) *Coordinator {
-	p := "sg-"
-	if node != "" {
-		p += node + "-"
-	}
-	p += strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-"
-	return &Coordinator{prefix: p, Log: log, live: map[string]struct{}{}}
+// NewCoordinator starts naming transactions after the node name kept in
+// the log.
+func NewCoordinator(log *Log) *Coordinator {
+	owner := "sg-" + log.Node() + "-"
+	p := owner + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-"
+	return &Coordinator{owner: owner, prefix: p, Log: log, live: map[string]struct{}{}}
 }
+
+// Owns reports whether this coordinator (in this run or an earlier one)
+// named the transaction.
+func (c *Coordinator) Owns(gtrid string) bool { return strings.HasPrefix(gtrid, c.owner) }
 
 // Begin names a new distributed transaction and marks it running.
 func (c *Coordinator) Begin() string {

@@ -1,0 +1,97 @@
+package session
+
+import (
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
+)
+
+// The plan cache: a sharded statement is looked up by its template (its
+// text with the literals replaced by ?) plus what changes its meaning (the
+// schema, the user, the sql_mode). A hit plans it without parsing: the
+// template gives the node and the text, the literals are put back in. A
+// statement is compiled into a template the first time it is seen; one
+// whose plan depends on its values beyond picking a shard is remembered as
+// such and planned each time.
+
+// templateReady are the statement kinds worth a template.
+func templateReady(sum *parser.Summary) bool {
+	switch sum.Kind {
+	case parser.KindSelect, parser.KindInsert, parser.KindReplace, parser.KindUpdate, parser.KindDelete:
+	default:
+		return false
+	}
+	// Values only this session may see are written into the statement.
+	return sum.Next == 0 && sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser) == 0
+}
+
+// cachedPlan returns the statement's plan from its template, if it has one.
+func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (*router.Plan, bool) {
+	mode := s.mode()
+	if !templateReady(sum) || mode&parser.ModeNoBackslashEscapes != 0 {
+		return nil, false
+	}
+	c := &s.tpl
+	var ok bool
+	if c.key, c.lits, ok = parser.Template(sql, c.key, c.lits); !ok {
+		return nil, false
+	}
+	n := len(c.key)
+	c.key = append(append(append(append(append(c.key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
+	tpl, found := snap.Plans.Get(c.key)
+	if !found {
+		tpl = s.compileTemplate(sql, string(c.key[:n]), snap)
+		snap.Plans.Put(c.key, tpl)
+	}
+	if tpl == nil {
+		return nil, false
+	}
+	c.texts = c.texts[:0]
+	for _, l := range c.lits {
+		c.texts = append(c.texts, sql[l.Start:l.End])
+	}
+	var key any
+	if p := tpl.Param(); p >= 0 {
+		key = parser.LiteralValue(c.texts[p])
+	}
+	c.buf, ok = tpl.PlanInto(&c.plan, &c.route, c.buf, c.texts, key)
+	return &c.plan, ok
+}
+
+// compileTemplate plans a statement's template once; nil when its plan is
+// not one a template can serve.
+func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) *router.Template {
+	stmts, err := parser.ParseMode(text, s.mode())
+	if err != nil || len(stmts) != 1 {
+		return nil
+	}
+	vals := make([]any, len(s.tpl.lits))
+	for i, l := range s.tpl.lits {
+		vals[i] = parser.LiteralValue(sql[l.Start:l.End])
+	}
+	bindParams(stmts[0], vals, false)
+	if _, meta := metadataStmt(stmts[0]); meta {
+		return nil
+	}
+	if _, _, info := infoSchemaSelect(stmts[0]); info {
+		return nil // answered by the proxy
+	}
+	if s.insertSequence(stmts[0], snap) != nil {
+		return nil // ids are generated per execution
+	}
+	tpl, _, err := router.Compile(stmts[0], s.routerEnv(snap))
+	if err != nil {
+		return nil
+	}
+	return tpl
+}
+
+// templateState is a session's reusable plan cache buffers.
+type templateState struct {
+	key   []byte
+	lits  []parser.Literal
+	texts []string
+	buf   []byte
+	plan  router.Plan
+	route router.Route
+}

@@ -1,0 +1,329 @@
+package router
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// Templates are the plan cache's entries: a statement whose literals are
+// parameter markers, planned once for every execution. Only plans that
+// run the statement whole on one node qualify — a route fixed whatever
+// the values, or one picked by a single value compared for equality with
+// the sharding column — since only then the values do nothing but fill
+// the statement's text: the template keeps that text for each shard, cut
+// at the markers, and an execution pastes its literals in. Everything else
+// is planned each time.
+
+// paramUse is a parameter marker whose value the planner used to place
+// the statement; point says the use was an equality (one shard per value).
+type paramUse struct {
+	offset int // the marker's place in the text (Order is not set for text statements)
+	point  bool
+}
+
+// literal is the constant value of e, if it is one; a parameter marker's
+// use is remembered (see Template).
+func (b *builder) literal(e ast.ExprNode, point bool) (shardrules.Value, bool) {
+	v, ok := literal(e)
+	if ok {
+		for {
+			p, isParen := e.(*ast.ParenthesesExpr)
+			if !isParen {
+				break
+			}
+			e = p.Expr
+		}
+		if pm, isMarker := e.(*test_driver.ParamMarkerExpr); isMarker {
+			b.params = append(b.params, paramUse{pm.Offset, point})
+		}
+	}
+	return v, ok
+}
+
+// Template is a statement planned once for all its values.
+type Template struct {
+	write  bool
+	tables []string
+	param  int                  // the literal picking the shard (its rank in the text); -1: the route is fixed
+	alg    shardrules.Algorithm // picks the shard from that marker's value
+	// texts[i] is the statement for shard i (texts[0] when fixed), cut at
+	// its markers; node[i] where it runs. A nil text: that shard cannot
+	// serve the statement (it is planned the slow way).
+	texts    []text
+	node     []string
+	label    []string // Route.Shard of each
+	readable bool
+}
+
+// Compile plans stmt, whose parameter markers are bound to the values of
+// one execution, as a template; nil when its plan is not a single route
+// that only the marker values fill. plan is this execution's plan (with
+// the markers printed as ?).
+func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
+	b, plan, err := build(stmt, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, ok := plan.Root.(*Route)
+	if !ok || len(r.SQL) != 1 || aliasesMarkers(stmt) {
+		return nil, plan, nil
+	}
+	t := &Template{write: plan.Write, tables: plan.Tables, param: -1, readable: r.Readable}
+	swap := swapMarkers(stmt)
+	defer swap.back(stmt)
+	switch {
+	case len(b.params) == 0:
+		tx, err := swap.render(b, b.unitFor(r.Node, -1))
+		if err != nil || tx.joined() != r.SQL[0] {
+			return nil, plan, nil
+		}
+		t.texts, t.node, t.label = []text{tx}, []string{r.Node}, []string{r.Shard}
+		return t, plan, nil
+	case len(b.params) > 1 || !b.params[0].point:
+		return nil, plan, nil
+	}
+	// One equality decides: render the statement for every shard of the group.
+	var root *shardrules.TableRule
+	for _, tb := range b.tables {
+		if tb.sharded() {
+			if root != nil && tb.rule.Root != root {
+				return nil, plan, nil
+			}
+			root = tb.rule.Root
+		}
+	}
+	if root == nil {
+		return nil, plan, nil
+	}
+	// A single-node or default-node table in the statement fixes the node:
+	// shards elsewhere are refused by the planner (cross-node joins).
+	fixedNode := ""
+	for _, tb := range b.tables {
+		if tb.rule != nil && (tb.rule.Kind == shardrules.Single || tb.rule.Kind == shardrules.Default) {
+			fixedNode = tb.rule.Node
+		}
+	}
+	at := b.params[0].offset
+	t.param, t.alg = swap.rank(at), root.Algorithm
+	t.texts, t.node, t.label = make([]text, root.Shards), make([]string, root.Shards), make([]string, root.Shards)
+	for s := 0; s < root.Shards; s++ {
+		node := root.Shard(s).Node
+		if fixedNode != "" && node != fixedNode {
+			continue
+		}
+		tx, err := swap.render(b, b.unitFor(node, s))
+		if err != nil {
+			continue
+		}
+		t.texts[s], t.node[s], t.label[s] = tx, node, strconv.Itoa(s)
+	}
+	// The shard the planner chose for this execution must be the one the
+	// template picks: else the marker is not what placed it.
+	v, _ := valueOf(swap.value(at))
+	if s, err := t.alg.Shard(v); err != nil || t.node[s] != r.Node || t.texts[s].joined() != r.SQL[0] {
+		return nil, plan, nil
+	}
+	return t, plan, nil
+}
+
+// PlanInto fills p (and r, its route) for an execution: lits are the
+// literals' texts, in order; key is the deciding marker's value (ignored
+// for a fixed route). ok is false when the template cannot serve these
+// values (then plan the statement the slow way).
+func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, key any) ([]byte, bool) {
+	s := 0
+	if t.param >= 0 {
+		v, ok := valueOf(key)
+		if !ok {
+			return buf, false
+		}
+		var err error
+		if s, err = t.alg.Shard(v); err != nil || s < 0 || s >= len(t.texts) {
+			return buf, false
+		}
+	}
+	tx := t.texts[s]
+	if tx.parts == nil || len(tx.order) > len(lits) {
+		return buf, false
+	}
+	buf = append(buf[:0], tx.parts[0]...)
+	for i, k := range tx.order {
+		buf = append(append(buf, lits[k]...), tx.parts[i+1]...)
+	}
+	if cap(r.SQL) == 0 {
+		r.SQL = make([]string, 1)
+	}
+	*r = Route{Node: t.node[s], SQL: r.SQL[:1], Shard: t.label[s], Readable: t.readable}
+	r.SQL[0] = string(buf)
+	*p = Plan{Root: r, Write: t.write, Tables: t.tables}
+	return buf, true
+}
+
+// Param is the literal (by its place among the statement's literals)
+// whose value picks the shard; -1 when the route is fixed.
+func (t *Template) Param() int { return t.param }
+
+// aliasesMarkers reports a select field named after text holding a
+// marker: the client would see "?" in the column name.
+func aliasesMarkers(stmt ast.StmtNode) bool {
+	found := false
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		if f, ok := n.(*ast.SelectField); ok && strings.Contains(f.AsName.O, "?") {
+			found = true
+		}
+		return !found
+	}))
+	return found
+}
+
+// TemplateCache maps a statement's template key to its Template (nil:
+// planned each time). The zero value is ready; it is safe for concurrent
+// use and bounded (it starts over when full).
+type TemplateCache struct {
+	mu sync.RWMutex
+	m  map[string]*Template
+}
+
+// maxTemplates bounds a cache; applications have far fewer shapes.
+const maxTemplates = 10000
+
+// Get returns the entry for key, and whether there is one.
+func (c *TemplateCache) Get(key []byte) (*Template, bool) {
+	c.mu.RLock()
+	t, ok := c.m[string(key)]
+	c.mu.RUnlock()
+	return t, ok
+}
+
+// Put stores an entry (t nil: plan the statement each time).
+func (c *TemplateCache) Put(key []byte, t *Template) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxTemplates {
+		c.m = map[string]*Template{}
+	}
+	c.m[string(key)] = t
+	c.mu.Unlock()
+}
+
+// Len returns the number of entries.
+func (c *TemplateCache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// text is a statement cut where the literals go: parts[0], literal
+// order[0], parts[1], ... (the printed order may differ from the text's:
+// LIMIT 10 OFFSET 5 prints as LIMIT 5,10).
+type text struct {
+	parts []string
+	order []int
+}
+
+// joined is the statement with ? for its literals.
+func (tx text) joined() string { return strings.Join(tx.parts, "?") }
+
+// markerSwap puts unmistakable numbers in the markers' places while the
+// template's texts are printed, to see where each marker lands.
+type markerSwap struct {
+	markers []*test_driver.ParamMarkerExpr // in text order
+}
+
+// sentinel is the number standing for marker i while printing.
+const sentinel = 7351946028461937000
+
+func swapMarkers(stmt ast.StmtNode) *markerSwap {
+	m := &markerSwap{}
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
+			m.markers = append(m.markers, pm)
+		}
+		return true
+	}))
+	sort.Slice(m.markers, func(i, j int) bool { return m.markers[i].Offset < m.markers[j].Offset })
+	stmt.Accept(&replacer{fn: func(n ast.Node) ast.Node {
+		if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
+			return ast.NewValueExpr(int64(sentinel+m.rankOf(pm)), "", "")
+		}
+		return n
+	}})
+	return m
+}
+
+func (m *markerSwap) rankOf(pm *test_driver.ParamMarkerExpr) int {
+	for i, x := range m.markers {
+		if x == pm {
+			return i
+		}
+	}
+	return -1
+}
+
+// rank is the text-order place of the marker at offset at.
+func (m *markerSwap) rank(at int) int {
+	for i, x := range m.markers {
+		if x.Offset == at {
+			return i
+		}
+	}
+	return -1
+}
+
+// value is the value bound to the marker at offset at.
+func (m *markerSwap) value(at int) any {
+	if i := m.rank(at); i >= 0 {
+		return m.markers[i].Datum.GetValue()
+	}
+	return nil
+}
+
+// render prints the statement for a unit and cuts it at the sentinels.
+func (m *markerSwap) render(b *builder, u unit) (text, error) {
+	sql, err := b.render(u)
+	if err != nil {
+		return text{}, err
+	}
+	var tx text
+	l := parser.NewLexer(sql)
+	last := 0
+	for tok := l.Next(); tok.Kind != parser.TokEOF; tok = l.Next() {
+		if tok.Kind != parser.TokNumber {
+			continue
+		}
+		n, err := strconv.ParseInt(sql[tok.Start:tok.End], 10, 64)
+		if err != nil || n < sentinel || n >= sentinel+int64(len(m.markers)) {
+			continue
+		}
+		tx.parts = append(tx.parts, sql[last:tok.Start])
+		tx.order = append(tx.order, int(n-sentinel))
+		last = tok.End
+	}
+	tx.parts = append(tx.parts, sql[last:])
+	return tx, nil
+}
+
+// back puts the markers back.
+func (m *markerSwap) back(stmt ast.StmtNode) {
+	stmt.Accept(&replacer{fn: func(n ast.Node) ast.Node {
+		if v, ok := n.(*test_driver.ValueExpr); ok {
+			if x, isInt := v.Datum.GetValue().(int64); isInt && x >= sentinel && x < sentinel+int64(len(m.markers)) {
+				return m.markers[x-sentinel]
+			}
+		}
+		return n
+	}})
+}
+
+// replacer replaces nodes on the way out.
+type replacer struct{ fn func(ast.Node) ast.Node }
+
+func (r *replacer) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.fn(n), true }
