@@ -269,6 +269,12 @@ func (p *Pool) janitor() {
 func (p *Pool) Drain() {
 	p.mu.Lock()
 	p.gen++
+	p.closeIdle()
+}
+
+// closeIdle closes every idle connection; it is called with p.mu held and
+// releases it.
+func (p *Pool) closeIdle() {
 	var all []*Conn
 	for v := range p.idle {
 		all = append(all, p.idle[v]...)
@@ -292,16 +298,7 @@ func (p *Pool) Close() {
 	}
 	p.closed = true
 	close(p.stop)
-	var all []*Conn
-	for v := range p.idle {
-		all = append(all, p.idle[v]...)
-		p.idle[v] = nil
-	}
-	p.open -= len(all)
-	p.mu.Unlock()
-	for _, c := range all {
-		c.Close()
-	}
+	p.closeIdle()
 }
 
 func (p *Pool) errClosed() error {
