@@ -81,6 +81,8 @@ func (c *Console) checkGlobal(t *tokens) (*result, error) {
 		switch {
 		case ci.err != nil:
 			status = "error: " + ci.err.Error()
+		case len(votes) > 1 && 2*bestVotes <= len(ps):
+			status = "differs (no majority)"
 		case len(votes) > 1 && ci.sum+"/"+ci.count != best:
 			status = "differs"
 		case len(votes) > 1:
@@ -150,6 +152,11 @@ func (c *Console) checkStructure(t *tokens) (*result, error) {
 		switch {
 		case errs[i] != nil:
 			status = "error: " + errs[i].Error()
+		case len(votes) > 1 && 2*bestVotes <= len(ps):
+			status = "differs (no majority)"
+			if ddls[i] != best {
+				diff = lineDiff(best, ddls[i])
+			}
 		case ddls[i] != best:
 			status, diff = "differs", lineDiff(best, ddls[i])
 		}
