@@ -9,7 +9,7 @@ import (
 
 // help is what HELP shows: every statement, its aliases, what it does.
 var help = [][3]string{
-	{"HELP", "show @@help", "this list"},
+	{"HELP", "SHOW HELP, show @@help", "this list (the mariadb client answers HELP itself: use SHOW HELP there)"},
 	{"SHOW DATA HOSTS", "show @@datahost", "data hosts: primary, replicas, balance, failover, failovers"},
 	{"SHOW SERVERS", "show @@datasource", "servers: role, state, replica lag, pool open/idle/max, qps, statements, errors, last error"},
 	{"SHOW DATA NODES", "show @@datanode", "data nodes: data host, database, primary, schemas, physical tables placed there"},
@@ -157,7 +157,7 @@ func (c *Console) show(t *tokens) (*result, error) {
 		{[][]string{{"CONFIG", "VERSIONS"}}, noArgs(c.showVersions)},
 		{[][]string{{"STATUS"}, {"@@SERVER"}}, noArgs(c.showStatus)},
 		{[][]string{{"VERSION"}, {"@@VERSION"}}, noArgs(c.showVersion)},
-		{[][]string{{"@@HELP"}}, noArgs(func() (*result, error) { return c.help(), nil })},
+		{[][]string{{"@@HELP"}, {"HELP"}}, noArgs(func() (*result, error) { return c.help(), nil })},
 	} {
 		for _, w := range s.words {
 			if t.accept(w...) {

@@ -83,6 +83,16 @@ type Stats struct {
 	Slow, Denied atomic.Uint64
 	servers      atomic.Pointer[map[string]*ServerStats]
 	srvMu        sync.Mutex
+	// now is a clock Tick advances every second (0 until it runs): a
+	// fingerprint's last-seen time needs no clock read per statement.
+	now atomic.Int64
+}
+
+func (st *Stats) clock() int64 {
+	if n := st.now.Load(); n != 0 {
+		return n
+	}
+	return time.Now().UnixNano()
 }
 
 // New makes an empty Stats logging slow statements to log.
@@ -126,7 +136,7 @@ func (st *Stats) Record(x *Sample) {
 		k.Errors.Add(1)
 	}
 	if x.Kind != parser.KindEmpty {
-		st.fingerprint(x).record(x, ns)
+		st.fingerprint(x).record(x, ns, st.clock())
 	}
 	if ns >= st.slowNs.Load() {
 		st.recordSlow(x)
@@ -153,7 +163,8 @@ type Fingerprint struct {
 	Hash uint64
 	Text string
 	Kind parser.Kind
-	// first is when it was first seen (unix nanoseconds); last the latest.
+	// first is when it was first seen (unix nanoseconds); last the latest
+	// (to the second once Tick runs).
 	first, last                                  atomic.Int64
 	count, errors, rows, nanos, maxNanos, shards atomic.Uint64
 	// hist counts durations by power of two microseconds: bucket i holds
@@ -173,12 +184,14 @@ func (f *Fingerprint) reset() {
 	}
 }
 
-func (f *Fingerprint) record(x *Sample, ns int64) {
+func (f *Fingerprint) record(x *Sample, ns, now int64) {
 	f.count.Add(1)
 	if x.ErrCode != 0 {
 		f.errors.Add(1)
 	}
-	f.rows.Add(x.Rows)
+	if x.Rows != 0 {
+		f.rows.Add(x.Rows)
+	}
 	f.nanos.Add(uint64(ns))
 	f.shards.Add(uint64(x.Shards))
 	for {
@@ -193,7 +206,9 @@ func (f *Fingerprint) record(x *Sample, ns int64) {
 		i = min(bits.Len64(us)-1, len(f.hist)-1)
 	}
 	f.hist[i].Add(1)
-	f.last.Store(time.Now().UnixNano())
+	if f.last.Load() != now {
+		f.last.Store(now)
+	}
 }
 
 // FingerprintRow is a copy of one fingerprint's statistics.
@@ -403,6 +418,7 @@ func (s *ServerStats) QPS() float64 { return s.rate.perSecond() }
 // Tick samples the per-server counters; call it every second.
 func (st *Stats) Tick() {
 	now := time.Now()
+	st.now.Store(now.UnixNano())
 	for _, s := range *st.servers.Load() {
 		s.rate.sample(now, s.Statements.Load())
 	}
