@@ -72,7 +72,7 @@ func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *ser
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
 		for range hup {
-			if _, err := mgr.Reload("(SIGHUP)", "SIGHUP"); err != nil {
+			if _, err := mgr.Reload("(SIGHUP)", "SIGHUP", false); err != nil {
 				log.Error("reload on SIGHUP refused", "err", err)
 			}
 		}

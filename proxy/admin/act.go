@@ -24,16 +24,16 @@ func (c *Console) changesResult(a *applied) *result {
 	return r
 }
 
-func (c *Console) reload(cn *conn, sql string) (*result, error) {
-	a, err := c.mgr.Reload(cn.user.Name, sql)
+func (c *Console) reload(cn *conn, sql string, force bool) (*result, error) {
+	a, err := c.mgr.Reload(cn.user.Name, sql, force)
 	if err != nil {
 		return nil, errf("%s", errorLines(err))
 	}
 	return c.changesResult(a), nil
 }
 
-func (c *Console) rollback(cn *conn, n int, sql string) (*result, error) {
-	a, err := c.mgr.Rollback(n, cn.user.Name, sql)
+func (c *Console) rollback(cn *conn, n int, sql string, force bool) (*result, error) {
+	a, err := c.mgr.Rollback(n, cn.user.Name, sql, force)
 	if err != nil {
 		return nil, errf("%s", errorLines(err))
 	}

@@ -90,8 +90,9 @@ type applied struct {
 }
 
 // Reload re-reads the config file and swaps it in. An invalid file changes
-// nothing; the error names file:line.
-func (m *Manager) Reload(user, statement string) (*applied, error) {
+// nothing; the error names file:line. A new placement that would orphan
+// rows is refused unless force.
+func (m *Manager) Reload(user, statement string, force bool) (*applied, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	text, err := os.ReadFile(m.path)
@@ -105,13 +106,41 @@ func (m *Manager) Reload(user, statement string) (*applied, error) {
 	if bytes.Equal(text, m.text) {
 		return &applied{version: m.current, changes: []change{{"unchanged", m.path, "the file is what runs already"}}}, nil
 	}
-	return m.swap(cfg, text, user, statement, false, 0)
+	return m.swap(cfg, text, user, statement, false, 0, checkPlacements("reload refused, nothing changed", "RELOAD CONFIG FORCE", force))
+}
+
+// checkPlacements is the check a reload or rollback makes before its swap:
+// rows a new placement would orphan refuse it (unless force), physical
+// tables the new rules need for tables that exist are created.
+func checkPlacements(refused, forceHint string, force bool) func(old, next *snapshot.Snapshot) ([]change, error) {
+	return func(old, next *snapshot.Snapshot) ([]change, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		plan, err := planConfig(ctx, old, next, force)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", refused, err)
+		}
+		if len(plan.refusals) > 0 && !force {
+			return nil, fmt.Errorf("%s: %s; %s to do it anyway", refused, strings.Join(plan.refusals, "; "), forceHint)
+		}
+		if err := plan.create(ctx, next); err != nil {
+			return nil, fmt.Errorf("%s: creating the physical tables failed: %w", refused, err)
+		}
+		var out []change
+		for _, r := range plan.rows {
+			out = append(out, change{fmt.Sprint(r[0]), fmt.Sprint(r[1]), fmt.Sprint(r[2])})
+		}
+		return out, nil
+	}
 }
 
 // swap validates cfg (whose file content is text), builds its snapshot and
 // installs it; with write, text is written to the config file first. The
 // caller holds m.mu.
-func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, write bool, base int) (*applied, error) {
+// prepare, when set, runs with the new snapshot built, before anything is
+// written or swapped; its error abandons the change.
+func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, write bool, base int,
+	prepare func(old, next *snapshot.Snapshot) ([]change, error)) (*applied, error) {
 	for i := range cfg.Schemas {
 		if _, err := shardrules.Build(&cfg.Schemas[i]); err != nil {
 			return nil, fmt.Errorf("refused, nothing changed: %w", err)
@@ -137,13 +166,20 @@ func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, wr
 		return nil, fmt.Errorf("refused, nothing changed: %w", err)
 	}
 	snap.Stats = old.Stats
+	var pre []change
+	if prepare != nil {
+		if pre, err = prepare(old, snap); err != nil {
+			next.Discard(old.Cluster)
+			return nil, err
+		}
+	}
 	if write {
 		if err := backend.WriteFileDurably(m.path, text); err != nil {
 			next.Discard(old.Cluster)
 			return nil, fmt.Errorf("refused, nothing changed: cannot write %s: %w", m.path, err)
 		}
 	}
-	res := &applied{changes: describe(old, snap)}
+	res := &applied{changes: append(pre, describe(old, snap)...)}
 	version, verr := m.record(text, user, statement, base)
 	if verr != nil {
 		m.log.Warn("cannot record the config version", "err", verr)
@@ -182,8 +218,8 @@ func (m *Manager) Versions() ([]Version, int, error) {
 }
 
 // Rollback returns to version n (0: the one before the running one): its
-// text is written to the config file and swapped in.
-func (m *Manager) Rollback(n int, user, statement string) (*applied, error) {
+// text is written to the config file and swapped in, checked as a reload.
+func (m *Manager) Rollback(n int, user, statement string, force bool) (*applied, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list, err := m.vers.list()
@@ -222,13 +258,13 @@ func (m *Manager) Rollback(n int, user, statement string) (*applied, error) {
 	if bytes.Equal(text, m.text) {
 		return &applied{version: n, changes: []change{{"unchanged", m.path, fmt.Sprintf("version %d is what runs already", n)}}}, nil
 	}
-	return m.swap(cfg, text, user, statement, true, n)
+	return m.swap(cfg, text, user, statement, true, n, checkPlacements("rollback refused, nothing changed", "ROLLBACK CONFIG ... FORCE", force))
 }
 
 // Edit applies a change made in SQL: cfg is the new config, written out as
 // text. The caller holds the lock (see lock).
 func (m *Manager) edit(cfg *conf.Config, text []byte, user, statement string) (*applied, error) {
-	return m.swap(cfg, text, user, statement, true, 0)
+	return m.swap(cfg, text, user, statement, true, 0, nil)
 }
 
 // lock takes the change lock for a rule edit, which reads the running

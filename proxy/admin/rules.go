@@ -539,9 +539,56 @@ func chainSignature(r *shardrules.TableRule, sc *conf.Schema) string {
 // which physical tables the new rules need.
 func (c *Console) planEdit(ctx context.Context, snap *snapshot.Snapshot, next *conf.Config, e *ruleEdit, newRules *shardrules.SchemaRules) (*editPlan, error) {
 	p := &editPlan{}
-	oldRules := snap.Rules[e.schema]
 	oldSc, newSc := snap.Conf.Schema(e.schema), next.Schema(e.schema)
-	names := map[string]bool{e.table: true}
+	target := e.schema + "." + e.table
+	if o, n := ruleLine(oldSc, e.table), ruleLine(newSc, e.table); o != n {
+		p.rows = append(p.rows, []any{"rule", target, "- " + o}, []any{"rule", target, "+ " + n})
+	} else {
+		p.rows = append(p.rows, []any{"rule", target, "unchanged: " + n})
+	}
+	err := planSchema(ctx, p, snap, snap, next, e.schema, newRules, e.table, e.definition, e.force)
+	return p, err
+}
+
+// ruleLine shows a table's rule in a schema.
+func ruleLine(sc *conf.Schema, n string) string {
+	if t := sc.Table(n); t != nil {
+		return n + ": " + ruleText(t)
+	}
+	if sc.DefaultNode != "" {
+		return n + ": (no rule: on the default node " + sc.DefaultNode + ")"
+	}
+	return n + ": (no rule)"
+}
+
+// planConfig plans a whole new config (a reload, a rollback) whose
+// snapshot is next: every schema both configs have.
+func planConfig(ctx context.Context, old, next *snapshot.Snapshot, force bool) (*editPlan, error) {
+	p := &editPlan{}
+	for _, sc := range next.Conf.Schemas {
+		if old.Rules[sc.Name] == nil || old.Conf.Schema(sc.Name) == nil {
+			continue
+		}
+		if err := planSchema(ctx, p, old, next, next.Conf, sc.Name, next.Rules[sc.Name], "", "", force); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// planSchema adds to p what the schema's new rules do to its tables: the
+// tables whose placement changes (focus, the edited table, first; def its
+// definition from the statement), rows they would orphan (refusals, or
+// notes with force), and physical tables to create. Old placements are
+// looked at through snap, new ones through view (the new snapshot, or snap
+// when the data nodes do not change).
+func planSchema(ctx context.Context, p *editPlan, snap, view *snapshot.Snapshot, next *conf.Config, schema string, newRules *shardrules.SchemaRules, focus, def string, force bool) error {
+	oldRules := snap.Rules[schema]
+	oldSc, newSc := snap.Conf.Schema(schema), next.Schema(schema)
+	names := map[string]bool{}
+	if focus != "" {
+		names[focus] = true
+	}
 	for n := range oldRules.Tables {
 		names[n] = true
 	}
@@ -556,29 +603,18 @@ func (c *Console) planEdit(ctx context.Context, snap *snapshot.Snapshot, next *c
 	}
 	sort.Slice(affected, func(i, j int) bool {
 		// The edited table first, then by name.
-		if (affected[i] == e.table) != (affected[j] == e.table) {
-			return affected[i] == e.table
+		if (affected[i] == focus) != (affected[j] == focus) {
+			return affected[i] == focus
 		}
 		return affected[i] < affected[j]
 	})
-	rule := func(sc *conf.Schema, n string) string {
-		if t := sc.Table(n); t != nil {
-			return n + ": " + ruleText(t)
-		}
-		if sc.DefaultNode != "" {
-			return n + ": (no rule: on the default node " + sc.DefaultNode + ")"
-		}
-		return n + ": (no rule)"
-	}
-	target := e.schema + "." + e.table
-	if o, n := rule(oldSc, e.table), rule(newSc, e.table); o != n {
-		p.rows = append(p.rows, []any{"rule", target, "- " + o}, []any{"rule", target, "+ " + n})
-	} else {
-		p.rows = append(p.rows, []any{"rule", target, "unchanged: " + n})
-	}
 	for _, n := range affected {
-		if n != e.table {
-			p.rows = append(p.rows, []any{"placement changes", e.schema + "." + n, "follows " + e.table + ": " + rule(newSc, n)})
+		switch {
+		case n == focus:
+		case focus != "":
+			p.rows = append(p.rows, []any{"placement changes", schema + "." + n, "follows " + focus + ": " + ruleLine(newSc, n)})
+		default:
+			p.rows = append(p.rows, []any{"placement changes", schema + "." + n, ruleLine(oldSc, n) + " -> " + ruleLine(newSc, n)})
 		}
 	}
 	for _, n := range affected {
@@ -590,25 +626,30 @@ func (c *Console) planEdit(ctx context.Context, snap *snapshot.Snapshot, next *c
 		if newR != nil {
 			newPs = newR.AllPlacements()
 		}
-		info := inspect(ctx, snap, append(slices.Clone(oldPs), newPs...))
+		oldInfo, newInfo := inspect(ctx, snap, oldPs), inspect(ctx, view, newPs)
 		var source *shardrules.Placement
-		for _, pl := range append(slices.Clone(oldPs), newPs...) {
-			if in := info[pl]; in.err != nil {
-				return nil, errf("cannot look at %s on %s: %v", pl.Table, pl.Node, in.err)
-			} else if in.exists && source == nil {
+		sourceSnap := snap
+		for i, pl := range append(slices.Clone(oldPs), newPs...) {
+			info, in := oldInfo, snap
+			if i >= len(oldPs) {
+				info, in = newInfo, view
+			}
+			if pi := info[pl]; pi.err != nil {
+				return errf("cannot look at %s on %s: %v", pl.Table, pl.Node, pi.err)
+			} else if pi.exists && source == nil {
 				pl := pl
-				source = &pl
+				source, sourceSnap = &pl, in
 			}
 		}
 		// Rows the new rule would not find where they are.
 		var holding []string
 		for _, pl := range oldPs {
-			if !info[pl].exists {
+			if !oldInfo[pl].exists {
 				continue
 			}
 			rows, err := hasRows(ctx, snap, pl)
 			if err != nil {
-				return nil, errf("cannot look at %s on %s: %v", pl.Table, pl.Node, err)
+				return errf("cannot look at %s on %s: %v", pl.Table, pl.Node, err)
 			}
 			if rows {
 				holding = append(holding, pl.Node+"."+snap.Cluster.Nodes[pl.Node].Database+"."+pl.Table)
@@ -616,22 +657,22 @@ func (c *Console) planEdit(ctx context.Context, snap *snapshot.Snapshot, next *c
 		}
 		if len(holding) > 0 {
 			why := fmt.Sprintf("table %s.%s has rows in %s: its new placement (%s) would not find them where they are",
-				e.schema, n, strings.Join(holding, ", "), describePlacement(newR))
-			if e.force {
-				p.rows = append(p.rows, []any{"orphaned (FORCE)", e.schema + "." + n, why})
+				schema, n, strings.Join(holding, ", "), describePlacement(newR))
+			if force {
+				p.rows = append(p.rows, []any{"orphaned (FORCE)", schema + "." + n, why})
 			} else {
 				p.refusals = append(p.refusals, why)
 			}
 		}
 		// Physical tables to create.
-		def := ""
+		ddl := ""
 		switch {
-		case n == e.table && e.definition != "":
-			def = e.definition
+		case n == focus && def != "":
+			ddl = def
 		case source != nil:
-			ddl, err := showCreate(ctx, snap, *source)
+			text, err := showCreate(ctx, sourceSnap, *source)
 			if err != nil {
-				return nil, errf("cannot read the definition of %s on %s: %v", source.Table, source.Node, err)
+				return errf("cannot read the definition of %s on %s: %v", source.Table, source.Node, err)
 			}
 			names := map[string]string{source.Table: n}
 			if r := oldRules.Lookup(n); r != nil && (r.Kind == shardrules.Sharded || r.Kind == shardrules.Child) {
@@ -643,34 +684,34 @@ func (c *Console) planEdit(ctx context.Context, snap *snapshot.Snapshot, next *c
 					}
 				}
 			}
-			def = normalizeDDL(ddl, names)
+			ddl = normalizeDDL(text, names)
 		}
 		var missing []shardrules.Placement
 		for _, pl := range newPs {
-			if !info[pl].exists {
+			if !newInfo[pl].exists {
 				missing = append(missing, pl)
 			}
 		}
 		switch {
-		case def == "" && n == e.table && len(missing) > 0:
-			p.rows = append(p.rows, []any{"no physical tables", e.schema + "." + n,
+		case ddl == "" && n == focus && len(missing) > 0:
+			p.rows = append(p.rows, []any{"no physical tables", schema + "." + n,
 				"the table exists nowhere yet: CREATE TABLE through the proxy creates its physical tables"})
-		case def != "" && len(missing) > 0:
-			routes, err := renderCreate(def, e.schema, n, next, newRules)
+		case ddl != "" && len(missing) > 0:
+			routes, err := renderCreate(ddl, schema, n, next, newRules)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			p.creates = append(p.creates, createDDL{schema: e.schema, table: n, routes: routes})
+			p.creates = append(p.creates, createDDL{schema: schema, table: n, routes: routes})
 			from := "from the statement's definition"
-			if n != e.table || e.definition == "" {
-				from = "like " + source.Node + "." + snap.Cluster.Nodes[source.Node].Database + "." + source.Table
+			if n != focus || def == "" {
+				from = "like " + source.Node + "." + sourceSnap.Cluster.Nodes[source.Node].Database + "." + source.Table
 			}
 			for _, pl := range missing {
-				p.rows = append(p.rows, []any{"create table", pl.Node + "." + snap.Cluster.Nodes[pl.Node].Database + "." + pl.Table, from})
+				p.rows = append(p.rows, []any{"create table", pl.Node + "." + view.Cluster.Nodes[pl.Node].Database + "." + pl.Table, from})
 			}
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func describePlacement(r *shardrules.TableRule) string {

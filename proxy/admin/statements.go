@@ -23,8 +23,8 @@ var help = [][3]string{
 	{"SHOW CONFIG VERSIONS", "", "recorded config versions, the running one marked"},
 	{"SHOW STATUS", "show @@server", "uptime, sessions, statements, slow queries, config version, ..."},
 	{"SHOW VERSION", "show @@version", "shardgate and backend versions"},
-	{"RELOAD CONFIG", "reload @@config, reload @@config_all", "re-read the config file, validate, swap; unchanged data hosts keep their pools"},
-	{"ROLLBACK CONFIG [TO n]", "", "return to config version n (default: the one before); written to the file"},
+	{"RELOAD CONFIG [FORCE]", "reload @@config, reload @@config_all", "re-read the config file, validate, swap; unchanged data hosts keep their pools"},
+	{"ROLLBACK CONFIG [TO n] [FORCE]", "", "return to config version n (default: the one before); written to the file"},
 	{"SWITCH PRIMARY dh TO 'addr'", "switch @@datasource dh:addr (or dh:index)", "planned switch of a data host's primary"},
 	{"SET SERVER 'addr' OFFLINE | ONLINE", "", "take a replica out of service (pool drained) or back"},
 	{"KILL SESSION n [, n...]", "kill @@connection n[, n...]", "close client sessions, stopping their statements"},
@@ -57,10 +57,11 @@ func (c *Console) execute(cn *conn, sql string) (*result, error) {
 		if !t.accept("CONFIG") && !t.accept("@@CONFIG") && !t.accept("@@CONFIG_ALL") {
 			return nil, t.errorf("RELOAD CONFIG expected")
 		}
+		force := t.accept("FORCE")
 		if err := t.end(); err != nil {
 			return nil, err
 		}
-		return c.reload(cn, sql)
+		return c.reload(cn, sql, force)
 	case "ROLLBACK":
 		t.i++
 		if !t.accept("CONFIG") {
@@ -76,10 +77,11 @@ func (c *Console) execute(cn *conn, sql string) (*result, error) {
 				return nil, t.errorf("version number expected")
 			}
 		}
+		force := t.accept("FORCE")
 		if err := t.end(); err != nil {
 			return nil, err
 		}
-		return c.rollback(cn, n, sql)
+		return c.rollback(cn, n, sql, force)
 	case "SWITCH":
 		t.i++
 		return c.switchPrimary(t)
