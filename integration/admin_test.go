@@ -459,6 +459,9 @@ func TestAdminShow(t *testing.T) {
 		if r := one(t, backends, "session", id); r["state"] != "running" || r["data_host"] != "dh0" {
 			t.Errorf("backend of the sleeping session: %v", r)
 		}
+		if r := one(t, queryRows(t, adm, "show @@backend"), "session", id); r["state"] != "running" {
+			t.Errorf("show @@backend: %v", r)
+		}
 		if len(find(backends, "state", "idle")) == 0 {
 			t.Errorf("no idle backend connection listed: %v", backends)
 		}
@@ -533,6 +536,16 @@ func TestAdminShow(t *testing.T) {
 			}
 		}
 		m := regexp.MustCompile(`shardgate_statements_total\{kind="insert"\} (\d+)`).FindStringSubmatch(text)
+		defer func() {
+			// RESET SQL STATS forgets fingerprints and slow queries, not the counters.
+			MustExec(t, adm, "RESET SQL STATS")
+			if n := len(queryRows(t, adm, "SHOW SQL STATS")); n != 0 {
+				t.Errorf("%d fingerprints after RESET SQL STATS", n)
+			}
+			if n := len(queryRows(t, adm, "SHOW SLOW QUERIES")); n != 0 {
+				t.Errorf("%d slow queries after RESET SQL STATS", n)
+			}
+		}()
 		if m == nil || m[1] != "21" {
 			t.Errorf("insert count: %v", m)
 		}
@@ -673,6 +686,8 @@ func TestAdminReloadUnderLoad(t *testing.T) {
 		t.Errorf("dh0 did not change: %v", changes)
 	}
 	version := one(t, changes, "change", "version")["target"]
+	// Mycat's spelling; the file is what runs.
+	one(t, queryRows(t, adm, "reload @@config"), "change", "unchanged")
 
 	// The new table is usable at once.
 	app := Open(t, DSN("app", "app", p.Addr, "sgadm"))
@@ -881,6 +896,14 @@ func TestAdminRuleEdit(t *testing.T) {
 	// The file is the last version: the restarted proxy knows it.
 	if v := one(t, queryRows(t, adm2, "SHOW CONFIG VERSIONS"), "current", "yes"); v["statement"] != "ROLLBACK CONFIG TO "+cur["version"] {
 		t.Errorf("current version after restart: %v", v)
+	}
+	// FORCE does what it is told, and says what it leaves behind.
+	res = queryRows(t, adm2, "ALTER SHARDING TABLE RULE orders (SHARDS=2) IN sgadm FORCE")
+	if r := one(t, res, "action", "orphaned (FORCE)", "target", "sgadm.orders"); !strings.Contains(r["detail"], "orders_3") {
+		t.Errorf("orphaned: %v", r)
+	}
+	if r := one(t, queryRows(t, adm2, "SHOW RULES"), "table", "orders"); r["shards"] != "2" {
+		t.Errorf("forced: %v", r)
 	}
 }
 

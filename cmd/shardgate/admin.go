@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/admin"
@@ -59,7 +60,7 @@ func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *ser
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", con.MetricsHandler())
-		hs := &http.Server{Handler: mux}
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("metrics endpoint stopped", "err", err)
