@@ -196,6 +196,17 @@ parse_sysbench() {
 		}' "$1"
 }
 
+# sysbench_tps LOG: transactions per second ("transactions: N (X per sec.)"), "-" when missing.
+sysbench_tps() {
+	awk '/^[ \t]*transactions:/ { t = $3; sub(/^\(/, "", t) } END { print (t == "" ? "-" : t) }' "$1"
+}
+
+# sysbench_refusals LOG: the lines where sysbench reports MySQL error 1235 (ER_NOT_SUPPORTED_YET,
+# shardgate's "shardgate does not support ..."), each with the statement sysbench sent.
+sysbench_refusals() {
+	grep -E 'error 1235[^0-9]|errno = 1235[^0-9]' "$1" || true
+}
+
 # sysbench_errors LOG: the error lines sysbench printed (FATAL, ALERT, error ...), deduplicated.
 sysbench_errors() {
 	grep -E 'FATAL|ALERT|[Ee]rror|failed' "$1" | grep -vE '^[ \t]*ignored errors:' | sort | uniq -c | sort -rn | head -n 5 || true
