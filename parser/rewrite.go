@@ -3,7 +3,6 @@ package parser
 import (
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -15,11 +14,6 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
-var parserPool = sync.Pool{New: func() any {
-	p := parser.New()
-	p.SetMariaDB(true)
-	return p
-}}
 
 // Mode is the part of a session's sql_mode that changes how SQL text
 // reads: it must be the same for the proxy's parser and the servers.
@@ -79,10 +73,13 @@ func (m Mode) tidb() mysql.SQLMode {
 // Parse parses one or more statements with the TiDB parser (MariaDB mode).
 func Parse(sql string) ([]ast.StmtNode, error) { return ParseMode(sql, 0) }
 
-// ParseMode parses under a session's sql_mode.
+// ParseMode parses under a session's sql_mode. Each call has a parser of
+// its own: the syntax tree keeps pointing into the parser's buffers, so a
+// pooled parser would be overwritten by the next parse while the tree is
+// still in use (a race seen under concurrent prepared statements).
 func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
-	p := parserPool.Get().(*parser.Parser)
-	defer parserPool.Put(p)
+	p := parser.New()
+	p.SetMariaDB(true)
 	p.SetSQLMode(m.tidb())
 	stmts, _, err := p.Parse(sql, "", "")
 	return stmts, err
