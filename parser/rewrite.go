@@ -14,7 +14,6 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
-
 // Mode is the part of a session's sql_mode that changes how SQL text
 // reads: it must be the same for the proxy's parser and the servers.
 type Mode uint8
