@@ -26,11 +26,10 @@ func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, e
 		return 0, nil
 	}
 	ins := stmt.(*ast.InsertStmt)
-	schema, rule := seq.Schema, &struct{ Name string }{seq.Table}
 	idx := -1 // the id column among the values
 	cols := ins.Columns
 	if len(cols) == 0 {
-		all, err := s.tableColumns(snap, schema, rule.Name)
+		all, err := s.tableColumns(snap, seq.Schema, seq.Table)
 		if err != nil {
 			return 0, err
 		}
@@ -48,7 +47,7 @@ func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, e
 	}
 	if ins.Select != nil {
 		if idx < 0 {
-			return 0, unsupported("INSERT ... SELECT into " + rule.Name + ", whose ids shardgate generates, without the id column: give the ids, or insert with VALUES")
+			return 0, unsupported("INSERT ... SELECT into " + seq.Table + ", whose ids shardgate generates, without the id column: give the ids, or insert with VALUES")
 		}
 		return 0, nil // the SELECT gives the ids
 	}
@@ -63,7 +62,7 @@ func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, e
 	}
 	ids, err := seq.Reserve(context.Background(), len(need), s.idBuf[:0])
 	if err != nil {
-		return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+rule.Name+": "+err.Error())
+		return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+seq.Table+": "+err.Error())
 	}
 	s.idBuf = ids
 	if idx < 0 {
