@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -246,13 +245,6 @@ func TestDistributedTransactions(t *testing.T) {
 // clients, restarts it, and checks that every transfer is wholly present
 // or wholly absent and that no branch stays prepared.
 func TestXACrashRecovery(t *testing.T) {
-	// Known failing, and so not run by default (issue 5 stays open): in
-	// about one run of three, one transfer is found half applied after a
-	// crash (its dh1 branch committed, its dh0 branch gone). Run it with
-	// SG_XA_CRASH=1 while hunting the cause.
-	if os.Getenv("SG_XA_CRASH") == "" {
-		t.Skip("known failing (a half-applied transfer in about 1 run of 3, issue 5): set SG_XA_CRASH=1 to run it")
-	}
 	dir := t.TempDir()
 	cfg := bankConfig("xa")
 	setup := StartProxyIn(t, dir, cfg)

@@ -1,6 +1,12 @@
 package parser
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
 
 func TestRewriteSession(t *testing.T) {
 	v := &SessionValues{ConnectionID: 42, Database: "app", Schemas: map[string]string{"app": "app_0"}, User: "u@10.0.0.1", Account: "u@%"}
@@ -39,5 +45,41 @@ func TestRestoreCheckForMariaDB(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s:\n got %s\nwant %s (%v)", in, got, want, err)
 		}
+	}
+}
+
+// TestParseConcurrent parses from many goroutines and checks that each
+// syntax tree still prints its own statement after the others parsed:
+// trees point into their parser's buffers, so a parser shared or pooled
+// too early hands one session another's values (seen once as a
+// half-applied distributed transaction).
+func TestParseConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				sql := fmt.Sprintf("UPDATE `accounts` SET `balance`=`balance` - %d WHERE `id`=%d AND `note`='g%d-%d'", i, g, g, i)
+				stmts, err := Parse(sql)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				runtime.Gosched()
+				got, err := Restore(stmts)
+				want := fmt.Sprintf("- %d WHERE `id` = %d AND `note` = 'g%d-%d'", i, g, g, i)
+				if err != nil || !strings.Contains(got, want) {
+					errs <- fmt.Sprintf("parsed %q, printed %q (%v)", sql, got, err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
