@@ -63,6 +63,9 @@ type Config struct {
 	// auto_increment generator snowflake need it).
 	Snowflake *Snowflake `yaml:"snowflake,omitempty"`
 	TLS       *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
+	// Cluster, when set, runs this node as one of several sharing their
+	// rules, users, topology and decisions through etcd (cluster.md).
+	Cluster *Cluster `yaml:"cluster,omitempty"`
 	Log       Log        `yaml:"log"`
 	Users     []User     `yaml:"users"`
 	DataHosts []DataHost `yaml:"data_hosts"`
@@ -210,6 +213,35 @@ const (
 
 // XA reports whether multi-node transactions of the schema use XA.
 func (s *Schema) XA() bool { return s.TransactionMode != TxLocal }
+
+// Cluster is cluster mode's etcd connection. The rules, users and data
+// hosts then live in etcd; this file seeds an empty cluster and is
+// otherwise a cache of them. The keys in LocalKeys stay this node's own.
+type Cluster struct {
+	Endpoints []string `yaml:"endpoints"`           // etcd client URLs
+	Name      string   `yaml:"name"`                // keys live under /shardgate/<name>/
+	Username  string   `yaml:"username,omitempty"`  // etcd authentication
+	Password  string   `yaml:"password,omitempty"`  //
+	TLS       *EtcdTLS `yaml:"tls,omitempty"`       // TLS to etcd; nil = plain
+	Advertise string   `yaml:"advertise,omitempty"` // address other nodes show for this one; default listen
+	// LeaseTTL bounds how long a dead node stays listed and holds its
+	// snowflake worker id (default 5s).
+	LeaseTTL time.Duration `yaml:"lease_ttl,omitempty"`
+}
+
+// EtcdTLS is the client certificate and CA for etcd (absolute paths after loading).
+type EtcdTLS struct {
+	CA   string `yaml:"ca,omitempty"`
+	Cert string `yaml:"cert,omitempty"`
+	Key  string `yaml:"key,omitempty"`
+}
+
+// DefaultLeaseTTL is cluster.lease_ttl's default.
+const DefaultLeaseTTL = 5 * time.Second
+
+// LocalKeys are the top-level keys a node keeps for itself in cluster mode;
+// everything else is the cluster's.
+var LocalKeys = []string{"listen", "admin", "metrics", "max_connections", "procs", "tls", "log", "state_file", "xa_log", "snowflake", "cluster"}
 
 // Snowflake configures the snowflake generator: 64-bit ids made of a
 // millisecond timestamp, the worker id and a per-millisecond counter.

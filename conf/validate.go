@@ -49,6 +49,29 @@ func (p *parser) checkServer(c *Config) {
 	if c.Snowflake != nil && (c.Snowflake.WorkerID < 0 || c.Snowflake.WorkerID > 1023) {
 		p.add(keyPath{"snowflake", "worker_id"}, "must be between 0 and 1023")
 	}
+	if cl := c.Cluster; cl != nil {
+		if len(cl.Endpoints) == 0 {
+			p.add(keyPath{"cluster", "endpoints"}, "required: the etcd client URLs")
+		}
+		if cl.Name == "" || strings.Trim(cl.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" {
+			p.add(keyPath{"cluster", "name"}, "required: letters, digits, '_', '.', '-'")
+		}
+		if cl.LeaseTTL == 0 {
+			cl.LeaseTTL = DefaultLeaseTTL
+		} else if cl.LeaseTTL < 2*time.Second {
+			p.add(keyPath{"cluster", "lease_ttl"}, "must be at least 2s")
+		}
+		if t := cl.TLS; t != nil {
+			for _, f := range []*string{&t.CA, &t.Cert, &t.Key} {
+				if *f != "" && !filepath.IsAbs(*f) && c.Path != "" {
+					*f = filepath.Join(filepath.Dir(c.Path), *f)
+				}
+			}
+			if (t.Cert == "") != (t.Key == "") {
+				p.add(keyPath{"cluster", "tls"}, "cert and key go together")
+			}
+		}
+	}
 	p.checkOneOf(keyPath{"log", "level"}, c.Log.Level, "debug", "info", "warn", "error")
 	p.checkOneOf(keyPath{"log", "format"}, c.Log.Format, "text", "json")
 
@@ -302,7 +325,7 @@ func (p *parser) checkAutoIncrement(c *Config, s *Schema, at keyPath, t *Table) 
 	p.checkOneOf(at.with("generator"), a.Generator, GenSnowflake, GenSegment)
 	switch a.Generator {
 	case GenSnowflake:
-		if c.Snowflake == nil {
+		if c.Snowflake == nil && c.Cluster == nil {
 			p.add(at.with("generator"), "snowflake needs a worker id: add snowflake: {worker_id: N} (0..1023, unique per shardgate process)")
 		}
 		if a.Node != "" || a.Block != 0 {
