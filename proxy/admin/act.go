@@ -107,7 +107,7 @@ func (c *Console) switchPrimary(t *tokens) (*result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := h.Switch(ctx, to, false); err != nil {
+	if err := h.Failover(ctx, to, false, 0); err != nil {
 		return nil, errf("switch of %s refused or failed: %v", h.Name, err)
 	}
 	c.log.Info("planned switch from the admin console", "data_host", h.Name, "from", old.Addr, "to", to.Addr)

@@ -20,16 +20,19 @@ type DataNode struct {
 
 // Cluster is every data host and data node of a configuration.
 type Cluster struct {
-	Hosts map[string]*DataHost
-	Nodes map[string]*DataNode
+	Hosts   map[string]*DataHost
+	Nodes   map[string]*DataNode
+	decider *deciderHolder
 }
 
 // NewCluster builds the cluster of a validated configuration. Pools are
 // lazy: no connection is made until a statement needs one.
 func NewCluster(c *conf.Config) *Cluster {
-	cl := &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}}
+	cl := &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}, decider: &deciderHolder{}}
 	for _, hc := range c.DataHosts {
-		cl.Hosts[hc.Name] = newDataHost(hc)
+		h := newDataHost(hc)
+		h.decider = cl.decider
+		cl.Hosts[hc.Name] = h
 	}
 	for _, nc := range c.DataNodes {
 		cl.Nodes[nc.Name] = &DataNode{Name: nc.Name, Host: cl.Hosts[nc.Host], Database: nc.Database}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -229,18 +230,51 @@ func (h *DataHost) considerFailover() {
 	if h.downSince.IsZero() {
 		h.downSince = time.Now()
 	}
-	due := h.cfg.Failover == "auto" && time.Since(h.downSince) >= h.cfg.FailoverAfter && h.switching == nil
+	down := time.Since(h.downSince)
+	due := h.cfg.Failover == "auto" && down >= h.cfg.FailoverAfter && h.switching == nil && !h.deciding
+	if due {
+		h.deciding = true
+	}
 	h.mu.Unlock()
 	if due {
-		h.log("primary down, failing over", "primary", p.Addr, "down_for", time.Since(h.downSince).Round(time.Millisecond))
 		go func() {
+			defer func() {
+				h.mu.Lock()
+				h.deciding = false
+				h.mu.Unlock()
+			}()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			if err := h.Switch(ctx, nil, true); err != nil {
+			if err := h.Failover(ctx, nil, true, down); err != nil {
 				h.log("failover failed", "err", err)
 			}
 		}()
 	}
+}
+
+// Decider decides a switch of primary for the whole cluster of proxies
+// (cluster mode): it is called instead of Switch. down is how long the
+// primary has been failing its checks (0 for a planned switch).
+type Decider func(ctx context.Context, h *DataHost, to *Server, failed bool, down time.Duration) error
+
+type deciderHolder struct{ fn atomic.Pointer[Decider] }
+
+// SetDecider makes d decide every switch of the cluster's data hosts
+// (those of later reloads too).
+func (cl *Cluster) SetDecider(d Decider) { cl.decider.fn.Store(&d) }
+
+// Failover switches the primary (to nil: the best replica), or has the
+// cluster's decider do it.
+func (h *DataHost) Failover(ctx context.Context, to *Server, failed bool, down time.Duration) error {
+	if h.decider != nil {
+		if d := h.decider.fn.Load(); d != nil {
+			return (*d)(ctx, h, to, failed, down)
+		}
+	}
+	if failed {
+		h.log("primary down, failing over", "primary", h.Primary().Addr, "down_for", down.Round(time.Millisecond))
+	}
+	return h.Switch(ctx, to, failed)
 }
 
 // Switch makes another server the primary. to nil picks the most
@@ -288,33 +322,8 @@ func (h *DataHost) Switch(ctx context.Context, to *Server, failed bool) error {
 	if to != nil {
 		cands = []*Server{to}
 	}
-	type cand struct {
-		s   *Server
-		c   *Conn
-		pos string
-	}
-	var best *cand
-	for _, s := range cands {
-		c, err := dial(ctx, s, Plain)
-		if err != nil {
-			continue
-		}
-		st, err := slaveStatus(c)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		cd := &cand{s, c, st.ioPos}
-		if best == nil || ParseGTIDSet(cd.pos).total() > ParseGTIDSet(best.pos).total() {
-			if best != nil {
-				best.c.Close()
-			}
-			best = cd
-		} else {
-			c.Close()
-		}
-	}
-	if best == nil {
+	best, err := mostAdvanced(ctx, cands)
+	if err != nil {
 		return fmt.Errorf("no replica of %s answers: cannot promote", h.Name)
 	}
 	defer best.c.Close()
@@ -349,7 +358,6 @@ func (h *DataHost) Switch(ctx context.Context, to *Server, failed bool) error {
 	if !failed {
 		followers = append(followers, old)
 	}
-	var fenced []string
 	for _, s := range followers {
 		if s == best.s {
 			continue
@@ -376,18 +384,101 @@ func (h *DataHost) Switch(ctx context.Context, to *Server, failed bool) error {
 	}
 	h.primary.Store(best.s)
 	old.Pool.Drain()
-	for _, s := range h.servers {
-		if s.Role() == RoleFenced {
-			fenced = append(fenced, s.Addr)
-		}
-	}
-	sort.Strings(fenced)
 	if h.onSwitch != nil {
-		h.onSwitch(h.Name, best.s.Addr, fenced)
+		h.onSwitch(h.Name, best.s.Addr, h.Fenced())
 	}
 	h.failovers.Add(1)
 	h.log("new primary", "primary", best.s.Addr, "old", old.Addr, "took", time.Since(start).Round(time.Millisecond), "planned", !failed)
 	return nil
+}
+
+// candidate is a replica that answered, with its received GTIDs.
+type candidate struct {
+	s   *Server
+	c   *Conn
+	pos string
+}
+
+// mostAdvanced dials the candidates and returns the one that has received
+// the most, with its connection open.
+func mostAdvanced(ctx context.Context, cands []*Server) (*candidate, error) {
+	var best *candidate
+	for _, s := range cands {
+		c, err := dial(ctx, s, Plain)
+		if err != nil {
+			continue
+		}
+		st, err := slaveStatus(c)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		cd := &candidate{s, c, st.ioPos}
+		if best == nil || ParseGTIDSet(cd.pos).total() > ParseGTIDSet(best.pos).total() {
+			if best != nil {
+				best.c.Close()
+			}
+			best = cd
+		} else {
+			c.Close()
+		}
+	}
+	if best == nil {
+		return nil, errors.New("no replica answers")
+	}
+	return best, nil
+}
+
+// BestReplica returns the replica a failover would promote: the most
+// advanced one that answers.
+func (h *DataHost) BestReplica(ctx context.Context) (*Server, error) {
+	best, err := mostAdvanced(ctx, h.Replicas())
+	if err != nil {
+		return nil, fmt.Errorf("no replica of %s answers: cannot promote", h.Name)
+	}
+	best.c.Close()
+	return best.s, nil
+}
+
+// Follow makes primary the data host's primary and fences those listed,
+// as another proxy decided (cluster mode): no server is touched, only
+// this proxy's view. It reports whether anything changed.
+func (h *DataHost) Follow(primary string, fenced []string) (bool, error) {
+	old := h.Primary()
+	changedFence := false
+	for _, s := range h.servers {
+		if (s.Role() == RoleFenced) != contains(fenced, s.Addr) {
+			changedFence = true
+		}
+	}
+	if old.Addr == primary && !changedFence {
+		return false, nil
+	}
+	if err := h.apply(HostState{Primary: primary, Fenced: fenced}); err != nil {
+		return false, err
+	}
+	if old.Addr != primary {
+		h.Primary().up.Store(true)
+		old.Pool.Drain()
+		h.failovers.Add(1)
+		h.log("new primary (decided by the cluster)", "primary", primary, "old", old.Addr)
+	}
+	if h.onSwitch != nil {
+		h.onSwitch(h.Name, primary, fenced)
+	}
+	return true, nil
+}
+
+// Fenced lists the addresses of the fenced former primaries.
+func (h *DataHost) Fenced() []string {
+	var out []string
+	for _, s := range h.servers {
+		if s.Role() == RoleFenced {
+			out = append(out, s.Addr)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // TopologyState is what must survive a restart: each data host's primary after a

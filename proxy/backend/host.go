@@ -115,11 +115,13 @@ type DataHost struct {
 	switching chan struct{} // closed when a running switch ends; nil when none
 	inSwitch  atomic.Bool   // switching != nil, read without the lock
 	downSince time.Time     // the primary failed its checks since then
+	deciding  bool          // a failover is being decided
 	onSwitch  func(host, primary string, fenced []string)
 	log       func(msg string, args ...any)
 	quit      chan struct{}
 	stopOnce  sync.Once
 	failovers atomic.Int64
+	decider   *deciderHolder // the cluster's, shared by every host
 }
 
 func newDataHost(hc conf.DataHost) *DataHost {

@@ -26,13 +26,14 @@ func (cl *Cluster) Rebuild(c *conf.Config, log *slog.Logger, statePath string, s
 	if err != nil {
 		return nil, nil, err
 	}
-	next = &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}}
+	next = &Cluster{Hosts: map[string]*DataHost{}, Nodes: map[string]*DataNode{}, decider: cl.decider}
 	for _, hc := range c.DataHosts {
 		if old := cl.Hosts[hc.Name]; old != nil && reflect.DeepEqual(old.cfg, hc) {
 			next.Hosts[hc.Name] = old
 			continue
 		}
 		h := newDataHost(hc)
+		h.decider = cl.decider
 		h.log = func(msg string, args ...any) { log.Info(msg, append([]any{"data_host", h.Name}, args...)...) }
 		if hs, ok := st.Hosts[h.Name]; ok {
 			if err := h.apply(hs); err != nil {
