@@ -65,7 +65,7 @@ type Config struct {
 	TLS       *TLS       `yaml:"tls,omitempty"` // client-side TLS; nil = off
 	// Cluster, when set, runs this node as one of several sharing their
 	// rules, users, topology and decisions through etcd (cluster.md).
-	Cluster *Cluster `yaml:"cluster,omitempty"`
+	Cluster   *Cluster   `yaml:"cluster,omitempty"`
 	Log       Log        `yaml:"log"`
 	Users     []User     `yaml:"users"`
 	DataHosts []DataHost `yaml:"data_hosts"`
