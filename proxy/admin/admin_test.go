@@ -105,12 +105,12 @@ func TestVersions(t *testing.T) {
 		t.Fatalf("empty: %v %v", list, err)
 	}
 	a := []byte("listen: 1\n# a comment\n")
-	n1, err := v.record(a, "", "(the file as loaded at start-up)", 0)
+	n1, err := v.record(a, "", "(the file as loaded at start-up)", 0, 0)
 	if err != nil || n1 != 1 {
 		t.Fatal(n1, err)
 	}
-	n2, _ := v.record([]byte("listen: 2\n"), "ops", "CREATE\n  SHARDING TABLE RULE x", 0)
-	n3, _ := v.record(a, "ops", "ROLLBACK CONFIG TO 1", 1)
+	n2, _ := v.record([]byte("listen: 2\n"), "ops", "CREATE\n  SHARDING TABLE RULE x", 0, 0)
+	n3, _ := v.record(a, "ops", "ROLLBACK CONFIG TO 1", 1, 0)
 	list, _ := v.list()
 	if len(list) != 3 || n2 != 2 || n3 != 3 || list[1].Statement != "CREATE SHARDING TABLE RULE x" || list[1].User != "ops" || list[2].Base != 1 || list[0].Time.IsZero() {
 		t.Errorf("list: %+v", list)

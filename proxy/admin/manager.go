@@ -22,6 +22,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/cluster"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/stats"
 	"github.com/shardgate/shardgate/shardrules"
@@ -41,7 +42,7 @@ type Manager struct {
 	holder *snapshot.Holder
 	path   string
 	stats  *stats.Stats
-	vers   *versionStore
+	vers   versions
 	// Grace: see DefaultGrace.
 	Grace time.Duration
 
@@ -106,7 +107,7 @@ func (m *Manager) Reload(user, statement string, force bool) (*applied, error) {
 	if bytes.Equal(text, m.text) {
 		return &applied{version: m.current, changes: []change{{"unchanged", m.path, "the file is what runs already"}}}, nil
 	}
-	return m.swap(cfg, text, user, statement, false, 0, checkPlacements("reload refused, nothing changed", "RELOAD CONFIG FORCE", force))
+	return m.swap(cfg, text, user, statement, false, 0, 0, checkPlacements("reload refused, nothing changed", "RELOAD CONFIG FORCE", force))
 }
 
 // checkPlacements is the check a reload or rollback makes before its swap:
@@ -139,7 +140,10 @@ func checkPlacements(refused, forceHint string, force bool) func(old, next *snap
 // caller holds m.mu.
 // prepare, when set, runs with the new snapshot built, before anything is
 // written or swapped; its error abandons the change.
-func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, write bool, base int,
+//
+// followed, when not 0, is the cluster's version being followed: nothing
+// is recorded.
+func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, write bool, base, followed int,
 	prepare func(old, next *snapshot.Snapshot) ([]change, error)) (*applied, error) {
 	for i := range cfg.Schemas {
 		if _, err := shardrules.Build(&cfg.Schemas[i]); err != nil {
@@ -173,17 +177,39 @@ func (m *Manager) swap(cfg *conf.Config, text []byte, user, statement string, wr
 			return nil, err
 		}
 	}
+	version, remote := 0, followed != 0
+	if m.vers.strict() && !remote {
+		// The cluster's version is the change: recorded first, or refused.
+		v, err := m.record(text, user, statement, base)
+		if err != nil {
+			next.Discard(old.Cluster)
+			if errors.Is(err, cluster.ErrConflict) {
+				return nil, fmt.Errorf("refused, nothing changed: %w (the running version here was %d; SHOW CONFIG VERSIONS, then try again)", err, m.current)
+			}
+			return nil, fmt.Errorf("refused, nothing changed: %w", err)
+		}
+		version = v
+	}
 	if write {
 		if err := backend.WriteFileDurably(m.path, text); err != nil {
-			next.Discard(old.Cluster)
-			return nil, fmt.Errorf("refused, nothing changed: cannot write %s: %w", m.path, err)
+			if version == 0 && !remote {
+				next.Discard(old.Cluster)
+				return nil, fmt.Errorf("refused, nothing changed: cannot write %s: %w", m.path, err)
+			}
+			m.log.Warn("cannot write the config file (the cluster's config is applied all the same)", "path", m.path, "err", err)
 		}
 	}
 	res := &applied{changes: append(pre, describe(old, snap)...)}
-	version, verr := m.record(text, user, statement, base)
-	if verr != nil {
-		m.log.Warn("cannot record the config version", "err", verr)
-		res.changes = append(res.changes, change{"warning", m.vers.dir, "version not recorded: " + verr.Error()})
+	switch {
+	case remote:
+		version = followed
+	case version == 0:
+		v, verr := m.record(text, user, statement, base)
+		if verr != nil {
+			m.log.Warn("cannot record the config version", "err", verr)
+			res.changes = append(res.changes, change{"warning", m.vers.where(), "version not recorded: " + verr.Error()})
+		}
+		version = v
 	}
 	m.holder.Store(snap)
 	if m.stats != nil {
@@ -204,11 +230,11 @@ func (m *Manager) record(text []byte, user, statement string, base int) (int, er
 		return 0, err
 	}
 	if len(list) == 0 && len(m.text) > 0 && !bytes.Equal(m.text, text) {
-		if _, err := m.vers.record(m.text, "", "(the file as loaded at start-up)", 0); err != nil {
+		if _, err := m.vers.record(m.text, "", "(the file as loaded at start-up)", 0, 0); err != nil {
 			return 0, err
 		}
 	}
-	return m.vers.record(text, user, statement, base)
+	return m.vers.record(text, user, statement, base, m.current)
 }
 
 // Versions lists the recorded versions and the running one.
@@ -258,13 +284,13 @@ func (m *Manager) Rollback(n int, user, statement string, force bool) (*applied,
 	if bytes.Equal(text, m.text) {
 		return &applied{version: n, changes: []change{{"unchanged", m.path, fmt.Sprintf("version %d is what runs already", n)}}}, nil
 	}
-	return m.swap(cfg, text, user, statement, true, n, checkPlacements("rollback refused, nothing changed", "ROLLBACK CONFIG ... FORCE", force))
+	return m.swap(cfg, text, user, statement, true, n, 0, checkPlacements("rollback refused, nothing changed", "ROLLBACK CONFIG ... FORCE", force))
 }
 
 // Edit applies a change made in SQL: cfg is the new config, written out as
 // text. The caller holds the lock (see lock).
 func (m *Manager) edit(cfg *conf.Config, text []byte, user, statement string) (*applied, error) {
-	return m.swap(cfg, text, user, statement, true, 0, nil)
+	return m.swap(cfg, text, user, statement, true, 0, 0, nil)
 }
 
 // lock takes the change lock for a rule edit, which reads the running

@@ -32,7 +32,25 @@ type Version struct {
 	Base int
 }
 
+// versions is where versions are kept: files beside the config, or the
+// cluster's store (cluster.go).
+type versions interface {
+	list() ([]Version, error)
+	read(n int) (Version, []byte, error)
+	// record stores text as a new version made on version running and
+	// returns its number.
+	record(text []byte, user, statement string, base, running int) (int, error)
+	find(text []byte) int
+	where() string
+	file(n int) string // where version n is, for people
+	// strict: a change whose version cannot be recorded is refused.
+	strict() bool
+}
+
 type versionStore struct{ dir string }
+
+func (v *versionStore) where() string { return v.dir }
+func (v *versionStore) strict() bool  { return false }
 
 func newVersionStore(configPath string) *versionStore {
 	return &versionStore{dir: configPath + ".versions"}
@@ -76,7 +94,14 @@ func (v *versionStore) read(n int) (Version, []byte, error) {
 	if err != nil {
 		return Version{}, nil, err
 	}
-	ver := Version{N: n, File: path}
+	ver, body := parseVersion(n, data)
+	ver.File = path
+	return ver, body, nil
+}
+
+// parseVersion splits a stored version into its header and its text.
+func parseVersion(n int, data []byte) (Version, []byte) {
+	ver := Version{N: n}
 	body := data
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	off := 0
@@ -102,11 +127,11 @@ func (v *versionStore) read(n int) (Version, []byte, error) {
 			ver.Base, _ = strconv.Atoi(val)
 		}
 	}
-	return ver, body, nil
+	return ver, body
 }
 
 // record writes text as the next version and returns its number.
-func (v *versionStore) record(text []byte, user, statement string, base int) (int, error) {
+func (v *versionStore) record(text []byte, user, statement string, base, _ int) (int, error) {
 	if err := os.MkdirAll(v.dir, 0o700); err != nil {
 		return 0, err
 	}
@@ -118,6 +143,14 @@ func (v *versionStore) record(text []byte, user, statement string, base int) (in
 	if len(list) > 0 {
 		n = list[len(list)-1].N + 1
 	}
+	if err := backend.WriteFileDurably(v.file(n), formatVersion(n, text, user, statement, base)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// formatVersion is version n as stored: a header, then the text.
+func formatVersion(n int, text []byte, user, statement string, base int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# shardgate config version %d\n# time: %s\n# user: %s\n# statement: %s\n",
 		n, time.Now().UTC().Format(time.RFC3339), oneLine(user), oneLine(statement))
@@ -126,10 +159,7 @@ func (v *versionStore) record(text []byte, user, statement string, base int) (in
 	}
 	b.WriteString(versionHeaderEnd + "\n")
 	b.Write(text)
-	if err := backend.WriteFileDurably(v.file(n), b.Bytes()); err != nil {
-		return 0, err
-	}
-	return n, nil
+	return b.Bytes()
 }
 
 // find returns the newest version whose text is text, 0 if none.

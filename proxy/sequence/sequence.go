@@ -65,6 +65,10 @@ type Options struct {
 	// Default: &NodeStore{Node: n}.
 	Store func(n *backend.DataNode) Store
 	Log   *slog.Logger
+	// Worker, in cluster mode, is the snowflake worker id leased from the
+	// cluster (ok false while this node holds none). It is used when the
+	// config has no snowflake: {worker_id: N}.
+	Worker func() (id int, ok bool)
 }
 
 // Sequences is the registry of the generators of a configuration: one per
@@ -80,6 +84,7 @@ type Sequences struct {
 
 	mu     sync.Mutex         // creating generators, Update
 	snows  map[int]*Snowflake // by worker id, for the life of the process
+	leased *leasedSnowflake   // cluster mode: the worker id leased now
 	stores map[*backend.DataNode]Store
 }
 
@@ -169,6 +174,10 @@ func (s *Sequences) entry(cfg *conf.Config, sc *conf.Schema, t *conf.Table, rule
 	e := &entry{spec: spec{kind: a.Generator, column: a.Column}}
 	switch a.Generator {
 	case conf.GenSnowflake:
+		if cfg.Snowflake == nil && s.opts.Worker != nil {
+			e.spec.worker = leasedWorker
+			break
+		}
 		if cfg.Snowflake == nil {
 			return nil, fmt.Errorf("generator snowflake needs snowflake: {worker_id: N}")
 		}
@@ -234,6 +243,13 @@ func (s *Sequences) create(schema, table string, e *entry) *Sequence {
 	q := &Sequence{Schema: schema, Table: table, Column: e.spec.column, Kind: e.spec.kind, Node: e.spec.node}
 	switch e.spec.kind {
 	case conf.GenSnowflake:
+		if e.spec.worker == leasedWorker {
+			if s.leased == nil {
+				s.leased = &leasedSnowflake{worker: s.opts.Worker, snows: map[int]*Snowflake{}}
+			}
+			q.Generator = s.leased
+			break
+		}
 		sf := s.snows[e.spec.worker]
 		if sf == nil {
 			sf, _ = NewSnowflake(e.spec.worker) // range checked by Update

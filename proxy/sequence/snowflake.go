@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -132,4 +133,40 @@ func badCount(n int) error {
 		return nil
 	}
 	return fmt.Errorf("sequence: cannot reserve %d ids", n)
+}
+
+// leasedWorker marks a snowflake sequence whose worker id is leased from
+// the cluster.
+const leasedWorker = -1
+
+// ErrNoWorker: cluster mode without a worker id (etcd unreachable long
+// enough for the lease to be in doubt).
+var ErrNoWorker = errors.New("snowflake: this node holds no worker id (the cluster store is unreachable); ids cannot be generated until it is back")
+
+// leasedSnowflake generates with the worker id the node holds now: the
+// generator of each id it ever held is kept, so ids stay ascending per
+// worker id within the process.
+type leasedSnowflake struct {
+	worker func() (int, bool)
+	mu     sync.Mutex
+	snows  map[int]*Snowflake
+}
+
+func (l *leasedSnowflake) Reserve(ctx context.Context, n int, dst []uint64) ([]uint64, error) {
+	w, ok := l.worker()
+	if !ok {
+		return dst, ErrNoWorker
+	}
+	l.mu.Lock()
+	sf := l.snows[w]
+	if sf == nil {
+		var err error
+		if sf, err = NewSnowflake(w); err != nil {
+			l.mu.Unlock()
+			return dst, err
+		}
+		l.snows[w] = sf
+	}
+	l.mu.Unlock()
+	return sf.Reserve(ctx, n, dst)
 }

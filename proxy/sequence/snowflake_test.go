@@ -213,3 +213,21 @@ func TestSnowflakeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestLeasedSnowflake(t *testing.T) {
+	w, ok := 3, false
+	l := &leasedSnowflake{worker: func() (int, bool) { return w, ok }, snows: map[int]*Snowflake{}}
+	if _, err := l.Reserve(context.Background(), 1, nil); err != ErrNoWorker {
+		t.Fatalf("without a worker id: %v, want ErrNoWorker", err)
+	}
+	ok = true
+	ids, err := l.Reserve(context.Background(), 2, nil)
+	if err != nil || len(ids) != 2 || int(ids[0]>>CounterBits&MaxWorkerID) != 3 {
+		t.Fatalf("ids %v (%v): want two ids of worker 3", ids, err)
+	}
+	w = 7
+	ids, _ = l.Reserve(context.Background(), 1, nil)
+	if int(ids[0]>>CounterBits&MaxWorkerID) != 7 {
+		t.Errorf("after the lease moved to worker 7: id %d is of worker %d", ids[0], ids[0]>>CounterBits&MaxWorkerID)
+	}
+}

@@ -190,6 +190,9 @@ func (l *Log) Done(gtrid string) {
 	}
 }
 
+// Resolve implements Decisions: the log's decision, presumed abort.
+func (l *Log) Resolve(gtrid string) (bool, error) { return l.Committed(gtrid), nil }
+
 // Committed reports whether the log holds a commit decision for gtrid.
 func (l *Log) Committed(gtrid string) bool {
 	l.mu.Lock()
@@ -200,10 +203,10 @@ func (l *Log) Committed(gtrid string) bool {
 
 // Pending lists the transactions decided to commit whose branches are not
 // all known to be committed.
-func (l *Log) Pending() []string {
+func (l *Log) Pending() ([]string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.pendingLocked()
+	return l.pendingLocked(), nil
 }
 
 // Close flushes Done records and closes the file.

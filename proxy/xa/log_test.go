@@ -40,7 +40,7 @@ func TestLogDecisionsSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := l3.Pending(); fmt.Sprint(got) != "[sg-a sg-c]" {
+	if got, _ := l3.Pending(); fmt.Sprint(got) != "[sg-a sg-c]" {
 		t.Errorf("after a clean close, pending %v, want [sg-a sg-c]", got)
 	}
 }
@@ -54,7 +54,7 @@ func TestLogTornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := l.Pending(); fmt.Sprint(got) != "[sg-2]" {
+	if got, _ := l.Pending(); fmt.Sprint(got) != "[sg-2]" {
 		t.Errorf("pending %v, want [sg-2]", got)
 	}
 	// The file was compacted on open.
@@ -96,8 +96,8 @@ func TestLogGroupCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(l2.Pending()); n != writers*each/2 {
-		t.Errorf("%d decisions pending after reopen, want %d", n, writers*each/2)
+	if p, _ := l2.Pending(); len(p) != writers*each/2 {
+		t.Errorf("%d decisions pending after reopen, want %d", len(p), writers*each/2)
 	}
 	if !l2.Committed("sg-3-1") || l2.Committed("sg-3-2") {
 		t.Errorf("wrong decisions after reopen")
@@ -132,7 +132,7 @@ func TestFaultSpec(t *testing.T) {
 }
 
 func TestCoordinatorNames(t *testing.T) {
-	co := NewCoordinator(&Log{node: "t"})
+	co := NewCoordinator("t", &Log{node: "t"})
 	a, b := co.Begin(), co.Begin()
 	if a == b || !Ours(a) || len(a) > 64 {
 		t.Fatalf("gtrids %q %q", a, b)
@@ -161,9 +161,29 @@ func TestLogKeepsNodeName(t *testing.T) {
 	if err != nil || l2.Node() != name || name == "" {
 		t.Fatalf("node name %q, then %q (%v)", name, l2.Node(), err)
 	}
-	co := NewCoordinator(l2)
+	co := NewCoordinator(l2.Node(), l2)
 	g := co.Begin()
-	if !co.Owns(g) || NewCoordinator(&Log{node: "other"}).Owns(g) {
+	if !co.Owns(g, nil) || NewCoordinator("other", &Log{node: "other"}).Owns(g, nil) {
 		t.Fatalf("%s: owned by its coordinator only", g)
+	}
+}
+
+func TestOwnsDeadNodes(t *testing.T) {
+	co := NewCoordinator("me", &Log{node: "me"})
+	alive := map[string]bool{"me": true, "b": true}
+	for _, c := range []struct {
+		gtrid string
+		alive map[string]bool
+		want  bool
+	}{
+		{"sg-me-x-1-1", nil, true},
+		{"sg-b-x-1-1", nil, false},       // single node: only its own
+		{"sg-b-x-1-1", alive, false},     // a live node resolves its own
+		{"sg-dead-x-1-1", alive, true},   // a dead node's: anyone
+		{"other-dead-x-1", alive, false}, // not shardgate's
+	} {
+		if got := co.Owns(c.gtrid, c.alive); got != c.want {
+			t.Errorf("Owns(%s, %v) = %v, want %v", c.gtrid, c.alive, got, c.want)
+		}
 	}
 }

@@ -23,14 +23,25 @@ type Outcome struct {
 // data host it cannot reach (an undecided state is left for the next pass).
 func Recover(ctx context.Context, hosts []*backend.DataHost, co *Coordinator) (Outcome, error) {
 	var out Outcome
-	prepared := map[string]bool{}
-	for _, h := range hosts {
-		if err := recoverHost(ctx, h, co, prepared, &out); err != nil {
+	var alive map[string]bool
+	if co.Alive != nil {
+		var err error
+		if alive, err = co.Alive(ctx); err != nil {
 			return out, err
 		}
 	}
-	for _, g := range co.Log.Pending() {
-		if !prepared[g] && !co.Running(g) {
+	prepared := map[string]bool{}
+	for _, h := range hosts {
+		if err := recoverHost(ctx, h, co, alive, prepared, &out); err != nil {
+			return out, err
+		}
+	}
+	pending, err := co.Log.Pending()
+	if err != nil {
+		return out, err
+	}
+	for _, g := range pending {
+		if co.Owns(g, alive) && !prepared[g] && !co.Running(g) {
 			co.Log.Done(g)
 			out.Forgotten++
 		}
@@ -40,7 +51,7 @@ func Recover(ctx context.Context, hosts []*backend.DataHost, co *Coordinator) (O
 
 type branch struct{ gtrid, bqual string }
 
-func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, prepared map[string]bool, out *Outcome) error {
+func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, alive, prepared map[string]bool, out *Outcome) error {
 	p, err := h.PrimaryWait(ctx, deadline(ctx))
 	if err != nil {
 		return err
@@ -60,7 +71,7 @@ func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, prep
 			return nil
 		}
 		g := string(v[3][:gl])
-		if co.Owns(g) {
+		if co.Owns(g, alive) {
 			found = append(found, branch{g, string(v[3][gl : gl+bl])})
 		}
 		return nil
@@ -73,7 +84,11 @@ func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, prep
 			continue
 		}
 		xid := backend.QuoteString(b.gtrid) + "," + backend.QuoteString(b.bqual) + "," + strconv.Itoa(FormatID)
-		if co.Log.Committed(b.gtrid) {
+		commit, err := co.Log.Resolve(b.gtrid)
+		if err != nil {
+			return err
+		}
+		if commit {
 			prepared[b.gtrid] = true
 			if _, err := c.Exec("XA COMMIT " + xid); err != nil {
 				return err

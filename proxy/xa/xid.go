@@ -1,6 +1,7 @@
 package xa
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -20,23 +21,52 @@ type Coordinator struct {
 	owner  string // "sg-<node>-": this coordinator's transactions, across restarts
 	prefix string // owner + "<start>-<pid>-": unique per process
 	seq    atomic.Uint64
-	Log    *Log
+	Log    Decisions
+	// Alive, in cluster mode, lists the live coordinators' node names:
+	// recovery also resolves the transactions of nodes not in it.
+	Alive func(ctx context.Context) (map[string]bool, error)
 
 	mu   sync.Mutex
 	live map[string]struct{}
 }
 
-// NewCoordinator starts naming transactions after the node name kept in
-// the log.
-func NewCoordinator(log *Log) *Coordinator {
-	owner := "sg-" + log.Node() + "-"
+// Decisions keeps the coordinator's commit decisions: a local log (Log),
+// or etcd in cluster mode, where any node can resolve a dead node's
+// transactions.
+type Decisions interface {
+	// Commit records the decision to commit, durably, before any branch
+	// commits; an error means the transaction must roll back.
+	Commit(gtrid string) error
+	// Done forgets a decision whose branches all committed.
+	Done(gtrid string)
+	// Resolve returns the decision for a transaction no coordinator runs:
+	// commit if one was recorded, else abort (presumed abort).
+	Resolve(gtrid string) (commit bool, err error)
+	// Pending lists the commit decisions not forgotten.
+	Pending() ([]string, error)
+}
+
+// NewCoordinator starts naming transactions after node (the name kept in
+// the local log, or the cluster node's id).
+func NewCoordinator(node string, log Decisions) *Coordinator {
+	owner := "sg-" + node + "-"
 	p := owner + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-"
 	return &Coordinator{owner: owner, prefix: p, Log: log, live: map[string]struct{}{}}
 }
 
 // Owns reports whether this coordinator (in this run or an earlier one)
-// named the transaction.
-func (c *Coordinator) Owns(gtrid string) bool { return strings.HasPrefix(gtrid, c.owner) }
+// named the transaction, or, given the live nodes (cluster mode), whether
+// it is the transaction of a node that is gone.
+func (c *Coordinator) Owns(gtrid string, alive map[string]bool) bool {
+	if strings.HasPrefix(gtrid, c.owner) {
+		return true
+	}
+	if alive == nil || !Ours(gtrid) {
+		return false
+	}
+	node, _, _ := strings.Cut(strings.TrimPrefix(gtrid, "sg-"), "-")
+	return !alive[node]
+}
 
 // Begin names a new distributed transaction and marks it running.
 func (c *Coordinator) Begin() string {

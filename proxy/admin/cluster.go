@@ -1,0 +1,130 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/proxy/cluster"
+)
+
+// In cluster mode the config versions are the cluster's (in etcd): a
+// change made here is published with a compare-and-swap on the version it
+// was made on, and every node follows the versions published.
+
+// clusterVersions stores versions in the cluster: only the cluster's part
+// of the document; the node's own keys come from its file.
+type clusterVersions struct {
+	node *cluster.Node
+	path string // this node's file (its own keys)
+}
+
+func (v *clusterVersions) strict() bool      { return true }
+func (v *clusterVersions) where() string     { return "the cluster's config (etcd)" }
+func (v *clusterVersions) file(n int) string { return fmt.Sprintf("cluster version %d", n) }
+
+func (v *clusterVersions) list() ([]Version, error) {
+	nums, err := v.node.Versions(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	var out []Version
+	for _, n := range nums {
+		data, err := v.node.Version(context.Background(), n)
+		if err != nil {
+			return nil, err
+		}
+		ver, _ := parseVersion(n, data)
+		ver.File = v.file(n)
+		out = append(out, ver)
+	}
+	return out, nil
+}
+
+// read returns version n merged with this node's own keys: a file this
+// node can run.
+func (v *clusterVersions) read(n int) (Version, []byte, error) {
+	data, err := v.node.Version(context.Background(), n)
+	if err != nil {
+		return Version{}, nil, err
+	}
+	ver, shared := parseVersion(n, data)
+	ver.File = v.file(n)
+	text, err := v.merge(shared)
+	return ver, text, err
+}
+
+func (v *clusterVersions) merge(shared []byte) ([]byte, error) {
+	local, err := os.ReadFile(v.path)
+	if err != nil {
+		return nil, err
+	}
+	return conf.MergeText(local, shared)
+}
+
+func (v *clusterVersions) record(text []byte, user, statement string, base, running int) (int, error) {
+	shared, err := conf.SharedText(text)
+	if err != nil {
+		return 0, err
+	}
+	return v.node.Publish(context.Background(), running, func(n int) []byte {
+		return formatVersion(n, shared, user, statement, base)
+	})
+}
+
+func (v *clusterVersions) find(text []byte) int {
+	shared, err := conf.SharedText(text)
+	if err != nil {
+		return 0
+	}
+	cur, data, err := v.node.Current(context.Background())
+	if err != nil || cur == 0 {
+		return 0
+	}
+	if _, body := parseVersion(cur, data); bytes.Equal(body, shared) {
+		return cur
+	}
+	return 0
+}
+
+// UseCluster keeps the config versions in the cluster; version is the
+// cluster's version the node runs now (0: not known yet).
+func (m *Manager) UseCluster(n *cluster.Node, version int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vers = &clusterVersions{node: n, path: m.path}
+	m.current = version
+}
+
+// Follow swaps in the cluster's version v (stored content data) unless
+// this node runs it (or a later one) already. A version this node cannot
+// run is logged and skipped: the node keeps serving its current config.
+func (m *Manager) Follow(v int, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v <= m.current {
+		return
+	}
+	cv, ok := m.vers.(*clusterVersions)
+	if !ok {
+		return
+	}
+	_, shared := parseVersion(v, data)
+	text, err := cv.merge(shared)
+	if err == nil && bytes.Equal(text, m.text) {
+		m.current = v
+		return
+	}
+	var cfg *conf.Config
+	if err == nil {
+		cfg, err = conf.Parse(m.path, text)
+	}
+	if err == nil {
+		_, err = m.swap(cfg, text, "(cluster)", fmt.Sprintf("cluster config version %d", v), true, 0, v, nil)
+	}
+	if err != nil {
+		m.log.Error("cannot apply the cluster's config version; still serving the previous one", "version", v, "err", err)
+	}
+}
