@@ -21,10 +21,10 @@ import (
 // admin console on cfg.Admin, Prometheus metrics on cfg.Metrics, and a
 // reload of the config file on SIGHUP. The returned function stops them
 // and closes the running cluster.
-func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *server.Server, log *slog.Logger) (func(), error) {
+func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *server.Server, log *slog.Logger) (*admin.Manager, func(), error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := holder.Load().Stats
 	mgr := admin.NewManager(log, holder, path, text, st)
@@ -42,7 +42,7 @@ func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *ser
 		ln, err := net.Listen("tcp", cfg.Admin)
 		if err != nil {
 			stopAll()
-			return nil, fmt.Errorf("admin console: %w", err)
+			return nil, nil, fmt.Errorf("admin console: %w", err)
 		}
 		go func() {
 			if err := con.Serve(ln); err != nil {
@@ -56,7 +56,7 @@ func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *ser
 		ln, err := net.Listen("tcp", cfg.Metrics)
 		if err != nil {
 			stopAll()
-			return nil, fmt.Errorf("metrics: %w", err)
+			return nil, nil, fmt.Errorf("metrics: %w", err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", con.MetricsHandler())
@@ -79,5 +79,5 @@ func startAdmin(cfg *conf.Config, path string, holder *snapshot.Holder, srv *ser
 		}
 	}()
 	stops = append(stops, func() { signal.Stop(hup); close(hup) })
-	return stopAll, nil
+	return mgr, stopAll, nil
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/cluster"
 	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/server"
 	"github.com/shardgate/shardgate/proxy/session"
@@ -96,6 +97,13 @@ func run(path string, drain time.Duration) error {
 	}
 	log := newLogger(cfg.Log)
 	setProcs(cfg.Procs, log)
+	var node *cluster.Node
+	if cfg.Cluster != nil {
+		if node, err = cluster.New(cfg.Cluster, log); err != nil {
+			return err
+		}
+		defer node.Close()
+	}
 	cl := backend.NewCluster(cfg)
 	defer cl.Close()
 	// Recorded failovers first: the proxy must not go back to a dead primary.
@@ -134,18 +142,25 @@ func run(path string, drain time.Duration) error {
 		return err
 	}
 	srv := server.New(log, &holder, session.NewRegistry(), tlsConf)
-	if srv.Env().XA, err = startXA(ctx, cfg, cl, log); err != nil {
-		return fmt.Errorf("xa log: %w", err)
+	seqOpts := sequence.Options{Log: log}
+	if node != nil {
+		seqOpts.Worker = node.WorkerID
 	}
-	if srv.Env().Seqs, err = sequence.New(cfg, cl, sequence.Options{Log: log}); err != nil {
+	if srv.Env().Seqs, err = sequence.New(cfg, cl, seqOpts); err != nil {
 		return fmt.Errorf("sequences: %w", err)
 	}
 	defer srv.Env().Seqs.Close()
-	stopAdmin, err := startAdmin(cfg, path, &holder, srv, log)
+	mgr, stopAdmin, err := startAdmin(cfg, path, &holder, srv, log)
 	if err != nil {
 		return err
 	}
 	defer stopAdmin()
+	if node != nil {
+		startCluster(node, cfg, &holder, srv, mgr, log)
+	}
+	if srv.Env().XA, err = startXA(ctx, cfg, cl, log, node); err != nil {
+		return fmt.Errorf("xa log: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("shardgate listening", "addr", ln.Addr().String(), "config", path)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/cluster"
 	"github.com/shardgate/shardgate/proxy/xa"
 )
 
@@ -15,15 +16,28 @@ const recoverEvery = 10 * time.Second
 
 // startXA opens the decision log, resolves what a previous run left
 // prepared, and keeps resolving in the background until ctx ends.
-func startXA(ctx context.Context, cfg *conf.Config, cl *backend.Cluster, log *slog.Logger) (*xa.Coordinator, error) {
+//
+// In cluster mode (node set) the decisions are the cluster's, and recovery
+// also resolves the transactions of nodes that are gone.
+func startXA(ctx context.Context, cfg *conf.Config, cl *backend.Cluster, log *slog.Logger, node *cluster.Node) (*xa.Coordinator, error) {
 	l, err := xa.OpenLog(cfg.XALogPath())
 	if err != nil {
 		return nil, err
 	}
-	co := xa.NewCoordinator(l)
+	co := xa.NewCoordinator(l.Node(), l)
 	var hosts []*backend.DataHost
 	for _, h := range cfg.DataHosts {
 		hosts = append(hosts, cl.Hosts[h.Name])
+	}
+	if node != nil {
+		// What this node left prepared before it ran in cluster mode.
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if out, err := xa.Recover(rctx, hosts, co); err != nil || out.Committed+out.RolledBack > 0 {
+			log.Info("xa recovery of the local log", "committed", out.Committed, "rolled_back", out.RolledBack, "err", err)
+		}
+		cancel()
+		co = xa.NewCoordinator(node.ID, cluster.Decisions{Node: node})
+		co.Alive = node.Alive
 	}
 	resolve := func(first bool) {
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)

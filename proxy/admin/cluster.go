@@ -3,8 +3,10 @@ package admin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/proxy/cluster"
@@ -127,4 +129,58 @@ func (m *Manager) Follow(v int, data []byte) {
 	if err != nil {
 		m.log.Error("cannot apply the cluster's config version; still serving the previous one", "version", v, "err", err)
 	}
+}
+
+// showClusterNodes lists the live nodes of the cluster (SHOW CLUSTER NODES).
+func (c *Console) showClusterNodes() (*result, error) {
+	cv, ok := c.mgr.vers.(*clusterVersions)
+	if !ok {
+		return nil, errf("not in cluster mode: this node runs alone (add a cluster: section to its config)")
+	}
+	ms, err := cv.node.Members(context.Background())
+	if err != nil {
+		return nil, errf("%v", err)
+	}
+	r := &result{cols: cols("node", "addr", "admin", "version", "config_version", "sessions", "started", "worker_id", "leader", "self")}
+	for _, m := range ms {
+		r.rows = append(r.rows, []any{m.ID, m.Addr, nilIf(m.Admin), m.Version, m.ConfigVersion, m.Sessions,
+			m.Started.UTC().Format(time.RFC3339), m.Worker, yesNo(m.Leader), yesNo(m.ID == cv.node.ID)})
+	}
+	return r, nil
+}
+
+// SyncCluster brings this node in line with the cluster's config: an
+// empty cluster is seeded with this node's file; otherwise the cluster's
+// running version is followed. It runs at each (re)join.
+func (m *Manager) SyncCluster(ctx context.Context) error {
+	m.mu.Lock()
+	cv, ok := m.vers.(*clusterVersions)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	cur, data, err := cv.node.Current(ctx)
+	if err != nil {
+		return err
+	}
+	if cur == 0 {
+		m.mu.Lock()
+		v, err := m.vers.record(m.text, "", "(the cluster seeded from "+m.path+")", 0, 0)
+		if err == nil {
+			m.current = v
+		}
+		m.mu.Unlock()
+		if err == nil {
+			m.log.Info("seeded the cluster's config from this node's file", "version", v)
+			return nil
+		}
+		if !errors.Is(err, cluster.ErrConflict) {
+			return err
+		}
+		if cur, data, err = cv.node.Current(ctx); err != nil {
+			return err
+		}
+	}
+	m.Follow(cur, data)
+	return nil
 }

@@ -244,9 +244,13 @@ func (n *Node) session(ctx context.Context, joined func()) error {
 			}
 			n.renewed.Store(time.Now().UnixNano())
 		case <-tick.C:
-			if err := n.publish(sctx, sess.Lease()); err != nil {
-				n.log.Debug("cannot refresh the member record", "err", err)
-			}
+			// Not inline: the record's figures may wait on a config change,
+			// and the keep-alives must be read meanwhile.
+			go func() {
+				if err := n.publish(sctx, sess.Lease()); err != nil {
+					n.log.Debug("cannot refresh the member record", "err", err)
+				}
+			}()
 		}
 	}
 }

@@ -2,8 +2,11 @@ package xa
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -88,20 +91,31 @@ func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, aliv
 		if err != nil {
 			return err
 		}
+		verb := "XA ROLLBACK "
 		if commit {
 			prepared[b.gtrid] = true
-			if _, err := c.Exec("XA COMMIT " + xid); err != nil {
-				return err
+			verb = "XA COMMIT "
+		}
+		if _, err := c.Exec(verb + xid); err != nil {
+			if isUnknownXID(err) {
+				continue // resolved meanwhile (by its coordinator or another node)
 			}
+			return err
+		}
+		if commit {
 			out.Committed++
 		} else {
-			if _, err := c.Exec("XA ROLLBACK " + xid); err != nil {
-				return err
-			}
 			out.RolledBack++
 		}
 	}
 	return nil
+}
+
+// isUnknownXID: ER_XAER_NOTA. A branch still attached to its (dying)
+// coordinator's connection answers so too; it is listed again next pass.
+func isUnknownXID(err error) bool {
+	var me *mysql.MyError
+	return errors.As(err, &me) && me.Code == 1397
 }
 
 // deadline is the context's deadline, or a minute from now.
