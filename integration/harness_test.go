@@ -74,6 +74,9 @@ func run(m *testing.M) int {
 	destroy := exec.Command(filepath.Join(repoRoot, "scripts", "topology.sh"), "destroy")
 	destroy.Env = append(os.Environ(), "SG_TOPO_DIR="+haDir, "SG_TOPO_PORT_OFFSET="+haOffset)
 	_ = destroy.Run()
+	if err := EtcdDestroy(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	return code
 }
 

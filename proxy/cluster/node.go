@@ -228,6 +228,7 @@ func (n *Node) session(ctx context.Context, joined func()) error {
 	if n.hooks.Joined != nil {
 		n.hooks.Joined(sctx)
 	}
+	n.log.Info("in the cluster", "node", n.ID, "worker_id", n.worker.Load())
 	joined()
 	go n.campaign(sctx, sess)
 	tick := time.NewTicker(n.ttl / 3)
@@ -366,6 +367,7 @@ func (n *Node) campaign(ctx context.Context, sess *concurrency.Session) {
 	}
 	n.leader.Store(&leadership{key: e.Key(), rev: e.Rev()})
 	n.log.Info("this node leads the cluster's failovers", "node", n.ID)
+	_ = n.publish(ctx, sess.Lease())
 }
 
 // Leader reports whether this node leads (and its lease is fresh).
