@@ -305,7 +305,7 @@ func TestClusterXARecovery(t *testing.T) {
 	next := 100000
 	for _, point := range []string{"xa-after-prepare", "xa-after-decision", "xa-after-first-commit"} {
 		for run := 0; run < 2; run++ {
-			a := startClusterNode(t, eps, name, clusterShared(), fmt.Sprintf("SG_FAULT=%s:%d", point, 2+run))
+			a := startClusterNode(t, eps, name, clusterShared(), fmt.Sprintf("SG_FAULT=%s:%d", point, 5+5*run))
 			db := a.app(t)
 			db.SetMaxOpenConns(4)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
