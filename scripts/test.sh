@@ -7,6 +7,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
+# Debian packages the integration tests run (the topology script installs
+# MariaDB's server itself): etcd for cluster mode, HAProxy in front of it.
+need=()
+command -v mariadb >/dev/null || need+=(mariadb-client)
+command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need+=(etcd-server)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "== installing ${need[*]} (apt-get)"
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
+		{ $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+
 echo "== unit tests"
 go vet ./...
 go vet -tags integration ./integration/
