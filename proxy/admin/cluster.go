@@ -133,8 +133,11 @@ func (m *Manager) Follow(v int, data []byte) {
 
 // showClusterNodes lists the live nodes of the cluster (SHOW CLUSTER NODES).
 func (c *Console) showClusterNodes() (*result, error) {
-	cv, ok := c.mgr.vers.(*clusterVersions)
-	if !ok {
+	var cv *clusterVersions
+	if c.mgr != nil {
+		cv, _ = c.mgr.vers.(*clusterVersions)
+	}
+	if cv == nil {
 		return nil, errf("not in cluster mode: this node runs alone (add a cluster: section to its config)")
 	}
 	ms, err := cv.node.Members(context.Background())

@@ -158,7 +158,7 @@ func (c *Console) show(t *tokens) (*result, error) {
 		{[][]string{{"RULES"}, {"@@RULE"}, {"TABLE", "RULES"}, {"SHARDING", "TABLE", "RULES"}}, c.showRules},
 		{[][]string{{"TABLE", "LAYOUT"}}, c.showLayout},
 		{[][]string{{"CONFIG", "VERSIONS"}}, noArgs(c.showVersions)},
-		{[][]string{{"CLUSTER", "NODES"}, {"@@CLUSTER"}, {"NODES"}}, noArgs(c.showClusterNodes)},
+		{[][]string{{"CLUSTER", "NODES"}, {"@@CLUSTER"}}, noArgs(c.showClusterNodes)},
 		{[][]string{{"STATUS"}, {"@@SERVER"}}, noArgs(c.showStatus)},
 		{[][]string{{"VERSION"}, {"@@VERSION"}}, noArgs(c.showVersion)},
 		{[][]string{{"@@HELP"}, {"HELP"}}, noArgs(func() (*result, error) { return c.help(), nil })},
