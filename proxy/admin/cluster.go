@@ -135,7 +135,9 @@ func (m *Manager) Follow(v int, data []byte) {
 func (c *Console) showClusterNodes() (*result, error) {
 	var cv *clusterVersions
 	if c.mgr != nil {
+		c.mgr.mu.Lock()
 		cv, _ = c.mgr.vers.(*clusterVersions)
+		c.mgr.mu.Unlock()
 	}
 	if cv == nil {
 		return nil, errf("not in cluster mode: this node runs alone (add a cluster: section to its config)")
