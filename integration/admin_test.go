@@ -108,18 +108,29 @@ func resetAdminData(t *testing.T) {
 type row map[string]string
 
 // queryRows runs a query and returns every row.
-func queryRows(t testing.TB, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string) []row {
+func queryRows(t testing.TB, db querier, query string) []row {
 	t.Helper()
-	rs, err := db.QueryContext(context.Background(), query)
+	out, err := rowsOf(db, query)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// rowsOf runs a query and returns every row, or the error.
+func rowsOf(db querier, query string) ([]row, error) {
+	rs, err := db.QueryContext(context.Background(), query)
+	if err != nil {
+		return nil, err
 	}
 	defer rs.Close()
 	names, err := rs.Columns()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var out []row
 	for rs.Next() {
@@ -129,7 +140,7 @@ func queryRows(t testing.TB, db interface {
 			ptrs[i] = &vals[i]
 		}
 		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+			return out, err
 		}
 		r := row{}
 		for i, n := range names {
@@ -140,10 +151,7 @@ func queryRows(t testing.TB, db interface {
 		}
 		out = append(out, r)
 	}
-	if err := rs.Err(); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return out
+	return out, rs.Err()
 }
 
 // find returns the rows whose columns have the given values (pairs).

@@ -285,29 +285,12 @@ func TestClusterEtcdOutage(t *testing.T) {
 
 // clusterNodesErr is clusterNodes that returns the error instead of failing.
 func clusterNodesErr(console *sql.DB) (map[string]map[string]string, error) {
-	rows, err := console.Query("SHOW CLUSTER NODES")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	rows, err := rowsOf(console, "SHOW CLUSTER NODES")
 	out := map[string]map[string]string{}
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		row := map[string]string{}
-		for i, c := range cols {
-			row[c] = vals[i].String
-		}
+	for _, row := range rows {
 		out[row["node"]] = row
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // TestClusterIDs: four clients insert through two nodes of a cluster into

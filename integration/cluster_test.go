@@ -61,29 +61,11 @@ func (n *clusterNode) app(t testing.TB) *sql.DB {
 // clusterNodes lists SHOW CLUSTER NODES: node id → row.
 func clusterNodes(t testing.TB, console *sql.DB) map[string]map[string]string {
 	t.Helper()
-	rows, err := console.Query("SHOW CLUSTER NODES")
+	nodes, err := clusterNodesErr(console)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	out := map[string]map[string]string{}
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := map[string]string{}
-		for i, c := range cols {
-			row[c] = vals[i].String
-		}
-		out[row["node"]] = row
-	}
-	return out
+	return nodes
 }
 
 // TestClusterConfig: a table rule made through one node's console is used
@@ -245,23 +227,23 @@ func TestClusterConfig(t *testing.T) {
 	})
 }
 
-// consoleText is every cell of a console statement's answer, space
-// separated ("" on error).
+// consoleText is every cell of a statement's answer, row by row, each
+// followed by a space ("" on error).
 func consoleText(db *sql.DB, query string) string {
-	rows, err := db.Query(query)
+	rs, err := db.Query(query)
 	if err != nil {
 		return ""
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
 	var b strings.Builder
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		_ = rows.Scan(ptrs...)
+	for rs.Next() {
+		_ = rs.Scan(ptrs...)
 		for _, v := range vals {
 			b.WriteString(v.String + " ")
 		}

@@ -16,6 +16,8 @@
 set -euo pipefail
 
 PROG=${0##*/}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ETCD_DIR=${SG_ETCD_DIR:-/var/tmp/shardgate-etcd}
 ETCD_DIR=${ETCD_DIR%/}
 START_TIMEOUT=${SG_ETCD_START_TIMEOUT:-60} # seconds for members to report healthy
@@ -69,10 +71,6 @@ Exit codes: 0 ok, 1 failure (or, for status, not all healthy), 2 usage error.
 EOF
 }
 
-say() { printf '%s\n' "$*"; }
-note() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-usage_error() { printf '%s: %s\n(run "%s help" for usage)\n' "$PROG" "$*" "$PROG" >&2; exit 2; }
 
 # member_args N...: sets ARGS to the member numbers (accepts 1..3 and e1..e3).
 ARGS=()
@@ -91,32 +89,12 @@ created() { [[ -d $(member_dir "$1")/data/member ]]; }
 
 # ---------------------------------------------------------------- binaries
 ETCD=''
-find_bin() { # name -> path, also looking in sbin dirs a non-root PATH may lack
-	local p
-	p=$(command -v "$1" 2>/dev/null) && { printf '%s' "$p"; return 0; }
-	for p in /usr/bin/$1 /usr/sbin/$1 /usr/local/bin/$1 /usr/local/sbin/$1; do
-		[[ -x $p ]] && { printf '%s' "$p"; return 0; }
-	done
-	return 1
-}
 need_etcd() {
 	[[ -n $ETCD ]] && return 0
 	ETCD=$(find_bin etcd) || die "etcd is not installed (Debian: apt-get install etcd-server)"
 }
 
 # ---------------------------------------------------------------- processes
-proc_state() { # pid -> the state letter of /proc/PID/stat (R, S, T, Z, ...)
-	local stat
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-	stat=${stat##*) }
-	printf '%s' "${stat%% *}"
-}
-alive() { # pid -> exists and is not a zombie
-	local st
-	st=$(proc_state "$1") || return 1
-	[[ $st != [ZX] ]]
-}
 # running_pid N: prints the pid of member N's etcd if it is running.
 running_pid() {
 	local pid d
@@ -130,16 +108,7 @@ running_pid() {
 	[[ " ${argv[*]} " == *" --data-dir=$d/data "* ]] || return 1
 	printf '%s' "$pid"
 }
-is_running() { running_pid "$1" >/dev/null; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port_owner() {
-	local o=
-	if command -v ss >/dev/null; then
-		o=$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*users:\(\("([^"]*)",pid=([0-9]+).*/\1 (pid \2)/p' | head -n 1)
-	fi
-	printf '%s' "${o:-unknown process}"
-}
 
 # http PORT METHOD PATH [BODY]: a plain HTTP/1.0 request to 127.0.0.1:PORT with bash's /dev/tcp
 # (no curl or etcdctl needed); prints the response, headers included. Fails if nobody listens.
@@ -174,14 +143,6 @@ is_leader() {
 	[[ $member == "$leader" ]]
 }
 
-# close_fds: in a subshell about to exec a daemon, close every descriptor above 2.
-close_fds() {
-	local f fds=()
-	for f in /proc/self/fd/*; do fds+=("${f##*/}"); done
-	for f in "${fds[@]}"; do
-		if ((f > 2)); then eval "exec $f>&-" 2>/dev/null || true; fi
-	done
-}
 
 declare -A LAUNCHED=()
 # launch N: start member N's etcd in the background, detached from this shell.
@@ -227,11 +188,6 @@ launch() {
 	LAUNCHED[$i]=$pid
 }
 
-print_log_tail() { # file
-	[[ -s $1 ]] || return 0
-	printf '%s: last lines of %s:\n' "$PROG" "$1" >&2
-	tail -n 15 "$1" | sed 's/^/    /' >&2
-}
 
 # wait_healthy N...: wait until each member's /health says true.
 wait_healthy() {
@@ -325,14 +281,6 @@ init_etcd_dir() {
 	touch "$ETCD_DIR/$MARKER"
 }
 
-take_lock() {
-	mkdir -p "$(dirname "$LOCK_FILE")"
-	exec 9>"$LOCK_FILE" || die "cannot open lock file $LOCK_FILE"
-	if ! flock -n 9; then
-		note "waiting for another $PROG run (lock $LOCK_FILE)"
-		flock -w 600 9 || die "another $PROG run holds $LOCK_FILE for more than 600s"
-	fi
-}
 
 count_running() {
 	local i n=0

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 PROG=${0##*/}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TOPO_DIR=${SG_TOPO_DIR:-/var/tmp/shardgate-topology}
 TOPO_DIR=${TOPO_DIR%/}
 START_TIMEOUT=${SG_TOPO_START_TIMEOUT:-120}   # seconds for an instance to accept connections
@@ -69,10 +71,6 @@ Exit codes: 0 ok, 1 failure (or, for status, not all healthy), 2 usage error.
 EOF
 }
 
-say() { printf '%s\n' "$*"; }
-note() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-usage_error() { printf '%s: %s\n(run "%s help" for usage)\n' "$PROG" "$*" "$PROG" >&2; exit 2; }
 
 # ---------------------------------------------------------------- instances
 created() { [[ -d $TOPO_DIR/$1/data && -f $TOPO_DIR/$1/my.cnf ]]; }
@@ -87,14 +85,6 @@ check_names() {
 
 # ---------------------------------------------------------------- binaries
 MARIADBD='' MARIADB='' INSTALL_DB=''
-find_bin() { # name -> path, also looking in sbin dirs a non-root PATH may lack
-	local p
-	p=$(command -v "$1" 2>/dev/null) && { printf '%s' "$p"; return 0; }
-	for p in /usr/sbin/$1 /usr/local/sbin/$1 /usr/bin/$1 /usr/local/bin/$1; do
-		[[ -x $p ]] && { printf '%s' "$p"; return 0; }
-	done
-	return 1
-}
 find_binaries() {
 	MARIADBD=$(find_bin mariadbd) && MARIADB=$(find_bin mariadb) && INSTALL_DB=$(find_bin mariadb-install-db)
 }
@@ -127,18 +117,6 @@ USER_ARGS=() # mariadbd refuses to run as root unless told to
 if ((EUID == 0)); then USER_ARGS=(--user=root); fi
 
 # ---------------------------------------------------------------- processes
-proc_state() { # pid -> the state letter of /proc/PID/stat (R, S, T, Z, ...)
-	local stat
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-	stat=${stat##*) }
-	printf '%s' "${stat%% *}"
-}
-alive() { # pid -> exists and is not a zombie
-	local st
-	st=$(proc_state "$1") || return 1
-	[[ $st != [ZX] ]]
-}
 paused() { # NAME -> stopped by SIGSTOP (a fault test)
 	local pid st
 	pid=$(running_pid "$1") && st=$(proc_state "$pid") && [[ $st == [Tt] ]]
@@ -155,16 +133,7 @@ running_pid() {
 	[[ " ${argv[*]} " == *" --defaults-file=$TOPO_DIR/$1/my.cnf "* ]] || return 1
 	printf '%s' "$pid"
 }
-is_running() { running_pid "$1" >/dev/null; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port_owner() {
-	local o=
-	if command -v ss >/dev/null; then
-		o=$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*users:\(\("([^"]*)",pid=([0-9]+).*/\1 (pid \2)/p' | head -n 1)
-	fi
-	printf '%s' "${o:-unknown process}"
-}
 
 # q NAME SQL [client options]: run SQL as root over the socket, batch output without headers.
 q() {
@@ -243,14 +212,6 @@ EOF
 }
 
 # ---------------------------------------------------------------- start / wait / stop
-# close_fds: in a subshell about to exec a daemon, close every descriptor above 2.
-close_fds() {
-	local f fds=()
-	for f in /proc/self/fd/*; do fds+=("${f##*/}"); done
-	for f in "${fds[@]}"; do
-		if ((f > 2)); then eval "exec $f>&-" 2>/dev/null || true; fi
-	done
-}
 
 declare -A LAUNCHED=()
 # launch NAME [DIR]: start mariadbd in the background, detached from this shell.
@@ -266,11 +227,6 @@ launch() {
 	LAUNCHED[$n]=$pid
 }
 
-print_log_tail() { # file
-	[[ -s $1 ]] || return 0
-	printf '%s: last lines of %s:\n' "$PROG" "$1" >&2
-	tail -n 15 "$1" | sed 's/^/    /' >&2
-}
 
 # wait_ready NAME...: wait until each launched instance answers a query over its socket.
 wait_ready() {
@@ -421,14 +377,6 @@ init_topo_dir() {
 	touch "$TOPO_DIR/$MARKER"
 }
 
-take_lock() {
-	mkdir -p "$(dirname "$LOCK_FILE")"
-	exec 9>"$LOCK_FILE" || die "cannot open lock file $LOCK_FILE"
-	if ! flock -n 9; then
-		note "waiting for another $PROG run (lock $LOCK_FILE)"
-		flock -w 600 9 || die "another $PROG run holds $LOCK_FILE for more than 600s"
-	fi
-}
 
 # ---------------------------------------------------------------- replication
 # slave_status NAME: fills SS[] with the fields of SHOW SLAVE STATUS (empty if not a replica).
