@@ -2,6 +2,7 @@ package merge
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -103,8 +104,23 @@ func reset(ins []*sliceStream) []Stream {
 	return out
 }
 
+// mallocs counts the heap allocations made so far (all goroutines).
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+// reportPerRow adds ns and allocations per row to allocs/op (which covers
+// every row of the operation).
+func reportPerRow(b *testing.B, rows int, startMallocs uint64, unit string) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/"+unit)
+	b.ReportMetric(float64(mallocs()-startMallocs)/float64(rows), "allocs/"+unit)
+}
+
 func runBench(b *testing.B, build func([]Stream) Stream, ins []*sliceStream) {
 	b.ReportAllocs()
+	start := mallocs()
 	b.ResetTimer()
 	rows := 0
 	for i := 0; i < b.N; i++ {
@@ -125,7 +141,7 @@ func runBench(b *testing.B, build func([]Stream) Stream, ins []*sliceStream) {
 	if rows != b.N*benchRows {
 		b.Fatalf("%d rows", rows)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
+	reportPerRow(b, rows, start, "row")
 }
 
 // BenchmarkMergeSort4 merges 4 sorted inputs of 250,000 rows each (one op
@@ -191,6 +207,7 @@ func BenchmarkAggregate(b *testing.B) {
 	keys := []SortKey{asc(0)}
 	funcs := []AggFunc{{Kind: AggCount, Col: 1, Weight: -1}, {Kind: AggSum, Col: 2, Weight: -1}}
 	b.ReportAllocs()
+	start := mallocs()
 	b.ResetTimer()
 	groups := 0
 	for i := 0; i < b.N; i++ {
@@ -207,7 +224,7 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRows), "ns/input-row")
+	reportPerRow(b, b.N*benchRows, start, "input-row")
 }
 
 // Steady state: merging allocates nothing per row.

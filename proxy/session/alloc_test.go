@@ -1,0 +1,68 @@
+//go:build !race
+
+package session
+
+import (
+	"testing"
+)
+
+// The allocation budget of the hot path (performance issue #7): a point
+// select allocates at most 10 times, a relayed row not at all. (Not under
+// the race detector, which allocates on its own.)
+
+const pointSelectBudget = 10
+
+func TestPointSelectAllocs(t *testing.T) {
+	for _, schema := range []string{"shop", "plain"} {
+		p := newBenchProxy(t, schema, benchClientCaps)
+		id := int64(1000)
+		query := func() {
+			id++
+			p.query(t, pointSelect, id)
+			if n := p.rows(t); n != 1 {
+				t.Fatalf("%d rows", n)
+			}
+		}
+		query()
+		if a := testing.AllocsPerRun(500, query); a > pointSelectBudget {
+			t.Errorf("%s: point select: %v allocations, budget %d", schema, a, pointSelectBudget)
+		}
+		stmt := p.prepare(t, "SELECT c FROM sbtest1 WHERE id=?")
+		execute := func() {
+			id++
+			p.execute(t, stmt, id)
+			if n := p.rows(t); n != 1 {
+				t.Fatalf("%d rows", n)
+			}
+		}
+		execute()
+		a := testing.AllocsPerRun(500, execute)
+		t.Logf("%s: prepared point select: %v allocations", schema, a)
+		if schema == "plain" && a > pointSelectBudget {
+			t.Errorf("%s: prepared point select: %v allocations, budget %d", schema, a, pointSelectBudget)
+		}
+	}
+}
+
+func TestRelayRowsAllocs(t *testing.T) {
+	for _, schema := range []string{"shop", "plain"} {
+		p := newBenchProxy(t, schema, benchClientCaps)
+		allocs := func(rows int) float64 {
+			p.setRows(rows)
+			id := int64(1000)
+			query := func() {
+				id++
+				p.query(t, pointSelect, id)
+				if n := p.rows(t); n != rows {
+					t.Fatalf("%d rows", n)
+				}
+			}
+			query()
+			return testing.AllocsPerRun(200, query)
+		}
+		few, many := allocs(10), allocs(1000)
+		if many > few {
+			t.Errorf("%s: %v allocations for 10 rows, %v for 1000: rows allocate", schema, few, many)
+		}
+	}
+}
