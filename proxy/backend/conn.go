@@ -344,9 +344,7 @@ func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error, n 
 // WriteCommandStr sends a command with a string argument and flushes.
 func (c *Conn) WriteCommandStr(cmd byte, arg string) error {
 	c.ResetSeq()
-	buf := make([]byte, 0, 1+len(arg))
-	buf = append(append(buf, cmd), arg...)
-	c.WritePacket(buf)
+	c.WriteCommandPacket(cmd, arg)
 	return c.Flush()
 }
 

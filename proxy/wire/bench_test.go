@@ -94,3 +94,28 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+// WriteCommandPacket writes what WritePacket writes for the same payload.
+func TestWriteCommandPacket(t *testing.T) {
+	for _, n := range []int{0, 10, MaxPayload - 2, MaxPayload - 1, MaxPayload + 5} {
+		arg := string(payload(n))
+		a, b := &Conn{Seq: 3}, &Conn{Seq: 3}
+		a.WriteCommandPacket(0x03, arg)
+		b.WritePacket(append([]byte{0x03}, arg...))
+		if string(a.wbuf) != string(b.wbuf) || a.Seq != b.Seq || a.Packets != b.Packets || a.ans != b.ans {
+			t.Fatalf("arg of %d bytes: WriteCommandPacket differs from WritePacket", n)
+		}
+	}
+}
+
+func TestAppendColumnRef(t *testing.T) {
+	c := Column{Schema: "s", Table: "t", OrgTable: "ot", Name: "n", OrgName: "on", Charset: 300, Length: 1 << 20, Type: 253, Flags: 0x1234, Decimals: 31}
+	want := AppendColumnDef(nil, &c)
+	ref, err := ParseColumnDef(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AppendColumnRef(nil, &ref); string(got) != string(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

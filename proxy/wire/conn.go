@@ -233,6 +233,22 @@ func (c *Conn) WritePacket(payload []byte) {
 	}
 }
 
+// WriteCommandPacket appends one logical packet whose payload is the
+// command byte cmd followed by arg, without building the payload first.
+func (c *Conn) WriteCommandPacket(cmd byte, arg string) {
+	n := 1 + len(arg)
+	if n >= MaxPayload {
+		// Split packets: rare enough to pay for a copy.
+		c.WritePacket(append([]byte{cmd}, arg...))
+		return
+	}
+	c.growWrite(4 + n)
+	c.wbuf = append(c.wbuf, byte(n), byte(n>>8), byte(n>>16), c.Seq, cmd)
+	c.wbuf = append(c.wbuf, arg...)
+	c.note(c.wbuf[len(c.wbuf)-n:])
+	c.Seq++
+}
+
 // WriteFragment appends one physical packet as it is (a relayed fragment of
 // a split packet keeps its size), numbered with Seq.
 func (c *Conn) WriteFragment(payload []byte) {

@@ -253,6 +253,22 @@ func AppendColumnDef(b []byte, c *Column) []byte {
 	return b
 }
 
+// AppendColumnRef encodes a decoded column definition, as AppendColumnDef
+// does (without copying its names into strings).
+func AppendColumnRef(b []byte, c *ColumnRef) []byte {
+	b = AppendLenEncString(b, "def")
+	b = AppendLenEncBytes(b, c.Schema)
+	b = AppendLenEncBytes(b, c.Table)
+	b = AppendLenEncBytes(b, c.OrgTable)
+	b = AppendLenEncBytes(b, c.Name)
+	b = AppendLenEncBytes(b, c.OrgName)
+	b = append(b, 0x0c)
+	b = append(b, byte(c.Charset), byte(c.Charset>>8))
+	b = binary.LittleEndian.AppendUint32(b, c.Length)
+	b = append(b, c.Type, byte(c.Flags), byte(c.Flags>>8), c.Decimals, 0, 0)
+	return b
+}
+
 // Column describes a result column the proxy makes up itself.
 type Column struct {
 	Schema, Table, OrgTable, Name, OrgName string
