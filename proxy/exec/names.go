@@ -2,6 +2,7 @@ package exec
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/shardgate/shardgate/proxy/wire"
 )
@@ -48,8 +49,10 @@ func (n *Names) Message(msg string) string {
 }
 
 // ColumnDef rewrites a column definition's schema and table names; it
-// returns def itself when nothing changes.
-func (n *Names) ColumnDef(def []byte) []byte {
+// returns def itself when nothing changes, else the rewritten definition
+// in *buf (reused: valid until buf's next use), so that relaying a result
+// does not allocate.
+func (n *Names) ColumnDef(buf *[]byte, def []byte) []byte {
 	if n.empty() {
 		return def
 	}
@@ -57,29 +60,28 @@ func (n *Names) ColumnDef(def []byte) []byte {
 	if err != nil {
 		return def
 	}
-	db := string(c.Schema)
-	schema, okDB := n.DB[db]
-	table, okT := n.Table[[2]string{db, string(c.Table)}]
-	orgTable, okO := n.Table[[2]string{db, string(c.OrgTable)}]
+	// The lookups' string conversions do not allocate.
+	schema, okDB := n.DB[string(c.Schema)]
+	table, okT := n.Table[[2]string{string(c.Schema), string(c.Table)}]
+	orgTable, okO := n.Table[[2]string{string(c.Schema), string(c.OrgTable)}]
 	if !okDB && !okT && !okO {
 		return def
 	}
-	col := wire.Column{
-		Schema: string(c.Schema), Table: string(c.Table), OrgTable: string(c.OrgTable),
-		Name: string(c.Name), OrgName: string(c.OrgName),
-		Charset: c.Charset, Length: c.Length, Type: c.Type, Flags: c.Flags, Decimals: c.Decimals,
-	}
 	if okDB {
-		col.Schema = schema
+		c.Schema = bytesOf(schema)
 	}
 	if okT {
-		col.Table = table
+		c.Table = bytesOf(table)
 	}
 	if okO {
-		col.OrgTable = orgTable
+		c.OrgTable = bytesOf(orgTable)
 	}
-	return wire.AppendColumnDef(nil, &col)
+	*buf = wire.AppendColumnRef((*buf)[:0], &c)
+	return *buf
 }
+
+// bytesOf is s as bytes, without a copy; they are only read.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // ErrPacket rewrites the message of an ERR packet.
 func (n *Names) ErrPacket(p []byte) []byte {

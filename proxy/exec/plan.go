@@ -853,7 +853,7 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
 	var buf [9]byte
 	c.WritePacket(wire.AppendLenEnc(buf[:0], uint64(len(fields))))
 	for i := range fields {
-		c.WritePacket(cli.Names.ColumnDef(fields[i].Def))
+		c.WritePacket(cli.ColumnDef(fields[i].Def))
 	}
 	status := uint16(0)
 	if st, ok := tr.(interface{ ClientStatus() uint16 }); ok {

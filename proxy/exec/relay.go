@@ -37,7 +37,12 @@ type Client struct {
 	// first id the proxy generated for the running INSERT.
 	InsertID uint64
 	conv     rowConverter
+	defBuf   []byte // a column definition renamed for the client (ColumnDef)
 }
+
+// ColumnDef is a column definition as the client must see it, with
+// logical names (see Names.ColumnDef); valid until the next call.
+func (cli *Client) ColumnDef(def []byte) []byte { return cli.Names.ColumnDef(&cli.defBuf, def) }
 
 // status adds what the client must see to a backend's status flags.
 func (cli *Client) status(st uint16) uint16 {
@@ -171,7 +176,7 @@ func Columns(cli *Client, be *backend.Conn, n int) (status uint16, err error) {
 				return 0, &BackendError{Err: err}
 			}
 		}
-		c.WritePacket(cli.Names.ColumnDef(p))
+		c.WritePacket(cli.ColumnDef(p))
 	}
 	if n == 0 {
 		return 0, nil

@@ -187,7 +187,7 @@ func (s *Session) fieldList(p []byte) error {
 				s.c.WritePacket(d)
 			}
 		default:
-			s.c.WritePacket(s.cli.Names.ColumnDef(d))
+			s.c.WritePacket(s.cli.ColumnDef(d))
 			continue
 		}
 		break

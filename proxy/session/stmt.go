@@ -159,7 +159,7 @@ func prepareOn(be *backend.Conn, sql string, s *Session) (*backend.Stmt, *mysql.
 				return nil, nil, &exec.BackendError{Err: err}
 			}
 			if s != nil && (i < n || !s.cli.DeprecateEOF) {
-				s.c.WritePacket(s.cli.Names.ColumnDef(d))
+				s.c.WritePacket(s.cli.ColumnDef(d))
 			}
 		}
 	}

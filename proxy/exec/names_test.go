@@ -1,0 +1,40 @@
+package exec
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+)
+
+func def(schema, table, orgTable string) []byte {
+	return wire.AppendColumnDef(nil, &wire.Column{Schema: schema, Table: table, OrgTable: orgTable, Name: "c", OrgName: "c",
+		Charset: 45, Length: 480, Type: mysql.MYSQL_TYPE_VAR_STRING, Flags: 3, Decimals: 2})
+}
+
+func TestNamesColumnDef(t *testing.T) {
+	n := NewNames(map[string]string{"shop_0": "shop", "plain": "plain"},
+		map[[2]string]string{{"shop_0", "orders_1"}: "orders"})
+	cli := &Client{Names: n}
+	for _, tc := range []struct{ in, want []byte }{
+		{def("shop_0", "orders_1", "orders_1"), def("shop", "orders", "orders")},
+		{def("shop_0", "o", "orders_1"), def("shop", "o", "orders")}, // an alias stays
+		{def("plain", "t", "t"), def("plain", "t", "t")},
+		{def("other", "orders_1", "orders_1"), def("other", "orders_1", "orders_1")},
+	} {
+		got := cli.ColumnDef(tc.in)
+		if !bytes.Equal(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	in := def("other", "x", "x")
+	if got := cli.ColumnDef(in); &got[0] != &in[0] {
+		t.Error("a definition naming nothing to rename is returned as it is")
+	}
+	in = def("shop_0", "orders_1", "orders_1")
+	if a := testing.AllocsPerRun(100, func() { cli.ColumnDef(in) }); a != 0 {
+		t.Errorf("renaming allocates %v times", a)
+	}
+}
