@@ -76,13 +76,22 @@ func (s *Session) replayState(c *backend.Conn, schema string, sum *parser.Summar
 	return nil
 }
 
-// wantState is the session's state with the given physical schema.
+// wantState is the session's state with the given physical schema. The
+// states of the last few schemas are kept: a connection whose state is
+// the very one wanted needs no sync (a pointer comparison), and a session
+// going from shard to shard (shop_0, shop_1...) makes none anew.
 func (s *Session) wantState(schema string) *backend.State {
-	if s.stCache != nil && s.stCacheBase == s.vars && s.stCache.Schema == schema {
-		return s.stCache
+	if s.stCacheBase != s.vars {
+		s.stCache, s.stCacheBase = [len(s.stCache)]*backend.State{}, s.vars
+	}
+	for _, st := range s.stCache {
+		if st != nil && st.Schema == schema {
+			return st
+		}
 	}
 	st := s.vars.WithSchema(schema)
-	s.stCache, s.stCacheBase = st, s.vars
+	s.stCache[s.stCacheNext] = st
+	s.stCacheNext = (s.stCacheNext + 1) % len(s.stCache)
 	return st
 }
 

@@ -121,12 +121,18 @@ func (s *Session) acquirePrimary(h *backend.DataHost, sum *parser.Summary) (*bac
 			}
 		}
 		c, err := s.acquire(p, flags)
-		var de *backend.DialError
-		if err != nil && errors.As(err, &de) && h.Config().Failover == "auto" && (deadline.IsZero() || time.Now().Before(deadline)) {
+		if err != nil && isDialError(err) && h.Config().Failover == "auto" && (deadline.IsZero() || time.Now().Before(deadline)) {
 			continue // p is marked down now: wait for it or its successor
 		}
 		return c, err
 	}
+}
+
+// isDialError reports a failure to connect. A function of its own: the
+// target errors.As needs lives on the heap, allocated only on failure.
+func isDialError(err error) bool {
+	var de *backend.DialError
+	return errors.As(err, &de)
 }
 
 // retryRead reports whether a statement that failed with err may run

@@ -49,35 +49,38 @@ type Session struct {
 
 	// vars is the session's state without schema; per-node states derive
 	// from it (see wantState).
-	vars                 *backend.State
-	stCache, stCacheBase *backend.State
-	multiStatements      bool
-	status               uint16 // server status flags of the last backend response
-	lastInsertID         uint64
-	written              map[string]written // data host -> the session's last write there
-	pinAll               bool               // untrackable state: keep every connection for good
-	lostState            bool               // a pinned connection died: the client must reconnect
-	tx                   txState
-	txNextUsed           bool // a pending SET TRANSACTION went to this statement
-	pinned               []*backend.Conn
-	last                 *backend.Conn // affinity: the connection used last
-	lastUses             uint64
-	active               atomic.Pointer[backend.Conn]
-	killed               atomic.Bool
-	stmts                map[uint32]*stmt
-	nextStmt             uint32
-	lastPrepared         uint32
-	sum                  parser.Summary
-	execBuf              []byte
-	idBuf                []uint64        // generated ids of the running INSERT
-	tpl                  templateState   // plan cache buffers
-	mark                 wire.Mark       // where the running statement's answer starts
-	brokenOn             *backend.Server // server of the last connection that broke
-	planSum              *parser.Summary // the statement a plan runs for (exec.Conns calls)
-	planWrite            bool            // ...and whether it writes
-	stateTouched         bool            // the running statement changed tracked state
-	unaccountedChange    bool            // ...in a way the server did not describe
-	obs                  observation     // the running statement, for statistics (observe.go)
+	vars              *backend.State
+	stCache           [4]*backend.State // vars with a physical schema each (see wantState)
+	stCacheBase       *backend.State    // the vars stCache was made of
+	stCacheNext       int               // the entry to replace next
+	modeCache         modeCache         // see mode
+	multiStatements   bool
+	status            uint16 // server status flags of the last backend response
+	lastInsertID      uint64
+	written           map[string]written // data host -> the session's last write there
+	pinAll            bool               // untrackable state: keep every connection for good
+	lostState         bool               // a pinned connection died: the client must reconnect
+	tx                txState
+	txNextUsed        bool // a pending SET TRANSACTION went to this statement
+	pinned            []*backend.Conn
+	last              *backend.Conn // affinity: the connection used last
+	lastUses          uint64
+	active            atomic.Pointer[backend.Conn]
+	killed            atomic.Bool
+	stmts             map[uint32]*stmt
+	nextStmt          uint32
+	lastPrepared      uint32
+	sum               parser.Summary
+	execBuf           []byte
+	idBuf             []uint64        // generated ids of the running INSERT
+	tpl               templateState   // plan cache buffers
+	mark              wire.Mark       // where the running statement's answer starts
+	brokenOn          *backend.Server // server of the last connection that broke
+	planSum           *parser.Summary // the statement a plan runs for (exec.Conns calls)
+	planWrite         bool            // ...and whether it writes
+	stateTouched      bool            // the running statement changed tracked state
+	unaccountedChange bool            // ...in a way the server did not describe
+	obs               observation     // the running statement, for statistics (observe.go)
 }
 
 // Env is what every session shares.

@@ -140,15 +140,29 @@ func (s *Session) rewriteFuncs(sql string, sum *parser.Summary) string {
 	return parser.RewriteSession(sql, &v)
 }
 
-// mode is the session's sql_mode as it affects parsing.
+// mode is the session's sql_mode as it affects parsing. It is asked for
+// every statement: the answer is kept until the session's variables or
+// the servers' defaults change (both are immutable, so pointers tell).
 func (s *Session) mode() parser.Mode {
+	info := s.env.Snap.Load().Info
+	if m := &s.modeCache; m.vars == s.vars && m.info == info && m.vars != nil {
+		return m.mode
+	}
+	var mode parser.Mode
 	if v, ok := s.vars.Var("sql_mode"); ok {
-		return parser.ModeOf(v)
+		mode = parser.ModeOf(v)
+	} else if info != nil {
+		mode = parser.ModeOf(info.SQLMode)
 	}
-	if info := s.env.Snap.Load().Info; info != nil {
-		return parser.ModeOf(info.SQLMode)
-	}
-	return 0
+	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode}
+	return mode
+}
+
+// modeCache is the session's sql_mode as mode computed it last.
+type modeCache struct {
+	vars *backend.State
+	info *backend.ServerInfo
+	mode parser.Mode
 }
 
 func (s *Session) logicalDB() string {
