@@ -36,9 +36,7 @@ func TestPointSelectAllocs(t *testing.T) {
 			}
 		}
 		execute()
-		a := testing.AllocsPerRun(500, execute)
-		t.Logf("%s: prepared point select: %v allocations", schema, a)
-		if schema == "plain" && a > pointSelectBudget {
+		if a := testing.AllocsPerRun(500, execute); a > pointSelectBudget {
 			t.Errorf("%s: prepared point select: %v allocations, budget %d", schema, a, pointSelectBudget)
 		}
 	}

@@ -367,9 +367,17 @@ func TestBenchProxy(t *testing.T) {
 		}
 		id := p.prepare(t, "SELECT c FROM sbtest1 WHERE id=?")
 		for v := int64(1); v <= 4; v++ {
+			before := [2]int64{p.backs[0].served.Load(), p.backs[1].served.Load()}
 			p.execute(t, id, v)
 			if n := p.rows(t); n != 1 {
 				t.Fatalf("%s: execute: %d rows", schema, n)
+			}
+			want := 0
+			if schema == "shop" {
+				want = int(v % 2)
+			}
+			if p.backs[want].served.Load() != before[want]+1 || p.backs[1-want].served.Load() != before[1-want] {
+				t.Fatalf("%s: execute with %d: not answered by data host %d alone", schema, v, want)
 			}
 			if r := p.got[0]; r[0] != 0 || r[1] != 0 || string(r[3:]) != string(fakeValue) {
 				t.Fatalf("%s: binary row %q", schema, r)

@@ -24,102 +24,116 @@ func decodeParams(n int, types, nullMap, values []byte, longData map[uint16][]by
 			out[i] = string(d)
 			continue
 		}
-		t := types[2*i]
-		unsigned := types[2*i+1]&0x80 != 0
-		need := func(k int) error {
-			if pos+k > len(values) {
-				return fmt.Errorf("parameter %d is truncated", i+1)
-			}
-			return nil
+		v, k, err := readParam(i, types, values[pos:], true)
+		if err != nil {
+			return nil, err
 		}
-		switch t {
-		case mysql.MYSQL_TYPE_NULL:
-		case mysql.MYSQL_TYPE_TINY:
-			if err := need(1); err != nil {
-				return nil, err
-			}
-			if unsigned {
-				out[i] = uint64(values[pos])
-			} else {
-				out[i] = int64(int8(values[pos]))
-			}
-			pos++
-		case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
-			if err := need(2); err != nil {
-				return nil, err
-			}
-			v := binary.LittleEndian.Uint16(values[pos:])
-			if unsigned {
-				out[i] = uint64(v)
-			} else {
-				out[i] = int64(int16(v))
-			}
-			pos += 2
-		case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
-			if err := need(4); err != nil {
-				return nil, err
-			}
-			v := binary.LittleEndian.Uint32(values[pos:])
-			if unsigned {
-				out[i] = uint64(v)
-			} else {
-				out[i] = int64(int32(v))
-			}
-			pos += 4
-		case mysql.MYSQL_TYPE_LONGLONG:
-			if err := need(8); err != nil {
-				return nil, err
-			}
-			v := binary.LittleEndian.Uint64(values[pos:])
-			if unsigned {
-				out[i] = v
-			} else {
-				out[i] = int64(v)
-			}
-			pos += 8
-		case mysql.MYSQL_TYPE_FLOAT:
-			if err := need(4); err != nil {
-				return nil, err
-			}
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(values[pos:])))
-			pos += 4
-		case mysql.MYSQL_TYPE_DOUBLE:
-			if err := need(8); err != nil {
-				return nil, err
-			}
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(values[pos:]))
-			pos += 8
-		case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP:
-			if err := need(1); err != nil {
-				return nil, err
-			}
-			l := int(values[pos])
-			if err := need(1 + l); err != nil {
-				return nil, err
-			}
-			out[i] = dateText(values[pos+1 : pos+1+l])
-			pos += 1 + l
-		case mysql.MYSQL_TYPE_TIME:
-			if err := need(1); err != nil {
-				return nil, err
-			}
-			l := int(values[pos])
-			if err := need(1 + l); err != nil {
-				return nil, err
-			}
-			out[i] = timeText(values[pos+1 : pos+1+l])
-			pos += 1 + l
-		default:
-			// Strings, blobs, DECIMAL, JSON...: length-encoded bytes.
-			v, _, k := wire.ReadLenEncBytes(values[pos:])
-			if k == 0 {
-				return nil, fmt.Errorf("parameter %d is truncated", i+1)
-			}
-			out[i] = string(v)
-			pos += k
-		}
+		out[i] = v
+		pos += k
 	}
 	return out, nil
+}
+
+// paramValue decodes parameter i alone, as decodeParams would (without
+// long data): the ones before it are only skipped. null reports NULL.
+func paramValue(i int, types, nullMap, values []byte) (v any, null bool, err error) {
+	pos := 0
+	for j := 0; ; j++ {
+		if nullMap[j/8]&(1<<(j%8)) != 0 {
+			if j == i {
+				return nil, true, nil
+			}
+			continue
+		}
+		v, k, err := readParam(j, types, values[pos:], j == i)
+		if err != nil || j == i {
+			return v, v == nil && err == nil, err
+		}
+		pos += k
+	}
+}
+
+// readParam reads parameter i's value at the start of b and returns the
+// bytes it takes; with decode false, only their count (nothing is made).
+func readParam(i int, types, b []byte, decode bool) (any, int, error) {
+	t := types[2*i]
+	unsigned := types[2*i+1]&0x80 != 0
+	need := func(k int) error {
+		if k > len(b) {
+			return fmt.Errorf("parameter %d is truncated", i+1)
+		}
+		return nil
+	}
+	switch t {
+	case mysql.MYSQL_TYPE_NULL:
+		return nil, 0, nil
+	case mysql.MYSQL_TYPE_TINY:
+		if err := need(1); err != nil || !decode {
+			return nil, 1, err
+		}
+		if unsigned {
+			return uint64(b[0]), 1, nil
+		}
+		return int64(int8(b[0])), 1, nil
+	case mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_YEAR:
+		if err := need(2); err != nil || !decode {
+			return nil, 2, err
+		}
+		v := binary.LittleEndian.Uint16(b)
+		if unsigned {
+			return uint64(v), 2, nil
+		}
+		return int64(int16(v)), 2, nil
+	case mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24:
+		if err := need(4); err != nil || !decode {
+			return nil, 4, err
+		}
+		v := binary.LittleEndian.Uint32(b)
+		if unsigned {
+			return uint64(v), 4, nil
+		}
+		return int64(int32(v)), 4, nil
+	case mysql.MYSQL_TYPE_LONGLONG:
+		if err := need(8); err != nil || !decode {
+			return nil, 8, err
+		}
+		v := binary.LittleEndian.Uint64(b)
+		if unsigned {
+			return v, 8, nil
+		}
+		return int64(v), 8, nil
+	case mysql.MYSQL_TYPE_FLOAT:
+		if err := need(4); err != nil || !decode {
+			return nil, 4, err
+		}
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 4, nil
+	case mysql.MYSQL_TYPE_DOUBLE:
+		if err := need(8); err != nil || !decode {
+			return nil, 8, err
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(b)), 8, nil
+	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIME:
+		if err := need(1); err != nil {
+			return nil, 0, err
+		}
+		l := int(b[0])
+		if err := need(1 + l); err != nil || !decode {
+			return nil, 1 + l, err
+		}
+		if t == mysql.MYSQL_TYPE_TIME {
+			return timeText(b[1 : 1+l]), 1 + l, nil
+		}
+		return dateText(b[1 : 1+l]), 1 + l, nil
+	}
+	// Strings, blobs, DECIMAL, JSON...: length-encoded bytes.
+	v, _, k := wire.ReadLenEncBytes(b)
+	if k == 0 {
+		return nil, 0, fmt.Errorf("parameter %d is truncated", i+1)
+	}
+	if !decode {
+		return nil, k, nil
+	}
+	return string(v), k, nil
 }
 
 func dateText(b []byte) string {

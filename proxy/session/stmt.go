@@ -9,6 +9,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
@@ -36,8 +37,23 @@ type stmt struct {
 	types    []byte            // 2 bytes a parameter, once known
 	longData map[uint16][]byte // COM_STMT_SEND_LONG_DATA, sent before the next execute
 	cursor   bool
-	// sharded statements are planned at each execute with its values.
+	// sharded statements are planned at each execute with its values,
+	// or from their template (see templateRoute).
 	sharded bool
+	tpl     stmtTemplate
+}
+
+// stmtTemplate is a sharded prepared statement's plan cache entry: planned
+// once, its template gives each execution's shard and text from the value
+// of the parameter compared with the sharding column. It holds while the
+// rules, the schema, the user and the sql_mode it was planned under do.
+type stmtTemplate struct {
+	snap   *snapshot.Snapshot
+	schema string
+	user   *conf.User
+	mode   parser.Mode
+	tpl    *router.Template // nil: planned at each execute
+	marks  []string         // a "?" for each marker: executions keep them
 }
 
 func (s *Session) stmtPrepare(p []byte) error {
@@ -425,6 +441,9 @@ func (s *Session) stmtFetch(p []byte) error {
 // as they come); anything else runs as text with the values in it, its
 // rows converted to the binary protocol.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	if sql, dn, ok := s.templateRoute(st, nullMap, values, snap); ok {
+		return s.executeOn(st, sql, route{node: dn, schema: dn.Database}, p, nullMap, values)
+	}
 	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
 	if err != nil {
 		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
@@ -467,6 +486,80 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.handleExecErr(err)
 	}
 	return s.flush()
+}
+
+// templateRoute is the one-shard route of a sharded prepared statement's
+// execution, from its template without parsing: the node and the text
+// (markers kept) that planning it with these values gives. ok is false
+// when the statement has no template or these values need the planner
+// (then stmtExecuteSharded plans it). As for COM_QUERY's plan cache, not
+// inside a transaction (see cachedPlan).
+func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) (sql string, dn *backend.DataNode, ok bool) {
+	if st.longData != nil || !templateReady(&st.sum) || s.inTransaction() {
+		return "", nil, false
+	}
+	c, mode := &st.tpl, s.mode()
+	if c.snap != snap || c.schema != s.schema || c.user != s.user || c.mode != mode {
+		tpl, keep := s.stmtTemplateOf(st, nullMap, values, snap, mode)
+		if !keep {
+			return "", nil, false
+		}
+		*c = stmtTemplate{snap: snap, schema: s.schema, user: s.user, mode: mode, tpl: tpl, marks: c.marks}
+	}
+	if c.tpl == nil {
+		return "", nil, false
+	}
+	var key any
+	if i := c.tpl.Param(); i >= 0 {
+		if i >= st.params {
+			return "", nil, false
+		}
+		v, null, err := paramValue(i, st.types, nullMap, values)
+		if err != nil || null {
+			return "", nil, false // reported, or routed, by the planner
+		}
+		key = v
+	}
+	for len(c.marks) < st.params {
+		c.marks = append(c.marks, "?")
+	}
+	t := &s.tpl
+	if t.buf, ok = c.tpl.PlanInto(&t.plan, &t.route, t.buf, c.marks, key); !ok {
+		return "", nil, false
+	}
+	dn = snap.Cluster.Nodes[t.route.Node]
+	return t.route.SQL[0], dn, dn != nil
+}
+
+// stmtTemplateOf finds or makes the template of a sharded prepared
+// statement (nil: it has none); keep is false when these values could
+// not be read, to try again at the next execute. Templates are shared
+// by the sessions through the snapshot's cache.
+func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot, mode parser.Mode) (*router.Template, bool) {
+	// Keyed apart from COM_QUERY's templates (never starting with 1).
+	key := append(append(append(append(append(append(s.tpl.key[:0], 1), st.sql...), 0), s.schema...), 0), s.user.Name...)
+	key = append(key, 0, byte(mode))
+	s.tpl.key = key
+	if tpl, found := snap.Plans.Get(key); found {
+		return tpl, true
+	}
+	params, err := decodeParams(st.params, st.types, nullMap, values, nil)
+	if err != nil {
+		return nil, false
+	}
+	stmts, err := parser.ParseMode(st.sql, mode)
+	if err != nil || len(stmts) != 1 {
+		return nil, false
+	}
+	bindParams(stmts[0], params, false)
+	var tpl *router.Template
+	_, meta := metadataStmt(stmts[0])
+	_, _, info := infoSchemaSelect(stmts[0])
+	if !meta && !info && s.insertSequence(stmts[0], snap) == nil {
+		tpl, _, _ = router.Compile(stmts[0], s.routerEnv(snap))
+	}
+	snap.Plans.Put(key, tpl)
+	return tpl, true
 }
 
 // bindParams gives a statement's parameter markers their values: kept as

@@ -1,0 +1,117 @@
+package session
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+)
+
+// binaryParam encodes one parameter of COM_STMT_EXECUTE: its type bytes
+// and its value.
+func binaryParam(v any) (types, value []byte) {
+	switch x := v.(type) {
+	case int64:
+		return []byte{mysql.MYSQL_TYPE_LONGLONG, 0}, binary.LittleEndian.AppendUint64(nil, uint64(x))
+	case uint64:
+		return []byte{mysql.MYSQL_TYPE_LONGLONG, 0x80}, binary.LittleEndian.AppendUint64(nil, x)
+	case int32:
+		return []byte{mysql.MYSQL_TYPE_LONG, 0}, binary.LittleEndian.AppendUint32(nil, uint32(x))
+	case int8:
+		return []byte{mysql.MYSQL_TYPE_TINY, 0}, []byte{byte(x)}
+	case float64:
+		return []byte{mysql.MYSQL_TYPE_DOUBLE, 0}, binary.LittleEndian.AppendUint64(nil, math.Float64bits(x))
+	case string:
+		return []byte{mysql.MYSQL_TYPE_VAR_STRING, 0}, wire.AppendLenEncString(nil, x)
+	}
+	return []byte{mysql.MYSQL_TYPE_NULL, 0}, nil
+}
+
+// A prepared statement's template routes each execution where planning
+// it would: same node, same text.
+func TestTemplateRouteAsPlanned(t *testing.T) {
+	p := newBenchProxy(t, "shop", benchClientCaps)
+	s := p.sess
+	snap := s.env.Snap.Load()
+	for _, sql := range []string{
+		"SELECT c FROM sbtest1 WHERE id=?",
+		"SELECT c FROM sbtest1 WHERE k=? AND id=? ORDER BY c LIMIT 5",
+		"UPDATE sbtest1 SET c=? WHERE id=?",
+	} {
+		st := &stmt{sql: sql, sharded: true}
+		parser.Scan(st.sql, &st.sum)
+		for _, c := range sql {
+			if c == '?' {
+				st.params++
+			}
+		}
+		for _, v := range []any{int64(1), int64(2), int64(123456789), int64(-7), uint64(1 << 63), int32(5), int8(-3), "8", "x", float64(4)} {
+			var types, values []byte
+			nullMap := make([]byte, (st.params+7)/8)
+			for i := 0; i < st.params; i++ {
+				ty, val := binaryParam(v)
+				types, values = append(types, ty...), append(values, val...)
+			}
+			st.types = types
+			got, dn, ok := s.templateRoute(st, nullMap, values, snap)
+			// As stmtExecuteSharded plans it without a template.
+			params, err := decodeParams(st.params, types, nullMap, values, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmts, err := parser.ParseMode(sql, s.mode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			bindParams(stmts[0], params, false)
+			plan, err := router.Build(stmts[0], s.routerEnv(snap))
+			r, one := (*router.Route)(nil), false
+			if err == nil {
+				r, one = plan.Root.(*router.Route)
+				one = one && len(r.SQL) == 1
+			}
+			if !ok {
+				t.Logf("%s with %v: no template route (planned: one route %v)", sql, v, one)
+				continue
+			}
+			if !one || got != r.SQL[0] || dn.Name != r.Node {
+				t.Errorf("%s with %#v: template gives %s on %s; planned %+v (err %v)", sql, v, got, dn.Name, plan, err)
+			}
+		}
+		if st.tpl.tpl == nil {
+			t.Errorf("%s: no template", sql)
+		}
+	}
+}
+
+func TestParamValue(t *testing.T) {
+	vals := []any{int64(-5), nil, uint64(7), "abc", int32(-9), int8(3), float64(2.5), nil, "x"}
+	var types, values []byte
+	nullMap := make([]byte, 2)
+	for i, v := range vals {
+		ty, val := binaryParam(v)
+		if v == nil && i == 1 {
+			nullMap[0] |= 1 << i // NULL by the bitmap; the other by its type
+			ty = []byte{mysql.MYSQL_TYPE_LONG, 0}
+		}
+		types, values = append(types, ty...), append(values, val...)
+	}
+	all, err := decodeParams(len(vals), types, nullMap, values, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range vals {
+		v, null, err := paramValue(i, types, nullMap, values)
+		if err != nil || v != all[i] || null != (all[i] == nil) {
+			t.Errorf("%d: %#v null=%v err=%v; decodeParams gives %#v", i, v, null, err, all[i])
+		}
+	}
+	if _, _, err := paramValue(3, types, nullMap, values[:18]); err == nil {
+		t.Error("a truncated value is an error")
+	}
+}
