@@ -255,28 +255,41 @@ func reportCPU(b *testing.B, start int64) {
 // pointSelect is sysbench's point select with a changing id.
 const pointSelect = "SELECT c FROM sbtest1 WHERE id="
 
+// benchClients: a MySQL 8 connector (CLIENT_DEPRECATE_EOF) and one
+// without it (MariaDB's, go-sql-driver): the result ends with EOF packets.
+var benchClients = []struct {
+	suffix string
+	caps   uint32
+}{{"", benchClientCaps}, {"-eof", benchClientCaps &^ mysql.CLIENT_DEPRECATE_EOF}}
+
 // BenchmarkPointSelect: COM_QUERY of one row through the session, in a
 // sharded schema (plan cache, template route) and a pass-through one.
 func BenchmarkPointSelect(b *testing.B) {
-	for _, schema := range []string{"shop", "plain"} {
-		b.Run(schema, func(b *testing.B) {
-			p := newBenchProxy(b, schema, benchClientCaps)
-			for i := int64(0); i < 4; i++ { // connections dialed, plan cached
-				p.query(b, pointSelect, i)
-			}
-			b.ReportAllocs()
-			id := int64(0)
-			cpu := cpuNanos()
-			for b.Loop() {
-				id++
-				p.query(b, pointSelect, id)
-				if n := p.rows(b); n != 1 {
-					b.Fatalf("%d rows", n)
-				}
-			}
-			reportCPU(b, cpu)
-		})
+	for _, cl := range benchClients {
+		for _, schema := range []string{"shop", "plain"} {
+			benchPointSelect(b, schema+cl.suffix, schema, cl.caps)
+		}
 	}
+}
+
+func benchPointSelect(b *testing.B, name, schema string, caps uint32) {
+	b.Run(name, func(b *testing.B) {
+		p := newBenchProxy(b, schema, caps)
+		for i := int64(0); i < 4; i++ { // connections dialed, plan cached
+			p.query(b, pointSelect, i)
+		}
+		b.ReportAllocs()
+		id := int64(0)
+		cpu := cpuNanos()
+		for b.Loop() {
+			id++
+			p.query(b, pointSelect, id)
+			if n := p.rows(b); n != 1 {
+				b.Fatalf("%d rows", n)
+			}
+		}
+		reportCPU(b, cpu)
+	})
 }
 
 // BenchmarkPointSelectPrepared: the same with COM_STMT_EXECUTE.
