@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -97,8 +96,8 @@ type fakeConn struct {
 	nc        net.Conn
 	deprecate bool // the client negotiated CLIENT_DEPRECATE_EOF
 	db        string
-	hdr       [4]byte
-	buf       []byte
+	buf       []byte // read buffer: unread bytes are buf[pos:end]
+	pos, end  int
 	answers   map[answerKey][]byte
 	okPacket  []byte
 	prepared  []byte // answer to COM_STMT_PREPARE (one parameter, one column)
@@ -168,18 +167,43 @@ func (c *fakeConn) serve() error {
 	}
 }
 
-// read reads one packet into the reused buffer (no split packets here).
+// read reads one packet (no split packets here) through a reused buffer:
+// one read system call per command, as a server's buffered reader does.
 func (c *fakeConn) read() ([]byte, error) {
-	if _, err := io.ReadFull(c.nc, c.hdr[:]); err != nil {
+	if err := c.fill(4); err != nil {
 		return nil, err
 	}
-	n := int(c.hdr[0]) | int(c.hdr[1])<<8 | int(c.hdr[2])<<16
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
+	h := c.buf[c.pos:]
+	n := int(h[0]) | int(h[1])<<8 | int(h[2])<<16
+	if err := c.fill(4 + n); err != nil {
+		return nil, err
 	}
-	c.buf = c.buf[:n]
-	_, err := io.ReadFull(c.nc, c.buf)
-	return c.buf, err
+	p := c.buf[c.pos+4 : c.pos+4+n]
+	c.pos += 4 + n
+	return p, nil
+}
+
+// fill makes n bytes available at c.buf[c.pos:c.end].
+func (c *fakeConn) fill(n int) error {
+	if c.end-c.pos >= n {
+		return nil
+	}
+	if c.buf == nil || c.pos+n > len(c.buf) {
+		nb := c.buf
+		if len(nb) < max(n, 16<<10) {
+			nb = make([]byte, max(n, 16<<10))
+		}
+		copy(nb, c.buf[c.pos:c.end])
+		c.buf, c.end, c.pos = nb, c.end-c.pos, 0
+	}
+	for c.end-c.pos < n {
+		m, err := c.nc.Read(c.buf[c.end:])
+		c.end += m
+		if err != nil && c.end-c.pos < n {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *fakeConn) write(b []byte) error {
