@@ -43,15 +43,15 @@ func TestPointSelectAllocs(t *testing.T) {
 }
 
 func TestRelayRowsAllocs(t *testing.T) {
-	for _, schema := range []string{"shop", "plain"} {
-		p := newBenchProxy(t, schema, benchClientCaps)
+	for _, rc := range relayCases {
+		p := newBenchProxy(t, rc.schema, benchClientCaps)
 		allocs := func(rows int) float64 {
 			p.setRows(rows)
 			id := int64(1000)
 			query := func() {
 				id++
-				p.query(t, pointSelect, id)
-				if n := p.rows(t); n != rows {
+				p.query(t, rc.query, id)
+				if n := p.rows(t); n != rows*rc.shards {
 					t.Fatalf("%d rows", n)
 				}
 			}
@@ -59,8 +59,9 @@ func TestRelayRowsAllocs(t *testing.T) {
 			return testing.AllocsPerRun(200, query)
 		}
 		few, many := allocs(10), allocs(1000)
+		t.Logf("%s: %v allocations for 10 rows a shard, %v for 1000", rc.name, few, many)
 		if many > few {
-			t.Errorf("%s: %v allocations for 10 rows, %v for 1000: rows allocate", schema, few, many)
+			t.Errorf("%s: %v allocations for 10 rows a shard, %v for 1000: rows allocate", rc.name, few, many)
 		}
 	}
 }

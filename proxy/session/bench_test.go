@@ -319,30 +319,41 @@ func BenchmarkPointSelectPrepared(b *testing.B) {
 	}
 }
 
-// BenchmarkRelayRows: results of 10 and 1000 rows relayed as they come
-// (a pass-through schema, and one shard of a sharded one): allocs/op must
-// not grow with the rows (TestRelayRowsAllocs checks it).
+// relayCases are the results BenchmarkRelayRows relays: a pass-through
+// schema's, one shard's (relayed as they come), and both shards' of a
+// sharded table read without its sharding column (streams merged).
+var relayCases = []struct {
+	name, schema, query string
+	shards              int // results that make the answer
+}{
+	{"plain", "plain", pointSelect, 1},
+	{"shop", "shop", pointSelect, 1},
+	{"shop-scatter", "shop", "SELECT c FROM sbtest1 WHERE k=", 2},
+}
+
+// BenchmarkRelayRows: results of 10 and 1000 rows (a shard each): allocs/op
+// must not grow with the rows (TestRelayRowsAllocs checks it).
 func BenchmarkRelayRows(b *testing.B) {
-	for _, schema := range []string{"shop", "plain"} {
+	for _, rc := range relayCases {
 		for _, rows := range []int{10, 1000} {
-			b.Run(fmt.Sprintf("%s/rows=%d", schema, rows), func(b *testing.B) {
-				p := newBenchProxy(b, schema, benchClientCaps)
+			b.Run(fmt.Sprintf("%s/rows=%d", rc.name, rows), func(b *testing.B) {
+				p := newBenchProxy(b, rc.schema, benchClientCaps)
 				p.setRows(rows)
 				for i := int64(0); i < 4; i++ {
-					p.query(b, pointSelect, i)
+					p.query(b, rc.query, i)
 				}
 				b.ReportAllocs()
 				id := int64(0)
 				cpu := cpuNanos()
 				for b.Loop() {
 					id++
-					p.query(b, pointSelect, id)
-					if n := p.rows(b); n != rows {
+					p.query(b, rc.query, id)
+					if n := p.rows(b); n != rows*rc.shards {
 						b.Fatalf("%d rows", n)
 					}
 				}
 				reportCPU(b, cpu)
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows*rc.shards), "ns/row")
 			})
 		}
 	}
