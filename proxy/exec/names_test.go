@@ -38,3 +38,14 @@ func TestNamesColumnDef(t *testing.T) {
 		t.Errorf("renaming allocates %v times", a)
 	}
 }
+
+func BenchmarkColumnDef(b *testing.B) {
+	n := NewNames(map[string]string{"shop_0": "shop", "shop_1": "shop", "plain": "plain"},
+		map[[2]string]string{{"shop_0", "sbtest1_0"}: "sbtest1", {"shop_1", "sbtest1_1"}: "sbtest1", {"shop_0", "orders_0"}: "orders"})
+	cli := &Client{Names: n}
+	in := def("shop_0", "sbtest1_0", "sbtest1_0")
+	b.ReportAllocs()
+	for b.Loop() {
+		cli.ColumnDef(in)
+	}
+}
