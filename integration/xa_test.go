@@ -61,19 +61,33 @@ func setupBank(t *testing.T, db *sql.DB) {
 }
 
 // transfer moves amount from an even account (dh0) to an odd one (dh1)
-// and records both legs (ids 2k on dh0, 2k+1 on dh1).
+// and records both legs (ids 2k on dh0, 2k+1 on dh1): each statement on
+// one shard. Odd k run as prepared statements (server-side, through the
+// binary protocol), even k as text.
 func transfer(ctx context.Context, db *sql.DB, k, amount int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	from, to := 2*(k%(bankAccounts/2)), 2*(k%(bankAccounts/2))+1
-	for _, q := range []string{
-		fmt.Sprintf("UPDATE accounts SET balance = balance - %d WHERE id = %d", amount, from),
-		fmt.Sprintf("UPDATE accounts SET balance = balance + %d WHERE id = %d", amount, to),
-		fmt.Sprintf("INSERT INTO legs VALUES (%d, %d, %d), (%d, %d, %d)", 2*k, k, -amount, 2*k+1, k, amount),
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
+	stmts := []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE accounts SET balance = balance - ? WHERE id = ?", []any{amount, from}},
+		{"UPDATE accounts SET balance = balance + ? WHERE id = ?", []any{amount, to}},
+		{"INSERT INTO legs VALUES (?, ?, ?)", []any{2 * k, k, -amount}},
+		{"INSERT INTO legs VALUES (?, ?, ?)", []any{2*k + 1, k, amount}},
+	}
+	for _, st := range stmts {
+		q, args := st.sql, st.args
+		if k%2 == 0 {
+			for _, a := range args {
+				q = strings.Replace(q, "?", fmt.Sprint(a), 1)
+			}
+			args = nil
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -250,6 +264,22 @@ func TestXACrashRecovery(t *testing.T) {
 	setup := StartProxyIn(t, dir, cfg)
 	setupBank(t, Open(t, DSN("app", "app", setup.Addr, "bank")))
 	setup.Stop()
+
+	// A transfer of prepared statements, each on one shard, commits in two
+	// phases too: the fault after PREPARE fires, and recovery rolls it back.
+	p := StartProxyEnv(t, dir, cfg, "SG_FAULT=xa-after-prepare:1")
+	if err := transfer(context.Background(), Open(t, DSN("app", "app", p.Addr, "bank")), 1, 5); err == nil {
+		t.Fatalf("a prepared-statement transfer committed without two-phase commit (the fault after PREPARE did not fire)")
+	}
+	if !p.Exited(10 * time.Second) {
+		t.Fatalf("the fault hook did not fire for a prepared-statement transfer")
+	}
+	r := StartProxyIn(t, dir, cfg)
+	eventually(t, 30*time.Second, "no branch left prepared", func() bool { return len(preparedBranches(t)) == 0 })
+	if n := checkBank(t, Open(t, DSN("app", "app", r.Addr, "bank"))); n != 0 {
+		t.Fatalf("%d transfers present after a crash before the decision, want 0", n)
+	}
+	r.Stop()
 
 	type tally struct{ runs, present, committed, rolledBack int }
 	recovered := regexp.MustCompile(`xa recovery.* committed=(\d+) rolled_back=(\d+)`)

@@ -28,10 +28,7 @@ func templateReady(sum *parser.Summary) bool {
 // cachedPlan returns the statement's plan from its template, if it has one.
 func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (*router.Plan, bool) {
 	mode := s.mode()
-	// Not inside a transaction: there, statements planned from templates
-	// broke the atomicity of XA transactions under crash tests (a cause
-	// not found yet); planned each time, they pass.
-	if !templateReady(sum) || mode&parser.ModeNoBackslashEscapes != 0 || s.inTransaction() {
+	if !templateReady(sum) || mode&parser.ModeNoBackslashEscapes != 0 {
 		return nil, false
 	}
 	c := &s.tpl

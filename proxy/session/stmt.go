@@ -275,6 +275,9 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		s.release(be, &st.sum, true)
 		return be.Server(), err
 	}
+	if be.XA != "" && mayWrite(&st.sum) {
+		be.XAWrote = true // its branch must prepare (xa.go)
+	}
 	bs := be.Stmts[sql]
 	if bs == nil {
 		var ep *mysql.MyError
@@ -492,10 +495,9 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 // execution, from its template without parsing: the node and the text
 // (markers kept) that planning it with these values gives. ok is false
 // when the statement has no template or these values need the planner
-// (then stmtExecuteSharded plans it). As for COM_QUERY's plan cache, not
-// inside a transaction (see cachedPlan).
+// (then stmtExecuteSharded plans it).
 func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) (sql string, dn *backend.DataNode, ok bool) {
-	if st.longData != nil || !templateReady(&st.sum) || s.inTransaction() {
+	if st.longData != nil || !templateReady(&st.sum) {
 		return "", nil, false
 	}
 	c, mode := &st.tpl, s.mode()
