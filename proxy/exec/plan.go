@@ -492,42 +492,86 @@ const maxBuffered = 64 << 20
 
 // sequentialStreams runs several statements one after another on one
 // connection: all but the last result are read into memory (bounded), the
-// last one streams.
+// last one streams. The statements go out in one write (the server answers
+// them in turn): one round trip for the node instead of one per shard.
 func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stream, error) {
-	var out []merge.Stream
-	for i, sql := range sqls {
-		if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+	pipelined := !c.Compressed() // a compressed stream numbers its packets across commands
+	if pipelined {
+		for _, sql := range sqls {
+			c.ResetSeq()
+			c.WriteCommandPacket(mysql.COM_QUERY, sql)
+		}
+		if err := c.Flush(); err != nil {
 			c.MarkBroken()
 			return nil, &BackendError{Err: err}
 		}
+	}
+	var out []merge.Stream
+	for i, sql := range sqls {
+		if !pipelined {
+			if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+				c.MarkBroken()
+				return nil, &BackendError{Err: err}
+			}
+		}
 		s, err := openStream(c, tr)
+		if err == nil && i < len(sqls)-1 {
+			var b *bufferedStream
+			if b, err = buffer(s); err == nil {
+				out = append(out, b)
+				continue
+			}
+		}
+		if err != nil {
+			if pipelined && !c.Broken() {
+				skipAnswers(c, len(sqls)-1-i)
+			}
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// buffer reads a result into memory, up to maxBuffered bytes.
+func buffer(s *backendStream) (*bufferedStream, error) {
+	b := &bufferedStream{fields: s.fields}
+	size := 0
+	for {
+		row, err := s.Next()
 		if err != nil {
 			return nil, err
 		}
-		if i == len(sqls)-1 {
-			out = append(out, s)
-			break
+		if row == nil {
+			return b, nil
 		}
-		b := &bufferedStream{fields: s.fields}
-		size := 0
-		for {
-			row, err := s.Next()
-			if err != nil {
-				return nil, err
-			}
-			if row == nil {
-				break
-			}
-			size += len(row)
-			if size > maxBuffered {
-				s.c.MarkBroken()
-				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a result this large from several shards of one node inside a transaction (more than 64 MiB held while merging)")
-			}
-			b.rows = append(b.rows, append(merge.Row(nil), row...))
+		size += len(row)
+		if size > maxBuffered {
+			s.c.MarkBroken()
+			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a result this large from several shards of one node inside a transaction (more than 64 MiB held while merging)")
 		}
-		out = append(out, b)
+		b.rows = append(b.rows, append(merge.Row(nil), row...))
 	}
-	return out, nil
+}
+
+// skipAnswers reads and drops the answers of n pipelined statements, so
+// that the connection (and its transaction) stays usable after an error.
+func skipAnswers(c *backend.Conn, n int) {
+	for ; n > 0; n-- {
+		c.ResetSeq()
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return
+		}
+		switch p[0] {
+		case wire.ErrHeader, wire.OKHeader:
+			continue
+		}
+		if _, err := skipResultSet(c, p); err != nil && c.Broken() {
+			return
+		}
+	}
 }
 
 // bufferedStream replays rows read earlier.
