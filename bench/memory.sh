@@ -88,6 +88,7 @@ run() {
 	printf '%-70s %10s %10.1f %10.1f %7.1fM\n' "$q" "$rows" "$(bc -l <<<"$idle/1024")" "$(bc -l <<<"$peak/1024")" "$(bc -l <<<"($peak-$idle)/1024")"
 }
 run "SELECT id, v FROM big ORDER BY v, id LIMIT 100000, 10"
+run "SELECT id, v FROM big ORDER BY v, id LIMIT 1000000, 10"
 run "SELECT id FROM big ORDER BY id LIMIT $((want - 10)), 10"
 run "SELECT * FROM big ORDER BY v DESC, id LIMIT 10"
 run "SELECT * FROM big"
