@@ -240,33 +240,26 @@ func WalkSessionState(state []byte, fn func(typ byte, data []byte)) error {
 
 // AppendColumnDef encodes a column definition (Protocol::ColumnDefinition41).
 func AppendColumnDef(b []byte, c *Column) []byte {
-	b = AppendLenEncString(b, "def")
-	b = AppendLenEncString(b, c.Schema)
-	b = AppendLenEncString(b, c.Table)
-	b = AppendLenEncString(b, c.OrgTable)
-	b = AppendLenEncString(b, c.Name)
-	b = AppendLenEncString(b, c.OrgName)
-	b = append(b, 0x0c)
-	b = append(b, byte(c.Charset), byte(c.Charset>>8))
-	b = binary.LittleEndian.AppendUint32(b, c.Length)
-	b = append(b, c.Type, byte(c.Flags), byte(c.Flags>>8), c.Decimals, 0, 0)
-	return b
+	return appendColumn(b, [5]string{c.Schema, c.Table, c.OrgTable, c.Name, c.OrgName}, c.Charset, c.Length, c.Type, c.Flags, c.Decimals)
 }
 
 // AppendColumnRef encodes a decoded column definition, as AppendColumnDef
 // does (without copying its names into strings).
 func AppendColumnRef(b []byte, c *ColumnRef) []byte {
+	return appendColumn(b, [5][]byte{c.Schema, c.Table, c.OrgTable, c.Name, c.OrgName}, c.Charset, c.Length, c.Type, c.Flags, c.Decimals)
+}
+
+// appendColumn encodes a column definition whose names (schema, table,
+// org_table, name, org_name) are strings or bytes.
+func appendColumn[T string | []byte](b []byte, names [5]T, charset uint16, length uint32, typ byte, flags uint16, decimals byte) []byte {
 	b = AppendLenEncString(b, "def")
-	b = AppendLenEncBytes(b, c.Schema)
-	b = AppendLenEncBytes(b, c.Table)
-	b = AppendLenEncBytes(b, c.OrgTable)
-	b = AppendLenEncBytes(b, c.Name)
-	b = AppendLenEncBytes(b, c.OrgName)
+	for _, n := range names {
+		b = append(AppendLenEnc(b, uint64(len(n))), n...)
+	}
 	b = append(b, 0x0c)
-	b = append(b, byte(c.Charset), byte(c.Charset>>8))
-	b = binary.LittleEndian.AppendUint32(b, c.Length)
-	b = append(b, c.Type, byte(c.Flags), byte(c.Flags>>8), c.Decimals, 0, 0)
-	return b
+	b = append(b, byte(charset), byte(charset>>8))
+	b = binary.LittleEndian.AppendUint32(b, length)
+	return append(b, typ, byte(flags), byte(flags>>8), decimals, 0, 0)
 }
 
 // Column describes a result column the proxy makes up itself.
