@@ -320,7 +320,7 @@ func TestClusterXARecovery(t *testing.T) {
 			killed := time.Now()
 			left := len(preparedBranches(t))
 			// Node B (alive) resolves node A's branches: A's lease expires
-			// (2s), then B's next recovery pass (every 10s).
+			// (2s), then B's next recovery pass (every lease TTL).
 			eventually(t, 40*time.Second, "node B resolves the dead node's prepared branches", func() bool {
 				return len(preparedBranches(t)) == 0
 			})

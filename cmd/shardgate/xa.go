@@ -12,6 +12,9 @@ import (
 )
 
 // recoverEvery is how often prepared XA branches nobody runs are resolved.
+// In cluster mode a pass runs every lease TTL instead: a dead node's
+// branches hold their locks until another node resolves them, which it
+// may do as soon as the dead node's lease is gone.
 const recoverEvery = 10 * time.Second
 
 // startXA opens the decision log, resolves what a previous run left
@@ -52,7 +55,11 @@ func startXA(ctx context.Context, cfg *conf.Config, cl *backend.Cluster, log *sl
 	}
 	resolve(true)
 	go func() {
-		t := time.NewTicker(recoverEvery)
+		every := recoverEvery
+		if node != nil {
+			every = min(every, cfg.Cluster.LeaseTTL)
+		}
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
