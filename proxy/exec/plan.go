@@ -495,25 +495,18 @@ const maxBuffered = 64 << 20
 // last one streams. The statements go out in one write (the server answers
 // them in turn): one round trip for the node instead of one per shard.
 func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stream, error) {
-	pipelined := !c.Compressed() // a compressed stream numbers its packets across commands
-	if pipelined {
-		for _, sql := range sqls {
-			c.ResetSeq()
-			c.WriteCommandPacket(mysql.COM_QUERY, sql)
-		}
-		if err := c.Flush(); err != nil {
-			c.MarkBroken()
-			return nil, &BackendError{Err: err}
-		}
+	// (Backend connections are never compressed: each command's packets
+	// can be numbered from 0 in one buffer.)
+	for _, sql := range sqls {
+		c.ResetSeq()
+		c.WriteCommandPacket(mysql.COM_QUERY, sql)
+	}
+	if err := c.Flush(); err != nil {
+		c.MarkBroken()
+		return nil, &BackendError{Err: err}
 	}
 	var out []merge.Stream
-	for i, sql := range sqls {
-		if !pipelined {
-			if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
-				c.MarkBroken()
-				return nil, &BackendError{Err: err}
-			}
-		}
+	for i := range sqls {
 		s, err := openStream(c, tr)
 		if err == nil && i < len(sqls)-1 {
 			var b *bufferedStream
@@ -523,7 +516,7 @@ func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stre
 			}
 		}
 		if err != nil {
-			if pipelined && !c.Broken() {
+			if !c.Broken() {
 				skipAnswers(c, len(sqls)-1-i)
 			}
 			return nil, err
@@ -558,7 +551,6 @@ func buffer(s *backendStream) (*bufferedStream, error) {
 // that the connection (and its transaction) stays usable after an error.
 func skipAnswers(c *backend.Conn, n int) {
 	for ; n > 0; n-- {
-		c.ResetSeq()
 		p, err := c.ReadPacket()
 		if err != nil {
 			c.MarkBroken()

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/router"
@@ -37,7 +39,7 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 		return nil, false
 	}
 	n := len(c.key)
-	c.key = append(append(append(append(append(c.key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
+	c.key = s.templateKey(c.key, mode)
 	tpl, found := snap.Plans.Get(c.key)
 	if !found {
 		tpl = s.compileTemplate(sql, string(c.key[:n]), snap)
@@ -70,20 +72,33 @@ func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) *ro
 		vals[i] = parser.LiteralValue(sql[l.Start:l.End])
 	}
 	bindParams(stmts[0], vals, false)
-	if _, meta := metadataStmt(stmts[0]); meta {
+	return s.compile(stmts[0], snap)
+}
+
+// compile makes the template of a statement whose markers are bound to
+// one execution's values; nil when the proxy answers it, ids are generated
+// for it, or its plan is not one a template can serve.
+func (s *Session) compile(stmt ast.StmtNode, snap *snapshot.Snapshot) *router.Template {
+	if _, meta := metadataStmt(stmt); meta {
 		return nil
 	}
-	if _, _, info := infoSchemaSelect(stmts[0]); info {
+	if _, _, info := infoSchemaSelect(stmt); info {
 		return nil // answered by the proxy
 	}
-	if s.insertSequence(stmts[0], snap) != nil {
+	if s.insertSequence(stmt, snap) != nil {
 		return nil // ids are generated per execution
 	}
-	tpl, _, err := router.Compile(stmts[0], s.routerEnv(snap))
+	tpl, _, err := router.Compile(stmt, s.routerEnv(snap))
 	if err != nil {
 		return nil
 	}
 	return tpl
+}
+
+// templateKey appends to a statement's text what changes its meaning:
+// the schema, the user and the sql_mode.
+func (s *Session) templateKey(key []byte, mode parser.Mode) []byte {
+	return append(append(append(append(append(key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
 }
 
 // templateState is a session's reusable plan cache buffers.

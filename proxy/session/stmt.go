@@ -539,8 +539,7 @@ func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot
 // by the sessions through the snapshot's cache.
 func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot, mode parser.Mode) (*router.Template, bool) {
 	// Keyed apart from COM_QUERY's templates (never starting with 1).
-	key := append(append(append(append(append(append(s.tpl.key[:0], 1), st.sql...), 0), s.schema...), 0), s.user.Name...)
-	key = append(key, 0, byte(mode))
+	key := s.templateKey(append(append(s.tpl.key[:0], 1), st.sql...), mode)
 	s.tpl.key = key
 	if tpl, found := snap.Plans.Get(key); found {
 		return tpl, true
@@ -554,12 +553,7 @@ func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapsho
 		return nil, false
 	}
 	bindParams(stmts[0], params, false)
-	var tpl *router.Template
-	_, meta := metadataStmt(stmts[0])
-	_, _, info := infoSchemaSelect(stmts[0])
-	if !meta && !info && s.insertSequence(stmts[0], snap) == nil {
-		tpl, _, _ = router.Compile(stmts[0], s.routerEnv(snap))
-	}
+	tpl := s.compile(stmts[0], snap)
 	snap.Plans.Put(key, tpl)
 	return tpl, true
 }
