@@ -442,8 +442,8 @@ func (h *DataHost) BestReplica(ctx context.Context) (*Server, error) {
 
 // Follow makes primary the data host's primary and fences those listed,
 // as another proxy decided (cluster mode): no server is touched, only
-// this proxy's view. It reports whether anything changed.
-func (h *DataHost) Follow(primary string, fenced []string) (bool, error) {
+// this proxy's view.
+func (h *DataHost) Follow(primary string, fenced []string) error {
 	old := h.Primary()
 	changedFence := false
 	for _, s := range h.servers {
@@ -452,10 +452,10 @@ func (h *DataHost) Follow(primary string, fenced []string) (bool, error) {
 		}
 	}
 	if old.Addr == primary && !changedFence {
-		return false, nil
+		return nil
 	}
 	if err := h.apply(HostState{Primary: primary, Fenced: fenced}); err != nil {
-		return false, err
+		return err
 	}
 	if old.Addr != primary {
 		h.Primary().up.Store(true)
@@ -466,7 +466,7 @@ func (h *DataHost) Follow(primary string, fenced []string) (bool, error) {
 	if h.onSwitch != nil {
 		h.onSwitch(h.Name, primary, fenced)
 	}
-	return true, nil
+	return nil
 }
 
 // Fenced lists the addresses of the fenced former primaries.

@@ -52,7 +52,7 @@ func (n *Node) FollowTopology(ctx context.Context, hosts func() map[string]*back
 		if h == nil || r.Promoting {
 			return
 		}
-		if _, err := h.Follow(r.Primary, r.Fenced); err != nil {
+		if err := h.Follow(r.Primary, r.Fenced); err != nil {
 			n.log.Warn("cannot follow the cluster's primary", "data_host", name, "err", err)
 		}
 	}

@@ -83,8 +83,6 @@ type Node struct {
 	worker  atomic.Int64 // leased snowflake worker id, -1 none
 	leader  atomic.Pointer[leadership]
 
-	mu     sync.Mutex
-	sess   *concurrency.Session
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -203,9 +201,6 @@ func (n *Node) session(ctx context.Context, joined func()) error {
 		n.renewed.Store(0)
 		n.worker.Store(-1)
 		n.leader.Store(nil)
-		n.mu.Lock()
-		n.sess = nil
-		n.mu.Unlock()
 		rctx, rcancel := context.WithTimeout(context.Background(), opTimeout)
 		_, _ = n.cli.Revoke(rctx, sess.Lease())
 		rcancel()
@@ -216,9 +211,6 @@ func (n *Node) session(ctx context.Context, joined func()) error {
 		return err
 	}
 	n.renewed.Store(time.Now().UnixNano())
-	n.mu.Lock()
-	n.sess = sess
-	n.mu.Unlock()
 	if err := n.takeWorker(sctx, sess.Lease()); err != nil {
 		return err
 	}
