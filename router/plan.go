@@ -312,3 +312,41 @@ func (c *ChildInsert) explain(b *strings.Builder, d int) {
 	line(b, d, "ChildInsert (parent rows looked up first)")
 	c.Lookup.explain(b, d+1)
 }
+
+// AppendRoutes appends the routes of a read plan's tree (and of a
+// Broadcast), in plan order.
+func AppendRoutes(out []*Route, p Primitive) []*Route {
+	switch x := p.(type) {
+	case *Route:
+		out = append(out, x)
+	case *Scatter:
+		out = append(out, x.Routes...)
+	case *Broadcast:
+		out = append(out, x.Routes...)
+	case *MergeSort:
+		out = AppendRoutes(out, x.Input)
+	case *Limit:
+		out = AppendRoutes(out, x.Input)
+	case *Aggregate:
+		out = AppendRoutes(out, x.Input)
+	case *Distinct:
+		out = AppendRoutes(out, x.Input)
+	case *Filter:
+		out = AppendRoutes(out, x.Input)
+	case *Compute:
+		out = AppendRoutes(out, x.Input)
+	case *MemorySort:
+		out = AppendRoutes(out, x.Input)
+	case *Project:
+		out = AppendRoutes(out, x.Input)
+	case *Concat:
+		for _, in := range x.Inputs {
+			out = AppendRoutes(out, in)
+		}
+	case *Zip:
+		for _, in := range x.Inputs {
+			out = AppendRoutes(out, in)
+		}
+	}
+	return out
+}

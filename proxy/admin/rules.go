@@ -763,21 +763,7 @@ func renderCreate(def, schema, table string, next *conf.Config, rules *shardrule
 	if err != nil {
 		return nil, errf("cannot plan the physical tables: %v", err)
 	}
-	var routes []*router.Route
-	collectRoutes(plan.Root, func(r *router.Route) { routes = append(routes, r) })
-	return routes, nil
-}
-
-// collectRoutes lists the routes of a DDL plan (a Route or a Scatter).
-func collectRoutes(p router.Primitive, fn func(*router.Route)) {
-	switch x := p.(type) {
-	case *router.Route:
-		fn(x)
-	case *router.Scatter:
-		for _, r := range x.Routes {
-			fn(r)
-		}
-	}
+	return router.AppendRoutes(nil, plan.Root), nil
 }
 
 // create runs the CREATE TABLE statements on the nodes' primaries.

@@ -400,8 +400,7 @@ func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
 // runMerge runs a read plan over several shards and merges the results.
 func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
-	var routes []*router.Route
-	collectRoutes(root, &routes)
+	routes := router.AppendRoutes(nil, root)
 	type open struct {
 		c *backend.Conn
 		s merge.Stream
@@ -582,39 +581,6 @@ func (b *bufferedStream) Next() (merge.Row, error) {
 	r := b.rows[0]
 	b.rows = b.rows[1:]
 	return r, nil
-}
-
-func collectRoutes(p router.Primitive, out *[]*router.Route) {
-	switch x := p.(type) {
-	case *router.Route:
-		*out = append(*out, x)
-	case *router.Scatter:
-		*out = append(*out, x.Routes...)
-	case *router.MergeSort:
-		collectRoutes(x.Input, out)
-	case *router.Limit:
-		collectRoutes(x.Input, out)
-	case *router.Aggregate:
-		collectRoutes(x.Input, out)
-	case *router.Distinct:
-		collectRoutes(x.Input, out)
-	case *router.Filter:
-		collectRoutes(x.Input, out)
-	case *router.Compute:
-		collectRoutes(x.Input, out)
-	case *router.MemorySort:
-		collectRoutes(x.Input, out)
-	case *router.Project:
-		collectRoutes(x.Input, out)
-	case *router.Concat:
-		for _, in := range x.Inputs {
-			collectRoutes(in, out)
-		}
-	case *router.Zip:
-		for _, in := range x.Inputs {
-			collectRoutes(in, out)
-		}
-	}
 }
 
 // buildStream turns the plan into merge primitives over the node streams.

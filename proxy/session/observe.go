@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/binary"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -183,13 +182,13 @@ func (s *Session) scatterGuard(fw *stats.Firewall, sql string, snap *snapshot.Sn
 		return nil
 	}
 	shards := map[string]bool{}
-	walkRoutes(reflect.ValueOf(plan.Root), func(r *router.Route) {
+	for _, r := range router.AppendRoutes(nil, plan.Root) {
 		for _, sh := range strings.Split(r.Shard, ",") {
 			if sh != "" {
 				shards[sh] = true
 			}
 		}
-	})
+	}
 	schema := env.Schema
 	if schema == "" && len(s.user.Schemas) > 0 {
 		schema = s.user.Schemas[0]
@@ -217,55 +216,6 @@ func (s *Session) scatterGuard(fw *stats.Firewall, sql string, snap *snapshot.Sn
 		}
 	}
 	return nil
-}
-
-var (
-	routeType     = reflect.TypeOf(&router.Route{})
-	primitiveType = reflect.TypeOf((*router.Primitive)(nil)).Elem()
-)
-
-// walkRoutes calls fn for every Route of a plan tree, whatever primitives
-// hold them (fields of type *Route, []*Route, Primitive, []Primitive or a
-// pointer to a primitive struct).
-func walkRoutes(v reflect.Value, fn func(*router.Route)) {
-	for v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return
-		}
-		v = v.Elem()
-	}
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return
-		}
-		if v.Type() == routeType {
-			fn(v.Interface().(*router.Route))
-			return
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Field(i)
-			if !v.Type().Field(i).IsExported() {
-				continue
-			}
-			switch {
-			case f.Type() == routeType, f.Type().Implements(primitiveType),
-				f.Kind() == reflect.Interface && f.Type() == primitiveType,
-				f.Kind() == reflect.Slice, f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
-				walkRoutes(f, fn)
-			}
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			e := v.Index(i)
-			if e.Type() == routeType || e.Type().Implements(primitiveType) || e.Kind() == reflect.Interface {
-				walkRoutes(e, fn)
-			}
-		}
-	}
 }
 
 // Backend returns the backend connection the session's running statement
