@@ -39,6 +39,7 @@ schemas:
     tables:
       accounts: {column: id, algorithm: mod, shards: 2, nodes: [b0, b1]}
       legs:     {column: id, algorithm: mod, shards: 2, nodes: [b0, b1]}
+      pairs:    {column: id, algorithm: mod, shards: 4, nodes: [b0, b1]}
       regions:  {global: true}
 `
 }
@@ -240,6 +241,26 @@ func TestDistributedTransactions(t *testing.T) {
 	MustExec(t, db, "DELETE FROM legs WHERE tx IN (80, 81)")
 	if left := preparedBranches(t); len(left) > 0 {
 		t.Errorf("XA branches left prepared: %v", left)
+	}
+
+	// Inside a transaction, a node's two shards are read on its one
+	// connection, their statements sent together: an error on them leaves
+	// the connection and the transaction usable.
+	MustExec(t, db, "DROP TABLE IF EXISTS pairs", "CREATE TABLE pairs (id INT PRIMARY KEY)")
+	p2 := Conn(t, db)
+	MustExec(t, p2, "BEGIN", "INSERT INTO pairs VALUES (1), (2), (3), (4), (5), (6), (7), (8)")
+	if _, err := p2.ExecContext(context.Background(), "SELECT nosuch FROM pairs"); ErrCode(err) != 1054 {
+		t.Errorf("unknown column on every shard inside a transaction: got %v, want 1054", err)
+	}
+	if got := QueryString(t, p2, "SELECT COUNT(*) FROM pairs"); got != "8" {
+		t.Errorf("after an error, the transaction sees %s rows, want its 8", got)
+	}
+	if got := QueryString(t, p2, "SELECT MAX(id) FROM pairs WHERE id < 8"); got != "7" {
+		t.Errorf("after an error, MAX(id) %s, want 7", got)
+	}
+	MustExec(t, p2, "COMMIT")
+	if got := QueryString(t, db, "SELECT COUNT(*) FROM pairs"); got != "8" {
+		t.Errorf("%s rows committed, want 8", got)
 	}
 
 	// transaction_mode local: the same failing statement is not atomic
