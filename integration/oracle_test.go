@@ -170,7 +170,13 @@ func runQuery(q queryer, query string, args ...any) result {
 	if err != nil {
 		return result{Err: err}
 	}
+	return readResult(rows)
+}
+
+// readResult reads and closes rows (see runQuery).
+func readResult(rows *sql.Rows) result {
 	defer rows.Close()
+	var err error
 	var r result
 	if r.Cols, err = rows.Columns(); err != nil {
 		return result{Err: err}

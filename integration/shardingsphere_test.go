@@ -553,41 +553,7 @@ func ssQuery(c *sql.Conn, mode ssMode, q string, params []ssParam) result {
 	if err != nil {
 		return result{Err: err}
 	}
-	defer rows.Close()
-	var r result
-	if r.Cols, err = rows.Columns(); err != nil {
-		return result{Err: err}
-	}
-	cts, err := rows.ColumnTypes()
-	if err != nil {
-		return result{Err: err}
-	}
-	for _, ct := range cts {
-		r.Types = append(r.Types, ct.DatabaseTypeName())
-	}
-	raw := make([]sql.RawBytes, len(r.Cols))
-	dest := make([]any, len(raw))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return result{Err: err}
-		}
-		row := make([]string, len(raw))
-		for i, v := range raw {
-			if v == nil {
-				row[i] = nullCell
-			} else {
-				row[i] = string(v)
-			}
-		}
-		r.Rows = append(r.Rows, row)
-	}
-	if err := rows.Err(); err != nil {
-		return result{Err: err}
-	}
-	return r
+	return readResult(rows)
 }
 
 // ---------------------------------------------------------------- comparing
