@@ -71,6 +71,10 @@ type Conn struct {
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
 
+	// ahead counts internal statements queued by ExecAhead whose answers
+	// come before the next command's.
+	ahead int
+
 	uses     uint64 // times handed out, to detect reuse by another session
 	idleAt   time.Time
 	gen      uint64 // the pool's generation when dialed
@@ -161,6 +165,49 @@ func (c *Conn) Exec(sql string) (wire.OK, error) {
 	var ok wire.OK
 	err := c.Query(sql, nil, func(o *wire.OK) { ok = *o })
 	return ok, err
+}
+
+// ExecAhead queues an internal statement (or several) to go out in the
+// same write as the next command, saving a round trip; its answers are read
+// first, by ReadPacket. If it fails, the connection is marked broken and
+// its error answers the next command in place of that command's own answer:
+// so use it only before a command that is harmless to run once the queued
+// statement failed (a plain read), as it may have run by then.
+func (c *Conn) ExecAhead(sql string) {
+	c.ResetSeq()
+	c.WriteCommandPacket(mysql.COM_QUERY, sql)
+	c.ahead++
+}
+
+// ReadPacket reads the next packet of the current command's answer, after
+// the answers to statements queued by ExecAhead.
+func (c *Conn) ReadPacket() ([]byte, error) {
+	if c.ahead > 0 {
+		if p, err := c.readAhead(); p != nil || err != nil {
+			return p, err
+		}
+	}
+	return c.Conn.ReadPacket()
+}
+
+// readAhead reads the answers to statements queued ahead. It returns the
+// first one's error as an ERR packet (the connection is then broken: the
+// command's own answer is never read), or nil when all succeeded.
+func (c *Conn) readAhead() ([]byte, error) {
+	n := c.ahead
+	c.ahead = 0
+	for range n {
+		err := c.read(nil, func(ok *wire.OK) { c.Status = ok.Status })
+		if err == nil {
+			continue
+		}
+		c.broken = true
+		if me, ok := err.(*mysql.MyError); ok {
+			return wire.AppendErr(nil, me), nil
+		}
+		return nil, err
+	}
+	return nil, nil
 }
 
 // Query runs an internal statement (or several) and calls row for each

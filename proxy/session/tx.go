@@ -38,8 +38,12 @@ type txState struct {
 }
 
 // joinTransaction starts the session's transaction on a connection that
-// does not have it yet, and applies a pending SET TRANSACTION.
-func (s *Session) joinTransaction(c *backend.Conn) error {
+// does not have it yet, and applies a pending SET TRANSACTION. With ahead
+// (the statement about to run is a plain read), the start goes out in the
+// statement's own write: one round trip instead of two. Should the start
+// fail, the read will have run outside the transaction, which is harmless;
+// the connection is then broken and the transaction lost with it (release).
+func (s *Session) joinTransaction(c *backend.Conn, ahead bool) error {
 	if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 		return nil
 	}
@@ -57,6 +61,11 @@ func (s *Session) joinTransaction(c *backend.Conn) error {
 		stmts = append(stmts, s.tx.savepoints...)
 	}
 	if len(stmts) == 0 {
+		return nil
+	}
+	if ahead && s.tx.open {
+		c.ExecAhead(strings.Join(stmts, "; "))
+		c.Status |= mysql.SERVER_STATUS_IN_TRANS
 		return nil
 	}
 	ok, err := c.Exec(strings.Join(stmts, "; "))
