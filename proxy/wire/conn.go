@@ -39,7 +39,8 @@ var writeBufPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize
 // use, except Close.
 type Conn struct {
 	nc  net.Conn
-	src io.Reader // nc, or the decompressing reader
+	src io.Reader // nc (or its raw socket), or the decompressing reader
+	dst io.Writer // nc, or its raw socket
 
 	rbuf       []byte
 	rpos, rend int
@@ -69,7 +70,9 @@ type Conn struct {
 
 // NewConn wraps a network connection.
 func NewConn(nc net.Conn) *Conn {
-	return &Conn{nc: nc, src: nc, rbuf: make([]byte, readBufSize)}
+	c := &Conn{rbuf: make([]byte, readBufSize)}
+	c.SetNetConn(nc)
+	return c
 }
 
 // NetConn returns the underlying connection.
@@ -78,8 +81,10 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // SetNetConn replaces the underlying connection (after a TLS upgrade). The
 // read buffer must be empty.
 func (c *Conn) SetNetConn(nc net.Conn) {
-	c.nc = nc
-	c.src = nc
+	c.nc, c.src, c.dst = nc, nc, nc
+	if r := newRawSocket(nc); r != nil {
+		c.src, c.dst = r, r
+	}
 }
 
 // Buffered reports how many bytes are read but not yet consumed.
@@ -283,7 +288,7 @@ func (c *Conn) Flush() error {
 		// have their own numbering.
 		err = c.comp.writeCompressed(c.nc, c.wbuf)
 	} else {
-		_, err = c.nc.Write(c.wbuf)
+		_, err = c.dst.Write(c.wbuf)
 	}
 	c.BytesOut += uint64(len(c.wbuf))
 	c.wbuf = c.wbuf[:0]

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package wire
+
+import "net"
+
+// rawSocket is Linux-only (raw_linux.go); elsewhere the net package's
+// reads and writes serve.
+type rawSocket struct{ net.Conn }
+
+func newRawSocket(net.Conn) *rawSocket { return nil }
