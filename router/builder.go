@@ -690,8 +690,7 @@ func innerOns(r ast.ResultSetNode) []ast.ExprNode {
 	return out
 }
 
-// routesFor groups units by node; reads of several shards on one node
-// become one UNION ALL statement, writes keep one statement per shard.
+// routesFor groups units by node, one statement per shard (see Route).
 func routesFor(units []unit, sqls []string, readable bool) []*Route {
 	byNode := map[string]*Route{}
 	var nodes []string

@@ -57,9 +57,11 @@ type SortKey struct {
 	HasWeight bool
 }
 
-// Route sends statements to one data node. A read has one statement (a
-// UNION ALL of the node's shards when it reads several); a write may have
-// one statement per shard, run in order.
+// Route sends statements to one data node: one per shard it touches there.
+// Inside a transaction they go out in one write on the pinned connection and
+// run in order; otherwise each shard's statement gets its own connection.
+// (Not one UNION ALL per node: a union's result columns lose their table,
+// schema and key flags, which a client would see.)
 type Route struct {
 	Node  string
 	SQL   []string
