@@ -41,6 +41,10 @@ type stmt struct {
 	// or from their template (see templateRoute).
 	sharded bool
 	tpl     stmtTemplate
+	// spread: its last execution did not land on one shard, so the next
+	// one skips planning with markers and goes the general way at once
+	// (one parse and plan instead of two).
+	spread bool
 }
 
 // stmtTemplate is a sharded prepared statement's plan cache entry: planned
@@ -451,24 +455,27 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if err != nil {
 		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
 	}
-	stmts, err := parser.ParseMode(st.sql, s.mode())
-	if err != nil {
-		return s.writeErr(parseError(err))
-	}
-	bindParams(stmts[0], params, false)
-	// With the values known for routing but the markers kept: a plan of
-	// one route runs as a prepared statement on its shard. (Planning may
-	// fail here where a value is needed as a literal; the general way
-	// below decides then.)
-	plan, err := router.Build(stmts[0], s.routerEnv(snap))
-	if err == nil && st.longData == nil {
-		if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
-			dn := snap.Cluster.Nodes[r.Node]
-			return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
+	if !st.spread {
+		stmts, err := parser.ParseMode(st.sql, s.mode())
+		if err != nil {
+			return s.writeErr(parseError(err))
+		}
+		bindParams(stmts[0], params, false)
+		// With the values known for routing but the markers kept: a plan of
+		// one route runs as a prepared statement on its shard. (Planning may
+		// fail here where a value is needed as a literal; the general way
+		// below decides then.)
+		plan, err := router.Build(stmts[0], s.routerEnv(snap))
+		if err == nil && st.longData == nil {
+			if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
+				dn := snap.Cluster.Nodes[r.Node]
+				return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
+			}
 		}
 	}
 	// The general way: the values written into the statement.
-	if stmts, err = parser.ParseMode(st.sql, s.mode()); err != nil {
+	stmts, err := parser.ParseMode(st.sql, s.mode())
+	if err != nil {
 		return s.writeErr(parseError(err))
 	}
 	bindParams(stmts[0], params, true)
@@ -476,9 +483,14 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	if plan, err = router.Build(stmts[0], s.routerEnv(snap)); err != nil {
+	plan, err := router.Build(stmts[0], s.routerEnv(snap))
+	if err != nil {
 		return s.handleExecErr(err)
 	}
+	// A single route here (these values chose one shard) sends the next
+	// execution the prepared way again.
+	_, single := plan.Root.(*router.Route)
+	st.spread = !single
 	st.longData = nil
 	s.setQuery(st.sql)
 	defer s.setQuery("")
