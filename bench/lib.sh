@@ -12,6 +12,11 @@
 	CLK_TCK=$(getconf CLK_TCK)
 }
 
+# The repository's shell helpers (find_bin, alive, port_owner, ...); the
+# definitions below override its messages and port_open for the bench scripts.
+# shellcheck source=scripts/lib.sh
+source "$REPO_DIR/scripts/lib.sh"
+
 # ---------------------------------------------------------------- messages
 note() { printf '%s: %s\n' "${PROG:-bench}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${PROG:-bench}" "$*" >&2; exit 1; }
@@ -33,7 +38,7 @@ ensure_packages() {
 	local item cmd pkg missing=()
 	for item in "$@"; do
 		cmd=${item%%:*} pkg=${item#*:}
-		find_cmd "$cmd" >/dev/null || missing+=("$pkg")
+		find_bin "$cmd" >/dev/null || missing+=("$pkg")
 	done
 	((${#missing[@]})) || return 0
 	note "installing ${missing[*]} (apt-get)"
@@ -53,19 +58,10 @@ ensure_packages() {
 		fi
 	fi
 	for item in "$@"; do
-		find_cmd "${item%%:*}" >/dev/null || die "${item#*:} installed, but ${item%%:*} is still not found"
+		find_bin "${item%%:*}" >/dev/null || die "${item#*:} installed, but ${item%%:*} is still not found"
 	done
 }
 
-# find_cmd NAME: path of a command, also looking in sbin directories a PATH may lack.
-find_cmd() {
-	local p
-	p=$(command -v "$1" 2>/dev/null) && { printf '%s' "$p"; return 0; }
-	for p in /usr/sbin/$1 /usr/local/sbin/$1 /usr/bin/$1 /usr/local/bin/$1; do
-		[[ -x $p ]] && { printf '%s' "$p"; return 0; }
-	done
-	return 1
-}
 
 # ---------------------------------------------------------------- processes and CPU
 # proc_ticks PID: utime+stime of the process (all its threads, live and exited), in clock ticks.
@@ -104,13 +100,6 @@ children_cpu_ms() {
 # now_us: wall clock in microseconds.
 now_us() { printf '%s' "${EPOCHREALTIME/[.,]/}"; }
 
-alive() { # PID: exists and is not a zombie
-	local stat
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-	stat=${stat##*) }
-	[[ ${stat%% *} != [ZX] ]]
-}
 
 # Children this script started, stopped by bench_cleanup (or stop_child).
 declare -A BENCH_CHILDREN=() # pid -> name
@@ -166,14 +155,6 @@ wait_port() {
 	done
 }
 
-# port_owner PORT: who listens there (for error messages).
-port_owner() {
-	local o=
-	if command -v ss >/dev/null; then
-		o=$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -nE 's/.*users:\(\("([^"]*)",pid=([0-9]+).*/\1 (pid \2)/p' | head -n 1)
-	fi
-	printf '%s' "${o:-an unknown process}"
-}
 
 need_free_port() { # HOST PORT WHAT
 	if port_open "$1" "$2"; then

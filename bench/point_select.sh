@@ -139,9 +139,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ensure_packages sysbench:sysbench haproxy:haproxy mariadb:mariadb-client
-SYSBENCH=$(find_cmd sysbench)
-HAPROXY=$(find_cmd haproxy)
-MARIADB=$(find_cmd mariadb)
+SYSBENCH=$(find_bin sysbench)
+HAPROXY=$(find_bin haproxy)
+MARIADB=$(find_bin mariadb)
 
 # sql SQL: run SQL on the server as DB_USER; batch output without column names.
 sql() {

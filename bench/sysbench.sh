@@ -185,9 +185,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ensure_packages sysbench:sysbench haproxy:haproxy mariadb:mariadb-client
-SYSBENCH=$(find_cmd sysbench)
-HAPROXY=$(find_cmd haproxy)
-MARIADB=$(find_cmd mariadb)
+SYSBENCH=$(find_bin sysbench)
+HAPROXY=$(find_bin haproxy)
+MARIADB=$(find_bin mariadb)
 SYSBENCH_VERSION=$("$SYSBENCH" --version)
 [[ $SYSBENCH_VERSION == "sysbench 1.0."* ]] || note "warning: written for sysbench 1.0.20, found '$SYSBENCH_VERSION'"
 
