@@ -315,6 +315,18 @@ func (c *ChildInsert) explain(b *strings.Builder, d int) {
 	c.Lookup.explain(b, d+1)
 }
 
+// singleInput is a primitive over one input.
+type singleInput interface{ input() Primitive }
+
+func (m *MergeSort) input() Primitive  { return m.Input }
+func (l *Limit) input() Primitive      { return l.Input }
+func (a *Aggregate) input() Primitive  { return a.Input }
+func (x *Distinct) input() Primitive   { return x.Input }
+func (f *Filter) input() Primitive     { return f.Input }
+func (c *Compute) input() Primitive    { return c.Input }
+func (m *MemorySort) input() Primitive { return m.Input }
+func (p *Project) input() Primitive    { return p.Input }
+
 // AppendRoutes appends the routes of a read plan's tree (and of a
 // Broadcast), in plan order.
 func AppendRoutes(out []*Route, p Primitive) []*Route {
@@ -325,22 +337,8 @@ func AppendRoutes(out []*Route, p Primitive) []*Route {
 		out = append(out, x.Routes...)
 	case *Broadcast:
 		out = append(out, x.Routes...)
-	case *MergeSort:
-		out = AppendRoutes(out, x.Input)
-	case *Limit:
-		out = AppendRoutes(out, x.Input)
-	case *Aggregate:
-		out = AppendRoutes(out, x.Input)
-	case *Distinct:
-		out = AppendRoutes(out, x.Input)
-	case *Filter:
-		out = AppendRoutes(out, x.Input)
-	case *Compute:
-		out = AppendRoutes(out, x.Input)
-	case *MemorySort:
-		out = AppendRoutes(out, x.Input)
-	case *Project:
-		out = AppendRoutes(out, x.Input)
+	case singleInput:
+		out = AppendRoutes(out, x.input())
 	case *Concat:
 		for _, in := range x.Inputs {
 			out = AppendRoutes(out, in)
