@@ -16,28 +16,25 @@ func TestPointSelectAllocs(t *testing.T) {
 	for _, schema := range []string{"shop", "plain"} {
 		p := newBenchProxy(t, schema, benchClientCaps)
 		id := int64(1000)
-		query := func() {
-			id++
-			p.query(t, pointSelect, id)
-			if n := p.rows(t); n != 1 {
-				t.Fatalf("%d rows", n)
-			}
-		}
-		query()
-		if a := testing.AllocsPerRun(500, query); a > pointSelectBudget {
-			t.Errorf("%s: point select: %v allocations, budget %d", schema, a, pointSelectBudget)
-		}
 		stmt := p.prepare(t, "SELECT c FROM sbtest1 WHERE id=?")
-		execute := func() {
-			id++
-			p.execute(t, stmt, id)
-			if n := p.rows(t); n != 1 {
-				t.Fatalf("%d rows", n)
+		for _, c := range []struct {
+			name string
+			send func()
+		}{
+			{"point select", func() { p.query(t, pointSelect, id) }},
+			{"prepared point select", func() { p.execute(t, stmt, id) }},
+		} {
+			run := func() {
+				id++
+				c.send()
+				if n := p.rows(t); n != 1 {
+					t.Fatalf("%d rows", n)
+				}
 			}
-		}
-		execute()
-		if a := testing.AllocsPerRun(500, execute); a > pointSelectBudget {
-			t.Errorf("%s: prepared point select: %v allocations, budget %d", schema, a, pointSelectBudget)
+			run()
+			if a := testing.AllocsPerRun(500, run); a > pointSelectBudget {
+				t.Errorf("%s: %s: %v allocations, budget %d", schema, c.name, a, pointSelectBudget)
+			}
 		}
 	}
 }
