@@ -71,9 +71,15 @@ type Conn struct {
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
 
-	// ahead counts internal statements queued by ExecAhead whose answers
-	// come before the next command's.
-	ahead int
+	// pending holds the statements queued by ExecAhead and not sent yet,
+	// each followed by "; "; pendingN counts them. ahead counts those sent
+	// whose answers come before the command's own. failed, when set, is the
+	// ERR packet that answers the next command in its place: the queued
+	// statements failed, so the command was not sent.
+	pending  string
+	pendingN int
+	ahead    int
+	failed   []byte
 
 	uses     uint64 // times handed out, to detect reuse by another session
 	idleAt   time.Time
@@ -167,47 +173,87 @@ func (c *Conn) Exec(sql string) (wire.OK, error) {
 	return ok, err
 }
 
-// ExecAhead queues an internal statement (or several) to go out in the
-// same write as the next command, saving a round trip; its answers are read
-// first, by ReadPacket. If it fails, the connection is marked broken and
-// its error answers the next command in place of that command's own answer:
-// so use it only before a command that is harmless to run once the queued
-// statement failed (a plain read), as it may have run by then.
-func (c *Conn) ExecAhead(sql string) {
-	c.ResetSeq()
-	c.WriteCommandPacket(mysql.COM_QUERY, sql)
-	c.ahead++
+// ExecAhead queues internal statements (a transaction's start) to go out
+// with the next command, saving a round trip. A query carries them at the
+// head of its own packet, as one multi-statement: the server runs nothing
+// after a statement that fails, so the query never runs without them. Any
+// other command waits for them to run first, on their own (Settle). Their
+// answers are read first, by ReadPacket; if one fails, the connection is
+// marked broken and that error answers the command.
+func (c *Conn) ExecAhead(stmts ...string) {
+	for _, s := range stmts {
+		c.pending += s + "; "
+	}
+	c.pendingN += len(stmts)
+}
+
+// takePending returns the queued statements as the head of a query packet
+// and expects their answers before the query's.
+func (c *Conn) takePending() string {
+	head := c.pending
+	c.ahead += c.pendingN
+	c.pending, c.pendingN = "", 0
+	return head
+}
+
+// Settle runs the statements queued by ExecAhead, if any, on their own: for
+// a command that cannot carry them. On a server error (a *mysql.MyError)
+// the connection is broken and the command must not be sent.
+func (c *Conn) Settle() error {
+	if c.pending == "" {
+		return nil
+	}
+	sql := c.pending[:len(c.pending)-2]
+	c.pending, c.pendingN = "", 0
+	ok, err := c.Exec(sql)
+	if err != nil {
+		c.broken = true
+		return err
+	}
+	c.Status = ok.Status
+	return nil
+}
+
+// settleFor settles before a command written by WriteCommand*: a server
+// error becomes that command's answer (read by ReadPacket), and skip says
+// not to send the command.
+func (c *Conn) settleFor() (skip bool, err error) {
+	err = c.Settle()
+	if me, ok := err.(*mysql.MyError); ok {
+		c.failed = wire.AppendErr(nil, me)
+		return true, nil
+	}
+	return err != nil, err
 }
 
 // ReadPacket reads the next packet of the current command's answer, after
 // the answers to statements queued by ExecAhead.
 func (c *Conn) ReadPacket() ([]byte, error) {
-	if c.ahead > 0 {
-		if p, err := c.readAhead(); p != nil || err != nil {
-			return p, err
+	if c.failed != nil {
+		p := c.failed
+		c.failed = nil
+		return p, nil
+	}
+	for c.ahead > 0 {
+		c.ahead--
+		p, err := c.Conn.ReadPacket()
+		if err != nil {
+			c.broken, c.ahead = true, 0
+			return nil, err
 		}
+		if p[0] != wire.OKHeader {
+			// The server ran nothing after it: this answers the command.
+			c.broken, c.ahead = true, 0
+			return p, nil
+		}
+		ok, err := wire.ParseOK(p, true)
+		if err != nil {
+			c.broken, c.ahead = true, 0
+			return nil, err
+		}
+		c.Status = ok.Status &^ mysql.SERVER_MORE_RESULTS_EXISTS
 	}
 	return c.Conn.ReadPacket()
-}
-
-// readAhead reads the answers to statements queued ahead. It returns the
-// first one's error as an ERR packet (the connection is then broken: the
-// command's own answer is never read), or nil when all succeeded.
-func (c *Conn) readAhead() ([]byte, error) {
-	n := c.ahead
-	c.ahead = 0
-	for range n {
-		err := c.read(nil, func(ok *wire.OK) { c.Status = ok.Status })
-		if err == nil {
-			continue
-		}
-		c.broken = true
-		if me, ok := err.(*mysql.MyError); ok {
-			return wire.AppendErr(nil, me), nil
-		}
-		return nil, err
-	}
-	return nil, nil
 }
 
 // Query runs an internal statement (or several) and calls row for each
@@ -390,15 +436,42 @@ func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error, n 
 
 // WriteCommandStr sends a command with a string argument and flushes.
 func (c *Conn) WriteCommandStr(cmd byte, arg string) error {
+	if c.pending != "" && cmd != mysql.COM_QUERY {
+		if skip, err := c.settleFor(); skip {
+			return err
+		}
+	}
 	c.ResetSeq()
 	c.WriteCommandPacket(cmd, arg)
 	return c.Flush()
 }
 
+// WriteCommandPacket appends a command packet (see wire.Conn); a query
+// carries the statements queued by ExecAhead. Only queries are written
+// this way while statements are queued (other commands need Settle).
+func (c *Conn) WriteCommandPacket(cmd byte, arg string) {
+	if c.pending != "" && cmd == mysql.COM_QUERY {
+		wire.WriteCommandAfter(c.Conn, cmd, c.takePending(), arg)
+		return
+	}
+	c.Conn.WriteCommandPacket(cmd, arg)
+}
+
 // WriteCommand sends a command whose payload (command byte included) is p.
 func (c *Conn) WriteCommand(p []byte) error {
 	c.ResetSeq()
-	c.WritePacket(p)
+	switch {
+	case c.pending == "":
+		c.WritePacket(p)
+	case len(p) > 0 && p[0] == mysql.COM_QUERY:
+		wire.WriteCommandAfter(c.Conn, p[0], c.takePending(), p[1:])
+	default:
+		if skip, err := c.settleFor(); skip {
+			return err
+		}
+		c.ResetSeq()
+		c.WritePacket(p)
+	}
 	return c.Flush()
 }
 
@@ -429,6 +502,7 @@ func (c *Conn) SimpleCommand(cmd byte, arg string) (wire.OK, error) {
 // ResetSession runs COM_RESET_CONNECTION: the server drops the session's
 // variables, temporary tables, locks, prepared statements and transaction.
 func (c *Conn) ResetSession() error {
+	c.pending, c.pendingN = "", 0 // the reset ends the transaction they start
 	if _, err := c.SimpleCommand(mysql.COM_RESET_CONNECTION, ""); err != nil {
 		c.broken = true
 		return err

@@ -64,7 +64,7 @@ func (s *Session) replayState(c *backend.Conn, schema string, sum *parser.Summar
 	if err := c.Sync(s.wantState(schema)); err != nil {
 		return err
 	}
-	if err := s.joinTransaction(c, plainRead(sum)); err != nil {
+	if err := s.joinTransaction(c); err != nil {
 		return err
 	}
 	if sum.Flags&parser.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {

@@ -32,14 +32,6 @@ const readRetries = 3
 const notOnReplica = parser.FlagLockingRead | parser.FlagSideEffect | parser.FlagSequence |
 	parser.FlagLastInsertID | parser.FlagPin | parser.FlagFile | parser.FlagGlobal
 
-// plainRead reports whether a statement only reads, without locks, side
-// effects or session changes: running it outside the session's
-// transaction by accident would change nothing.
-func plainRead(sum *parser.Summary) bool {
-	return sum.Kind == parser.KindSelect && sum.Next == 0 &&
-		sum.Flags&(notOnReplica|parser.FlagUserVarAssign|parser.FlagPrevResult) == 0
-}
-
 // written is the position of the session's last write on a data host.
 type written struct {
 	pos string // as the server reported it (last_gtid)

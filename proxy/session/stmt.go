@@ -279,6 +279,14 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		s.release(be, &st.sum, true)
 		return be.Server(), err
 	}
+	// COM_STMT_EXECUTE cannot carry the transaction's start: it runs first.
+	if err := be.Settle(); err != nil {
+		s.release(be, &st.sum, true)
+		if _, ok := err.(*mysql.MyError); ok {
+			return be.Server(), err
+		}
+		return be.Server(), &exec.BackendError{Err: err}
+	}
 	if be.XA != "" && mayWrite(&st.sum) {
 		be.XAWrote = true // its branch must prepare (xa.go)
 	}

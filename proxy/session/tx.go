@@ -38,12 +38,12 @@ type txState struct {
 }
 
 // joinTransaction starts the session's transaction on a connection that
-// does not have it yet, and applies a pending SET TRANSACTION. With ahead
-// (the statement about to run is a plain read), the start goes out in the
-// statement's own write: one round trip instead of two. Should the start
-// fail, the read will have run outside the transaction, which is harmless;
-// the connection is then broken and the transaction lost with it (release).
-func (s *Session) joinTransaction(c *backend.Conn, ahead bool) error {
+// does not have it yet, and applies a pending SET TRANSACTION. The start
+// goes out with the statement about to run (ExecAhead): in the same packet
+// for a query, so one round trip instead of two, and the statement never
+// runs if the start fails (the connection is then broken and the
+// transaction lost with it: release).
+func (s *Session) joinTransaction(c *backend.Conn) error {
 	if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 		return nil
 	}
@@ -63,8 +63,8 @@ func (s *Session) joinTransaction(c *backend.Conn, ahead bool) error {
 	if len(stmts) == 0 {
 		return nil
 	}
-	if ahead && s.tx.open {
-		c.ExecAhead(strings.Join(stmts, "; "))
+	if s.tx.open {
+		c.ExecAhead(stmts...)
 		c.Status |= mysql.SERVER_STATUS_IN_TRANS
 		return nil
 	}

@@ -241,14 +241,24 @@ func (c *Conn) WritePacket(payload []byte) {
 // WriteCommandPacket appends one logical packet whose payload is the
 // command byte cmd followed by arg, without building the payload first.
 func (c *Conn) WriteCommandPacket(cmd byte, arg string) {
-	n := 1 + len(arg)
+	WriteCommandAfter(c, cmd, "", arg)
+}
+
+// WriteCommandAfter appends one logical packet whose payload is cmd, head
+// and arg: statements queued before a query go out in its packet, as one
+// multi-statement, without a copy.
+func WriteCommandAfter[T string | []byte](c *Conn, cmd byte, head string, arg T) {
+	n := 1 + len(head) + len(arg)
 	if n >= MaxPayload {
 		// Split packets: rare enough to pay for a copy.
-		c.WritePacket(append([]byte{cmd}, arg...))
+		p := make([]byte, 0, n)
+		p = append(append(append(p, cmd), head...), arg...)
+		c.WritePacket(p)
 		return
 	}
 	c.growWrite(4 + n)
 	c.wbuf = append(c.wbuf, byte(n), byte(n>>8), byte(n>>16), c.Seq, cmd)
+	c.wbuf = append(c.wbuf, head...)
 	c.wbuf = append(c.wbuf, arg...)
 	c.note(c.wbuf[len(c.wbuf)-n:])
 	c.Seq++
