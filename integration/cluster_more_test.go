@@ -111,14 +111,16 @@ func TestClusterEtcdOutage(t *testing.T) {
 	eventually(t, 10*time.Second, "both nodes listed", func() bool { return len(clusterNodes(t, conA)) == 2 })
 	idA := selfID(t, conA)
 
-	// (a) One member of three stopped: business as usual.
-	EtcdStop(t, 1)
+	// (a) One member of three stopped, the leader (the others' watches end
+	// with "no leader" and must be resumed): business as usual.
+	leader := EtcdLeader(t)
+	EtcdStop(t, leader)
 	stopped1 := time.Now()
 	start := time.Now()
 	_, err := conA.Exec(ruleSQL("outage_a"))
 	firstTry := time.Since(start)
 	if err != nil {
-		t.Logf("(a) etcd member 1 stopped: the first edit through A failed after %v: %v; retrying", firstTry.Round(time.Millisecond), err)
+		t.Logf("(a) etcd member %d (the leader) stopped: the first edit through A failed after %v: %v; retrying", leader, firstTry.Round(time.Millisecond), err)
 		attempts := 1
 		eventually(t, 30*time.Second, "an edit through A works with one etcd member stopped", func() bool {
 			attempts++
@@ -134,7 +136,7 @@ func TestClusterEtcdOutage(t *testing.T) {
 	}
 	edited := time.Now()
 	eventually(t, 20*time.Second, "(a) the edit through A reaches B", func() bool { return hasRule(conB, "outage_a") })
-	t.Logf("(a) etcd member 1 stopped: an edit through A took %v and was live on B %v later", firstTry.Round(time.Millisecond), time.Since(edited).Round(time.Millisecond))
+	t.Logf("(a) etcd member %d (the leader) stopped: an edit through A took %v and was live on B %v later", leader, firstTry.Round(time.Millisecond), time.Since(edited).Round(time.Millisecond))
 	for i, db := range []*sql.DB{appA, appB} {
 		if err := bankQueries(db); err != nil {
 			t.Errorf("(a) node %c with one etcd member stopped: %v", 'A'+i, err)
@@ -146,7 +148,24 @@ func TestClusterEtcdOutage(t *testing.T) {
 	} else {
 		t.Logf("(a) a two-phase transfer through A committed in %v (decision written to 2 of 3 etcd members)", time.Since(start).Round(time.Millisecond))
 	}
-	EtcdStart(t, 1)
+	EtcdStart(t, leader)
+	// Each other member stopped in turn: B's watch is on one of them; it
+	// must go on through another member.
+	for m := 1; m <= 3; m++ {
+		if m == leader {
+			continue
+		}
+		EtcdStop(t, m)
+		rule := fmt.Sprintf("outage_a%d", m)
+		eventually(t, 20*time.Second, "an edit through A with one etcd member stopped", func() bool {
+			_, err := conA.Exec(ruleSQL(rule))
+			return err == nil || hasRule(conA, rule)
+		})
+		edited := time.Now()
+		eventually(t, 20*time.Second, fmt.Sprintf("(a) with member %d stopped, the edit through A reaches B", m), func() bool { return hasRule(conB, rule) })
+		t.Logf("(a) etcd member %d stopped: an edit through A was live on B %v later", m, time.Since(edited).Round(time.Millisecond))
+		EtcdStart(t, m)
+	}
 
 	// (b) All three members stopped.
 	rulesA, rulesB := consoleText(conA, "SHOW RULES FROM bank"), consoleText(conB, "SHOW RULES FROM bank")

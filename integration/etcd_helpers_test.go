@@ -73,6 +73,21 @@ func EtcdStop(t testing.TB, n int) {
 	etcdScript(t, "stop", etcdMember(t, n))
 }
 
+// EtcdLeader returns the number (1..3) of the member that leads.
+func EtcdLeader(t testing.TB) int {
+	t.Helper()
+	out, _ := etcdCommand("status").CombinedOutput() // exit 1 unless all are healthy
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasSuffix(line, " leader") && len(f[0]) == 2 && f[0][0] == 'e' {
+			if n, err := strconv.Atoi(f[0][1:]); err == nil {
+				return n
+			}
+		}
+	}
+	t.Fatalf("scripts/etcd.sh status names no leader:\n%s", out)
+	return 0
+}
+
 // EtcdKill kills member n (1..3) with SIGKILL.
 func EtcdKill(t testing.TB, n int) {
 	t.Helper()

@@ -151,7 +151,14 @@ func StartProxyEnv(t testing.TB, dir, config string, env ...string) *Proxy {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Cleanup(func() { p.Stop() })
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			// The proxy's last words, for a failure that did not print them.
+			lines := strings.Split(strings.TrimSpace(p.log.String()), "\n")
+			t.Logf("shardgate on %s, the end of its log:\n%s", addr, strings.Join(lines[max(0, len(lines)-30):], "\n"))
+		}
+	})
 	return p
 }
 

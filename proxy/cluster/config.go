@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -52,10 +53,12 @@ func (n *Node) Version(ctx context.Context, v int) ([]byte, error) {
 		return nil, unavailable(err)
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, fmt.Errorf("config version %d is not in the cluster", v)
+		return nil, fmt.Errorf("config version %d %w", v, errNoVersion)
 	}
 	return resp.Kvs[0].Value, nil
 }
+
+var errNoVersion = errors.New("is not in the cluster")
 
 // Versions lists the stored versions' numbers, oldest first.
 func (n *Node) Versions(ctx context.Context) ([]int, error) {
@@ -110,26 +113,71 @@ func (n *Node) WatchConfig(ctx context.Context, fn func(v int, data []byte)) {
 		if err != nil {
 			return
 		}
-		data, err := n.Version(ctx, v)
-		if err != nil {
-			n.log.Warn("cannot read the cluster's new config version", "version", v, "err", err)
-			return
+		// A read can fail while etcd is changing members: try again, or
+		// the node would serve the old version until the next edit.
+		for ctx.Err() == nil {
+			data, err := n.Version(ctx, v)
+			if err == nil || errors.Is(err, errNoVersion) {
+				if err == nil {
+					fn(v, data)
+				}
+				return
+			}
+			n.log.Warn("cannot read the cluster's new config version; trying again", "version", v, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(watchRetry):
+			}
 		}
-		fn(v, data)
 	})
 }
 
-// watch calls fn for each put on key (or under it, with prefix) until ctx ends.
+// watch calls fn for each put on key (or under it, with prefix) until ctx
+// ends. A watch that etcd ends (its member lost the leader, or the history
+// was compacted) is resumed after the last revision seen; after a
+// compaction the current values are read again, as puts may be lost.
 func (n *Node) watch(ctx context.Context, key string, prefix bool, fn func(key string, value []byte)) {
 	opts := []clientv3.OpOption{}
 	if prefix {
 		opts = append(opts, clientv3.WithPrefix())
 	}
-	for wr := range n.cli.Watch(clientv3.WithRequireLeader(ctx), key, opts...) {
-		for _, ev := range wr.Events {
-			if ev.Type == clientv3.EventTypePut {
-				fn(string(ev.Kv.Key), ev.Kv.Value)
+	var rev int64 // the store's revision up to which every put was seen
+	for ctx.Err() == nil {
+		if rev == 0 {
+			// From the current values on (calling fn for them is harmless).
+			resp, err := n.cli.Get(ctx, key, opts...)
+			if err == nil {
+				rev = resp.Header.Revision
+				for _, kv := range resp.Kvs {
+					fn(string(kv.Key), kv.Value)
+				}
 			}
+		}
+		if rev != 0 {
+			wopts := append(opts[:len(opts):len(opts)], clientv3.WithRev(rev+1))
+			for wr := range n.cli.Watch(clientv3.WithRequireLeader(ctx), key, wopts...) {
+				if wr.CompactRevision != 0 {
+					rev = 0 // read the values again
+					break
+				}
+				for _, ev := range wr.Events {
+					rev = ev.Kv.ModRevision
+					if ev.Type == clientv3.EventTypePut {
+						fn(string(ev.Kv.Key), ev.Kv.Value)
+					}
+				}
+				if wr.Err() != nil {
+					n.log.Debug("cluster watch ended; resuming", "key", key, "err", wr.Err())
+					break
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(watchRetry):
 		}
 	}
 }
+
+// watchRetry is the pause before a watch that ended is resumed.
+const watchRetry = 500 * time.Millisecond
