@@ -237,6 +237,9 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 	for c.ahead > 0 {
 		c.ahead--
 		p, err := c.Conn.ReadPacket()
+		if err == nil && len(p) == 0 {
+			err = wire.ErrMalformed
+		}
 		if err != nil {
 			c.broken, c.ahead = true, 0
 			return nil, err

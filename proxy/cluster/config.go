@@ -145,7 +145,9 @@ func (n *Node) watch(ctx context.Context, key string, prefix bool, fn func(key s
 	for ctx.Err() == nil {
 		if rev == 0 {
 			// From the current values on (calling fn for them is harmless).
-			resp, err := n.cli.Get(ctx, key, opts...)
+			gctx, cancel := context.WithTimeout(ctx, opTimeout)
+			resp, err := n.cli.Get(gctx, key, opts...)
+			cancel()
 			if err == nil {
 				rev = resp.Header.Revision
 				for _, kv := range resp.Kvs {
