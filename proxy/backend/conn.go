@@ -177,7 +177,7 @@ func (c *Conn) Exec(sql string) (wire.OK, error) {
 // with the next command, saving a round trip. A query carries them at the
 // head of its own packet, as one multi-statement: the server runs nothing
 // after a statement that fails, so the query never runs without them. Any
-// other command waits for them to run first, on their own (Settle). Their
+// other command waits for them to run first, on their own (settle). Their
 // answers are read first, by ReadPacket; if one fails, the connection is
 // marked broken and that error answers the command.
 func (c *Conn) ExecAhead(stmts ...string) {
@@ -196,10 +196,10 @@ func (c *Conn) takePending() string {
 	return head
 }
 
-// Settle runs the statements queued by ExecAhead, if any, on their own: for
+// settle runs the statements queued by ExecAhead, if any, on their own: for
 // a command that cannot carry them. On a server error (a *mysql.MyError)
 // the connection is broken and the command must not be sent.
-func (c *Conn) Settle() error {
+func (c *Conn) settle() error {
 	if c.pending == "" {
 		return nil
 	}
@@ -218,7 +218,7 @@ func (c *Conn) Settle() error {
 // error becomes that command's answer (read by ReadPacket), and skip says
 // not to send the command.
 func (c *Conn) settleFor() (skip bool, err error) {
-	err = c.Settle()
+	err = c.settle()
 	if me, ok := err.(*mysql.MyError); ok {
 		c.failed = wire.AppendErr(nil, me)
 		return true, nil
@@ -451,7 +451,8 @@ func (c *Conn) WriteCommandStr(cmd byte, arg string) error {
 
 // WriteCommandPacket appends a command packet (see wire.Conn); a query
 // carries the statements queued by ExecAhead. Only queries are written
-// this way while statements are queued (other commands need Settle).
+// this way while statements are queued (others go through WriteCommand or
+// WriteCommandStr, which settle them first).
 func (c *Conn) WriteCommandPacket(cmd byte, arg string) {
 	if c.pending != "" && cmd == mysql.COM_QUERY {
 		wire.WriteCommandAfter(c.Conn, cmd, c.takePending(), arg)

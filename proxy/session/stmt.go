@@ -279,14 +279,6 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		s.release(be, &st.sum, true)
 		return be.Server(), err
 	}
-	// COM_STMT_EXECUTE cannot carry the transaction's start: it runs first.
-	if err := be.Settle(); err != nil {
-		s.release(be, &st.sum, true)
-		if _, ok := err.(*mysql.MyError); ok {
-			return be.Server(), err
-		}
-		return be.Server(), &exec.BackendError{Err: err}
-	}
 	if be.XA != "" && mayWrite(&st.sum) {
 		be.XAWrote = true // its branch must prepare (xa.go)
 	}
@@ -315,7 +307,6 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		}
 	}
 	// The execute packet, with the backend's id and the types always bound.
-	be.ResetSeq()
 	buf := s.execBuf[:0]
 	buf = append(buf, mysql.COM_STMT_EXECUTE)
 	buf = binary.LittleEndian.AppendUint32(buf, bs.ID)
@@ -326,12 +317,13 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		buf = append(buf, st.types...)
 		buf = append(buf, values...)
 	}
-	be.WritePacket(buf)
+	s.beginTracking(&st.sum)
+	// (WriteCommand runs a transaction's start queued on be first.)
+	err = be.WriteCommand(buf)
 	if cap(buf) <= 64<<10 {
 		s.execBuf = buf[:0]
 	}
-	s.beginTracking(&st.sum)
-	if err := be.Flush(); err != nil {
+	if err != nil {
 		be.MarkBroken()
 		s.release(be, &st.sum, true)
 		return be.Server(), &exec.BackendError{Err: err}
