@@ -62,7 +62,6 @@ ensure_packages() {
 	done
 }
 
-
 # ---------------------------------------------------------------- processes and CPU
 # proc_ticks PID: utime+stime of the process (all its threads, live and exited), in clock ticks.
 proc_ticks() {
@@ -99,7 +98,6 @@ children_cpu_ms() {
 
 # now_us: wall clock in microseconds.
 now_us() { printf '%s' "${EPOCHREALTIME/[.,]/}"; }
-
 
 # Children this script started, stopped by bench_cleanup (or stop_child).
 declare -A BENCH_CHILDREN=() # pid -> name
@@ -154,7 +152,6 @@ wait_port() {
 		sleep 0.05
 	done
 }
-
 
 need_free_port() { # HOST PORT WHAT
 	if port_open "$1" "$2"; then
