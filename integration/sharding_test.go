@@ -410,6 +410,33 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	t.Run("prepared", func(t *testing.T) { pt = runPreparedShapes(t, queries, proxy, oracle) })
 	t.Logf("prepared query shapes: %s", &pt)
 
+	// One shape with bounds in one shard, then in others, across two, in
+	// none: the plan cache's template (compiled from the first) serves
+	// only the ones inside one shard, the planner the rest.
+	t.Run("template-values", func(t *testing.T) {
+		shapes := []string{
+			"SELECT id, kind, value FROM events WHERE id BETWEEN ? AND ? ORDER BY id",
+			"SELECT COUNT(*), SUM(value), MIN(kind) FROM events WHERE id BETWEEN ? AND ?",
+		}
+		bounds := [][2]int{{10, 20}, {260, 300}, {240, 260}, {800, 990}, {300, 200}, {495, 505}, {750, 750}, {0, 1000}}
+		for _, shape := range shapes {
+			for _, b := range bounds {
+				text := strings.Replace(strings.Replace(shape, "?", fmt.Sprint(b[0]), 1), "?", fmt.Sprint(b[1]), 1)
+				want := runQuery(oracle, text)
+				if want.Err != nil {
+					t.Fatalf("oracle: %s: %v", text, want.Err)
+				}
+				if diff := compareResults(runQuery(proxy, text), want, true); diff != "" {
+					t.Errorf("%s\n  %s", text, diff)
+				}
+				args := []any{b[0], b[1]}
+				if diff := compareResults(runPrepared(proxy, shape, args), want, true); diff != "" {
+					t.Errorf("prepared %s with %v\n  %s", shape, args, diff)
+				}
+			}
+		}
+	})
+
 	var wt tally
 	t.Run("write", func(t *testing.T) {
 		pc, oc := Conn(t, proxy), Conn(t, oracle)

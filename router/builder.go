@@ -106,8 +106,10 @@ type builder struct {
 	names        *parser.Names
 	tables       []*tableInfo
 	// params lists the parameter markers whose values placed the
-	// statement (see template.go).
-	params []paramUse
+	// statement (see template.go); constPlaced says a value that is not a
+	// marker (NULL, IS NULL, an untemplated constant) placed it too.
+	params      []paramUse
+	constPlaced bool
 }
 
 func errUnsupported(format string, args ...any) *mysql.MyError {

@@ -116,12 +116,12 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 			return out
 		case opcode.EQ, opcode.NullEQ:
 			if ref, col, ok := c.column(x.L); ok {
-				if v, ok := c.b.literal(x.R, true); ok {
+				if v, ok := c.b.literal(x.R, true, notBound); ok {
 					return c.point(ref, col, []shardrules.Value{v})
 				}
 			}
 			if ref, col, ok := c.column(x.R); ok {
-				if v, ok := c.b.literal(x.L, true); ok {
+				if v, ok := c.b.literal(x.L, true, notBound); ok {
 					return c.point(ref, col, []shardrules.Value{v})
 				}
 			}
@@ -136,7 +136,7 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 				other = x.L
 				op = flip(op)
 			}
-			v, ok := c.b.literal(other, false)
+			v, ok := c.b.literal(other, false, notBound)
 			if !ok {
 				return nil
 			}
@@ -161,7 +161,7 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 		}
 		vals := make([]shardrules.Value, 0, len(x.List))
 		for _, item := range x.List {
-			v, ok := c.b.literal(item, len(x.List) == 1)
+			v, ok := c.b.literal(item, len(x.List) == 1, notBound)
 			if !ok {
 				return nil
 			}
@@ -176,8 +176,8 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 		if !ok {
 			return nil
 		}
-		lo, ok1 := c.b.literal(x.Left, false)
-		hi, ok2 := c.b.literal(x.Right, false)
+		lo, ok1 := c.b.literal(x.Left, false, lowerBound)
+		hi, ok2 := c.b.literal(x.Right, false, upperBound)
 		if !ok1 || !ok2 {
 			return nil
 		}
@@ -187,6 +187,7 @@ func (c *conds) restrict(e ast.ExprNode) restriction {
 			return nil
 		}
 		if ref, col, ok := c.column(x.Expr); ok {
+			c.b.constPlaced = true
 			return c.point(ref, col, []shardrules.Value{shardrules.NullValue()})
 		}
 	}

@@ -17,21 +17,32 @@ import (
 // parameter markers, planned once for every execution. Only plans that
 // run the statement whole on one node qualify — a route fixed whatever
 // the values, or one picked by a single value compared for equality with
-// the sharding column — since only then the values do nothing but fill
-// the statement's text: the template keeps that text for each shard, cut
-// at the markers, and an execution pastes its literals in. Everything else
+// the sharding column, or by the two bounds of one BETWEEN on it when they
+// fall in one shard — since only then the values do nothing but fill the
+// statement's text: the template keeps that text for each shard, cut at
+// the markers, and an execution pastes its literals in. Everything else
 // is planned each time.
 
 // paramUse is a parameter marker whose value the planner used to place
-// the statement; point says the use was an equality (one shard per value).
+// the statement; point says the use was an equality (one shard per value),
+// bound whether it was the lower or upper end of a BETWEEN.
 type paramUse struct {
 	offset int // the marker's place in the text (Order is not set for text statements)
 	point  bool
+	bound  boundKind
 }
 
+type boundKind uint8
+
+const (
+	notBound boundKind = iota
+	lowerBound
+	upperBound
+)
+
 // literal is the constant value of e, if it is one; a parameter marker's
-// use is remembered (see Template).
-func (b *builder) literal(e ast.ExprNode, point bool) (shardrules.Value, bool) {
+// use is remembered (see Template), any other constant's too.
+func (b *builder) literal(e ast.ExprNode, point bool, bound boundKind) (shardrules.Value, bool) {
 	v, ok := literal(e)
 	if ok {
 		for {
@@ -42,7 +53,9 @@ func (b *builder) literal(e ast.ExprNode, point bool) (shardrules.Value, bool) {
 			e = p.Expr
 		}
 		if pm, isMarker := e.(*test_driver.ParamMarkerExpr); isMarker {
-			b.params = append(b.params, paramUse{pm.Offset, point})
+			b.params = append(b.params, paramUse{pm.Offset, point, bound})
+		} else {
+			b.constPlaced = true
 		}
 	}
 	return v, ok
@@ -50,10 +63,15 @@ func (b *builder) literal(e ast.ExprNode, point bool) (shardrules.Value, bool) {
 
 // Template is a statement planned once for all its values.
 type Template struct {
-	write  bool
+	write bool
+	// tables are the logical tables, for the plan.
 	tables []string
-	param  int                  // the literal picking the shard (its rank in the text); -1: the route is fixed
-	alg    shardrules.Algorithm // picks the shard from that marker's value
+	// params are the literals (their ranks in the text) whose values pick
+	// the shard: none (the route is fixed), one compared for equality, or
+	// a BETWEEN's two bounds (betweenBounds).
+	params        []int
+	betweenBounds bool
+	alg           shardrules.Algorithm // picks the shard from those values
 	// texts[i] is the statement for shard i (texts[0] when fixed), cut at
 	// its markers; node[i] where it runs. A nil text: that shard cannot
 	// serve the statement (it is planned the slow way).
@@ -76,7 +94,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	if !ok || len(r.SQL) != 1 || aliasesMarkers(stmt) {
 		return nil, plan, nil
 	}
-	t := &Template{write: plan.Write, tables: plan.Tables, param: -1, readable: r.Readable}
+	t := &Template{write: plan.Write, tables: plan.Tables, readable: r.Readable}
 	swap := swapMarkers(stmt)
 	defer swap.back(stmt)
 	switch {
@@ -87,10 +105,17 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		}
 		t.texts, t.node, t.label = []text{tx}, []string{r.Node}, []string{r.Shard}
 		return t, plan, nil
-	case len(b.params) > 1 || !b.params[0].point:
+	case b.constPlaced:
+		// A constant placed it too (user_id = ? OR user_id IS NULL): the
+		// marker alone does not decide.
+		return nil, plan, nil
+	case len(b.params) == 1 && b.params[0].point:
+	case len(b.params) == 2 && b.params[0].bound == lowerBound && b.params[1].bound == upperBound:
+		t.betweenBounds = true
+	default:
 		return nil, plan, nil
 	}
-	// One equality decides: render the statement for every shard of the group.
+	// The values decide: render the statement for every shard of the group.
 	var root *shardrules.TableRule
 	for _, tb := range b.tables {
 		if tb.sharded() {
@@ -111,8 +136,12 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 			fixedNode = tb.rule.Node
 		}
 	}
-	at := b.params[0].offset
-	t.param, t.alg = swap.rank(at), root.Algorithm
+	vals := make([]any, len(b.params))
+	for i, p := range b.params {
+		t.params = append(t.params, swap.rank(p.offset))
+		vals[i] = swap.value(p.offset)
+	}
+	t.alg = root.Algorithm
 	t.texts, t.node, t.label = make([]text, root.Shards), make([]string, root.Shards), make([]string, root.Shards)
 	for s := 0; s < root.Shards; s++ {
 		node := root.Shard(s).Node
@@ -126,29 +155,55 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		t.texts[s], t.node[s], t.label[s] = tx, node, strconv.Itoa(s)
 	}
 	// The shard the planner chose for this execution must be the one the
-	// template picks: else the marker is not what placed it.
-	v, _ := valueOf(swap.value(at))
-	if s, err := t.alg.Shard(v); err != nil || t.node[s] != r.Node || t.texts[s].joined() != r.SQL[0] {
+	// template picks: else the markers are not what placed it.
+	if s, ok := t.shard(vals); !ok || t.node[s] != r.Node || t.texts[s].joined() != r.SQL[0] {
 		return nil, plan, nil
 	}
 	return t, plan, nil
 }
 
+// shard is the one shard the values (of the params, in order) pick; ok is
+// false when they do not pick exactly one.
+func (t *Template) shard(vals []any) (int, bool) {
+	if len(t.params) == 0 {
+		return 0, true
+	}
+	if len(vals) != len(t.params) {
+		return 0, false
+	}
+	v, ok := valueOf(vals[0])
+	if !ok {
+		return 0, false
+	}
+	if !t.betweenBounds {
+		s, err := t.alg.Shard(v)
+		return s, err == nil && s >= 0 && s < len(t.texts)
+	}
+	return t.between(v, vals[1])
+}
+
+// between is the one shard the range [lo, hi] lies in. (Apart from shard:
+// the bounds the algorithm gets escape to the heap.)
+func (t *Template) between(lo shardrules.Value, upper any) (int, bool) {
+	hi, ok := valueOf(upper)
+	if !ok || lo.IsNull() || hi.IsNull() {
+		return 0, false
+	}
+	shards, ok := t.alg.Range(&lo, &hi, true, true)
+	if !ok || len(shards) != 1 || shards[0] < 0 || shards[0] >= len(t.texts) {
+		return 0, false
+	}
+	return shards[0], true
+}
+
 // PlanInto fills p (and r, its route) for an execution: lits are the
-// literals' texts, in order; key is the deciding marker's value (ignored
-// for a fixed route). ok is false when the template cannot serve these
+// literals' texts, in order; vals are the values of the literals Params
+// names, in that order. ok is false when the template cannot serve these
 // values (then plan the statement the slow way).
-func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, key any) ([]byte, bool) {
-	s := 0
-	if t.param >= 0 {
-		v, ok := valueOf(key)
-		if !ok {
-			return buf, false
-		}
-		var err error
-		if s, err = t.alg.Shard(v); err != nil || s < 0 || s >= len(t.texts) {
-			return buf, false
-		}
+func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, vals []any) ([]byte, bool) {
+	s, ok := t.shard(vals)
+	if !ok {
+		return buf, false
 	}
 	tx := t.texts[s]
 	if tx.parts == nil || len(tx.order) > len(lits) {
@@ -167,9 +222,9 @@ func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, key an
 	return buf, true
 }
 
-// Param is the literal (by its place among the statement's literals)
-// whose value picks the shard; -1 when the route is fixed.
-func (t *Template) Param() int { return t.param }
+// Params are the literals (by their places among the statement's
+// literals) whose values pick the shard; none when the route is fixed.
+func (t *Template) Params() []int { return t.params }
 
 // aliasesMarkers reports a select field named after text holding a
 // marker: the client would see "?" in the column name.

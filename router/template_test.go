@@ -57,13 +57,13 @@ func templatePlan(t *testing.T, compileFrom, sql string) (string, bool) {
 	for _, l := range lits2 {
 		texts = append(texts, sql[l.Start:l.End])
 	}
-	var keyVal any
-	if tpl.Param() >= 0 {
-		keyVal = parser.LiteralValue(texts[tpl.Param()])
+	var keys []any
+	for _, i := range tpl.Params() {
+		keys = append(keys, parser.LiteralValue(texts[i]))
 	}
 	var p Plan
 	var r Route
-	if _, ok := tpl.PlanInto(&p, &r, nil, texts, keyVal); !ok {
+	if _, ok := tpl.PlanInto(&p, &r, nil, texts, keys); !ok {
 		return "", false
 	}
 	return strings.TrimRight(p.Explain(), "\n"), true
@@ -114,5 +114,40 @@ func TestTemplatesMatchPlans(t *testing.T) {
 	t.Logf("%d router cases served by a template; %d other-value variants checked", served, variants)
 	if served < 20 {
 		t.Errorf("only %d cases served by a template", served)
+	}
+}
+
+// TestTemplatesPlacedByValues: which statements the values alone place,
+// so that a template may serve them with other values, and which not.
+func TestTemplatesPlacedByValues(t *testing.T) {
+	cases := []struct {
+		from, sql string
+		served    bool // the template serves sql (then it must plan as the planner does)
+	}{
+		// One BETWEEN on the sharding column, its bounds in one shard.
+		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT * FROM t_range WHERE id BETWEEN 150 AND 160", true},
+		{"SELECT c FROM t_range WHERE id BETWEEN 10 AND 20 ORDER BY c LIMIT 5", "SELECT c FROM t_range WHERE id BETWEEN 210 AND 260 ORDER BY c LIMIT 7", true},
+		{"SELECT * FROM orders WHERE user_id BETWEEN 5 AND 5", "SELECT * FROM orders WHERE user_id BETWEEN 6 AND 6", true},
+		// Bounds in two shards, or an empty range: planned each time.
+		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", false},
+		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT * FROM t_range WHERE id BETWEEN 20 AND 10", false},
+		{"SELECT * FROM orders WHERE user_id BETWEEN 5 AND 5", "SELECT * FROM orders WHERE user_id BETWEEN 5 AND 6", false},
+		// A constant places the statement too: no template at all.
+		{"SELECT * FROM orders WHERE user_id = 4 OR user_id IS NULL", "SELECT * FROM orders WHERE user_id = 8 OR user_id IS NULL", false},
+		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20 OR id IS NULL", "SELECT * FROM t_range WHERE id BETWEEN 11 AND 20 OR id IS NULL", false},
+		{`SELECT * FROM orders WHERE user_id = 4 OR user_id = "8"`, `SELECT * FROM orders WHERE user_id = 8 OR user_id = "8"`, false},
+		// A BETWEEN and another condition on the column: planned each time.
+		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20 AND id = 15", "SELECT * FROM t_range WHERE id BETWEEN 10 AND 20 AND id = 150", false},
+		{"SELECT * FROM t_range WHERE id >= 10 AND id <= 20", "SELECT * FROM t_range WHERE id >= 10 AND id <= 150", false},
+	}
+	for _, c := range cases {
+		got, ok := templatePlan(t, c.from, c.sql)
+		if ok != c.served {
+			t.Errorf("template of %s served %s: %v, want %v\n%s", c.from, c.sql, ok, c.served, got)
+			continue
+		}
+		if want := planText(testEnv(t), c.sql); ok && got != want {
+			t.Errorf("template of %s used for %s\n--- template\n%s--- planner\n%s", c.from, c.sql, got, want)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 		if idx >= len(row) {
 			return nil, mysql.NewDefaultError(mysql.ER_WRONG_VALUE_COUNT_ON_ROW, i+1)
 		}
-		v, ok := b.literal(row[idx], len(rows) == 1)
+		v, ok := b.literal(row[idx], len(rows) == 1, notBound)
 		if !ok {
 			return nil, errUnsupported("an INSERT whose sharding column %s.%s is not a constant (%s)", rule.Name, col, exprText(row[idx]))
 		}

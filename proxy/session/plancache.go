@@ -52,11 +52,14 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 	for _, l := range c.lits {
 		c.texts = append(c.texts, sql[l.Start:l.End])
 	}
-	var key any
-	if p := tpl.Param(); p >= 0 {
-		key = parser.LiteralValue(c.texts[p])
+	c.vals = c.vals[:0]
+	for _, p := range tpl.Params() {
+		if p < 0 || p >= len(c.texts) {
+			return nil, false
+		}
+		c.vals = append(c.vals, parser.LiteralValue(c.texts[p]))
 	}
-	c.buf, ok = tpl.PlanInto(&c.plan, &c.route, c.buf, c.texts, key)
+	c.buf, ok = tpl.PlanInto(&c.plan, &c.route, c.buf, c.texts, c.vals)
 	return &c.plan, ok
 }
 
@@ -106,6 +109,7 @@ type templateState struct {
 	key   []byte
 	lits  []parser.Literal
 	texts []string
+	vals  []any // the values of the literals that pick the shard
 	buf   []byte
 	plan  router.Plan
 	route router.Route

@@ -523,22 +523,22 @@ func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot
 	if c.tpl == nil {
 		return "", nil, false
 	}
-	var key any
-	if i := c.tpl.Param(); i >= 0 {
-		if i >= st.params {
+	t := &s.tpl
+	t.vals = t.vals[:0]
+	for _, i := range c.tpl.Params() {
+		if i < 0 || i >= st.params {
 			return "", nil, false
 		}
 		v, null, err := paramValue(i, st.types, nullMap, values)
 		if err != nil || null {
 			return "", nil, false // reported, or routed, by the planner
 		}
-		key = v
+		t.vals = append(t.vals, v)
 	}
 	for len(c.marks) < st.params {
 		c.marks = append(c.marks, "?")
 	}
-	t := &s.tpl
-	if t.buf, ok = c.tpl.PlanInto(&t.plan, &t.route, t.buf, c.marks, key); !ok {
+	if t.buf, ok = c.tpl.PlanInto(&t.plan, &t.route, t.buf, c.marks, t.vals); !ok {
 		return "", nil, false
 	}
 	dn = snap.Cluster.Nodes[t.route.Node]
