@@ -90,8 +90,15 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if aliasesMarkers(stmt) {
+		return nil, plan, nil
+	}
 	r, ok := plan.Root.(*Route)
-	if !ok || len(r.SQL) != 1 || aliasesMarkers(stmt) {
+	if !ok || len(r.SQL) != 1 {
+		if len(b.params) == 2 && b.params[0].bound == lowerBound && b.params[1].bound == upperBound && !b.constPlaced {
+			m := markersOf(stmt)
+			return nil, plan, &SpanError{Lower: m.rank(b.params[0].offset), Upper: m.rank(b.params[1].offset)}
+		}
 		return nil, plan, nil
 	}
 	t := &Template{write: plan.Write, tables: plan.Tables, readable: r.Readable}
@@ -160,6 +167,17 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		return nil, plan, nil
 	}
 	return t, plan, nil
+}
+
+// SpanError says a statement placed by one BETWEEN on the sharding column
+// got no template only because these values span several shards: compile
+// it again with the upper bound's value set to the lower's (Lower and
+// Upper are the markers' ranks in the text), and the template will serve
+// the executions whose bounds fall in one shard.
+type SpanError struct{ Lower, Upper int }
+
+func (e *SpanError) Error() string {
+	return "shardgate: the BETWEEN placing this statement spans shards for these values"
 }
 
 // shard is the one shard the values (of the params, in order) pick; ok is
@@ -295,7 +313,8 @@ type markerSwap struct {
 // sentinel is the number standing for marker i while printing.
 const sentinel = 7351946028461937000
 
-func swapMarkers(stmt ast.StmtNode) *markerSwap {
+// markersOf lists the statement's markers in text order.
+func markersOf(stmt ast.StmtNode) *markerSwap {
 	m := &markerSwap{}
 	stmt.Accept(visitFunc(func(n ast.Node) bool {
 		if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
@@ -304,6 +323,11 @@ func swapMarkers(stmt ast.StmtNode) *markerSwap {
 		return true
 	}))
 	sort.Slice(m.markers, func(i, j int) bool { return m.markers[i].Offset < m.markers[j].Offset })
+	return m
+}
+
+func swapMarkers(stmt ast.StmtNode) *markerSwap {
+	m := markersOf(stmt)
 	stmt.Accept(&replacer{fn: func(n ast.Node) ast.Node {
 		if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
 			return ast.NewValueExpr(int64(sentinel+m.rankOf(pm)), "", "")

@@ -1,7 +1,8 @@
 package session
 
 import (
-	"github.com/pingcap/tidb/pkg/parser/ast"
+	"errors"
+	"slices"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/snapshot"
@@ -66,36 +67,45 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 // compileTemplate plans a statement's template once; nil when its plan is
 // not one a template can serve.
 func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) *router.Template {
-	stmts, err := parser.ParseMode(text, s.mode())
-	if err != nil || len(stmts) != 1 {
-		return nil
-	}
 	vals := make([]any, len(s.tpl.lits))
 	for i, l := range s.tpl.lits {
 		vals[i] = parser.LiteralValue(sql[l.Start:l.End])
 	}
-	bindParams(stmts[0], vals, false)
-	return s.compile(stmts[0], snap)
+	return s.compile(text, vals, s.mode(), snap)
 }
 
-// compile makes the template of a statement whose markers are bound to
-// one execution's values; nil when the proxy answers it, ids are generated
-// for it, or its plan is not one a template can serve.
-func (s *Session) compile(stmt ast.StmtNode, snap *snapshot.Snapshot) *router.Template {
-	if _, meta := metadataStmt(stmt); meta {
-		return nil
+// compile makes the template of a statement text whose markers take vals
+// (in text order) for one execution; nil when the proxy answers it, ids
+// are generated for it, or its plan is not one a template can serve. A
+// statement placed by a BETWEEN whose bounds span shards for these values
+// is compiled again with both bounds the lower one: its template serves
+// the executions whose bounds fall in one shard.
+func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snapshot.Snapshot) *router.Template {
+	for try := 0; try < 2; try++ {
+		stmts, err := parser.ParseMode(text, mode)
+		if err != nil || len(stmts) != 1 {
+			return nil
+		}
+		stmt := stmts[0]
+		bindParams(stmt, vals, false)
+		if _, meta := metadataStmt(stmt); meta {
+			return nil
+		}
+		if _, _, info := infoSchemaSelect(stmt); info {
+			return nil // answered by the proxy
+		}
+		if s.insertSequence(stmt, snap) != nil {
+			return nil // ids are generated per execution
+		}
+		tpl, _, err := router.Compile(stmt, s.routerEnv(snap))
+		var span *router.SpanError
+		if !errors.As(err, &span) || span.Lower >= len(vals) || span.Upper >= len(vals) {
+			return tpl
+		}
+		vals = slices.Clone(vals)
+		vals[span.Upper] = vals[span.Lower]
 	}
-	if _, _, info := infoSchemaSelect(stmt); info {
-		return nil // answered by the proxy
-	}
-	if s.insertSequence(stmt, snap) != nil {
-		return nil // ids are generated per execution
-	}
-	tpl, _, err := router.Compile(stmt, s.routerEnv(snap))
-	if err != nil {
-		return nil
-	}
-	return tpl
+	return nil
 }
 
 // templateKey appends to a statement's text what changes its meaning:

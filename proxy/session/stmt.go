@@ -560,12 +560,7 @@ func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapsho
 	if err != nil {
 		return nil, false
 	}
-	stmts, err := parser.ParseMode(st.sql, mode)
-	if err != nil || len(stmts) != 1 {
-		return nil, false
-	}
-	bindParams(stmts[0], params, false)
-	tpl := s.compile(stmts[0], snap)
+	tpl := s.compile(st.sql, params, mode, snap)
 	snap.Plans.Put(key, tpl)
 	return tpl, true
 }
