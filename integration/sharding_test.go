@@ -410,19 +410,34 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	t.Run("prepared", func(t *testing.T) { pt = runPreparedShapes(t, queries, proxy, oracle) })
 	t.Logf("prepared query shapes: %s", &pt)
 
-	// One shape with bounds across two shards, in one, in others, in
-	// none: the plan cache's template (compiled from the first, again
-	// with both bounds the lower) serves the ones inside one shard, the
-	// planner the rest.
+	// Shapes run with one value after another: the plan cache compiles a
+	// template from the first values and serves the later ones it fits (a
+	// range layout: bounds in one shard; mod: bounds over every shard,
+	// merged), the planner the rest. Each answer must be the oracle's.
 	t.Run("template-values", func(t *testing.T) {
-		shapes := []string{
-			"SELECT id, kind, value FROM events WHERE id BETWEEN ? AND ? ORDER BY id",
-			"SELECT COUNT(*), SUM(value), MIN(kind) FROM events WHERE id BETWEEN ? AND ?",
+		rangeBounds := [][]any{{240, 260}, {10, 20}, {260, 300}, {800, 990}, {300, 200}, {495, 505}, {750, 750}, {0, 1000}}
+		modBounds := [][]any{{1, 100}, {3, 3}, {2, 200}, {5, 6}, {20, 10}, {-100, 1000}, {7, 7}, {0, 50}}
+		shapes := []struct {
+			sql  string
+			args [][]any
+		}{
+			{"SELECT id, kind, value FROM events WHERE id BETWEEN ? AND ? ORDER BY id", rangeBounds},
+			{"SELECT COUNT(*), SUM(value), MIN(kind) FROM events WHERE id BETWEEN ? AND ?", rangeBounds},
+			{"SELECT id, user_id, amount FROM orders WHERE user_id BETWEEN ? AND ? ORDER BY amount, id", modBounds},
+			{"SELECT status, COUNT(*), SUM(amount), AVG(qty) FROM orders WHERE user_id BETWEEN ? AND ? GROUP BY status ORDER BY status", modBounds},
+			{"SELECT DISTINCT status FROM orders WHERE user_id BETWEEN ? AND ? ORDER BY status", modBounds},
+			{"SELECT COUNT(*), MAX(amount) FROM orders WHERE status = ? AND qty > ?", [][]any{{"paid", 1}, {"new", 0}, {"shipped", 2}, {"nothing", 0}}},
 		}
-		bounds := [][2]int{{240, 260}, {10, 20}, {260, 300}, {800, 990}, {300, 200}, {495, 505}, {750, 750}, {0, 1000}}
 		for _, shape := range shapes {
-			for _, b := range bounds {
-				text := strings.Replace(strings.Replace(shape, "?", fmt.Sprint(b[0]), 1), "?", fmt.Sprint(b[1]), 1)
+			for _, args := range shape.args {
+				text := shape.sql
+				for _, a := range args {
+					lit := fmt.Sprint(a)
+					if _, isString := a.(string); isString {
+						lit = "'" + lit + "'"
+					}
+					text = strings.Replace(text, "?", lit, 1)
+				}
 				want := runQuery(oracle, text)
 				if want.Err != nil {
 					t.Fatalf("oracle: %s: %v", text, want.Err)
@@ -430,9 +445,8 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 				if diff := compareResults(runQuery(proxy, text), want, true); diff != "" {
 					t.Errorf("%s\n  %s", text, diff)
 				}
-				args := []any{b[0], b[1]}
-				if diff := compareResults(runPrepared(proxy, shape, args), want, true); diff != "" {
-					t.Errorf("prepared %s with %v\n  %s", shape, args, diff)
+				if diff := compareResults(runPrepared(proxy, shape.sql, args), want, true); diff != "" {
+					t.Errorf("prepared %s with %v\n  %s", shape.sql, args, diff)
 				}
 			}
 		}

@@ -110,6 +110,12 @@ type builder struct {
 	// marker (NULL, IS NULL, an untemplated constant) placed it too.
 	params      []paramUse
 	constPlaced bool
+	// markerHidden: a marker stood where a literal would have placed the
+	// statement (-?): its template would not place it alike.
+	markerHidden bool
+	// scatterUnits are the units of the last multi-shard SELECT planned,
+	// for a template to print them again (see compileScatter).
+	scatterUnits []unit
 }
 
 func errUnsupported(format string, args ...any) *mysql.MyError {

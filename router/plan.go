@@ -316,7 +316,12 @@ func (c *ChildInsert) explain(b *strings.Builder, d int) {
 }
 
 // singleInput is a primitive over one input.
-type singleInput interface{ input() Primitive }
+type singleInput interface {
+	input() Primitive
+	// withInput is a copy over another input (a template's execution
+	// gets routes of its own; the primitives are otherwise shared).
+	withInput(Primitive) Primitive
+}
 
 func (m *MergeSort) input() Primitive  { return m.Input }
 func (l *Limit) input() Primitive      { return l.Input }
@@ -326,6 +331,19 @@ func (f *Filter) input() Primitive     { return f.Input }
 func (c *Compute) input() Primitive    { return c.Input }
 func (m *MemorySort) input() Primitive { return m.Input }
 func (p *Project) input() Primitive    { return p.Input }
+
+func (m *MergeSort) withInput(in Primitive) Primitive {
+	c := *m
+	c.Input = in.(*Scatter)
+	return &c
+}
+func (l *Limit) withInput(in Primitive) Primitive      { c := *l; c.Input = in; return &c }
+func (a *Aggregate) withInput(in Primitive) Primitive  { c := *a; c.Input = in; return &c }
+func (x *Distinct) withInput(in Primitive) Primitive   { c := *x; c.Input = in; return &c }
+func (f *Filter) withInput(in Primitive) Primitive     { c := *f; c.Input = in; return &c }
+func (c *Compute) withInput(in Primitive) Primitive    { d := *c; d.Input = in; return &d }
+func (m *MemorySort) withInput(in Primitive) Primitive { c := *m; c.Input = in; return &c }
+func (p *Project) withInput(in Primitive) Primitive    { c := *p; c.Input = in; return &c }
 
 // AppendRoutes appends the routes of a read plan's tree (and of a
 // Broadcast), in plan order.

@@ -52,6 +52,7 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 	// shards answers on several connections), so every column keeps the
 	// exact type one MySQL gives it.
 	sc := &Scatter{Routes: routesFor(units, sqls, readable)}
+	b.scatterUnits = units
 	return m.build(sc), nil
 }
 

@@ -1,12 +1,14 @@
 package router
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
@@ -57,8 +59,23 @@ func (b *builder) literal(e ast.ExprNode, point bool, bound boundKind) (shardrul
 		} else {
 			b.constPlaced = true
 		}
+	} else if u, isUnary := unparen(e).(*ast.UnaryOperationExpr); isUnary && u.Op == opcode.Minus {
+		if _, isMarker := unparen(u.V).(*test_driver.ParamMarkerExpr); isMarker {
+			// -5 places the statement, its template's -? cannot.
+			b.markerHidden = true
+		}
 	}
 	return v, ok
+}
+
+func unparen(e ast.ExprNode) ast.ExprNode {
+	for {
+		p, ok := e.(*ast.ParenthesesExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
 }
 
 // Template is a statement planned once for all its values.
@@ -79,6 +96,9 @@ type Template struct {
 	node     []string
 	label    []string // Route.Shard of each
 	readable bool
+	// scatter, when set, is the plan over several shards the template
+	// serves instead (texts, node and label are unused).
+	scatter *scatterPlan
 }
 
 // Compile plans stmt, whose parameter markers are bound to the values of
@@ -86,20 +106,19 @@ type Template struct {
 // that only the marker values fill. plan is this execution's plan (with
 // the markers printed as ?).
 func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
+	// (Before planning, which may move markers: HAVING is merged by the proxy.)
+	sel, isSelect := stmt.(*ast.SelectStmt)
+	scatterOK := isSelect && markersOnlyInWhere(sel)
 	b, plan, err := build(stmt, env)
 	if err != nil {
 		return nil, nil, err
 	}
-	if aliasesMarkers(stmt) {
+	if aliasesMarkers(stmt) || b.markerHidden {
 		return nil, plan, nil
 	}
 	r, ok := plan.Root.(*Route)
 	if !ok || len(r.SQL) != 1 {
-		if len(b.params) == 2 && b.params[0].bound == lowerBound && b.params[1].bound == upperBound && !b.constPlaced {
-			m := markersOf(stmt)
-			return nil, plan, &SpanError{Lower: m.rank(b.params[0].offset), Upper: m.rank(b.params[1].offset)}
-		}
-		return nil, plan, nil
+		return compileScatter(b, stmt, plan, scatterOK)
 	}
 	t := &Template{write: plan.Write, tables: plan.Tables, readable: r.Readable}
 	swap := swapMarkers(stmt)
@@ -123,15 +142,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		return nil, plan, nil
 	}
 	// The values decide: render the statement for every shard of the group.
-	var root *shardrules.TableRule
-	for _, tb := range b.tables {
-		if tb.sharded() {
-			if root != nil && tb.rule.Root != root {
-				return nil, plan, nil
-			}
-			root = tb.rule.Root
-		}
-	}
+	root := b.groupRoot()
 	if root == nil {
 		return nil, plan, nil
 	}
@@ -169,6 +180,176 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	return t, plan, nil
 }
 
+// groupRoot is the root rule of the one shard group the statement's
+// sharded tables belong to; nil for none or several.
+func (b *builder) groupRoot() *shardrules.TableRule {
+	var root *shardrules.TableRule
+	for _, tb := range b.tables {
+		if tb.sharded() {
+			if root != nil && tb.rule.Root != root {
+				return nil
+			}
+			root = tb.rule.Root
+		}
+	}
+	return root
+}
+
+// isBetween says the statement was placed by one BETWEEN's two markers.
+func (b *builder) isBetween() bool {
+	return len(b.params) == 2 && b.params[0].bound == lowerBound && b.params[1].bound == upperBound
+}
+
+// scatterPlan is a template's plan over several shards: the tree built
+// when it was compiled, whose routes every execution replaces with its
+// own. It serves the executions whose values place the statement as the
+// compiling one's did (the same answer from the algorithm), which is what
+// made the tree: the markers stand only in the WHERE clause, which only
+// the shards read, so the merge above them does not depend on them.
+type scatterPlan struct {
+	root   Primitive
+	routes []*Route // root's routes, in AppendRoutes order
+	texts  [][]text // texts[i][j]: routes[i].SQL[j] cut at its markers
+	// shards, exact: what the placing values gave (Algorithm.Range's
+	// answer; nothing when no marker placed it).
+	shards []int
+	exact  bool
+}
+
+// compileScatter makes the template of a SELECT planned over several
+// shards (plan) whose markers all stand in its WHERE clause, or says why not: a SpanError asks for one-shard
+// templates when the BETWEEN placing it names the shards it spans.
+func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (*Template, *Plan, error) {
+	between := b.isBetween() && !b.constPlaced
+	if len(b.params) > 0 && !between {
+		return nil, plan, nil
+	}
+	t := &Template{tables: plan.Tables, scatter: &scatterPlan{}}
+	sp := t.scatter
+	if between {
+		root := b.groupRoot()
+		if root == nil {
+			return nil, plan, nil
+		}
+		t.alg, t.betweenBounds = root.Algorithm, true
+		m := markersOf(stmt)
+		t.params = []int{m.rank(b.params[0].offset), m.rank(b.params[1].offset)}
+		var ok bool
+		if sp.shards, sp.exact, ok = t.span(m.value(b.params[0].offset), m.value(b.params[1].offset)); !ok {
+			return nil, plan, nil
+		}
+		if sp.exact {
+			// The algorithm names the shards (a range layout): the next
+			// executions likely fall in one, which a one-shard template
+			// serves (the session compiles it with both bounds the lower).
+			return nil, plan, &SpanError{Lower: t.params[0], Upper: t.params[1]}
+		}
+	}
+	if !whereOnly || plan.Write || b.scatterUnits == nil || !scatterable(plan.Root) {
+		return nil, plan, nil
+	}
+	swap := swapMarkers(stmt)
+	defer swap.back(stmt)
+	byText := map[string]text{}
+	for _, u := range b.scatterUnits {
+		tx, err := swap.render(b, u)
+		if err != nil {
+			return nil, plan, nil
+		}
+		byText[tx.joined()] = tx
+	}
+	sp.root, sp.routes = plan.Root, AppendRoutes(nil, plan.Root)
+	for _, r := range sp.routes {
+		var texts []text
+		for _, sql := range r.SQL {
+			tx, found := byText[sql]
+			if !found {
+				return nil, plan, nil
+			}
+			texts = append(texts, tx)
+		}
+		sp.texts = append(sp.texts, texts)
+	}
+	return t, plan, nil
+}
+
+// scatterable says a template may serve the plan: a Scatter under
+// primitives of one input.
+func scatterable(p Primitive) bool {
+	switch x := p.(type) {
+	case *Scatter:
+		return true
+	case singleInput:
+		return scatterable(x.input())
+	}
+	return false
+}
+
+// markersOnlyInWhere says every marker of sel stands in its WHERE clause
+// and outside subqueries.
+func markersOnlyInWhere(sel *ast.SelectStmt) bool {
+	all, inWhere := 0, 0
+	sel.Accept(visitFunc(func(n ast.Node) bool {
+		if _, ok := n.(*test_driver.ParamMarkerExpr); ok {
+			all++
+		}
+		return true
+	}))
+	if sel.Where != nil {
+		sel.Where.Accept(&markerCounter{n: &inWhere})
+	}
+	return all == inWhere
+}
+
+// markerCounter counts markers, not descending into subqueries.
+type markerCounter struct{ n *int }
+
+func (c *markerCounter) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.SubqueryExpr:
+		return n, true
+	case *test_driver.ParamMarkerExpr:
+		*c.n++
+	}
+	return n, false
+}
+func (c *markerCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// instance is the scatter plan over new routes holding lits.
+func (sp *scatterPlan) instance(lits []string) (Primitive, bool) {
+	fresh := make([]Route, len(sp.routes))
+	for i, r := range sp.routes {
+		fresh[i] = *r
+		fresh[i].SQL = make([]string, len(r.SQL))
+		for j, tx := range sp.texts[i] {
+			sql, ok := tx.fill(nil, lits)
+			if !ok {
+				return nil, false
+			}
+			fresh[i].SQL[j] = string(sql)
+		}
+	}
+	next := 0
+	return withRoutes(sp.root, fresh, &next), true
+}
+
+// withRoutes copies the tree p (scatterable) over the routes fresh, taken
+// in AppendRoutes order from *next.
+func withRoutes(p Primitive, fresh []Route, next *int) Primitive {
+	switch x := p.(type) {
+	case *Scatter:
+		routes := make([]*Route, len(x.Routes))
+		for i := range routes {
+			routes[i] = &fresh[*next]
+			*next++
+		}
+		return &Scatter{Routes: routes}
+	case singleInput:
+		return x.withInput(withRoutes(x.input(), fresh, next))
+	}
+	panic("router: withRoutes over a plan compileScatter refuses")
+}
+
 // SpanError says a statement placed by one BETWEEN on the sharding column
 // got no template only because these values span several shards: compile
 // it again with the upper bound's value set to the lower's (Lower and
@@ -189,29 +370,37 @@ func (t *Template) shard(vals []any) (int, bool) {
 	if len(vals) != len(t.params) {
 		return 0, false
 	}
+	if t.betweenBounds {
+		return t.between(vals[0], vals[1])
+	}
 	v, ok := valueOf(vals[0])
 	if !ok {
 		return 0, false
 	}
-	if !t.betweenBounds {
-		s, err := t.alg.Shard(v)
-		return s, err == nil && s >= 0 && s < len(t.texts)
-	}
-	return t.between(v, vals[1])
+	s, err := t.alg.Shard(v)
+	return s, err == nil && s >= 0 && s < len(t.texts)
 }
 
-// between is the one shard the range [lo, hi] lies in. (Apart from shard:
-// the bounds the algorithm gets escape to the heap.)
-func (t *Template) between(lo shardrules.Value, upper any) (int, bool) {
-	hi, ok := valueOf(upper)
-	if !ok || lo.IsNull() || hi.IsNull() {
-		return 0, false
-	}
-	shards, ok := t.alg.Range(&lo, &hi, true, true)
-	if !ok || len(shards) != 1 || shards[0] < 0 || shards[0] >= len(t.texts) {
+// between is the one shard the range [lo, hi] lies in.
+func (t *Template) between(lower, upper any) (int, bool) {
+	shards, exact, ok := t.span(lower, upper)
+	if !ok || !exact || len(shards) != 1 || shards[0] < 0 || shards[0] >= len(t.texts) {
 		return 0, false
 	}
 	return shards[0], true
+}
+
+// span is the algorithm's answer for the range [lo, hi]: the shards, and
+// whether it named them exactly; ok is false for values it cannot take.
+// (Apart from shard: the bounds the algorithm gets escape to the heap.)
+func (t *Template) span(lower, upper any) (shards []int, exact, ok bool) {
+	lo, ok1 := valueOf(lower)
+	hi, ok2 := valueOf(upper)
+	if !ok1 || !ok2 || lo.IsNull() || hi.IsNull() {
+		return nil, false, false
+	}
+	shards, exact = t.alg.Range(&lo, &hi, true, true)
+	return shards, exact, true
 }
 
 // PlanInto fills p (and r, its route) for an execution: lits are the
@@ -219,17 +408,15 @@ func (t *Template) between(lo shardrules.Value, upper any) (int, bool) {
 // names, in that order. ok is false when the template cannot serve these
 // values (then plan the statement the slow way).
 func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, vals []any) ([]byte, bool) {
+	if t.scatter != nil {
+		return buf, t.scatterInto(p, lits, vals)
+	}
 	s, ok := t.shard(vals)
 	if !ok {
 		return buf, false
 	}
-	tx := t.texts[s]
-	if tx.parts == nil || len(tx.order) > len(lits) {
+	if buf, ok = t.texts[s].fill(buf[:0], lits); !ok {
 		return buf, false
-	}
-	buf = append(buf[:0], tx.parts[0]...)
-	for i, k := range tx.order {
-		buf = append(append(buf, lits[k]...), tx.parts[i+1]...)
 	}
 	if cap(r.SQL) == 0 {
 		r.SQL = make([]string, 1)
@@ -239,6 +426,30 @@ func (t *Template) PlanInto(p *Plan, r *Route, buf []byte, lits []string, vals [
 	*p = Plan{Root: r, Write: t.write, Tables: t.tables}
 	return buf, true
 }
+
+// scatterInto fills p with the scatter plan, if these values place the
+// statement where the compiling ones did.
+func (t *Template) scatterInto(p *Plan, lits []string, vals []any) bool {
+	sp := t.scatter
+	if t.betweenBounds {
+		if len(vals) != 2 {
+			return false
+		}
+		shards, exact, ok := t.span(vals[0], vals[1])
+		if !ok || exact != sp.exact || !slices.Equal(shards, sp.shards) {
+			return false
+		}
+	}
+	root, ok := sp.instance(lits)
+	if !ok {
+		return false
+	}
+	*p = Plan{Root: root, Tables: t.tables}
+	return true
+}
+
+// Single says the template's plan is one route (PlanInto fills r).
+func (t *Template) Single() bool { return t.scatter == nil }
 
 // Params are the literals (by their places among the statement's
 // literals) whose values pick the shard; none when the route is fixed.
@@ -299,6 +510,24 @@ func (c *TemplateCache) Len() int {
 type text struct {
 	parts []string
 	order []int
+}
+
+// fill appends the statement with lits in the markers' places; ok is
+// false when lits are too few.
+func (tx text) fill(buf []byte, lits []string) ([]byte, bool) {
+	if tx.parts == nil || len(tx.order) > len(lits) {
+		return buf, false
+	}
+	for _, k := range tx.order {
+		if k >= len(lits) {
+			return buf, false
+		}
+	}
+	buf = append(buf, tx.parts[0]...)
+	for i, k := range tx.order {
+		buf = append(append(buf, lits[k]...), tx.parts[i+1]...)
+	}
+	return buf, true
 }
 
 // joined is the statement with ? for its literals.

@@ -145,9 +145,21 @@ func TestTemplatesPlacedByValues(t *testing.T) {
 		// Compiled from bounds in two shards (again with both the lower).
 		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 150 AND 160", true},
 		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", false},
-		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT SUM(k) FROM orders WHERE user_id BETWEEN 7 AND 7", true},
+		// A range over every shard of mod: a scatter template, serving
+		// ranges over every shard.
+		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT SUM(k) FROM orders WHERE user_id BETWEEN 201 AND 300", true},
+		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT SUM(k) FROM orders WHERE user_id BETWEEN 7 AND 7", false},
 		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT SUM(k) FROM orders WHERE user_id BETWEEN 7 AND 8", false},
-		{"SELECT AVG(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT AVG(k) FROM orders WHERE user_id BETWEEN 3 AND 3", true},
+		{"SELECT AVG(k), MAX(c) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT AVG(k), MAX(c) FROM orders WHERE user_id BETWEEN 50 AND 150", true},
+		{"SELECT DISTINCT c FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY c", "SELECT DISTINCT c FROM orders WHERE user_id BETWEEN 5 AND 200 ORDER BY c", true},
+		{"SELECT c FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY c", "SELECT c FROM orders WHERE user_id BETWEEN 5 AND 200 ORDER BY c", true},
+		{"SELECT k, COUNT(*) FROM orders WHERE c = 'a' GROUP BY k ORDER BY k", "SELECT k, COUNT(*) FROM orders WHERE c = 'b' GROUP BY k ORDER BY k", true},
+		// Markers outside the WHERE clause may shape the merge: no scatter template.
+		{"SELECT k, COUNT(*) FROM orders GROUP BY k HAVING COUNT(*) > 1", "SELECT k, COUNT(*) FROM orders GROUP BY k HAVING COUNT(*) > 2", false},
+		{"SELECT k + 1 FROM orders WHERE c = 'a'", "SELECT k + 2 FROM orders WHERE c = 'a'", false},
+		{"SELECT c FROM orders WHERE k IN (SELECT k FROM orders WHERE c = 'a')", "SELECT c FROM orders WHERE k IN (SELECT k FROM orders WHERE c = 'b')", false},
+		// -5 places a statement, its template's -? cannot.
+		{"SELECT * FROM orders WHERE user_id = -3", "SELECT * FROM orders WHERE user_id = -6", false},
 		{"SELECT c FROM t_range WHERE k = 5 AND id BETWEEN 90 AND 110", "SELECT c FROM t_range WHERE k = 6 AND id BETWEEN 210 AND 220", true},
 		// (The planner takes no marker for a LIMIT across shards: no template.)
 		{"SELECT c FROM t_range WHERE id BETWEEN 90 AND 110 LIMIT 3", "SELECT c FROM t_range WHERE id BETWEEN 210 AND 220 LIMIT 3", false},

@@ -520,8 +520,8 @@ func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot
 		}
 		*c = stmtTemplate{snap: snap, schema: s.schema, user: s.user, mode: mode, tpl: tpl, marks: c.marks}
 	}
-	if c.tpl == nil {
-		return "", nil, false
+	if c.tpl == nil || !c.tpl.Single() {
+		return "", nil, false // (a prepared scatter is planned each time)
 	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
