@@ -16,14 +16,17 @@ import (
 )
 
 // Templates are the plan cache's entries: a statement whose literals are
-// parameter markers, planned once for every execution. Only plans that
-// run the statement whole on one node qualify — a route fixed whatever
-// the values, or one picked by a single value compared for equality with
-// the sharding column, or by the two bounds of one BETWEEN on it when they
-// fall in one shard — since only then the values do nothing but fill the
-// statement's text: the template keeps that text for each shard, cut at
-// the markers, and an execution pastes its literals in. Everything else
-// is planned each time.
+// parameter markers, planned once for every execution. Two kinds of plans
+// qualify, those where the values do nothing but fill the statements'
+// text: the template keeps each text cut at the markers, and an execution
+// pastes its literals in.
+//   - The statement whole on one node: a route fixed whatever the values,
+//     or one picked by a single value compared for equality with the
+//     sharding column, or by the two bounds of one BETWEEN on it when they
+//     fall in one shard. The template keeps the text for every shard.
+//   - A SELECT over several shards whose markers all stand in its WHERE
+//     clause (see scatterPlan), for values that place it alike.
+// Everything else is planned each time.
 
 // paramUse is a parameter marker whose value the planner used to place
 // the statement; point says the use was an equality (one shard per value),
@@ -102,9 +105,9 @@ type Template struct {
 }
 
 // Compile plans stmt, whose parameter markers are bound to the values of
-// one execution, as a template; nil when its plan is not a single route
-// that only the marker values fill. plan is this execution's plan (with
-// the markers printed as ?).
+// one execution, as a template; nil when its plan is not one a template
+// can serve, with a *SpanError when other values would make it one. plan
+// is this execution's plan (with the markers printed as ?).
 func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	// (Before planning, which may move markers: HAVING is merged by the proxy.)
 	sel, isSelect := stmt.(*ast.SelectStmt)
@@ -136,7 +139,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		// marker alone does not decide.
 		return nil, plan, nil
 	case len(b.params) == 1 && b.params[0].point:
-	case len(b.params) == 2 && b.params[0].bound == lowerBound && b.params[1].bound == upperBound:
+	case b.isBetween():
 		t.betweenBounds = true
 	default:
 		return nil, plan, nil
@@ -217,8 +220,9 @@ type scatterPlan struct {
 }
 
 // compileScatter makes the template of a SELECT planned over several
-// shards (plan) whose markers all stand in its WHERE clause, or says why not: a SpanError asks for one-shard
-// templates when the BETWEEN placing it names the shards it spans.
+// shards (plan) when whereOnly (its markers all stand in its WHERE
+// clause), or says why not: a SpanError asks for one-shard templates when
+// the BETWEEN placing it names the shards it spans.
 func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (*Template, *Plan, error) {
 	between := b.isBetween() && !b.constPlaced
 	if len(b.params) > 0 && !between {
@@ -330,14 +334,18 @@ func (sp *scatterPlan) instance(lits []string) (Primitive, bool) {
 		}
 	}
 	next := 0
-	return withRoutes(sp.root, fresh, &next), true
+	root := withRoutes(sp.root, fresh, &next)
+	return root, root != nil && next == len(fresh)
 }
 
-// withRoutes copies the tree p (scatterable) over the routes fresh, taken
-// in AppendRoutes order from *next.
+// withRoutes copies the tree p over the routes fresh, taken in
+// AppendRoutes order from *next; nil when p is not scatterable.
 func withRoutes(p Primitive, fresh []Route, next *int) Primitive {
 	switch x := p.(type) {
 	case *Scatter:
+		if *next+len(x.Routes) > len(fresh) {
+			return nil
+		}
 		routes := make([]*Route, len(x.Routes))
 		for i := range routes {
 			routes[i] = &fresh[*next]
@@ -345,9 +353,11 @@ func withRoutes(p Primitive, fresh []Route, next *int) Primitive {
 		}
 		return &Scatter{Routes: routes}
 	case singleInput:
-		return x.withInput(withRoutes(x.input(), fresh, next))
+		if in := withRoutes(x.input(), fresh, next); in != nil {
+			return x.withInput(in)
+		}
 	}
-	panic("router: withRoutes over a plan compileScatter refuses")
+	return nil
 }
 
 // SpanError says a statement placed by one BETWEEN on the sharding column
