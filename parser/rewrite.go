@@ -116,10 +116,7 @@ func Restore(stmts []ast.StmtNode) (string, error) { return RestoreMode(stmts, 0
 // RestoreMode prints statements for servers running under a sql_mode.
 func RestoreMode(stmts []ast.StmtNode, m Mode) (string, error) {
 	var b strings.Builder
-	flags := RestoreFlags
-	if m&ModeNoBackslashEscapes != 0 {
-		flags &^= format.RestoreStringEscapeBackslash
-	}
+	flags := restoreFlags(m)
 	for i, s := range stmts {
 		if i > 0 {
 			b.WriteString("; ")
@@ -136,6 +133,22 @@ func RestoreMode(stmts []ast.StmtNode, m Mode) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+func restoreFlags(m Mode) format.RestoreFlags {
+	flags := RestoreFlags
+	if m&ModeNoBackslashEscapes != 0 {
+		flags &^= format.RestoreStringEscapeBackslash
+	}
+	return flags
+}
+
+// LiteralText prints a value as the literal a statement restored with it
+// in a marker's place holds (ast.NewValueExpr's text).
+func LiteralText(v any, m Mode) (string, error) {
+	var b strings.Builder
+	err := ast.NewValueExpr(v, "", "").Restore(format.NewRestoreCtx(restoreFlags(m), &b))
+	return b.String(), err
 }
 
 // dropEnforced removes the ENFORCED the TiDB parser prints after every

@@ -448,12 +448,16 @@ func (s *Session) stmtFetch(p []byte) error {
 // as they come); anything else runs as text with the values in it, its
 // rows converted to the binary protocol.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
-	if sql, dn, ok := s.templateRoute(st, nullMap, values, snap); ok {
+	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
+	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
 		return s.executeOn(st, sql, route{node: dn, schema: dn.Database}, p, nullMap, values)
 	}
 	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
 	if err != nil {
 		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
+	}
+	if plan, ok := s.templateScatter(tpl, params); ok {
+		return s.runAsText(st, plan, nil, 0)
 	}
 	if !st.spread {
 		stmts, err := parser.ParseMode(st.sql, s.mode())
@@ -487,6 +491,13 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if err != nil {
 		return s.handleExecErr(err)
 	}
+	return s.runAsText(st, plan, stmts[0], firstID)
+}
+
+// runAsText runs the plan of a prepared statement's execution whose values
+// were written into its statements, its rows converted to the binary
+// protocol.
+func (s *Session) runAsText(st *stmt, plan *router.Plan, stmt ast.StmtNode, firstID uint64) error {
 	// A single route here (these values chose one shard) sends the next
 	// execution the prepared way again.
 	_, single := plan.Root.(*router.Route)
@@ -495,7 +506,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	s.setQuery(st.sql)
 	defer s.setQuery("")
 	s.cli.BinaryRows = true
-	_, err = s.runPlan(plan, stmts[0], &st.sum, firstID)
+	_, err := s.runPlan(plan, stmt, &st.sum, firstID)
 	s.cli.BinaryRows = false
 	if err != nil {
 		return s.handleExecErr(err)
@@ -503,29 +514,36 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	return s.flush()
 }
 
-// templateRoute is the one-shard route of a sharded prepared statement's
-// execution, from its template without parsing: the node and the text
-// (markers kept) that planning it with these values gives. ok is false
-// when the statement has no template or these values need the planner
-// (then stmtExecuteSharded plans it).
-func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) (sql string, dn *backend.DataNode, ok bool) {
+// stmtTemplateFor is the template of a sharded prepared statement for
+// this snapshot, schema, user and sql_mode (nil: none, or not for these
+// values).
+func (s *Session) stmtTemplateFor(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) *router.Template {
 	if st.longData != nil || !templateReady(&st.sum) {
-		return "", nil, false
+		return nil
 	}
 	c, mode := &st.tpl, s.mode()
 	if c.snap != snap || c.schema != s.schema || c.user != s.user || c.mode != mode {
 		tpl, keep := s.stmtTemplateOf(st, nullMap, values, snap, mode)
 		if !keep {
-			return "", nil, false
+			return nil
 		}
 		*c = stmtTemplate{snap: snap, schema: s.schema, user: s.user, mode: mode, tpl: tpl, marks: c.marks}
 	}
-	if c.tpl == nil || !c.tpl.Single() {
-		return "", nil, false // (a prepared scatter is planned each time)
+	return c.tpl
+}
+
+// templateRoute is the one-shard route of a sharded prepared statement's
+// execution, from its template (tpl) without parsing: the node and the
+// text (markers kept) that planning it with these values gives. ok is
+// false when the template is not a one-shard one or these values need the
+// planner (then stmtExecuteSharded plans it).
+func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values []byte, snap *snapshot.Snapshot) (sql string, dn *backend.DataNode, ok bool) {
+	if tpl == nil || !tpl.Single() {
+		return "", nil, false
 	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
-	for _, i := range c.tpl.Params() {
+	for _, i := range tpl.Params() {
 		if i < 0 || i >= st.params {
 			return "", nil, false
 		}
@@ -535,14 +553,44 @@ func (s *Session) templateRoute(st *stmt, nullMap, values []byte, snap *snapshot
 		}
 		t.vals = append(t.vals, v)
 	}
+	c := &st.tpl
 	for len(c.marks) < st.params {
 		c.marks = append(c.marks, "?")
 	}
-	if t.buf, ok = c.tpl.PlanInto(&t.plan, &t.route, t.buf, c.marks, t.vals); !ok {
+	if t.buf, ok = tpl.PlanInto(&t.plan, &t.route, t.buf, c.marks, t.vals); !ok {
 		return "", nil, false
 	}
 	dn = snap.Cluster.Nodes[t.route.Node]
 	return t.route.SQL[0], dn, dn != nil
+}
+
+// templateScatter is the plan over several shards of a prepared
+// statement's execution from its template (tpl), with the values params
+// written into its statements as the planner would write them; ok is
+// false when the template is not a scatter one or does not fit them.
+func (s *Session) templateScatter(tpl *router.Template, params []any) (*router.Plan, bool) {
+	if tpl == nil || tpl.Single() {
+		return nil, false
+	}
+	t := &s.tpl
+	t.vals = t.vals[:0]
+	for _, i := range tpl.Params() {
+		if i < 0 || i >= len(params) || params[i] == nil {
+			return nil, false
+		}
+		t.vals = append(t.vals, params[i])
+	}
+	t.texts = t.texts[:0]
+	for _, v := range params {
+		text, err := parser.LiteralText(v, s.mode())
+		if err != nil {
+			return nil, false
+		}
+		t.texts = append(t.texts, text)
+	}
+	var ok bool
+	t.buf, ok = tpl.PlanInto(&t.plan, &t.route, t.buf, t.texts, t.vals)
+	return &t.plan, ok
 }
 
 // stmtTemplateOf finds or makes the template of a sharded prepared

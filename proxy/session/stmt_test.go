@@ -58,7 +58,7 @@ func TestTemplateRouteAsPlanned(t *testing.T) {
 				types, values = append(types, ty...), append(values, val...)
 			}
 			st.types = types
-			got, dn, ok := s.templateRoute(st, nullMap, values, snap)
+			got, dn, ok := s.templateRoute(st, s.stmtTemplateFor(st, nullMap, values, snap), nullMap, values, snap)
 			// As stmtExecuteSharded plans it without a template.
 			params, err := decodeParams(st.params, types, nullMap, values, nil)
 			if err != nil {
@@ -85,6 +85,64 @@ func TestTemplateRouteAsPlanned(t *testing.T) {
 		}
 		if st.tpl.tpl == nil {
 			t.Errorf("%s: no template", sql)
+		}
+	}
+}
+
+// A prepared statement over several shards gets, from its template, the
+// plan the general way makes: the values written into every statement.
+func TestTemplateScatterAsPlanned(t *testing.T) {
+	p := newBenchProxy(t, "shop", benchClientCaps)
+	s := p.sess
+	snap := s.env.Snap.Load()
+	cases := []struct {
+		sql    string
+		params [][]any
+	}{
+		{"SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c", [][]any{{int64(1), int64(100)}, {int64(5), int64(500)}, {"7", "900"}, {int64(3), int64(3)}}},
+		{"SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?", [][]any{{int64(1), int64(100)}, {int64(-50), int64(60)}, {float64(2.5), int64(99)}}},
+		{"SELECT DISTINCT c FROM sbtest1 WHERE k = ? AND c <> ? ORDER BY c", [][]any{{int64(1), "a'b\\c"}, {int64(2), "x"}, {nil, "y"}}},
+	}
+	for _, c := range cases {
+		st := &stmt{sql: c.sql, sharded: true}
+		parser.Scan(st.sql, &st.sum)
+		served := 0
+		for _, params := range c.params {
+			st.params = len(params)
+			var types, values []byte
+			nullMap := make([]byte, (st.params+7)/8)
+			for _, v := range params {
+				ty, val := binaryParam(v)
+				types, values = append(types, ty...), append(values, val...)
+			}
+			st.types = types
+			decoded, err := decodeParams(st.params, types, nullMap, values, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tpl := s.stmtTemplateFor(st, nullMap, values, snap)
+			got, ok := s.templateScatter(tpl, decoded)
+			// The general way: values as literals, then the planner.
+			stmts, err := parser.ParseMode(c.sql, s.mode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			bindParams(stmts[0], decoded, true)
+			want, err := router.Build(stmts[0], s.routerEnv(snap))
+			if err != nil {
+				t.Fatalf("%s with %v: %v", c.sql, params, err)
+			}
+			if !ok {
+				t.Logf("%s with %v: no scatter template", c.sql, params)
+				continue
+			}
+			served++
+			if g, w := got.Explain(), want.Explain(); g != w {
+				t.Errorf("%s with %v:\n--- template\n%s--- planner\n%s", c.sql, params, g, w)
+			}
+		}
+		if served == 0 {
+			t.Errorf("%s: no execution served by a scatter template", c.sql)
 		}
 	}
 }
