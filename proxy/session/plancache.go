@@ -12,10 +12,11 @@ import (
 // The plan cache: a sharded statement is looked up by its template (its
 // text with the literals replaced by ?) plus what changes its meaning (the
 // schema, the user, the sql_mode). A hit plans it without parsing: the
-// template gives the node and the text, the literals are put back in. A
-// statement is compiled into a template the first time it is seen; one
-// whose plan depends on its values beyond picking a shard is remembered as
-// such and planned each time.
+// template gives the node and the text (or, for a SELECT over several
+// shards, the merge and a text per shard), the literals are put back in.
+// A statement is compiled into a template the first time it is seen; one
+// whose plan depends on its values beyond picking its shards is
+// remembered as such and planned each time (see router.Template).
 
 // templateReady are the statement kinds worth a template.
 func templateReady(sum *parser.Summary) bool {

@@ -446,7 +446,8 @@ func (s *Session) stmtFetch(p []byte) error {
 // this execution's values. A statement that lands whole on one shard runs
 // there as a prepared statement with the client's parameters (rows relayed
 // as they come); anything else runs as text with the values in it, its
-// rows converted to the binary protocol.
+// rows converted to the binary protocol. Either is planned from the
+// statement's template when it has one that fits the values.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
 	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
 	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
