@@ -49,20 +49,14 @@ const (
 // use is remembered (see Template), any other constant's too.
 func (b *builder) literal(e ast.ExprNode, point bool, bound boundKind) (shardrules.Value, bool) {
 	v, ok := literal(e)
+	e = unparen(e)
 	if ok {
-		for {
-			p, isParen := e.(*ast.ParenthesesExpr)
-			if !isParen {
-				break
-			}
-			e = p.Expr
-		}
 		if pm, isMarker := e.(*test_driver.ParamMarkerExpr); isMarker {
 			b.params = append(b.params, paramUse{pm.Offset, point, bound})
 		} else {
 			b.constPlaced = true
 		}
-	} else if u, isUnary := unparen(e).(*ast.UnaryOperationExpr); isUnary && u.Op == opcode.Minus {
+	} else if u, isUnary := e.(*ast.UnaryOperationExpr); isUnary && u.Op == opcode.Minus {
 		if _, isMarker := unparen(u.V).(*test_driver.ParamMarkerExpr); isMarker {
 			// -5 places the statement, its template's -? cannot.
 			b.markerHidden = true
@@ -292,32 +286,24 @@ func scatterable(p Primitive) bool {
 // markersOnlyInWhere says every marker of sel stands in its WHERE clause
 // and outside subqueries.
 func markersOnlyInWhere(sel *ast.SelectStmt) bool {
-	all, inWhere := 0, 0
-	sel.Accept(visitFunc(func(n ast.Node) bool {
-		if _, ok := n.(*test_driver.ParamMarkerExpr); ok {
-			all++
+	all := countMarkers(sel, true)
+	return all == 0 || sel.Where != nil && countMarkers(sel.Where, false) == all
+}
+
+// countMarkers counts the markers under n, in subqueries or not.
+func countMarkers(n ast.Node, inSubqueries bool) int {
+	count := 0
+	n.Accept(visitFunc(func(n ast.Node) bool {
+		switch n.(type) {
+		case *test_driver.ParamMarkerExpr:
+			count++
+		case *ast.SubqueryExpr:
+			return inSubqueries
 		}
 		return true
 	}))
-	if sel.Where != nil {
-		sel.Where.Accept(&markerCounter{n: &inWhere})
-	}
-	return all == inWhere
+	return count
 }
-
-// markerCounter counts markers, not descending into subqueries.
-type markerCounter struct{ n *int }
-
-func (c *markerCounter) Enter(n ast.Node) (ast.Node, bool) {
-	switch n.(type) {
-	case *ast.SubqueryExpr:
-		return n, true
-	case *test_driver.ParamMarkerExpr:
-		*c.n++
-	}
-	return n, false
-}
-func (c *markerCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // instance is the scatter plan over new routes holding lits.
 func (sp *scatterPlan) instance(lits []string) (Primitive, bool) {
@@ -525,16 +511,14 @@ type text struct {
 // fill appends the statement with lits in the markers' places; ok is
 // false when lits are too few.
 func (tx text) fill(buf []byte, lits []string) ([]byte, bool) {
-	if tx.parts == nil || len(tx.order) > len(lits) {
+	if tx.parts == nil {
 		return buf, false
-	}
-	for _, k := range tx.order {
-		if k >= len(lits) {
-			return buf, false
-		}
 	}
 	buf = append(buf, tx.parts[0]...)
 	for i, k := range tx.order {
+		if k >= len(lits) {
+			return buf, false
+		}
 		buf = append(append(buf, lits[k]...), tx.parts[i+1]...)
 	}
 	return buf, true

@@ -177,7 +177,7 @@ func (c *Conn) Exec(sql string) (wire.OK, error) {
 // with the next command, saving a round trip. A query carries them at the
 // head of its own packet, as one multi-statement: the server runs nothing
 // after a statement that fails, so the query never runs without them. Any
-// other command waits for them to run first, on their own (settle). Their
+// other command waits for them to run first, on their own (settleBefore). Their
 // answers are read first, by ReadPacket; if one fails, the connection is
 // marked broken and that error answers the command.
 func (c *Conn) ExecAhead(stmts ...string) {
@@ -196,34 +196,27 @@ func (c *Conn) takePending() string {
 	return head
 }
 
-// settle runs the statements queued by ExecAhead, if any, on their own: for
-// a command that cannot carry them. On a server error (a *mysql.MyError)
-// the connection is broken and the command must not be sent.
-func (c *Conn) settle() error {
-	if c.pending == "" {
-		return nil
+// settleBefore runs the statements queued by ExecAhead on their own
+// before a command that cannot carry them (any but a query). On a server
+// error the connection is broken and that error becomes the command's
+// answer (read by ReadPacket); skip says not to send the command.
+func (c *Conn) settleBefore(cmd byte) (skip bool, err error) {
+	if c.pending == "" || cmd == mysql.COM_QUERY {
+		return false, nil
 	}
 	sql := c.pending[:len(c.pending)-2]
 	c.pending, c.pendingN = "", 0
 	ok, err := c.Exec(sql)
 	if err != nil {
 		c.broken = true
-		return err
+		if me, isServer := err.(*mysql.MyError); isServer {
+			c.failed = wire.AppendErr(nil, me)
+			return true, nil
+		}
+		return true, err
 	}
 	c.Status = ok.Status
-	return nil
-}
-
-// settleFor settles before a command written by WriteCommand*: a server
-// error becomes that command's answer (read by ReadPacket), and skip says
-// not to send the command.
-func (c *Conn) settleFor() (skip bool, err error) {
-	err = c.settle()
-	if me, ok := err.(*mysql.MyError); ok {
-		c.failed = wire.AppendErr(nil, me)
-		return true, nil
-	}
-	return err != nil, err
+	return false, nil
 }
 
 // ReadPacket reads the next packet of the current command's answer, after
@@ -439,10 +432,8 @@ func (c *Conn) readRows(p []byte, row func([]wire.ColumnRef, [][]byte) error, n 
 
 // WriteCommandStr sends a command with a string argument and flushes.
 func (c *Conn) WriteCommandStr(cmd byte, arg string) error {
-	if c.pending != "" && cmd != mysql.COM_QUERY {
-		if skip, err := c.settleFor(); skip {
-			return err
-		}
+	if skip, err := c.settleBefore(cmd); skip {
+		return err
 	}
 	c.ResetSeq()
 	c.WriteCommandPacket(cmd, arg)
@@ -463,17 +454,16 @@ func (c *Conn) WriteCommandPacket(cmd byte, arg string) {
 
 // WriteCommand sends a command whose payload (command byte included) is p.
 func (c *Conn) WriteCommand(p []byte) error {
+	if len(p) == 0 {
+		return wire.ErrMalformed
+	}
+	if skip, err := c.settleBefore(p[0]); skip {
+		return err
+	}
 	c.ResetSeq()
-	switch {
-	case c.pending == "":
-		c.WritePacket(p)
-	case len(p) > 0 && p[0] == mysql.COM_QUERY:
+	if c.pending != "" { // a query: it carries them
 		wire.WriteCommandAfter(c.Conn, p[0], c.takePending(), p[1:])
-	default:
-		if skip, err := c.settleFor(); skip {
-			return err
-		}
-		c.ResetSeq()
+	} else {
 		c.WritePacket(p)
 	}
 	return c.Flush()
