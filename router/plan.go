@@ -40,6 +40,12 @@ func (c Col) Resolve(n int) int {
 	return c.Index
 }
 
+// sameColumn reports whether k compares what o compares (either way up):
+// a later key like that never decides anything.
+func (k SortKey) sameColumn(o SortKey) bool {
+	return k.Col == o.Col && k.HasWeight == o.HasWeight && (!k.HasWeight || k.Weight == o.Weight)
+}
+
 func (c Col) String() string {
 	if c.FromEnd {
 		return fmt.Sprintf("end-%d", c.Index)

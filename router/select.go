@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -134,6 +135,7 @@ type merger struct {
 	havingText string
 	compute    *Compute
 	helpers    int
+	weights    map[string]int // column text → its WEIGHT_STRING helper
 }
 
 func (m *merger) build(sc *Scatter) Primitive {
@@ -332,6 +334,24 @@ func (m *merger) addHelper(sel *ast.SelectStmt, e ast.ExprNode) int {
 	return m.helpers - 1
 }
 
+// addWeight adds the helper WEIGHT_STRING(e). A column's weight asked
+// for twice (DISTINCT c ORDER BY c) is sent once: each copy costs the
+// shard a call and the wire its bytes.
+func (m *merger) addWeight(sel *ast.SelectStmt, e ast.ExprNode) int {
+	if _, ok := e.(*ast.ColumnNameExpr); !ok {
+		return m.addHelper(sel, weightString(e))
+	}
+	text := exprText(e)
+	if k, seen := m.weights[text]; seen {
+		return k
+	}
+	if m.weights == nil {
+		m.weights = map[string]int{}
+	}
+	m.weights[text] = m.helpers
+	return m.addHelper(sel, weightString(e))
+}
+
 // helperCol turns a helper's ordinal into a Col counted from the end.
 func (m *merger) helperCol(k int) Col { return Col{Index: m.helpers - k, FromEnd: true} }
 
@@ -377,10 +397,39 @@ func orderItems(sel *ast.SelectStmt, shape *selectShape) ([]orderKey, error) {
 					}
 				}
 			}
+			if k.expr == it.Expr {
+				// A column the list shows as it is: the shards sort by it
+				// and the merge reads it there, with no copy as a helper.
+				k.position = selectedColumn(sel, shape, e.Name)
+			}
 		}
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// selectedColumn returns the position of the one visible field that is
+// column n itself (an unqualified name matches any qualifier), or -1 when
+// none is or several are (then the name is left to the shards to resolve).
+func selectedColumn(sel *ast.SelectStmt, shape *selectShape, n *ast.ColumnName) int {
+	found := -1
+	for i := 0; i < shape.visible; i++ {
+		c, ok := shape.fieldExpr[i].(*ast.ColumnNameExpr)
+		if !ok || !strings.EqualFold(c.Name.Name.O, n.Name.O) {
+			continue
+		}
+		if n.Table.O != "" && (!strings.EqualFold(c.Name.Table.O, n.Table.O) || !strings.EqualFold(c.Name.Schema.O, n.Schema.O)) {
+			continue
+		}
+		if found >= 0 {
+			return -1
+		}
+		found = i
+	}
+	if found >= 0 && wildcardBefore(shape, found) {
+		return -1
+	}
+	return found
 }
 
 func wildcardBefore(shape *selectShape, i int) bool {
@@ -418,7 +467,7 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 		} else {
 			p.val = m.addHelper(sel, it.expr)
 		}
-		p.wt = m.addHelper(sel, weightString(it.expr))
+		p.wt = m.addWeight(sel, it.expr)
 		ps = append(ps, p)
 	}
 	keys := make([]SortKey, len(ps))
@@ -475,16 +524,29 @@ func (b *builder) planDistinct(sel *ast.SelectStmt, shape *selectShape, m *merge
 	if err != nil {
 		return err
 	}
-	for i := 0; i < shape.visible; i++ {
-		items = append(items, orderKey{expr: shape.fieldExpr[i], position: i})
-	}
 	keys, order, err := b.sortKeysFor(sel, items, m)
 	if err != nil {
 		return err
 	}
-	m.keys = keys
+	var visible []orderKey
+	for i := 0; i < shape.visible; i++ {
+		visible = append(visible, orderKey{expr: shape.fieldExpr[i], position: i})
+	}
 	// Every visible column (with its weight) decides equality.
-	m.distinct = keys[len(keys)-shape.visible:]
+	distinct, order2, err := b.sortKeysFor(sel, visible, m)
+	if err != nil {
+		return err
+	}
+	m.distinct = distinct
+	// The shards sort by the ORDER BY keys, then by the columns not
+	// already among them.
+	for i, k := range distinct {
+		if !slices.ContainsFunc(keys, k.sameColumn) {
+			keys = append(keys, k)
+			order = append(order, order2[i])
+		}
+	}
+	m.keys = keys
 	b.replaceOrder(sel, order)
 	if m.count >= 0 {
 		m.shardLimit = -1 // duplicates across shards: a shard cannot stop early
