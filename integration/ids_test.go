@@ -109,6 +109,49 @@ func TestGeneratedIDs(t *testing.T) {
 	if lastID() != before {
 		t.Errorf("an INSERT with its id changed LAST_INSERT_ID() from %d to %d", before, lastID())
 	}
+	// The same INSERT shape run again is planned from its template, which
+	// keeps given ids; NULL or 0 in its id column must still get one
+	// generated (the template serves them not). items is sharded by its
+	// id, notes by owner with the id beside it; text and prepared.
+	for _, shape := range []struct{ text, prepared string }{
+		{"INSERT INTO items (id, client, n) VALUES (%s, 0, %d)", "INSERT INTO items (id, client, n) VALUES (?, 0, ?)"},
+		{"INSERT INTO notes (id, owner, body) VALUES (%s, 3, '%d')", "INSERT INTO notes (id, owner, body) VALUES (?, 3, ?)"},
+	} {
+		table := strings.Fields(shape.text)[2]
+		col := map[string]string{"items": "n", "notes": "body"}[table]
+		for k, id := range []any{900000101, 900000102, nil, 0, 900000103, 0, nil, 900000104} {
+			for _, prepared := range []bool{false, true} {
+				n := 100 + 2*k
+				var res sql.Result
+				if prepared {
+					n++
+					res, err = c.ExecContext(ctx, shape.prepared, id, n)
+				} else {
+					lit := "NULL"
+					if id != nil {
+						lit = fmt.Sprint(id)
+					}
+					res, err = c.ExecContext(ctx, fmt.Sprintf(shape.text, lit, n))
+				}
+				if err != nil {
+					t.Fatalf("%s, id %v, prepared %v: %v", table, id, prepared, err)
+				}
+				row := id
+				if id == nil || id == 0 {
+					got, _ := res.LastInsertId()
+					if got == 0 || got != lastID() {
+						t.Errorf("%s, id %v, prepared %v: OK packet says id %d, LAST_INSERT_ID() %d: an id must be generated", table, id, prepared, got, lastID())
+					}
+					row = got
+				}
+				if v := QueryString(t, c, "SELECT "+col+" FROM "+table+" WHERE id = ?", row); v != fmt.Sprint(n) {
+					t.Errorf("%s, id %v, prepared %v: the row with id %v holds %q, want %d", table, id, prepared, row, v, n)
+				}
+				// Free the given id for the other protocol's turn.
+				MustExec(t, c, fmt.Sprint("DELETE FROM ", table, " WHERE id = ", row))
+			}
+		}
+	}
 	// Prepared statements get ids too.
 	res, err = c.ExecContext(ctx, "INSERT INTO items (client, n) VALUES (?, ?)", 0, 30)
 	if err != nil {

@@ -96,6 +96,10 @@ type Template struct {
 	// scatter, when set, is the plan over several shards the template
 	// serves instead (texts, node and label are unused).
 	scatter *scatterPlan
+	// IDParams are the literals (ranks) giving an id the proxy generates
+	// when asked to (NULL, 0): the caller sets them, and plans an
+	// execution whose values ask for an id the slow way.
+	IDParams []int
 }
 
 // Compile plans stmt, whose parameter markers are bound to the values of

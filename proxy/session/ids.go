@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -21,45 +22,11 @@ import (
 // fillIDs puts generated ids into an INSERT that lacks them and returns
 // the first (0: none generated).
 func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, error) {
-	seq := s.insertSequence(stmt, snap)
-	if seq == nil {
-		return 0, nil
+	seq, idx, need, err := s.idRequests(stmt, snap)
+	if err != nil || len(need) == 0 {
+		return 0, err
 	}
 	ins := stmt.(*ast.InsertStmt)
-	idx := -1 // the id column among the values
-	cols := ins.Columns
-	if len(cols) == 0 {
-		all, err := s.tableColumns(snap, seq.Schema, seq.Table)
-		if err != nil {
-			return 0, err
-		}
-		for i, c := range all {
-			if strings.EqualFold(c, seq.Column) {
-				idx = i
-			}
-		}
-	} else {
-		for i, c := range cols {
-			if strings.EqualFold(c.Name.O, seq.Column) {
-				idx = i
-			}
-		}
-	}
-	if ins.Select != nil {
-		if idx < 0 {
-			return 0, unsupported("INSERT ... SELECT into " + seq.Table + ", whose ids shardgate generates, without the id column: give the ids, or insert with VALUES")
-		}
-		return 0, nil // the SELECT gives the ids
-	}
-	var need []int
-	for i, row := range ins.Lists {
-		if idx < 0 || idx < len(row) && s.generates(row[idx]) {
-			need = append(need, i)
-		}
-	}
-	if len(need) == 0 {
-		return 0, nil
-	}
 	ids, err := seq.Reserve(context.Background(), len(need), s.idBuf[:0])
 	if err != nil {
 		return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+seq.Table+": "+err.Error())
@@ -77,6 +44,47 @@ func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, e
 		}
 	}
 	return ids[0], nil
+}
+
+// idRequests finds the rows of an INSERT that ask for a generated id
+// (need) and where the id column stands among the values (idx, -1: left
+// out); seq is nil when the table has no ids generated.
+func (s *Session) idRequests(stmt ast.StmtNode, snap *snapshot.Snapshot) (seq *sequence.Sequence, idx int, need []int, err error) {
+	if seq = s.insertSequence(stmt, snap); seq == nil {
+		return nil, -1, nil, nil
+	}
+	ins := stmt.(*ast.InsertStmt)
+	idx = -1 // the id column among the values
+	cols := ins.Columns
+	if len(cols) == 0 {
+		all, err := s.tableColumns(snap, seq.Schema, seq.Table)
+		if err != nil {
+			return nil, -1, nil, err
+		}
+		for i, c := range all {
+			if strings.EqualFold(c, seq.Column) {
+				idx = i
+			}
+		}
+	} else {
+		for i, c := range cols {
+			if strings.EqualFold(c.Name.O, seq.Column) {
+				idx = i
+			}
+		}
+	}
+	if ins.Select != nil {
+		if idx < 0 {
+			return nil, -1, nil, unsupported("INSERT ... SELECT into " + seq.Table + ", whose ids shardgate generates, without the id column: give the ids, or insert with VALUES")
+		}
+		return seq, idx, nil, nil // the SELECT gives the ids
+	}
+	for i, row := range ins.Lists {
+		if idx < 0 || idx < len(row) && s.generates(row[idx]) {
+			need = append(need, i)
+		}
+	}
+	return seq, idx, need, nil
 }
 
 // insertSequence returns the sequence of the table an INSERT writes, nil
@@ -123,7 +131,13 @@ func (s *Session) generates(e ast.ExprNode) bool {
 	default:
 		return false
 	}
-	switch v := d.GetValue().(type) {
+	return s.asksForID(d.GetValue())
+}
+
+// asksForID reports whether a value given for the id column asks for a
+// generated one: NULL, or 0 unless NO_AUTO_VALUE_ON_ZERO.
+func (s *Session) asksForID(v any) bool {
+	switch v := v.(type) {
 	case nil:
 		return true
 	case int64:
@@ -132,6 +146,44 @@ func (s *Session) generates(e ast.ExprNode) bool {
 		return v == 0 && !s.noAutoValueOnZero()
 	}
 	return false
+}
+
+// idMarkers returns the ranks of the parameter markers that give an
+// INSERT's id column (named column) in each of its rows; nil when a row
+// gives it otherwise or leaves it out, or the INSERT has no VALUES rows:
+// then ids may be generated whatever the values.
+func idMarkers(ins *ast.InsertStmt, column string) []int {
+	if ins.Select != nil || ins.Setlist || len(ins.Lists) == 0 {
+		return nil
+	}
+	idx := -1
+	for i, c := range ins.Columns {
+		if strings.EqualFold(c.Name.O, column) {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil
+	}
+	var offsets []int
+	ins.Accept(&paramBinder{collect: &offsets})
+	slices.Sort(offsets)
+	ranks := make([]int, 0, len(ins.Lists))
+	for _, row := range ins.Lists {
+		if idx >= len(row) {
+			return nil
+		}
+		m, ok := row[idx].(*test_driver.ParamMarkerExpr)
+		if !ok {
+			return nil
+		}
+		r, found := slices.BinarySearch(offsets, m.Offset)
+		if !found {
+			return nil
+		}
+		ranks = append(ranks, r)
+	}
+	return ranks
 }
 
 func (s *Session) noAutoValueOnZero() bool {

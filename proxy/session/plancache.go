@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/router"
@@ -54,6 +56,11 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 	for _, l := range c.lits {
 		c.texts = append(c.texts, sql[l.Start:l.End])
 	}
+	for _, p := range tpl.IDParams {
+		if p >= len(c.texts) || s.asksForID(parser.LiteralValue(c.texts[p])) {
+			return nil, false // the slow way generates the ids
+		}
+	}
 	c.vals = c.vals[:0]
 	for _, p := range tpl.Params() {
 		if p < 0 || p >= len(c.texts) {
@@ -95,12 +102,23 @@ func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snaps
 		if _, _, info := infoSchemaSelect(stmt); info {
 			return nil // answered by the proxy
 		}
-		if s.insertSequence(stmt, snap) != nil {
-			return nil // ids are generated per execution
+		var ids []int
+		if seq := s.insertSequence(stmt, snap); seq != nil {
+			if ids = idMarkers(stmt.(*ast.InsertStmt), seq.Column); ids == nil {
+				return nil // ids are generated per execution
+			}
+			for _, i := range ids {
+				if i >= len(vals) || s.asksForID(vals[i]) {
+					return nil // these values would be planned with the ids filled in
+				}
+			}
 		}
 		tpl, _, err := router.Compile(stmt, s.routerEnv(snap))
 		var span *router.SpanError
 		if !errors.As(err, &span) || span.Lower >= len(vals) || span.Upper >= len(vals) {
+			if tpl != nil {
+				tpl.IDParams = ids
+			}
 			return tpl
 		}
 		vals = slices.Clone(vals)

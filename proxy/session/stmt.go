@@ -470,8 +470,13 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		// one route runs as a prepared statement on its shard. (Planning may
 		// fail here where a value is needed as a literal; the general way
 		// below decides then.)
-		plan, err := router.Build(stmts[0], s.routerEnv(snap))
-		if err == nil && st.longData == nil {
+		// (Not when ids are to be generated: the general way fills them in.)
+		_, _, need, err := s.idRequests(stmts[0], snap)
+		var plan *router.Plan
+		if err == nil && len(need) == 0 {
+			plan, err = router.Build(stmts[0], s.routerEnv(snap))
+		}
+		if err == nil && len(need) == 0 && st.longData == nil {
 			if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
 				dn := snap.Cluster.Nodes[r.Node]
 				return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
@@ -542,6 +547,15 @@ func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values 
 	if tpl == nil || !tpl.Single() {
 		return "", nil, false
 	}
+	for _, i := range tpl.IDParams {
+		if i >= st.params {
+			return "", nil, false
+		}
+		v, null, err := paramValue(i, st.types, nullMap, values)
+		if err != nil || null || s.asksForID(v) {
+			return "", nil, false // the planner generates the ids
+		}
+	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
 	for _, i := range tpl.Params() {
@@ -572,6 +586,11 @@ func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values 
 func (s *Session) templateScatter(tpl *router.Template, params []any) (*router.Plan, bool) {
 	if tpl == nil || tpl.Single() {
 		return nil, false
+	}
+	for _, i := range tpl.IDParams {
+		if i >= len(params) || s.asksForID(params[i]) {
+			return nil, false
+		}
 	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
