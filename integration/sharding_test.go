@@ -28,6 +28,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // shopConfig is the example of DESIGN.md verbatim (listen -> {{LISTEN}};
@@ -450,6 +453,47 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 				}
 			}
 		}
+		// In a transaction, a node's shards answer in one UNION ALL, whose
+		// column definitions lose their tables and flags: the client must
+		// still see what the shards' own statements give (outside one).
+		c, err := client.Connect(p.Addr, "app", "app", "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, shape := range shapes {
+			args := shape.args[0]
+			text := shape.sql
+			for _, a := range args {
+				lit := fmt.Sprint(a)
+				if _, isString := a.(string); isString {
+					lit = "'" + lit + "'"
+				}
+				text = strings.Replace(text, "?", lit, 1)
+			}
+			var first string
+			for run := 0; run < 3; run++ {
+				if run == 1 {
+					if _, err := c.Execute("BEGIN"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r, err := c.Execute(text)
+				if err != nil {
+					t.Fatalf("%s: %v", text, err)
+				}
+				defs := fieldsText(r.Fields)
+				r.Close()
+				if run == 0 {
+					first = defs
+				} else if defs != first {
+					t.Errorf("%s: run %d shows the columns\n  %s\nthe first showed\n  %s", text, run+1, defs, first)
+				}
+			}
+			if _, err := c.Execute("COMMIT"); err != nil {
+				t.Error(err)
+			}
+		}
 	})
 
 	var wt tally
@@ -816,4 +860,14 @@ func TestShardingOracleSelfCheck(t *testing.T) {
 		}
 	})
 	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "DROP DATABASE shopchk")
+}
+
+// fieldsText prints column definitions with everything a client sees.
+func fieldsText(fields []*mysql.Field) string {
+	var sb strings.Builder
+	for _, f := range fields {
+		fmt.Fprintf(&sb, "[%s.%s.%s (%s.%s) charset %d len %d type %d flags %#x decimals %d] ",
+			f.Schema, f.Table, f.Name, f.OrgTable, f.OrgName, f.Charset, f.ColumnLength, f.Type, f.Flag, f.Decimal)
+	}
+	return sb.String()
 }

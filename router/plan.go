@@ -66,14 +66,20 @@ type SortKey struct {
 // Route sends statements to one data node: one per shard it touches there.
 // Inside a transaction they go out in one write on the pinned connection and
 // run in order; otherwise each shard's statement gets its own connection.
-// (Not one UNION ALL per node: a union's result columns lose their table,
-// schema and key flags, which a client would see.)
 type Route struct {
 	Node  string
 	SQL   []string
 	Shard string // which shards, for EXPLAIN: "orders_1,orders_3"
 	// Readable says a replica may serve it (no write, no lock).
 	Readable bool
+	// Union, when set, is SQL as one UNION ALL, sorted as the merge reads
+	// the node: one statement for the node instead of one per shard, where
+	// they would run one after another (a pinned connection). A union's
+	// column definitions lose their tables, schema and key flags, which a
+	// client would see, so it runs only once Columns holds the definitions
+	// the shards' own statements gave (see UnionColumns).
+	Union   string
+	Columns *UnionColumns
 }
 
 // Scatter runs its routes on their nodes at once; read results are

@@ -215,6 +215,10 @@ type scatterPlan struct {
 	// answer; nothing when no marker placed it).
 	shards []int
 	exact  bool
+	// unions[i], when it has parts, is routes[i]'s statements as one
+	// UNION ALL (Route.Union); columns[i] what its executions learn.
+	unions  []text
+	columns []*UnionColumns
 }
 
 // compileScatter makes the template of a SELECT planned over several
@@ -272,7 +276,29 @@ func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (
 		}
 		sp.texts = append(sp.texts, texts)
 	}
+	sp.fuse(stmt)
 	return t, plan, nil
+}
+
+// fuse gives each route of several shards its statements as one UNION
+// ALL, when the statement may be a union's part and the union can be
+// sorted as the merge reads it.
+func (sp *scatterPlan) fuse(stmt ast.StmtNode) {
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || !unionSafe(sel) {
+		return
+	}
+	order, ok := unionOrder(sp.root, sel)
+	if !ok {
+		return
+	}
+	sp.unions = make([]text, len(sp.routes))
+	sp.columns = make([]*UnionColumns, len(sp.routes))
+	for i, texts := range sp.texts {
+		if len(texts) > 1 {
+			sp.unions[i], sp.columns[i] = unionText(texts, order), &UnionColumns{}
+		}
+	}
 }
 
 // scatterable says a template may serve the plan: a Scatter under
@@ -321,6 +347,13 @@ func (sp *scatterPlan) instance(lits []string) (Primitive, bool) {
 				return nil, false
 			}
 			fresh[i].SQL[j] = string(sql)
+		}
+		if sp.unions != nil && sp.unions[i].parts != nil {
+			sql, ok := sp.unions[i].fill(nil, lits)
+			if !ok {
+				return nil, false
+			}
+			fresh[i].Union, fresh[i].Columns = string(sql), sp.columns[i]
 		}
 	}
 	next := 0

@@ -33,9 +33,18 @@ func bindMarkers(stmt ast.StmtNode, vals []any) {
 // templatePlan plans sql through a template compiled from another
 // statement of the same shape (compileFrom); "" when no template.
 func templatePlan(t *testing.T, compileFrom, sql string) (string, bool) {
-	key, lits, ok := parser.Template(compileFrom, nil, nil)
+	p, ok := planFromTemplate(t, compileFrom, sql)
 	if !ok {
 		return "", false
+	}
+	return strings.TrimRight(p.Explain(), "\n"), true
+}
+
+// planFromTemplate is templatePlan's plan.
+func planFromTemplate(t *testing.T, compileFrom, sql string) (*Plan, bool) {
+	key, lits, ok := parser.Template(compileFrom, nil, nil)
+	if !ok {
+		return nil, false
 	}
 	var vals []any
 	for _, l := range lits {
@@ -45,7 +54,7 @@ func templatePlan(t *testing.T, compileFrom, sql string) (string, bool) {
 	for try := 0; try < 2; try++ {
 		stmts, err := parser.Parse(string(key))
 		if err != nil || len(stmts) != 1 {
-			return "", false
+			return nil, false
 		}
 		bindMarkers(stmts[0], vals)
 		tpl, _, err = Compile(stmts[0], testEnv(t))
@@ -56,12 +65,12 @@ func templatePlan(t *testing.T, compileFrom, sql string) (string, bool) {
 			continue
 		}
 		if err != nil || tpl == nil {
-			return "", false
+			return nil, false
 		}
 		break
 	}
 	if tpl == nil {
-		return "", false
+		return nil, false
 	}
 	key2, lits2, ok := parser.Template(sql, nil, nil)
 	if !ok || string(key2) != string(key) {
@@ -78,9 +87,9 @@ func templatePlan(t *testing.T, compileFrom, sql string) (string, bool) {
 	var p Plan
 	var r Route
 	if _, ok := tpl.PlanInto(&p, &r, nil, texts, keys); !ok {
-		return "", false
+		return nil, false
 	}
-	return strings.TrimRight(p.Explain(), "\n"), true
+	return &p, true
 }
 
 // TestTemplatesMatchPlans: for every router case a template can serve,
@@ -183,6 +192,50 @@ func TestTemplatesPlacedByValues(t *testing.T) {
 		}
 		if want := planText(testEnv(t), c.sql); ok && got != want {
 			t.Errorf("template of %s used for %s\n--- template\n%s--- planner\n%s", c.from, c.sql, got, want)
+		}
+	}
+}
+
+// TestTemplateUnions: a scatter template runs each node's shards as one
+// UNION ALL, sorted by position as the merge reads it, where the
+// statement may be a union's part and the positions are known.
+func TestTemplateUnions(t *testing.T) {
+	cases := []struct {
+		sql   string
+		union string // the first route's; "" for none
+	}{
+		{"SELECT c FROM orders WHERE user_id BETWEEN 1 AND 100",
+			"(SELECT `c` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100) UNION ALL (SELECT `c` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100)"},
+		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100",
+			"(SELECT SUM(`k`) AS `SUM(k)` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100) UNION ALL (SELECT SUM(`k`) AS `SUM(k)` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100)"},
+		{"SELECT id, c FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY c DESC",
+			"(SELECT `id`,`c`,WEIGHT_STRING(`c`) AS `__sg_0` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) UNION ALL (SELECT `id`,`c`,WEIGHT_STRING(`c`) AS `__sg_0` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) ORDER BY 2 DESC"},
+		// A helper sorts: its position counts from the end of the list.
+		{"SELECT id FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY LENGTH(c) DESC, id",
+			"(SELECT `id`,LENGTH(`c`) AS `__sg_0`,WEIGHT_STRING(LENGTH(`c`)) AS `__sg_1`,WEIGHT_STRING(`id`) AS `__sg_2` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) UNION ALL (SELECT `id`,LENGTH(`c`) AS `__sg_0`,WEIGHT_STRING(LENGTH(`c`)) AS `__sg_1`,WEIGHT_STRING(`id`) AS `__sg_2` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) ORDER BY 2 DESC,1"},
+		{"SELECT * FROM orders WHERE user_id BETWEEN 1 AND 100", "(SELECT * FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100) UNION ALL (SELECT * FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100)"},
+		// After a *, a helper's position is not known before the rows come.
+		{"SELECT * FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY LENGTH(c)", ""},
+		// A locking read is refused as a union's part.
+		{"SELECT c FROM orders WHERE user_id BETWEEN 1 AND 100 FOR UPDATE", ""},
+		{"SELECT c FROM orders WHERE user_id BETWEEN 1 AND 100 LOCK IN SHARE MODE", ""},
+	}
+	for _, c := range cases {
+		p, ok := planFromTemplate(t, c.sql, c.sql)
+		if !ok {
+			t.Errorf("%s: no template", c.sql)
+			continue
+		}
+		routes := AppendRoutes(nil, p.Root)
+		if len(routes) == 0 || len(routes[0].SQL) < 2 {
+			t.Errorf("%s: expected a node of several shards:\n%s", c.sql, p.Explain())
+			continue
+		}
+		if got := routes[0].Union; got != c.union {
+			t.Errorf("%s:\n  union %s\n  want  %s", c.sql, got, c.union)
+		}
+		if (routes[0].Columns != nil) != (c.union != "") {
+			t.Errorf("%s: union %q with columns %v", c.sql, routes[0].Union, routes[0].Columns)
 		}
 	}
 }

@@ -422,10 +422,31 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	type pending struct {
 		o     *open
 		route *router.Route
+		union []merge.Field // the columns to show for the route's union
 	}
 	var waiting []pending
 	streams := map[*router.Route][]merge.Stream{}
 	for _, r := range routes {
+		if cols := r.Columns.Fields(); cols != nil && len(r.SQL) > 1 && conns.Pinned(r.Node) {
+			// One statement for the node's shards, which would run one
+			// after another on its connection anyway. (Elsewhere they run
+			// at once, each on its own connection: a big scan of several
+			// shards keeps the node's cores busy.)
+			c, err := conns.Acquire(r.Node)
+			if err != nil {
+				release()
+				return out, err
+			}
+			o := &open{c: c}
+			opened = append(opened, o)
+			if err := c.WriteCommandStr(mysql.COM_QUERY, r.Union); err != nil {
+				c.MarkBroken()
+				release()
+				return out, &BackendError{Err: err}
+			}
+			waiting = append(waiting, pending{o, r, cols})
+			continue
+		}
 		if len(r.SQL) > 1 && conns.Pinned(r.Node) {
 			c, err := conns.Acquire(r.Node)
 			if err != nil {
@@ -455,12 +476,19 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 				release()
 				return out, &BackendError{Err: err}
 			}
-			waiting = append(waiting, pending{o, r})
+			waiting = append(waiting, pending{o, r, nil})
 		}
 	}
 	var firstErr error
 	for _, w := range waiting {
 		s, err := openStream(w.o.c, tr)
+		if w.union != nil {
+			var ss []merge.Stream
+			if ss, err = unionStreams(w.o.c, s, err, w.route, w.union, tr); err == nil {
+				streams[w.route] = ss
+				continue
+			}
+		}
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -474,6 +502,11 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		release()
 		return out, firstErr
 	}
+	for _, r := range routes {
+		if r.Columns != nil && len(streams[r]) > 1 {
+			r.Columns.Record(streams[r][0].Fields())
+		}
+	}
 	top, err := buildStream(root, streams, cli.Pad)
 	if err != nil {
 		release()
@@ -483,6 +516,63 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	top.Close()
 	release()
 	return out, err
+}
+
+// unionStreams reads the header of a route's union (s, or the error
+// opening it): when its columns agree with the ones recorded (cols), the
+// client gets those (the union's lack tables and flags). When they do not
+// (the table changed since they were recorded), or the server refused
+// the union as such, the union is stopped for good and the shards'
+// statements run one by one on the same connection (after the union's
+// rows, read and dropped).
+func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
+	if err != nil {
+		var me *mysql.MyError
+		if !errors.As(err, &me) || !unionRefused(me.Code) {
+			return nil, err
+		}
+	} else if unionAgrees(s.fields, cols) {
+		s.fields = cols
+		return []merge.Stream{s}, nil
+	} else {
+		for !s.done {
+			if row, err := s.Next(); err != nil || row == nil {
+				break
+			}
+		}
+	}
+	r.Columns.Off()
+	if c.Broken() {
+		return nil, &BackendError{Err: errors.New("shardgate: connection lost after a union of shards")}
+	}
+	return sequentialStreams(c, r.SQL, tr)
+}
+
+// unionAgrees reports whether a union's column definitions match the
+// recorded ones in all that the union keeps of them.
+func unionAgrees(union, recorded []merge.Field) bool {
+	if len(union) != len(recorded) {
+		return false
+	}
+	for i := range union {
+		u, r := &union[i], &recorded[i]
+		if u.Name != r.Name || u.Type != r.Type || u.Charset != r.Charset || u.Length != r.Length {
+			return false
+		}
+	}
+	return true
+}
+
+// unionRefused says an error is the server refusing a statement's form
+// (its syntax, its names, a union's ORDER BY), not what running it met.
+func unionRefused(code uint16) bool {
+	switch code {
+	case mysql.ER_PARSE_ERROR, mysql.ER_WRONG_USAGE, mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT,
+		mysql.ER_BAD_FIELD_ERROR, mysql.ER_TABLENAME_NOT_ALLOWED_HERE, mysql.ER_NOT_SUPPORTED_YET,
+		mysql.ER_CANT_AGGREGATE_2COLLATIONS, mysql.ER_CANT_AGGREGATE_3COLLATIONS, mysql.ER_CANT_AGGREGATE_NCOLLATIONS:
+		return true
+	}
+	return false
 }
 
 // maxBuffered bounds the rows a pinned node's earlier shards may hold in
