@@ -522,7 +522,7 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 // opening it): when its columns agree with the ones recorded (cols), the
 // client gets those (the union's lack tables and flags). When they do not
 // (the table changed since they were recorded), or the server refused
-// the union as such, the union is stopped for good and the shards'
+// the union as such, the union is off for the template's life and the shards'
 // statements run one by one on the same connection (after the union's
 // rows, read and dropped).
 func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
