@@ -114,28 +114,34 @@ func TestUnionPerNode(t *testing.T) {
 			t.Errorf("%s: the columns do not name un.things: %s", q, defs)
 		}
 	}
-	// v becomes a BIGINT on every shard, behind the proxy: the unions'
-	// columns no longer agree with what was recorded; the proxy must go
-	// back to the shards' own statements, whose columns say BIGINT.
-	for _, h := range []struct{ addr, db string }{{dh0Primary, "un_0"}, {dh1Primary, "un_1"}} {
-		node := Open(t, DSN("sg", "sg", h.addr, h.db))
-		for s := 0; s < 4; s++ {
-			if (s%2 == 0) == (h.db == "un_0") {
-				MustExec(t, node, fmt.Sprintf("ALTER TABLE things_%d MODIFY v BIGINT", s))
+	// v changes type on every shard, behind the proxy: the unions' columns
+	// no longer agree with what was recorded; each union's next execution
+	// drops its rows and runs the shards' own statements on the same
+	// connection, in the transaction, whose columns are recorded anew.
+	alter := func(typ string) {
+		for _, h := range []struct{ addr, db string }{{dh0Primary, "un_0"}, {dh1Primary, "un_1"}} {
+			node := Open(t, DSN("sg", "sg", h.addr, h.db))
+			for s := 0; s < 4; s++ {
+				if (s%2 == 0) == (h.db == "un_0") {
+					MustExec(t, node, fmt.Sprintf("ALTER TABLE things_%d MODIFY v %s", s, typ))
+				}
 			}
 		}
+		MustExec(t, oracle, "ALTER TABLE un_oracle.things MODIFY v "+typ)
 	}
-	MustExec(t, oracle, "ALTER TABLE un_oracle.things MODIFY v BIGINT")
-	// (Each union's first execution now drops its rows and runs the
-	// shards' statements on the same connection, in the transaction.)
-	after := map[string]string{}
-	check("after ALTER", after)
-	for q, defs := range after {
-		if (strings.Contains(q, "id, v") || strings.Contains(q, "*")) && defs == first[q] {
-			t.Errorf("%s: the columns did not change with the table: %s", q, defs)
+	before := first
+	for _, typ := range []string{"BIGINT", "SMALLINT"} {
+		alter(typ)
+		after := map[string]string{}
+		check("after ALTER to "+typ, after)
+		for q, defs := range after {
+			if (strings.Contains(q, "id, v") || strings.Contains(q, "*")) && defs == before[q] {
+				t.Errorf("%s: the columns did not change with the table: %s", q, defs)
+			}
+			if !strings.HasPrefix(q, "SELECT COUNT") && !strings.Contains(defs, "[un.things.") {
+				t.Errorf("after ALTER to %s: %s: the columns do not name un.things: %s", typ, q, defs)
+			}
 		}
-		if !strings.HasPrefix(q, "SELECT COUNT") && !strings.Contains(defs, "[un.things.") {
-			t.Errorf("after ALTER: %s: the columns do not name un.things: %s", q, defs)
-		}
+		before = after
 	}
 }

@@ -18,13 +18,19 @@ import (
 // by one; later executions run the route's Union and give the client
 // these definitions in place of the union's, when the union's agree on
 // every name, type, character set and length. When they do not (the
-// table changed behind the proxy), the route goes back to one statement
-// per shard for the
+// table changed since), the definitions are forgotten, to be recorded
+// again; a route whose union disagrees again and again (or that the
+// server refuses) goes back to one statement per shard for the
 // template's life.
 type UnionColumns struct {
-	fields atomic.Pointer[[]merge.Field]
-	off    atomic.Bool
+	fields     atomic.Pointer[[]merge.Field]
+	off        atomic.Bool
+	mismatches atomic.Int32
 }
+
+// maxMismatches is how often a union may disagree with its recorded
+// columns before it is turned off.
+const maxMismatches = 3
 
 // Fields returns the recorded definitions; nil when none are, or the
 // union is off.
@@ -49,6 +55,16 @@ func (u *UnionColumns) Record(fields []merge.Field) {
 
 // Off stops the route's union for the template's life.
 func (u *UnionColumns) Off() { u.off.Store(true) }
+
+// Disagreed forgets the recorded definitions, which a union's did not
+// match: the next execution records them again (from the shards' own
+// statements), unless this happened maxMismatches times.
+func (u *UnionColumns) Disagreed() {
+	u.fields.Store(nil)
+	if u.mismatches.Add(1) >= maxMismatches {
+		u.Off()
+	}
+}
 
 // unionSafe says the shard statement of sel may stand in parentheses as
 // one part of a UNION ALL and mean the same: no locking read, no INTO, no

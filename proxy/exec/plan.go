@@ -521,16 +521,17 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 // unionStreams reads the header of a route's union (s, or the error
 // opening it): when its columns agree with the ones recorded (cols), the
 // client gets those (the union's lack tables and flags). When they do not
-// (the table changed since they were recorded), or the server refused
-// the union as such, the union is off for the template's life and the shards'
-// statements run one by one on the same connection (after the union's
-// rows, read and dropped).
+// (the table changed since they were recorded), the union's rows are read
+// and dropped, and the shards' statements run one by one on the same
+// connection, their columns recorded again; so too when the server
+// refused the union as such, which turns it off for the template's life.
 func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
 	if err != nil {
 		var me *mysql.MyError
 		if !errors.As(err, &me) || !unionRefused(me.Code) {
 			return nil, err
 		}
+		r.Columns.Off()
 	} else if unionAgrees(s.fields, cols) {
 		s.fields = cols
 		return []merge.Stream{s}, nil
@@ -540,8 +541,8 @@ func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route,
 				break
 			}
 		}
+		r.Columns.Disagreed()
 	}
-	r.Columns.Off()
 	if c.Broken() {
 		return nil, &BackendError{Err: errors.New("shardgate: connection lost after a union of shards")}
 	}
