@@ -433,14 +433,7 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 		for _, shape := range shapes {
 			for _, args := range shape.args {
-				text := shape.sql
-				for _, a := range args {
-					lit := fmt.Sprint(a)
-					if _, isString := a.(string); isString {
-						lit = "'" + lit + "'"
-					}
-					text = strings.Replace(text, "?", lit, 1)
-				}
+				text := withLiterals(shape.sql, args)
 				want := runQuery(oracle, text)
 				if want.Err != nil {
 					t.Fatalf("oracle: %s: %v", text, want.Err)
@@ -462,15 +455,7 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 		defer c.Close()
 		for _, shape := range shapes {
-			args := shape.args[0]
-			text := shape.sql
-			for _, a := range args {
-				lit := fmt.Sprint(a)
-				if _, isString := a.(string); isString {
-					lit = "'" + lit + "'"
-				}
-				text = strings.Replace(text, "?", lit, 1)
-			}
+			text := withLiterals(shape.sql, shape.args[0])
 			var first string
 			for run := 0; run < 3; run++ {
 				if run == 1 {
@@ -860,6 +845,18 @@ func TestShardingOracleSelfCheck(t *testing.T) {
 		}
 	})
 	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "DROP DATABASE shopchk")
+}
+
+// withLiterals writes args into sql's markers (strings quoted).
+func withLiterals(sql string, args []any) string {
+	for _, a := range args {
+		lit := fmt.Sprint(a)
+		if _, isString := a.(string); isString {
+			lit = "'" + lit + "'"
+		}
+		sql = strings.Replace(sql, "?", lit, 1)
+	}
+	return sql
 }
 
 // fieldsText prints column definitions with everything a client sees.

@@ -426,57 +426,52 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	}
 	var waiting []pending
 	streams := map[*router.Route][]merge.Stream{}
+	acquire := func(node string) (*open, error) {
+		c, err := conns.Acquire(node)
+		if err != nil {
+			return nil, err
+		}
+		o := &open{c: c}
+		opened = append(opened, o)
+		return o, nil
+	}
+	send := func(r *router.Route, sql string, union []merge.Field) error {
+		o, err := acquire(r.Node)
+		if err != nil {
+			return err
+		}
+		if err := o.c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+			o.c.MarkBroken()
+			return &BackendError{Err: err}
+		}
+		waiting = append(waiting, pending{o, r, union})
+		return nil
+	}
 	for _, r := range routes {
-		if cols := r.Columns.Fields(); cols != nil && len(r.SQL) > 1 && conns.Pinned(r.Node) {
+		var err error
+		pinned := len(r.SQL) > 1 && conns.Pinned(r.Node)
+		switch cols := r.Columns.Fields(); {
+		case pinned && cols != nil:
 			// One statement for the node's shards, which would run one
 			// after another on its connection anyway. (Elsewhere they run
 			// at once, each on its own connection: a big scan of several
 			// shards keeps the node's cores busy.)
-			c, err := conns.Acquire(r.Node)
-			if err != nil {
-				release()
-				return out, err
+			err = send(r, r.Union, cols)
+		case pinned:
+			var o *open
+			if o, err = acquire(r.Node); err == nil {
+				streams[r], err = sequentialStreams(o.c, r.SQL, tr)
 			}
-			o := &open{c: c}
-			opened = append(opened, o)
-			if err := c.WriteCommandStr(mysql.COM_QUERY, r.Union); err != nil {
-				c.MarkBroken()
-				release()
-				return out, &BackendError{Err: err}
+		default:
+			for _, sql := range r.SQL {
+				if err = send(r, sql, nil); err != nil {
+					break
+				}
 			}
-			waiting = append(waiting, pending{o, r, cols})
-			continue
 		}
-		if len(r.SQL) > 1 && conns.Pinned(r.Node) {
-			c, err := conns.Acquire(r.Node)
-			if err != nil {
-				release()
-				return out, err
-			}
-			o := &open{c: c}
-			opened = append(opened, o)
-			ss, err := sequentialStreams(c, r.SQL, tr)
-			if err != nil {
-				release()
-				return out, err
-			}
-			streams[r] = ss
-			continue
-		}
-		for _, sql := range r.SQL {
-			c, err := conns.Acquire(r.Node)
-			if err != nil {
-				release()
-				return out, err
-			}
-			o := &open{c: c}
-			opened = append(opened, o)
-			if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
-				c.MarkBroken()
-				release()
-				return out, &BackendError{Err: err}
-			}
-			waiting = append(waiting, pending{o, r, nil})
+		if err != nil {
+			release()
+			return out, err
 		}
 	}
 	var firstErr error
