@@ -59,13 +59,16 @@ func TestUnionPerNode(t *testing.T) {
 	}
 	defer c.Close()
 	queries := []string{
-		"SELECT id, name FROM things WHERE id BETWEEN %d AND 30 ORDER BY name, id",
-		"SELECT DISTINCT name FROM things WHERE id BETWEEN %d AND 40 ORDER BY name DESC",
-		"SELECT name, COUNT(*), SUM(v) FROM things WHERE id BETWEEN %d AND 40 GROUP BY name ORDER BY name",
-		"SELECT COUNT(*), MAX(v), MIN(name) FROM things WHERE id BETWEEN %d AND 35",
-		"SELECT id, v FROM things WHERE id BETWEEN %d AND 30 ORDER BY v DESC, id LIMIT 5",
-		"SELECT * FROM things WHERE id BETWEEN %d AND 12",
+		"SELECT id, name FROM things WHERE id BETWEEN %d AND %d ORDER BY name, id",
+		"SELECT DISTINCT name FROM things WHERE id BETWEEN %d AND %d ORDER BY name DESC",
+		"SELECT name, COUNT(*), SUM(v) FROM things WHERE id BETWEEN %d AND %d GROUP BY name ORDER BY name",
+		"SELECT COUNT(*), MAX(v), MIN(name) FROM things WHERE id BETWEEN %d AND %d",
+		"SELECT id, v FROM things WHERE id BETWEEN %d AND %d ORDER BY v DESC, id LIMIT 5",
+		"SELECT * FROM things WHERE id BETWEEN %d AND %d",
 	}
+	// Each query runs from lo = 1..4 to hi (both bounds markers when
+	// prepared, so that the statement has a template).
+	const hi = 33
 	// check runs each query with several values in a transaction (where a
 	// node's shards run one after another on its connection, as a union):
 	// through database/sql against the oracle, and through the raw client
@@ -88,10 +91,16 @@ func TestUnionPerNode(t *testing.T) {
 		}()
 		for _, query := range queries {
 			for lo := 1; lo <= 4; lo++ {
-				text := fmt.Sprintf(query, lo)
+				text := fmt.Sprintf(query, lo, hi)
 				ordered := strings.Contains(text, "ORDER BY")
-				if diff := compareResults(runQuery(q, text), runQuery(oracleDB, text), ordered); diff != "" {
+				expect := runQuery(oracleDB, text)
+				if diff := compareResults(runQuery(q, text), expect, ordered); diff != "" {
 					t.Errorf("%s: %s\n  %s", stage, text, diff)
+				}
+				// Prepared: planned as text from the same template.
+				marked := strings.ReplaceAll(query, "%d", "?")
+				if diff := compareResults(runPrepared(q, marked, []any{lo, hi}), expect, ordered); diff != "" {
+					t.Errorf("%s: prepared %s with %d, %d\n  %s", stage, marked, lo, hi, diff)
 				}
 				r, err := c.Execute(text)
 				if err != nil {
