@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -149,26 +148,15 @@ func (s *Session) asksForID(v any) bool {
 }
 
 // idMarkers returns the ranks of the parameter markers that give an
-// INSERT's id column (named column) in each of its rows; nil when a row
-// gives it otherwise or leaves it out, or the INSERT has no VALUES rows:
-// then ids may be generated whatever the values.
-func idMarkers(ins *ast.InsertStmt, column string) []int {
-	if ins.Select != nil || ins.Setlist || len(ins.Lists) == 0 {
+// INSERT's id column (the idx-th of its values) in each of its rows; nil
+// when a row gives it otherwise or leaves it out, or the INSERT has no
+// VALUES rows: then ids may be generated whatever the values.
+func idMarkers(ins *ast.InsertStmt, idx int) []int {
+	if idx < 0 || ins.Select != nil || len(ins.Lists) == 0 {
 		return nil
 	}
-	idx := -1
-	for i, c := range ins.Columns {
-		if strings.EqualFold(c.Name.O, column) {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return nil
-	}
-	var offsets []int
-	ins.Accept(&paramBinder{collect: &offsets})
-	slices.Sort(offsets)
-	ranks := make([]int, 0, len(ins.Lists))
+	ranks := markerRanks(ins)
+	out := make([]int, 0, len(ins.Lists))
 	for _, row := range ins.Lists {
 		if idx >= len(row) {
 			return nil
@@ -177,13 +165,23 @@ func idMarkers(ins *ast.InsertStmt, column string) []int {
 		if !ok {
 			return nil
 		}
-		r, found := slices.BinarySearch(offsets, m.Offset)
-		if !found {
-			return nil
-		}
-		ranks = append(ranks, r)
+		out = append(out, ranks[m.Offset])
 	}
-	return ranks
+	return out
+}
+
+// givesIDs reports whether an execution's values give every id an
+// INSERT's template takes from its literals (ids, see
+// router.Template.IDParams): one that asks for a generated id (NULL, 0)
+// or cannot be read sends the execution the slow way, which generates
+// it. value returns literal or parameter i's value.
+func (s *Session) givesIDs(ids []int, value func(i int) (any, bool)) bool {
+	for _, i := range ids {
+		if v, ok := value(i); !ok || s.asksForID(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Session) noAutoValueOnZero() bool {

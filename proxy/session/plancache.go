@@ -56,10 +56,13 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 	for _, l := range c.lits {
 		c.texts = append(c.texts, sql[l.Start:l.End])
 	}
-	for _, p := range tpl.IDParams {
-		if p >= len(c.texts) || s.asksForID(parser.LiteralValue(c.texts[p])) {
-			return nil, false // the slow way generates the ids
+	if !s.givesIDs(tpl.IDParams, func(i int) (any, bool) {
+		if i >= len(c.texts) {
+			return nil, false
 		}
+		return parser.LiteralValue(c.texts[i]), true
+	}) {
+		return nil, false // the slow way generates the ids
 	}
 	c.vals = c.vals[:0]
 	for _, p := range tpl.Params() {
@@ -102,15 +105,13 @@ func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snaps
 		if _, _, info := infoSchemaSelect(stmt); info {
 			return nil // answered by the proxy
 		}
+		// An INSERT whose ids the proxy generates: only when its rows give
+		// the ids by markers, and these values generate none (else they
+		// would be planned with the ids filled in).
 		var ids []int
-		if seq := s.insertSequence(stmt, snap); seq != nil {
-			if ids = idMarkers(stmt.(*ast.InsertStmt), seq.Column); ids == nil {
-				return nil // ids are generated per execution
-			}
-			for _, i := range ids {
-				if i >= len(vals) || s.asksForID(vals[i]) {
-					return nil // these values would be planned with the ids filled in
-				}
+		if seq, idx, need, err := s.idRequests(stmt, snap); seq != nil {
+			if ids = idMarkers(stmt.(*ast.InsertStmt), idx); err != nil || len(need) > 0 || ids == nil {
+				return nil
 			}
 		}
 		tpl, _, err := router.Compile(stmt, s.routerEnv(snap))

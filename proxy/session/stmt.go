@@ -470,16 +470,13 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		// one route runs as a prepared statement on its shard. (Planning may
 		// fail here where a value is needed as a literal; the general way
 		// below decides then.)
-		// (Not when ids are to be generated: the general way fills them in.)
-		_, _, need, err := s.idRequests(stmts[0], snap)
-		var plan *router.Plan
-		if err == nil && len(need) == 0 {
-			plan, err = router.Build(stmts[0], s.routerEnv(snap))
-		}
-		if err == nil && len(need) == 0 && st.longData == nil {
-			if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
-				dn := snap.Cluster.Nodes[r.Node]
-				return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
+		// Not when ids are to be generated: the general way fills them in.
+		if _, _, need, err := s.idRequests(stmts[0], snap); err == nil && len(need) == 0 && st.longData == nil {
+			if plan, err := router.Build(stmts[0], s.routerEnv(snap)); err == nil {
+				if r, ok := plan.Root.(*router.Route); ok && len(r.SQL) == 1 {
+					dn := snap.Cluster.Nodes[r.Node]
+					return s.executeOn(st, r.SQL[0], route{node: dn, schema: dn.Database}, p, nullMap, values)
+				}
 			}
 		}
 	}
@@ -547,14 +544,14 @@ func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values 
 	if tpl == nil || !tpl.Single() {
 		return "", nil, false
 	}
-	for _, i := range tpl.IDParams {
+	if !s.givesIDs(tpl.IDParams, func(i int) (any, bool) {
 		if i >= st.params {
-			return "", nil, false
+			return nil, false
 		}
-		v, null, err := paramValue(i, st.types, nullMap, values)
-		if err != nil || null || s.asksForID(v) {
-			return "", nil, false // the planner generates the ids
-		}
+		v, _, err := paramValue(i, st.types, nullMap, values)
+		return v, err == nil
+	}) {
+		return "", nil, false // the planner generates the ids
 	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
@@ -587,10 +584,13 @@ func (s *Session) templateScatter(tpl *router.Template, params []any) (*router.P
 	if tpl == nil || tpl.Single() {
 		return nil, false
 	}
-	for _, i := range tpl.IDParams {
-		if i >= len(params) || s.asksForID(params[i]) {
+	if !s.givesIDs(tpl.IDParams, func(i int) (any, bool) {
+		if i >= len(params) {
 			return nil, false
 		}
+		return params[i], true
+	}) {
+		return nil, false
 	}
 	t := &s.tpl
 	t.vals = t.vals[:0]
@@ -636,15 +636,20 @@ func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapsho
 // bindParams gives a statement's parameter markers their values: kept as
 // markers (printed "?") for routing, or replaced by literals.
 func bindParams(stmt ast.StmtNode, params []any, literal bool) {
-	// Markers are numbered by where they stand in the text.
+	stmt.Accept(&paramBinder{params: params, literal: literal, index: markerRanks(stmt)})
+}
+
+// markerRanks numbers a statement's parameter markers by where they
+// stand in the text: marker offset → parameter.
+func markerRanks(n ast.Node) map[int]int {
 	var offsets []int
-	stmt.Accept(&paramBinder{collect: &offsets})
+	n.Accept(&paramBinder{collect: &offsets})
 	sort.Ints(offsets)
 	index := make(map[int]int, len(offsets))
 	for i, o := range offsets {
 		index[o] = i
 	}
-	stmt.Accept(&paramBinder{params: params, literal: literal, index: index})
+	return index
 }
 
 type paramBinder struct {
