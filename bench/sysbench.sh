@@ -81,6 +81,7 @@ Settings (environment variables, defaults in brackets):
   SG_PORT=3396     shardgate-xa listens on 127.0.0.1:SG_PORT, shardgate-local on SG_PORT+1
   SG_USER=sbtest SG_PASSWORD=sbtest SG_DB=sbtest   the proxy's account and logical schema
   SG_PROCS=        the proxy's procs key (GOMAXPROCS); empty: shardgate's default (half the CPUs)
+  SG_POOL_MAX=     the data hosts' pool max (connections per server); empty: shardgate's default
   SG_BIN=          a shardgate binary to use instead of building ./cmd/shardgate
   RESULTS_DIR=bench/results
 
@@ -140,6 +141,7 @@ SG_USER=${SG_USER:-sbtest}
 SG_PASSWORD=${SG_PASSWORD:-sbtest}
 SG_DB=${SG_DB:-sbtest}
 SG_PROCS=${SG_PROCS:-}
+SG_POOL_MAX=${SG_POOL_MAX:-}
 SG_BIN=${SG_BIN:-}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/results}
 
@@ -307,6 +309,7 @@ if [[ -n $WANT_SG ]]; then
 				echo "    password: $DB_PASSWORD"
 				echo "    primary: ${!primary}"
 				((RWSPLIT)) && echo "    replicas: [{addr: ${!replica}, weight: 1}]"
+				[[ -n $SG_POOL_MAX ]] && echo "    pool: {max: $SG_POOL_MAX}"
 			done
 			echo "data_nodes:"
 			echo "  - {name: sb0, host: dh0, database: ${SHARD_DB}_0}"

@@ -150,20 +150,25 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 	if s.tx.gtrid != "" {
 		return s.endXA(stmt)
 	}
+	// Every node ends its part at once (the OKs carry each commit's GTID,
+	// for read-your-writes).
+	var open []*backend.Conn
+	for _, c := range s.pinned {
+		if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+			open = append(open, c)
+		}
+	}
+	errs := make([]error, len(open))
+	for i, c := range open {
+		errs[i] = c.Send(stmt)
+	}
+	s.awaitAll(open, errs)
 	var firstErr error
-	pinned := append([]*backend.Conn(nil), s.pinned...)
-	for _, c := range pinned {
-		if c.Status&mysql.SERVER_STATUS_IN_TRANS == 0 {
-			continue
+	for i, c := range open {
+		if errs[i] != nil && firstErr == nil {
+			firstErr = errs[i]
 		}
-		ok, err := c.Exec(stmt)
-		if err == nil {
-			c.Status = ok.Status
-			s.TrackOK(c, &ok) // the commit's GTID, for read-your-writes
-		} else if firstErr == nil {
-			firstErr = err
-		}
-		s.release(c, nil, err != nil)
+		s.release(c, nil, errs[i] != nil)
 	}
 	s.afterEnd(stmt)
 	if firstErr != nil {

@@ -122,21 +122,24 @@ func (s *Session) xaTwoPhase(gtrid string, writers, readers []*backend.Conn) *my
 		return mysql.NewError(errXARollback, "shardgate: the transaction was rolled back: its commit decision could not be recorded: "+err.Error())
 	}
 	xa.Fault(xa.FaultAfterDecision)
-	first := writers[0]
-	ok, err := first.Exec("XA COMMIT " + first.XA)
-	if err == nil {
-		s.TrackOK(first, &ok)
-	}
-	xa.Fault(xa.FaultAfterFirstCommit)
-	rest := append(writers[1:len(writers):len(writers)], readers...)
-	errs = append([]error{err}, s.xaAll(rest, func(c *backend.Conn) string {
+	// Every branch is told at once; the fault point between the first
+	// statement and the others leaves one branch committing and the others
+	// prepared, for the recovery tests.
+	branches := append(writers[:len(writers):len(writers)], readers...)
+	errs = make([]error, len(branches))
+	for i, c := range branches {
 		if c.XAWrote {
-			return "XA COMMIT " + c.XA
+			errs[i] = c.Send("XA COMMIT " + c.XA)
+		} else {
+			errs[i] = c.Send("XA END " + c.XA + "; XA COMMIT " + c.XA + " ONE PHASE")
 		}
-		return "XA END " + c.XA + "; XA COMMIT " + c.XA + " ONE PHASE"
-	})...)
+		if i == 0 {
+			xa.Fault(xa.FaultAfterFirstCommit)
+		}
+	}
+	s.awaitAll(branches, errs)
 	done := true
-	for i, c := range append([]*backend.Conn{first}, rest...) {
+	for i, c := range branches {
 		if errs[i] != nil && c.XAWrote {
 			// Committed by the decision; recovery tells this branch.
 			done = false
@@ -157,6 +160,13 @@ func (s *Session) xaAll(conns []*backend.Conn, stmt func(*backend.Conn) string) 
 	for i, c := range conns {
 		errs[i] = c.Send(stmt(c))
 	}
+	s.awaitAll(conns, errs)
+	return errs
+}
+
+// awaitAll reads the answer of each connection whose send did not fail
+// (errs[i] == nil) into errs, keeping each OK's status and session state.
+func (s *Session) awaitAll(conns []*backend.Conn, errs []error) {
 	for i, c := range conns {
 		if errs[i] != nil {
 			continue
@@ -168,7 +178,6 @@ func (s *Session) xaAll(conns []*backend.Conn, stmt func(*backend.Conn) string) 
 		}
 		errs[i] = err
 	}
-	return errs
 }
 
 // xaRollback rolls every branch back, whatever state each is in. A branch

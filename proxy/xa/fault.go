@@ -15,7 +15,7 @@ import (
 const (
 	FaultAfterPrepare     = "xa-after-prepare"      // every branch prepared, no decision yet
 	FaultAfterDecision    = "xa-after-decision"     // commit decision on disk, no branch committed
-	FaultAfterFirstCommit = "xa-after-first-commit" // one branch committed, the others prepared
+	FaultAfterFirstCommit = "xa-after-first-commit" // one branch told to commit, the others prepared
 )
 
 var (
