@@ -86,6 +86,9 @@ type Route struct {
 // concatenated, write results summed.
 type Scatter struct {
 	Routes []*Route
+	// Union: the routes answer a UNION's different parts, whose columns
+	// the executor unifies as the server would.
+	Union bool
 }
 
 // Broadcast writes to every copy of a global table; the copies answer

@@ -309,7 +309,7 @@ func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinc
 	if distinct {
 		m.distinct = m.keys[len(m.keys)-width:]
 	}
-	return m.build(&Scatter{Routes: routes}), nil
+	return m.build(&Scatter{Routes: routes, Union: true}), nil
 }
 
 func hasAggregateFields(sel *ast.SelectStmt) bool {

@@ -24,8 +24,9 @@ type Conns interface {
 	// Release ends the statement's use of a connection.
 	Release(c *backend.Conn, failed bool)
 	// Pinned reports whether the session must use one connection to the
-	// node (its transaction is there): shards of the node then run in turn.
-	Pinned(node string) bool
+	// node's host (its transaction is there), and names the host: every
+	// statement of a plan for the host's nodes then runs in turn on it.
+	Pinned(node string) (host string, pinned bool)
 }
 
 // MaxMemorySortRows bounds what a MemorySort may hold.
@@ -112,37 +113,77 @@ func parseMatched(info []byte) (matched, changed, warnings uint64, ok bool) {
 func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
 	type sent struct {
-		c *backend.Conn
-		r *router.Route
+		c     *backend.Conn
+		r     *router.Route
+		host  string // the pinned host whose connection it is, or ""
+		read  bool
+		t     writeTotals
+		ioErr error
 	}
 	var started []sent
 	var firstErr error
-	for _, r := range routes {
-		c, err := conns.Acquire(r.Node)
-		if err != nil {
-			firstErr = err
-			break
-		}
-		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, ";\n")); err != nil {
-			c.MarkBroken()
-			conns.Release(c, true)
-			firstErr = &BackendError{Err: err}
-			break
-		}
-		started = append(started, sent{c, r})
-	}
-	var totals []writeTotals
 	var shardErr *mysql.MyError
-	for _, s := range started {
-		t, e, ioErr := readWriteResults(s.c, len(s.r.SQL), tr)
-		conns.Release(s.c, ioErr != nil)
-		if ioErr != nil && firstErr == nil {
-			firstErr = &BackendError{Err: ioErr}
+	collect := func(s *sent) {
+		if s.read {
+			return
+		}
+		var e *mysql.MyError
+		s.t, e, s.ioErr = readWriteResults(s.c, len(s.r.SQL), tr)
+		s.read = true
+		if s.ioErr != nil && firstErr == nil {
+			firstErr = &BackendError{Err: s.ioErr}
 		}
 		if e != nil && shardErr == nil {
 			shardErr = addNode(e, s.r.Node)
 		}
-		totals = append(totals, t)
+	}
+	for _, r := range routes {
+		host, pinned := conns.Pinned(r.Node)
+		if pinned {
+			// One connection serves the host's nodes: it answers the
+			// earlier route before the next is sent.
+			for i := range started {
+				if started[i].host == host {
+					collect(&started[i])
+				}
+			}
+		} else {
+			host = ""
+		}
+		c, err := conns.Acquire(r.Node)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			break
+		}
+		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, ";\n")); err != nil {
+			c.MarkBroken()
+			if firstErr == nil {
+				firstErr = &BackendError{Err: err}
+			}
+			started = append(started, sent{c: c, r: r, host: host, read: true, ioErr: err})
+			break
+		}
+		started = append(started, sent{c: c, r: r, host: host})
+	}
+	var totals []writeTotals
+	for i := range started {
+		collect(&started[i])
+		totals = append(totals, started[i].t)
+	}
+	for i := range started {
+		// A connection that served several routes is released once.
+		first, failed := true, false
+		for j := range started {
+			if started[j].c == started[i].c {
+				first = first && j >= i
+				failed = failed || started[j].ioErr != nil
+			}
+		}
+		if first {
+			conns.Release(started[i].c, failed)
+		}
 	}
 	if firstErr != nil {
 		return out, firstErr
@@ -401,17 +442,13 @@ func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
 func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
 	routes := router.AppendRoutes(nil, root)
-	type open struct {
-		c *backend.Conn
-		s merge.Stream
-	}
 	var opened []*open
 	release := func() {
-		for _, o := range opened {
+		for i, o := range opened {
 			if o.s != nil {
 				o.s.Close()
 			}
-			if o.c != nil {
+			if o.c != nil && !acquiredBefore(opened[:i], o.c) {
 				conns.Release(o.c, o.c.Broken())
 			}
 		}
@@ -447,10 +484,29 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		waiting = append(waiting, pending{o, r, union})
 		return nil
 	}
+	// A host's pinned connection serving several routes (a UNION's parts,
+	// the passes of a Zip, nodes sharing a host) runs them one after
+	// another: each route's results are read before the next is sent, the
+	// last route's last result streams.
+	onHost := map[string]int{}
+	for _, r := range routes {
+		if host, ok := conns.Pinned(r.Node); ok {
+			onHost[host]++
+		}
+	}
+	budget := maxBuffered // for every result held in memory meanwhile
 	for _, r := range routes {
 		var err error
-		pinned := len(r.SQL) > 1 && conns.Pinned(r.Node)
+		host, pinned := conns.Pinned(r.Node)
+		shared := pinned && onHost[host] > 1
+		pinned = pinned && len(r.SQL) > 1
 		switch cols := r.Columns.Fields(); {
+		case shared:
+			onHost[host]--
+			var o *open
+			if o, err = acquire(r.Node); err == nil {
+				streams[r], err = sequentialStreams(o.c, r.SQL, tr, onHost[host] > 0, &budget)
+			}
 		case pinned && cols != nil:
 			// One statement for the node's shards, which would run one
 			// after another on its connection anyway. (Elsewhere they run
@@ -460,7 +516,7 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		case pinned:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				streams[r], err = sequentialStreams(o.c, r.SQL, tr)
+				streams[r], err = sequentialStreams(o.c, r.SQL, tr, false, &budget)
 			}
 		default:
 			for _, sql := range r.SQL {
@@ -541,7 +597,8 @@ func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route,
 	if c.Broken() {
 		return nil, &BackendError{Err: errors.New("shardgate: connection lost after a union of shards")}
 	}
-	return sequentialStreams(c, r.SQL, tr)
+	budget := maxBuffered
+	return sequentialStreams(c, r.SQL, tr, false, &budget)
 }
 
 // unionAgrees reports whether a union's column definitions match the
@@ -571,15 +628,33 @@ func unionRefused(code uint16) bool {
 	return false
 }
 
-// maxBuffered bounds the rows a pinned node's earlier shards may hold in
-// memory while its last shard streams.
+// maxBuffered bounds the rows a statement's results on a pinned
+// connection may hold in memory while its last result streams.
 const maxBuffered = 64 << 20
 
+// open is a connection a merge uses and the stream it gives, if any.
+type open struct {
+	c *backend.Conn
+	s merge.Stream
+}
+
+// acquiredBefore reports whether c is among opened's connections (a
+// pinned connection serves several routes; it is released once).
+func acquiredBefore(opened []*open, c *backend.Conn) bool {
+	for _, o := range opened {
+		if o.c == c {
+			return true
+		}
+	}
+	return false
+}
+
 // sequentialStreams runs several statements one after another on one
-// connection: all but the last result are read into memory (bounded), the
-// last one streams. The statements go out in one write (the server answers
-// them in turn): one round trip for the node instead of one per shard.
-func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stream, error) {
+// connection: all but the last result are read into memory (the last one
+// too when all is set), within budget bytes in all; the last one streams.
+// The statements go out in one write (the server answers them in turn):
+// one round trip for the node instead of one per shard.
+func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker, all bool, budget *int) ([]merge.Stream, error) {
 	// (Backend connections are never compressed: each command's packets
 	// can be numbered from 0 in one buffer.)
 	for _, sql := range sqls {
@@ -593,9 +668,9 @@ func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stre
 	var out []merge.Stream
 	for i := range sqls {
 		s, err := openStream(c, tr)
-		if err == nil && i < len(sqls)-1 {
+		if err == nil && (all || i < len(sqls)-1) {
 			var b *bufferedStream
-			if b, err = buffer(s); err == nil {
+			if b, err = buffer(s, budget); err == nil {
 				out = append(out, b)
 				continue
 			}
@@ -611,10 +686,12 @@ func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker) ([]merge.Stre
 	return out, nil
 }
 
-// buffer reads a result into memory, up to maxBuffered bytes.
-func buffer(s *backendStream) (*bufferedStream, error) {
+// buffer reads a result into memory, within budget bytes (which it
+// lowers). Past the budget, the rest of the result is read and dropped
+// (the connection and its transaction stay usable) and the statement
+// fails.
+func buffer(s *backendStream, budget *int) (*bufferedStream, error) {
 	b := &bufferedStream{fields: s.fields}
-	size := 0
 	for {
 		row, err := s.Next()
 		if err != nil {
@@ -623,10 +700,15 @@ func buffer(s *backendStream) (*bufferedStream, error) {
 		if row == nil {
 			return b, nil
 		}
-		size += len(row)
-		if size > maxBuffered {
-			s.c.MarkBroken()
-			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a result this large from several shards of one node inside a transaction (more than 64 MiB held while merging)")
+		*budget -= len(row)
+		if *budget < 0 {
+			for row != nil && err == nil {
+				row, err = s.Next()
+			}
+			if err != nil {
+				return nil, err
+			}
+			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support results this large from several shards of one host inside a transaction (more than 64 MiB held while merging)")
 		}
 		b.rows = append(b.rows, append(merge.Row(nil), row...))
 	}
@@ -679,6 +761,11 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		for _, r := range x.Routes {
 			in = append(in, streams[r]...)
 		}
+		if x.Union {
+			if err := unifyUnion(in); err != nil {
+				return nil, err
+			}
+		}
 		return concatOf(in), nil
 	case *router.Concat:
 		var in []merge.Stream
@@ -688,6 +775,9 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 				return nil, err
 			}
 			in = append(in, s)
+		}
+		if err := unifyUnion(in); err != nil {
+			return nil, err
 		}
 		return merge.Concat(in...), nil
 	case *router.Zip:
@@ -704,6 +794,11 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		var in []merge.Stream
 		for _, r := range x.Input.Routes {
 			in = append(in, streams[r]...)
+		}
+		if x.Input.Union {
+			if err := unifyUnion(in); err != nil {
+				return nil, err
+			}
 		}
 		keys, err := sortKeys(x.Keys, in[0].Fields(), pads, true)
 		if err != nil {

@@ -46,6 +46,11 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 		srv.Pool.Put(c)
 		return nil, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's backend connection was reused by another session (run both in one transaction)")
 	}
+	if s.tx.open || s.pinAll {
+		// From its first statement on, a transaction has one connection
+		// to the server: a plan's later routes there find this one.
+		s.pin(c)
+	}
 	s.active.Store(c)
 	return c, nil
 }

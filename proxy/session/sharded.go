@@ -325,18 +325,18 @@ func (s *Session) tableMeta(snap *snapshot.Snapshot, schema, table, what string,
 }
 
 // Pinned implements exec.Conns.
-func (s *Session) Pinned(node string) bool {
+func (s *Session) Pinned(node string) (string, bool) {
 	dn := s.env.Snap.Load().Cluster.Nodes[node]
 	if dn == nil {
-		return false
+		return "", false
 	}
 	if s.tx.open || s.pinAll {
-		return true
+		return dn.Host.Name, true
 	}
 	for _, c := range s.pinned {
 		if c.Server().Host() == dn.Host {
-			return true
+			return dn.Host.Name, true
 		}
 	}
-	return false
+	return "", false
 }

@@ -1,0 +1,124 @@
+//go:build integration
+
+package integration
+
+// Data nodes sharing a host: inside a transaction the host has one
+// connection, and every statement a plan sends it (its nodes' shards, a
+// UNION's parts, a Zip's passes, a write's routes) runs there in turn,
+// each in its node's database.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func hostShareConfig(mode string) string {
+	return `
+listen: {{LISTEN}}
+users:
+  - {name: app, password: app, schemas: [hs]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: ` + dh0Primary + `}
+  - {name: dh1, user: sg, password: sg, primary: ` + dh1Primary + `}
+data_nodes:
+  - {name: h0, host: dh0, database: hs_0}
+  - {name: h1, host: dh0, database: hs_1}
+  - {name: h2, host: dh1, database: hs_2}
+schemas:
+  - name: hs
+    transaction_mode: ` + mode + `
+    tables:
+      items: {column: id, algorithm: mod, shards: 6, nodes: [h0, h1, h2]}
+      notes: {column: id, algorithm: mod, shards: 2, nodes: [h0, h1]}
+`
+}
+
+func TestNodesSharingAHost(t *testing.T) {
+	const items = "CREATE TABLE items (id INT PRIMARY KEY, grp INT NOT NULL, v INT NOT NULL, tag VARCHAR(10) NOT NULL)"
+	const notes = "CREATE TABLE notes (id INT PRIMARY KEY, v INT NOT NULL)"
+	var itemRows, noteRows []string
+	for i := 1; i <= 48; i++ {
+		itemRows = append(itemRows, fmt.Sprintf("(%d, %d, %d, 't%d')", i, i%5, i*7%13, i%4))
+	}
+	for i := 1; i <= 20; i++ {
+		noteRows = append(noteRows, fmt.Sprintf("(%d, %d)", i, i*3%7))
+	}
+	oracle := Open(t, DSN("sg", "sg", oracleAddr, ""))
+	t.Cleanup(func() { MustExec(t, oracle, "DROP DATABASE IF EXISTS hs_oracle") })
+	oracleDB := Open(t, DSN("sg", "sg", oracleAddr, "hs_oracle"))
+
+	// Each step runs in one transaction through the proxy and on the
+	// oracle; the first one is the transaction's first statement.
+	steps := []string{
+		"SELECT id, v FROM notes UNION ALL SELECT id, v FROM items WHERE id < 10",
+		"SELECT id, grp, v FROM items ORDER BY v, id",
+		"SELECT grp, COUNT(*), SUM(v) FROM items GROUP BY grp ORDER BY grp",
+		"UPDATE items SET v = v + 100 WHERE id % 3 = 0",
+		"SELECT COUNT(DISTINCT grp), COUNT(DISTINCT tag), SUM(v) FROM items",
+		"SELECT id, v FROM items WHERE v > 100 UNION ALL SELECT id, v FROM notes WHERE v > 3",
+		"DELETE FROM notes WHERE v = 0",
+		"SELECT v FROM notes UNION SELECT grp FROM items ORDER BY 1",
+		"SELECT id, v FROM items WHERE id BETWEEN 5 AND 40 ORDER BY id DESC LIMIT 7",
+	}
+	for _, mode := range []string{"xa", "local"} {
+		t.Run(mode, func(t *testing.T) {
+			p := StartProxy(t, hostShareConfig(mode))
+			db := Open(t, DSN("app", "app", p.Addr, "hs"))
+			MustExec(t, db, "DROP TABLE IF EXISTS items", "DROP TABLE IF EXISTS notes", items, notes,
+				"INSERT INTO items VALUES "+strings.Join(itemRows, ","), "INSERT INTO notes VALUES "+strings.Join(noteRows, ","))
+			MustExec(t, oracle, "DROP DATABASE IF EXISTS hs_oracle", "CREATE DATABASE hs_oracle")
+			MustExec(t, oracleDB, items, notes,
+				"INSERT INTO items VALUES "+strings.Join(itemRows, ","), "INSERT INTO notes VALUES "+strings.Join(noteRows, ","))
+
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			otx, err := oracleDB.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sql := range steps {
+				if strings.HasPrefix(sql, "SELECT") {
+					if diff := compareResults(runQuery(tx, sql), runQuery(otx, sql), strings.Contains(sql, "ORDER BY")); diff != "" {
+						t.Errorf("%s\n  %s", sql, diff)
+					}
+					continue
+				}
+				got, err := tx.Exec(sql)
+				if err != nil {
+					t.Fatalf("%s: %v", sql, err)
+				}
+				want, err := otx.Exec(sql)
+				if err != nil {
+					t.Fatalf("oracle: %s: %v", sql, err)
+				}
+				g, _ := got.RowsAffected()
+				w, _ := want.RowsAffected()
+				if g != w {
+					t.Errorf("%s: %d rows affected, the oracle %d", sql, g, w)
+				}
+			}
+			// One transaction per host, not one per node or per route.
+			for _, host := range []string{dh0Primary, dh1Primary} {
+				n := QueryString(t, Open(t, DSN("sg", "sg", host, "")),
+					"SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0 OR trx_rows_locked > 0")
+				if n != "1" {
+					t.Errorf("%s: %s transactions hold rows during the client's one, want 1", host, n)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("commit: %v", err)
+			}
+			if err := otx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for _, sql := range []string{"SELECT id, grp, v, tag FROM items", "SELECT id, v FROM notes"} {
+				if diff := compareResults(runQuery(db, sql), runQuery(oracleDB, sql), false); diff != "" {
+					t.Errorf("after commit: %s\n  %s", sql, diff)
+				}
+			}
+		})
+	}
+}
