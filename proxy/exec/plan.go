@@ -488,24 +488,23 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	// the passes of a Zip, nodes sharing a host) runs them one after
 	// another: each route's results are read before the next is sent, the
 	// last route's last result streams.
-	onHost := map[string]int{}
+	var hostBuf [8]string
+	hosts := hostBuf[:0] // each route's pinned host, or ""
 	for _, r := range routes {
-		if host, ok := conns.Pinned(r.Node); ok {
-			onHost[host]++
-		}
+		host, _ := conns.Pinned(r.Node)
+		hosts = append(hosts, host)
 	}
 	budget := maxBuffered // for every result held in memory meanwhile
-	for _, r := range routes {
+	for i, r := range routes {
 		var err error
-		host, pinned := conns.Pinned(r.Node)
-		shared := pinned && onHost[host] > 1
-		pinned = pinned && len(r.SQL) > 1
+		before, after := sameHost(hosts, i)
+		shared := before || after
+		pinned := hosts[i] != "" && len(r.SQL) > 1
 		switch cols := r.Columns.Fields(); {
 		case shared:
-			onHost[host]--
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				streams[r], err = sequentialStreams(o.c, r.SQL, tr, onHost[host] > 0, &budget)
+				streams[r], err = sequentialStreams(o.c, r.SQL, tr, after, &budget)
 			}
 		case pinned && cols != nil:
 			// One statement for the node's shards, which would run one
@@ -631,6 +630,20 @@ func unionRefused(code uint16) bool {
 // maxBuffered bounds the rows a statement's results on a pinned
 // connection may hold in memory while its last result streams.
 const maxBuffered = 64 << 20
+
+// sameHost reports whether routes before and after route i have its
+// pinned host (hosts[i] != "").
+func sameHost(hosts []string, i int) (before, after bool) {
+	if hosts[i] == "" {
+		return false, false
+	}
+	for j, h := range hosts {
+		if j != i && h == hosts[i] {
+			before, after = before || j < i, after || j > i
+		}
+	}
+	return before, after
+}
 
 // open is a connection a merge uses and the stream it gives, if any.
 type open struct {
