@@ -8,6 +8,7 @@ package integration
 // each in its node's database.
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -120,5 +121,85 @@ func TestNodesSharingAHost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A big result from several shards of one node, inside a transaction:
+// read in turn, the shards' results stream from the node's one connection
+// (none is held in memory); a merge that needs them all at once (ORDER BY)
+// may hold up to 64 MiB, then fails with 1235, and the transaction goes on.
+func TestBigResultInTransaction(t *testing.T) {
+	p := StartProxy(t, `
+listen: {{LISTEN}}
+users:
+  - {name: app, password: app, schemas: [bg]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: `+dh0Primary+`}
+  - {name: dh1, user: sg, password: sg, primary: `+dh1Primary+`}
+data_nodes:
+  - {name: b0, host: dh0, database: bg_0}
+  - {name: b1, host: dh1, database: bg_1}
+schemas:
+  - name: bg
+    tables:
+      things: {column: id, algorithm: mod, shards: 4, nodes: [b0, b1]}
+      seq_1_to_80000: {global: true}   # MariaDB's sequence engine: on every node
+`)
+	db := Open(t, DSN("app", "app", p.Addr, "bg"))
+	MustExec(t, db, "DROP TABLE IF EXISTS things", "CREATE TABLE things (id INT PRIMARY KEY)",
+		"INSERT INTO things VALUES (1), (2), (3), (4)")
+	_, base := p.RSS()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 shards x 80,000 rows of 1 KB: 80 MB from each shard, two shards a node.
+	const big = "SELECT t.id, s.seq, REPEAT('x', 1000) FROM things t JOIN seq_1_to_80000 s"
+	for run := 1; run <= 2; run++ {
+		rows, err := tx.Query(big)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		var n, sum int64
+		for rows.Next() {
+			var id, seq int64
+			var pad sql.RawBytes
+			if err := rows.Scan(&id, &seq, &pad); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			sum += id * seq
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		rows.Close()
+		if want := int64(10 * 80000 * 80001 / 2); n != 320000 || sum != want {
+			t.Errorf("run %d: %d rows, sum of id*seq %d; want 320000 and %d", run, n, sum, want)
+		}
+	}
+	_, peak := p.RSS()
+	t.Logf("320,000 rows (320 MB) in a transaction, twice: proxy peak RSS %d MiB (baseline %d MiB)", peak>>20, base>>20)
+	if peak-base > 64<<20 {
+		t.Errorf("proxy RSS grew by %d MiB: the shards' results were held, not streamed", (peak-base)>>20)
+	}
+	// Sorted across shards, each node's two results are needed at once.
+	rows, err := tx.Query(big + " ORDER BY s.seq, t.id")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if code, msg := errInfo(err); code != 1235 {
+		t.Errorf("sorted across shards past 64 MiB: got %v, want error 1235", err)
+	} else {
+		t.Logf("sorted across shards: %d %s", code, msg)
+	}
+	if got := QueryString(t, tx, "SELECT COUNT(*) FROM things WHERE id > 1"); got != "3" {
+		t.Errorf("the transaction after the refusal: COUNT(*) = %s, want 3", got)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Errorf("commit after the refusal: %v", err)
 	}
 }

@@ -385,13 +385,15 @@ func (s *backendStream) Next() (merge.Row, error) {
 func (s *backendStream) Close() {
 	const maxDrain = 1 << 20
 	drained := 0
-	for !s.done {
+	// A connection holding a transaction is worth reading to the end.
+	keep := s.c.XA != "" || s.c.Status&mysql.SERVER_STATUS_IN_TRANS != 0
+	for !s.done && !s.c.Broken() {
 		p, err := s.Next()
 		if err != nil || p == nil {
 			break
 		}
 		drained += len(p)
-		if drained > maxDrain {
+		if drained > maxDrain && !keep {
 			// Cheaper to drop the connection than to read the rest.
 			s.c.MarkBroken()
 			s.done = true
@@ -447,6 +449,9 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		for i, o := range opened {
 			if o.s != nil {
 				o.s.Close()
+			}
+			if o.q != nil {
+				o.q.finish()
 			}
 			if o.c != nil && !acquiredBefore(opened[:i], o.c) {
 				conns.Release(o.c, o.c.Broken())
@@ -504,7 +509,9 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		case shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				streams[r], err = sequentialStreams(o.c, r.SQL, tr, after, &budget)
+				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget); err == nil {
+					streams[r] = o.q.out
+				}
 			}
 		case pinned && cols != nil:
 			// One statement for the node's shards, which would run one
@@ -515,7 +522,9 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		case pinned:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				streams[r], err = sequentialStreams(o.c, r.SQL, tr, false, &budget)
+				if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget); err == nil {
+					streams[r] = o.q.out
+				}
 			}
 		default:
 			for _, sql := range r.SQL {
@@ -534,7 +543,7 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		s, err := openStream(w.o.c, tr)
 		if w.union != nil {
 			var ss []merge.Stream
-			if ss, err = unionStreams(w.o.c, s, err, w.route, w.union, tr); err == nil {
+			if ss, err = unionStreams(w.o, s, err, w.route, w.union, tr); err == nil {
 				streams[w.route] = ss
 				continue
 			}
@@ -563,6 +572,16 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		return out, err
 	}
 	err = writeStream(cli, top, tr, &out)
+	var gone *ClientError
+	if errors.As(err, &gone) {
+		// The client is gone, and its transaction with it: its
+		// connections are dropped rather than read to the end.
+		for _, o := range opened {
+			if o.c != nil {
+				o.c.MarkBroken()
+			}
+		}
+	}
 	top.Close()
 	release()
 	return out, err
@@ -575,7 +594,7 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 // and dropped, and the shards' statements run one by one on the same
 // connection, their columns recorded again; so too when the server
 // refused the union as such, which turns it off for the template's life.
-func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
+func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
 	if err != nil {
 		var me *mysql.MyError
 		if !errors.As(err, &me) || !unionRefused(me.Code) {
@@ -584,6 +603,7 @@ func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route,
 		r.Columns.Off()
 	} else if unionAgrees(s.fields, cols) {
 		s.fields = cols
+		o.s = s
 		return []merge.Stream{s}, nil
 	} else {
 		for !s.done {
@@ -593,11 +613,14 @@ func unionStreams(c *backend.Conn, s *backendStream, err error, r *router.Route,
 		}
 		r.Columns.Disagreed()
 	}
-	if c.Broken() {
+	if o.c.Broken() {
 		return nil, &BackendError{Err: errors.New("shardgate: connection lost after a union of shards")}
 	}
 	budget := maxBuffered
-	return sequentialStreams(c, r.SQL, tr, false, &budget)
+	if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget); err != nil {
+		return nil, err
+	}
+	return o.q.out, nil
 }
 
 // unionAgrees reports whether a union's column definitions match the
@@ -627,10 +650,6 @@ func unionRefused(code uint16) bool {
 	return false
 }
 
-// maxBuffered bounds the rows a statement's results on a pinned
-// connection may hold in memory while its last result streams.
-const maxBuffered = 64 << 20
-
 // sameHost reports whether routes before and after route i have its
 // pinned host (hosts[i] != "").
 func sameHost(hosts []string, i int) (before, after bool) {
@@ -649,7 +668,10 @@ func sameHost(hosts []string, i int) (before, after bool) {
 type open struct {
 	c *backend.Conn
 	s merge.Stream
+	q *pinnedResults // the statements run in turn on c
 }
+
+var errConnLost = errors.New("shardgate: connection to the data host lost")
 
 // acquiredBefore reports whether c is among opened's connections (a
 // pinned connection serves several routes; it is released once).
@@ -660,108 +682,6 @@ func acquiredBefore(opened []*open, c *backend.Conn) bool {
 		}
 	}
 	return false
-}
-
-// sequentialStreams runs several statements one after another on one
-// connection: all but the last result are read into memory (the last one
-// too when all is set), within budget bytes in all; the last one streams.
-// The statements go out in one write (the server answers them in turn):
-// one round trip for the node instead of one per shard.
-func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker, all bool, budget *int) ([]merge.Stream, error) {
-	// (Backend connections are never compressed: each command's packets
-	// can be numbered from 0 in one buffer.)
-	for _, sql := range sqls {
-		c.ResetSeq()
-		c.WriteCommandPacket(mysql.COM_QUERY, sql)
-	}
-	if err := c.Flush(); err != nil {
-		c.MarkBroken()
-		return nil, &BackendError{Err: err}
-	}
-	var out []merge.Stream
-	for i := range sqls {
-		s, err := openStream(c, tr)
-		if err == nil && (all || i < len(sqls)-1) {
-			var b *bufferedStream
-			if b, err = buffer(s, budget); err == nil {
-				out = append(out, b)
-				continue
-			}
-		}
-		if err != nil {
-			if !c.Broken() {
-				skipAnswers(c, len(sqls)-1-i)
-			}
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// buffer reads a result into memory, within budget bytes (which it
-// lowers). Past the budget, the rest of the result is read and dropped
-// (the connection and its transaction stay usable) and the statement
-// fails.
-func buffer(s *backendStream, budget *int) (*bufferedStream, error) {
-	b := &bufferedStream{fields: s.fields}
-	for {
-		row, err := s.Next()
-		if err != nil {
-			return nil, err
-		}
-		if row == nil {
-			return b, nil
-		}
-		*budget -= len(row)
-		if *budget < 0 {
-			for row != nil && err == nil {
-				row, err = s.Next()
-			}
-			if err != nil {
-				return nil, err
-			}
-			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support results this large from several shards of one host inside a transaction (more than 64 MiB held while merging)")
-		}
-		b.rows = append(b.rows, append(merge.Row(nil), row...))
-	}
-}
-
-// skipAnswers reads and drops the answers of n pipelined statements, so
-// that the connection (and its transaction) stays usable after an error.
-func skipAnswers(c *backend.Conn, n int) {
-	for ; n > 0; n-- {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.MarkBroken()
-			return
-		}
-		switch p[0] {
-		case wire.ErrHeader, wire.OKHeader:
-			continue
-		}
-		if _, err := skipResultSet(c, p); err != nil && c.Broken() {
-			return
-		}
-	}
-}
-
-// bufferedStream replays rows read earlier.
-type bufferedStream struct {
-	fields []merge.Field
-	rows   []merge.Row
-}
-
-func (b *bufferedStream) Fields() []merge.Field { return b.fields }
-func (b *bufferedStream) Binary() bool          { return false }
-func (b *bufferedStream) Close()                { b.rows = nil }
-func (b *bufferedStream) Next() (merge.Row, error) {
-	if len(b.rows) == 0 {
-		return nil, nil
-	}
-	r := b.rows[0]
-	b.rows = b.rows[1:]
-	return r, nil
 }
 
 // buildStream turns the plan into merge primitives over the node streams.
