@@ -8,10 +8,12 @@ package integration
 // each in its node's database.
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func hostShareConfig(mode string) string {
@@ -201,5 +203,98 @@ schemas:
 	}
 	if err := tx.Commit(); err != nil {
 		t.Errorf("commit after the refusal: %v", err)
+	}
+}
+
+// killTransactions kills, on every primary, the connections whose
+// transaction changed rows (the proxy's backend connections of a test's
+// open transaction) and returns how many.
+func killTransactions(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, host := range []string{dh0Primary, dh1Primary} {
+		db := Open(t, DSN("sg", "sg", host, ""))
+		rows, err := db.Query("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			// (A transaction killed before may still be rolling back:
+			// its thread is gone, error 1094.)
+			if _, err := db.Exec(fmt.Sprintf("KILL %d", id)); err == nil {
+				n++
+			} else if code, _ := errInfo(err); code != 1094 {
+				t.Fatal(err)
+			}
+		}
+	}
+	return n
+}
+
+// A transaction whose backend connection dies is over: the client is told
+// at its next statement (1213, as after a deadlock: restart it) or at
+// COMMIT, and never goes on as if its earlier writes stood.
+func TestTransactionLostConnection(t *testing.T) {
+	for _, mode := range []string{"xa", "local"} {
+		t.Run(mode, func(t *testing.T) {
+			p := StartProxy(t, hostShareConfig(mode))
+			db := Open(t, DSN("app", "app", p.Addr, "hs"))
+			MustExec(t, db, "DROP TABLE IF EXISTS notes", "CREATE TABLE notes (id INT PRIMARY KEY, v INT NOT NULL)",
+				"INSERT INTO notes VALUES (1, 0), (2, 0)")
+			ctx := context.Background()
+			for _, end := range []string{"statement", "commit"} {
+				c, err := db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// notes: 2 shards, on h0 and h1, both on dh0.
+				MustExec(t, c, "BEGIN", "INSERT INTO notes VALUES (10, 1)", "INSERT INTO notes VALUES (11, 1)")
+				// (INNODB_TRX is a cache refreshed at most every 0.1 s.)
+				killed := 0
+				for try := 0; killed == 0 && try < 30; try++ {
+					time.Sleep(150 * time.Millisecond)
+					killed = killTransactions(t)
+				}
+				if killed == 0 {
+					t.Fatalf("%s: no backend transaction found to kill", end)
+				}
+				var code uint16
+				var msg string
+				if end == "statement" {
+					_, err = c.ExecContext(ctx, "SELECT COUNT(*) FROM notes")
+					code, msg = errInfo(err)
+					if code != 1213 {
+						t.Errorf("%s: the statement after the loss got %v, want error 1213", end, err)
+					}
+					// The transaction is over: what follows runs on its own.
+					if got := QueryString(t, c, "SELECT COUNT(*) FROM notes"); got != "2" {
+						t.Errorf("%s: %s rows after the loss, want 2 (the lost transaction's inserts gone)", end, got)
+					}
+					MustExec(t, c, "COMMIT")
+				} else {
+					_, err = c.ExecContext(ctx, "COMMIT")
+					code, msg = errInfo(err)
+					// (One branch: committed in one phase, whose outcome a
+					// lost connection leaves unknown, as for any client.)
+					if code != 1180 {
+						t.Errorf("%s: COMMIT after the loss got %v, want error 1180", end, err)
+					}
+				}
+				t.Logf("%s: %d %s", end, code, msg)
+				c.Close()
+				if got := QueryString(t, db, "SELECT COUNT(*) FROM notes"); got != "2" {
+					t.Errorf("%s: %s rows, want 2: the lost transaction's inserts must not be there", end, got)
+				}
+			}
+		})
 	}
 }

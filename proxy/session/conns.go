@@ -108,9 +108,9 @@ func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	if c.Broken() {
 		s.brokenOn = c.Server()
 		s.unpin(c)
-		if c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 || s.pinAll {
-			// The transaction (or pinned state) died with the connection.
-			s.lostState = true
+		if s.tx.open && (c.XA != "" || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0) {
+			// The transaction's part on that server died with it.
+			s.txLost = c.Server().Host().Name
 		}
 		c.Server().Pool.Put(c)
 		return

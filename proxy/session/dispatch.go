@@ -140,7 +140,7 @@ func (s *Session) reset() {
 	s.vars = charsetOnly(charset)
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
-	s.pinAll, s.lostState = false, false
+	s.pinAll, s.txLost = false, ""
 	s.status = mysql.SERVER_STATUS_AUTOCOMMIT
 	s.multiStatements = s.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 }
@@ -153,18 +153,27 @@ func (s *Session) handleExecErr(err error) error {
 		return ce.Err
 	}
 	var be *exec.BackendError
-	if errors.As(err, &be) {
-		if !be.Answered {
-			s.c.Rewind(s.mark)
+	backendErr := errors.As(err, &be)
+	if !backendErr || !be.Answered {
+		s.c.Rewind(s.mark)
+	} // (after some rows an ERR packet still ends the result cleanly)
+	if host := s.txLost; host != "" {
+		s.txLost = ""
+		if s.tx.open {
+			// Its part on that host is gone: the rest goes too, and the
+			// client is told, as after a deadlock (it must not go on as
+			// if its earlier statements stood).
+			s.endTransaction("ROLLBACK")
+			return s.writeErr(errf(mysql.ER_LOCK_DEADLOCK, "shardgate: the transaction was rolled back: its connection to data host "+
+				host+" was lost ("+err.Error()+"); restart the transaction"))
 		}
-		// After some rows an ERR packet still ends the result cleanly.
-		return s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, "shardgate: lost connection to backend during query: "+be.Err.Error()))
 	}
 	var me *mysql.MyError
-	if errors.As(err, &me) {
-		s.c.Rewind(s.mark)
+	switch {
+	case backendErr:
+		return s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, "shardgate: lost connection to backend during query: "+be.Err.Error()))
+	case errors.As(err, &me):
 		return s.writeErr(me)
 	}
-	s.c.Rewind(s.mark)
 	return s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
 }

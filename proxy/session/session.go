@@ -59,7 +59,7 @@ type Session struct {
 	lastInsertID      uint64
 	written           map[string]written // data host -> the session's last write there
 	pinAll            bool               // untrackable state: keep every connection for good
-	lostState         bool               // a pinned connection died: the client must reconnect
+	txLost            string             // the host whose part of the open transaction died with its connection
 	tx                txState
 	txNextUsed        bool // a pending SET TRANSACTION went to this statement
 	pinned            []*backend.Conn

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -164,20 +165,37 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 	}
 	s.awaitAll(open, errs)
 	var firstErr error
+	var lost []string // hosts whose connection died: the server rolled their part back
 	for i, c := range open {
-		if errs[i] != nil && firstErr == nil {
-			firstErr = errs[i]
+		if errs[i] != nil {
+			if c.Broken() {
+				lost = append(lost, c.Server().Host().Name)
+			} else if firstErr == nil {
+				firstErr = errs[i]
+			}
 		}
 		s.release(c, nil, errs[i] != nil)
 	}
 	s.afterEnd(stmt)
+	if me, ok := firstErr.(*mysql.MyError); ok {
+		return me
+	}
 	if firstErr != nil {
-		if me, ok := firstErr.(*mysql.MyError); ok {
-			return me
-		}
 		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+firstErr.Error())
 	}
-	return nil
+	if len(lost) > 0 && strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stmt)), "COMMIT") {
+		return lostAtCommit(strings.Join(lost, ", "), len(open)-len(lost))
+	}
+	return nil // (a ROLLBACK whose connection died: the server rolled back)
+}
+
+// lostAtCommit is the error for a COMMIT whose connection to hosts died
+// before it answered: as for a client of one server, whether the part
+// there committed is unknown.
+func lostAtCommit(hosts string, committed int) *mysql.MyError {
+	return mysql.NewError(mysql.ER_ERROR_DURING_COMMIT, fmt.Sprintf(
+		"shardgate: COMMIT: the connection to data host(s) %s was lost before it answered: whether the transaction's part there committed is unknown; its parts on %d other connection(s) committed",
+		hosts, committed))
 }
 
 // afterEnd closes the transaction after COMMIT or ROLLBACK, or opens the
@@ -189,6 +207,7 @@ func (s *Session) afterEnd(stmt string) {
 	} else {
 		s.tx.open, s.tx.savepoints, s.tx.xa, s.tx.gtrid = false, nil, false, ""
 	}
+	s.txLost = ""
 	s.tx.next = ""
 }
 

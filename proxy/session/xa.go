@@ -93,6 +93,9 @@ func (s *Session) xaOnePhase(branches []*backend.Conn, writers int) *mysql.MyErr
 		if errs[i] != nil {
 			if i < writers {
 				e = asMyError(errs[i])
+				if c.Broken() {
+					e = lostAtCommit(c.Server().Host().Name, len(branches)-1)
+				}
 			}
 			s.xaRollback([]*backend.Conn{c})
 			continue
