@@ -108,7 +108,7 @@ func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	if c.Broken() {
 		s.brokenOn = c.Server()
 		s.unpin(c)
-		if s.tx.open && (c.XA != "" || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0) {
+		if c.XA != "" || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 			// The transaction's part on that server died with it.
 			s.txLost = c.Server().Host().Name
 		}

@@ -158,15 +158,12 @@ func (s *Session) handleExecErr(err error) error {
 		s.c.Rewind(s.mark)
 	} // (after some rows an ERR packet still ends the result cleanly)
 	if host := s.txLost; host != "" {
-		s.txLost = ""
-		if s.tx.open {
-			// Its part on that host is gone: the rest goes too, and the
-			// client is told, as after a deadlock (it must not go on as
-			// if its earlier statements stood).
-			s.endTransaction("ROLLBACK")
-			return s.writeErr(errf(mysql.ER_LOCK_DEADLOCK, "shardgate: the transaction was rolled back: its connection to data host "+
-				host+" was lost ("+err.Error()+"); restart the transaction"))
-		}
+		// The transaction's part on that host is gone: the rest goes too,
+		// and the client is told, as after a deadlock (it must not go on
+		// as if its earlier statements stood).
+		s.endTransaction("ROLLBACK")
+		return s.writeErr(errf(mysql.ER_LOCK_DEADLOCK, "shardgate: the transaction was rolled back: its connection to data host "+
+			host+" was lost ("+err.Error()+"); restart the transaction"))
 	}
 	var me *mysql.MyError
 	switch {
