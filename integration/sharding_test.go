@@ -293,6 +293,14 @@ func (c *tally) String() string {
 
 func TestSharding(t *testing.T) { runShardingSuite(t, shopConfig, true) }
 
+// TestShardingOneHost runs the suite with both data nodes on one data host
+// (two databases of one server): a transaction then holds one connection
+// for both, and each statement a query sends it runs there in turn.
+func TestShardingOneHost(t *testing.T) {
+	cfg := strings.Replace(shopConfig, "  - {name: dn1, host: dh1, database: shop_1}", "  - {name: dn1, host: dh0, database: shop_1}", 1)
+	runShardingSuite(t, cfg, false)
+}
+
 // controlConfig serves schema shop unsharded from one physical database: the
 // control run of the suite (TestShardingControl), which tells harness and
 // protocol problems apart from sharding ones.
@@ -440,6 +448,16 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	var pt tally
 	t.Run("prepared", func(t *testing.T) { pt = runPreparedShapes(t, queries, proxy, oracle) })
 	t.Logf("prepared query shapes: %s", &pt)
+	t.Run("prepared-in-transaction", func(t *testing.T) {
+		tx, err := proxy.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if it := runPreparedShapes(t, queries, tx, oracle); it.failed != 0 || it.passed != pt.passed {
+			t.Errorf("prepared shapes in one transaction: %s; outside: %s", &it, &pt)
+		}
+	})
 
 	// Shapes run with one value after another: the plan cache compiles a
 	// template from the first values and serves the later ones it fits (a
