@@ -491,8 +491,9 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	}
 	// A host's pinned connection serving several routes (a UNION's parts,
 	// the passes of a Zip, nodes sharing a host) runs them one after
-	// another: each route's results are read before the next is sent, the
-	// last route's last result streams.
+	// another: each route's results are read into memory before the next
+	// is sent (the next may need another database); the last route's
+	// results are read in turn (pinned.go).
 	var hostBuf [8]string
 	hosts := hostBuf[:0] // each route's pinned host, or ""
 	for _, r := range routes {

@@ -165,7 +165,7 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 	}
 	s.awaitAll(open, errs)
 	var firstErr error
-	var lost []string // hosts whose connection died: the server rolled their part back
+	var lost []string // hosts whose connection died before answering
 	for i, c := range open {
 		if errs[i] != nil {
 			if c.Broken() {
