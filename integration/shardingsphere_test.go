@@ -1116,6 +1116,7 @@ func ssRunScenario(t *testing.T, p *Proxy, sc ssScenario, cases []*ssCase) ([]*s
 	// 4. The cases through the proxy, compared.
 	pconn := Conn(t, proxy)
 	var out []*ssRunResult
+	passed := map[key]bool{}
 	for _, c := range cases {
 		sh := ssShapeOf(c.SQL)
 		for ai, a := range c.Assertions {
@@ -1148,10 +1149,38 @@ func ssRunScenario(t *testing.T, p *Proxy, sc ssScenario, cases []*ssCase) ([]*s
 				if v, why, _ := ssJudge(copyRes[k], want, sh); v != ssPass && v != ssBothError {
 					r.Unstable = why
 				}
+				passed[k] = r.Verdict == ssPass && r.Unstable == "" && !sh.limit
 				out = append(out, r)
 			}
 		}
 	}
+
+	// 5. What passed runs again in one transaction (a node's shards then run
+	// in turn on its one connection) and must pass again.
+	tconn := Conn(t, proxy)
+	ctx := context.Background()
+	if _, err := tconn.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	again := 0
+	for _, c := range cases {
+		for ai, a := range c.Assertions {
+			for _, m := range ssModes {
+				k := key{c, ai, m}
+				if !passed[k] {
+					continue
+				}
+				again++
+				if v, why, _ := ssJudge(ssQuery(tconn, m, c.SQL, a.Params), oracleRes[k], ssShapeOf(c.SQL)); v != ssPass {
+					t.Errorf("%s@%s/%s in a transaction: %s (passes outside one)\n  SQL: %s", c.ID, sc.Name, m, why, c.SQL)
+				}
+			}
+		}
+	}
+	if _, err := tconn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Error(err)
+	}
+	t.Logf("%s: %d passing runs again in one transaction", sc.Name, again)
 	return out, notes
 }
 
