@@ -507,23 +507,16 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		shared := before || after
 		pinned := hosts[i] != "" && len(r.SQL) > 1
 		switch cols := r.Columns.Fields(); {
-		case shared:
-			var o *open
-			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget); err == nil {
-					streams[r] = o.q.out
-				}
-			}
-		case pinned && cols != nil:
+		case pinned && !shared && cols != nil:
 			// One statement for the node's shards, which would run one
 			// after another on its connection anyway. (Elsewhere they run
 			// at once, each on its own connection: a big scan of several
 			// shards keeps the node's cores busy.)
 			err = send(r, r.Union, cols)
-		case pinned:
+		case pinned || shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget); err == nil {
+				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget); err == nil {
 					streams[r] = o.q.out
 				}
 			}
