@@ -172,6 +172,8 @@ EOF
 skip-name-resolve
 max_connect_errors             = 1000000
 log_bin                        = mysql-bin
+max_binlog_size                = 256M
+binlog_expire_logs_seconds     = 7200
 relay_log                      = relay-bin
 binlog_format                  = ROW
 log_slave_updates              = ON
