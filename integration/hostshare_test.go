@@ -34,6 +34,8 @@ schemas:
     tables:
       items: {column: id, algorithm: mod, shards: 6, nodes: [h0, h1, h2]}
       notes: {column: id, algorithm: mod, shards: 2, nodes: [h0, h1]}
+      things: {column: id, algorithm: mod, shards: 4, nodes: [h0, h2]}
+      seq_1_to_80000: {global: true}   # MariaDB's sequence engine: on every node
 `
 }
 
@@ -131,23 +133,8 @@ func TestNodesSharingAHost(t *testing.T) {
 // (none is held in memory); a merge that needs them all at once (ORDER BY)
 // may hold up to 64 MiB, then fails with 1235, and the transaction goes on.
 func TestBigResultInTransaction(t *testing.T) {
-	p := StartProxy(t, `
-listen: {{LISTEN}}
-users:
-  - {name: app, password: app, schemas: [bg]}
-data_hosts:
-  - {name: dh0, user: sg, password: sg, primary: `+dh0Primary+`}
-  - {name: dh1, user: sg, password: sg, primary: `+dh1Primary+`}
-data_nodes:
-  - {name: b0, host: dh0, database: bg_0}
-  - {name: b1, host: dh1, database: bg_1}
-schemas:
-  - name: bg
-    tables:
-      things: {column: id, algorithm: mod, shards: 4, nodes: [b0, b1]}
-      seq_1_to_80000: {global: true}   # MariaDB's sequence engine: on every node
-`)
-	db := Open(t, DSN("app", "app", p.Addr, "bg"))
+	p := StartProxy(t, hostShareConfig("xa"))
+	db := Open(t, DSN("app", "app", p.Addr, "hs"))
 	MustExec(t, db, "DROP TABLE IF EXISTS things", "CREATE TABLE things (id INT PRIMARY KEY)",
 		"INSERT INTO things VALUES (1), (2), (3), (4)")
 	_, base := p.RSS()

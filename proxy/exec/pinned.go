@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"errors"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/backend"
@@ -10,6 +12,8 @@ import (
 // A pinned connection (a transaction's) answers several statements of one
 // query in turn: they go out at once, and their results come back one
 // after another on the one connection.
+
+var errConnLost = errors.New("shardgate: connection to the data host lost")
 
 // maxBuffered bounds what a statement's results on pinned connections
 // hold in memory, all together.

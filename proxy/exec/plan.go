@@ -172,19 +172,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 		collect(&started[i])
 		totals = append(totals, started[i].t)
 	}
-	for i := range started {
-		// A connection that served several routes is released once.
-		first, failed := true, false
-		for j := range started {
-			if started[j].c == started[i].c {
-				first = first && j >= i
-				failed = failed || started[j].ioErr != nil
-			}
-		}
-		if first {
-			conns.Release(started[i].c, failed)
-		}
-	}
+	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
 	if firstErr != nil {
 		return out, firstErr
 	}
@@ -446,17 +434,15 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	routes := router.AppendRoutes(nil, root)
 	var opened []*open
 	release := func() {
-		for i, o := range opened {
+		for _, o := range opened {
 			if o.s != nil {
 				o.s.Close()
 			}
 			if o.q != nil {
 				o.q.finish()
 			}
-			if o.c != nil && !acquiredBefore(opened[:i], o.c) {
-				conns.Release(o.c, o.c.Broken())
-			}
 		}
+		releaseOnce(conns, len(opened), func(i int) (*backend.Conn, bool) { return opened[i].c, opened[i].c != nil && opened[i].c.Broken() })
 	}
 	// Send every statement first: the shards work in parallel while the
 	// results are read one after another. A node whose connection is
@@ -608,7 +594,7 @@ func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []
 		r.Columns.Disagreed()
 	}
 	if o.c.Broken() {
-		return nil, &BackendError{Err: errors.New("shardgate: connection lost after a union of shards")}
+		return nil, &BackendError{Err: errConnLost}
 	}
 	budget := maxBuffered
 	if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget); err != nil {
@@ -665,17 +651,26 @@ type open struct {
 	q *pinnedResults // the statements run in turn on c
 }
 
-var errConnLost = errors.New("shardgate: connection to the data host lost")
-
-// acquiredBefore reports whether c is among opened's connections (a
-// pinned connection serves several routes; it is released once).
-func acquiredBefore(opened []*open, c *backend.Conn) bool {
-	for _, o := range opened {
-		if o.c == c {
-			return true
+// releaseOnce releases the connections of n uses (use(i): its connection,
+// nil for none, and whether it failed), each connection once: a pinned
+// one may serve several routes, and fails if any of its uses did.
+func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
+	for i := 0; i < n; i++ {
+		c, failed := use(i)
+		if c == nil {
+			continue
+		}
+		first := true
+		for j := 0; j < n; j++ {
+			if cj, fj := use(j); cj == c {
+				first = first && j >= i
+				failed = failed || fj
+			}
+		}
+		if first {
+			conns.Release(c, failed)
 		}
 	}
-	return false
 }
 
 // buildStream turns the plan into merge primitives over the node streams.

@@ -116,15 +116,18 @@ func unionColumn(a, b *merge.Field) (merge.Field, bool) {
 	return f, err == nil
 }
 
+// typeNames name the types an error message may show.
+var typeNames = map[byte]string{
+	mysql.MYSQL_TYPE_TINY: "TINYINT", mysql.MYSQL_TYPE_SHORT: "SMALLINT", mysql.MYSQL_TYPE_INT24: "MEDIUMINT",
+	mysql.MYSQL_TYPE_LONG: "INT", mysql.MYSQL_TYPE_LONGLONG: "BIGINT", mysql.MYSQL_TYPE_NEWDECIMAL: "DECIMAL",
+	mysql.MYSQL_TYPE_FLOAT: "FLOAT", mysql.MYSQL_TYPE_DOUBLE: "DOUBLE", mysql.MYSQL_TYPE_DATE: "DATE",
+	mysql.MYSQL_TYPE_DATETIME: "DATETIME", mysql.MYSQL_TYPE_TIMESTAMP: "TIMESTAMP", mysql.MYSQL_TYPE_TIME: "TIME",
+	mysql.MYSQL_TYPE_VAR_STRING: "VARCHAR", mysql.MYSQL_TYPE_STRING: "CHAR", mysql.MYSQL_TYPE_BLOB: "BLOB/TEXT",
+}
+
 // typeName names a column's type for an error message.
 func typeName(f *merge.Field) string {
-	name := map[byte]string{
-		mysql.MYSQL_TYPE_TINY: "TINYINT", mysql.MYSQL_TYPE_SHORT: "SMALLINT", mysql.MYSQL_TYPE_INT24: "MEDIUMINT",
-		mysql.MYSQL_TYPE_LONG: "INT", mysql.MYSQL_TYPE_LONGLONG: "BIGINT", mysql.MYSQL_TYPE_NEWDECIMAL: "DECIMAL",
-		mysql.MYSQL_TYPE_FLOAT: "FLOAT", mysql.MYSQL_TYPE_DOUBLE: "DOUBLE", mysql.MYSQL_TYPE_DATE: "DATE",
-		mysql.MYSQL_TYPE_DATETIME: "DATETIME", mysql.MYSQL_TYPE_TIMESTAMP: "TIMESTAMP", mysql.MYSQL_TYPE_TIME: "TIME",
-		mysql.MYSQL_TYPE_VAR_STRING: "VARCHAR", mysql.MYSQL_TYPE_STRING: "CHAR", mysql.MYSQL_TYPE_BLOB: "BLOB/TEXT",
-	}[f.Type]
+	name := typeNames[f.Type]
 	if name == "" {
 		name = fmt.Sprintf("type %d", f.Type)
 	}

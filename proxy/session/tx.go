@@ -159,11 +159,7 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 			open = append(open, c)
 		}
 	}
-	errs := make([]error, len(open))
-	for i, c := range open {
-		errs[i] = c.Send(stmt)
-	}
-	s.awaitAll(open, errs)
+	errs := s.atOnce(open, func(*backend.Conn) string { return stmt })
 	var firstErr error
 	var lost []string // hosts whose connection died before answering
 	for i, c := range open {

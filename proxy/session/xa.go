@@ -87,7 +87,7 @@ func (s *Session) endXA(stmt string) *mysql.MyError {
 // xaOnePhase commits branches of which at most the first wrote, each in
 // one phase. The writer's failure is the transaction's.
 func (s *Session) xaOnePhase(branches []*backend.Conn, writers int) *mysql.MyError {
-	errs := s.xaAll(branches, func(c *backend.Conn) string { return "XA END " + c.XA + "; XA COMMIT " + c.XA + " ONE PHASE" })
+	errs := s.atOnce(branches, func(c *backend.Conn) string { return "XA END " + c.XA + "; XA COMMIT " + c.XA + " ONE PHASE" })
 	var e *mysql.MyError
 	for i, c := range branches {
 		if errs[i] != nil {
@@ -111,7 +111,7 @@ func (s *Session) xaOnePhase(branches []*backend.Conn, writers int) *mysql.MyErr
 // is committed whatever happens: a branch that cannot be told now is
 // committed by recovery.
 func (s *Session) xaTwoPhase(gtrid string, writers, readers []*backend.Conn) *mysql.MyError {
-	errs := s.xaAll(writers, func(c *backend.Conn) string { return "XA END " + c.XA + "; XA PREPARE " + c.XA })
+	errs := s.atOnce(writers, func(c *backend.Conn) string { return "XA END " + c.XA + "; XA PREPARE " + c.XA })
 	for i, err := range errs {
 		if err != nil {
 			s.xaRollback(append(writers, readers...))
@@ -156,9 +156,9 @@ func (s *Session) xaTwoPhase(gtrid string, writers, readers []*backend.Conn) *my
 	return nil
 }
 
-// xaAll sends each connection its statement, then reads the answers: the
-// branches work at once.
-func (s *Session) xaAll(conns []*backend.Conn, stmt func(*backend.Conn) string) []error {
+// atOnce sends each connection its statement, then reads the answers: the
+// nodes work at once.
+func (s *Session) atOnce(conns []*backend.Conn, stmt func(*backend.Conn) string) []error {
 	errs := make([]error, len(conns))
 	for i, c := range conns {
 		errs[i] = c.Send(stmt(c))
