@@ -713,6 +713,12 @@ ratios() {
 		if ($5 == b) d[$1] = $qc; if ($5 == g) q[$1] = $qc }
 		END { for (r in q) if ((r in d) && d[r] > 0) print q[r] / d[r] }' "$CSV"
 }
+# ceiling HAP_PROXY HAP_SERVER HAP_CLIENT SERVER CLIENT: see the summary's legend.
+ceiling() {
+	awk -v hp="$1" -v hs="$2" -v hc="$3" -v s="$4" -v c="$5" 'BEGIN {
+		if (s == "" || c == "" || hp + s + c <= 0) { print "-"; exit }
+		printf "%.3f", (hp + hs + hc) / (hp + s + c) }'
+}
 summary() {
 	local workload target qps err xd xh tps
 	printf 'sysbench %s, %s statements, %s threads, %s tables x %s rows (%s shards each, %s), %ss runs, medians of %s round(s); %s\n' \
@@ -722,9 +728,21 @@ summary() {
 		"$FLAT_ADDR" "$FLAT_DB" "$SERVER_VERSION" "$SG_REV" "$DH0" "$DH1" \
 		"$( ((RWSPLIT)) && echo " with replicas $DH0_REPLICA $DH1_REPLICA (read/write split)" || echo ", primaries only")" "$HAPROXY_THREADS"
 	for workload in "${WORKLOAD_LIST[@]}"; do
-		printf '\n%-18s %-16s %8s %7s %8s %9s %7s %10s %11s %11s %6s %6s %6s\n' "$workload" target QPS TPS "x direct" \
-			"x haproxy" "p95 ms" "proxy us/q" "server us/q" "client us/q" other errors reconn
+		printf '\n%-18s %-16s %8s %7s %8s %9s %7s %7s %10s %11s %11s %6s %6s %6s\n' "$workload" target QPS TPS "x direct" \
+			"x haproxy" ceiling "p95 ms" "proxy us/q" "server us/q" "client us/q" other errors reconn
+		# HAProxy's CPU a query, proxy + server + client, for the ceiling column.
+		local hp='' hs='' hc='' ceil
+		if [[ -n ${WANT[haproxy]:-} ]]; then
+			hp=$(values "$workload" haproxy proxy_us_per_q | median)
+			hs=$(values "$workload" haproxy server_us_per_q | median)
+			hc=$(values "$workload" haproxy client_us_per_q | median)
+		fi
 		for target in "${TARGET_LIST[@]}"; do
+			ceil=-
+			if [[ $target == shardgate-* && -n $hp && -n $hs && -n $hc ]]; then
+				ceil=$(ceiling "$hp" "$hs" "$hc" "$(values "$workload" "$target" server_us_per_q | median)" \
+					"$(values "$workload" "$target" client_us_per_q | median)")
+			fi
 			qps=$(values "$workload" "$target" qps | median)
 			if transactional "$workload"; then tps=$(fmt "$(values "$workload" "$target" tps | median)" 0); else tps=-; fi
 			err=$(awk -F, -v w="$workload" -v g="$target" -v ec="$(col errors)" 'NR > 1 && $2 == w && $5 == g { e += $ec; if ($6 == "failed") f++ }
@@ -736,8 +754,8 @@ summary() {
 			esac
 			[[ -n ${WANT[direct]:-} ]] || xd=-
 			[[ -n ${WANT[haproxy]:-} ]] || [[ $target == direct ]] || xh=-
-			printf '%-18s %-16s %8s %7s %8s %9s %7s %10s %11s %11s %6s %6s %6s\n' "" "$target" \
-				"$(fmt "$qps" 0)" "$tps" "$xd" "$xh" \
+			printf '%-18s %-16s %8s %7s %8s %9s %7s %7s %10s %11s %11s %6s %6s %6s\n' "" "$target" \
+				"$(fmt "$qps" 0)" "$tps" "$xd" "$xh" "$ceil" \
 				"$(fmt "$(values "$workload" "$target" p95_ms | median)" 2)" \
 				"$(fmt "$(values "$workload" "$target" proxy_us_per_q | median)" 1)" \
 				"$(fmt "$(values "$workload" "$target" server_us_per_q | median)" 1)" \
@@ -750,6 +768,10 @@ summary() {
 	printf 'microseconds per query (proxy process; mariadbd of the servers involved: flat server, or dh0+dh1\n'
 	printf 'primaries%s; sysbench). other: busy cores outside those (noise). errors: sysbench'"'"'s retried\n' "$( ((RWSPLIT)) && echo ' and replicas')"
 	printf 'deadlocks/lock waits (1213/1020/1205) + FATAL lines; +nF: failed runs.\n'
+	printf 'ceiling: the x haproxy a proxy as cheap as HAProxy (its proxy us/q) would reach behind this\n'
+	printf 'target'"'"'s layout: on shared cores QPS goes as 1 / (proxy + server + client us/q), so it is\n'
+	printf 'HAProxy'"'"'s sum / (HAProxy'"'"'s proxy + this target'"'"'s server + client). Below the goal, the layout\n'
+	printf '(more statements for the servers) bounds the ratio, not the proxy.\n'
 	local w changing=''
 	for w in "${WORKLOAD_LIST[@]}"; do
 		case $w in oltp_read_write | oltp_insert | oltp_write_only | oltp_delete | oltp_update_*) changing+=" $w" ;; esac
