@@ -29,7 +29,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			switch x := e.(type) {
 			case *ast.PositionExpr:
 				if x.N < 1 || x.N > len(shape.fieldExpr) {
-					return errUnsupported("GROUP BY position %d", x.N)
+					return errUnsupported("GROUP BY position %d", x.N) // (checkPositions answers first)
 				}
 				e = shape.fieldExpr[x.N-1]
 			case *ast.ColumnNameExpr:

@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -120,6 +121,13 @@ type builder struct {
 
 func errUnsupported(format string, args ...any) *mysql.MyError {
 	return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+fmt.Sprintf(format, args...))
+}
+
+// ErrUnknownPosition is the server's answer to ORDER BY n or GROUP BY n
+// past the select list (clause "ORDER BY" or "GROUP BY", as MariaDB names
+// it): a merge must not sort by a helper column the rewrite appended there.
+func ErrUnknownPosition(n int, clause string) *mysql.MyError {
+	return mysql.NewDefaultError(mysql.ER_BAD_FIELD_ERROR, strconv.Itoa(n), clause)
 }
 
 var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "performance_schema": true, "sys": true}

@@ -233,6 +233,9 @@ func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinc
 			pos := -1
 			switch e := it.Expr.(type) {
 			case *ast.PositionExpr:
+				if e.N < 1 || e.N > width {
+					return nil, ErrUnknownPosition(e.N, "ORDER BY")
+				}
 				pos = e.N - 1
 			case *ast.ColumnNameExpr:
 				for i, f := range parts[0].Fields.Fields {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
@@ -219,6 +220,9 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		return nil, err
 	}
 	shape := shapeOf(sel)
+	if err := checkPositions(sel, &shape); err != nil {
+		return nil, err
+	}
 	m := &merger{shardLimit: -1, count: -1}
 	if err := b.limitOf(sel, m); err != nil {
 		return nil, err
@@ -362,6 +366,45 @@ type orderKey struct {
 	desc     bool
 }
 
+// checkPositions answers ORDER BY n and GROUP BY n past the select list
+// as the server does, ORDER BY first: the merge would otherwise sort by a
+// helper column the rewrite appends there. A GROUP BY position naming an
+// aggregate is the server's 1056. (After a *, the shards check.)
+func checkPositions(sel *ast.SelectStmt, shape *selectShape) error {
+	check := func(by *ast.ByItem, clause string) error {
+		p, ok := by.Expr.(*ast.PositionExpr)
+		if !ok || p.P != nil || shape.wildcard {
+			return nil
+		}
+		if p.N < 1 || p.N > len(shape.fieldExpr) {
+			return ErrUnknownPosition(p.N, clause)
+		}
+		if f := sel.Fields.Fields[p.N-1]; clause == "GROUP BY" && hasAggregate(f.Expr) {
+			name := f.AsName.O
+			if name == "" {
+				name = strings.TrimSpace(f.Text())
+			}
+			return mysql.NewDefaultError(mysql.ER_WRONG_GROUP_FIELD, name)
+		}
+		return nil
+	}
+	if sel.OrderBy != nil {
+		for _, it := range sel.OrderBy.Items {
+			if err := check(it, "ORDER BY"); err != nil {
+				return err
+			}
+		}
+	}
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			if err := check(it, "GROUP BY"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // orderItems resolves ORDER BY items: positions stay positions, aliases
 // become their expressions.
 func orderItems(sel *ast.SelectStmt, shape *selectShape) ([]orderKey, error) {
@@ -376,7 +419,7 @@ func orderItems(sel *ast.SelectStmt, shape *selectShape) ([]orderKey, error) {
 			if e.P != nil {
 				return nil, errUnsupported("ORDER BY a parameter position")
 			}
-			if e.N < 1 || e.N > 1<<20 {
+			if e.N > 1<<20 {
 				return nil, errUnsupported("ORDER BY position %d", e.N)
 			}
 			k.position = e.N - 1
