@@ -104,6 +104,7 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 			return s.writeErr(e)
 		}
 	}
+	hidden := len(sel.Fields.Fields) - visible
 
 	var res *nodeResult
 	for _, dn := range s.userNodes(snap) {
@@ -140,11 +141,20 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	if counts {
 		res.rows = sumRows(res.rows)
 	}
+	// A * shows its columns only now: the hidden ones follow them.
+	shown := len(res.defs) - hidden
+	for i := range keys {
+		if k := &keys[i]; k.hidden >= 0 {
+			k.col = shown + k.hidden
+		} else if k.col >= shown {
+			return s.writeErr(router.ErrUnknownPosition(k.col+1, "ORDER BY"))
+		}
+	}
 	sortRows(res.rows, keys)
-	if len(res.defs) > visible {
-		res.defs = res.defs[:visible]
+	if hidden > 0 {
+		res.defs = res.defs[:shown]
 		for i := range res.rows {
-			res.rows[i] = res.rows[i][:visible]
+			res.rows[i] = res.rows[i][:shown]
 		}
 	}
 	if offset > 0 || count >= 0 {
@@ -365,36 +375,47 @@ func sumRows(rows [][][]byte) [][][]byte {
 }
 
 type sortKey struct {
-	col  int
-	desc bool
+	col    int // a column the client sees, counted as the rows show them
+	hidden int // or the number of a hidden column appended for it; -1 if not
+	desc   bool
 }
 
 // orderKeys resolves ORDER BY items to select-list columns, adding hidden
-// columns for the others.
+// columns for the others. After a *, where a name stands in the rows is
+// not known yet, so every name travels as a hidden column.
 func orderKeys(ob *ast.OrderByClause, sel *ast.SelectStmt) ([]sortKey, *mysql.MyError) {
+	fields := sel.Fields.Fields
+	wildcard := false
+	for _, f := range fields {
+		wildcard = wildcard || f.WildCard != nil
+	}
 	var keys []sortKey
 	for _, it := range ob.Items {
-		col := -1
+		k := sortKey{col: -1, hidden: -1, desc: it.Desc}
+		expr := it.Expr
 		switch e := it.Expr.(type) {
 		case *ast.PositionExpr:
-			col = e.N - 1
+			if e.P != nil || e.N < 1 || (!wildcard && e.N > len(fields)) {
+				return nil, router.ErrUnknownPosition(e.N, "ORDER BY")
+			}
+			k.col = e.N - 1
 		case *ast.ColumnNameExpr:
-			for i, f := range sel.Fields.Fields {
+			for i, f := range fields {
 				if f.AsName.L == e.Name.Name.L {
-					col = i
+					k.col, expr = i, f.Expr
 				} else if cn, ok := f.Expr.(*ast.ColumnNameExpr); ok && f.AsName.L == "" && cn.Name.Name.L == e.Name.Name.L {
-					col = i
+					k.col = i
 				}
 			}
-		}
-		if col < 0 {
-			if _, ok := it.Expr.(*ast.PositionExpr); ok {
-				return nil, mysql.NewDefaultError(mysql.ER_BAD_FIELD_ERROR, parser.RestoreExpr(it.Expr), "order clause")
+			if wildcard {
+				k.col = -1
 			}
-			col = len(sel.Fields.Fields)
-			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: it.Expr, AsName: ast.NewCIStr("__sg_order" + strconv.Itoa(col))})
 		}
-		keys = append(keys, sortKey{col, it.Desc})
+		if k.col < 0 {
+			k.hidden = len(sel.Fields.Fields) - len(fields)
+			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: expr, AsName: ast.NewCIStr("__sg_order" + strconv.Itoa(k.hidden))})
+		}
+		keys = append(keys, k)
 	}
 	return keys, nil
 }
