@@ -31,6 +31,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
 )
 
 // shopConfig is the example of DESIGN.md verbatim (listen -> {{LISTEN}};
@@ -440,6 +442,40 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 			}
 			if err := tx.Rollback(); err != nil {
 				t.Errorf("%s: rollback: %v", q.ID, err)
+			}
+		}
+	})
+
+	// The plan cache keys a statement by its text with the literals taken
+	// out, so a shape run again with other values is planned from the
+	// first one's template. Each passing shape runs with its integer
+	// literals moved (n+1, then n+3: another shard under mod 4, another
+	// LIMIT, another column position), first from the cache, then with a
+	// comment that makes it a new template; both must be the oracle's.
+	t.Run("literal-variants", func(t *testing.T) {
+		for _, q := range queries {
+			if !passedOutside[q.ID] {
+				continue
+			}
+			for _, k := range []int{1, 3} {
+				text, moved := movedLiterals(q.SQL, k)
+				if !moved {
+					continue
+				}
+				want := runQuery(oracle, text)
+				// Moved, a failing shape may pass and a passing one fail:
+				// then the code must be the server's.
+				vq := q
+				vq.Error, vq.AnyMessage = want.Err != nil, true
+				for _, how := range []string{"from the plan cache", "planned afresh"} {
+					run := text
+					if how == "planned afresh" {
+						run = "/* afresh */ " + text
+					}
+					if v, why := judge(vq, runQuery(proxy, run), want); v == failed {
+						t.Errorf("%s (queries.txt:%d) +%d, %s\n  SQL: %s\n  %s", q.ID, q.Line, k, how, run, why)
+					}
+				}
 			}
 		}
 	})
@@ -903,6 +939,33 @@ func withLiterals(sql string, args []any) string {
 		sql = strings.Replace(sql, "?", lit, 1)
 	}
 	return sql
+}
+
+// movedLiterals adds k to each integer literal of sql, bare or quoted
+// ('42'); moved is false when it has none.
+func movedLiterals(sql string, k int) (string, bool) {
+	_, lits, ok := parser.Template(sql, nil, nil)
+	if !ok {
+		return sql, false
+	}
+	var sb strings.Builder
+	last, moved := 0, false
+	for _, l := range lits {
+		lit := sql[l.Start:l.End]
+		q := ""
+		if l.Kind == parser.TokString && len(lit) >= 2 && lit[0] == '\'' {
+			q, lit = "'", lit[1:len(lit)-1]
+		}
+		n, err := strconv.Atoi(lit)
+		if err != nil {
+			continue
+		}
+		sb.WriteString(sql[last:l.Start])
+		sb.WriteString(q + strconv.Itoa(n+k) + q)
+		last, moved = l.End, true
+	}
+	sb.WriteString(sql[last:])
+	return sb.String(), moved
 }
 
 // fieldsText prints column definitions with everything a client sees.
