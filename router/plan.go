@@ -184,7 +184,11 @@ type MemorySort struct {
 // the rewrite appended (HelperCount of them at the end).
 type Project struct {
 	HelperCount int
-	Input       Primitive
+	// LastPosition is the largest ORDER BY position after a *, known to
+	// be in the list only when the rows come: past it, the shards sorted
+	// by a helper column, so the statement fails as the server's would.
+	LastPosition int
+	Input        Primitive
 }
 
 // Zip joins single-row results column by column: column i comes from
@@ -314,7 +318,11 @@ func (m *MemorySort) explain(b *strings.Builder, d int) {
 }
 
 func (p *Project) explain(b *strings.Builder, d int) {
-	line(b, d, "Project drop %d helper columns", p.HelperCount)
+	if p.LastPosition > 0 {
+		line(b, d, "Project drop %d helper columns, ORDER BY %d must be a column", p.HelperCount, p.LastPosition)
+	} else {
+		line(b, d, "Project drop %d helper columns", p.HelperCount)
+	}
 	p.Input.explain(b, d+1)
 }
 

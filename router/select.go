@@ -136,6 +136,7 @@ type merger struct {
 	havingText string
 	compute    *Compute
 	helpers    int
+	lastPos    int            // the largest ORDER BY position after a * (Project.LastPosition)
 	weights    map[string]int // column text → its WEIGHT_STRING helper
 }
 
@@ -169,7 +170,7 @@ func (m *merger) build(sc *Scatter) Primitive {
 		p = &Limit{Offset: m.offset, Count: m.count, Input: p}
 	}
 	if m.helpers > 0 {
-		p = &Project{HelperCount: m.helpers, Input: p}
+		p = &Project{HelperCount: m.helpers, LastPosition: m.lastPos, Input: p}
 	}
 	return p
 }
@@ -220,10 +221,11 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		return nil, err
 	}
 	shape := shapeOf(sel)
-	if err := checkPositions(sel, &shape); err != nil {
+	lastPos, err := checkPositions(sel, &shape)
+	if err != nil {
 		return nil, err
 	}
-	m := &merger{shardLimit: -1, count: -1}
+	m := &merger{shardLimit: -1, count: -1, lastPos: lastPos}
 	if err := b.limitOf(sel, m); err != nil {
 		return nil, err
 	}
@@ -369,11 +371,17 @@ type orderKey struct {
 // checkPositions answers ORDER BY n and GROUP BY n past the select list
 // as the server does, ORDER BY first: the merge would otherwise sort by a
 // helper column the rewrite appends there. A GROUP BY position naming an
-// aggregate is the server's 1056. (After a *, the shards check.)
-func checkPositions(sel *ast.SelectStmt, shape *selectShape) error {
+// aggregate is the server's 1056. After a *, the columns are known when
+// the rows come: it returns the largest ORDER BY position for exec to check.
+func checkPositions(sel *ast.SelectStmt, shape *selectShape) (int, error) {
+	last := 0
 	check := func(by *ast.ByItem, clause string) error {
 		p, ok := by.Expr.(*ast.PositionExpr)
-		if !ok || p.P != nil || shape.wildcard {
+		if !ok || p.P != nil {
+			return nil
+		}
+		if shape.wildcard && p.N >= 1 {
+			last = max(last, p.N)
 			return nil
 		}
 		if p.N < 1 || p.N > len(shape.fieldExpr) {
@@ -391,18 +399,19 @@ func checkPositions(sel *ast.SelectStmt, shape *selectShape) error {
 	if sel.OrderBy != nil {
 		for _, it := range sel.OrderBy.Items {
 			if err := check(it, "ORDER BY"); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
+	lastOrder := last
 	if sel.GroupBy != nil {
 		for _, it := range sel.GroupBy.Items {
 			if err := check(it, "GROUP BY"); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	return nil
+	return lastOrder, nil
 }
 
 // orderItems resolves ORDER BY items: positions stay positions, aliases

@@ -816,6 +816,15 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		}
 		return merge.MemorySort(in, keys, x.Limit, MaxMemorySortRows), nil
 	case *router.Project:
+		// Checked before the merge below resolves its keys: the shards'
+		// rows are the select list and then the helpers.
+		if x.LastPosition > 0 {
+			for _, ss := range streams {
+				if len(ss) > 0 && x.LastPosition > len(ss[0].Fields())-x.HelperCount {
+					return nil, router.ErrUnknownPosition(x.LastPosition, "ORDER BY")
+				}
+			}
+		}
 		in, err := buildStream(x.Input, streams, pads)
 		if err != nil {
 			return nil, err
