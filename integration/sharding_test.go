@@ -450,14 +450,16 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	// out, so a shape run again with other values is planned from the
 	// first one's template. Each passing shape runs with its integer
 	// literals moved (n+1, then n+3: another shard under mod 4, another
-	// LIMIT, another column position), first from the cache, then with a
-	// comment that makes it a new template; both must be the oracle's.
+	// LIMIT, another column position), then with its strings upper-cased
+	// and padded (equal under utf8mb4_general_ci, so the same shard of a
+	// hashed string), first from the cache, then with a comment that makes
+	// it a new template; both must be the oracle's.
 	t.Run("literal-variants", func(t *testing.T) {
 		for _, q := range queries {
 			if !passedOutside[q.ID] {
 				continue
 			}
-			for _, k := range []int{1, 3} {
+			for _, k := range []int{1, 3, -1} {
 				text, moved := movedLiterals(q.SQL, k)
 				if !moved {
 					continue
@@ -942,7 +944,9 @@ func withLiterals(sql string, args []any) string {
 }
 
 // movedLiterals adds k to each integer literal of sql, bare or quoted
-// ('42'); moved is false when it has none.
+// ('42'); with k < 0 it upper-cases each quoted string instead and adds a
+// trailing space (not LIKE patterns or escapes). moved is false when
+// nothing changed.
 func movedLiterals(sql string, k int) (string, bool) {
 	_, lits, ok := parser.Template(sql, nil, nil)
 	if !ok {
@@ -955,6 +959,15 @@ func movedLiterals(sql string, k int) (string, bool) {
 		q := ""
 		if l.Kind == parser.TokString && len(lit) >= 2 && lit[0] == '\'' {
 			q, lit = "'", lit[1:len(lit)-1]
+		}
+		if k < 0 {
+			if q == "" || strings.ContainsAny(lit, "\\%_") {
+				continue
+			}
+			sb.WriteString(sql[last:l.Start])
+			sb.WriteString("'" + strings.ToUpper(lit) + " '")
+			last, moved = l.End, true
+			continue
 		}
 		n, err := strconv.Atoi(lit)
 		if err != nil {
