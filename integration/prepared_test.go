@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,6 +74,16 @@ func runPrepared(q queryer, query string, args []any) result {
 // arguments and returns the last result (a later execution may be planned
 // another way than the first: see stmt.spread).
 func runPreparedN(q queryer, query string, args []any, n int) result {
+	sets := make([][]any, n)
+	for i := range sets {
+		sets[i] = args
+	}
+	return runPreparedSeq(q, query, sets...)
+}
+
+// runPreparedSeq executes one prepared statement with each set of
+// arguments in turn and returns the last result.
+func runPreparedSeq(q queryer, query string, sets ...[]any) result {
 	stmtQ, ok := q.(interface {
 		PrepareContext(context.Context, string) (*sql.Stmt, error)
 	})
@@ -85,12 +96,31 @@ func runPreparedN(q queryer, query string, args []any, n int) result {
 	}
 	defer st.Close()
 	var r result
-	for i := 0; i < n; i++ {
+	for _, args := range sets {
 		if r = runQuery(stmtQuerier{st}, "", args...); r.Err != nil {
 			break
 		}
 	}
 	return r
+}
+
+// movedArgs is movedLiterals for the arguments of parameterize: k added to
+// each integer, or with k < 0 each non-number upper-cased and padded.
+func movedArgs(args []any, k int) ([]any, bool) {
+	out := make([]any, len(args))
+	moved := false
+	for i, a := range args {
+		out[i] = a
+		text, _ := a.(string)
+		if k > 0 {
+			if n, err := strconv.Atoi(text); err == nil {
+				out[i], moved = strconv.Itoa(n+k), true
+			}
+		} else if _, err := strconv.ParseFloat(text, 64); err != nil && !strings.ContainsAny(text, "\\%_") {
+			out[i], moved = strings.ToUpper(text)+" ", true
+		}
+	}
+	return out, moved
 }
 
 type stmtQuerier struct{ st *sql.Stmt }
@@ -122,6 +152,21 @@ func runPreparedShapes(t *testing.T, queries []queryCase, proxy, oracle queryer)
 				// Again, three executions of one statement: the later ones
 				// are planned as the first one's plan suggests.
 				v, why = judge(q, runPreparedN(proxy, sqlText, args, 3), want)
+			}
+			// Then the same statement with other values (see
+			// literal-variants): planned from the first execution's
+			// template where they fit it.
+			for _, k := range []int{1, 3, -1} {
+				moved, ok := movedArgs(args, k)
+				if v != passed || !ok {
+					continue
+				}
+				want := runPrepared(oracle, sqlText, moved)
+				vq := q
+				vq.Error, vq.AnyMessage = want.Err != nil, true
+				if v2, why2 := judge(vq, runPreparedSeq(proxy, sqlText, args, moved), want); v2 == failed {
+					t.Errorf("%s prepared, executed again with other values\n  SQL: %s\n  args: %v, then %v\n  %s", q.ID, sqlText, args, moved, why2)
+				}
 			}
 			qt.add(q.ID, v)
 			if v == failed {
