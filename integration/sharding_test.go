@@ -482,6 +482,9 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 	})
 
+	// SHOW WARNINGS and the like after shapes with warnings and errors.
+	t.Run("diagnostics", func(t *testing.T) { testDiagnostics(t, proxy, oracle) })
+
 	// The same shapes as prepared statements, literals as parameters.
 	var pt tally
 	t.Run("prepared", func(t *testing.T) { pt = runPreparedShapes(t, queries, proxy, oracle) })

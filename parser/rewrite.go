@@ -10,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	// The parser needs a value-expression implementation; this is the
 	// small one it ships for tools like this.
@@ -190,6 +191,10 @@ type SessionValues struct {
 	// User is the client's user@host (USER()), Account its account
 	// (CURRENT_USER()); empty leaves the functions alone.
 	User, Account string
+	// Warnings and Errors are the session's @@warning_count and
+	// @@error_count (read only with Diagnostics set).
+	Diagnostics      bool
+	Warnings, Errors uint64
 }
 
 // RewriteSession rewrites a pass-through statement at the token level, so
@@ -226,6 +231,20 @@ func RewriteSession(sql string, v *SessionValues) string {
 			case ")":
 				depth--
 			}
+		case TokSysVar:
+			counter := DiagnosticsVar(text)
+			if !v.Diagnostics || counter == "" {
+				break
+			}
+			n := v.Warnings
+			if counter == "error_count" {
+				n = v.Errors
+			}
+			val := "(" + strconv.FormatUint(n, 10) + "|0)" // BIGINT UNSIGNED, as the variable
+			if inList[depth] && needsAlias(&l) {
+				val += " AS `" + strings.ReplaceAll(text, "`", "``") + "`"
+			}
+			emit(t, val)
 		case TokIdent, TokQuotedIdent:
 			name := unquoteIdent(text)
 			if t.Kind == TokIdent && EqualFold(text, "SELECT") {
@@ -312,8 +331,9 @@ func needsAlias(l *Lexer) bool {
 	return false
 }
 
-// ReplaceSessionFuncs replaces DATABASE()/SCHEMA() and CONNECTION_ID() in
-// an AST with the session's values (for statements the router restores).
+// ReplaceSessionFuncs replaces DATABASE()/SCHEMA(), CONNECTION_ID(), the
+// USER() functions and @@warning_count/@@error_count in an AST with the
+// session's values (for statements the router restores).
 func ReplaceSessionFuncs(stmt ast.Node, v *SessionValues) {
 	stmt.Accept(&sessionRewriter{v: v})
 }
@@ -325,6 +345,9 @@ func (r *sessionRewriter) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.SelectField:
 		// A rewritten function keeps its original text as column name.
 		if f, ok := x.Expr.(*ast.FuncCallExpr); ok && x.AsName.O == "" && r.replaces(f) {
+			x.AsName = ast.NewCIStr(fieldText(x))
+		}
+		if v, ok := x.Expr.(*ast.VariableExpr); ok && x.AsName.O == "" && r.counter(v) != nil {
 			x.AsName = ast.NewCIStr(fieldText(x))
 		}
 	}
@@ -343,7 +366,29 @@ func (r *sessionRewriter) replaces(f *ast.FuncCallExpr) bool {
 	return false
 }
 
+// counter is the session's @@warning_count or @@error_count v reads, or nil.
+func (r *sessionRewriter) counter(v *ast.VariableExpr) *uint64 {
+	if !r.v.Diagnostics || !v.IsSystem || v.IsGlobal {
+		return nil
+	}
+	switch strings.ToLower(v.Name) {
+	case "warning_count":
+		return &r.v.Warnings
+	case "error_count":
+		return &r.v.Errors
+	}
+	return nil
+}
+
 func (r *sessionRewriter) Leave(n ast.Node) (ast.Node, bool) {
+	if v, ok := n.(*ast.VariableExpr); ok {
+		if c := r.counter(v); c != nil {
+			// (n|0) keeps the variable's type, BIGINT UNSIGNED.
+			return &ast.ParenthesesExpr{Expr: &ast.BinaryOperationExpr{Op: opcode.Or,
+				L: ast.NewValueExpr(*c, "", ""), R: ast.NewValueExpr(0, "", "")}}, true
+		}
+		return n, true
+	}
 	f, ok := n.(*ast.FuncCallExpr)
 	if !ok || len(f.Args) != 0 {
 		return n, true

@@ -27,6 +27,18 @@ func TestRewriteSession(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", c.in, got, c.want)
 		}
 	}
+	diag := &SessionValues{Diagnostics: true, Warnings: 3, Errors: 1}
+	for in, want := range map[string]string{
+		"SELECT @@warning_count":                             "SELECT (3|0) AS `@@warning_count`",
+		"select @@session.error_count AS e, @@WARNING_COUNT": "select (1|0) AS e, (3|0) AS `@@WARNING_COUNT`",
+		"SELECT @@local.warning_count + 1, @@sql_mode":       "SELECT (3|0) + 1, @@sql_mode",
+		"SELECT @@global.warning_count":                      "SELECT @@global.warning_count",
+		"SELECT * FROM t WHERE @@warning_count = 0 LIMIT 1":  "SELECT * FROM t WHERE (3|0) = 0 LIMIT 1",
+	} {
+		if got := RewriteSession(in, diag); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", in, got, want)
+		}
+	}
 	if got := RewriteSession("SELECT DATABASE()", &SessionValues{}); got != "SELECT NULL AS `DATABASE()`" {
 		t.Errorf("no database: %q", got)
 	}

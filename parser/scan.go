@@ -95,6 +95,9 @@ const (
 	FlagQualified
 	// FlagFile: reads or writes files on the server (INTO OUTFILE, LOAD_FILE).
 	FlagFile
+	// FlagDiagnostics: @@warning_count or @@error_count must show the
+	// session's last statement, not a pooled backend connection's.
+	FlagDiagnostics
 )
 
 // Summary is what Scan learns about a statement.
@@ -326,6 +329,30 @@ func scanSysVar(v string, s *Summary, target bool) {
 	if EqualFold(w, "LAST_INSERT_ID") || EqualFold(w, "IDENTITY") {
 		s.Flags |= FlagLastInsertID
 	}
+	if EqualFold(w, "WARNING_COUNT") || EqualFold(w, "ERROR_COUNT") {
+		s.Flags |= FlagDiagnostics
+	}
+}
+
+// DiagnosticsVar names the counter a @@warning_count or @@error_count
+// token reads ("warning_count", "error_count"), or "".
+func DiagnosticsVar(v string) string {
+	if len(v) < 2 || v[:2] != "@@" {
+		return ""
+	}
+	w := v[2:]
+	if len(w) > 8 && EqualFold(w[:8], "SESSION.") {
+		w = w[8:]
+	} else if len(w) > 6 && EqualFold(w[:6], "LOCAL.") {
+		w = w[6:]
+	}
+	switch {
+	case EqualFold(w, "WARNING_COUNT"):
+		return "warning_count"
+	case EqualFold(w, "ERROR_COUNT"):
+		return "error_count"
+	}
+	return ""
 }
 
 func scanWord(l *Lexer, s *Summary, tok, prev Token) {

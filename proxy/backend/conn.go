@@ -62,6 +62,11 @@ type Conn struct {
 	// (SERVER_STATUS_IN_TRANS tells an open transaction).
 	Status uint16
 
+	// Warnings adds up the warnings the client's statements left here
+	// since the connection was handed out: the session reads them with
+	// SHOW WARNINGS before the pool takes it back.
+	Warnings uint32
+
 	// XA is the id of the XA branch this connection runs ("" if none);
 	// XAWrote says a write ran in it (a branch that only read needs no
 	// prepare).

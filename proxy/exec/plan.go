@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,6 +172,9 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	for i := range started {
 		collect(&started[i])
 		totals = append(totals, started[i].t)
+		if broadcast && i > 0 && started[i].c != started[0].c {
+			started[i].c.Warnings = 0 // the copies warn alike: one copy's are shown
+		}
 	}
 	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
 	if firstErr != nil {
@@ -185,7 +189,6 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	var sum writeTotals
 	for i, t := range totals {
 		if broadcast && i > 0 {
-			sum.warn += t.warn
 			continue
 		}
 		sum.affected += t.affected
@@ -224,6 +227,7 @@ func readWriteResults(c *backend.Conn, n int, tr Tracker) (t writeTotals, shardE
 				return t, shardErr, err
 			}
 			c.Status = ok.Status
+			c.Warnings += uint32(ok.Warnings)
 			tr.TrackOK(c, &ok)
 			t.add(&ok)
 			t.status = ok.Status
@@ -260,8 +264,9 @@ func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
 			return false, err
 		}
 		if wire.IsEOF(p) {
-			_, st := wire.EOFStatus(p)
+			w, st := wire.EOFStatus(p)
 			c.Status = st
+			c.Warnings += uint32(w)
 			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
 		}
 		if p[0] == wire.ErrHeader {
@@ -353,8 +358,9 @@ func (s *backendStream) Next() (merge.Row, error) {
 		return nil, &BackendError{Err: err, Answered: true}
 	}
 	if wire.IsEOF(p) {
-		_, st := wire.EOFStatus(p)
+		w, st := wire.EOFStatus(p)
 		s.c.Status = st
+		s.c.Warnings += uint32(w)
 		s.tr.TrackStatus(st)
 		s.done = true
 		if st&mysql.SERVER_MORE_RESULTS_EXISTS != 0 {
@@ -551,7 +557,15 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		release()
 		return out, err
 	}
-	err = writeStream(cli, top, tr, &out)
+	err = writeStream(cli, top, tr, &out, func() uint16 {
+		n := uint32(0)
+		for i, o := range opened {
+			if o.c != nil && !slices.ContainsFunc(opened[:i], func(p *open) bool { return p.c == o.c }) {
+				n += o.c.Warnings // (a pinned connection serves several routes)
+			}
+		}
+		return uint16(min(n, 65535))
+	})
 	var gone *ClientError
 	if errors.As(err, &gone) {
 		// The client is gone, and its transaction with it: its
@@ -961,7 +975,8 @@ func valueOfNum(n router.Num, f *merge.Field) merge.Value {
 }
 
 // writeStream sends a merged result set to the client.
-func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
+// warnings counts what the shards' statements left on conns so far.
+func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome, warnings func() uint16) error {
 	c := cli.Conn
 	fields := s.Fields()
 	var buf [9]byte
@@ -1005,11 +1020,12 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome) error {
 	if st, ok := tr.(interface{ ClientStatus() uint16 }); ok {
 		status = st.ClientStatus()
 	}
+	w := warnings()
 	if cli.DeprecateEOF {
-		ok := wire.OK{Status: status}
+		ok := wire.OK{Status: status, Warnings: w}
 		writeOK(cli, wire.EOFHeader, &ok)
 	} else {
-		c.WritePacket(wire.AppendEOF(buf[:0], 0, cli.status(status)))
+		c.WritePacket(wire.AppendEOF(buf[:0], w, cli.status(status)))
 	}
 	return nil
 }

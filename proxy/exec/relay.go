@@ -101,6 +101,7 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 				return out, &BackendError{Err: err}
 			}
 			be.Status = ok.Status
+			be.Warnings += uint32(ok.Warnings)
 			tr.TrackOK(be, &ok)
 			out.Affected += ok.AffectedRows
 			writeOK(cli, wire.OKHeader, &ok)
@@ -211,6 +212,7 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 			if wire.IsEOF(p) {
 				warnings, status := wire.EOFStatus(p)
 				be.Status = status
+				be.Warnings += uint32(warnings)
 				tr.TrackStatus(status)
 				if cli.DeprecateEOF {
 					ok := wire.OK{Status: status, Warnings: warnings}

@@ -105,6 +105,12 @@ func (s *Session) wantState(schema string) *backend.State {
 // else it goes back to the pool.
 func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	s.active.Store(nil)
+	if c.Warnings != 0 {
+		if !c.Broken() {
+			s.collectWarnings(c)
+		}
+		c.Warnings = 0
+	}
 	if c.Broken() {
 		s.brokenOn = c.Server()
 		s.unpin(c)

@@ -140,6 +140,7 @@ func (s *Session) reset() {
 	s.vars = charsetOnly(charset)
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
+	s.diag.clear()
 	s.pinAll, s.txLost = false, ""
 	s.status = mysql.SERVER_STATUS_AUTOCOMMIT
 	s.multiStatements = s.caps&mysql.CLIENT_MULTI_STATEMENTS != 0

@@ -28,7 +28,7 @@ func templateReady(sum *parser.Summary) bool {
 		return false
 	}
 	// Values only this session may see are written into the statement.
-	return sum.Next == 0 && sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser) == 0
+	return sum.Next == 0 && sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser|parser.FlagDiagnostics) == 0
 }
 
 // cachedPlan returns the statement's plan from its template, if it has one.

@@ -21,6 +21,15 @@ func (s *Session) comQuery(p []byte) error {
 	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
 	sum := &s.sum
 	parser.Scan(sql, sum)
+	if isDiagnosticsStatement(sum) {
+		if sum.Kind == parser.KindShow && sum.Next == 0 {
+			if done, err := s.showDiagnostics(sql); done {
+				return err
+			}
+		}
+	} else {
+		s.diag.clear()
+	}
 	if sum.Next != 0 && !s.multiStatements {
 		return s.writeErr(syntaxError(sql[sum.Next:]))
 	}
@@ -269,6 +278,7 @@ func (s *Session) forwardOnce(p []byte, sum *parser.Summary, rt route) (*backend
 	out, err := exec.Result(&s.cli, be, s)
 	s.endTracking(be, rt.schema, sum, err == nil && out.Err == nil)
 	s.release(be, sum, err != nil)
+	s.diag.addError(out.Err)
 	return be.Server(), err
 }
 
@@ -325,7 +335,7 @@ func (s *Session) kill(id uint32, query bool) error {
 // backend would get wrong: its own connection id, or a physical database
 // name where the client must see the logical one.
 func (s *Session) needsRewrite(sql string, sum *parser.Summary) bool {
-	if sum.Flags&(parser.FlagConnectionID|parser.FlagUser) != 0 {
+	if sum.Flags&(parser.FlagConnectionID|parser.FlagUser|parser.FlagDiagnostics) != 0 {
 		return true
 	}
 	snap := s.env.Snap.Load()
@@ -360,5 +370,8 @@ func (s *Session) values() parser.SessionValues {
 		Database:     s.logicalDB(),
 		User:         s.user.Name + "@" + s.host,
 		Account:      s.user.Name + "@%",
+		Diagnostics:  true,
+		Warnings:     s.diag.warnings,
+		Errors:       s.diag.errors,
 	}
 }

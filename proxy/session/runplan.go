@@ -47,6 +47,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		}
 	}
 	s.planSum, s.planWrite = nil, false
+	s.diag.addError(out.Err)
 	switch {
 	case auto && err == nil && out.Err == nil:
 		if e := s.endTransaction("COMMIT"); e != nil {

@@ -57,6 +57,7 @@ type Session struct {
 	multiStatements   bool
 	status            uint16 // server status flags of the last backend response
 	lastInsertID      uint64
+	diag              diagnostics        // the last statement's messages (diagnostics.go)
 	written           map[string]written // data host -> the session's last write there
 	pinAll            bool               // untrackable state: keep every connection for good
 	txLost            string             // the host whose part of the open transaction died with its connection
@@ -251,6 +252,7 @@ func (r *Registry) All() []*Session {
 // multi-statement query too.
 func (s *Session) writeErr(e *mysql.MyError) error {
 	e.Message = s.cli.Names.Message(e.Message)
+	s.diag.addError(e)
 	var buf [256]byte
 	s.c.WritePacket(wire.AppendErr(buf[:0], e))
 	s.cli.MoreResults = false

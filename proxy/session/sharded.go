@@ -133,7 +133,7 @@ func isDDL(stmt ast.StmtNode) bool {
 
 // rewriteFuncs shows DATABASE() and CONNECTION_ID() as the client must see them.
 func (s *Session) rewriteFuncs(sql string, sum *parser.Summary) string {
-	if sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser) == 0 {
+	if sum.Flags&(parser.FlagDatabase|parser.FlagConnectionID|parser.FlagUser|parser.FlagDiagnostics) == 0 {
 		return sql
 	}
 	v := s.values()
@@ -191,10 +191,11 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 			}
 			return ""
 		},
-		CanUse:        func(name string) bool { return snapshot.CanUse(s.user, name) },
-		Columns:       func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
-		Keys:          func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
-		Values:        parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB()},
+		CanUse:  func(name string) bool { return snapshot.CanUse(s.user, name) },
+		Columns: func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
+		Keys:    func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
+		Values: parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB(),
+			Diagnostics: true, Warnings: s.diag.warnings, Errors: s.diag.errors},
 		Mode:          s.mode(),
 		InTransaction: s.inTransaction(),
 	}

@@ -213,6 +213,7 @@ func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *mysql.MyError) {
 }
 
 func (s *Session) stmtExecute(p []byte) error {
+	s.diag.clear()
 	st, e := s.lookupStmt(p, "mysqld_stmt_execute")
 	if e != nil {
 		return s.writeErr(e)
@@ -341,6 +342,7 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 	}
 	s.endTracking(be, rt.schema, &st.sum, err == nil && out.Err == nil)
 	s.release(be, &st.sum, err != nil)
+	s.diag.addError(out.Err)
 	return be.Server(), err
 }
 

@@ -1,0 +1,126 @@
+//go:build integration
+
+package integration
+
+import (
+	"database/sql"
+	"testing"
+)
+
+// diagnosticsCases: statements whose warnings and errors a client reads
+// next (SHOW WARNINGS, SHOW ERRORS, SHOW COUNT(*) ..., @@warning_count).
+// The proxy ran them on pooled connections other sessions use next; what
+// it shows must be what one MariaDB shows, whether one shard, several or
+// none answered. The counts are exact. Warnings come from the shards in no
+// set order: the lists are compared as multisets. A connection that ran
+// several shards' statements in one go (a transaction's, or a session's
+// kept one) shows the server's list for the last of them only: there the
+// proxy's list may be shorter, never different.
+var diagnosticsCases = []string{
+	"SELECT id, amount / 0 FROM orders WHERE user_id = 7",                        // one shard
+	"SELECT COUNT(*) FROM orders WHERE amount / 0 IS NULL AND id < 12",           // every shard
+	"SELECT user_id, SUM(amount / 0) FROM orders WHERE id < 30 GROUP BY user_id", // merged
+	"SELECT CAST('abc' AS SIGNED), 1 / 0",                                        // no table
+	"SELECT id FROM orders WHERE user_id = 8 LIMIT 1",                            // none: clears
+	"SELECT nosuch FROM orders",                                                  // a shard's error
+	"SELECT id FROM orders WHERE user_id = 7 UNION SELECT id FROM nosuch",        // the proxy's or a shard's error
+	"SELECT name FROM users WHERE id = 3 AND name = 1",                           // single-node table
+	"DO 1 / 0",
+	"INSERT IGNORE INTO regions (id, name) VALUES (1, 'dup')", // a global table: one copy's warnings
+	"DROP TABLE IF EXISTS nosuch_table",
+}
+
+// diagnosticsReads are what a client asks after each case.
+var diagnosticsReads = []string{
+	"SHOW WARNINGS",
+	"SHOW COUNT(*) WARNINGS",
+	"SHOW ERRORS",
+	"SHOW COUNT(*) ERRORS",
+	"SELECT @@warning_count, @@session.error_count AS e",
+	"SHOW WARNINGS LIMIT 1",
+	"SHOW WARNINGS",
+}
+
+// diagnosticsPrepared run as prepared statements, with these arguments.
+var diagnosticsPrepared = map[string][]any{
+	"SELECT id, amount / ? FROM orders WHERE user_id = ?":  {0, 7},
+	"SELECT COUNT(*) FROM orders WHERE amount / ? IS NULL": {0},
+}
+
+func runDiagnostics(t *testing.T, proxy, oracle queryer) {
+	cases := append([]string(nil), diagnosticsCases...)
+	for q := range diagnosticsPrepared {
+		cases = append(cases, q)
+	}
+	for _, q := range cases {
+		run := func(db queryer) result { return runQuery(db, q) }
+		if args, ok := diagnosticsPrepared[q]; ok {
+			run = func(db queryer) result { return runPrepared(db, q, args) }
+		}
+		got, want := run(proxy), run(oracle)
+		if (got.Err == nil) != (want.Err == nil) {
+			t.Errorf("%s: proxy error %v, oracle error %v", q, got.Err, want.Err)
+			continue
+		}
+		for _, read := range diagnosticsReads {
+			g, w := runQuery(proxy, read), runQuery(oracle, read)
+			if w.Err != nil {
+				t.Fatalf("oracle: %s: %v", read, w.Err)
+			}
+			if g.Err != nil {
+				t.Errorf("after %s\n  %s: %v", q, read, g.Err)
+				continue
+			}
+			if read == "SHOW WARNINGS LIMIT 1" {
+				// Which one comes first is the shards' order: just one.
+				if len(g.Rows) != len(w.Rows) {
+					t.Errorf("after %s\n  %s: %d rows, the oracle %d", q, read, len(g.Rows), len(w.Rows))
+				}
+				continue
+			}
+			if read == "SHOW WARNINGS" && len(g.Rows) < len(w.Rows) && len(g.Rows) > 0 {
+				if extra := notIn(g.Rows, w.Rows); extra != nil {
+					t.Errorf("after %s\n  %s: the proxy shows %q, which the oracle does not", q, read, extra)
+				}
+				continue
+			}
+			if d := compareResults(g, w, false); d != "" {
+				t.Errorf("after %s\n  %s: %s", q, read, d)
+			}
+		}
+	}
+}
+
+// testDiagnostics runs the cases on one connection each side, outside a
+// transaction and then inside one.
+func testDiagnostics(t *testing.T, proxy, oracle *sql.DB) {
+	t.Run("autocommit", func(t *testing.T) { runDiagnostics(t, Conn(t, proxy), Conn(t, oracle)) })
+	t.Run("in-transaction", func(t *testing.T) {
+		ptx, err := proxy.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ptx.Rollback()
+		otx, err := oracle.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer otx.Rollback()
+		runDiagnostics(t, ptx, otx)
+	})
+}
+
+// notIn returns a row of sub that is not in all (as multisets), or nil.
+func notIn(sub, all [][]string) []string {
+	left := map[string]int{}
+	for _, r := range all {
+		left[rowKey(r)]++
+	}
+	for _, r := range sub {
+		if left[rowKey(r)] == 0 {
+			return r
+		}
+		left[rowKey(r)]--
+	}
+	return nil
+}
