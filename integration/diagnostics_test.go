@@ -47,14 +47,14 @@ var diagnosticsPrepared = map[string][]any{
 	"SELECT COUNT(*) FROM orders WHERE amount / ? IS NULL": {0},
 }
 
-func runDiagnostics(t *testing.T, proxy, oracle queryer) {
-	cases := append([]string(nil), diagnosticsCases...)
-	for q := range diagnosticsPrepared {
+func runDiagnostics(t *testing.T, proxy, oracle queryer, texts []string, prepared map[string][]any) {
+	cases := append([]string(nil), texts...)
+	for q := range prepared {
 		cases = append(cases, q)
 	}
 	for _, q := range cases {
 		run := func(db queryer) result { return runQuery(db, q) }
-		if args, ok := diagnosticsPrepared[q]; ok {
+		if args, ok := prepared[q]; ok {
 			run = func(db queryer) result { return runPrepared(db, q, args) }
 		}
 		got, want := run(proxy), run(oracle)
@@ -94,7 +94,9 @@ func runDiagnostics(t *testing.T, proxy, oracle queryer) {
 // testDiagnostics runs the cases on one connection each side, outside a
 // transaction and then inside one.
 func testDiagnostics(t *testing.T, proxy, oracle *sql.DB) {
-	t.Run("autocommit", func(t *testing.T) { runDiagnostics(t, Conn(t, proxy), Conn(t, oracle)) })
+	t.Run("autocommit", func(t *testing.T) {
+		runDiagnostics(t, Conn(t, proxy), Conn(t, oracle), diagnosticsCases, diagnosticsPrepared)
+	})
 	t.Run("in-transaction", func(t *testing.T) {
 		ptx, err := proxy.Begin()
 		if err != nil {
@@ -106,7 +108,7 @@ func testDiagnostics(t *testing.T, proxy, oracle *sql.DB) {
 			t.Fatal(err)
 		}
 		defer otx.Rollback()
-		runDiagnostics(t, ptx, otx)
+		runDiagnostics(t, ptx, otx, diagnosticsCases, diagnosticsPrepared)
 	})
 }
 
@@ -123,4 +125,40 @@ func notIn(sub, all [][]string) []string {
 		left[rowKey(r)]--
 	}
 	return nil
+}
+
+// TestDiagnosticsPassThrough: the same through a pass-through schema,
+// against the server itself, and one session's warnings never show in
+// another's, though their statements ran on the same pooled connection.
+func TestDiagnosticsPassThrough(t *testing.T) {
+	p := PassThrough(t, 1, 100) // one backend connection for everyone
+	proxy := Open(t, DSN("gotest", "gotest", p.Addr, "gotest"))
+	direct := Open(t, DSN("sg", "sg", dh0Primary, "gotest"))
+	MustExec(t, direct, "DROP TABLE IF EXISTS diag_t",
+		"CREATE TABLE diag_t (id INT PRIMARY KEY, a INT, s VARCHAR(8))",
+		"INSERT INTO diag_t VALUES (1, 10, 'x'), (2, 20, 'y'), (3, 30, 'z')")
+	t.Cleanup(func() { MustExec(t, direct, "DROP TABLE IF EXISTS diag_t") })
+	runDiagnostics(t, Conn(t, proxy), Conn(t, direct), []string{
+		"SELECT id, a / 0 FROM diag_t",
+		"SELECT CAST(s AS SIGNED) FROM diag_t",
+		"SELECT id FROM diag_t WHERE id = 1",
+		"SELECT nosuch FROM diag_t",
+		"INSERT IGNORE INTO diag_t VALUES (1, 1, 'dup')",
+		"DROP TABLE IF EXISTS nosuch_table",
+		"DO 1 / 0",
+	}, map[string][]any{"SELECT id, a / ? FROM diag_t WHERE id > ?": {0, 1}})
+
+	a, b := Conn(t, proxy), Conn(t, proxy)
+	if r := runQuery(a, "SELECT id, a / 0 FROM diag_t"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if got := QueryString(t, b, "SHOW COUNT(*) WARNINGS"); got != "0" {
+		t.Errorf("another session's SHOW COUNT(*) WARNINGS = %s, want 0", got)
+	}
+	if r := runQuery(b, "SHOW WARNINGS"); r.Err != nil || len(r.Rows) != 0 {
+		t.Errorf("another session's SHOW WARNINGS: %v rows %v", r.Err, r.Rows)
+	}
+	if got := QueryString(t, a, "SELECT @@warning_count"); got != "3" {
+		t.Errorf("the session's own @@warning_count = %s after the other's statements, want 3", got)
+	}
 }
