@@ -56,6 +56,14 @@ func (d *diagnostics) addError(e *mysql.MyError) {
 	}
 }
 
+// beginDiagnostics starts a statement: one that reads the messages keeps
+// them, any other starts a new list.
+func (s *Session) beginDiagnostics(sum *parser.Summary) {
+	if !isDiagnosticsStatement(sum) {
+		s.diag.clear()
+	}
+}
+
 // isDiagnosticsStatement: the statements that read the messages keep them.
 func isDiagnosticsStatement(sum *parser.Summary) bool {
 	if sum.Kind == parser.KindShow {

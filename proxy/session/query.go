@@ -21,15 +21,7 @@ func (s *Session) comQuery(p []byte) error {
 	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
 	sum := &s.sum
 	parser.Scan(sql, sum)
-	if isDiagnosticsStatement(sum) {
-		if sum.Kind == parser.KindShow && sum.Next == 0 {
-			if done, err := s.showDiagnostics(sql); done {
-				return err
-			}
-		}
-	} else {
-		s.diag.clear()
-	}
+	s.beginDiagnostics(sum)
 	if sum.Next != 0 && !s.multiStatements {
 		return s.writeErr(syntaxError(sql[sum.Next:]))
 	}
@@ -68,6 +60,11 @@ func (s *Session) comQuery(p []byte) error {
 func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 	if priv := parser.ServerWide(sql, sum); priv != "" {
 		return true, s.writeErr(mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, priv))
+	}
+	if sum.Kind == parser.KindShow && isDiagnosticsStatement(sum) {
+		if done, err := s.showDiagnostics(sql); done {
+			return true, err
+		}
 	}
 	switch sum.Kind {
 	case parser.KindUse:

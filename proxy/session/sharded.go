@@ -47,6 +47,9 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 		s.mark = s.c.Mark()
 		text := st.Text()
 		parser.Scan(text, &sub)
+		if i > 0 {
+			s.beginDiagnostics(&sub)
+		}
 		if err := s.shardedStatement(text, &sub, snap, st); err != nil {
 			s.cli.MoreResults = false
 			return err

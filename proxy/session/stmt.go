@@ -61,6 +61,7 @@ type stmtTemplate struct {
 }
 
 func (s *Session) stmtPrepare(p []byte) error {
+	s.diag.clear()
 	st := &stmt{sql: string(p[1:])}
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
