@@ -172,8 +172,10 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	for i := range started {
 		collect(&started[i])
 		totals = append(totals, started[i].t)
-		if broadcast && i > 0 && started[i].c != started[0].c {
-			started[i].c.Warnings = 0 // the copies warn alike: one copy's are shown
+		if c := started[i].c; broadcast && i > 0 {
+			// The copies warn alike: one copy's are shown (a connection
+			// may serve several copies, on nodes sharing a host).
+			c.Warnings -= min(c.Warnings, uint32(min(started[i].t.warn, 1<<32-1)))
 		}
 	}
 	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
