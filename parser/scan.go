@@ -98,6 +98,8 @@ const (
 	// FlagDiagnostics: @@warning_count or @@error_count must show the
 	// session's last statement, not a pooled backend connection's.
 	FlagDiagnostics
+	// FlagFrom: the word FROM appears (a SELECT, DO or SET that reads a table).
+	FlagFrom
 )
 
 // Summary is what Scan learns about a statement.
@@ -375,6 +377,8 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 	case 'f':
 		if EqualFold(w, "FOUND_ROWS") {
 			s.Flags |= FlagPrevResult
+		} else if EqualFold(w, "FROM") {
+			s.Flags |= FlagFrom
 		} else if EqualFold(w, "FOR") && s.Kind == KindSelect {
 			save := *l
 			if nt := save.Next(); nt.Kind == TokIdent {

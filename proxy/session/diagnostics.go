@@ -28,18 +28,26 @@ type diagnostic struct {
 	msg   string
 }
 
-// diagnostics are the messages of the session's last statement.
+// diagnostics are the messages of the session's last statement that
+// used a table or had messages.
 type diagnostics struct {
 	warnings uint64 // @@warning_count: every message, kept or not
 	errors   uint64 // @@error_count
 	list     []diagnostic
+	// stale: a statement that uses no table began; its first message
+	// replaces the list (MariaDB keeps the list across such a statement
+	// that has none).
+	stale bool
 }
 
 func (d *diagnostics) clear() {
-	d.warnings, d.errors, d.list = 0, 0, d.list[:0]
+	d.warnings, d.errors, d.list, d.stale = 0, 0, d.list[:0], false
 }
 
 func (d *diagnostics) add(level string, code uint16, msg string) {
+	if d.stale {
+		d.clear()
+	}
 	d.warnings++
 	if level == "Error" {
 		d.errors++
@@ -57,11 +65,26 @@ func (d *diagnostics) addError(e *mysql.MyError) {
 }
 
 // beginDiagnostics starts a statement: one that reads the messages keeps
-// them, any other starts a new list.
+// them; one that uses a table starts a new list; any other, with its first
+// message.
 func (s *Session) beginDiagnostics(sum *parser.Summary) {
-	if !isDiagnosticsStatement(sum) {
+	switch {
+	case isDiagnosticsStatement(sum):
+	case usesNoTable(sum):
+		s.diag.stale = true
+	default:
 		s.diag.clear()
 	}
+}
+
+// usesNoTable: statements MariaDB runs without opening a table, as far as
+// their words tell (SELECT without FROM, DO, SET, transaction control).
+func usesNoTable(sum *parser.Summary) bool {
+	switch sum.Kind {
+	case parser.KindSelect, parser.KindDo, parser.KindSet, parser.KindBegin, parser.KindCommit, parser.KindRollback, parser.KindEmpty:
+		return sum.Flags&parser.FlagFrom == 0
+	}
+	return false
 }
 
 // isDiagnosticsStatement: the statements that read the messages keep them.
