@@ -262,6 +262,18 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: fieldExpr(sel, distinctVal)})
 	}
+	// Under ONLY_FULL_GROUP_BY the server takes a helper copying a grouped
+	// expression for an ungrouped one: the shards group by the copies too
+	// (by alias), which splits no group (equal values, equal weights).
+	for gi, h := range gh {
+		if _, col := unparen(groupExprs[gi]).(*ast.ColumnNameExpr); col {
+			continue // a column's copies pass the check
+		}
+		for _, k := range []int{h.val, h.wt} {
+			name := &ast.ColumnName{Name: ast.NewCIStr(fmt.Sprintf("%s%d", helperPrefix, k))}
+			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: &ast.ColumnNameExpr{Name: name}})
+		}
+	}
 	var order []string
 	for gi, h := range gh {
 		k := SortKey{Col: m.helperCol(h.val), Weight: m.helperCol(h.wt), HasWeight: true, Desc: desc}
