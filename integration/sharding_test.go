@@ -482,6 +482,37 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 	})
 
+	// Every passing shape again under other sql_modes, set in the session
+	// on both sides: the proxy parses and rewrites by the session's mode
+	// (ANSI's quotes and ||, backslashes taken literally, no strictness).
+	t.Run("sql-modes", func(t *testing.T) {
+		for _, mode := range []string{"ANSI", "NO_BACKSLASH_ESCAPES", "", "ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES,PAD_CHAR_TO_FULL_LENGTH"} {
+			pc, oc := Conn(t, proxy), Conn(t, oracle)
+			for _, c := range []*sql.Conn{pc, oc} {
+				if _, err := c.ExecContext(context.Background(), "SET SESSION sql_mode = ?", mode); err != nil {
+					t.Fatalf("sql_mode %q: %v", mode, err)
+				}
+			}
+			for _, q := range queries {
+				if !passedOutside[q.ID] || q.Meta {
+					continue
+				}
+				want := runQuery(oc, q.SQL)
+				vq := q
+				vq.Error, vq.AnyMessage = want.Err != nil, true
+				if v, why := judge(vq, runQuery(pc, q.SQL), want); v == failed {
+					t.Errorf("%s (queries.txt:%d) under sql_mode %q\n  SQL: %s\n  %s", q.ID, q.Line, mode, q.SQL, why)
+				}
+			}
+			// The pools hand these connections on: back to the default.
+			for _, c := range []*sql.Conn{pc, oc} {
+				if _, err := c.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+
 	// SHOW WARNINGS and the like after shapes with warnings and errors.
 	t.Run("diagnostics", func(t *testing.T) { testDiagnostics(t, proxy, oracle) })
 
