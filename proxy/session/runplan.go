@@ -1,6 +1,8 @@
 package session
 
 import (
+	"strings"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -33,6 +35,9 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.tx.auto = true
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
+	}
+	if e := s.checkSelectLimit(plan); e != nil {
+		return exec.Outcome{}, e
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
@@ -89,4 +94,22 @@ func writeStatements(p *router.Plan) int {
 		n += len(r.SQL)
 	}
 	return n
+}
+
+// checkSelectLimit refuses a read over several shards while the session
+// has set sql_select_limit: every shard would apply it to its own part
+// (the rows a merge needs, or its groups), so the answer would be wrong.
+// One shard's statement applies it as the server would.
+func (s *Session) checkSelectLimit(plan *router.Plan) *mysql.MyError {
+	if plan.Write || s.vars == nil {
+		return nil
+	}
+	if _, one := plan.Root.(*router.Route); one {
+		return nil
+	}
+	v, ok := s.vars.Var("sql_select_limit")
+	if !ok || v == "18446744073709551615" || strings.EqualFold(v, "DEFAULT") {
+		return nil
+	}
+	return unsupported("a query across shards while sql_select_limit is set (" + v + "): write the LIMIT in the query, or SET sql_select_limit = DEFAULT")
 }
