@@ -21,6 +21,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -509,6 +510,51 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 				if _, err := c.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT"); err != nil {
 					t.Fatal(err)
 				}
+			}
+		}
+	})
+
+	// Every passing shape again under other session settings that change
+	// results: the proxy must carry them to the shards or apply them to
+	// what it merges.
+	t.Run("session-settings", func(t *testing.T) {
+		for _, set := range []string{
+			"SET NAMES utf8mb3",
+			"SET collation_connection = utf8mb4_bin",
+			"SET time_zone = '+05:30'",
+			"SET div_precision_increment = 8",
+			"SET sql_select_limit = 3", // across shards: refused (1235), never wrong
+			"SET group_concat_max_len = 7",
+		} {
+			pc, oc := Conn(t, proxy), Conn(t, oracle)
+			for _, c := range []*sql.Conn{pc, oc} {
+				if _, err := c.ExecContext(context.Background(), set); err != nil {
+					t.Fatalf("%s: %v", set, err)
+				}
+			}
+			var tl tally
+			for _, q := range queries {
+				if !passedOutside[q.ID] || q.Meta {
+					continue
+				}
+				want := runQuery(oc, q.SQL)
+				vq := q
+				vq.Error, vq.AnyMessage = want.Err != nil, true
+				got := runQuery(pc, q.SQL)
+				if strings.Contains(set, "sql_select_limit") && isRefusal(got.Err) {
+					tl.add(q.ID, refused) // the honest answer across shards
+					continue
+				}
+				v, why := judge(vq, got, want)
+				tl.add(q.ID, v)
+				if v == failed {
+					t.Errorf("%s (queries.txt:%d) after %s\n  SQL: %s\n  %s", q.ID, q.Line, set, q.SQL, why)
+				}
+			}
+			t.Logf("after %s: %s", set, &tl)
+			// The pools hand these connections on: close them for good.
+			for _, c := range []*sql.Conn{pc, oc} {
+				c.Raw(func(any) error { return driver.ErrBadConn })
 			}
 		}
 	})
