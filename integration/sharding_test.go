@@ -498,6 +498,7 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 			"SET collation_connection = utf8mb4_bin",
 			"SET time_zone = '+05:30'",
 			"SET div_precision_increment = 8",
+			"SET div_precision_increment = 0",
 			"SET sql_select_limit = 3", // across shards: refused (1235), never wrong
 			"SET group_concat_max_len = 7",
 		} {

@@ -195,6 +195,14 @@ func TestAggregateAvgRounding(t *testing.T) {
 		{6, 2, "0.01", "0.00", 1, 31, "0.000313"},
 		{6, 2, "-0.01", "0.00", 1, 31, "-0.000313"},
 		{4, 0, "1", "0", 1, 0, "1.0000"}, // AVG(1)
+		// div_precision_increment = 0 or a scale of 9: MariaDB divides to
+		// whole 9-digit words and truncates (measured on the oracle).
+		{0, 0, "11", "0", 1, 1, "5"},   // 5.5
+		{0, 0, "-11", "0", 1, 1, "-5"}, // -5.5
+		{0, 0, "17", "0", 2, 1, "5"},   // 5.67
+		{9, 0, "2", "0", 2, 1, "0.666666666"},
+		{9, 5, "0.00005", "0.00000", 2, 1, "0.000016666"},
+		{1, 1, "3.5", "0.0", 1, 1, "1.8"}, // 1.75: rounded at 1 decimal
 	} {
 		fields := []Field{avgDecimal(c.dec), fDec("SUM(x)", c.sumDec), fBigint("COUNT(x)")}
 		funcs := []AggFunc{{Kind: AggAvg, Col: 0, Weight: -1, SumCol: 1, CountCol: 2}}

@@ -227,26 +227,33 @@ type divState struct {
 	num, den, q, r, t big.Int
 }
 
-// appendDivDecimal appends sum/count rounded half away from zero to
-// exactly scale decimals (MySQL's AVG over integers and DECIMAL).
+// appendDivDecimal appends sum/count with exactly scale decimals, as
+// MariaDB's AVG over integers and DECIMAL: it divides to a whole number of
+// 9-digit words of decimals (0 for scale 0), truncating, then rounds half
+// away from zero to scale. So with div_precision_increment = 0 an average
+// of integers is truncated (11/2 gives 5), and at 9 decimals too.
 func (d *divState) appendDivDecimal(dst []byte, sum, count *numAcc, scale int) []byte {
+	internal := (scale + 8) / 9 * 9
 	d.num.Set(sum.bigValue())
 	d.den.Set(count.bigValue())
 	if count.scale > 0 { // counts are integers; be safe anyway
 		d.num.Mul(&d.num, setPow10(&d.t, count.scale))
 	}
 	switch s := sum.scale; {
-	case scale > s:
-		d.num.Mul(&d.num, setPow10(&d.t, scale-s))
-	case scale < s:
-		d.den.Mul(&d.den, setPow10(&d.t, s-scale))
+	case internal > s:
+		d.num.Mul(&d.num, setPow10(&d.t, internal-s))
+	case internal < s:
+		d.den.Mul(&d.den, setPow10(&d.t, s-internal))
 	}
 	neg := d.num.Sign() < 0
 	d.num.Abs(&d.num)
-	d.q.QuoRem(&d.num, &d.den, &d.r)
-	d.r.Lsh(&d.r, 1)
-	if d.r.Cmp(&d.den) >= 0 {
-		d.q.Add(&d.q, d.t.SetInt64(1))
+	d.q.Quo(&d.num, &d.den) // truncated at internal decimals
+	if k := internal - scale; k > 0 {
+		d.q.QuoRem(&d.q, setPow10(&d.t, k), &d.r)
+		d.r.Lsh(&d.r, 1)
+		if d.r.Cmp(&d.t) >= 0 {
+			d.q.Add(&d.q, d.t.SetInt64(1))
+		}
 	}
 	var buf [96]byte
 	return appendScaled(dst, neg, d.q.Append(buf[:0], 10), scale)
