@@ -314,16 +314,9 @@ func (s *Summary) addUserVar(tok string) {
 
 func scanSysVar(v string, s *Summary, target bool) {
 	// @@global.x, @@session.session_track_x
-	w := v[2:]
-	if len(w) > 7 && EqualFold(w[:7], "GLOBAL.") {
-		if target {
-			s.Flags |= FlagGlobal
-		}
-		w = w[7:]
-	} else if len(w) > 8 && EqualFold(w[:8], "SESSION.") {
-		w = w[8:]
-	} else if len(w) > 6 && EqualFold(w[:6], "LOCAL.") {
-		w = w[6:]
+	w, global := sysVarName(v)
+	if global && target {
+		s.Flags |= FlagGlobal
 	}
 	if target && hasPrefixFold(w, "SESSION_TRACK_") {
 		s.Flags |= FlagSessionTrack
@@ -331,9 +324,23 @@ func scanSysVar(v string, s *Summary, target bool) {
 	if EqualFold(w, "LAST_INSERT_ID") || EqualFold(w, "IDENTITY") {
 		s.Flags |= FlagLastInsertID
 	}
-	if EqualFold(w, "WARNING_COUNT") || EqualFold(w, "ERROR_COUNT") {
+	if !global && (EqualFold(w, "WARNING_COUNT") || EqualFold(w, "ERROR_COUNT")) {
 		s.Flags |= FlagDiagnostics
 	}
+}
+
+// sysVarName strips a @@ token's @@ and scope: global says @@global.
+func sysVarName(v string) (name string, global bool) {
+	w := v[2:]
+	switch {
+	case len(w) > 7 && EqualFold(w[:7], "GLOBAL."):
+		return w[7:], true
+	case len(w) > 8 && EqualFold(w[:8], "SESSION."):
+		return w[8:], false
+	case len(w) > 6 && EqualFold(w[:6], "LOCAL."):
+		return w[6:], false
+	}
+	return w, false
 }
 
 // DiagnosticsVar names the counter a @@warning_count or @@error_count
@@ -342,13 +349,8 @@ func DiagnosticsVar(v string) string {
 	if len(v) < 2 || v[:2] != "@@" {
 		return ""
 	}
-	w := v[2:]
-	if len(w) > 8 && EqualFold(w[:8], "SESSION.") {
-		w = w[8:]
-	} else if len(w) > 6 && EqualFold(w[:6], "LOCAL.") {
-		w = w[6:]
-	}
-	switch {
+	switch w, global := sysVarName(v); {
+	case global:
 	case EqualFold(w, "WARNING_COUNT"):
 		return "warning_count"
 	case EqualFold(w, "ERROR_COUNT"):
