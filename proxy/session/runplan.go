@@ -1,8 +1,6 @@
 package session
 
 import (
-	"strings"
-
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -21,6 +19,9 @@ import (
 // firstID is the first id the proxy generated for an INSERT (0: none): the
 // OK packet and LAST_INSERT_ID() tell it.
 func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary, firstID uint64) (exec.Outcome, error) {
+	if e := s.checkSelectLimit(plan); e != nil {
+		return exec.Outcome{}, e // before any transaction is opened for it
+	}
 	if s.tx.open && isDDL(stmt) {
 		if e := s.endTransaction("COMMIT"); e != nil {
 			return exec.Outcome{}, e
@@ -35,9 +36,6 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.tx.auto = true
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
-	}
-	if e := s.checkSelectLimit(plan); e != nil {
-		return exec.Outcome{}, e
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
@@ -107,8 +105,9 @@ func (s *Session) checkSelectLimit(plan *router.Plan) *mysql.MyError {
 	if _, one := plan.Root.(*router.Route); one {
 		return nil
 	}
+	// (SET sql_select_limit = DEFAULT comes back as this maximum.)
 	v, ok := s.vars.Var("sql_select_limit")
-	if !ok || v == "18446744073709551615" || strings.EqualFold(v, "DEFAULT") {
+	if !ok || v == "18446744073709551615" {
 		return nil
 	}
 	return unsupported("a query across shards while sql_select_limit is set (" + v + "): write the LIMIT in the query, or SET sql_select_limit = DEFAULT")
