@@ -123,7 +123,7 @@ func RestoreMode(stmts []ast.StmtNode, m Mode) (string, error) {
 			b.WriteString("; ")
 		}
 		var one strings.Builder
-		if err := s.Restore(format.NewRestoreCtx(flags, &one)); err != nil {
+		if err := restoreNode(s, flags, &one); err != nil {
 			return "", err
 		}
 		switch s.(type) {
@@ -176,7 +176,7 @@ func dropEnforced(sql string) string {
 // RestoreExpr prints one expression as SQL.
 func RestoreExpr(e ast.Node) string {
 	var b strings.Builder
-	_ = e.Restore(format.NewRestoreCtx(RestoreFlags, &b))
+	_ = restoreNode(e, RestoreFlags, &b)
 	return b.String()
 }
 
