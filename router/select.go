@@ -550,10 +550,19 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 	return keys, order, nil
 }
 
-// weightString wraps an expression in WEIGHT_STRING(): its collation's
-// sort key, compared bytewise by the merge.
+// weightString is the helper the merge compares strings by:
+// CONCAT(COLLATION(e), ':', WEIGHT_STRING(e)), the collation's sort key
+// after its name. The rows share the prefix, so the values compare as the
+// keys do; the name tells the merge whether the collation pads with spaces
+// and what a space weighs. The rows' column type cannot: it names the
+// result charset, not the expression's collation (a utf8mb4_unicode_ci
+// column comes as utf8mb4_general_ci). NULL stays NULL, and so do numbers,
+// whose weight string is NULL.
 func weightString(e ast.ExprNode) ast.ExprNode {
-	return &ast.FuncCallExpr{FnName: ast.NewCIStr("WEIGHT_STRING"), Args: []ast.ExprNode{e}}
+	fn := func(name string, args ...ast.ExprNode) ast.ExprNode {
+		return &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: args}
+	}
+	return fn("CONCAT", fn("COLLATION", e), ast.NewValueExpr(":", "", ""), fn("WEIGHT_STRING", e))
 }
 
 // orderRows plans complete rows: merge-sort by ORDER BY, if any.

@@ -209,10 +209,10 @@ func TestTemplateUnions(t *testing.T) {
 		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100",
 			"(SELECT SUM(`k`) AS `SUM(k)` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100) UNION ALL (SELECT SUM(`k`) AS `SUM(k)` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100)"},
 		{"SELECT id, c FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY c DESC",
-			"(SELECT `id`,`c`,WEIGHT_STRING(`c`) AS `__sg_0` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) UNION ALL (SELECT `id`,`c`,WEIGHT_STRING(`c`) AS `__sg_0` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) ORDER BY 2 DESC"},
+			"(SELECT `id`,`c`,CONCAT(COLLATION(`c`), ':', WEIGHT_STRING(`c`)) AS `__sg_0` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) UNION ALL (SELECT `id`,`c`,CONCAT(COLLATION(`c`), ':', WEIGHT_STRING(`c`)) AS `__sg_0` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY `c` DESC) ORDER BY 2 DESC"},
 		// A helper sorts: its position counts from the end of the list.
 		{"SELECT id FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY LENGTH(c) DESC, id",
-			"(SELECT `id`,LENGTH(`c`) AS `__sg_0`,WEIGHT_STRING(LENGTH(`c`)) AS `__sg_1`,WEIGHT_STRING(`id`) AS `__sg_2` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) UNION ALL (SELECT `id`,LENGTH(`c`) AS `__sg_0`,WEIGHT_STRING(LENGTH(`c`)) AS `__sg_1`,WEIGHT_STRING(`id`) AS `__sg_2` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) ORDER BY 2 DESC,1"},
+			"(SELECT `id`,LENGTH(`c`) AS `__sg_0`,CONCAT(COLLATION(LENGTH(`c`)), ':', WEIGHT_STRING(LENGTH(`c`))) AS `__sg_1`,CONCAT(COLLATION(`id`), ':', WEIGHT_STRING(`id`)) AS `__sg_2` FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) UNION ALL (SELECT `id`,LENGTH(`c`) AS `__sg_0`,CONCAT(COLLATION(LENGTH(`c`)), ':', WEIGHT_STRING(LENGTH(`c`))) AS `__sg_1`,CONCAT(COLLATION(`id`), ':', WEIGHT_STRING(`id`)) AS `__sg_2` FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100 ORDER BY LENGTH(`c`) DESC,`id`) ORDER BY 2 DESC,1"},
 		{"SELECT * FROM orders WHERE user_id BETWEEN 1 AND 100", "(SELECT * FROM `orders_0` WHERE `user_id` BETWEEN 1 AND 100) UNION ALL (SELECT * FROM `orders_2` WHERE `user_id` BETWEEN 1 AND 100)"},
 		// After a *, a helper's position is not known before the rows come.
 		{"SELECT * FROM orders WHERE user_id BETWEEN 1 AND 100 ORDER BY LENGTH(c)", ""},

@@ -89,9 +89,9 @@ type ServerInfo struct {
 	MaxAllowedPacket int
 	// SQLMode is the servers' default sql_mode.
 	SQLMode string
-	// Pad holds, for each PAD SPACE collation, the weight string of one
-	// space: the merge compares weight strings as if padded with it.
-	Pad map[uint16][]byte
+	// Pad holds, for each PAD SPACE collation by name, the weight string
+	// of one space: the merge compares weight strings as if padded with it.
+	Pad map[string][]byte
 }
 
 // Probe asks the first reachable primary for its version and collations.
@@ -145,28 +145,28 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 
 // padWeights asks the server for the weight of a space in every PAD
 // SPACE collation (MariaDB names its NO PAD collations *_nopad_*).
-func padWeights(c *Conn, colls map[uint16]Collation) (map[uint16][]byte, error) {
-	var ids []uint16
+func padWeights(c *Conn, colls map[uint16]Collation) (map[string][]byte, error) {
+	var names []string
 	var q strings.Builder
 	q.WriteString("SELECT ")
-	for id, co := range colls {
+	for _, co := range colls {
 		if co.Charset == "binary" || strings.Contains(co.Name, "nopad") {
 			continue
 		}
-		if len(ids) > 0 {
+		if len(names) > 0 {
 			q.WriteString(", ")
 		}
 		fmt.Fprintf(&q, "WEIGHT_STRING(CONVERT(' ' USING %s) COLLATE %s)", co.Charset, co.Name)
-		ids = append(ids, id)
+		names = append(names, co.Name)
 	}
-	out := map[uint16][]byte{}
-	if len(ids) == 0 {
+	out := map[string][]byte{}
+	if len(names) == 0 {
 		return out, nil
 	}
 	err := c.Query(q.String(), func(_ []wire.ColumnRef, v [][]byte) error {
-		for i, id := range ids {
+		for i, name := range names {
 			if len(v[i]) > 0 {
-				out[id] = append([]byte(nil), v[i]...)
+				out[name] = append([]byte(nil), v[i]...)
 			}
 		}
 		return nil

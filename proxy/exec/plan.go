@@ -690,7 +690,7 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 }
 
 // buildStream turns the plan into merge primitives over the node streams.
-func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, pads map[uint16][]byte) (merge.Stream, error) {
+func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, pads merge.Pads) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
 		return concatOf(streams[x]), nil
@@ -772,7 +772,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			}
 			if f.HasWeight && valCol < len(fields) && isStringType(fields[valCol].Type) {
 				mf.Weight = f.Weight.Resolve(n)
-				mf.Pad = pads[fields[valCol].Charset]
+				mf.Pads = pads
 			}
 			if f.Kind == router.AggAvg {
 				mf.SumCol, mf.CountCol = f.Sum.Resolve(n), f.Count.Resolve(n)
@@ -860,7 +860,7 @@ func concatOf(in []merge.Stream) merge.Stream {
 // sortKeys resolves plan keys for the fields at hand. A string column is
 // compared through its WEIGHT_STRING helper; without one, only a binary
 // collation compares correctly byte by byte.
-func sortKeys(keys []router.SortKey, fields []merge.Field, pads map[uint16][]byte, ordering bool) ([]merge.SortKey, error) {
+func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads, ordering bool) ([]merge.SortKey, error) {
 	n := len(fields)
 	out := make([]merge.SortKey, len(keys))
 	for i, k := range keys {
@@ -875,7 +875,7 @@ func sortKeys(keys []router.SortKey, fields []merge.Field, pads map[uint16][]byt
 		if isStringType(fields[col].Type) {
 			if k.HasWeight {
 				mk.Weight = k.Weight.Resolve(n)
-				mk.Pad = pads[fields[col].Charset]
+				mk.Pads = pads
 			} else if fields[col].Charset != 63 && !strings.HasSuffix(fields[col].Name, "_bin") {
 				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering by string column "+fields[col].Name+" across shards by position inside *: name the column")
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router/merge"
 )
 
 // Client is the client side of a relay.
@@ -24,7 +25,7 @@ type Client struct {
 	SessionTrack bool // CLIENT_SESSION_TRACK: OK packets carry info as lenenc
 	LocalFiles   bool // CLIENT_LOCAL_FILES: the client may send files
 	// Pad maps PAD SPACE collations to the weight of a space (merging).
-	Pad map[uint16][]byte
+	Pad merge.Pads
 	// Names maps physical names back to logical ones (nil: none).
 	Names *Names
 	// BinaryRows converts text-protocol rows from the backends to the

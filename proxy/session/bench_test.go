@@ -102,7 +102,7 @@ func benchInfo() *backend.ServerInfo {
 		},
 		MaxAllowedPacket: 16 << 20,
 		SQLMode:          "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION",
-		Pad:              map[uint16][]byte{45: {0x20}},
+		Pad:              map[string][]byte{"utf8mb4_general_ci": {0x00, 0x20}},
 	}
 }
 

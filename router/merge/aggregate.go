@@ -48,14 +48,18 @@ type AggFunc struct {
 	Weight           int // AggMin/AggMax/AggCountDistinct: WEIGHT_STRING helper, or -1
 	SumCol, CountCol int // AggAvg: helper columns with SUM(x) and COUNT(x)
 	Value            int // AggCountDistinct: the column whose values are counted
-	// Pad is the space weight of a PAD SPACE collation (see SortKey.Pad).
-	Pad []byte
+	// Pads reads the collation of Weight's values (see SortKey.Pads).
+	Pads Pads
+	pad  []byte // resolved from the first value
 }
 
-// compareWeights compares two values of a function, weight strings padded.
+// compare compares two values of a function, weight strings padded.
 func (f *AggFunc) compare(a, b Value) int {
-	if f.Pad != nil && f.Weight >= 0 && a.Kind != KindNull && b.Kind != KindNull {
-		return PadCompare(a.B, b.B, f.Pad)
+	if f.Pads != nil && f.Weight >= 0 && a.Kind != KindNull && b.Kind != KindNull {
+		if f.pad == nil {
+			f.pad = f.Pads.of(a.B)
+		}
+		return PadCompare(a.B, b.B, f.pad)
 	}
 	return compareTyped(a, b)
 }

@@ -216,7 +216,8 @@ type keySet struct {
 	cls    []class // its class
 	uns    []bool  // and whether it is unsigned
 	spans  []span
-	bad    bool // a key names a column that does not exist
+	pads   [][]byte // key i's pad, resolved from its first value (SortKey.Pads)
+	bad    bool     // a key names a column that does not exist
 }
 
 func newKeySet(fields []Field, bin bool, keys []SortKey) *keySet {
@@ -253,6 +254,12 @@ func newKeySet(fields []Field, bin bool, keys []SortKey) *keySet {
 		maxCol = -1
 	}
 	ks.spans = make([]span, maxCol+1)
+	for _, k := range keys {
+		if k.Pads != nil {
+			ks.pads = make([][]byte, len(keys))
+			break
+		}
+	}
 	return ks
 }
 
@@ -289,8 +296,11 @@ func (ks *keySet) compare(a, b []Value) int {
 	b = b[:len(ks.keys)]
 	for i := range ks.keys {
 		var c int
-		if pad := ks.keys[i].Pad; pad != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
-			c = PadCompare(a[i].B, b[i].B, pad)
+		if ks.keys[i].Pads != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
+			if ks.pads[i] == nil {
+				ks.pads[i] = ks.keys[i].Pads.of(a[i].B)
+			}
+			c = PadCompare(a[i].B, b[i].B, ks.pads[i])
 		} else {
 			c = comparePtr(&a[i], &b[i])
 		}

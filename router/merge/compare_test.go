@@ -167,3 +167,36 @@ func TestPadCompare(t *testing.T) {
 		}
 	}
 }
+
+// A weight helper names its collation; each key pads by its own, whatever
+// the rows' column type says.
+func TestKeyPadsFromHelper(t *testing.T) {
+	pads := Pads{"utf8mb4_unicode_ci": {0x02, 0x09}, "utf8mb4_bin": {0x00, 0x00, 0x20}}
+	helper := func(coll string, weights ...byte) Value {
+		return Value{Kind: KindBytes, B: append([]byte(coll+":"), weights...)}
+	}
+	blob := Field{Type: mysql.MYSQL_TYPE_VAR_STRING, Charset: 45}
+	ks := newKeySet([]Field{blob, blob, blob}, false, []SortKey{
+		{Col: 0, Weight: 0, Pads: pads}, {Col: 1, Weight: 1, Pads: pads}, {Col: 2, Weight: 2, Pads: pads}})
+	a := []Value{
+		helper("utf8mb4_unicode_ci", 0x0e, 0x33),      // 'a'
+		helper("utf8mb4_bin", 0x00, 0x00, 0x61),       // 'a'
+		helper("utf8mb4_nopad_bin", 0x00, 0x00, 0x61), // 'a'
+	}
+	b := []Value{
+		helper("utf8mb4_unicode_ci", 0x0e, 0x33, 0x02, 0x09), // 'a ': equal
+		helper("utf8mb4_bin", 0x00, 0x00, 0x61, 0x00, 0x00, 0x20),
+		helper("utf8mb4_nopad_bin", 0x00, 0x00, 0x61),
+	}
+	if c := ks.compare(a, b); c != 0 {
+		t.Fatalf("'a' against 'a ' in PAD SPACE collations: %d, want 0", c)
+	}
+	b[2] = helper("utf8mb4_nopad_bin", 0x00, 0x00, 0x61, 0x00, 0x00, 0x20)
+	if c := ks.compare(a, b); c != -1 {
+		t.Fatalf("'a' against 'a ' in a NO PAD collation: %d, want -1", c)
+	}
+	b[0] = helper("utf8mb4_unicode_ci", 0x0e, 0x33, 0x02, 0x01) // 'a\t' sorts before 'a'
+	if c := ks.compare(a, b); c != 1 {
+		t.Fatalf("'a' against 'a\\t' in utf8mb4_unicode_ci: %d, want 1", c)
+	}
+}

@@ -74,10 +74,29 @@ type SortKey struct {
 	Col    int // column index compared
 	Desc   bool
 	Weight int // index of a helper column holding WEIGHT_STRING(expr) for string types, or -1
-	// Pad is the weight of a space in the key's collation when it is PAD
-	// SPACE: weight strings then compare as if the shorter one were
-	// padded with spaces, as the collation compares ('a' = 'a ').
-	Pad []byte
+	// Pads, with Weight, reads the key's collation from its helper values
+	// (see Pads): a PAD SPACE collation's weight strings compare as if the
+	// shorter one were padded with spaces ('a' = 'a '). Nil: bytewise.
+	Pads Pads
+}
+
+// Pads maps each PAD SPACE collation's name to the weight string of one
+// space in it. The merge reads a weight helper as "collation:weight", the
+// same collation on every row of a key.
+type Pads map[string][]byte
+
+// noPad is the pad of a collation that does not pad (NO PAD, binary):
+// resolved, and empty, so weights compare bytewise.
+var noPad = []byte{}
+
+// of returns the pad for a helper value's collation.
+func (p Pads) of(helper []byte) []byte {
+	if i := bytes.IndexByte(helper, ':'); i > 0 {
+		if w, ok := p[string(helper[:i])]; ok {
+			return w
+		}
+	}
+	return noPad
 }
 
 // PadCompare compares two weight strings of a PAD SPACE collation whose
