@@ -20,12 +20,16 @@ func (s *Session) Dispatch(p []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			// A panic is a bug; the client gets an error and keeps its
-			// connection only if nothing was half-sent.
+			// connection only if nothing was half-sent and no transaction
+			// was open: giving the connections back ends a transaction,
+			// and the client learns that only from a closed connection.
 			s.log.Error("panic while answering a command", "session", s.ID, "panic", r, "stack", string(debug.Stack()))
-			s.c.Rewind(s.mark)
+			keep := s.c.Rewind(s.mark) && !s.inTransaction()
 			s.unpinAll(false)
-			err = fmt.Errorf("internal error: %v", r)
-			_ = s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("shardgate internal error: %v", r)))
+			werr := s.writeErr(errf(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("shardgate internal error: %v", r)))
+			if err = werr; !keep {
+				err = fmt.Errorf("internal error: %v", r)
+			}
 		}
 	}()
 	s.env.Questions.Add(1)
