@@ -73,8 +73,7 @@ func LiteralValue(text string) any {
 		}
 	}
 	if strings.Contains(text, ".") {
-		d := new(test_driver.MyDecimal)
-		if d.FromString([]byte(text)) == nil {
+		if d, ok := DecimalOf(text); ok {
 			return d
 		}
 		return text
@@ -85,8 +84,7 @@ func LiteralValue(text string) any {
 	if u, err := strconv.ParseUint(text, 10, 64); err == nil {
 		return u
 	}
-	d := new(test_driver.MyDecimal)
-	if d.FromString([]byte(text)) == nil {
+	if d, ok := DecimalOf(text); ok {
 		return d
 	}
 	return text

@@ -258,17 +258,16 @@ func literal(e ast.ExprNode) (shardrules.Value, bool) {
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return literal(x.Expr)
-	case *test_driver.ValueExpr:
-		return valueOf(x.Datum.GetValue())
-	case *test_driver.ParamMarkerExpr:
-		// A prepared statement's parameter, bound for this execution.
-		return valueOf(x.Datum.GetValue())
+	case ast.ValueExpr:
+		// A literal, or a prepared statement's parameter bound for this
+		// execution.
+		return valueOf(x.GetValue())
 	case *ast.UnaryOperationExpr:
 		if x.Op != opcode.Minus {
 			return shardrules.Value{}, false
 		}
-		if v, ok := x.V.(*test_driver.ValueExpr); ok {
-			if n, ok := negate(v.Datum.GetValue()); ok {
+		if v, ok := x.V.(ast.ValueExpr); ok {
+			if n, ok := negate(v.GetValue()); ok {
 				return valueOf(n)
 			}
 		}
