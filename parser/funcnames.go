@@ -8,43 +8,49 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/format"
 )
 
-// restoreNode prints one node. The TiDB parser keeps CHAR(a, b USING cs) as
-// char_func(a, b, 'cs') (NULL in the charset's place without USING) and
-// prints it under that name, which no server knows. When the text shows
-// one, the calls are printed again as written.
+// The TiDB parser names two functions internally and prints them under
+// those names, which no server knows: INSERT(s, pos, len, new) is
+// insert_func, and CHAR(a, b USING cs) is char_func(a, b, 'cs') (NULL in
+// the charset's place without USING).
+var internalNames = []string{ast.CharFunc, ast.InsertFunc}
+
+// restoreNode prints one node. When the text shows an internal name, the
+// calls are printed again as written.
 func restoreNode(n ast.Node, flags format.RestoreFlags, b *strings.Builder) error {
 	var one strings.Builder
 	if err := n.Restore(format.NewRestoreCtx(flags, &one)); err != nil {
 		return err
 	}
-	if !strings.Contains(strings.ToLower(one.String()), ast.CharFunc) {
+	text := strings.ToLower(one.String())
+	if !slices.ContainsFunc(internalNames, func(name string) bool { return strings.Contains(text, name) }) {
 		b.WriteString(one.String())
 		return nil
 	}
-	var calls charFuncs
+	var calls internalCalls
 	n.Accept(&calls)
 	undo := calls.asWritten()
 	defer undo()
 	return n.Restore(format.NewRestoreCtx(flags, b))
 }
 
-// charFuncs collects the CHAR() calls of a tree.
-type charFuncs []*ast.FuncCallExpr
+// internalCalls collects the calls of a tree named internally.
+type internalCalls []*ast.FuncCallExpr
 
-func (c *charFuncs) Enter(n ast.Node) (ast.Node, bool) {
+func (c *internalCalls) Enter(n ast.Node) (ast.Node, bool) {
 	// The router shares subtrees (an expression and its helpers), so a
 	// call may be met more than once.
-	if f, ok := n.(*ast.FuncCallExpr); ok && f.FnName.L == ast.CharFunc && len(f.Args) > 0 && !slices.Contains(*c, f) {
+	if f, ok := n.(*ast.FuncCallExpr); ok && slices.Contains(internalNames, f.FnName.L) && !slices.Contains(*c, f) {
 		*c = append(*c, f)
 	}
 	return n, false
 }
 
-func (c *charFuncs) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (c *internalCalls) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-// asWritten turns the calls into CHAR(args [USING cs]) for one restore and
-// returns what puts them back: the tree may be printed or walked again.
-func (c charFuncs) asWritten() (undo func()) {
+// asWritten names the calls as SQL does, CHAR(args [USING cs]), for one
+// restore, and returns what puts them back: the tree may be printed or
+// walked again.
+func (c internalCalls) asWritten() (undo func()) {
 	type saved struct {
 		name ast.CIStr
 		tp   ast.FuncCallExprType
@@ -53,13 +59,22 @@ func (c charFuncs) asWritten() (undo func()) {
 	old := make([]saved, len(c))
 	for i, f := range c {
 		old[i] = saved{f.FnName, f.Tp, f.Args}
-		args := append([]ast.ExprNode(nil), f.Args[:len(f.Args)-1]...)
-		if v, ok := f.Args[len(f.Args)-1].(ast.ValueExpr); ok && v.GetValue() != nil && len(args) > 0 {
-			if cs, ok := v.GetValue().(string); ok {
-				args[len(args)-1] = usingCharset{args[len(args)-1], cs}
+		switch f.FnName.L {
+		case ast.InsertFunc:
+			f.FnName = ast.NewCIStr("INSERT")
+		case ast.CharFunc:
+			if len(f.Args) == 0 {
+				continue
 			}
+			args := append([]ast.ExprNode(nil), f.Args[:len(f.Args)-1]...)
+			if v, ok := f.Args[len(f.Args)-1].(ast.ValueExpr); ok && v.GetValue() != nil && len(args) > 0 {
+				if cs, ok := v.GetValue().(string); ok {
+					args[len(args)-1] = usingCharset{args[len(args)-1], cs}
+				}
+			}
+			f.FnName, f.Args = ast.NewCIStr("CHAR"), args
 		}
-		f.FnName, f.Tp, f.Args = ast.NewCIStr("CHAR"), ast.FuncCallExprTypeKeyword, args
+		f.Tp = ast.FuncCallExprTypeKeyword
 	}
 	return func() {
 		for i, f := range c {

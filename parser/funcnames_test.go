@@ -2,13 +2,14 @@ package parser
 
 import "testing"
 
-func TestRestoreCharFunc(t *testing.T) {
+func TestRestoreInternalFuncNames(t *testing.T) {
 	cases := []struct{ sql, want string }{
 		{"SELECT CHAR(9)", "SELECT CHAR(9)"},
 		{"SELECT CHAR(65, 66, NULL) FROM t", "SELECT CHAR(65, 66, NULL) FROM `t`"},
-		{"SELECT CHAR(0xC3A9 USING utf8mb4)", "SELECT CHAR(x'c3a9' USING `utf8mb4`)"},
+		{"SELECT CHAR(0xC3A9 USING utf8mb4)", "SELECT CHAR(0xC3A9 USING `utf8mb4`)"},
 		{"SELECT CONCAT(a, CHAR(a + 1, 66 using latin1)) FROM t WHERE b = CHAR(9)",
 			"SELECT CONCAT(`a`, CHAR(`a` + 1, 66 USING `latin1`)) FROM `t` WHERE `b` = CHAR(9)"},
+		{"SELECT INSERT('txs', 2, 1, CHAR(104, 105)) FROM t", "SELECT INSERT('txs', 2, 1, CHAR(104, 105)) FROM `t`"},
 	}
 	for _, c := range cases {
 		stmts, err := Parse(c.sql)
