@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/wire"
 )
 
@@ -183,4 +184,28 @@ func atoi(b []byte) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// VersionID is the servers' version as MariaDB numbers it in executable
+// comments (10.11.14 is 101114); parser.DefaultVersionID when unknown.
+func (i *ServerInfo) VersionID() int {
+	if i == nil {
+		return parser.DefaultVersionID
+	}
+	v, part, parts := 0, 0, 0
+	// MariaDB 10 once prefixed its version for old clients.
+	for _, c := range []byte(strings.TrimPrefix(i.Version, "5.5.5-") + ".") {
+		if c >= '0' && c <= '9' {
+			part = part*10 + int(c-'0')
+			continue
+		}
+		v, part, parts = v*100+part, 0, parts+1
+		if parts == 3 || c != '.' {
+			break
+		}
+	}
+	if parts != 3 {
+		return parser.DefaultVersionID
+	}
+	return v
 }

@@ -19,6 +19,10 @@ import (
 // it is valid until the next read from the client.
 func (s *Session) comQuery(p []byte) error {
 	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
+	if parser.HasExecutableComment(sql) {
+		sql = s.expandComments(sql)
+		p = append([]byte{mysql.COM_QUERY}, sql...)
+	}
 	sum := &s.sum
 	parser.Scan(sql, sum)
 	s.beginDiagnostics(sum)
@@ -371,4 +375,11 @@ func (s *Session) values() parser.SessionValues {
 		Warnings:     s.diag.warnings,
 		Errors:       s.diag.errors,
 	}
+}
+
+// expandComments resolves a statement's executable comments (/*!NNNNN */,
+// /*M!NNNNNN */) as the servers would, before the proxy reads it: the
+// TiDB parser runs them all, and MariaDB does not.
+func (s *Session) expandComments(sql string) string {
+	return parser.ExpandComments(sql, s.env.Snap.Load().Info.VersionID(), s.mode()&parser.ModeNoBackslashEscapes == 0)
 }

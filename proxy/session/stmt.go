@@ -63,6 +63,9 @@ type stmtTemplate struct {
 func (s *Session) stmtPrepare(p []byte) error {
 	s.diag.clear()
 	st := &stmt{sql: string(p[1:])}
+	if parser.HasExecutableComment(st.sql) {
+		st.sql = s.expandComments(st.sql)
+	}
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 	snap := s.env.Snap.Load()
