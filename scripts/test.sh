@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 # Debian packages the integration tests run (the topology script installs
-# MariaDB's server itself): etcd for cluster mode, HAProxy in front of it.
+# MariaDB's server itself): etcd for cluster mode, HAProxy in front of it,
+# MariaDB's test suite.
 need=()
 command -v mariadb >/dev/null || need+=(mariadb-client)
 command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need+=(etcd-server)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# MariaDB's own test suite: TestRestoreFidelity reads its statements.
+[ -d /usr/share/mysql/mysql-test/main ] || need+=(mariadb-test)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "== installing ${need[*]} (apt-get)"
 	sudo=""
