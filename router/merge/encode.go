@@ -272,6 +272,11 @@ func AppendBinaryValue(dst []byte, v Value, f *Field) ([]byte, error) {
 		return dst, nil
 	}
 	if v.Kind == KindText {
+		if classOf(f.Type) == classBit {
+			// A BIT value is the same bytes in both protocols, whatever
+			// they are: MIN and MAX of a BIT column send decimal digits.
+			return wire.AppendLenEncBytes(dst, v.B), nil
+		}
 		t, err := v.As(f)
 		if err != nil {
 			return dst, err
