@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shardgate/shardgate/conf"
+	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/cluster"
 	"github.com/shardgate/shardgate/proxy/sequence"
@@ -124,6 +125,8 @@ func run(path string, drain time.Duration) error {
 		log.Warn("no backend answered at start-up; using default server info", "err", err)
 	} else {
 		cl.EnsureDatabases(ctx, log)
+		// Before any session parses: the parser's tables are not locked.
+		parser.RegisterCollations(info.ParserCollations())
 	}
 	snap, err := snapshot.New(cfg, cl, info)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/shardgate/shardgate/conf"
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -129,14 +131,24 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = c.Query("SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME, IS_DEFAULT FROM information_schema.COLLATIONS WHERE ID IS NOT NULL", func(_ []wire.ColumnRef, v [][]byte) error {
+	collation := func(_ []wire.ColumnRef, v [][]byte) error {
 		co := Collation{ID: uint16(atoi(v[0])), Charset: string(v[1]), Name: string(v[2]), Default: string(v[3]) == "Yes"}
 		info.Collations[co.ID] = co
 		if co.Name == serverColl {
 			info.DefaultCollation = co.ID
 		}
 		return nil
-	}, nil)
+	}
+	// MariaDB 10.10 on lists its UCA 14 collations (utf8mb4_uca1400_ai_ci,
+	// the default of 11.x) by full name only here; older servers have no
+	// FULL_COLLATION_NAME.
+	err = c.Query("SELECT ID, CHARACTER_SET_NAME, FULL_COLLATION_NAME, IS_DEFAULT FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY WHERE ID IS NOT NULL", collation, nil)
+	if err != nil {
+		if _, sqlErr := err.(*mysql.MyError); !sqlErr {
+			return nil, err
+		}
+		err = c.Query("SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME, IS_DEFAULT FROM information_schema.COLLATIONS WHERE ID IS NOT NULL", collation, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -208,4 +220,13 @@ func (i *ServerInfo) VersionID() int {
 		return parser.DefaultVersionID
 	}
 	return v
+}
+
+// ParserCollations lists the collations for parser.RegisterCollations.
+func (i *ServerInfo) ParserCollations() []parser.Collation {
+	out := make([]parser.Collation, 0, len(i.Collations))
+	for _, c := range i.Collations {
+		out = append(out, parser.Collation{ID: int(c.ID), Charset: c.Charset, Name: c.Name, Default: c.Default})
+	}
+	return out
 }
