@@ -738,7 +738,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 				return nil, err
 			}
 		}
-		keys, err := sortKeys(x.Keys, in[0].Fields(), pads, true)
+		keys, err := sortKeys(x.Keys, in[0].Fields(), pads)
 		if err != nil {
 			return nil, err
 		}
@@ -756,7 +756,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		}
 		n := len(in.Fields())
 		fields := in.Fields()
-		keys, err := sortKeys(x.Group, fields, pads, false)
+		keys, err := sortKeys(x.Group, fields, pads)
 		if err != nil {
 			return nil, err
 		}
@@ -769,6 +769,11 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			distinct := f.Kind == router.AggCountDistinct || f.Kind == router.AggSumDistinct || f.Kind == router.AggAvgDistinct
 			if distinct {
 				valCol = f.Value.Resolve(n)
+			}
+			if valCol < len(fields) {
+				if why := unmergeable(&fields[valCol], distinct); why != "" {
+					return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+strings.ToUpper(strings.Replace(f.Kind.String(), "_distinct", "(DISTINCT)", 1))+" of "+why+" across shards")
+				}
 			}
 			if f.HasWeight && valCol < len(fields) && isStringType(fields[valCol].Type) {
 				mf.Weight = f.Weight.Resolve(n)
@@ -788,7 +793,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields(), pads, false)
+		keys, err := sortKeys(x.Keys, in.Fields(), pads)
 		if err != nil {
 			return nil, err
 		}
@@ -826,7 +831,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields(), pads, true)
+		keys, err := sortKeys(x.Keys, in.Fields(), pads)
 		if err != nil {
 			return nil, err
 		}
@@ -860,7 +865,7 @@ func concatOf(in []merge.Stream) merge.Stream {
 // sortKeys resolves plan keys for the fields at hand. A string column is
 // compared through its WEIGHT_STRING helper; without one, only a binary
 // collation compares correctly byte by byte.
-func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads, ordering bool) ([]merge.SortKey, error) {
+func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads) ([]merge.SortKey, error) {
 	n := len(fields)
 	out := make([]merge.SortKey, len(keys))
 	for i, k := range keys {
@@ -869,8 +874,8 @@ func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads, orde
 			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: sort column out of range")
 		}
 		mk := merge.SortKey{Col: col, Desc: k.Desc, Weight: -1}
-		if ordering && fields[col].Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 {
-			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering or grouping by ENUM/SET column "+fields[col].Name+" across shards (they sort by position, not label)")
+		if why := unmergeable(&fields[col], true); why != "" {
+			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering, grouping or DISTINCT by "+why+" across shards")
 		}
 		if isStringType(fields[col].Type) {
 			if k.HasWeight {
@@ -883,6 +888,21 @@ func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads, orde
 		out[i] = mk
 	}
 	return out, nil
+}
+
+// unmergeable says why the merge cannot order a column as the shards
+// did, or "". ENUM and SET sort by position, their labels' weights do
+// not (MIN and MAX compare labels, so only orders and DISTINCT care).
+// MariaDB's INET6 and UUID come as strings (with the UNSIGNED flag, which
+// no string has otherwise) but sort by their binary form.
+func unmergeable(f *merge.Field, order bool) string {
+	switch {
+	case order && f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0:
+		return "ENUM/SET column " + f.Name + " (they sort by position, not label)"
+	case isStringType(f.Type) && f.Flags&mysql.UNSIGNED_FLAG != 0:
+		return "INET6/UUID column " + f.Name + " (MariaDB sorts them by their binary form)"
+	}
+	return ""
 }
 
 func isStringType(t byte) bool {
