@@ -178,7 +178,9 @@ func (s *Session) logicalDB() string {
 func parseError(err error) *mysql.MyError {
 	msg := err.Error()
 	if i := strings.Index(msg, "near "); i >= 0 {
-		msg = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use " + msg[i:]
+		// The server might take it: say whose reading this is.
+		msg = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use " +
+			strings.TrimSpace(msg[i:]) + " (as shardgate's SQL parser reads it: statements on sharded schemas go through it)"
 	}
 	return mysql.NewError(mysql.ER_PARSE_ERROR, msg)
 }
