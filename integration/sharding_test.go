@@ -647,6 +647,40 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 	})
 	t.Logf("writes: %s", &wt)
 
+	// In a transaction, a write that fails on one shard is undone on all
+	// (MariaDB rolls a failed statement back whole) and the transaction
+	// goes on: what it commits must be the oracle's.
+	t.Run("write-atomic-in-transaction", func(t *testing.T) {
+		pc, oc := Conn(t, proxy), Conn(t, oracle)
+		steps := []struct {
+			sql  string
+			fail bool
+		}{
+			{"BEGIN", false},
+			{"INSERT INTO orders " + orderCols + " VALUES (3001, 1, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'atomic'), " +
+				"(3002, 2, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'atomic'), (2001, 7, 1, 1.00, 'dup', NULL, '2025-03-01 00:00:00', 1, NULL, NULL)", true},
+			{"UPDATE orders SET qty = IF(user_id = 3, NULL, qty + 1) WHERE user_id IN (1, 2, 3, 4)", true},
+			{"UPDATE orders SET user_id = user_id + 1, qty = IF(id > 1500, NULL, qty) WHERE user_id IN (5, 6)", true},
+			{"INSERT INTO orders " + orderCols + " VALUES (3003, 1, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'kept'), " +
+				"(3004, 2, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'kept')", false},
+			{"COMMIT", false},
+		}
+		for _, st := range steps {
+			_, oerr := oc.ExecContext(context.Background(), st.sql)
+			_, perr := pc.ExecContext(context.Background(), st.sql)
+			if (oerr != nil) != st.fail {
+				t.Fatalf("test bug: on the oracle %s gave %v", st.sql, oerr)
+			}
+			if oc, _ := errInfo(oerr); oc != func() uint16 { c, _ := errInfo(perr); return c }() {
+				t.Errorf("%s: proxy %v, oracle %v", st.sql, perr, oerr)
+			}
+		}
+		q := "SELECT id, user_id, qty, note FROM orders WHERE id >= 3001 OR user_id BETWEEN 1 AND 7 ORDER BY id"
+		if d := compareResults(runQuery(pc, q), runQuery(oc, q), true); d != "" {
+			t.Errorf("after the transaction: %s", d)
+		}
+	})
+
 	waitReplicas(t)
 	t.Run("final", func(t *testing.T) {
 		compareTables(t, proxy, oracle)

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -15,11 +16,14 @@ import (
 // inside the session's transaction: find the rows, update in place those
 // that stay, move the others, and answer with MySQL's counts.
 func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome, error) {
-	mv := mover{m: m, conns: conns}
+	mv := mover{m: m, conns: conns, atomic: cli.Atomic}
 	var out Outcome
 	if err := mv.run(); err != nil {
 		me, ok := err.(*mysql.MyError)
 		if !ok {
+			return out, err
+		}
+		if err := mv.undo(); err != nil {
 			return out, err
 		}
 		me.Message = cli.Names.Message(me.Message)
@@ -48,6 +52,11 @@ type found struct {
 type mover struct {
 	m     *router.MoveRows
 	conns Conns
+	// atomic: in the client's transaction, a failure undoes what the
+	// statement did on every node (Client.Atomic); nodes lists them.
+	atomic bool
+	nodes  []string
+	saved  []*backend.Conn // nodes sharing a host share a connection
 
 	matched, changed, affected, moved, warn uint64
 	status                                  uint16
@@ -98,6 +107,13 @@ func (mv *mover) on(node string, fn func(c *backend.Conn) error) error {
 	if err != nil {
 		return err
 	}
+	if mv.atomic && !slices.Contains(mv.nodes, node) {
+		mv.nodes = append(mv.nodes, node)
+		if !slices.Contains(mv.saved, c) {
+			c.ExecAhead(stmtSavepoint)
+			mv.saved = append(mv.saved, c)
+		}
+	}
 	err = fn(c)
 	if err == nil {
 		mv.status = c.Status
@@ -107,6 +123,24 @@ func (mv *mover) on(node string, fn func(c *backend.Conn) error) error {
 		return &BackendError{Err: err}
 	}
 	return err
+}
+
+// undo rolls the nodes the statement used back to where it began.
+func (mv *mover) undo() error {
+	var conns []*backend.Conn
+	defer func() {
+		for _, c := range conns {
+			mv.conns.Release(c, c.Broken())
+		}
+	}()
+	for _, node := range mv.nodes {
+		c, err := mv.conns.Acquire(node)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	return undoStatement(conns, func(c *backend.Conn) *backend.Conn { return c })
 }
 
 // find reads the matched rows of every unit, locking them.

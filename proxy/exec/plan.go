@@ -158,6 +158,9 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 			}
 			break
 		}
+		if cli.Atomic && !slices.ContainsFunc(started, func(s sent) bool { return s.c == c }) {
+			c.ExecAhead(stmtSavepoint) // its answer is read before the statements'
+		}
 		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, ";\n")); err != nil {
 			c.MarkBroken()
 			if firstErr == nil {
@@ -177,6 +180,9 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 			// may serve several copies, on nodes sharing a host).
 			c.Warnings -= min(c.Warnings, uint32(min(started[i].t.warn, 1<<32-1)))
 		}
+	}
+	if cli.Atomic && shardErr != nil && firstErr == nil {
+		firstErr = undoStatement(started, func(s sent) *backend.Conn { return s.c })
 	}
 	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
 	if firstErr != nil {
@@ -211,6 +217,37 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	out.Affected = sum.affected
 	writeOK(cli, wire.OKHeader, &ok)
 	return out, nil
+}
+
+// stmtSavepoint marks, on each connection a write of several statements
+// in a transaction uses, where the statement began (Client.Atomic).
+const stmtSavepoint = "SAVEPOINT `__sg_stmt`"
+
+// undoStatement rolls every connection of a failed write back to where
+// the statement began: MariaDB undoes a failed statement whole, and the
+// transaction goes on. Connections answer at once (Send, then Await); one
+// that cannot is broken, and with it the transaction.
+func undoStatement[S any](started []S, conn func(S) *backend.Conn) error {
+	var sent []*backend.Conn
+	for _, s := range started {
+		c := conn(s)
+		if c.Broken() || slices.Contains(sent, c) {
+			continue
+		}
+		if c.Send("ROLLBACK TO SAVEPOINT `__sg_stmt`") == nil {
+			sent = append(sent, c)
+		}
+	}
+	var firstErr error
+	for _, c := range sent {
+		if _, err := c.Await(); err != nil {
+			c.MarkBroken()
+			if firstErr == nil {
+				firstErr = &BackendError{Err: err}
+			}
+		}
+	}
+	return firstErr
 }
 
 // readWriteResults reads n statements' responses on one connection.

@@ -34,6 +34,10 @@ type Client struct {
 	// HideStatus are backend status flags the client must not see (the
 	// transaction of an autocommit statement the proxy made atomic).
 	HideStatus uint16
+	// Atomic: a write of several statements inside a transaction must be
+	// all or nothing, as one server's statement is (a savepoint first on
+	// each connection, rolled back to when a statement fails).
+	Atomic bool
 	// InsertID, when set, is the last-insert-id of the OK packets: the
 	// first id the proxy generated for the running INSERT.
 	InsertID uint64

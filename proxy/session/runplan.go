@@ -39,7 +39,10 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
-	defer func() { s.cli.InsertID = 0 }()
+	// In the client's transaction, a failed write of several statements
+	// is undone whole (an autocommit one rolls its own transaction back).
+	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && writeStatements(plan) > 1
+	defer func() { s.cli.InsertID, s.cli.Atomic = 0, false }()
 	var out exec.Outcome
 	var err error
 	for attempt := 0; ; attempt++ {
