@@ -98,16 +98,17 @@ func TestShardedTypes(t *testing.T) {
 		sql     string
 		ordered bool
 		numeric bool // only for numeric and temporal types
-		orders  bool // orders or groups by v
+		orders  bool // orders, groups or deduplicates by v, or takes its MIN/MAX
 		count   bool // compare the number of rows: which of equal strings stands for them is the server's choice
 	}{
 		{"SELECT id, v FROM vals WHERE id > ? ORDER BY v, id", true, false, true, false},
 		{"SELECT id, v FROM vals WHERE id > ? ORDER BY v DESC, id DESC LIMIT 9", true, false, true, false},
 		{"SELECT id, v FROM vals WHERE id > ? AND v IS NOT NULL ORDER BY v, id LIMIT 3 OFFSET 4", true, false, true, false},
-		{"SELECT COUNT(DISTINCT v), COUNT(v), COUNT(*) FROM vals WHERE id > ?", false, false, false, false},
-		{"SELECT MIN(v), MAX(v) FROM vals WHERE id > ?", false, false, false, false},
+		{"SELECT COUNT(DISTINCT v), COUNT(v), COUNT(*) FROM vals WHERE id > ?", false, false, true, false},
+		{"SELECT MIN(v), MAX(v) FROM vals WHERE id > ?", false, false, true, false},
+		{"SELECT COUNT(v), COUNT(*) FROM vals WHERE id > ?", false, false, false, false},
 		{"SELECT COUNT(*) AS n FROM vals WHERE id > ? GROUP BY v", false, false, true, false},
-		{"SELECT id % 3 AS g, COUNT(DISTINCT v), MIN(v), MAX(v) FROM vals WHERE id > ? GROUP BY g", false, false, false, false},
+		{"SELECT id % 3 AS g, COUNT(DISTINCT v), MIN(v), MAX(v) FROM vals WHERE id > ? GROUP BY g", false, false, true, false},
 		{"SELECT DISTINCT v FROM vals WHERE id > ?", false, false, true, true},
 		{"SELECT SUM(v), AVG(v) FROM vals WHERE id > ?", false, true, false, false},
 	}
@@ -165,7 +166,7 @@ func TestShardedTypes(t *testing.T) {
 				if want.Err != nil {
 					t.Fatalf("%s: %s: the oracle failed: %v", tc.typ, text, want.Err)
 				}
-				if tc.order && isRefusal(got.Err) {
+				if tc.order && q.orders && isRefusal(got.Err) {
 					refusedOK++
 					continue
 				}

@@ -23,8 +23,10 @@ func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome,
 		if !ok {
 			return out, err
 		}
-		if err := mv.undo(); err != nil {
-			return out, err
+		if me.Code != mysql.ER_LOCK_DEADLOCK {
+			if err := mv.undo(); err != nil {
+				return out, err
+			}
 		}
 		me.Message = cli.Names.Message(me.Message)
 		cli.Conn.WritePacket(wire.AppendErr(nil, me))

@@ -181,7 +181,9 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 			c.Warnings -= min(c.Warnings, uint32(min(started[i].t.warn, 1<<32-1)))
 		}
 	}
-	if cli.Atomic && shardErr != nil && firstErr == nil {
+	if cli.Atomic && shardErr != nil && firstErr == nil && shardErr.Code != mysql.ER_LOCK_DEADLOCK {
+		// (A deadlock rolled its server's transaction back, savepoint and
+		// all: the session rolls the whole transaction back.)
 		firstErr = undoStatement(started, func(s sent) *backend.Conn { return s.c })
 	}
 	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
@@ -807,7 +809,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			if distinct {
 				valCol = f.Value.Resolve(n)
 			}
-			if valCol < len(fields) {
+			if minMax := f.Kind == router.AggMin || f.Kind == router.AggMax; (minMax || distinct) && valCol < len(fields) {
 				if why := unmergeable(&fields[valCol], distinct); why != "" {
 					return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+strings.ToUpper(strings.Replace(f.Kind.String(), "_distinct", "(DISTINCT)", 1))+" of "+why+" across shards")
 				}
