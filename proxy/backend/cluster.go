@@ -152,6 +152,7 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	info.DefaultCollation = greetingCollation(info.Collations, info.DefaultCollation)
 	info.Pad, err = padWeights(c, info.Collations)
 	return info, err
 }
@@ -229,4 +230,19 @@ func (i *ServerInfo) ParserCollations() []parser.Collation {
 		out = append(out, parser.Collation{ID: int(c.ID), Charset: c.Charset, Name: c.Name, Default: c.Default})
 	}
 	return out
+}
+
+// greetingCollation is the collation a client is greeted with: the
+// server's, if it fits the greeting's one byte; else its charset's default
+// (MariaDB 11's utf8mb4_uca1400_ai_ci is 2304); 0 when there is none.
+func greetingCollation(colls map[uint16]Collation, server uint16) uint16 {
+	if server < 256 {
+		return server
+	}
+	for id, co := range colls {
+		if co.Charset == colls[server].Charset && co.Default && id < 256 {
+			return id
+		}
+	}
+	return 0
 }

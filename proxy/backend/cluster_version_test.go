@@ -19,3 +19,16 @@ func TestVersionID(t *testing.T) {
 		t.Errorf("nil: %d", got)
 	}
 }
+
+func TestGreetingCollation(t *testing.T) {
+	colls := map[uint16]Collation{
+		45:   {ID: 45, Charset: "utf8mb4", Name: "utf8mb4_general_ci", Default: true},
+		2304: {ID: 2304, Charset: "utf8mb4", Name: "utf8mb4_uca1400_ai_ci"},
+		8:    {ID: 8, Charset: "latin1", Name: "latin1_swedish_ci", Default: true},
+	}
+	for server, want := range map[uint16]uint16{45: 45, 8: 8, 2304: 45, 0: 0} {
+		if got := greetingCollation(colls, server); got != want {
+			t.Errorf("greetingCollation(%d) = %d, want %d", server, got, want)
+		}
+	}
+}
