@@ -13,17 +13,25 @@ import (
 // reads them keep the text they were written with:
 //   - 0x1F: the driver prints x'1f', and MariaDB reads the two apart:
 //     0x1F is a number in a numeric context (0x41 + 0 is 65), x'1f' a
-//     string (x'41' + 0 is 0).
+//     string (x'41' + 0 is 0). Other hexadecimal and bit literals keep
+//     theirs too, with their introducer: MariaDB names a column by it.
 //   - numbers of more than 81 digits: the driver's decimal panics on them.
 //     MariaDB takes them (clamped to 65 digits, with a warning).
 //
 // The parser builds literals through hooks the driver sets; these wrap them.
 func init() {
-	newValue, newHex, newDecimal := ast.NewValueExpr, ast.NewHexLiteral, ast.NewDecimal
+	newValue, newHex, newBit, newDecimal := ast.NewValueExpr, ast.NewHexLiteral, ast.NewBitLiteral, ast.NewDecimal
 	ast.NewHexLiteral = func(s string) (any, error) {
 		v, err := newHex(s)
-		if err == nil && len(s) > 1 && s[0] == '0' {
-			return asWritten{v.(test_driver.HexLiteral), s}, nil
+		if err == nil {
+			return asWritten{v, s}, nil
+		}
+		return v, err
+	}
+	ast.NewBitLiteral = func(s string) (any, error) {
+		v, err := newBit(s)
+		if err == nil {
+			return asWritten{v, s}, nil
 		}
 		return v, err
 	}

@@ -11,7 +11,8 @@ import (
 func TestRestoreLiteralsAsWritten(t *testing.T) {
 	long := strings.Repeat("9", 90)
 	cases := []struct{ sql, want string }{
-		{"SELECT 0x41 + 0, x'41' + 0, X'4142'", "SELECT 0x41 + 0,x'41' + 0,x'4142'"},
+		{"SELECT 0x41 + 0, x'41' + 0, X'4142'", "SELECT 0x41 + 0,x'41' + 0,X'4142'"},
+		{"SELECT _binary X'7E', b'0101', 0b11, _latin1 B'01111110'", "SELECT _binary X'7E',b'0101',0b11,_latin1 B'01111110'"},
 		{"SELECT _latin1 0xE9, _binary 0x41", "SELECT _latin1 0xE9,_binary 0x41"},
 		{"SELECT -0x10, CAST(0xFFFFFFFFFFFFFFFF AS UNSIGNED)", "SELECT -0x10,CAST(0xFFFFFFFFFFFFFFFF AS UNSIGNED)"},
 		{"SELECT " + long + ", " + long + ".5 FROM t WHERE a < " + long,
