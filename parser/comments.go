@@ -80,10 +80,19 @@ func ExpandComments(sql string, version int, backslash bool) string {
 				v = v*10 + int(d-'0')
 			}
 			runs := digits == 0 || v <= version && (mariadb || v < 50700 || v > 99999)
-			b.WriteString(sql[last:i])
-			b.WriteByte(' ')
+			// The markers go, as from the text MariaDB names columns by; a
+			// space stays where they kept two words apart.
+			code := ""
 			if runs {
-				b.WriteString(body[digits:])
+				code = body[digits:]
+			}
+			b.WriteString(sql[last:i])
+			out := sql[:i]
+			if code != "" && joins(out, code) {
+				b.WriteByte(' ')
+			}
+			b.WriteString(code)
+			if rest := sql[end+2:]; joins(out+code, rest) {
 				b.WriteByte(' ')
 			}
 			i = end + 2
@@ -97,6 +106,11 @@ func ExpandComments(sql string, version int, backslash bool) string {
 	}
 	b.WriteString(sql[last:])
 	return b.String()
+}
+
+// joins reports whether a and b, put together, would make one word.
+func joins(a, b string) bool {
+	return a != "" && b != "" && isIdentByte(a[len(a)-1]) && isIdentByte(b[0])
 }
 
 // execCommentEnd finds the */ that closes an executable comment: its code
