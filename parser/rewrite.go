@@ -416,9 +416,36 @@ func (r *sessionRewriter) Leave(n ast.Node) (ast.Node, bool) {
 // fieldText is the text a client sees as the column name of a select field.
 func fieldText(f *ast.SelectField) string {
 	if t := strings.TrimSpace(f.Text()); t != "" {
-		return t
+		return ColumnName(t)
 	}
 	var b strings.Builder
 	_ = f.Expr.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b))
 	return b.String()
+}
+
+// ColumnName is the name MariaDB gives a column from an expression's text:
+// names are utf8mb3, so a character of four UTF-8 bytes (an emoji) becomes
+// '?'. An alias the proxy writes must be that name: the server refuses a
+// four-byte character in an identifier (1300).
+func ColumnName(text string) string {
+	if !hasFourByteRune(text) {
+		return text
+	}
+	var b strings.Builder
+	for _, r := range text {
+		if r > 0xFFFF {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hasFourByteRune(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0xF0 {
+			return true
+		}
+	}
+	return false
 }

@@ -95,3 +95,15 @@ func TestParseConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestColumnName(t *testing.T) {
+	for in, want := range map[string]string{
+		"hex('🌀')":           "hex('?')",
+		"CONCAT('x', 'a𝌆b')": "CONCAT('x', 'a?b')",
+		"naïve ✓":            "naïve ✓", // three bytes and less stay
+	} {
+		if got := ColumnName(in); got != want {
+			t.Errorf("ColumnName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,9 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	tidbmysql "github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/shardrules"
@@ -125,15 +128,46 @@ func KeepFieldNames(stmt ast.Node) {
 			}
 			e = p.Expr
 		}
-		switch e.(type) {
-		case *ast.ColumnNameExpr, ast.ValueExpr:
-			return true // named by the column, or by the literal's value
+		t := strings.TrimSpace(f.Text())
+		switch x := e.(type) {
+		case *ast.ColumnNameExpr:
+			return true // named by the column
+		case ast.ValueExpr:
+			// A string is named by its value; a number by its text, which
+			// printing may change (0.001e+1 becomes 1e-02). The field's
+			// text runs on over comments: the name is the number's token.
+			if !isNumber(x) || t == "" {
+				return true
+			}
+			l := parser.NewLexer(t)
+			tok := l.Next()
+			for tok.Kind != parser.TokNumber && tok.Kind != parser.TokEOF {
+				tok = l.Next() // past the parentheses: (1) is named 1
+			}
+			if t = t[tok.Start:tok.End]; t == "" || parser.RestoreExpr(x) == t {
+				return true
+			}
+		case *ast.UnaryOperationExpr:
+			// MariaDB names +5 as 5.
+			if v, ok := x.V.(ast.ValueExpr); ok && x.Op == opcode.Plus && isNumber(v) {
+				t = strings.TrimSpace(strings.TrimPrefix(t, "+"))
+			}
 		}
-		if t := strings.TrimSpace(f.Text()); t != "" {
-			f.AsName = ast.NewCIStr(t)
+		if t != "" {
+			f.AsName = ast.NewCIStr(parser.ColumnName(t))
 		}
 		return true
 	}))
+}
+
+// isNumber reports whether a literal is a number (not a string, NULL or
+// boolean word).
+func isNumber(v ast.ValueExpr) bool {
+	switch v.GetValue().(type) {
+	case int64, uint64, float64, *test_driver.MyDecimal:
+		return v.GetType().GetFlag()&tidbmysql.IsBooleanFlag == 0
+	}
+	return false
 }
 
 // planWhole sends a statement as it is to the one node its tables live on
