@@ -15,8 +15,10 @@ import (
 //     0x1F is a number in a numeric context (0x41 + 0 is 65), x'1f' a
 //     string (x'41' + 0 is 0). Other hexadecimal and bit literals keep
 //     theirs too, with their introducer: MariaDB names a column by it.
-//   - numbers of more than 81 digits: the driver's decimal panics on them.
-//     MariaDB takes them (clamped to 65 digits, with a warning).
+//   - decimal numbers: MariaDB types and names them by their text (10. is
+//     a DECIMAL, 1.50 has two decimals); of more than 81 digits, the
+//     driver's decimal panics on them, and MariaDB takes them (clamped to
+//     65 digits, with a warning).
 //
 // The parser builds literals through hooks the driver sets; these wrap them.
 func init() {
@@ -41,7 +43,10 @@ func init() {
 				v, err = asWritten{clampedDecimal(), s}, nil
 			}
 		}()
-		return newDecimal(s)
+		if v, err = newDecimal(s); err == nil {
+			v = asWritten{v, s} // 10. is a DECIMAL(2,0), 10 an INT
+		}
+		return v, err
 	}
 	ast.NewValueExpr = func(v any, charset, collate string) ast.ValueExpr {
 		if w, ok := v.(asWritten); ok {
@@ -113,4 +118,14 @@ func DecimalOf(s string) (d *test_driver.MyDecimal, ok bool) {
 func clampedDecimal() *test_driver.MyDecimal {
 	d, _ := DecimalOf(strings.Repeat("9", 65))
 	return d
+}
+
+// KeepText makes a literal print back as text (its token as written), for
+// the literals the lexer gives no text: integers. It returns v itself
+// when it cannot.
+func KeepText(v ast.ValueExpr, text string) ast.ValueExpr {
+	if d, ok := v.(*test_driver.ValueExpr); ok {
+		return &WrittenValue{ValueExpr: d, Written: text}
+	}
+	return v
 }

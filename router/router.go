@@ -147,6 +147,12 @@ func KeepFieldNames(stmt ast.Node) {
 			if t = t[tok.Start:tok.End]; t == "" || parser.RestoreExpr(x) == t {
 				return true
 			}
+			if e == f.Expr {
+				// Sent as written, the server names and types it as the
+				// client wrote it (00065536 is a BIGINT, 65536 an INT).
+				f.Expr = parser.KeepText(x, t)
+				return true
+			}
 		case *ast.UnaryOperationExpr:
 			// MariaDB names +5 as 5.
 			if v, ok := x.V.(ast.ValueExpr); ok && x.Op == opcode.Plus && isNumber(v) {
