@@ -148,6 +148,15 @@ func (p *benchProxy) begin(cmd byte) {
 // run sends the command built since begin and lets the session answer it,
 // as proxy/server's command loop does.
 func (p *benchProxy) run(tb testing.TB) {
+	if err := p.dispatch(tb); err != nil {
+		tb.Fatal(err)
+	}
+	p.c.ShrinkBuffers()
+}
+
+// dispatch is run that returns the session's error (one that ends the
+// connection) instead of failing.
+func (p *benchProxy) dispatch(tb testing.TB) error {
 	n := len(p.cmd) - 4
 	p.cmd[0], p.cmd[1], p.cmd[2], p.cmd[3] = byte(n), byte(n>>8), byte(n>>16), 0
 	p.cc.in, p.cc.pos, p.cc.out = p.cmd, 0, p.cc.out[:0]
@@ -157,10 +166,7 @@ func (p *benchProxy) run(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	p.c.SyncSeqAfterRead()
-	if err := p.sess.Dispatch(pkt); err != nil {
-		tb.Fatal(err)
-	}
-	p.c.ShrinkBuffers()
+	return p.sess.Dispatch(pkt)
 }
 
 // query runs a COM_QUERY of prefix followed by the number id.

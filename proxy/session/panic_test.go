@@ -21,16 +21,7 @@ func TestPanicKeepsConnection(t *testing.T) {
 	dispatch := func(sql string) error {
 		p.begin(mysql.COM_QUERY)
 		p.cmd = append(p.cmd, sql...)
-		n := len(p.cmd) - 4
-		p.cmd[0], p.cmd[1], p.cmd[2] = byte(n), byte(n>>8), byte(n>>16)
-		p.cc.in, p.cc.pos, p.cc.out = p.cmd, 0, p.cc.out[:0]
-		p.c.ResetSeq()
-		pkt, err := p.c.ReadPacket()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.c.SyncSeqAfterRead()
-		return p.sess.Dispatch(pkt)
+		return p.dispatch(t)
 	}
 	answerCode := func() uint16 {
 		out := p.cc.out
