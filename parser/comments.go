@@ -32,8 +32,9 @@ func HasExecutableComment(sql string) bool {
 //
 // The TiDB parser runs every /*! comment and drops every /*M! one, so the
 // proxy resolves them before it reads the statement; the text it then
-// sends means the same to the server. Code that runs is kept between
-// spaces, a comment that does not becomes one space. Quoted text and
+// sends means the same to the server. The markers go (MariaDB names a
+// column by the text without them), and so does a comment that does not
+// run; a space stays where they kept two words apart. Quoted text and
 // other comments are copied as they are (backslash: backslashes escape in
 // strings, i.e. not NO_BACKSLASH_ESCAPES).
 func ExpandComments(sql string, version int, backslash bool) string {
@@ -80,19 +81,20 @@ func ExpandComments(sql string, version int, backslash bool) string {
 				v = v*10 + int(d-'0')
 			}
 			runs := digits == 0 || v <= version && (mariadb || v < 50700 || v > 99999)
-			// The markers go, as from the text MariaDB names columns by; a
-			// space stays where they kept two words apart.
 			code := ""
 			if runs {
 				code = body[digits:]
 			}
 			b.WriteString(sql[last:i])
-			out := sql[:i]
-			if code != "" && joins(out, code) {
+			before := sql[:i]
+			if joins(before, code) {
 				b.WriteByte(' ')
 			}
 			b.WriteString(code)
-			if rest := sql[end+2:]; joins(out+code, rest) {
+			if code != "" {
+				before = code
+			}
+			if joins(before, sql[end+2:]) {
 				b.WriteByte(' ')
 			}
 			i = end + 2

@@ -14,6 +14,10 @@ import (
 // the charset's place without USING).
 var internalNames = []string{ast.CharFunc, ast.InsertFunc}
 
+// printedNames are those names as shardgate prints keywords (RestoreFlags:
+// upper case).
+var printedNames = []string{strings.ToUpper(ast.CharFunc), strings.ToUpper(ast.InsertFunc)}
+
 // restoreNode prints one node. When the text shows an internal name, the
 // calls are printed again as written.
 func restoreNode(n ast.Node, flags format.RestoreFlags, b *strings.Builder) error {
@@ -21,8 +25,7 @@ func restoreNode(n ast.Node, flags format.RestoreFlags, b *strings.Builder) erro
 	if err := n.Restore(format.NewRestoreCtx(flags, &one)); err != nil {
 		return err
 	}
-	text := strings.ToLower(one.String())
-	if !slices.ContainsFunc(internalNames, func(name string) bool { return strings.Contains(text, name) }) {
+	if !slices.ContainsFunc(printedNames, func(name string) bool { return strings.Contains(one.String(), name) }) {
 		b.WriteString(one.String())
 		return nil
 	}

@@ -90,17 +90,14 @@ func (w *WrittenValue) Restore(ctx *format.RestoreCtx) error {
 // Accept keeps the wrapper in the tree: the embedded expression's own
 // Accept would hand the walk (and the parent) the bare driver value.
 func (w *WrittenValue) Accept(v ast.Visitor) (ast.Node, bool) {
-	n, skip := v.Enter(w)
-	if skip {
-		return v.Leave(n)
-	}
+	n, _ := v.Enter(w) // a literal has no children to skip
 	return v.Leave(n)
 }
 
-// DecimalOf parses a number with the driver's decimal, which panics on
+// decimalOf parses a number with the driver's decimal, which panics on
 // numbers of more than 81 digits (a branch it leaves to TiDB): those are
 // not ok.
-func DecimalOf(s string) (d *test_driver.MyDecimal, ok bool) {
+func decimalOf(s string) (d *test_driver.MyDecimal, ok bool) {
 	defer func() {
 		if recover() != nil {
 			d, ok = nil, false
@@ -116,7 +113,7 @@ func DecimalOf(s string) (d *test_driver.MyDecimal, ok bool) {
 // clampedDecimal is what MariaDB makes of a longer number: the largest
 // DECIMAL(65).
 func clampedDecimal() *test_driver.MyDecimal {
-	d, _ := DecimalOf(strings.Repeat("9", 65))
+	d, _ := decimalOf(strings.Repeat("9", 65))
 	return d
 }
 

@@ -73,7 +73,7 @@ func LiteralValue(text string) any {
 		}
 	}
 	if strings.Contains(text, ".") {
-		if d, ok := DecimalOf(text); ok {
+		if d, ok := decimalOf(text); ok {
 			return d
 		}
 		return text
@@ -84,7 +84,7 @@ func LiteralValue(text string) any {
 	if u, err := strconv.ParseUint(text, 10, 64); err == nil {
 		return u
 	}
-	if d, ok := DecimalOf(text); ok {
+	if d, ok := decimalOf(text); ok {
 		return d
 	}
 	return text

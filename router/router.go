@@ -120,39 +120,31 @@ func KeepFieldNames(stmt ast.Node) {
 		if !ok || f.WildCard != nil || f.AsName.O != "" || f.Expr == nil {
 			return true
 		}
-		e := f.Expr
-		for {
-			p, ok := e.(*ast.ParenthesesExpr)
-			if !ok {
-				break
-			}
-			e = p.Expr
+		e, set := f.Expr, func(v ast.ExprNode) { f.Expr = v }
+		for p, ok := e.(*ast.ParenthesesExpr); ok; p, ok = e.(*ast.ParenthesesExpr) {
+			e, set = p.Expr, func(v ast.ExprNode) { p.Expr = v }
 		}
 		t := strings.TrimSpace(f.Text())
 		switch x := e.(type) {
 		case *ast.ColumnNameExpr:
 			return true // named by the column
 		case ast.ValueExpr:
-			// A string is named by its value; a number by its text, which
-			// printing may change (0.001e+1 becomes 1e-02). The field's
-			// text runs on over comments: the name is the number's token.
-			if !isNumber(x) || t == "" {
-				return true
+			// A string is named by its value. A number is named and typed
+			// by its text, which printing may change (0.001e+1 becomes
+			// 1e-02, 00065536 a 65536 typed INT, not BIGINT): it goes as
+			// written, its token in the field's text (which runs on over
+			// comments, and starts at the parentheses around it).
+			if isNumber(x) {
+				l := parser.NewLexer(t)
+				tok := l.Next()
+				for tok.Kind != parser.TokNumber && tok.Kind != parser.TokEOF {
+					tok = l.Next()
+				}
+				if tok.Kind == parser.TokNumber {
+					set(parser.KeepText(x, t[tok.Start:tok.End]))
+				}
 			}
-			l := parser.NewLexer(t)
-			tok := l.Next()
-			for tok.Kind != parser.TokNumber && tok.Kind != parser.TokEOF {
-				tok = l.Next() // past the parentheses: (1) is named 1
-			}
-			if t = t[tok.Start:tok.End]; t == "" || parser.RestoreExpr(x) == t {
-				return true
-			}
-			if e == f.Expr {
-				// Sent as written, the server names and types it as the
-				// client wrote it (00065536 is a BIGINT, 65536 an INT).
-				f.Expr = parser.KeepText(x, t)
-				return true
-			}
+			return true
 		case *ast.UnaryOperationExpr:
 			// MariaDB names +5 as 5.
 			if v, ok := x.V.(ast.ValueExpr); ok && x.Op == opcode.Plus && isNumber(v) {

@@ -142,7 +142,7 @@ func (mv *mover) undo() error {
 		}
 		conns = append(conns, c)
 	}
-	return undoStatement(conns, func(c *backend.Conn) *backend.Conn { return c })
+	return undoStatement(conns)
 }
 
 // find reads the matched rows of every unit, locking them.

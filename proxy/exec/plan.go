@@ -184,7 +184,11 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 	if cli.Atomic && shardErr != nil && firstErr == nil && shardErr.Code != mysql.ER_LOCK_DEADLOCK {
 		// (A deadlock rolled its server's transaction back, savepoint and
 		// all: the session rolls the whole transaction back.)
-		firstErr = undoStatement(started, func(s sent) *backend.Conn { return s.c })
+		conns := make([]*backend.Conn, len(started))
+		for i, s := range started {
+			conns[i] = s.c
+		}
+		firstErr = undoStatement(conns)
 	}
 	releaseOnce(conns, len(started), func(i int) (*backend.Conn, bool) { return started[i].c, started[i].ioErr != nil })
 	if firstErr != nil {
@@ -229,10 +233,9 @@ const stmtSavepoint = "SAVEPOINT `__sg_stmt`"
 // the statement began: MariaDB undoes a failed statement whole, and the
 // transaction goes on. Connections answer at once (Send, then Await); one
 // that cannot is broken, and with it the transaction.
-func undoStatement[S any](started []S, conn func(S) *backend.Conn) error {
+func undoStatement(conns []*backend.Conn) error {
 	var sent []*backend.Conn
-	for _, s := range started {
-		c := conn(s)
+	for _, c := range conns {
 		if c.Broken() || slices.Contains(sent, c) {
 			continue
 		}
