@@ -37,6 +37,11 @@ type Env struct {
 	// InTransaction is set inside a transaction: reads must see the session's writes,
 	// so no replica.
 	InTransaction bool
+	// ForeignCharset is the session's character_set_client when its text is
+	// not UTF-8 (latin1, ...); "" for UTF-8 (and ASCII, binary). The
+	// algorithms read text keys as UTF-8, so such text beyond ASCII has no
+	// place of its own.
+	ForeignCharset string
 }
 
 // tableInfo is a table reference resolved against the rules.

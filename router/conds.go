@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -232,7 +233,10 @@ func (c *conds) point(ref int, _ string, vals []shardrules.Value) restriction {
 	alg := t.algorithm()
 	var shards []int
 	for _, v := range vals {
-		s, err := alg.Shard(v)
+		s, err := c.b.shardOf(alg, v)
+		if errors.As(err, new(*shardrules.CollationError)) {
+			return nil // rows equal to v may be on any shard: look on every one
+		}
 		if err != nil {
 			if c.err == nil {
 				c.err = fmt.Errorf("table %s: %w", t.rule.Name, err)
@@ -320,4 +324,27 @@ func valueOf(v any) (shardrules.Value, bool) {
 		return shardrules.BytesValue([]byte(x)), true
 	}
 	return shardrules.Value{}, false
+}
+
+// shardOf is v's shard by alg. The algorithms read text as UTF-8: latin1
+// text is converted, and other charsets' text beyond ASCII has no shard (a
+// *shardrules.CollationError, as for a string that folds under no single
+// rule).
+func (b *builder) shardOf(alg shardrules.Algorithm, v shardrules.Value) (int, error) {
+	if cs := b.env.ForeignCharset; cs != "" && v.Kind() == shardrules.StringKind && !isASCII(v.Text()) {
+		if !strings.EqualFold(cs, "latin1") {
+			return 0, &shardrules.CollationError{Algorithm: alg.Name(), Value: v, Charset: cs}
+		}
+		v = shardrules.StringValue(latin1ToUTF8(v.Text()))
+	}
+	return alg.Shard(v)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -182,7 +182,7 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 			default:
 				val = shardrules.BytesValue(v)
 			}
-			s, err := alg.Shard(val)
+			s, err := b.shardOf(alg, val)
 			if err != nil {
 				return 0, errUnsupported("moving a %s row: %v", rule.Name, err)
 			}

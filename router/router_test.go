@@ -164,3 +164,26 @@ func TestPlans(t *testing.T) {
 		}
 	}
 }
+
+// A latin1 client's text keys are read as the same characters in UTF-8;
+// another charset's text beyond ASCII has no shard: looked up everywhere,
+// refused for a row.
+func TestForeignCharsetKeys(t *testing.T) {
+	utf8 := planText(testEnv(t), "SELECT * FROM t_hash WHERE name = 'Renée'")
+	latin1 := testEnv(t)
+	latin1.ForeignCharset = "latin1"
+	if got := planText(latin1, "SELECT * FROM t_hash WHERE name = 'Ren\xe9e'"); strings.ReplaceAll(got, "Ren\xe9e", "Renée") != utf8 {
+		t.Errorf("latin1 'Renée' plans\n%s\nwhere UTF-8 plans\n%s", got, utf8)
+	}
+	cp := testEnv(t)
+	cp.ForeignCharset = "cp1251"
+	if got := planText(cp, "SELECT * FROM t_hash WHERE name = '\xcf\xf0'"); !strings.HasPrefix(got, "Scatter") || strings.Count(got, "SELECT") != 4 {
+		t.Errorf("cp1251 text plans\n%s\nwant every shard", got)
+	}
+	if got := planText(cp, "SELECT * FROM t_hash WHERE name = 'ok'"); strings.Count(got, "SELECT") != 1 {
+		t.Errorf("cp1251 ASCII text plans\n%s\nwant one shard", got)
+	}
+	if got := planText(cp, "INSERT INTO t_hash (id, name) VALUES (1, '\xcf\xf0')"); !strings.Contains(got, "error: 1235") || !strings.Contains(got, "cp1251 text beyond ASCII") {
+		t.Errorf("cp1251 INSERT: %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -83,7 +84,10 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	}
 	shardOf := make([]int, len(rows))
 	for i, k := range keys {
-		s, err := rule.Root.Algorithm.Shard(k)
+		s, err := b.shardOf(rule.Root.Algorithm, k)
+		if errors.As(err, new(*shardrules.CollationError)) {
+			return nil, errUnsupported("a row of %s whose sharding key has no place of its own: %v", rule.Name, err)
+		}
 		if err != nil {
 			return nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: table "+rule.Name+": "+err.Error())
 		}

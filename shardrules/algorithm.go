@@ -80,14 +80,14 @@ var constructors = map[string]struct {
 	new  func(*opts) (Algorithm, error)
 }{
 	"mod":             {nil, newMod},
-	"hash":            {nil, newHash},
+	"hash":            {[]string{"collation"}, newHash},
 	"range":           {[]string{"boundaries", "ranges", "default_shard"}, newRange},
 	"date":            {[]string{"unit", "start", "per_shard", "wrap"}, newDate},
-	"enum":            {[]string{"map", "default_shard"}, newEnum},
-	"jump_hash":       {nil, newJumpHash},
-	"consistent_hash": {[]string{"virtual_nodes"}, newConsistentHash},
-	"slot":            {[]string{"slots", "slot_map"}, newSlot},
-	"string_prefix":   {[]string{"length", "map", "default_shard"}, newStringPrefix},
+	"enum":            {[]string{"map", "default_shard", "collation"}, newEnum},
+	"jump_hash":       {[]string{"collation"}, newJumpHash},
+	"consistent_hash": {[]string{"virtual_nodes", "collation"}, newConsistentHash},
+	"slot":            {[]string{"slots", "slot_map", "collation"}, newSlot},
+	"string_prefix":   {[]string{"length", "map", "default_shard", "collation"}, newStringPrefix},
 }
 
 func unknownOptions(m map[string]any, known []string) error {

@@ -182,7 +182,7 @@ func TestOptionErrors(t *testing.T) {
 		{"foo", 4, nil, `unknown algorithm "foo" (want one of consistent_hash, date, enum, hash, jump_hash, mod, range, slot, string_prefix)`},
 		{"mod", 0, nil, "algorithm mod: shards must be >= 1, got 0"},
 		{"mod", 4, map[string]any{"x": 1}, `algorithm mod: unknown option "x": this algorithm takes no options`},
-		{"consistent_hash", 4, map[string]any{"virtual_node": 5}, `unknown option "virtual_node" (want virtual_nodes)`},
+		{"consistent_hash", 4, map[string]any{"virtual_node": 5}, `unknown option "virtual_node" (want virtual_nodes, collation)`},
 		{"range", 4, map[string]any{"boundary": []any{1, 2, 3}}, `algorithm range: unknown option "boundary" (want boundaries, ranges, default_shard)`},
 
 		{"range", 4, nil, `algorithm range: option "boundaries": required (or ranges)`},
@@ -433,13 +433,14 @@ func TestSlotHelpers(t *testing.T) {
 	if got := m.ShardSlots(2); len(got) != 0 {
 		t.Errorf("ShardSlots(2) = %v, want none", got)
 	}
-	if m.Slots() != 8 || m.ShardOfSlot(7) != 0 || m.ShardOfSlot(3) != 1 || m.SlotOf(NullValue()) != -1 {
+	if null, err := m.SlotOf(NullValue()); m.Slots() != 8 || m.ShardOfSlot(7) != 0 || m.ShardOfSlot(3) != 1 || null != -1 || err != nil {
 		t.Error("Slots, ShardOfSlot or SlotOf is wrong")
 	}
 	for i := 0; i < 100; i++ {
 		v := IntValue(int64(i))
-		if s := mustShard(t, m, v); s != m.ShardOfSlot(m.SlotOf(v)) {
-			t.Fatalf("Shard(%v) = %d disagrees with its slot %d", v, s, m.SlotOf(v))
+		slot, err := m.SlotOf(v)
+		if s := mustShard(t, m, v); err != nil || s != m.ShardOfSlot(slot) {
+			t.Fatalf("Shard(%v) = %d disagrees with its slot %d (%v)", v, s, slot, err)
 		}
 	}
 }

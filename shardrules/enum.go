@@ -14,11 +14,15 @@ type enumAlg struct {
 	n   int
 	m   map[string]int
 	def int
+	kt  keyText
 }
 
 func newEnum(o *opts) (Algorithm, error) {
 	a := &enumAlg{n: o.n}
 	var err error
+	if a.kt, err = newKeyText("enum", o); err != nil {
+		return nil, err
+	}
 	if a.def, err = o.shard("default_shard"); err != nil {
 		return nil, err
 	}
@@ -26,7 +30,7 @@ func newEnum(o *opts) (Algorithm, error) {
 	if !ok {
 		return nil, optErr("map", "required: {value: shard, ...}")
 	}
-	a.m, err = shardMap(o, "map", v, func(kv Value) (string, error) { return keyOf(kv), nil })
+	a.m, err = shardMap(o, "map", v, a.kt.key)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +44,11 @@ func (a *enumAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	if s, ok := a.m[string(v.appendKey(buf[:0]))]; ok {
+	k, err := a.kt.append(buf[:0], v)
+	if err != nil {
+		return 0, err
+	}
+	if s, ok := a.m[string(k)]; ok {
 		return s, nil
 	}
 	if a.def >= 0 {

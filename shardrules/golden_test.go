@@ -22,7 +22,7 @@ func TestGoldenFNV(t *testing.T) {
 		16654208175385433931, 8618312879776256743, 17856486487413025099, 6683966621886827385,
 		17145950810312293460, 5007220036841904057, 5858563651418119877}
 	for i, v := range goldenKeys {
-		k := v.appendKey(nil)
+		k, _, _ := v.appendKey(nil, false)
 		h := fnv.New64a()
 		h.Write(k)
 		if got := fnv64a(k); got != want[i] || got != h.Sum64() {
@@ -75,8 +75,8 @@ func TestGoldenSlot(t *testing.T) {
 	a := mustAlg(t, "slot", 4, nil).(*SlotAlgorithm)
 	want := []int{801, 951, 136, 42, 450, 389, 734, 779, 282, 954, 311}
 	for i, v := range goldenKeys {
-		if got := a.SlotOf(v); got != want[i] {
-			t.Errorf("SlotOf(%v) = %d, want %d", v, got, want[i])
+		if got, err := a.SlotOf(v); got != want[i] || err != nil {
+			t.Errorf("SlotOf(%v) = %d, %v, want %d", v, got, err, want[i])
 		}
 	}
 }

@@ -14,9 +14,15 @@ import (
 
 // hash: FNV-1a 64 of the value's key text (42, 42.0, '42' and '042' all hash
 // "42"), mod shards. Options: none. Not range-capable.
-type hashAlg struct{ n int }
+type hashAlg struct {
+	n  int
+	kt keyText
+}
 
-func newHash(o *opts) (Algorithm, error) { return &hashAlg{n: o.n}, nil }
+func newHash(o *opts) (Algorithm, error) {
+	kt, err := newKeyText("hash", o)
+	return &hashAlg{n: o.n, kt: kt}, err
+}
 
 func (a *hashAlg) Name() string { return "hash" }
 
@@ -25,7 +31,11 @@ func (a *hashAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	return int(fnv64a(v.appendKey(buf[:0])) % uint64(a.n)), nil
+	k, err := a.kt.append(buf[:0], v)
+	if err != nil {
+		return 0, err
+	}
+	return int(fnv64a(k) % uint64(a.n)), nil
 }
 
 func (a *hashAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
@@ -37,9 +47,15 @@ func (a *hashAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 // own key (negative values as two's complement), anything else the FNV-1a 64
 // of its key text. Growing shards from n to n+1 moves only 1/(n+1) of the
 // keys, all to the new shard. Options: none. Not range-capable.
-type jumpAlg struct{ n int }
+type jumpAlg struct {
+	n  int
+	kt keyText
+}
 
-func newJumpHash(o *opts) (Algorithm, error) { return &jumpAlg{n: o.n}, nil }
+func newJumpHash(o *opts) (Algorithm, error) {
+	kt, err := newKeyText("jump_hash", o)
+	return &jumpAlg{n: o.n, kt: kt}, err
+}
 
 func (a *jumpAlg) Name() string { return "jump_hash" }
 
@@ -52,7 +68,11 @@ func (a *jumpAlg) Shard(v Value) (int, error) {
 		key = x.bits()
 	} else {
 		var buf [64]byte
-		key = fnv64a(v.appendKey(buf[:0]))
+		k, err := a.kt.append(buf[:0], v)
+		if err != nil {
+			return 0, err
+		}
+		key = fnv64a(k)
 	}
 	return jump(key, a.n), nil
 }
@@ -87,6 +107,7 @@ func (a *jumpAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 // Not range-capable.
 type ringAlg struct {
 	n      int
+	kt     keyText
 	hashes []uint64 // ascending
 	owner  []int32  // owner[k] owns hashes[k]
 }
@@ -122,7 +143,11 @@ func newConsistentHash(o *opts) (Algorithm, error) {
 		}
 		return int(a.shard - b.shard)
 	})
-	a := &ringAlg{n: o.n, hashes: make([]uint64, len(pts)), owner: make([]int32, len(pts))}
+	kt, err := newKeyText("consistent_hash", o)
+	if err != nil {
+		return nil, err
+	}
+	a := &ringAlg{n: o.n, kt: kt, hashes: make([]uint64, len(pts)), owner: make([]int32, len(pts))}
 	for k, p := range pts {
 		a.hashes[k], a.owner[k] = p.h, p.shard
 	}
@@ -136,7 +161,11 @@ func (a *ringAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	h := mix64(fnv64a(v.appendKey(buf[:0])))
+	key, err := a.kt.append(buf[:0], v)
+	if err != nil {
+		return 0, err
+	}
+	h := mix64(fnv64a(key))
 	k := sort.Search(len(a.hashes), func(k int) bool { return a.hashes[k] >= h })
 	if k == len(a.hashes) {
 		k = 0
@@ -173,10 +202,15 @@ type prefixAlg struct {
 	n, length int
 	m         map[string]int // nil: hash the prefix
 	def       int
+	kt        keyText
 }
 
 func newStringPrefix(o *opts) (Algorithm, error) {
 	a := &prefixAlg{n: o.n}
+	var err error
+	if a.kt, err = newKeyText("string_prefix", o); err != nil {
+		return nil, err
+	}
 	v, ok := o.get("length")
 	if !ok {
 		return nil, optErr("length", "required: how many leading characters pick the shard")
@@ -200,35 +234,33 @@ func newStringPrefix(o *opts) (Algorithm, error) {
 		return a, nil
 	}
 	if a.m, err = shardMap(o, "map", mv, func(kv Value) (string, error) {
-		k := string(a.prefix(nil, kv))
-		if utf8.RuneCountInString(string(appendFoldedKey(nil, kv))) > a.length {
+		text, err := a.kt.appendText(nil, kv)
+		if err != nil {
+			return "", err
+		}
+		if utf8.RuneCount(text) > a.length {
 			return "", fmt.Errorf("is longer than length (%d) and can never match", a.length)
 		}
-		return k, nil
+		return string(text), nil
 	}); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// appendFoldedKey is the text a prefix is cut from.
-func appendFoldedKey(dst []byte, v Value) []byte {
-	if v.kind == StringKind {
-		return appendFolded(dst, v.s)
-	}
-	return v.appendKey(dst)
-}
-
 // prefix appends the first length runes of v's folded text to dst.
-func (a *prefixAlg) prefix(dst []byte, v Value) []byte {
+func (a *prefixAlg) prefix(dst []byte, v Value) ([]byte, error) {
 	start := len(dst)
-	dst = appendFoldedKey(dst, v)
+	dst, err := a.kt.appendText(dst, v)
+	if err != nil {
+		return dst, err
+	}
 	i := start
 	for r := 0; r < a.length && i < len(dst); r++ {
 		_, size := utf8.DecodeRune(dst[i:])
 		i += size
 	}
-	return dst[:i]
+	return dst[:i], nil
 }
 
 func (a *prefixAlg) Name() string { return "string_prefix" }
@@ -238,7 +270,10 @@ func (a *prefixAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	p := a.prefix(buf[:0], v)
+	p, err := a.prefix(buf[:0], v)
+	if err != nil {
+		return 0, err
+	}
 	if a.m == nil {
 		return int(fnv64a(p) % uint64(a.n)), nil
 	}

@@ -21,6 +21,7 @@ type SlotAlgorithm struct {
 	n     int
 	slots int
 	owner []int32 // slot -> shard
+	kt    keyText
 }
 
 // SlotRange is the half-open range of slots [From, To).
@@ -34,7 +35,11 @@ func newSlot(o *opts) (Algorithm, error) {
 	if slots < 1 || slots > 65536 {
 		return nil, optErr("slots", "must be between 1 and 65536, got %d", slots)
 	}
-	a := &SlotAlgorithm{n: o.n, slots: int(slots), owner: make([]int32, slots)}
+	kt, err := newKeyText("slot", o)
+	if err != nil {
+		return nil, err
+	}
+	a := &SlotAlgorithm{n: o.n, slots: int(slots), owner: make([]int32, slots), kt: kt}
 	spans, ok, err := o.spans("slot_map")
 	if err != nil {
 		return nil, err
@@ -72,13 +77,18 @@ func (a *SlotAlgorithm) Name() string { return "slot" }
 // Slots returns the number of slots.
 func (a *SlotAlgorithm) Slots() int { return a.slots }
 
-// SlotOf returns v's slot; NULL has none (-1) and lives on shard 0.
-func (a *SlotAlgorithm) SlotOf(v Value) int {
+// SlotOf returns v's slot; NULL has none (-1) and lives on shard 0. A
+// string with no key text is a *CollationError.
+func (a *SlotAlgorithm) SlotOf(v Value) (int, error) {
 	if v.IsNull() {
-		return -1
+		return -1, nil
 	}
 	var buf [64]byte
-	return int(crc32IEEE(v.appendKey(buf[:0])) % uint32(a.slots))
+	k, err := a.kt.append(buf[:0], v)
+	if err != nil {
+		return 0, err
+	}
+	return int(crc32IEEE(k) % uint32(a.slots)), nil
 }
 
 // crc32IEEE is crc32.ChecksumIEEE written out over its table, because the
@@ -114,7 +124,11 @@ func (a *SlotAlgorithm) Shard(v Value) (int, error) {
 	if v.IsNull() {
 		return 0, nil
 	}
-	return int(a.owner[a.SlotOf(v)]), nil
+	slot, err := a.SlotOf(v)
+	if err != nil {
+		return 0, err
+	}
+	return int(a.owner[slot]), nil
 }
 
 func (a *SlotAlgorithm) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {

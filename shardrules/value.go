@@ -273,38 +273,42 @@ func (v Value) integer() (integer, string) {
 	return n.integer()
 }
 
-// appendKey appends v's key text (see Value) to dst. NULL has none: the
-// algorithms place it before asking for a key.
-func (v Value) appendKey(dst []byte) []byte {
+// appendKey appends v's key text (see Value) to dst, a string's folded as
+// text (appendTextKey) or, for a binary column, as bytes; ok is false, with
+// the character that does not fold, when a string has no key text. NULL
+// has none: the algorithms place it before asking for a key.
+func (v Value) appendKey(dst []byte, binary bool) (_ []byte, bad rune, ok bool) {
 	switch v.kind {
 	case IntKind:
-		return strconv.AppendInt(dst, int64(v.n), 10)
+		return strconv.AppendInt(dst, int64(v.n), 10), 0, true
 	case UintKind:
-		return strconv.AppendUint(dst, v.n, 10)
+		return strconv.AppendUint(dst, v.n, 10), 0, true
 	}
 	if n, ok := v.number(); ok {
-		return n.appendText(dst)
+		return n.appendText(dst), 0, true
 	}
 	if v.kind == FloatKind { // NaN, ±Inf: cannot come from SQL, but place them somewhere stable
-		return append(dst, v.String()...)
+		return append(dst, v.String()...), 0, true
 	}
-	return appendFolded(dst, v.s)
+	if binary {
+		return appendBinaryKey(dst, v.s), 0, true
+	}
+	start := len(dst)
+	if dst, bad, ok = appendTextKey(dst, v.s); !ok || !hasNonASCII(v.s) {
+		return dst, bad, ok
+	}
+	// Folded, '４２' reads as the number 42 ('42' does above).
+	if n, isNum := parseNumber(string(dst[start:])); isNum {
+		return n.appendText(dst[:start]), 0, true
+	}
+	return dst, 0, true
 }
 
-// appendFolded appends s without trailing spaces and with ASCII A-Z
-// lower-cased. Only ASCII is folded: Unicode case tables change between Go
-// releases, and a key's shard must not.
-func appendFolded(dst []byte, s string) []byte {
-	s = strings.TrimRight(s, " ")
+func hasNonASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if s[i] >= 0x80 {
+			return true
 		}
-		dst = append(dst, c)
 	}
-	return dst
+	return false
 }
-
-// keyOf returns v's key text as a string (for building maps at start-up).
-func keyOf(v Value) string { return string(v.appendKey(nil)) }

@@ -34,7 +34,8 @@ func templateReady(sum *parser.Summary) bool {
 // cachedPlan returns the statement's plan from its template, if it has one.
 func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (*router.Plan, bool) {
 	mode := s.mode()
-	if !templateReady(sum) || mode&parser.ModeNoBackslashEscapes != 0 {
+	// Templates place text keys as UTF-8 without asking the router.
+	if !templateReady(sum) || mode&parser.ModeNoBackslashEscapes != 0 || s.modeCache.foreign != "" {
 		return nil, false
 	}
 	c := &s.tpl

@@ -157,15 +157,33 @@ func (s *Session) mode() parser.Mode {
 	} else if info != nil {
 		mode = parser.ModeOf(info.SQLMode)
 	}
-	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode}
+	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars)}
 	return mode
 }
 
-// modeCache is the session's sql_mode as mode computed it last.
+// foreignCharset is the session's character_set_client when its text is
+// not UTF-8 (see router.Env.ForeignCharset).
+func (s *Session) foreignCharset() string {
+	s.mode()
+	return s.modeCache.foreign
+}
+
+func foreignCharset(vars *backend.State) string {
+	cs, _ := vars.Var("character_set_client")
+	switch strings.ToLower(cs) {
+	case "", "utf8mb4", "utf8mb3", "utf8", "ascii", "binary":
+		return ""
+	}
+	return cs
+}
+
+// modeCache is the session's sql_mode and client charset as mode computed
+// them last.
 type modeCache struct {
-	vars *backend.State
-	info *backend.ServerInfo
-	mode parser.Mode
+	vars    *backend.State
+	info    *backend.ServerInfo
+	mode    parser.Mode
+	foreign string
 }
 
 func (s *Session) logicalDB() string {
@@ -201,8 +219,9 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		Keys:    func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
 		Values: parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB(),
 			Diagnostics: true, Warnings: s.diag.warnings, Errors: s.diag.errors},
-		Mode:          s.mode(),
-		InTransaction: s.inTransaction(),
+		Mode:           s.mode(),
+		InTransaction:  s.inTransaction(),
+		ForeignCharset: s.foreignCharset(),
 	}
 	if env.Schema == "information_schema" || env.Schema == "" {
 		if len(s.user.Schemas) > 0 && s.schema == "" {

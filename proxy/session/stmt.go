@@ -527,8 +527,8 @@ func (s *Session) runAsText(st *stmt, plan *router.Plan, stmt ast.StmtNode, firs
 // this snapshot, schema, user and sql_mode (nil: none, or not for these
 // values).
 func (s *Session) stmtTemplateFor(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) *router.Template {
-	if st.longData != nil || !templateReady(&st.sum) {
-		return nil
+	if st.longData != nil || !templateReady(&st.sum) || s.foreignCharset() != "" {
+		return nil // (templates place text keys as UTF-8 without asking the router)
 	}
 	c, mode := &st.tpl, s.mode()
 	if c.snap != snap || c.schema != s.schema || c.user != s.user || c.mode != mode {

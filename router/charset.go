@@ -1,0 +1,31 @@
+package router
+
+import (
+	"strings"
+)
+
+// latin1High is what MariaDB's latin1 (Windows-1252, with its five unused
+// bytes kept as C1 controls) means by the bytes 0x80-0x9F; from 0xA0 up a
+// byte is the code point of the same number.
+var latin1High = [32]rune{
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+}
+
+// latin1ToUTF8 is latin1 text as UTF-8.
+func latin1ToUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/2)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x80:
+			b.WriteByte(c)
+		case c < 0xA0:
+			b.WriteRune(latin1High[c-0x80])
+		default:
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,176 @@
+package shardrules
+
+//go:generate sh -c "go run gen_fold.go > fold_table.go"
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"unicode/utf8"
+)
+
+// A string's key text must be the same for every string the column's
+// collation calls equal, or equal values land on different shards and a
+// lookup by one misses rows stored by another ('José' and 'JOSE' under
+// utf8mb4_general_ci). The algorithms do not know the column's collation,
+// so a text key folds each character to a key character that agrees with
+// all of MariaDB's utf8mb4 root collations at once (fold_table.go, read
+// from a server by gen_fold.go): printable ASCII to its lower case, 'É' and
+// 'é' to 'e', 'Ａ' to 'a', a no-break space to a space, and every character
+// beyond the BMP to U+FFFD (utf8mb4_general_ci weighs them all alike).
+// Trailing spaces are dropped after folding (PAD SPACE).
+//
+// Some characters those collations disagree on fold under no single rule:
+// 'ß' is 's' to one and 'ss' to another, combining marks and most control
+// characters are ignored by some and not others. A string holding one, or
+// bytes that are not UTF-8, has no key text: its shard depends on the
+// column's collation (*CollationError). A column compared byte by byte says
+// so with the option collation: binary, and then keeps its bytes, only
+// ASCII A-Z lower-cased and trailing spaces dropped.
+
+// A CollationError is a string value whose shard depends on the column's
+// collation, which the algorithm does not know. A router looks such a value
+// up on every shard, and cannot place a row by it.
+type CollationError struct {
+	Algorithm string
+	Value     Value
+	Char      rune   // the character that does not fold; utf8.RuneError for bytes that are not UTF-8
+	Charset   string // set instead when the text is in this client charset, not UTF-8
+}
+
+func (e *CollationError) Error() string {
+	what := fmt.Sprintf("character %q (U+%04X), which MariaDB's collations compare in different ways", e.Char, e.Char)
+	switch {
+	case e.Charset != "":
+		return fmt.Sprintf("%s sharding cannot place %s: it is %s text beyond ASCII, and sharding keys are read as UTF-8 (SET NAMES utf8mb4)", e.Algorithm, e.Value, e.Charset)
+	case e.Char == utf8.RuneError:
+		what = "bytes that are not UTF-8"
+	}
+	return fmt.Sprintf("%s sharding cannot place %s: it holds %s, so its shard depends on the column's collation (for a binary column set the option collation: binary)", e.Algorithm, e.Value, what)
+}
+
+// appendTextKey appends s folded (see above) to dst; ok is false, with the
+// offending character, when s has no key text.
+func appendTextKey(dst []byte, s string) (_ []byte, bad rune, ok bool) {
+	start := len(dst)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7F { // printable ASCII, the common case
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return dst[:start], utf8.RuneError, false
+		}
+		k, ok := foldRune(r)
+		if !ok {
+			return dst[:start], r, false
+		}
+		dst = utf8.AppendRune(dst, k)
+		i += size
+	}
+	for len(dst) > start && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst, 0, true
+}
+
+// appendBinaryKey appends s without trailing spaces and with ASCII A-Z
+// lower-cased: the key text of a column compared byte by byte (folding
+// only merges keys, which is harmless there).
+func appendBinaryKey(dst []byte, s string) []byte {
+	for len(s) > 0 && s[len(s)-1] == ' ' {
+		s = s[:len(s)-1]
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// foldRune is r's key character; false when r has none.
+func foldRune(r rune) (rune, bool) {
+	if unfoldable(r) {
+		return 0, false
+	}
+	switch {
+	case r < 0x80:
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A', true
+		}
+		return r, true
+	case r > 0xFFFF:
+		return 0xFFFD, true
+	}
+	if i, found := slices.BinarySearch(foldFrom[:], uint16(r)); found {
+		return rune(foldTo[i]), true
+	}
+	return r, true
+}
+
+// unfoldable reports whether r is in unfoldableRanges.
+func unfoldable(r rune) bool {
+	i := sort.Search(len(unfoldableRanges), func(i int) bool { return unfoldableRanges[i][1] >= r })
+	return i < len(unfoldableRanges) && unfoldableRanges[i][0] <= r
+}
+
+// keyText reads values as key text under the column's comparison: the
+// option collation, absent (a text column of a utf8mb4 root collation) or
+// binary.
+type keyText struct {
+	alg    string
+	binary bool
+}
+
+func newKeyText(alg string, o *opts) (keyText, error) {
+	k := keyText{alg: alg}
+	v, ok := o.get("collation")
+	if !ok {
+		return k, nil
+	}
+	if s, _ := v.(string); s == "binary" {
+		k.binary = true
+		return k, nil
+	}
+	return k, optErr("collation", "the only value is binary (a column compared byte by byte: BINARY, VARBINARY, BLOB or a _bin collation); leave it out for a text column, got %v", v)
+}
+
+// append appends v's key text to dst.
+func (k keyText) append(dst []byte, v Value) ([]byte, error) {
+	b, bad, ok := v.appendKey(dst, k.binary)
+	if !ok {
+		return dst, &CollationError{Algorithm: k.alg, Value: v, Char: bad}
+	}
+	return b, nil
+}
+
+// appendText appends the text a prefix is cut from: a string folded as
+// written (not read as a number), other values' key text.
+func (k keyText) appendText(dst []byte, v Value) ([]byte, error) {
+	switch {
+	case v.kind != StringKind:
+		return k.append(dst, v)
+	case k.binary:
+		return appendBinaryKey(dst, v.s), nil
+	}
+	b, bad, ok := appendTextKey(dst, v.s)
+	if !ok {
+		return dst, &CollationError{Algorithm: k.alg, Value: v, Char: bad}
+	}
+	return b, nil
+}
+
+// key is v's key text as a string (for building maps at start-up).
+func (k keyText) key(v Value) (string, error) {
+	b, err := k.append(nil, v)
+	return string(b), err
+}
