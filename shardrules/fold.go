@@ -49,6 +49,12 @@ func (e *CollationError) Error() string {
 	return fmt.Sprintf("%s sharding cannot place %s: it holds %s, so its shard depends on the column's collation (for a binary column set the option collation: binary)", e.Algorithm, e.Value, what)
 }
 
+// TextKey is the key text a string is placed by in a text column (a
+// *CollationError when it has none): the text the hash algorithms hash.
+func TextKey(s string) (string, error) {
+	return keyText{alg: "text"}.key(StringValue(s))
+}
+
 // appendTextKey appends s folded (see above) to dst; ok is false, with the
 // offending character, when s has no key text.
 func appendTextKey(dst []byte, s string) (_ []byte, bad rune, ok bool) {

@@ -1,0 +1,262 @@
+//go:build integration
+
+package integration
+
+// Text sharding keys: MariaDB's collations call 'José', 'JOSE' and 'jose '
+// equal, so a lookup by one must find rows stored by the others, which the
+// proxy can only do if they were placed on one shard. TestTextKeys fills
+// tables sharded by a string column under four collations (and a binary
+// one) with the same rows as the oracle and looks every word up, by text
+// and prepared, in UTF-8 and latin1. TestTextKeysAgreeWithServer checks the
+// fold table against the server's own weights for every character.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+func textKeysConfig() string {
+	return `
+listen: {{LISTEN}}
+users:
+  - {name: app, password: app, schemas: [tk]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: ` + dh0Primary + `}
+  - {name: dh1, user: sg, password: sg, primary: ` + dh1Primary + `}
+data_nodes:
+  - {name: k0, host: dh0, database: tk_0}
+  - {name: k1, host: dh1, database: tk_1}
+schemas:
+  - name: tk
+    tables:
+      kg: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1]}
+      ku: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1]}
+      ka: {column: code, algorithm: consistent_hash, shards: 4, nodes: [k0, k1]}
+      kp: {column: code, algorithm: string_prefix, shards: 4, nodes: [k0, k1], options: {length: 2}}
+      kb: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1], options: {collation: binary}}
+`
+}
+
+// The tables and their key column's type.
+var textKeyTables = []struct{ name, typ string }{
+	{"kg", "VARCHAR(40) COLLATE utf8mb4_general_ci"},
+	{"ku", "VARCHAR(40) COLLATE utf8mb4_unicode_ci"},
+	{"ka", "VARCHAR(40) COLLATE utf8mb4_uca1400_ai_ci"},
+	{"kp", "VARCHAR(40) COLLATE utf8mb4_unicode_520_ci"},
+	{"kb", "VARBINARY(40)"},
+}
+
+// textKeyWords are stored and looked up. The ones in noPlace have no key
+// text: the proxy refuses them as rows of a text column.
+var textKeyWords = []string{
+	"José", "jose", "JOSÉ ", "Jose\u00a0", "Zoë", "ZOE", "zoe", "Ａｂｃ", "abc", "ABC  ", "Ø", "o", "O",
+	"İstanbul", "istanbul", "中文", "中文 ", "😀", "😁", "\ufffd", "ｶﾀｶﾅ", "カタカナ", "かたかな", "４２", "42", "042",
+	"Ålborg", "alborg", "aalborg", "Ⅻ", "xii", "Straße", "strasse", "strase", "Æsir", "aesir", "e\u0301", "é", "a\tb", "ab",
+	"Œuvre", "Ĳssel", "Ελλάδα", "ΕΛΛΑΔΑ", "ελλαδα", "Москва", "МОСКВА", "ﬁne", "fine", "ǅemal", "dzemal", "Dženan", "Renée", "RENEE",
+}
+
+var noPlace = map[string]bool{"Straße": true, "Ⅻ": true, "ﬁne": true, "Æsir": true, "e\u0301": true, "Œuvre": true, "Ĳssel": true, "ǅemal": true}
+
+func TestTextKeys(t *testing.T) {
+	ctx := context.Background()
+	p := StartProxy(t, textKeysConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "tk"))
+	pc := Conn(t, db)
+	oracle := Open(t, DSN("sg", "sg", oracleAddr, ""))
+	MustExec(t, oracle, "CREATE DATABASE IF NOT EXISTS tk_oracle")
+	t.Cleanup(func() { MustExec(t, oracle, "DROP DATABASE IF EXISTS tk_oracle") })
+	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "tk_oracle")))
+
+	for _, tb := range textKeyTables {
+		for _, c := range []*sql.Conn{pc, oc} {
+			MustExec(t, c, "DROP TABLE IF EXISTS "+tb.name)
+			MustExec(t, c, "CREATE TABLE "+tb.name+" (id INT PRIMARY KEY, code "+tb.typ+" NOT NULL, KEY (code)) DEFAULT CHARSET=utf8mb4")
+		}
+		binary := tb.name == "kb"
+		for i, w := range textKeyWords {
+			_, err := pc.ExecContext(ctx, "INSERT INTO "+tb.name+" VALUES (?, ?)", i, w)
+			if noPlace[w] && !binary {
+				if ErrCode(err) != 1235 || !strings.Contains(err.Error(), "depends on the column's collation") {
+					t.Errorf("%s: INSERT %q: %v, want 1235 naming the collation", tb.name, w, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: INSERT %q: %v", tb.name, w, err)
+			}
+			if _, err := oc.ExecContext(ctx, "INSERT INTO "+tb.name+" VALUES (?, ?)", i, w); err != nil {
+				t.Fatalf("oracle %s: INSERT %q: %v", tb.name, w, err)
+			}
+		}
+	}
+
+	compared := 0
+	lookup := func(c *sql.Conn, q string, args ...any) (string, error) {
+		rows, err := c.QueryContext(ctx, q, args...)
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		var ids []int
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				return "", err
+			}
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		return fmt.Sprint(ids), rows.Err()
+	}
+	check := func(pc, oc *sql.Conn, label, q string, args ...any) {
+		t.Helper()
+		want, err := lookup(oc, q, args...)
+		if err != nil {
+			t.Fatalf("oracle %s: %v", q, err)
+		}
+		got, err := lookup(pc, q, args...)
+		if err != nil {
+			t.Errorf("%s %s %q: %v", label, q, args, err)
+			return
+		}
+		if got != want {
+			t.Errorf("%s %s %q: proxy %s, oracle %s", label, q, args, got, want)
+		}
+		compared++
+	}
+	for _, tb := range textKeyTables {
+		for i, w := range textKeyWords {
+			lit := "'" + strings.ReplaceAll(w, "'", "''") + "'"
+			check(pc, oc, tb.name, "SELECT id FROM "+tb.name+" WHERE code = "+lit)
+			check(pc, oc, tb.name+" prepared", "SELECT id FROM "+tb.name+" WHERE code = ?", w)
+			next := textKeyWords[(i+7)%len(textKeyWords)]
+			check(pc, oc, tb.name+" prepared", "SELECT id FROM "+tb.name+" WHERE code IN (?, ?)", w, next)
+		}
+	}
+
+	// A latin1 client: its bytes are the same characters.
+	lp := Conn(t, Open(t, DSN("app", "app", p.Addr, "tk", "charset=latin1")))
+	lo := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "tk_oracle", "charset=latin1")))
+	latin1 := 0
+	for _, w := range textKeyWords {
+		b, ok := toLatin1(w)
+		if !ok {
+			continue
+		}
+		latin1++
+		for _, tb := range textKeyTables[:4] {
+			check(lp, lo, tb.name+" latin1", "SELECT id FROM "+tb.name+" WHERE code = '"+b+"'")
+			check(lp, lo, tb.name+" latin1 prepared", "SELECT id FROM "+tb.name+" WHERE code = ?", b)
+		}
+	}
+	if latin1 < 20 {
+		t.Errorf("only %d words in latin1", latin1)
+	}
+	// A row a latin1 client writes is found by a UTF-8 one.
+	b, _ := toLatin1("Renée")
+	MustExec(t, lp, "INSERT INTO kg VALUES (1000, '"+b+"')")
+	MustExec(t, lo, "INSERT INTO kg VALUES (1000, '"+b+"')")
+	check(pc, oc, "after a latin1 INSERT", "SELECT id FROM kg WHERE code = 'RENEE'")
+	t.Logf("%d lookups compared with the oracle (%d latin1 words)", compared, latin1)
+}
+
+// toLatin1 is s in latin1 bytes, if it has only characters below U+0100.
+func toLatin1(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x100 || r >= 0x80 && r < 0xA0 {
+			return "", false
+		}
+		b.WriteByte(byte(r))
+	}
+	return b.String(), true
+}
+
+// TestTextKeysAgreeWithServer: for each collation the fold table agrees
+// with, characters of equal weight must fold to one key character, and
+// strings the server calls equal must have the same key text.
+func TestTextKeysAgreeWithServer(t *testing.T) {
+	ctx := context.Background()
+	db := Open(t, DSN("sg", "sg", oracleAddr, "mysql"))
+	for _, coll := range []string{"utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_unicode_520_ci", "utf8mb4_uca1400_ai_ci", "utf8mb4_uca1400_as_cs"} {
+		rows, err := db.QueryContext(ctx, `SELECT seq, WEIGHT_STRING(CONVERT(CHAR(seq USING utf32) USING utf8mb4) COLLATE `+coll+`)
+			FROM seq_0_to_1114111 WHERE seq NOT BETWEEN 0xD800 AND 0xDFFF`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyOf := map[string]string{} // weight -> the key of the first foldable character with it
+		firstOf := map[string]rune{}
+		bad, folded := 0, 0
+		for rows.Next() {
+			var r rune
+			var w []byte
+			if err := rows.Scan(&r, &w); err != nil {
+				t.Fatal(err)
+			}
+			k, err := shardrules.TextKey(string(r))
+			if err != nil {
+				continue
+			}
+			folded++
+			if len(w) == 0 {
+				t.Errorf("%s: U+%04X is ignored by the collation, yet folds to %q", coll, r, k)
+				continue
+			}
+			if k == "" || k == " " { // trailing spaces go: a space-like character's key is empty
+				k = " "
+			}
+			if prev, ok := keyOf[string(w)]; !ok {
+				keyOf[string(w)], firstOf[string(w)] = k, r
+			} else if prev != k && bad < 10 {
+				bad++
+				t.Errorf("%s: U+%04X and U+%04X weigh the same, but fold to %q and %q", coll, firstOf[string(w)], r, prev, k)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if folded < 1_000_000 {
+			t.Errorf("%s: only %d characters fold", coll, folded)
+		}
+	}
+
+	// Strings, compared by the server.
+	for _, coll := range []string{"utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_unicode_520_ci", "utf8mb4_uca1400_ai_ci"} {
+		pairs := 0
+		for i, a := range textKeyWords {
+			ka, errA := shardrules.TextKey(a)
+			if errA != nil && !noPlace[a] || errA == nil && noPlace[a] {
+				t.Errorf("TextKey(%q): %v; noPlace says %v", a, errA, noPlace[a])
+			}
+			if errA != nil && !errors.As(errA, new(*shardrules.CollationError)) {
+				t.Errorf("TextKey(%q): %v, want a CollationError", a, errA)
+			}
+			for _, b := range textKeyWords[i+1:] {
+				kb, errB := shardrules.TextKey(b)
+				if errA != nil || errB != nil {
+					continue
+				}
+				var eq int
+				if err := db.QueryRowContext(ctx, "SELECT CONVERT(? USING utf8mb4) COLLATE "+coll+" = CONVERT(? USING utf8mb4)", a, b).Scan(&eq); err != nil {
+					t.Fatal(err)
+				}
+				if eq == 1 {
+					pairs++
+					if ka != kb {
+						t.Errorf("%s calls %q and %q equal; their keys are %q and %q", coll, a, b, ka, kb)
+					}
+				}
+			}
+		}
+		if pairs < 15 {
+			t.Errorf("%s: only %d equal pairs among the words", coll, pairs)
+		}
+	}
+}
