@@ -13,7 +13,7 @@ import (
 // functions, the key text (see Value) or the ring construction.
 
 // hash: FNV-1a 64 of the value's key text (42, 42.0, '42' and '042' all hash
-// "42"), mod shards. Options: none. Not range-capable.
+// "42"), mod shards. Options: collation (see fold.go). Not range-capable.
 type hashAlg struct {
 	n  int
 	kt keyText
@@ -46,7 +46,7 @@ func (a *hashAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 // (https://arxiv.org/abs/1406.2294) of a 64-bit key: an integer value is its
 // own key (negative values as two's complement), anything else the FNV-1a 64
 // of its key text. Growing shards from n to n+1 moves only 1/(n+1) of the
-// keys, all to the new shard. Options: none. Not range-capable.
+// keys, all to the new shard. Options: collation (see fold.go). Not range-capable.
 type jumpAlg struct {
 	n  int
 	kt keyText
@@ -188,7 +188,7 @@ func (a *ringAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 }
 
 // string_prefix: the first `length` characters (runes) of the value's text,
-// after trailing spaces are dropped and ASCII A-Z lower-cased; a number's
+// folded (fold.go) with trailing spaces dropped; a number's
 // text is its canonical decimal form. Meant for string columns. Options:
 //
 //	length: N           required, >= 1

@@ -48,10 +48,8 @@ func (k ValueKind) String() string {
 //   - As a key text (hash, consistent_hash, slot, enum, jump_hash for
 //     non-integers): numbers, and strings that are a plain decimal number,
 //     become canonical decimal text ("42", "-1.5"), so 42, 42.0, '42' and
-//     '042' agree. Other strings lose their trailing spaces and have ASCII
-//     A-Z lower-cased, so values that MySQL's default (PAD SPACE,
-//     case-insensitive) collations call equal land on the same shard. Both
-//     rules only ever merge keys, which is harmless for a binary column.
+//     '042' agree. Other strings are folded (fold.go) so that strings
+//     MariaDB's collations call equal land on the same shard.
 //   - As a date (date): 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]' text, or an
 //     integer or digit string YYYYMMDD or YYYYMMDDHHMMSS.
 //
