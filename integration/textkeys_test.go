@@ -74,6 +74,17 @@ func TestTextKeys(t *testing.T) {
 	t.Cleanup(func() { MustExec(t, oracle, "DROP DATABASE IF EXISTS tk_oracle") })
 	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "tk_oracle")))
 
+	// A key column whose collation calls strings equal that the fold keeps
+	// apart, or a text column under collation: binary, is refused.
+	for _, create := range []string{
+		"CREATE TABLE kg (id INT PRIMARY KEY, code VARCHAR(40) COLLATE utf8mb4_danish_ci)",
+		"CREATE TABLE kg (id INT PRIMARY KEY, code VARCHAR(40)) DEFAULT CHARSET=latin1",
+		"CREATE TABLE kb (id INT PRIMARY KEY, code VARCHAR(40) COLLATE utf8mb4_general_ci)",
+	} {
+		if _, err := pc.ExecContext(ctx, create); ErrCode(err) != 1235 {
+			t.Errorf("%s: %v, want 1235", create, err)
+		}
+	}
 	for _, tb := range textKeyTables {
 		for _, c := range []*sql.Conn{pc, oc} {
 			MustExec(t, c, "DROP TABLE IF EXISTS "+tb.name)

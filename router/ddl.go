@@ -27,8 +27,13 @@ func (b *builder) planTableDDL() (Primitive, error) {
 			}
 		}
 	}
-	if ct, ok := b.stmt.(*ast.CreateTableStmt); ok && ct.Select != nil && (t.sharded() || t.rule.Kind == shardrules.Global) {
-		return nil, errUnsupported("CREATE TABLE ... SELECT for a sharded or global table")
+	if ct, ok := b.stmt.(*ast.CreateTableStmt); ok {
+		if ct.Select != nil && (t.sharded() || t.rule.Kind == shardrules.Global) {
+			return nil, errUnsupported("CREATE TABLE ... SELECT for a sharded or global table")
+		}
+		if err := b.checkKeyCollation(ct, t); err != nil {
+			return nil, err
+		}
 	}
 	var units []unit
 	for i, p := range t.rule.AllPlacements() {

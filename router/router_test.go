@@ -44,6 +44,7 @@ schemas:
       t_ring:   {column: id, algorithm: consistent_hash, shards: 4, nodes: [dn0, dn1]}
       t_slot:   {column: id, algorithm: slot, shards: 4, nodes: [dn0, dn1]}
       t_prefix: {column: code, algorithm: string_prefix, shards: 4, nodes: [dn0, dn1], options: {length: 2}}
+      t_bin:    {column: code, algorithm: hash, shards: 2, nodes: [dn0, dn1], options: {collation: binary}}
   - name: other
     default_node: on0
 `

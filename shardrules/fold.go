@@ -180,3 +180,30 @@ func (k keyText) key(v Value) (string, error) {
 	b, err := k.append(nil, v)
 	return string(b), err
 }
+
+// KeyComparison says how an algorithm reads a string key: "text" (folded),
+// "binary" (its bytes, the option collation: binary), or "" when it reads
+// strings as numbers or dates.
+func KeyComparison(a Algorithm) string {
+	var kt *keyText
+	switch x := a.(type) {
+	case *hashAlg:
+		kt = &x.kt
+	case *jumpAlg:
+		kt = &x.kt
+	case *ringAlg:
+		kt = &x.kt
+	case *SlotAlgorithm:
+		kt = &x.kt
+	case *enumAlg:
+		kt = &x.kt
+	case *prefixAlg:
+		kt = &x.kt
+	default:
+		return ""
+	}
+	if kt.binary {
+		return "binary"
+	}
+	return "text"
+}
