@@ -37,6 +37,12 @@ type Env struct {
 	// InTransaction is set inside a transaction: reads must see the session's writes,
 	// so no replica.
 	InTransaction bool
+	// KeyColumnType returns a table's column's DATA_TYPE (lower case), ""
+	// when unknown; nil: never known. The hash algorithms place a value
+	// by its text, which is how a string column compares strings; but the
+	// server compares a number with a string column, or a string with a
+	// number column, as numbers ('42abc' = 42, 'abc' = 0).
+	KeyColumnType func(schema, table, column string) string
 	// ForeignCharset is the session's character_set_client when its text is
 	// not UTF-8 (latin1, ...); "" for UTF-8 (and ASCII, binary). The
 	// algorithms read text keys as UTF-8, so such text beyond ASCII has no
@@ -116,6 +122,12 @@ type builder struct {
 	// marker (NULL, IS NULL, an untemplated constant) placed it too.
 	params      []paramUse
 	constPlaced bool
+	// unplaced says a value compared with a sharding column had no shard
+	// (see conds.point): the plan reads every shard for it.
+	unplaced bool
+	// keyClass is the sharding column's class (a string or a number) as
+	// placing a value learnt it, for the template (see Template.keyClass).
+	keyClass columnClass
 	// markerHidden: a marker stood where a literal would have placed the
 	// statement (-?): its template would not place it alike.
 	markerHidden bool
@@ -357,9 +369,6 @@ func (b *builder) restrictions(where []ast.ExprNode) (rows, own restriction, err
 					add(rows, k, v)
 				}
 			}
-		}
-		if c.err != nil {
-			return nil, nil, mysql.NewError(mysql.ER_WRONG_VALUE_FOR_TYPE, "shardgate: "+c.err.Error())
 		}
 	}
 	if len(b.names.Scopes) == 0 && where != nil {

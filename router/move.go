@@ -172,7 +172,6 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 	}
 	rule := t.rule
 	if rule.Kind == shardrules.Sharded || rule.ChildRoutesByValue() {
-		alg := rule.Root.Algorithm
 		m.Owner = func(v []byte, numeric bool) (int, error) {
 			val := shardrules.NullValue()
 			switch {
@@ -182,7 +181,7 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 			default:
 				val = shardrules.BytesValue(v)
 			}
-			s, err := b.shardOf(alg, val)
+			s, err := b.shardOf(t, val, true)
 			if err != nil {
 				return 0, errUnsupported("moving a %s row: %v", rule.Name, err)
 			}

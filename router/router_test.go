@@ -188,3 +188,62 @@ func TestForeignCharsetKeys(t *testing.T) {
 		t.Errorf("cp1251 INSERT: %s", got)
 	}
 }
+
+// The server compares a number with a string column, and a string that is
+// not a plain number with a number column, as numbers: 'abc' = 0 and
+// '7abc' = 7. A text-placing algorithm cannot find those rows by one
+// shard, so such a lookup reads every shard (and a template does not
+// serve it).
+func TestKeyColumnClass(t *testing.T) {
+	env := testEnv(t)
+	env.KeyColumnType = func(schema, table, column string) string {
+		switch table + "." + column {
+		case "t_hash.name":
+			return "varchar"
+		case "t_ring.id":
+			return "int"
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		sql    string
+		shards int // SELECTs in the plan
+	}{
+		{"SELECT * FROM t_hash WHERE name = 'abc'", 1},
+		{"SELECT * FROM t_hash WHERE name = 0", 4},
+		{"SELECT * FROM t_hash WHERE name IN ('abc', 42)", 4},
+		{"SELECT * FROM t_ring WHERE id = 7", 1},
+		{"SELECT * FROM t_ring WHERE id = ' 7.0'", 1},
+		{"SELECT * FROM t_ring WHERE id = '7abc'", 4},
+	} {
+		if got := planText(env, c.sql); strings.Count(got, "SELECT") != c.shards {
+			t.Errorf("%s plans\n%s\nwant %d shards", c.sql, got, c.shards)
+		}
+	}
+	// A number stored in a string column is its text: the row has a place.
+	if got := planText(env, "INSERT INTO t_hash (id, name) VALUES (1, 42)"); strings.Count(got, "INSERT") != 1 {
+		t.Errorf("INSERT of a number into the string key plans\n%s", got)
+	}
+	if got := planText(env, "INSERT INTO t_ring (id) VALUES ('7abc')"); !strings.HasPrefix(got, "error: 1411") {
+		t.Errorf("INSERT of '7abc' into the number key: %s", got)
+	}
+
+	// The template of a string lookup does not serve a number.
+	stmts, err := parser.Parse("SELECT * FROM t_hash WHERE name = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindMarkers(stmts[0], []any{"abc"})
+	tpl, _, err := Compile(stmts[0], env)
+	if tpl == nil || err != nil {
+		t.Fatalf("no template: %v", err)
+	}
+	var p Plan
+	var r Route
+	if _, ok := tpl.PlanInto(&p, &r, nil, []string{"0"}, []any{int64(0)}); ok {
+		t.Error("the template placed name = 0")
+	}
+	if _, ok := tpl.PlanInto(&p, &r, nil, []string{"'x'"}, []any{"x"}); !ok {
+		t.Error("the template did not place name = 'x'")
+	}
+}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
@@ -86,6 +87,11 @@ type Template struct {
 	params        []int
 	betweenBounds bool
 	alg           shardrules.Algorithm // picks the shard from those values
+	// keyClass is the sharding column's class when the planner asked
+	// (text algorithms): values it would not place are planned the slow
+	// way; rows says the values are an INSERT's rows.
+	keyClass columnClass
+	rows     bool
 	// texts[i] is the statement for shard i (texts[0] when fixed), cut at
 	// its markers; node[i] where it runs. A nil text: that shard cannot
 	// serve the statement (it is planned the slow way).
@@ -113,6 +119,9 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	b, plan, err := build(stmt, env)
 	if err != nil {
 		return nil, nil, err
+	}
+	if b.unplaced {
+		return nil, plan, ErrUnplaced
 	}
 	if aliasesMarkers(stmt) || b.markerHidden {
 		return nil, plan, nil
@@ -160,7 +169,8 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		t.params = append(t.params, swap.rank(p.offset))
 		vals[i] = swap.value(p.offset)
 	}
-	t.alg = root.Algorithm
+	t.alg, t.keyClass = root.Algorithm, b.keyClass
+	_, t.rows = stmt.(*ast.InsertStmt)
 	t.texts, t.node, t.label = make([]text, root.Shards), make([]string, root.Shards), make([]string, root.Shards)
 	for s := 0; s < root.Shards; s++ {
 		node := root.Shard(s).Node
@@ -383,6 +393,10 @@ func withRoutes(p Primitive, fresh []Route, next *int) Primitive {
 	return nil
 }
 
+// ErrUnplaced says a value of this execution has no shard (the plan reads
+// every one): other values may make a template, so compile again with them.
+var ErrUnplaced = errors.New("shardgate: a value placing this statement has no shard")
+
 // SpanError says a statement placed by one BETWEEN on the sharding column
 // got no template only because these values span several shards: compile
 // it again with the upper bound's value set to the lower's (Lower and
@@ -407,7 +421,7 @@ func (t *Template) shard(vals []any) (int, bool) {
 		return t.between(vals[0], vals[1])
 	}
 	v, ok := valueOf(vals[0])
-	if !ok {
+	if !ok || !t.keyClass.places(v, t.rows) {
 		return 0, false
 	}
 	s, err := t.alg.Shard(v)

@@ -239,3 +239,27 @@ func TestTemplateUnions(t *testing.T) {
 		}
 	}
 }
+
+// A value with no shard compiles no template, and says so (ErrUnplaced):
+// the next execution's values may make one.
+func TestTemplateUnplacedValue(t *testing.T) {
+	for _, c := range []struct {
+		sql string
+		val any
+	}{
+		{"SELECT * FROM orders WHERE user_id = ?", "7abc"},
+		{"SELECT * FROM t_hash WHERE name = ?", "Straße"},
+	} {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bindMarkers(stmts[0], []any{c.val})
+		if tpl, plan, err := Compile(stmts[0], testEnv(t)); tpl != nil || !errors.Is(err, ErrUnplaced) || plan == nil {
+			t.Errorf("%s with %q: %v, %v; want no template, ErrUnplaced and a plan", c.sql, c.val, tpl, err)
+		}
+	}
+	if _, ok := templatePlan(t, "SELECT * FROM orders WHERE user_id = 7", "SELECT * FROM orders WHERE user_id = 9"); !ok {
+		t.Error("no template for a placeable value")
+	}
+}

@@ -84,7 +84,7 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	}
 	shardOf := make([]int, len(rows))
 	for i, k := range keys {
-		s, err := b.shardOf(rule.Root.Algorithm, k)
+		s, err := b.shardOf(target, k, true)
 		if errors.As(err, new(*shardrules.CollationError)) {
 			return nil, errUnsupported("a row of %s whose sharding key has no place of its own: %v", rule.Name, err)
 		}

@@ -251,6 +251,13 @@ func (v Value) number() (number, bool) {
 	return number{}, false
 }
 
+// Numeric says v is a number, or a string that is a plain decimal number
+// ('42', ' -1.50 '): one the algorithms read as that number.
+func (v Value) Numeric() bool {
+	_, ok := v.number()
+	return ok
+}
+
 // integer returns v as an exact integer, or a reason it is not one.
 func (v Value) integer() (integer, string) {
 	switch v.kind {

@@ -47,8 +47,10 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 	c.key = s.templateKey(c.key, mode)
 	tpl, found := snap.Plans.Get(c.key)
 	if !found {
-		tpl = s.compileTemplate(sql, string(c.key[:n]), snap)
-		snap.Plans.Put(c.key, tpl)
+		var keep bool
+		if tpl, keep = s.compileTemplate(sql, string(c.key[:n]), snap); keep {
+			snap.Plans.Put(c.key, tpl)
+		}
 	}
 	if tpl == nil {
 		return nil, false
@@ -78,7 +80,7 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 
 // compileTemplate plans a statement's template once; nil when its plan is
 // not one a template can serve.
-func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) *router.Template {
+func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) (*router.Template, bool) {
 	vals := make([]any, len(s.tpl.lits))
 	for i, l := range s.tpl.lits {
 		vals[i] = parser.LiteralValue(sql[l.Start:l.End])
@@ -91,20 +93,21 @@ func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) *ro
 // are generated for it, or its plan is not one a template can serve. A
 // statement placed by a BETWEEN whose bounds span shards for these values
 // is compiled again with both bounds the lower one: its template serves
-// the executions whose bounds fall in one shard.
-func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snapshot.Snapshot) *router.Template {
+// the executions whose bounds fall in one shard. keep is false when only
+// these values made it nil (one has no shard): compile again next time.
+func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snapshot.Snapshot) (_ *router.Template, keep bool) {
 	for try := 0; try < 2; try++ {
 		stmts, err := parser.ParseMode(text, mode)
 		if err != nil || len(stmts) != 1 {
-			return nil
+			return nil, true
 		}
 		stmt := stmts[0]
 		bindParams(stmt, vals, false)
 		if _, meta := metadataStmt(stmt); meta {
-			return nil
+			return nil, true
 		}
 		if _, _, info := infoSchemaSelect(stmt); info {
-			return nil // answered by the proxy
+			return nil, true // answered by the proxy
 		}
 		// An INSERT whose ids the proxy generates: only when its rows give
 		// the ids by markers, and these values generate none (else they
@@ -112,21 +115,24 @@ func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snaps
 		var ids []int
 		if seq, idx, need, err := s.idRequests(stmt, snap); seq != nil {
 			if ids = idMarkers(stmt.(*ast.InsertStmt), idx); err != nil || len(need) > 0 || ids == nil {
-				return nil
+				return nil, true
 			}
 		}
 		tpl, _, err := router.Compile(stmt, s.routerEnv(snap))
+		if errors.Is(err, router.ErrUnplaced) {
+			return nil, false
+		}
 		var span *router.SpanError
 		if !errors.As(err, &span) || span.Lower >= len(vals) || span.Upper >= len(vals) {
 			if tpl != nil {
 				tpl.IDParams = ids
 			}
-			return tpl
+			return tpl, true
 		}
 		vals = slices.Clone(vals)
 		vals[span.Upper] = vals[span.Lower]
 	}
-	return nil
+	return nil, true
 }
 
 // templateKey appends to a statement's text what changes its meaning:

@@ -217,6 +217,9 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		CanUse:  func(name string) bool { return snapshot.CanUse(s.user, name) },
 		Columns: func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
 		Keys:    func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
+		KeyColumnType: func(schema, table, column string) string {
+			return s.keyColumnType(snap, schema, table, column)
+		},
 		Values: parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB(),
 			Diagnostics: true, Warnings: s.diag.warnings, Errors: s.diag.errors},
 		Mode:           s.mode(),
@@ -304,6 +307,19 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 		return nil, mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, table)
 	}
 	return cols, err
+}
+
+// keyColumnType returns the DATA_TYPE of a table's sharding column (""
+// when it cannot be read).
+func (s *Session) keyColumnType(snap *snapshot.Snapshot, schema, table, column string) string {
+	t, err := s.tableMeta(snap, schema, table, "key type", func(db, phys string) string {
+		return "SELECT LOWER(DATA_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
+			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
+	})
+	if err != nil || len(t) != 1 {
+		return ""
+	}
+	return t[0]
 }
 
 // tableKeys returns a table's primary key columns (none: nil).

@@ -634,9 +634,11 @@ func (s *Session) stmtTemplateOf(st *stmt, nullMap, values []byte, snap *snapsho
 	if err != nil {
 		return nil, false
 	}
-	tpl := s.compile(st.sql, params, mode, snap)
-	snap.Plans.Put(key, tpl)
-	return tpl, true
+	tpl, keep := s.compile(st.sql, params, mode, snap)
+	if keep {
+		snap.Plans.Put(key, tpl)
+	}
+	return tpl, keep
 }
 
 // bindParams gives a statement's parameter markers their values: kept as
