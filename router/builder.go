@@ -37,11 +37,13 @@ type Env struct {
 	// InTransaction is set inside a transaction: reads must see the session's writes,
 	// so no replica.
 	InTransaction bool
-	// KeyColumnType returns a table's column's DATA_TYPE (lower case), ""
-	// when unknown; nil: never known. The hash algorithms place a value
-	// by its text, which is how a string column compares strings; but the
-	// server compares a number with a string column, or a string with a
-	// number column, as numbers ('42abc' = 42, 'abc' = 0).
+	// KeyColumnType returns a table's column's DATA_TYPE and collation
+	// ("binary" for none), lower case, as "varchar utf8mb4_general_ci"; ""
+	// when unknown; nil: never known. The hash algorithms place a value by
+	// its folded text, which is how a string column of some collations
+	// compares strings; but the server compares a number with a string
+	// column, or a string with a number column, as numbers ('42abc' = 42,
+	// 'abc' = 0), and other collations call other strings equal.
 	KeyColumnType func(schema, table, column string) string
 	// ForeignCharset is the session's character_set_client when its text is
 	// not UTF-8 (latin1, ...); "" for UTF-8 (and ASCII, binary). The
@@ -125,9 +127,9 @@ type builder struct {
 	// unplaced says a value compared with a sharding column had no shard
 	// (see conds.point): the plan reads every shard for it.
 	unplaced bool
-	// keyClass is the sharding column's class (a string or a number) as
-	// placing a value learnt it, for the template (see Template.keyClass).
-	keyClass columnClass
+	// keyColumn is what placing a value learnt of the sharding column, for
+	// the template (see Template.keyColumn).
+	keyColumn keyColumn
 	// markerHidden: a marker stood where a literal would have placed the
 	// statement (-?): its template would not place it alike.
 	markerHidden bool

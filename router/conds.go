@@ -1,7 +1,6 @@
 package router
 
 import (
-	"fmt"
 	"math/bits"
 	"strings"
 
@@ -321,75 +320,6 @@ func valueOf(v any) (shardrules.Value, bool) {
 		return shardrules.BytesValue([]byte(x)), true
 	}
 	return shardrules.Value{}, false
-}
-
-// shardOf is v's shard by the algorithm of t's family (forRow: placing a
-// row, else finding rows equal to v). The algorithms read text as UTF-8:
-// latin1 text is converted, and other charsets' text beyond ASCII has no
-// shard (a *shardrules.CollationError, as for a string that folds under
-// no single rule). A value the server compares with the column as a
-// number where the algorithm reads text (see Env.KeyColumnType) has none
-// either (errNumeric).
-func (b *builder) shardOf(t *tableInfo, v shardrules.Value, forRow bool) (int, error) {
-	alg := t.algorithm()
-	if cs := b.env.ForeignCharset; cs != "" && v.Kind() == shardrules.StringKind && !isASCII(v.Text()) {
-		if !strings.EqualFold(cs, "latin1") {
-			return 0, &shardrules.CollationError{Algorithm: alg.Name(), Value: v, Charset: cs}
-		}
-		v = shardrules.StringValue(latin1ToUTF8(v.Text()))
-	}
-	if shardrules.KeyComparison(alg) != "" && b.env.KeyColumnType != nil {
-		class := classOf(b.env.KeyColumnType(t.schema, t.rule.Name, t.routingColumn()))
-		b.keyClass = class
-		if !class.places(v, forRow) {
-			return 0, &errNumeric{table: t.rule.Name, column: t.routingColumn(), value: v}
-		}
-	}
-	return alg.Shard(v)
-}
-
-// columnClass is how the server compares a sharding column's values.
-type columnClass uint8
-
-const (
-	unknownColumn columnClass = iota
-	stringColumn
-	numberColumn
-)
-
-func classOf(dataType string) columnClass {
-	switch dataType {
-	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "enum", "set":
-		return stringColumn
-	case "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "bit", "year":
-		return numberColumn
-	}
-	return unknownColumn
-}
-
-// places says a text-reading algorithm places v as the column compares
-// it: a number with a string column compares as numbers ('42abc' and
-// 'abc' equal 42 and 0), and so does a string that is not a plain number
-// with a number column. A number stored in a string column is its text.
-func (c columnClass) places(v shardrules.Value, forRow bool) bool {
-	switch c {
-	case stringColumn:
-		return forRow || v.Kind() == shardrules.StringKind || v.IsNull()
-	case numberColumn:
-		return v.Kind() != shardrules.StringKind || v.Numeric()
-	}
-	return true
-}
-
-// errNumeric is a value the server compares with the sharding column as
-// a number where the algorithm places text.
-type errNumeric struct {
-	table, column string
-	value         shardrules.Value
-}
-
-func (e *errNumeric) Error() string {
-	return fmt.Sprintf("the server compares %s with %s.%s as numbers, and the sharding algorithm places text", e.value, e.table, e.column)
 }
 
 func isASCII(s string) bool {

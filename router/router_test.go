@@ -45,6 +45,7 @@ schemas:
       t_slot:   {column: id, algorithm: slot, shards: 4, nodes: [dn0, dn1]}
       t_prefix: {column: code, algorithm: string_prefix, shards: 4, nodes: [dn0, dn1], options: {length: 2}}
       t_bin:    {column: code, algorithm: hash, shards: 2, nodes: [dn0, dn1], options: {collation: binary}}
+      t_gen:    {column: code, algorithm: hash, shards: 2, nodes: [dn0, dn1], options: {collation: utf8mb4_general_ci}}
   - name: other
     default_node: on0
 `
@@ -199,9 +200,9 @@ func TestKeyColumnClass(t *testing.T) {
 	env.KeyColumnType = func(schema, table, column string) string {
 		switch table + "." + column {
 		case "t_hash.name":
-			return "varchar"
+			return "varchar utf8mb4_general_ci"
 		case "t_ring.id":
-			return "int"
+			return "int binary"
 		}
 		return ""
 	}
@@ -245,5 +246,29 @@ func TestKeyColumnClass(t *testing.T) {
 	}
 	if _, ok := tpl.PlanInto(&p, &r, nil, []string{"'x'"}, []any{"x"}); !ok {
 		t.Error("the template did not place name = 'x'")
+	}
+}
+
+// Under a collation the folding does not agree with (read from the
+// server), printable ASCII keys are placed, others read every shard and
+// are refused for a row.
+func TestKeyColumnMisfit(t *testing.T) {
+	env := testEnv(t)
+	env.KeyColumnType = func(schema, table, column string) string { return "varchar utf8mb4_danish_ci" }
+	for sql, shards := range map[string]int{
+		"SELECT * FROM t_hash WHERE name = 'aa'":    1,
+		"SELECT * FROM t_hash WHERE name = 'å'":     4,
+		"SELECT * FROM t_hash WHERE name = 'a\x01'": 4,
+	} {
+		if got := planText(env, sql); strings.Count(got, "SELECT") != shards {
+			t.Errorf("%s plans\n%s\nwant %d shards", sql, got, shards)
+		}
+	}
+	if got := planText(env, "INSERT INTO t_hash (id, name) VALUES (1, 'å')"); !strings.Contains(got, "error: 1235") || !strings.Contains(got, "utf8mb4_danish_ci") {
+		t.Errorf("INSERT 'å' under utf8mb4_danish_ci: %s", got)
+	}
+	env.KeyColumnType = func(schema, table, column string) string { return "varchar utf8mb4_unicode_ci" }
+	if got := planText(env, "SELECT * FROM t_gen WHERE code = 'é'"); strings.Count(got, "SELECT") != 2 {
+		t.Errorf("collation utf8mb4_general_ci over a utf8mb4_unicode_ci column plans\n%s\nwant every shard", got)
 	}
 }

@@ -87,11 +87,11 @@ type Template struct {
 	params        []int
 	betweenBounds bool
 	alg           shardrules.Algorithm // picks the shard from those values
-	// keyClass is the sharding column's class when the planner asked
-	// (text algorithms): values it would not place are planned the slow
-	// way; rows says the values are an INSERT's rows.
-	keyClass columnClass
-	rows     bool
+	// keyColumn is the sharding column as the planner learnt it (text
+	// algorithms): values it would not place are planned the slow way;
+	// rows says the values are an INSERT's rows.
+	keyColumn keyColumn
+	rows      bool
 	// texts[i] is the statement for shard i (texts[0] when fixed), cut at
 	// its markers; node[i] where it runs. A nil text: that shard cannot
 	// serve the statement (it is planned the slow way).
@@ -169,7 +169,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		t.params = append(t.params, swap.rank(p.offset))
 		vals[i] = swap.value(p.offset)
 	}
-	t.alg, t.keyClass = root.Algorithm, b.keyClass
+	t.alg, t.keyColumn = root.Algorithm, b.keyColumn
 	_, t.rows = stmt.(*ast.InsertStmt)
 	t.texts, t.node, t.label = make([]text, root.Shards), make([]string, root.Shards), make([]string, root.Shards)
 	for s := 0; s < root.Shards; s++ {
@@ -421,7 +421,7 @@ func (t *Template) shard(vals []any) (int, bool) {
 		return t.between(vals[0], vals[1])
 	}
 	v, ok := valueOf(vals[0])
-	if !ok || !t.keyClass.places(v, t.rows) {
+	if !ok || !t.keyColumn.places(v, t.rows) {
 		return 0, false
 	}
 	s, err := t.alg.Shard(v)

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -85,7 +84,7 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	shardOf := make([]int, len(rows))
 	for i, k := range keys {
 		s, err := b.shardOf(target, k, true)
-		if errors.As(err, new(*shardrules.CollationError)) {
+		if noPlace(err) {
 			return nil, errUnsupported("a row of %s whose sharding key has no place of its own: %v", rule.Name, err)
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -24,9 +25,25 @@ import (
 // 'ß' is 's' to one and 'ss' to another, combining marks and most control
 // characters are ignored by some and not others. A string holding one, or
 // bytes that are not UTF-8, has no key text: its shard depends on the
-// column's collation (*CollationError). A column compared byte by byte says
-// so with the option collation: binary, and then keeps its bytes, only
-// ASCII A-Z lower-cased and trailing spaces dropped.
+// column's collation (*CollationError). The option collation names it:
+//
+//	collation: utf8mb4_general_ci   fold as that collation alone ('ß' is 's');
+//	                                every UTF-8 string has a key
+//	collation: binary               a column compared byte by byte: strings
+//	                                keep their bytes, only ASCII A-Z
+//	                                lower-cased and trailing spaces dropped
+//
+// Printable ASCII folds the same way under every choice.
+
+// comparison is how a column compares strings, as the option collation
+// says.
+type comparison uint8
+
+const (
+	rootCollations comparison = iota // any utf8mb4 root collation (no option)
+	generalCI                        // utf8mb4_general_ci
+	bytewise                         // binary
+)
 
 // A CollationError is a string value whose shard depends on the column's
 // collation, which the algorithm does not know. A router looks such a value
@@ -39,25 +56,29 @@ type CollationError struct {
 }
 
 func (e *CollationError) Error() string {
-	what := fmt.Sprintf("character %q (U+%04X), which MariaDB's collations compare in different ways", e.Char, e.Char)
 	switch {
 	case e.Charset != "":
 		return fmt.Sprintf("%s sharding cannot place %s: it is %s text beyond ASCII, and sharding keys are read as UTF-8 (SET NAMES utf8mb4)", e.Algorithm, e.Value, e.Charset)
 	case e.Char == utf8.RuneError:
-		what = "bytes that are not UTF-8"
+		return fmt.Sprintf("%s sharding cannot place %s: it holds bytes that are not UTF-8 (for a binary column set the option collation: binary)", e.Algorithm, e.Value)
 	}
-	return fmt.Sprintf("%s sharding cannot place %s: it holds %s, so its shard depends on the column's collation (for a binary column set the option collation: binary)", e.Algorithm, e.Value, what)
+	return fmt.Sprintf("%s sharding cannot place %s: it holds %q (U+%04X), which MariaDB's collations compare in different ways, so its shard depends on the column's collation (set the option collation: utf8mb4_general_ci or binary when the column has that collation)", e.Algorithm, e.Value, e.Char, e.Char)
 }
 
 // TextKey is the key text a string is placed by in a text column (a
 // *CollationError when it has none): the text the hash algorithms hash.
-func TextKey(s string) (string, error) {
-	return keyText{alg: "text"}.key(StringValue(s))
+// general folds as utf8mb4_general_ci alone (the option collation).
+func TextKey(s string, general bool) (string, error) {
+	k := keyText{alg: "text"}
+	if general {
+		k.cmp = generalCI
+	}
+	return k.key(StringValue(s))
 }
 
 // appendTextKey appends s folded (see above) to dst; ok is false, with the
 // offending character, when s has no key text.
-func appendTextKey(dst []byte, s string) (_ []byte, bad rune, ok bool) {
+func appendTextKey(dst []byte, s string, cmp comparison) (_ []byte, bad rune, ok bool) {
 	start := len(dst)
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -73,7 +94,7 @@ func appendTextKey(dst []byte, s string) (_ []byte, bad rune, ok bool) {
 		if r == utf8.RuneError && size <= 1 {
 			return dst[:start], utf8.RuneError, false
 		}
-		k, ok := foldRune(r)
+		k, ok := foldRune(r, cmp)
 		if !ok {
 			return dst[:start], r, false
 		}
@@ -104,8 +125,11 @@ func appendBinaryKey(dst []byte, s string) []byte {
 }
 
 // foldRune is r's key character; false when r has none.
-func foldRune(r rune) (rune, bool) {
-	if unfoldable(r) {
+func foldRune(r rune, cmp comparison) (rune, bool) {
+	from, to := foldFrom[:], foldTo[:]
+	if cmp == generalCI {
+		from, to = generalFrom[:], generalTo[:]
+	} else if unfoldable(r) {
 		return 0, false
 	}
 	switch {
@@ -117,8 +141,8 @@ func foldRune(r rune) (rune, bool) {
 	case r > 0xFFFF:
 		return 0xFFFD, true
 	}
-	if i, found := slices.BinarySearch(foldFrom[:], uint16(r)); found {
-		return rune(foldTo[i]), true
+	if i, found := slices.BinarySearch(from, uint16(r)); found {
+		return rune(to[i]), true
 	}
 	return r, true
 }
@@ -129,12 +153,11 @@ func unfoldable(r rune) bool {
 	return i < len(unfoldableRanges) && unfoldableRanges[i][0] <= r
 }
 
-// keyText reads values as key text under the column's comparison: the
-// option collation, absent (a text column of a utf8mb4 root collation) or
-// binary.
+// keyText reads values as key text under the column's comparison (the
+// option collation).
 type keyText struct {
-	alg    string
-	binary bool
+	alg string
+	cmp comparison
 }
 
 func newKeyText(alg string, o *opts) (keyText, error) {
@@ -143,16 +166,20 @@ func newKeyText(alg string, o *opts) (keyText, error) {
 	if !ok {
 		return k, nil
 	}
-	if s, _ := v.(string); s == "binary" {
-		k.binary = true
+	switch s, _ := v.(string); strings.ToLower(s) {
+	case "binary":
+		k.cmp = bytewise
+		return k, nil
+	case "utf8mb4_general_ci", "utf8mb3_general_ci", "utf8_general_ci":
+		k.cmp = generalCI
 		return k, nil
 	}
-	return k, optErr("collation", "the only value is binary (a column compared byte by byte: BINARY, VARBINARY, BLOB or a _bin collation); leave it out for a text column, got %v", v)
+	return k, optErr("collation", "want utf8mb4_general_ci (a text column of that collation) or binary (a column compared byte by byte: BINARY, VARBINARY, BLOB or a _bin collation), or leave it out for any utf8mb4 root collation; got %v", v)
 }
 
 // append appends v's key text to dst.
 func (k keyText) append(dst []byte, v Value) ([]byte, error) {
-	b, bad, ok := v.appendKey(dst, k.binary)
+	b, bad, ok := v.appendKey(dst, k.cmp)
 	if !ok {
 		return dst, &CollationError{Algorithm: k.alg, Value: v, Char: bad}
 	}
@@ -165,10 +192,10 @@ func (k keyText) appendText(dst []byte, v Value) ([]byte, error) {
 	switch {
 	case v.kind != StringKind:
 		return k.append(dst, v)
-	case k.binary:
+	case k.cmp == bytewise:
 		return appendBinaryKey(dst, v.s), nil
 	}
-	b, bad, ok := appendTextKey(dst, v.s)
+	b, bad, ok := appendTextKey(dst, v.s, k.cmp)
 	if !ok {
 		return dst, &CollationError{Algorithm: k.alg, Value: v, Char: bad}
 	}
@@ -181,9 +208,9 @@ func (k keyText) key(v Value) (string, error) {
 	return string(b), err
 }
 
-// KeyComparison says how an algorithm reads a string key: "text" (folded),
-// "binary" (its bytes, the option collation: binary), or "" when it reads
-// strings as numbers or dates.
+// KeyComparison says how an algorithm reads a string key: "text" (folded
+// for every utf8mb4 root collation), "utf8mb4_general_ci" or "binary" (the
+// option collation), or "" when it reads strings as numbers or dates.
 func KeyComparison(a Algorithm) string {
 	var kt *keyText
 	switch x := a.(type) {
@@ -202,8 +229,11 @@ func KeyComparison(a Algorithm) string {
 	default:
 		return ""
 	}
-	if kt.binary {
+	switch kt.cmp {
+	case bytewise:
 		return "binary"
+	case generalCI:
+		return "utf8mb4_general_ci"
 	}
 	return "text"
 }

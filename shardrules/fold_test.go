@@ -44,36 +44,63 @@ func TestTextKey(t *testing.T) {
 	}
 	// A binary column keeps its bytes.
 	for in, want := range map[string]string{"Straße ": "straße", "a\x00B": "a\x00b", "caf\xe9": "caf\xe9", "42": "42"} {
-		if got, err := (keyText{binary: true}).key(StringValue(in)); got != want || err != nil {
+		if got, err := (keyText{cmp: bytewise}).key(StringValue(in)); got != want || err != nil {
 			t.Errorf("binary key(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }
 
-// Every character folds to a key character that folds to itself, and the
-// tables are sorted (they are searched by halves).
+// Every character folds to a key character that folds to itself, under
+// either table, and the tables are sorted (they are searched by halves).
 func TestFoldTables(t *testing.T) {
-	for r := rune(0); r <= utf8.MaxRune; r++ {
-		if r >= 0xD800 && r <= 0xDFFF {
-			continue
-		}
-		k, ok := foldRune(r)
-		if !ok {
-			continue
-		}
-		if k2, ok := foldRune(k); !ok || k2 != k {
-			t.Fatalf("U+%04X folds to U+%04X, which folds to U+%04X (%v)", r, k, k2, ok)
+	for _, cmp := range []comparison{rootCollations, generalCI} {
+		for r := rune(0); r <= utf8.MaxRune; r++ {
+			if r >= 0xD800 && r <= 0xDFFF {
+				continue
+			}
+			k, ok := foldRune(r, cmp)
+			if !ok {
+				if cmp == generalCI {
+					t.Fatalf("U+%04X does not fold under utf8mb4_general_ci", r)
+				}
+				continue
+			}
+			if k2, ok := foldRune(k, cmp); !ok || k2 != k {
+				t.Fatalf("%d: U+%04X folds to U+%04X, which folds to U+%04X (%v)", cmp, r, k, k2, ok)
+			}
 		}
 	}
-	for i := 1; i < len(foldFrom); i++ {
-		if foldFrom[i-1] >= foldFrom[i] {
-			t.Fatalf("foldFrom is not ascending at %d", i)
+	for _, from := range [][]uint16{foldFrom[:], generalFrom[:]} {
+		for i := 1; i < len(from); i++ {
+			if from[i-1] >= from[i] {
+				t.Fatalf("a fold table is not ascending at %d", i)
+			}
 		}
 	}
 	for i, rg := range unfoldableRanges {
 		if rg[0] > rg[1] || i > 0 && unfoldableRanges[i-1][1] >= rg[0] {
 			t.Fatalf("unfoldableRanges is not ascending at %d", i)
 		}
+	}
+}
+
+// Under utf8mb4_general_ci alone every character folds, as that collation
+// has it: 'ß' is 's', a combining mark is a character.
+func TestGeneralKey(t *testing.T) {
+	for in, want := range map[string]string{"Straße": "strase", "æsir": "Æsir", "JOSÉ ": "jose", "e\u0301": "e\u0301", "a\x00b": "a\x00b", "😀": "\ufffd"} {
+		if got, err := TextKey(in, true); got != want || err != nil {
+			t.Errorf("general key(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := TextKey("caf\xe9", true); !errors.As(err, new(*CollationError)) {
+		t.Errorf("general key of latin1 bytes: %v, want a CollationError", err)
+	}
+	a := mustAlg(t, "hash", 4, map[string]any{"collation": "utf8mb4_general_ci"})
+	if s1, s2 := mustShard(t, a, StringValue("Straße")), mustShard(t, a, StringValue("STRASE")); s1 != s2 {
+		t.Errorf("collation utf8mb4_general_ci: 'Straße' on shard %d, 'STRASE' on %d", s1, s2)
+	}
+	if KeyComparison(a) != "utf8mb4_general_ci" || KeyComparison(mustAlg(t, "hash", 4, nil)) != "text" || KeyComparison(mustAlg(t, "mod", 4, nil)) != "" {
+		t.Error("KeyComparison is wrong")
 	}
 }
 
@@ -92,8 +119,8 @@ func TestCollationOption(t *testing.T) {
 			t.Errorf("%s: 'José' on shard %d, 'jose' on %d", alg, a, b)
 		}
 	}
-	if _, err := NewAlgorithm("hash", 4, map[string]any{"collation": "utf8mb4_bin"}); err == nil {
-		t.Error("collation utf8mb4_bin accepted")
+	if _, err := NewAlgorithm("hash", 4, map[string]any{"collation": "utf8mb4_unicode_ci"}); err == nil {
+		t.Error("collation utf8mb4_unicode_ci accepted")
 	}
 	enum := mustAlg(t, "enum", 2, map[string]any{"map": map[string]any{"Zoë": 1, "ana": 0}})
 	if s := mustShard(t, enum, StringValue("ZOE")); s != 1 {

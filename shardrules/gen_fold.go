@@ -144,6 +144,42 @@ func main() {
 			from, to = append(from, r), append(to, k)
 		}
 	}
+	// utf8mb4_general_ci alone (the option collation: utf8mb4_general_ci):
+	// one weight a character, so every character folds, to the first of
+	// its weight's characters in order.
+	general := map[string]rune{}
+	gFold := map[rune]rune{}
+	for _, r := range order() {
+		t := weights[0][r]
+		if t == nil {
+			continue
+		}
+		if len(t) != 1 {
+			log.Fatalf("utf8mb4_general_ci weighs U+%04X with %d tokens", r, len(t))
+		}
+		key, ok := general[t[0]]
+		if !ok {
+			key = unicode.ToLower(r)
+			if r >= 0x80 {
+				key = r
+			}
+			general[t[0]] = key
+		}
+		switch {
+		case r < 0x80 && key != unicode.ToLower(r):
+			log.Fatalf("utf8mb4_general_ci: U+%04X folds to U+%04X, not its lower case", r, key)
+		case r > 0xFFFF && key != 0xFFFD:
+			log.Fatalf("utf8mb4_general_ci: U+%04X folds to U+%04X, not U+FFFD", r, key)
+		}
+		gFold[r] = key
+	}
+	var gFrom, gTo []rune
+	for r := rune(0x80); r <= 0xFFFF; r++ {
+		if k, ok := gFold[r]; ok && k != r {
+			gFrom, gTo = append(gFrom, r), append(gTo, k)
+		}
+	}
+
 	var ranges [][2]rune
 	for r := rune(0); r <= maxRune; r++ {
 		if !unfoldable[r] {
@@ -163,6 +199,9 @@ func main() {
 	fmt.Fprintf(w, "// foldFrom[i] folds to foldTo[i]: the BMP characters beyond ASCII that\n// do not fold to themselves (%d), ascending.\n", len(from))
 	writeList(w, "foldFrom", from)
 	writeList(w, "foldTo", to)
+	fmt.Fprintf(w, "\n// generalFrom[i] folds to generalTo[i] under utf8mb4_general_ci alone: the\n// BMP characters beyond ASCII that do not fold to themselves (%d), ascending.\n", len(gFrom))
+	writeList(w, "generalFrom", gFrom)
+	writeList(w, "generalTo", gTo)
 	fmt.Fprintf(w, "\n// unfoldableRanges are the characters that fold under no single rule\n// (%d, in %d ranges), as [first, last] pairs, ascending.\n", len(unfoldable), len(ranges))
 	fmt.Fprintf(w, "var unfoldableRanges = [...][2]rune{\n")
 	for i, rg := range ranges {

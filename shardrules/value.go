@@ -279,10 +279,10 @@ func (v Value) integer() (integer, string) {
 }
 
 // appendKey appends v's key text (see Value) to dst, a string's folded as
-// text (appendTextKey) or, for a binary column, as bytes; ok is false, with
-// the character that does not fold, when a string has no key text. NULL
-// has none: the algorithms place it before asking for a key.
-func (v Value) appendKey(dst []byte, binary bool) (_ []byte, bad rune, ok bool) {
+// the column compares strings (appendTextKey, appendBinaryKey); ok is
+// false, with the character that does not fold, when a string has no key
+// text. NULL has none: the algorithms place it before asking for a key.
+func (v Value) appendKey(dst []byte, cmp comparison) (_ []byte, bad rune, ok bool) {
 	switch v.kind {
 	case IntKind:
 		return strconv.AppendInt(dst, int64(v.n), 10), 0, true
@@ -295,11 +295,11 @@ func (v Value) appendKey(dst []byte, binary bool) (_ []byte, bad rune, ok bool) 
 	if v.kind == FloatKind { // NaN, ±Inf: cannot come from SQL, but place them somewhere stable
 		return append(dst, v.String()...), 0, true
 	}
-	if binary {
+	if cmp == bytewise {
 		return appendBinaryKey(dst, v.s), 0, true
 	}
 	start := len(dst)
-	if dst, bad, ok = appendTextKey(dst, v.s); !ok || !hasNonASCII(v.s) {
+	if dst, bad, ok = appendTextKey(dst, v.s, cmp); !ok || !hasNonASCII(v.s) {
 		return dst, bad, ok
 	}
 	// Folded, '４２' reads as the number 42 ('42' does above).
