@@ -14,13 +14,13 @@ type enumAlg struct {
 	n   int
 	m   map[string]int
 	def int
-	kt  keyText
+	keyText
 }
 
 func newEnum(o *opts) (Algorithm, error) {
 	a := &enumAlg{n: o.n}
 	var err error
-	if a.kt, err = newKeyText("enum", o); err != nil {
+	if a.keyText, err = newKeyText("enum", o); err != nil {
 		return nil, err
 	}
 	if a.def, err = o.shard("default_shard"); err != nil {
@@ -30,7 +30,7 @@ func newEnum(o *opts) (Algorithm, error) {
 	if !ok {
 		return nil, optErr("map", "required: {value: shard, ...}")
 	}
-	a.m, err = shardMap(o, "map", v, a.kt.key)
+	a.m, err = shardMap(o, "map", v, a.keyText.key)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (a *enumAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	k, err := a.kt.append(buf[:0], v)
+	k, err := a.keyText.append(buf[:0], v)
 	if err != nil {
 		return 0, err
 	}

@@ -212,24 +212,11 @@ func (k keyText) key(v Value) (string, error) {
 // for every utf8mb4 root collation), "utf8mb4_general_ci" or "binary" (the
 // option collation), or "" when it reads strings as numbers or dates.
 func KeyComparison(a Algorithm) string {
-	var kt *keyText
-	switch x := a.(type) {
-	case *hashAlg:
-		kt = &x.kt
-	case *jumpAlg:
-		kt = &x.kt
-	case *ringAlg:
-		kt = &x.kt
-	case *SlotAlgorithm:
-		kt = &x.kt
-	case *enumAlg:
-		kt = &x.kt
-	case *prefixAlg:
-		kt = &x.kt
-	default:
+	kt, ok := a.(interface{ reading() comparison })
+	if !ok {
 		return ""
 	}
-	switch kt.cmp {
+	switch kt.reading() {
 	case bytewise:
 		return "binary"
 	case generalCI:
@@ -237,3 +224,6 @@ func KeyComparison(a Algorithm) string {
 	}
 	return "text"
 }
+
+// reading is how the algorithm embedding k reads strings.
+func (k keyText) reading() comparison { return k.cmp }

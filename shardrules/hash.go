@@ -15,13 +15,13 @@ import (
 // hash: FNV-1a 64 of the value's key text (42, 42.0, '42' and '042' all hash
 // "42"), mod shards. Options: collation (see fold.go). Not range-capable.
 type hashAlg struct {
-	n  int
-	kt keyText
+	n int
+	keyText
 }
 
 func newHash(o *opts) (Algorithm, error) {
 	kt, err := newKeyText("hash", o)
-	return &hashAlg{n: o.n, kt: kt}, err
+	return &hashAlg{n: o.n, keyText: kt}, err
 }
 
 func (a *hashAlg) Name() string { return "hash" }
@@ -31,7 +31,7 @@ func (a *hashAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	k, err := a.kt.append(buf[:0], v)
+	k, err := a.keyText.append(buf[:0], v)
 	if err != nil {
 		return 0, err
 	}
@@ -48,13 +48,13 @@ func (a *hashAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 // of its key text. Growing shards from n to n+1 moves only 1/(n+1) of the
 // keys, all to the new shard. Options: collation (see fold.go). Not range-capable.
 type jumpAlg struct {
-	n  int
-	kt keyText
+	n int
+	keyText
 }
 
 func newJumpHash(o *opts) (Algorithm, error) {
 	kt, err := newKeyText("jump_hash", o)
-	return &jumpAlg{n: o.n, kt: kt}, err
+	return &jumpAlg{n: o.n, keyText: kt}, err
 }
 
 func (a *jumpAlg) Name() string { return "jump_hash" }
@@ -68,7 +68,7 @@ func (a *jumpAlg) Shard(v Value) (int, error) {
 		key = x.bits()
 	} else {
 		var buf [64]byte
-		k, err := a.kt.append(buf[:0], v)
+		k, err := a.keyText.append(buf[:0], v)
 		if err != nil {
 			return 0, err
 		}
@@ -106,8 +106,8 @@ func (a *jumpAlg) Range(lo, hi *Value, loIncl, hiIncl bool) ([]int, bool) {
 //
 // Not range-capable.
 type ringAlg struct {
-	n      int
-	kt     keyText
+	n int
+	keyText
 	hashes []uint64 // ascending
 	owner  []int32  // owner[k] owns hashes[k]
 }
@@ -147,7 +147,7 @@ func newConsistentHash(o *opts) (Algorithm, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &ringAlg{n: o.n, kt: kt, hashes: make([]uint64, len(pts)), owner: make([]int32, len(pts))}
+	a := &ringAlg{n: o.n, keyText: kt, hashes: make([]uint64, len(pts)), owner: make([]int32, len(pts))}
 	for k, p := range pts {
 		a.hashes[k], a.owner[k] = p.h, p.shard
 	}
@@ -161,7 +161,7 @@ func (a *ringAlg) Shard(v Value) (int, error) {
 		return 0, nil
 	}
 	var buf [64]byte
-	key, err := a.kt.append(buf[:0], v)
+	key, err := a.keyText.append(buf[:0], v)
 	if err != nil {
 		return 0, err
 	}
@@ -202,13 +202,13 @@ type prefixAlg struct {
 	n, length int
 	m         map[string]int // nil: hash the prefix
 	def       int
-	kt        keyText
+	keyText
 }
 
 func newStringPrefix(o *opts) (Algorithm, error) {
 	a := &prefixAlg{n: o.n}
 	var err error
-	if a.kt, err = newKeyText("string_prefix", o); err != nil {
+	if a.keyText, err = newKeyText("string_prefix", o); err != nil {
 		return nil, err
 	}
 	v, ok := o.get("length")
@@ -234,7 +234,7 @@ func newStringPrefix(o *opts) (Algorithm, error) {
 		return a, nil
 	}
 	if a.m, err = shardMap(o, "map", mv, func(kv Value) (string, error) {
-		text, err := a.kt.appendText(nil, kv)
+		text, err := a.keyText.appendText(nil, kv)
 		if err != nil {
 			return "", err
 		}
@@ -251,7 +251,7 @@ func newStringPrefix(o *opts) (Algorithm, error) {
 // prefix appends the first length runes of v's folded text to dst.
 func (a *prefixAlg) prefix(dst []byte, v Value) ([]byte, error) {
 	start := len(dst)
-	dst, err := a.kt.appendText(dst, v)
+	dst, err := a.keyText.appendText(dst, v)
 	if err != nil {
 		return dst, err
 	}

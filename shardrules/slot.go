@@ -21,7 +21,7 @@ type SlotAlgorithm struct {
 	n     int
 	slots int
 	owner []int32 // slot -> shard
-	kt    keyText
+	keyText
 }
 
 // SlotRange is the half-open range of slots [From, To).
@@ -39,7 +39,7 @@ func newSlot(o *opts) (Algorithm, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &SlotAlgorithm{n: o.n, slots: int(slots), owner: make([]int32, slots), kt: kt}
+	a := &SlotAlgorithm{n: o.n, slots: int(slots), owner: make([]int32, slots), keyText: kt}
 	spans, ok, err := o.spans("slot_map")
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (a *SlotAlgorithm) SlotOf(v Value) (int, error) {
 		return -1, nil
 	}
 	var buf [64]byte
-	k, err := a.kt.append(buf[:0], v)
+	k, err := a.keyText.append(buf[:0], v)
 	if err != nil {
 		return 0, err
 	}
