@@ -42,12 +42,13 @@ schemas:
       kp: {column: code, algorithm: string_prefix, shards: 4, nodes: [k0, k1], options: {length: 2}}
       kb: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1], options: {collation: binary}}
       kgg: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1], options: {collation: utf8mb4_general_ci}}
+      kaa: {column: code, algorithm: slot, shards: 4, nodes: [k0, k1], options: {collation: utf8mb4_uca1400_ai_ci}}
       kd: {column: code, algorithm: hash, shards: 4, nodes: [k0, k1]}
 `
 }
 
-// The tables and their key column's type. Every word has a shard in kb
-// and kgg (collation: binary, utf8mb4_general_ci); kd's shards are made on
+// The tables and their key column's type. Every word has a shard in kb,
+// kgg and kaa (the option collation names the column's); kd's shards are made on
 // the data hosts (the proxy refuses the collation in CREATE TABLE), and it
 // places only printable ASCII.
 var textKeyTables = []struct{ name, typ string }{
@@ -57,6 +58,7 @@ var textKeyTables = []struct{ name, typ string }{
 	{"kp", "VARCHAR(40) COLLATE utf8mb4_unicode_520_ci"},
 	{"kb", "VARBINARY(40)"},
 	{"kgg", "VARCHAR(40) COLLATE utf8mb4_general_ci"},
+	{"kaa", "VARCHAR(40) COLLATE utf8mb4_uca1400_ai_ci"},
 	{"kd", "VARCHAR(40) COLLATE utf8mb4_danish_ci"},
 }
 
@@ -108,7 +110,7 @@ func TestTextKeys(t *testing.T) {
 				MustExec(t, Open(t, DSN("sg", "sg", host, db)), "DROP TABLE IF EXISTS "+phys, strings.Replace(create, "TABLE kd ", "TABLE "+phys+" ", 1))
 			}
 		}
-		everyWord := tb.name == "kb" || tb.name == "kgg"
+		everyWord := tb.name == "kb" || tb.name == "kgg" || tb.name == "kaa"
 		for i, w := range textKeyWords {
 			_, err := pc.ExecContext(ctx, "INSERT INTO "+tb.name+" VALUES (?, ?)", i, w)
 			refused := noPlace[w] && !everyWord
@@ -229,10 +231,16 @@ func toLatin1(s string) (string, bool) {
 func TestTextKeysAgreeWithServer(t *testing.T) {
 	ctx := context.Background()
 	db := Open(t, DSN("sg", "sg", oracleAddr, "mysql"))
-	for _, c := range []struct {
-		coll    string
-		general bool
-	}{{"utf8mb4_general_ci", false}, {"utf8mb4_unicode_ci", false}, {"utf8mb4_unicode_520_ci", false}, {"utf8mb4_uca1400_ai_ci", false}, {"utf8mb4_uca1400_as_cs", false}, {"utf8mb4_general_ci", true}} {
+	roots := []string{"utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_unicode_520_ci", "utf8mb4_uca1400_ai_ci"}
+	type check struct{ coll, option string }
+	var checks []check
+	for _, coll := range append(roots, "utf8mb4_uca1400_as_cs") {
+		checks = append(checks, check{coll, ""})
+	}
+	for _, coll := range roots {
+		checks = append(checks, check{coll, coll})
+	}
+	for _, c := range checks {
 		coll := c.coll
 		rows, err := db.QueryContext(ctx, `SELECT seq, WEIGHT_STRING(CONVERT(CHAR(seq USING utf32) USING utf8mb4) COLLATE `+coll+`)
 			FROM seq_0_to_1114111 WHERE seq NOT BETWEEN 0xD800 AND 0xDFFF`)
@@ -248,16 +256,18 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 			if err := rows.Scan(&r, &w); err != nil {
 				t.Fatal(err)
 			}
-			k, err := shardrules.TextKey(string(r), c.general)
+			k, err := shardrules.TextKey(string(r), c.option)
 			if err != nil {
-				if c.general {
-					t.Fatalf("U+%04X does not fold under utf8mb4_general_ci: %v", r, err)
+				if c.option != "" {
+					t.Fatalf("U+%04X does not fold under the option collation: %s: %v", r, c.option, err)
 				}
 				continue
 			}
 			folded++
 			if len(w) == 0 {
-				t.Errorf("%s: U+%04X is ignored by the collation, yet folds to %q", coll, r, k)
+				if k != "" {
+					t.Errorf("%s (option %q): U+%04X is ignored by the collation, yet folds to %q", coll, c.option, r, k)
+				}
 				continue
 			}
 			if k == "" || k == " " { // trailing spaces go: a space-like character's key is empty
@@ -267,13 +277,13 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 				keyOf[string(w)], firstOf[string(w)] = k, r
 			} else if prev != k && bad < 10 {
 				bad++
-				t.Errorf("%s: U+%04X and U+%04X weigh the same, but fold to %q and %q", coll, firstOf[string(w)], r, prev, k)
+				t.Errorf("%s (option %q): U+%04X and U+%04X weigh the same, but fold to %q and %q", coll, c.option, firstOf[string(w)], r, prev, k)
 			}
 		}
 		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if folded < 1_000_000 || c.general && folded != 0x110000-0x800 {
+		if folded < 1_000_000 || c.option != "" && folded != 0x110000-0x800 {
 			t.Errorf("%s: only %d characters fold", coll, folded)
 		}
 	}
@@ -282,7 +292,7 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 	for _, coll := range []string{"utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_unicode_520_ci", "utf8mb4_uca1400_ai_ci"} {
 		pairs := 0
 		for i, a := range textKeyWords {
-			ka, errA := shardrules.TextKey(a, false)
+			ka, errA := shardrules.TextKey(a, "")
 			if errA != nil && !noPlace[a] || errA == nil && noPlace[a] {
 				t.Errorf("TextKey(%q): %v; noPlace says %v", a, errA, noPlace[a])
 			}
@@ -290,7 +300,7 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 				t.Errorf("TextKey(%q): %v, want a CollationError", a, errA)
 			}
 			for _, b := range textKeyWords[i+1:] {
-				kb, errB := shardrules.TextKey(b, false)
+				kb, errB := shardrules.TextKey(b, "")
 				if errA != nil || errB != nil {
 					continue
 				}
@@ -311,20 +321,22 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 		}
 	}
 
-	// The same for utf8mb4_general_ci's own folding, which places every word.
-	for i, a := range textKeyWords {
-		ka, err := shardrules.TextKey(a, true)
-		if err != nil {
-			t.Fatalf("general TextKey(%q): %v", a, err)
-		}
-		for _, b := range textKeyWords[i+1:] {
-			kb, _ := shardrules.TextKey(b, true)
-			var eq int
-			if err := db.QueryRowContext(ctx, "SELECT CONVERT(? USING utf8mb4) COLLATE utf8mb4_general_ci = CONVERT(? USING utf8mb4)", a, b).Scan(&eq); err != nil {
-				t.Fatal(err)
+	// The same for each collation's own folding, which places every word.
+	for _, coll := range roots {
+		for i, a := range textKeyWords {
+			ka, err := shardrules.TextKey(a, coll)
+			if err != nil {
+				t.Fatalf("%s TextKey(%q): %v", coll, a, err)
 			}
-			if eq == 1 && ka != kb {
-				t.Errorf("utf8mb4_general_ci calls %q and %q equal; their general keys are %q and %q", a, b, ka, kb)
+			for _, b := range textKeyWords[i+1:] {
+				kb, _ := shardrules.TextKey(b, coll)
+				var eq int
+				if err := db.QueryRowContext(ctx, "SELECT CONVERT(? USING utf8mb4) COLLATE "+coll+" = CONVERT(? USING utf8mb4)", a, b).Scan(&eq); err != nil {
+					t.Fatal(err)
+				}
+				if eq == 1 && ka != kb {
+					t.Errorf("%s calls %q and %q equal; their keys under the option are %q and %q", coll, a, b, ka, kb)
+				}
 			}
 		}
 	}

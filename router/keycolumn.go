@@ -20,11 +20,34 @@ import (
 // refuses one under which equal strings would land on different shards.
 
 // foldedCollation matches the collations folded text agrees with (no
-// option), generalCollation those utf8mb4_general_ci's folding does.
-var (
-	foldedCollation  = regexp.MustCompile(`^utf8(mb[34])?_(general_ci|general_nopad_ci|unicode_ci|unicode_nopad_ci|unicode_520_ci|unicode_520_nopad_ci|uca1400_(nopad_)?a[is]_c[is])$|^ascii_`)
-	generalCollation = regexp.MustCompile(`^utf8(mb[34])?_general_(nopad_)?ci$|^ascii_`)
-)
+// option), and the members of each family (the collation an option names,
+// its NO PAD and finer variants).
+var foldedCollation = regexp.MustCompile(`^utf8(mb[34])?_(general_ci|general_nopad_ci|unicode_ci|unicode_nopad_ci|unicode_520_ci|unicode_520_nopad_ci|uca1400_(nopad_)?a[is]_c[is])$|^ascii_`)
+
+// collationFits says a column of collation (lower case) compares strings
+// in a way the algorithm's reading (shardrules.KeyComparison) agrees
+// with: it calls no strings equal that the folding keeps apart.
+func collationFits(reading, collation string) bool {
+	if collation == "binary" || strings.HasSuffix(collation, "_bin") || strings.HasPrefix(collation, "ascii_") {
+		return true // folding only merges: fine for exact comparisons; ASCII folds alike under all
+	}
+	family := strings.TrimPrefix(collation, "utf8mb3_")
+	family = strings.TrimPrefix(family, "utf8_")
+	family = strings.Replace(family, "_nopad_", "_", 1)
+	if strings.HasPrefix(family, "uca1400_") || strings.HasPrefix(family, "utf8mb4_uca1400_") {
+		family = "utf8mb4_uca1400_ai_ci" // accent- and case-sensitive variants are finer
+	}
+	if !strings.HasPrefix(family, "utf8mb4_") {
+		family = "utf8mb4_" + family
+	}
+	switch reading {
+	case "text":
+		return foldedCollation.MatchString(collation)
+	case "binary":
+		return false
+	}
+	return family == reading
+}
 
 // shardOf is v's shard by the algorithm of t's family (forRow: placing a
 // row, else finding rows equal to v); an error when v has none, which a
@@ -78,15 +101,7 @@ func keyColumnOf(info, reading string) keyColumn {
 	switch dataType {
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "enum", "set":
 		k.class = stringColumn
-		binary := collation == "binary" || strings.HasSuffix(collation, "_bin")
-		switch reading {
-		case "text":
-			k.misfit = !binary && !foldedCollation.MatchString(collation)
-		case "utf8mb4_general_ci":
-			k.misfit = !binary && !generalCollation.MatchString(collation)
-		case "binary":
-			k.misfit = !binary
-		}
+		k.misfit = !collationFits(reading, collation)
 	case "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "bit", "year":
 		k.class = numberColumn
 	}
@@ -180,28 +195,31 @@ func (b *builder) checkKeyCollation(ct *ast.CreateTableStmt, t *tableInfo) error
 				}
 			}
 		}
-		binary := cs == "binary" || co == "binary" || strings.HasSuffix(co, "_bin") || def.Tp.GetFlag()&mysql.BinaryFlag != 0 && co == ""
+		if cs == "binary" || def.Tp.GetFlag()&mysql.BinaryFlag != 0 && co == "" {
+			co = "binary"
+		}
+		what := ""
 		if co == "" {
 			switch {
 			case cs == "":
 				return nil // the database's default: not in the statement
-			case binary:
 			case cs == "utf8mb4" || cs == "utf8mb3" || cs == "utf8":
-				co = cs + "_general_ci"
+				if reading != "text" && reading != "binary" {
+					return nil // its default depends on the server (the proxy checks the column when it routes)
+				}
+				co = cs + "_general_ci" // or _uca1400_ai_ci: either fits "text", neither "binary"
 			default:
-				co = "charset " + cs + "'s default"
+				co, what = cs+"_default", "charset "+cs+"'s default collation"
 			}
 		}
-		switch {
-		case reading == "binary" && !binary:
-			return errUnsupported("sharding table %s by its column %s with the option collation: binary when the column is %s text: strings that compare equal would land on different shards (drop the option, or make the column binary)", t.rule.Name, col, co)
-		case reading == "text" && !binary && !foldedCollation.MatchString(co):
-			if !strings.HasPrefix(co, "charset ") {
-				co = "collation " + co
+		if what == "" {
+			what = "collation " + co
+		}
+		if !collationFits(reading, co) {
+			if reading == "text" {
+				return errUnsupported("sharding table %s by its column %s under %s: it calls strings equal that %s sharding places apart (use a utf8mb4 root collation: _general_ci, _unicode_ci, _unicode_520_ci, _uca1400_ai_ci, or a binary one)", t.rule.Name, col, what, t.algorithm().Name())
 			}
-			return errUnsupported("sharding table %s by its column %s under %s: it calls strings equal that %s sharding places apart (use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci, a utf8mb4_uca1400 root collation, or a binary one)", t.rule.Name, col, co, t.algorithm().Name())
-		case reading == "utf8mb4_general_ci" && !binary && !generalCollation.MatchString(co):
-			return errUnsupported("sharding table %s by its column %s with the option collation: utf8mb4_general_ci when the column is %s text: strings that compare equal would land on different shards (drop the option, or give the column that collation)", t.rule.Name, col, co)
+			return errUnsupported("sharding table %s by its column %s under %s with the option collation: %s: strings that compare equal would land on different shards (make the option the column's collation)", t.rule.Name, col, what, reading)
 		}
 		return nil
 	}

@@ -27,23 +27,41 @@ import (
 // bytes that are not UTF-8, has no key text: its shard depends on the
 // column's collation (*CollationError). The option collation names it:
 //
-//	collation: utf8mb4_general_ci   fold as that collation alone ('ß' is 's');
+//	collation: utf8mb4_general_ci   (or _unicode_ci, _unicode_520_ci,
+//	                                _uca1400_ai_ci) those characters fold as
+//	                                that collation alone has them ('ß' is
+//	                                's' or 'ss', an ignored one is dropped):
 //	                                every UTF-8 string has a key
 //	collation: binary               a column compared byte by byte: strings
 //	                                keep their bytes, only ASCII A-Z
 //	                                lower-cased and trailing spaces dropped
 //
-// Printable ASCII folds the same way under every choice.
+// Every other character folds the same way under every choice.
 
 // comparison is how a column compares strings, as the option collation
-// says.
+// says: any utf8mb4 root collation (no option), byte by byte, or one
+// collation (alone) whose overrides apply.
 type comparison uint8
 
 const (
-	rootCollations comparison = iota // any utf8mb4 root collation (no option)
-	generalCI                        // utf8mb4_general_ci
-	bytewise                         // binary
+	rootCollations comparison = iota
+	bytewise
+	firstCollation // + the index of foldCollations and overrides
 )
+
+// alone is the index of the collation c names alone, if it names one.
+func (c comparison) alone() (int, bool) {
+	return int(c - firstCollation), c >= firstCollation
+}
+
+// override folds the characters first..last (unfoldable under the root
+// collations at once) as one collation alone does: to key, or each to
+// itself (self).
+type override struct {
+	first, last rune
+	key         string
+	self        bool
+}
 
 // A CollationError is a string value whose shard depends on the column's
 // collation, which the algorithm does not know. A router looks such a value
@@ -62,18 +80,18 @@ func (e *CollationError) Error() string {
 	case e.Char == utf8.RuneError:
 		return fmt.Sprintf("%s sharding cannot place %s: it holds bytes that are not UTF-8 (for a binary column set the option collation: binary)", e.Algorithm, e.Value)
 	}
-	return fmt.Sprintf("%s sharding cannot place %s: it holds %q (U+%04X), which MariaDB's collations compare in different ways, so its shard depends on the column's collation (set the option collation: utf8mb4_general_ci or binary when the column has that collation)", e.Algorithm, e.Value, e.Char, e.Char)
+	return fmt.Sprintf("%s sharding cannot place %s: it holds %q (U+%04X), which MariaDB's collations compare in different ways, so its shard depends on the column's collation (name it with the option collation: %s or binary)", e.Algorithm, e.Value, e.Char, e.Char, strings.Join(foldCollations[:], ", "))
 }
 
-// TextKey is the key text a string is placed by in a text column (a
-// *CollationError when it has none): the text the hash algorithms hash.
-// general folds as utf8mb4_general_ci alone (the option collation).
-func TextKey(s string, general bool) (string, error) {
-	k := keyText{alg: "text"}
-	if general {
-		k.cmp = generalCI
+// TextKey is the key text a string is placed by (a *CollationError when it
+// has none): the text the hash algorithms hash, under the option
+// collation ("" for none).
+func TextKey(s, collation string) (string, error) {
+	cmp, err := comparisonOf(collation)
+	if err != nil {
+		return "", err
 	}
-	return k.key(StringValue(s))
+	return keyText{alg: "text", cmp: cmp}.key(StringValue(s))
 }
 
 // appendTextKey appends s folded (see above) to dst; ok is false, with the
@@ -94,11 +112,10 @@ func appendTextKey(dst []byte, s string, cmp comparison) (_ []byte, bad rune, ok
 		if r == utf8.RuneError && size <= 1 {
 			return dst[:start], utf8.RuneError, false
 		}
-		k, ok := foldRune(r, cmp)
-		if !ok {
+		var ok bool
+		if dst, ok = appendFolded(dst, r, cmp); !ok {
 			return dst[:start], r, false
 		}
-		dst = utf8.AppendRune(dst, k)
 		i += size
 	}
 	for len(dst) > start && dst[len(dst)-1] == ' ' {
@@ -124,27 +141,41 @@ func appendBinaryKey(dst []byte, s string) []byte {
 	return dst
 }
 
-// foldRune is r's key character; false when r has none.
-func foldRune(r rune, cmp comparison) (rune, bool) {
-	from, to := foldFrom[:], foldTo[:]
-	if cmp == generalCI {
-		from, to = generalFrom[:], generalTo[:]
-	} else if unfoldable(r) {
-		return 0, false
+// appendFolded appends r's key to dst; false when r has none.
+func appendFolded(dst []byte, r rune, cmp comparison) ([]byte, bool) {
+	if !unfoldable(r) {
+		return utf8.AppendRune(dst, foldRune(r)), true
 	}
+	c, ok := cmp.alone()
+	if !ok {
+		return dst, false
+	}
+	os := overrides[c]
+	i := sort.Search(len(os), func(i int) bool { return os[i].last >= r })
+	if i == len(os) || os[i].first > r {
+		return dst, false // (every unfoldable character has an override)
+	}
+	if os[i].self {
+		return utf8.AppendRune(dst, r), true
+	}
+	return append(dst, os[i].key...), true
+}
+
+// foldRune is the key character of r, which is not unfoldable.
+func foldRune(r rune) rune {
 	switch {
 	case r < 0x80:
 		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A', true
+			return r + 'a' - 'A'
 		}
-		return r, true
+		return r
 	case r > 0xFFFF:
-		return 0xFFFD, true
+		return 0xFFFD
 	}
-	if i, found := slices.BinarySearch(from, uint16(r)); found {
-		return rune(to[i]), true
+	if i, found := slices.BinarySearch(foldFrom[:], uint16(r)); found {
+		return rune(foldTo[i])
 	}
-	return r, true
+	return r
 }
 
 // unfoldable reports whether r is in unfoldableRanges.
@@ -166,15 +197,32 @@ func newKeyText(alg string, o *opts) (keyText, error) {
 	if !ok {
 		return k, nil
 	}
-	switch s, _ := v.(string); strings.ToLower(s) {
-	case "binary":
-		k.cmp = bytewise
-		return k, nil
-	case "utf8mb4_general_ci", "utf8mb3_general_ci", "utf8_general_ci":
-		k.cmp = generalCI
-		return k, nil
+	s, _ := v.(string)
+	var err error
+	if k.cmp, err = comparisonOf(s); err != nil || s == "" {
+		return k, optErr("collation", "want %s (a text column of that collation) or binary (a column compared byte by byte: BINARY, VARBINARY, BLOB or a _bin collation), or leave it out for any of those; got %v", strings.Join(foldCollations[:], ", "), v)
 	}
-	return k, optErr("collation", "want utf8mb4_general_ci (a text column of that collation) or binary (a column compared byte by byte: BINARY, VARBINARY, BLOB or a _bin collation), or leave it out for any utf8mb4 root collation; got %v", v)
+	return k, nil
+}
+
+// comparisonOf reads the option collation ("": none); utf8mb3_ and utf8_
+// name the same collations as utf8mb4_.
+func comparisonOf(collation string) (comparison, error) {
+	name := strings.ToLower(collation)
+	switch {
+	case name == "":
+		return rootCollations, nil
+	case name == "binary":
+		return bytewise, nil
+	case strings.HasPrefix(name, "utf8mb3_"):
+		name = "utf8mb4_" + name[len("utf8mb3_"):]
+	case strings.HasPrefix(name, "utf8_"):
+		name = "utf8mb4_" + name[len("utf8_"):]
+	}
+	if i := slices.Index(foldCollations[:], name); i >= 0 {
+		return firstCollation + comparison(i), nil
+	}
+	return 0, fmt.Errorf("no folding for collation %q", collation)
 }
 
 // append appends v's key text to dst.
@@ -209,18 +257,19 @@ func (k keyText) key(v Value) (string, error) {
 }
 
 // KeyComparison says how an algorithm reads a string key: "text" (folded
-// for every utf8mb4 root collation), "utf8mb4_general_ci" or "binary" (the
+// for every utf8mb4 root collation), a collation's name or "binary" (the
 // option collation), or "" when it reads strings as numbers or dates.
 func KeyComparison(a Algorithm) string {
 	kt, ok := a.(interface{ reading() comparison })
 	if !ok {
 		return ""
 	}
-	switch kt.reading() {
-	case bytewise:
+	cmp := kt.reading()
+	if c, ok := cmp.alone(); ok {
+		return foldCollations[c]
+	}
+	if cmp == bytewise {
 		return "binary"
-	case generalCI:
-		return "utf8mb4_general_ci"
 	}
 	return "text"
 }

@@ -2,6 +2,7 @@ package shardrules
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -50,30 +51,42 @@ func TestTextKey(t *testing.T) {
 	}
 }
 
-// Every character folds to a key character that folds to itself, under
-// either table, and the tables are sorted (they are searched by halves).
+// Every character's key folds to itself, under no option and under each
+// collation alone (where every character has a key), and the tables are
+// sorted (they are searched by halves).
 func TestFoldTables(t *testing.T) {
-	for _, cmp := range []comparison{rootCollations, generalCI} {
+	cmps := []comparison{rootCollations}
+	for i := range foldCollations {
+		cmps = append(cmps, firstCollation+comparison(i))
+	}
+	for _, cmp := range cmps {
+		_, alone := cmp.alone()
 		for r := rune(0); r <= utf8.MaxRune; r++ {
 			if r >= 0xD800 && r <= 0xDFFF {
 				continue
 			}
-			k, ok := foldRune(r, cmp)
+			k, ok := appendFolded(nil, r, cmp)
 			if !ok {
-				if cmp == generalCI {
-					t.Fatalf("U+%04X does not fold under utf8mb4_general_ci", r)
+				if alone {
+					t.Fatalf("%d: U+%04X has no key", cmp, r)
 				}
 				continue
 			}
-			if k2, ok := foldRune(k, cmp); !ok || k2 != k {
-				t.Fatalf("%d: U+%04X folds to U+%04X, which folds to U+%04X (%v)", cmp, r, k, k2, ok)
+			k2, _, ok := appendTextKey(nil, string(k), cmp)
+			if !ok || string(k2) != string(k) && !(len(k2) < len(k) && string(k2) == strings.TrimRight(string(k), " ")) {
+				t.Fatalf("%d: U+%04X folds to %q, which folds to %q (%v)", cmp, r, k, k2, ok)
 			}
 		}
 	}
-	for _, from := range [][]uint16{foldFrom[:], generalFrom[:]} {
-		for i := 1; i < len(from); i++ {
-			if from[i-1] >= from[i] {
-				t.Fatalf("a fold table is not ascending at %d", i)
+	for i := 1; i < len(foldFrom); i++ {
+		if foldFrom[i-1] >= foldFrom[i] {
+			t.Fatalf("foldFrom is not ascending at %d", i)
+		}
+	}
+	for c, os := range overrides {
+		for i, o := range os {
+			if o.first > o.last || i > 0 && os[i-1].last >= o.first {
+				t.Fatalf("overrides[%d] is not ascending at %d", c, i)
 			}
 		}
 	}
@@ -84,22 +97,35 @@ func TestFoldTables(t *testing.T) {
 	}
 }
 
-// Under utf8mb4_general_ci alone every character folds, as that collation
-// has it: 'ß' is 's', a combining mark is a character.
-func TestGeneralKey(t *testing.T) {
-	for in, want := range map[string]string{"Straße": "strase", "æsir": "Æsir", "JOSÉ ": "jose", "e\u0301": "e\u0301", "a\x00b": "a\x00b", "😀": "\ufffd"} {
-		if got, err := TextKey(in, true); got != want || err != nil {
-			t.Errorf("general key(%q) = %q, %v; want %q", in, got, err, want)
+// Under one collation alone every character has a key, as that collation
+// has it: 'ß' is 's' to utf8mb4_general_ci and 'ss' to the others, a
+// combining mark is a character to the first and ignored by the others.
+func TestCollationAlone(t *testing.T) {
+	for _, c := range []struct{ coll, in, want string }{
+		{"utf8mb4_general_ci", "Straße", "strase"},
+		{"utf8mb4_unicode_ci", "Straße", "strasse"},
+		{"utf8mb4_uca1400_ai_ci", "Straße", "strasse"},
+		{"utf8mb3_general_ci", "JOSÉ ", "jose"},
+		{"utf8mb4_general_ci", "e\u0301", "e\u0301"},
+		{"utf8mb4_unicode_ci", "e\u0301", "e"},
+		{"utf8mb4_unicode_520_ci", "a\x00b", "ab"},
+		{"utf8mb4_general_ci", "a\x00b", "a\x00b"},
+		{"utf8mb4_unicode_520_ci", "Æsir", "aesir"},
+		{"utf8mb4_general_ci", "😀", "\ufffd"},
+	} {
+		if got, err := TextKey(c.in, c.coll); got != c.want || err != nil {
+			t.Errorf("%s key(%q) = %q, %v; want %q", c.coll, c.in, got, err, c.want)
 		}
 	}
-	if _, err := TextKey("caf\xe9", true); !errors.As(err, new(*CollationError)) {
+	if _, err := TextKey("caf\xe9", "utf8mb4_general_ci"); !errors.As(err, new(*CollationError)) {
 		t.Errorf("general key of latin1 bytes: %v, want a CollationError", err)
 	}
-	a := mustAlg(t, "hash", 4, map[string]any{"collation": "utf8mb4_general_ci"})
-	if s1, s2 := mustShard(t, a, StringValue("Straße")), mustShard(t, a, StringValue("STRASE")); s1 != s2 {
-		t.Errorf("collation utf8mb4_general_ci: 'Straße' on shard %d, 'STRASE' on %d", s1, s2)
+	a := mustAlg(t, "hash", 4, map[string]any{"collation": "utf8mb4_unicode_ci"})
+	if s1, s2 := mustShard(t, a, StringValue("Straße")), mustShard(t, a, StringValue("STRASSE")); s1 != s2 {
+		t.Errorf("collation utf8mb4_unicode_ci: 'Straße' on shard %d, 'STRASSE' on %d", s1, s2)
 	}
-	if KeyComparison(a) != "utf8mb4_general_ci" || KeyComparison(mustAlg(t, "hash", 4, nil)) != "text" || KeyComparison(mustAlg(t, "mod", 4, nil)) != "" {
+	if KeyComparison(a) != "utf8mb4_unicode_ci" || KeyComparison(mustAlg(t, "hash", 4, nil)) != "text" || KeyComparison(mustAlg(t, "mod", 4, nil)) != "" ||
+		KeyComparison(mustAlg(t, "slot", 4, map[string]any{"collation": "binary"})) != "binary" {
 		t.Error("KeyComparison is wrong")
 	}
 }
@@ -119,8 +145,8 @@ func TestCollationOption(t *testing.T) {
 			t.Errorf("%s: 'José' on shard %d, 'jose' on %d", alg, a, b)
 		}
 	}
-	if _, err := NewAlgorithm("hash", 4, map[string]any{"collation": "utf8mb4_unicode_ci"}); err == nil {
-		t.Error("collation utf8mb4_unicode_ci accepted")
+	if _, err := NewAlgorithm("hash", 4, map[string]any{"collation": "utf8mb4_danish_ci"}); err == nil {
+		t.Error("collation utf8mb4_danish_ci accepted")
 	}
 	enum := mustAlg(t, "enum", 2, map[string]any{"map": map[string]any{"Zoë": 1, "ana": 0}})
 	if s := mustShard(t, enum, StringValue("ZOE")); s != 1 {
