@@ -112,6 +112,7 @@ func TestCollationAlone(t *testing.T) {
 		{"utf8mb4_general_ci", "a\x00b", "a\x00b"},
 		{"utf8mb4_unicode_520_ci", "Æsir", "aesir"},
 		{"utf8mb4_general_ci", "😀", "\ufffd"},
+		{"utf8mb4_unicode_ci", "0\x0042", "42"}, // '042' ignoring NUL: the number 42, as '042' is
 	} {
 		if got, err := TextKey(c.in, c.coll); got != c.want || err != nil {
 			t.Errorf("%s key(%q) = %q, %v; want %q", c.coll, c.in, got, err, c.want)

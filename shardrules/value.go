@@ -299,21 +299,24 @@ func (v Value) appendKey(dst []byte, cmp comparison) (_ []byte, bad rune, ok boo
 		return appendBinaryKey(dst, v.s), 0, true
 	}
 	start := len(dst)
-	if dst, bad, ok = appendTextKey(dst, v.s, cmp); !ok || !hasNonASCII(v.s) {
+	if dst, bad, ok = appendTextKey(dst, v.s, cmp); !ok || printableASCII(v.s) {
 		return dst, bad, ok
 	}
-	// Folded, '４２' reads as the number 42 ('42' does above).
+	// Folded, '４２' (and '4\x002' where NUL is ignored) reads as the
+	// number 42, as '42' does above.
 	if n, isNum := parseNumber(string(dst[start:])); isNum {
 		return n.appendText(dst[:start]), 0, true
 	}
 	return dst, 0, true
 }
 
-func hasNonASCII(s string) bool {
+// printableASCII says s is printable ASCII, which folds to itself but for
+// case.
+func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return true
+		if s[i] < 0x20 || s[i] >= 0x7F {
+			return false
 		}
 	}
-	return false
+	return true
 }
