@@ -31,23 +31,23 @@ func collationFits(reading, collation string) bool {
 	if collation == "binary" || strings.HasSuffix(collation, "_bin") || strings.HasPrefix(collation, "ascii_") {
 		return true // folding only merges: fine for exact comparisons; ASCII folds alike under all
 	}
-	family := strings.TrimPrefix(collation, "utf8mb3_")
-	family = strings.TrimPrefix(family, "utf8_")
-	family = strings.Replace(family, "_nopad_", "_", 1)
-	if strings.HasPrefix(family, "uca1400_") || strings.HasPrefix(family, "utf8mb4_uca1400_") {
-		family = "utf8mb4_uca1400_ai_ci" // accent- and case-sensitive variants are finer
-	}
-	if !strings.HasPrefix(family, "utf8mb4_") {
-		family = "utf8mb4_" + family
-	}
 	switch reading {
 	case "text":
 		return foldedCollation.MatchString(collation)
 	case "binary":
 		return false
 	}
+	// The family: utf8mb4_ for utf8mb3_ and utf8_, NO PAD as PAD SPACE,
+	// and uca1400's accent- and case-sensitive variants (finer) as ai_ci.
+	family := "utf8mb4_" + strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(collation, "utf8mb4_"), "utf8mb3_"), "utf8_")
+	family = strings.Replace(family, "_nopad_", "_", 1)
+	if ucaRoot.MatchString(family) {
+		family = "utf8mb4_uca1400_ai_ci"
+	}
 	return family == reading
 }
+
+var ucaRoot = regexp.MustCompile(`^utf8mb4_uca1400_a[is]_c[is]$`)
 
 // shardOf is v's shard by the algorithm of t's family (forRow: placing a
 // row, else finding rows equal to v); an error when v has none, which a

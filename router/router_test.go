@@ -272,3 +272,21 @@ func TestKeyColumnMisfit(t *testing.T) {
 		t.Errorf("collation utf8mb4_general_ci over a utf8mb4_unicode_ci column plans\n%s\nwant every shard", got)
 	}
 }
+
+func TestCollationFits(t *testing.T) {
+	for reading, cases := range map[string]map[string]bool{
+		"text": {"utf8mb4_general_ci": true, "utf8mb3_unicode_ci": true, "utf8mb4_uca1400_as_cs": true, "utf8mb4_unicode_520_nopad_ci": true,
+			"utf8mb4_uca1400_danish_ai_ci": false, "latin1_swedish_ci": false, "utf8mb4_german2_ci": false, "utf8mb4_bin": true, "binary": true, "ascii_general_ci": true},
+		"utf8mb4_unicode_ci": {"utf8mb4_unicode_ci": true, "utf8mb4_unicode_nopad_ci": true, "utf8_unicode_ci": true,
+			"utf8mb4_general_ci": false, "utf8mb4_unicode_520_ci": false, "utf8mb4_bin": true},
+		"utf8mb4_uca1400_ai_ci": {"utf8mb4_uca1400_as_cs": true, "utf8mb4_uca1400_nopad_ai_ci": true, "utf8mb4_uca1400_ai_ci": true,
+			"utf8mb4_uca1400_danish_ai_ci": false, "utf8mb4_unicode_ci": false},
+		"binary": {"utf8mb4_general_ci": false, "binary": true, "utf8mb4_bin": true, "latin1_bin": true},
+	} {
+		for collation, want := range cases {
+			if got := collationFits(reading, collation); got != want {
+				t.Errorf("collationFits(%s, %s) = %v, want %v", reading, collation, got, want)
+			}
+		}
+	}
+}
