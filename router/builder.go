@@ -59,6 +59,10 @@ type tableInfo struct {
 	rules  *shardrules.SchemaRules
 	rule   *shardrules.TableRule
 	system bool // information_schema, mysql, performance_schema, sys
+	// key is the sharding column as the server compares it, read once a
+	// statement when a text-placing algorithm places a value (see shardOf).
+	key     keyColumn
+	keyRead bool
 }
 
 func (t *tableInfo) sharded() bool {
@@ -127,9 +131,6 @@ type builder struct {
 	// unplaced says a value compared with a sharding column had no shard
 	// (see conds.point): the plan reads every shard for it.
 	unplaced bool
-	// keyColumn is what placing a value learnt of the sharding column, for
-	// the template (see Template.keyColumn).
-	keyColumn keyColumn
 	// markerHidden: a marker stood where a literal would have placed the
 	// statement (-?): its template would not place it alike.
 	markerHidden bool

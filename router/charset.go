@@ -29,3 +29,12 @@ func latin1ToUTF8(s string) string {
 	}
 	return b.String()
 }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -321,12 +321,3 @@ func valueOf(v any) (shardrules.Value, bool) {
 	}
 	return shardrules.Value{}, false
 }
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}

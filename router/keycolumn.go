@@ -66,13 +66,25 @@ func (b *builder) shardOf(t *tableInfo, v shardrules.Value, forRow bool) (int, e
 	}
 	if reading := shardrules.KeyComparison(alg); reading != "" && b.env.KeyColumnType != nil {
 		col := t.routingColumn()
-		k := keyColumnOf(b.env.KeyColumnType(t.schema, t.rule.Name, col), reading)
-		b.keyColumn = k
-		if !k.places(v, forRow) {
-			return 0, &errKeyColumn{table: t.rule.Name, column: col, value: v, k: k}
+		if !t.keyRead {
+			t.key, t.keyRead = keyColumnOf(b.env.KeyColumnType(t.schema, t.rule.Name, col), reading), true
+		}
+		if !t.key.places(v, forRow) {
+			return 0, &errKeyColumn{table: t.rule.Name, column: col, value: v, k: t.key}
 		}
 	}
 	return alg.Shard(v)
+}
+
+// keyColumnFor is the key column a value of root's group was placed by in
+// this statement (zero when none was read).
+func (b *builder) keyColumnFor(root *shardrules.TableRule) keyColumn {
+	for _, t := range b.tables {
+		if t.keyRead && t.rule.Root == root {
+			return t.key
+		}
+	}
+	return keyColumn{}
 }
 
 // keyColumn is what placing a value learnt of a text-placed sharding
@@ -121,7 +133,7 @@ func (k keyColumn) places(v shardrules.Value, forRow bool) bool {
 		if v.Kind() != shardrules.StringKind {
 			return forRow || v.IsNull()
 		}
-		return !k.misfit || printableASCII(v.Text())
+		return !k.misfit || shardrules.PrintableASCII(v.Text())
 	case numberColumn:
 		return v.Kind() != shardrules.StringKind || v.Numeric()
 	}
@@ -148,15 +160,6 @@ func (e *errKeyColumn) Error() string {
 func noPlace(err error) bool {
 	var kc *errKeyColumn
 	return errors.As(err, new(*shardrules.CollationError)) || errors.As(err, &kc) && kc.k.misfit
-}
-
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7F {
-			return false
-		}
-	}
-	return true
 }
 
 // checkKeyCollation refuses a CREATE TABLE of t whose sharding column's

@@ -169,7 +169,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 		t.params = append(t.params, swap.rank(p.offset))
 		vals[i] = swap.value(p.offset)
 	}
-	t.alg, t.keyColumn = root.Algorithm, b.keyColumn
+	t.alg, t.keyColumn = root.Algorithm, b.keyColumnFor(root)
 	_, t.rows = stmt.(*ast.InsertStmt)
 	t.texts, t.node, t.label = make([]text, root.Shards), make([]string, root.Shards), make([]string, root.Shards)
 	for s := 0; s < root.Shards; s++ {

@@ -94,6 +94,16 @@ func TextKey(s, collation string) (string, error) {
 	return keyText{alg: "text", cmp: cmp}.key(StringValue(s))
 }
 
+// appendStringKey appends a string's key text to dst as the column
+// compares strings: folded, or its bytes (bytewise); ok is false, with the
+// offending character, when s has none.
+func appendStringKey(dst []byte, s string, cmp comparison) (_ []byte, bad rune, ok bool) {
+	if cmp == bytewise {
+		return appendBinaryKey(dst, s), 0, true
+	}
+	return appendTextKey(dst, s, cmp)
+}
+
 // appendTextKey appends s folded (see above) to dst; ok is false, with the
 // offending character, when s has no key text.
 func appendTextKey(dst []byte, s string, cmp comparison) (_ []byte, bad rune, ok bool) {
@@ -234,16 +244,13 @@ func (k keyText) append(dst []byte, v Value) ([]byte, error) {
 	return b, nil
 }
 
-// appendText appends the text a prefix is cut from: a string folded as
-// written (not read as a number), other values' key text.
+// appendText appends the text a prefix is cut from: a string's key text
+// as written (not read as a number), other values' key text.
 func (k keyText) appendText(dst []byte, v Value) ([]byte, error) {
-	switch {
-	case v.kind != StringKind:
+	if v.kind != StringKind {
 		return k.append(dst, v)
-	case k.cmp == bytewise:
-		return appendBinaryKey(dst, v.s), nil
 	}
-	b, bad, ok := appendTextKey(dst, v.s, k.cmp)
+	b, bad, ok := appendStringKey(dst, v.s, k.cmp)
 	if !ok {
 		return dst, &CollationError{Algorithm: k.alg, Value: v, Char: bad}
 	}

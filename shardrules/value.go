@@ -295,11 +295,8 @@ func (v Value) appendKey(dst []byte, cmp comparison) (_ []byte, bad rune, ok boo
 	if v.kind == FloatKind { // NaN, ±Inf: cannot come from SQL, but place them somewhere stable
 		return append(dst, v.String()...), 0, true
 	}
-	if cmp == bytewise {
-		return appendBinaryKey(dst, v.s), 0, true
-	}
 	start := len(dst)
-	if dst, bad, ok = appendTextKey(dst, v.s, cmp); !ok || printableASCII(v.s) {
+	if dst, bad, ok = appendStringKey(dst, v.s, cmp); !ok || cmp == bytewise || PrintableASCII(v.s) {
 		return dst, bad, ok
 	}
 	// Folded, '４２' (and '4\x002' where NUL is ignored) reads as the
@@ -310,9 +307,10 @@ func (v Value) appendKey(dst []byte, cmp comparison) (_ []byte, bad rune, ok boo
 	return dst, 0, true
 }
 
-// printableASCII says s is printable ASCII, which folds to itself but for
-// case.
-func printableASCII(s string) bool {
+// PrintableASCII says s is printable ASCII, which folds to itself but for
+// case, and which every collation compares as case-insensitive or exact
+// text.
+func PrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] >= 0x7F {
 			return false
