@@ -1,6 +1,6 @@
 package shardrules
 
-//go:generate sh -c "go run gen_fold.go > fold_table.go"
+//go:generate sh -c "go run gen_fold.go > fold_table.go.new && mv fold_table.go.new fold_table.go"
 
 import (
 	"fmt"

@@ -5,7 +5,7 @@
 // every character's weights from a running MariaDB server (10.10 or later,
 // for the UCA 14 collations):
 //
-//	go run gen_fold.go -dsn 'sg:sg@tcp(127.0.0.1:13310)/mysql' > fold_table.go
+//	go run gen_fold.go -dsn 'sg:sg@tcp(127.0.0.1:13310)/mysql' > fold_table.go.new && mv fold_table.go.new fold_table.go
 //
 // A character folds to a key character chosen so that, under each of the
 // collations below, characters with the same weight fold alike: each
