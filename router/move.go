@@ -172,21 +172,7 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 	}
 	rule := t.rule
 	if rule.Kind == shardrules.Sharded || rule.ChildRoutesByValue() {
-		m.Owner = func(v []byte, numeric bool) (int, error) {
-			val := shardrules.NullValue()
-			switch {
-			case v == nil:
-			case numeric:
-				val = shardrules.DecimalValue(string(v))
-			default:
-				val = shardrules.BytesValue(v)
-			}
-			s, err := b.shardOf(t, val, true)
-			if err != nil {
-				return 0, errUnsupported("moving a %s row: %v", rule.Name, err)
-			}
-			return s, nil
-		}
+		m.Owner = b.rowOwner(t, "moving")
 	} else {
 		m.Lookup = func(keys []string) *Scatter { return b.lookupParents(rule, keys) }
 	}

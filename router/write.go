@@ -15,19 +15,19 @@ import (
 // to the node that holds the table.
 func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
-	target := b.tables[0]
+	at := b.insertTarget(ins)
+	target := b.tables[at]
 	if target.system {
 		return nil, errUnsupported("writing to %s.%s through the proxy", target.schema, target.ref.Name)
 	}
 	if ins.Select != nil {
+		// One server runs it when the rows it reads and writes are there;
+		// otherwise the proxy copies them.
 		units, err := b.place(nil, true)
-		if err != nil {
-			return nil, err
+		if err == nil && len(units) == 1 && (target.rule.Kind != shardrules.Global || len(target.rules.Nodes) == 1) {
+			return b.renderRoutes(units)
 		}
-		if len(units) != 1 || (target.rule.Kind == shardrules.Global && len(target.rules.Nodes) > 1) {
-			return nil, errUnsupported("INSERT ... SELECT across shards or into a global table")
-		}
-		return b.renderRoutes(units)
+		return b.planInsertSelect(ins, at)
 	}
 	switch target.rule.Kind {
 	case shardrules.Global:
@@ -93,6 +93,19 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 		shardOf[i] = s
 	}
 	return b.insertByShard(ins, rows, shardOf)
+}
+
+// insertTarget finds the reference an INSERT writes (an INSERT ... SELECT
+// lists the SELECT's tables too).
+func (b *builder) insertTarget(ins *ast.InsertStmt) int {
+	if ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
+		for i, t := range b.tables {
+			if t.ref.Node == ts.Source {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // insertByShard renders one INSERT per shard with that shard's rows.

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -16,7 +15,7 @@ import (
 // inside the session's transaction: find the rows, update in place those
 // that stay, move the others, and answer with MySQL's counts.
 func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome, error) {
-	mv := mover{m: m, conns: conns, atomic: cli.Atomic}
+	mv := mover{m: m, steps: steps{conns: conns, atomic: cli.Atomic}}
 	var out Outcome
 	if err := mv.run(); err != nil {
 		me, ok := err.(*mysql.MyError)
@@ -52,16 +51,10 @@ type found struct {
 }
 
 type mover struct {
-	m     *router.MoveRows
-	conns Conns
-	// atomic: in the client's transaction, a failure undoes what the
-	// statement did on every node (Client.Atomic); nodes lists them.
-	atomic bool
-	nodes  []string
-	saved  []*backend.Conn // nodes sharing a host share a connection
+	m *router.MoveRows
+	steps
 
 	matched, changed, affected, moved, warn uint64
-	status                                  uint16
 }
 
 func (mv *mover) run() error {
@@ -101,48 +94,6 @@ func (mv *mover) run() error {
 		}
 	}
 	return nil
-}
-
-// on runs fn on a connection to node.
-func (mv *mover) on(node string, fn func(c *backend.Conn) error) error {
-	c, err := mv.conns.Acquire(node)
-	if err != nil {
-		return err
-	}
-	if mv.atomic && !slices.Contains(mv.nodes, node) {
-		mv.nodes = append(mv.nodes, node)
-		if !slices.Contains(mv.saved, c) {
-			c.ExecAhead(stmtSavepoint)
-			mv.saved = append(mv.saved, c)
-		}
-	}
-	err = fn(c)
-	if err == nil {
-		mv.status = c.Status
-	}
-	mv.conns.Release(c, c.Broken())
-	if err != nil && c.Broken() {
-		return &BackendError{Err: err}
-	}
-	return err
-}
-
-// undo rolls the nodes the statement used back to where it began.
-func (mv *mover) undo() error {
-	var conns []*backend.Conn
-	defer func() {
-		for _, c := range conns {
-			mv.conns.Release(c, c.Broken())
-		}
-	}()
-	for _, node := range mv.nodes {
-		c, err := mv.conns.Acquire(node)
-		if err != nil {
-			return err
-		}
-		conns = append(conns, c)
-	}
-	return undoStatement(conns)
 }
 
 // find reads the matched rows of every unit, locking them.

@@ -51,6 +51,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runChildInsert(cli, root, conns, tr)
 	case *router.MoveRows:
 		return runMove(cli, root, conns, tr)
+	case *router.InsertSelect:
+		return runInsertSelect(cli, root, conns, tr)
 	}
 	return runMerge(cli, p.Root, conns, tr)
 }
@@ -94,18 +96,24 @@ func (w *writeTotals) add(ok *wire.OK) {
 
 // parseMatched reads UPDATE's "Rows matched: 1  Changed: 1  Warnings: 0".
 func parseMatched(info []byte) (matched, changed, warnings uint64, ok bool) {
+	return parseCounts(info, "Rows matched: ")
+}
+
+// parseCounts reads the three counts of an OK packet's info that begins
+// with first ("Records: 3  Duplicates: 1  Warnings: 0").
+func parseCounts(info []byte, first string) (a, b, c uint64, ok bool) {
 	s := string(info)
-	if !strings.HasPrefix(s, "Rows matched: ") {
+	if !strings.HasPrefix(s, first) {
 		return 0, 0, 0, false
 	}
-	f := strings.Fields(s)
-	if len(f) < 6 {
+	f := strings.Fields(s[len(first):])
+	if len(f) < 5 {
 		return 0, 0, 0, false
 	}
-	m, e1 := strconv.ParseUint(f[2], 10, 64)
-	c, e2 := strconv.ParseUint(f[4], 10, 64)
-	w, e3 := strconv.ParseUint(f[6], 10, 64)
-	return m, c, w, e1 == nil && e2 == nil && e3 == nil
+	a, e1 := strconv.ParseUint(f[0], 10, 64)
+	b, e2 := strconv.ParseUint(f[2], 10, 64)
+	c, e3 := strconv.ParseUint(f[4], 10, 64)
+	return a, b, c, e1 == nil && e2 == nil && e3 == nil
 }
 
 // runWrite runs write statements on their nodes: all nodes at once, each
@@ -481,19 +489,66 @@ func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
 // runMerge runs a read plan over several shards and merges the results.
 func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
-	routes := router.AppendRoutes(nil, root)
-	var opened []*open
-	release := func() {
-		for _, o := range opened {
-			if o.s != nil {
-				o.s.Close()
-			}
-			if o.q != nil {
-				o.q.finish()
+	m, err := openMerge(cli, root, conns, tr)
+	if err != nil {
+		return out, err
+	}
+	err = writeStream(cli, m.top, tr, &out, m.warnings)
+	var gone *ClientError
+	if errors.As(err, &gone) {
+		// The client is gone, and its transaction with it: its
+		// connections are dropped rather than read to the end.
+		for _, o := range m.opened {
+			if o.c != nil {
+				o.c.MarkBroken()
 			}
 		}
-		releaseOnce(conns, len(opened), func(i int) (*backend.Conn, bool) { return opened[i].c, opened[i].c != nil && opened[i].c.Broken() })
 	}
+	m.close()
+	return out, err
+}
+
+// merged is a read plan's rows, as they come from its shards.
+type merged struct {
+	top    merge.Stream
+	opened []*open
+	conns  Conns
+}
+
+// warnings sums the warnings of the connections the plan used.
+func (m *merged) warnings() uint16 {
+	n := uint32(0)
+	for i, o := range m.opened {
+		if o.c != nil && !slices.ContainsFunc(m.opened[:i], func(p *open) bool { return p.c == o.c }) {
+			n += o.c.Warnings // (a pinned connection serves several routes)
+		}
+	}
+	return uint16(min(n, 65535))
+}
+
+// close stops the streams and releases the connections.
+func (m *merged) close() {
+	if m.top != nil {
+		m.top.Close()
+	}
+	for _, o := range m.opened {
+		if o.s != nil {
+			o.s.Close()
+		}
+		if o.q != nil {
+			o.q.finish()
+		}
+	}
+	releaseOnce(m.conns, len(m.opened), func(i int) (*backend.Conn, bool) {
+		return m.opened[i].c, m.opened[i].c != nil && m.opened[i].c.Broken()
+	})
+}
+
+// openMerge sends a read plan's statements and builds the merge over
+// their results.
+func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (*merged, error) {
+	routes := router.AppendRoutes(nil, root)
+	m := &merged{conns: conns}
 	// Send every statement first: the shards work in parallel while the
 	// results are read one after another. A node whose connection is
 	// pinned (a transaction) runs its shards' statements in turn on it.
@@ -510,7 +565,7 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 			return nil, err
 		}
 		o := &open{c: c}
-		opened = append(opened, o)
+		m.opened = append(m.opened, o)
 		return o, nil
 	}
 	send := func(r *router.Route, sql string, union []merge.Field) error {
@@ -564,8 +619,8 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 			}
 		}
 		if err != nil {
-			release()
-			return out, err
+			m.close()
+			return nil, err
 		}
 	}
 	var firstErr error
@@ -588,8 +643,8 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 		streams[w.route] = append(streams[w.route], s)
 	}
 	if firstErr != nil {
-		release()
-		return out, firstErr
+		m.close()
+		return nil, firstErr
 	}
 	for _, r := range routes {
 		if r.Columns != nil && len(streams[r]) > 1 {
@@ -598,31 +653,11 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 	}
 	top, err := buildStream(root, streams, cli.Pad)
 	if err != nil {
-		release()
-		return out, err
+		m.close()
+		return nil, err
 	}
-	err = writeStream(cli, top, tr, &out, func() uint16 {
-		n := uint32(0)
-		for i, o := range opened {
-			if o.c != nil && !slices.ContainsFunc(opened[:i], func(p *open) bool { return p.c == o.c }) {
-				n += o.c.Warnings // (a pinned connection serves several routes)
-			}
-		}
-		return uint16(min(n, 65535))
-	})
-	var gone *ClientError
-	if errors.As(err, &gone) {
-		// The client is gone, and its transaction with it: its
-		// connections are dropped rather than read to the end.
-		for _, o := range opened {
-			if o.c != nil {
-				o.c.MarkBroken()
-			}
-		}
-	}
-	top.Close()
-	release()
-	return out, err
+	m.top = top
+	return m, nil
 }
 
 // unionStreams reads the header of a route's union (s, or the error

@@ -41,8 +41,11 @@ type Client struct {
 	// InsertID, when set, is the last-insert-id of the OK packets: the
 	// first id the proxy generated for the running INSERT.
 	InsertID uint64
-	conv     rowConverter
-	defBuf   []byte // a column definition renamed for the client (ColumnDef)
+	// IDs, set for an INSERT ... SELECT into a table whose ids the proxy
+	// generates, gives them to the rows that ask.
+	IDs    *IDSource
+	conv   rowConverter
+	defBuf []byte // a column definition renamed for the client (ColumnDef)
 }
 
 // ColumnDef is a column definition as the client must see it, with

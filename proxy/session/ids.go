@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 )
@@ -21,11 +22,27 @@ import (
 // fillIDs puts generated ids into an INSERT that lacks them and returns
 // the first (0: none generated).
 func (s *Session) fillIDs(stmt ast.StmtNode, snap *snapshot.Snapshot) (uint64, error) {
+	s.cli.IDs = nil
 	seq, idx, need, err := s.idRequests(stmt, snap)
-	if err != nil || len(need) == 0 {
+	if err != nil || seq == nil {
 		return 0, err
 	}
 	ins := stmt.(*ast.InsertStmt)
+	if ins.Select != nil {
+		// The rows the proxy copies ask as they come (exec.IDSource).
+		s.cli.IDs = &exec.IDSource{Column: idx, Asks: s.asksForIDText, Next: func() (uint64, error) {
+			ids, err := seq.Reserve(context.Background(), 1, s.idBuf[:0])
+			if err != nil {
+				return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+seq.Table+": "+err.Error())
+			}
+			s.idBuf = ids
+			return ids[0], nil
+		}}
+		return 0, nil
+	}
+	if len(need) == 0 {
+		return 0, nil
+	}
 	ids, err := seq.Reserve(context.Background(), len(need), s.idBuf[:0])
 	if err != nil {
 		return 0, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: cannot generate ids for "+seq.Table+": "+err.Error())
@@ -145,6 +162,12 @@ func (s *Session) asksForID(v any) bool {
 		return v == 0 && !s.noAutoValueOnZero()
 	}
 	return false
+}
+
+// asksForIDText is asksForID for a value as a result prints it (nil:
+// NULL): a row an INSERT ... SELECT copies.
+func (s *Session) asksForIDText(v []byte) bool {
+	return v == nil || string(v) == "0" && !s.noAutoValueOnZero()
 }
 
 // idMarkers returns the ranks of the parameter markers that give an

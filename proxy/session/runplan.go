@@ -42,7 +42,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	// In the client's transaction, a failed write of several statements
 	// is undone whole (an autocommit one rolls its own transaction back).
 	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && writeStatements(plan) > 1
-	defer func() { s.cli.InsertID, s.cli.Atomic = 0, false }()
+	defer func() { s.cli.InsertID, s.cli.Atomic, s.cli.IDs = 0, false, nil }()
 	var out exec.Outcome
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -86,7 +86,7 @@ func writeStatements(p *router.Plan) int {
 		routes = r.Routes
 	case *router.Broadcast:
 		routes = r.Routes
-	case *router.ChildInsert, *router.MoveRows:
+	case *router.ChildInsert, *router.MoveRows, *router.InsertSelect:
 		return 2 // several shards, known only as it runs
 	default:
 		return 1

@@ -1,0 +1,61 @@
+package exec
+
+import (
+	"slices"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+)
+
+// steps runs a statement's parts one after another, each on a connection
+// to its node (MoveRows, InsertSelect).
+type steps struct {
+	conns Conns
+	// atomic: in the client's transaction, a failure undoes what the
+	// statement did on every node (Client.Atomic); nodes lists them.
+	atomic bool
+	nodes  []string
+	saved  []*backend.Conn // nodes sharing a host share a connection
+	status uint16          // the server status after the last step
+}
+
+// on runs fn on a connection to node.
+func (st *steps) on(node string, fn func(c *backend.Conn) error) error {
+	c, err := st.conns.Acquire(node)
+	if err != nil {
+		return err
+	}
+	if st.atomic && !slices.Contains(st.nodes, node) {
+		st.nodes = append(st.nodes, node)
+		if !slices.Contains(st.saved, c) {
+			c.ExecAhead(stmtSavepoint)
+			st.saved = append(st.saved, c)
+		}
+	}
+	err = fn(c)
+	if err == nil {
+		st.status = c.Status
+	}
+	st.conns.Release(c, c.Broken())
+	if err != nil && c.Broken() {
+		return &BackendError{Err: err}
+	}
+	return err
+}
+
+// undo rolls the nodes the statement used back to where it began.
+func (st *steps) undo() error {
+	var conns []*backend.Conn
+	defer func() {
+		for _, c := range conns {
+			st.conns.Release(c, c.Broken())
+		}
+	}()
+	for _, node := range st.nodes {
+		c, err := st.conns.Acquire(node)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	return undoStatement(conns)
+}
