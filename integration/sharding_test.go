@@ -215,6 +215,36 @@ var shopWrites = []writeCase{
 	{ID: "w41-duplicate-key-other-case", SQL: "INSERT INTO accounts (code, owner, level, credit, opened) VALUES ('ACC-0003', 'dup', 1, NULL, '2025-01-01')", Error: true,
 		Check: "SELECT * FROM accounts WHERE code = 'acc-0003'"},
 	{ID: "w42-unknown-column", SQL: "UPDATE orders SET nosuch = 1 WHERE user_id = 7", Error: true},
+	// INSERT ... SELECT that no one server can run: the proxy copies the rows
+	{ID: "w42a-insert-select-reshard", SQL: "INSERT INTO orders " + orderCols + " SELECT id + 10000, user_id + 1, region_id, amount, status, tag, created, qty, score, note FROM orders WHERE user_id BETWEEN 10 AND 20",
+		Check: "SELECT user_id, COUNT(*), SUM(amount), SUM(score), MAX(note) FROM orders WHERE id > 10000 GROUP BY user_id"},
+	{ID: "w42b-insert-select-aggregate-to-hash", SQL: "INSERT INTO accounts (code, owner, level, credit, opened) " +
+		"SELECT CONCAT('u-', user_id), MAX(status), COUNT(*) % 100, SUM(amount), MIN(DATE(created)) FROM orders GROUP BY user_id",
+		Check: "SELECT * FROM accounts WHERE code LIKE 'u-%'"},
+	{ID: "w42c-insert-select-to-default-node", SQL: "INSERT INTO products (id, name, category, price, stock, origin_region) " +
+		"SELECT 1000 + id, CONCAT('from order ', id, ' ', IFNULL(note, '-'), ' \\ it''s'), status, amount, qty, region_id FROM orders WHERE amount > 900 ORDER BY amount DESC, id LIMIT 20",
+		Check: "SELECT * FROM products WHERE id > 1000"},
+	{ID: "w42d-insert-select-to-global", SQL: "INSERT INTO regions (id, name, country) SELECT 100 + region_id, MAX(status), NULL FROM orders WHERE region_id IS NOT NULL GROUP BY region_id",
+		Check: "SELECT * FROM regions WHERE id > 100"},
+	{ID: "w42e-insert-select-child-by-parent", SQL: "INSERT INTO order_items (id, order_id, product_id, qty, price) SELECT id + 90000, id, 1, qty, amount FROM orders WHERE user_id IN (11, 12) OR id BETWEEN 10010 AND 10020",
+		Check: "SELECT o.user_id, i.id, i.price FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.id > 90000"},
+	{ID: "w42f-insert-select-upsert", SQL: "INSERT INTO accounts (code, owner, level, credit, opened) SELECT code, UPPER(owner), level + 1, credit, opened FROM accounts WHERE level = 2 " +
+		"ON DUPLICATE KEY UPDATE level = VALUES(level), owner = VALUES(owner)",
+		Check: "SELECT * FROM accounts WHERE level = 3"},
+	{ID: "w42g-insert-ignore-select", SQL: "INSERT IGNORE INTO orders " + orderCols + " SELECT id + (id % 2) * 20000, user_id, region_id, amount, status, tag, created, qty, score, note FROM orders WHERE user_id = 7",
+		Check: "SELECT id, user_id FROM orders WHERE id > 20000"},
+	{ID: "w42h-replace-select-global", SQL: "REPLACE INTO regions SELECT id, UPPER(name), country FROM regions WHERE id <= 3",
+		Check: "SELECT * FROM regions"},
+	{ID: "w42i-insert-select-nothing", SQL: "INSERT INTO orders " + orderCols + " SELECT * FROM orders WHERE user_id = 987654"},
+	{ID: "w42j-insert-select-column-count", SQL: "INSERT INTO orders (id, user_id) SELECT id FROM orders WHERE user_id = 3", Error: true},
+	{ID: "w42k-insert-select-duplicate", SQL: "INSERT INTO accounts SELECT * FROM accounts WHERE level = 1", Error: true},
+	{ID: "w42l-insert-select-float", SQL: "INSERT INTO orders " + orderCols + " SELECT id + 40000, user_id, region_id, amount, status, tag, created, qty, CAST(score AS FLOAT), note FROM orders WHERE user_id = 5",
+		Refuse: true, RefuseWhy: []string{"float"}},
+	{ID: "w42m-no-backslash-escapes", SQL: "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"},
+	{ID: "w42n-insert-select-literal-backslash", SQL: "INSERT INTO products (id, name, category, price, stock, origin_region) " +
+		"SELECT 2000 + id, CONCAT('raw \\ ', id, ' it''s'), status, amount, qty, region_id FROM orders WHERE amount > 950",
+		Check: "SELECT * FROM products WHERE id > 2000"},
+	{ID: "w42o-escapes-back", SQL: "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"},
 	// deletes
 	{ID: "w43-delete-by-key", SQL: "DELETE FROM orders WHERE user_id = 99 AND qty = 1"},
 	{ID: "w44-delete-child-by-parent", SQL: "DELETE FROM order_items WHERE order_id = 10"},
@@ -661,6 +691,9 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 				"(3002, 2, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'atomic'), (2001, 7, 1, 1.00, 'dup', NULL, '2025-03-01 00:00:00', 1, NULL, NULL)", true},
 			{"UPDATE orders SET qty = IF(user_id = 3, NULL, qty + 1) WHERE user_id IN (1, 2, 3, 4)", true},
 			{"UPDATE orders SET user_id = user_id + 1, qty = IF(id > 1500, NULL, qty) WHERE user_id IN (5, 6)", true},
+			{"INSERT INTO orders " + orderCols + " SELECT id + 50000, user_id, region_id, amount, status, tag, created, qty, score, note FROM orders WHERE user_id IN (1, 2) " +
+				"UNION ALL SELECT * FROM orders WHERE id = 2001", true},
+			{"INSERT INTO orders " + orderCols + " SELECT id + 60000, user_id + 1, region_id, amount, status, tag, created, qty, score, 'copied' FROM orders WHERE user_id IN (1, 2)", false},
 			{"INSERT INTO orders " + orderCols + " VALUES (3003, 1, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'kept'), " +
 				"(3004, 2, 1, 1.00, 'new', NULL, '2025-03-01 00:00:00', 1, NULL, 'kept')", false},
 			{"COMMIT", false},
@@ -675,7 +708,7 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 				t.Errorf("%s: proxy %v, oracle %v", st.sql, perr, oerr)
 			}
 		}
-		q := "SELECT id, user_id, qty, note FROM orders WHERE id >= 3001 OR user_id BETWEEN 1 AND 7 ORDER BY id"
+		q := "SELECT id, user_id, qty, note FROM orders WHERE id >= 3001 OR user_id BETWEEN 1 AND 8 ORDER BY id"
 		if d := compareResults(runQuery(pc, q), runQuery(oc, q), true); d != "" {
 			t.Errorf("after the transaction: %s", d)
 		}
