@@ -172,6 +172,41 @@ func TestGeneratedIDs(t *testing.T) {
 	if got := QueryString(t, c, "SELECT COUNT(*) FROM notes WHERE id >= ?", sf); got != "2" {
 		t.Errorf("snowflake multi-row insert: %s rows from the first id on", got)
 	}
+	// INSERT ... SELECT across shards: rows whose id asks for one (NULL,
+	// 0) get generated ids, placed by them; LAST_INSERT_ID() is the first.
+	want := QueryString(t, c, "SELECT COUNT(*) FROM items WHERE n < 100")
+	res, err = c.ExecContext(ctx, "INSERT INTO items (id, client, n) SELECT IF(n % 2 = 0, NULL, 0), client, n + 1000 FROM items WHERE n < 100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); fmt.Sprint(n) != want {
+		t.Errorf("INSERT ... SELECT with generated ids: %d rows affected, want %s", n, want)
+	}
+	if first, _ := res.LastInsertId(); first == 0 || first != lastID() {
+		t.Errorf("INSERT ... SELECT with generated ids: OK packet says id %d, LAST_INSERT_ID() %d", first, lastID())
+	}
+	copied, err := c.QueryContext(ctx, "SELECT id, n FROM items WHERE n >= 1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var copiedIDs [][2]int64
+	for copied.Next() {
+		var id, n int64
+		if err := copied.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		copiedIDs = append(copiedIDs, [2]int64{id, n})
+	}
+	copied.Close()
+	if fmt.Sprint(len(copiedIDs)) != want {
+		t.Errorf("INSERT ... SELECT with generated ids: %d rows copied, want %s", len(copiedIDs), want)
+	}
+	for _, r := range copiedIDs {
+		// A lookup by id reads the one shard the id places the row on.
+		if got := QueryString(t, c, "SELECT n FROM items WHERE id = ?", r[0]); got != fmt.Sprint(r[1]) {
+			t.Errorf("copied row id %d: found n=%q by its id, want %d (placed on the wrong shard?)", r[0], got, r[1])
+		}
+	}
 	// INSERT ... SELECT without the ids cannot be given ids.
 	if _, err := c.ExecContext(ctx, "INSERT INTO items (client, n) SELECT client, n FROM items WHERE n = 1"); ErrCode(err) != 1235 {
 		t.Errorf("INSERT ... SELECT without ids: %v, want 1235", err)

@@ -180,6 +180,23 @@ func TestDistributedTransactions(t *testing.T) {
 	if got := QueryString(t, db, "SELECT COUNT(*) FROM legs WHERE tx = 60"); got != "0" {
 		t.Errorf("a failed multi-host INSERT left %s rows", got)
 	}
+	// So does an INSERT ... SELECT the proxy copies (read, then written by
+	// key on both hosts); one that succeeds writes every row.
+	_, err = db.Exec("INSERT INTO legs SELECT id + 600, 61, balance FROM accounts UNION ALL SELECT 3, 61, 0")
+	if ErrCode(err) != 1062 {
+		t.Errorf("INSERT ... SELECT with a duplicate key on one host: got %v, want error 1062", err)
+	}
+	if got := QueryString(t, db, "SELECT COUNT(*) FROM legs WHERE tx = 61"); got != "0" {
+		t.Errorf("a failed multi-host INSERT ... SELECT left %s rows", got)
+	}
+	MustExec(t, db, "INSERT INTO legs SELECT id + 700, 62, balance FROM accounts")
+	for _, agg := range [][2]string{{"COUNT(*)", "COUNT(*)"}, {"SUM(amount)", "SUM(balance)"}, {"SUM(id - 700)", "SUM(id)"}} {
+		got := QueryString(t, db, "SELECT "+agg[0]+" FROM legs WHERE tx = 62")
+		if want := QueryString(t, db, "SELECT "+agg[1]+" FROM accounts"); got != want {
+			t.Errorf("INSERT ... SELECT: %s of the copied rows is %s, want %s", agg[0], got, want)
+		}
+	}
+	MustExec(t, db, "DELETE FROM legs WHERE tx = 62")
 	// A scattered UPDATE that violates a CHECK on one host changes nothing.
 	MustExec(t, db, "UPDATE accounts SET balance = 0 WHERE id = 4")
 	_, err = db.Exec("UPDATE accounts SET balance = balance - 1") // account 4 would go negative

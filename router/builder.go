@@ -430,7 +430,11 @@ func (b *builder) placeSingletons(groups map[int][]int, order []int, restr restr
 			}
 		}
 		if set.count() != 1 {
-			return nil, errUnsupported("a join or subquery across shards of %s and %s that is not on their sharding keys: cross-shard joins", b.tables[groups[order[0]][0]].rule.Name, rule.Name)
+			other := order[0]
+			if other == g {
+				other = order[1]
+			}
+			return nil, errUnsupported("a join or subquery across shards of %s and %s that is not on their sharding keys: cross-shard joins", rule.Name, b.tables[groups[other][0]].rule.Name)
 		}
 		s := set.list()[0]
 		n := rule.Shard(s).Node
