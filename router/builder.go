@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,6 +312,19 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 	members := groups[order[0]]
 	root := b.tables[members[0]].rule
 	set := fullSet(root.Shards)
+	if !slices.ContainsFunc(members, b.givesRows) {
+		// Met only in subqueries: run on several shards, each would answer
+		// them from its own rows alone, and the outer rows would come once
+		// a shard. One shard holding all the rows they can read will do.
+		for _, m := range members {
+			if r, ok := own[m]; ok {
+				set = set.and(r)
+			}
+		}
+		if set.count() > 1 {
+			return nil, errUnsupported("a subquery over several shards of %s in a statement whose rows come from elsewhere (each shard would answer it from its own rows): cross-shard subqueries", root.Name)
+		}
+	}
 	for _, m := range members {
 		if r, ok := restr[m]; ok {
 			set = set.and(r)
@@ -386,6 +400,13 @@ func (b *builder) restrictions(where []ast.ExprNode) (rows, own restriction, err
 		}
 	}
 	return rows, own, nil
+}
+
+// givesRows reports whether reference i is in a SELECT whose rows make up
+// the statement's (or is the target of a write), not in a subquery.
+func (b *builder) givesRows(i int) bool {
+	sc := b.tables[i].ref.Scope
+	return sc >= len(b.names.Scopes) || b.names.Scopes[sc].Rows
 }
 
 // outerJoinsCopies reports an outer join whose kept side is a global or
