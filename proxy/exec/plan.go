@@ -546,9 +546,9 @@ func (m *merged) close() {
 
 // openMerge sends a read plan's statements and builds the merge over
 // their results.
-func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (*merged, error) {
+func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (merged, error) {
 	routes := router.AppendRoutes(nil, root)
-	m := &merged{conns: conns}
+	m := merged{conns: conns}
 	// Send every statement first: the shards work in parallel while the
 	// results are read one after another. A node whose connection is
 	// pinned (a transaction) runs its shards' statements in turn on it.
@@ -620,7 +620,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (*me
 		}
 		if err != nil {
 			m.close()
-			return nil, err
+			return merged{}, err
 		}
 	}
 	var firstErr error
@@ -644,7 +644,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (*me
 	}
 	if firstErr != nil {
 		m.close()
-		return nil, firstErr
+		return merged{}, firstErr
 	}
 	for _, r := range routes {
 		if r.Columns != nil && len(streams[r]) > 1 {
@@ -654,7 +654,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (*me
 	top, err := buildStream(root, streams, cli.Pad)
 	if err != nil {
 		m.close()
-		return nil, err
+		return merged{}, err
 	}
 	m.top = top
 	return m, nil
