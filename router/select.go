@@ -689,15 +689,82 @@ func (b *builder) checkDerived(sel *ast.SelectStmt) error {
 		if !ok || bad != nil {
 			return bad == nil
 		}
-		inner, ok := ts.Source.(*ast.SelectStmt)
-		if !ok {
-			return true
-		}
-		shape := shapeOf(inner)
-		if (shape.aggs || inner.GroupBy != nil || inner.Distinct || inner.Limit != nil) && !b.groupIsLocal(inner) {
-			bad = errUnsupported("a derived table with aggregates, DISTINCT or LIMIT across shards (its result would be per shard)")
+		switch inner := ts.Source.(type) {
+		case *ast.SelectStmt:
+			bad = b.checkDerivedSelect(inner)
+		case *ast.SetOprStmt:
+			bad = b.checkDerivedUnion(inner)
 		}
 		return true
 	}))
 	return bad
+}
+
+func (b *builder) checkDerivedSelect(inner *ast.SelectStmt) error {
+	shape := shapeOf(inner)
+	if (shape.aggs || inner.GroupBy != nil || inner.Distinct || inner.Limit != nil) && !b.groupIsLocal(inner) {
+		return errUnsupported("a derived table with aggregates, DISTINCT or LIMIT across shards (its result would be per shard)")
+	}
+	return nil
+}
+
+// checkDerivedUnion refuses a derived UNION that run per shard would give
+// other rows than once: one that removes duplicates (each shard would
+// remove only its own), or a part without a sharded table (each shard
+// would give its rows again).
+func (b *builder) checkDerivedUnion(u *ast.SetOprStmt) error {
+	if u.Limit != nil {
+		return errUnsupported("a derived UNION with LIMIT across shards (its result would be per shard)")
+	}
+	if u.SelectList == nil {
+		return nil
+	}
+	for i, part := range u.SelectList.Selects {
+		if i > 0 {
+			if op := setOprOf(part); op == nil || *op != ast.UnionAll {
+				return errUnsupported("a derived UNION, INTERSECT or EXCEPT that removes duplicates across shards (each shard would remove only its own)")
+			}
+		}
+		sel, ok := part.(*ast.SelectStmt)
+		if !ok {
+			return errUnsupported("a derived UNION of nested set operations across shards")
+		}
+		if !b.readsShards(sel) {
+			return errUnsupported("a derived UNION ALL with a part that reads no sharded table, across shards (every shard would give its rows again)")
+		}
+		if err := b.checkDerivedSelect(sel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setOprOf returns how a part joins the ones before it in a set operation.
+func setOprOf(n ast.Node) *ast.SetOprType {
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		return x.AfterSetOperator
+	case *ast.SetOprSelectList:
+		return x.AfterSetOperator
+	}
+	return nil
+}
+
+// readsShards reports whether a SELECT's FROM names a sharded table.
+func (b *builder) readsShards(sel *ast.SelectStmt) bool {
+	if sel.From == nil {
+		return false
+	}
+	found := false
+	sel.From.TableRefs.Accept(visitFunc(func(n ast.Node) bool {
+		if tn, ok := n.(*ast.TableName); ok {
+			for _, t := range b.tables {
+				if t.ref.Node == tn && t.sharded() {
+					found = true
+				}
+			}
+		}
+		return !found
+	}))
+	return found
 }
