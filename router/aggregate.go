@@ -78,6 +78,10 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1}
 		name := strings.ToLower(fn.F)
+		if name == "group_concat" && !b.zipPass {
+			// (Its arguments end with the separator: not "several expressions".)
+			return errUnsupported("GROUP_CONCAT() across shards")
+		}
 		if fn.Distinct && len(fn.Args) == 1 && b.isLocalColumn(fn.Args[0]) {
 			switch name {
 			case "count":
