@@ -13,6 +13,7 @@ package integration
 // the oracle's answer, by the text protocol and prepared.
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -180,6 +181,27 @@ func TestShardedTypes(t *testing.T) {
 				} else if d := compareResults(got, want, q.ordered); d != "" && !q.count {
 					t.Errorf("%s: %s (prepared %v): %s", tc.typ, text, prepared, d)
 				}
+			}
+		}
+		// INSERT ... SELECT copies every row to another shard (id + 101):
+		// the values must arrive exactly; FLOAT is refused (its text loses
+		// digits).
+		copyRows := "INSERT INTO vals SELECT id + 101, v FROM vals"
+		if _, err := oc.ExecContext(context.Background(), copyRows); err != nil {
+			t.Fatalf("%s: %s: the oracle failed: %v", tc.typ, copyRows, err)
+		}
+		_, err := pc.ExecContext(context.Background(), copyRows)
+		switch {
+		case strings.HasPrefix(tc.typ, "FLOAT"):
+			if !isRefusal(err) || !strings.Contains(err.Error(), "FLOAT") {
+				t.Errorf("%s: %s: got %v, want 1235 naming FLOAT", tc.typ, copyRows, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %s: %v", tc.typ, copyRows, err)
+		default:
+			q := "SELECT id, v, HEX(v) FROM vals WHERE id > 100 ORDER BY id"
+			if d := compareResults(runQuery(pc, q), runQuery(oc, q), true); d != "" {
+				t.Errorf("%s: the rows INSERT ... SELECT copied differ: %s", tc.typ, d)
 			}
 		}
 	}
