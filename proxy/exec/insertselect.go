@@ -41,32 +41,14 @@ func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Track
 	if err == nil {
 		err = cp.write()
 	}
-	var out Outcome
-	if err != nil {
-		me, ok := err.(*mysql.MyError)
-		if !ok {
-			return out, err
+	return cp.answer(cli, tr, err, func() wire.OK {
+		insertID := cp.insertID
+		if cp.firstID != 0 {
+			insertID = cp.firstID
 		}
-		if me.Code != mysql.ER_LOCK_DEADLOCK {
-			if err := cp.undo(); err != nil {
-				return out, err
-			}
-		}
-		me.Message = cli.Names.Message(me.Message)
-		cli.Conn.WritePacket(wire.AppendErr(nil, me))
-		out.Err = me
-		return out, nil
-	}
-	insertID := cp.insertID
-	if cp.firstID != 0 {
-		insertID = cp.firstID
-	}
-	ok := wire.OK{AffectedRows: cp.affected, LastInsertID: insertID, Status: cp.status, Warnings: uint16(min(cp.warn, 65535)),
-		Info: fmt.Appendf(nil, "Records: %d  Duplicates: %d  Warnings: %d", cp.records, cp.duplicates, cp.warn)}
-	tr.TrackOK(nil, &ok)
-	writeOK(cli, wire.OKHeader, &ok)
-	out.Affected = ok.AffectedRows
-	return out, nil
+		return wire.OK{AffectedRows: cp.affected, LastInsertID: insertID, Warnings: uint16(min(cp.warn, 65535)),
+			Info: fmt.Appendf(nil, "Records: %d  Duplicates: %d  Warnings: %d", cp.records, cp.duplicates, cp.warn)}
+	})
 }
 
 type copier struct {
@@ -113,7 +95,6 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: INSERT ... SELECT read binary rows")
 	}
 	key := cp.is.Key
-	numericKey := key >= 0 && numericType(fields[key].Type)
 	var tuple []byte
 	var idBuf [20]byte
 	for {
@@ -122,12 +103,13 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 			return err
 		}
 		if row == nil {
+			cp.warn += uint64(m.warnings())
 			return nil
 		}
 		cp.records++
 		tuple = append(tuple[:0], '(')
 		var keyVal []byte
-		keyNull := false
+		keyNull, keyNumeric := false, false
 		for i, pos := 0, 0; i < len(fields); i++ {
 			v, null, n := wire.ReadLenEncBytes(row[pos:])
 			if n == 0 {
@@ -153,21 +135,17 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 			}
 			tuple = appendLiteral(tuple, v, null, numeric, fields[i].Charset == 63, cp.is.Escapes)
 			if i == key {
-				keyVal, keyNull = v, null
+				keyVal, keyNull, keyNumeric = v, null, numeric
 			}
 		}
 		tuple = append(tuple, ')')
-		cp.held += len(tuple) + 2
-		if cp.held > MaxCopyBytes {
-			return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf("shardgate does not support an INSERT ... SELECT across shards that copies more than %d MiB of rows (it holds them until they are written): copy in parts, for example by ranges of a key", MaxCopyBytes>>20))
-		}
 		switch {
 		case cp.is.Owner != nil:
 			var kv []byte
 			if !keyNull {
 				kv = keyVal
 			}
-			t, err := cp.is.Owner(kv, numericKey)
+			t, err := cp.is.Owner(kv, keyNumeric)
 			if err != nil {
 				return err
 			}
@@ -177,7 +155,8 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 				return mysql.NewError(mysql.ER_NO_REFERENCED_ROW_2, "shardgate: cannot place a "+cp.is.Table+" row with a NULL parent key")
 			}
 			cp.orphans = append(cp.orphans, orphan{tuple: append([]byte(nil), tuple...),
-				key: string(appendLiteral(nil, keyVal, false, numericKey, fields[key].Charset == 63, cp.is.Escapes)), raw: append([]byte(nil), keyVal...)})
+				key: string(appendLiteral(nil, keyVal, false, keyNumeric, fields[key].Charset == 63, cp.is.Escapes)), raw: append([]byte(nil), keyVal...)})
+			cp.held += len(tuple) + 2
 		case cp.is.Broadcast:
 			for t := range cp.is.Targets {
 				cp.add(t, tuple)
@@ -185,12 +164,16 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 		default:
 			cp.add(0, tuple)
 		}
+		if cp.held > MaxCopyBytes {
+			return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf("shardgate does not support an INSERT ... SELECT across shards that copies more than %d MiB of rows (it holds them until they are written): copy in parts, for example by ranges of a key", MaxCopyBytes>>20))
+		}
 	}
 }
 
 // add files a row's tuple under target t, closing its INSERT when full.
 func (cp *copier) add(t int, tuple []byte) {
 	tg := &cp.is.Targets[t]
+	cp.held += len(tuple) + 2
 	if len(cp.open[t]) > 0 && len(cp.open[t])+len(tuple) > copyChunk {
 		cp.chunks[t] = append(cp.chunks[t], string(append(cp.open[t], tg.Tail...)))
 		cp.open[t] = cp.open[t][:0]
@@ -220,6 +203,7 @@ func (cp *copier) placeByParents() error {
 	if err != nil {
 		return err
 	}
+	cp.held = 0 // (counted again as they move from orphans to INSERTs)
 	for _, o := range cp.orphans {
 		t, ok := owner[string(o.raw)]
 		if !ok {

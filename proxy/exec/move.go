@@ -16,28 +16,10 @@ import (
 // that stay, move the others, and answer with MySQL's counts.
 func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome, error) {
 	mv := mover{m: m, steps: steps{conns: conns, atomic: cli.Atomic}}
-	var out Outcome
-	if err := mv.run(); err != nil {
-		me, ok := err.(*mysql.MyError)
-		if !ok {
-			return out, err
-		}
-		if me.Code != mysql.ER_LOCK_DEADLOCK {
-			if err := mv.undo(); err != nil {
-				return out, err
-			}
-		}
-		me.Message = cli.Names.Message(me.Message)
-		cli.Conn.WritePacket(wire.AppendErr(nil, me))
-		out.Err = me
-		return out, nil
-	}
-	ok := wire.OK{AffectedRows: mv.affected + mv.moved, Status: mv.status, Warnings: uint16(min(mv.warn, 65535)),
-		Info: []byte(fmt.Sprintf("Rows matched: %d  Changed: %d  Warnings: %d", mv.matched+mv.moved, mv.changed+mv.moved, mv.warn))}
-	tr.TrackOK(nil, &ok)
-	writeOK(cli, wire.OKHeader, &ok)
-	out.Affected = ok.AffectedRows
-	return out, nil
+	return mv.answer(cli, tr, mv.run(), func() wire.OK {
+		return wire.OK{AffectedRows: mv.affected + mv.moved, Warnings: uint16(min(mv.warn, 65535)),
+			Info: fmt.Appendf(nil, "Rows matched: %d  Changed: %d  Warnings: %d", mv.matched+mv.moved, mv.changed+mv.moved, mv.warn)}
+	})
 }
 
 // found is a row the UPDATE matched.

@@ -3,7 +3,10 @@ package exec
 import (
 	"slices"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/wire"
 )
 
 // steps runs a statement's parts one after another, each on a connection
@@ -58,4 +61,33 @@ func (st *steps) undo() error {
 		conns = append(conns, c)
 	}
 	return undoStatement(conns)
+}
+
+// answer ends a statement run in steps: a server's error (err) undoes
+// what the statement did (a deadlock has rolled the whole transaction
+// back already) and goes to the client; without one, the client gets
+// ok's OK packet.
+func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (Outcome, error) {
+	var out Outcome
+	if err != nil {
+		me, isServer := err.(*mysql.MyError)
+		if !isServer {
+			return out, err
+		}
+		if me.Code != mysql.ER_LOCK_DEADLOCK {
+			if err := st.undo(); err != nil {
+				return out, err
+			}
+		}
+		me.Message = cli.Names.Message(me.Message)
+		cli.Conn.WritePacket(wire.AppendErr(nil, me))
+		out.Err = me
+		return out, nil
+	}
+	k := ok()
+	k.Status = st.status
+	tr.TrackOK(nil, &k)
+	writeOK(cli, wire.OKHeader, &k)
+	out.Affected = k.AffectedRows
+	return out, nil
 }

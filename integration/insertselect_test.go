@@ -1,0 +1,69 @@
+//go:build integration
+
+package integration
+
+// TestInsertSelectBound: an INSERT ... SELECT the proxy copies holds its
+// rows until they are written, at most exec.MaxCopyBytes (32 MiB) of
+// them: a bigger one is refused with 1235 and writes nothing, in an
+// autocommit statement and in a transaction, which goes on.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func copyConfig() string {
+	return `
+listen: {{LISTEN}}
+users:
+  - {name: app, password: app, schemas: [cp]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: ` + dh0Primary + `}
+  - {name: dh1, user: sg, password: sg, primary: ` + dh1Primary + `}
+data_nodes:
+  - {name: c0, host: dh0, database: cp_0}
+  - {name: c1, host: dh1, database: cp_1}
+schemas:
+  - name: cp
+    tables:
+      big:  {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+      copy: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+`
+}
+
+func TestInsertSelectBound(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, db, "DROP TABLE IF EXISTS big", "DROP TABLE IF EXISTS copy",
+		"CREATE TABLE big (id INT PRIMARY KEY, body LONGTEXT NOT NULL)",
+		"CREATE TABLE copy (id INT PRIMARY KEY, body LONGTEXT NOT NULL)")
+	// 40 rows of 1 MiB: 40 MiB to copy.
+	for i := 0; i < 40; i++ {
+		MustExec(t, db, fmt.Sprintf("INSERT INTO big VALUES (%d, REPEAT('%c', 1048576))", i, 'a'+i%26))
+	}
+	c := Conn(t, db)
+	ctx := context.Background()
+	_, err := c.ExecContext(ctx, "INSERT INTO copy SELECT id + 1, body FROM big")
+	if !isRefusal(err) || !strings.Contains(err.Error(), "32 MiB") {
+		t.Errorf("a 40 MiB copy: got %v, want 1235 naming the 32 MiB bound", err)
+	}
+	if got := QueryString(t, c, "SELECT COUNT(*) FROM copy"); got != "0" {
+		t.Errorf("the refused copy left %s rows", got)
+	}
+	// In a transaction: refused, nothing written, the transaction goes on.
+	MustExec(t, c, "BEGIN", "INSERT INTO copy VALUES (100, 'before')")
+	if _, err := c.ExecContext(ctx, "INSERT INTO copy SELECT id + 1, body FROM big"); !isRefusal(err) {
+		t.Errorf("a 40 MiB copy in a transaction: got %v, want 1235", err)
+	}
+	MustExec(t, c, "INSERT INTO copy SELECT id + 1, LEFT(body, 10) FROM big WHERE id < 20", "COMMIT")
+	if got := QueryString(t, c, "SELECT COUNT(*) FROM copy"); got != "21" {
+		t.Errorf("after the transaction: %s rows, want 21 (one, then a copy of 20)", got)
+	}
+	// In parts under the bound, it copies.
+	MustExec(t, c, "DELETE FROM copy", "INSERT INTO copy SELECT id + 1, body FROM big WHERE id < 20", "INSERT INTO copy SELECT id + 1, body FROM big WHERE id >= 20")
+	if got, want := QueryString(t, c, "SELECT SUM(CRC32(body) + id) FROM copy"), QueryString(t, c, "SELECT SUM(CRC32(body) + id + 1) FROM big"); got != want {
+		t.Errorf("copied in two parts: checksum %s, want %s", got, want)
+	}
+}
