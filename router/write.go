@@ -261,15 +261,9 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		// Without LIMIT, ORDER BY only orders the changes, which each shard does.
 		return nil, errUnsupported("UPDATE/DELETE with LIMIT across shards")
 	}
-	global := false
-	for _, t := range b.tables {
-		if t.rule != nil && t.rule.Kind == shardrules.Global && t.ref.Scope == 0 {
-			global = true
-		}
-	}
-	if global {
+	if b.writesGlobal() {
 		if b.anySharded() {
-			return nil, errUnsupported("a write to a global table that also reads sharded tables")
+			return nil, errUnsupported("a write to a global table that also reads sharded tables (a table whose SET column has no table name counts as written)")
 		}
 		routes, err := b.renderAll(units)
 		if err != nil {
@@ -281,6 +275,56 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		return routes[0], nil
 	}
 	return b.renderRoutes(units)
+}
+
+// writesGlobal reports whether an UPDATE or DELETE changes a global table:
+// one whose columns its SET names, or a DELETE's target. (A global table
+// it only reads is read from each node's copy, where the sharded rows
+// it changes are.) An unqualified column among several tables counts
+// them all.
+func (b *builder) writesGlobal() bool {
+	var own []int // the statement's tables, not its subqueries'
+	for i, t := range b.tables {
+		if t.ref.Scope == 0 {
+			own = append(own, i)
+		}
+	}
+	written := own
+	switch s := b.stmt.(type) {
+	case *ast.UpdateStmt:
+		if len(own) > 1 {
+			written = nil
+			for _, a := range s.List {
+				r := -1
+				if a.Column.Table.O != "" {
+					r = b.names.Resolve(a.Column.Schema.O, a.Column.Table.O)
+				}
+				if r < 0 {
+					written = own
+					break
+				}
+				written = append(written, r)
+			}
+		}
+	case *ast.DeleteStmt:
+		if s.IsMultiTable && s.Tables != nil {
+			written = nil
+			for _, tn := range s.Tables.Tables {
+				r := b.names.Resolve(tn.Schema.O, tn.Name.O)
+				if r < 0 {
+					written = own
+					break
+				}
+				written = append(written, r)
+			}
+		}
+	}
+	for _, i := range written {
+		if t := b.tables[i]; t.rule != nil && t.rule.Kind == shardrules.Global {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *builder) anySharded() bool {
