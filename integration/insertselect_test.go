@@ -30,6 +30,8 @@ schemas:
     tables:
       big:  {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       copy: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+      small: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+      wide: {column: c, algorithm: mod, shards: 4, nodes: [c0, c1]}
 `
 }
 
@@ -65,5 +67,58 @@ func TestInsertSelectBound(t *testing.T) {
 	MustExec(t, c, "DELETE FROM copy", "INSERT INTO copy SELECT id + 1, body FROM big WHERE id < 20", "INSERT INTO copy SELECT id + 1, body FROM big WHERE id >= 20")
 	if got, want := QueryString(t, c, "SELECT SUM(CRC32(body) + id) FROM copy"), QueryString(t, c, "SELECT SUM(CRC32(body) + id + 1) FROM big"); got != want {
 		t.Errorf("copied in two parts: checksum %s, want %s", got, want)
+	}
+}
+
+// TestSelectLimitInternal: sql_select_limit limits what a SELECT returns
+// to the client, never a write, and never the proxy's own reads. A write
+// that reads rows first (an UPDATE that moves them, an INSERT ... SELECT)
+// must see them all; and a session's setting must not reach the queries
+// the proxy runs for every session on pooled connections (a table's
+// column list, once cut to one column, refused every INSERT without one).
+func TestSelectLimitInternal(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	var rows []string
+	for i := 0; i < 40; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'r%d')", i, i))
+	}
+	MustExec(t, db, "DROP TABLE IF EXISTS small", "DROP TABLE IF EXISTS copy", "DROP TABLE IF EXISTS wide",
+		"CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)",
+		"CREATE TABLE copy (id INT PRIMARY KEY, body LONGTEXT NOT NULL)",
+		"CREATE TABLE wide (id INT PRIMARY KEY, a INT, b INT, c INT NOT NULL)",
+		"INSERT INTO small VALUES "+strings.Join(rows, ", "))
+	limited := Conn(t, db)
+	MustExec(t, limited, "SET sql_select_limit = 1")
+	// Pooled connections on both hosts now carry the setting.
+	for _, id := range []string{"0", "1", "2", "3"} {
+		if got := QueryString(t, limited, "SELECT id FROM small WHERE id = "+id); got != id {
+			t.Fatalf("point select %s: %q", id, got)
+		}
+	}
+	// Another session's INSERT without a column list needs wide's columns:
+	// the sharding column is the fourth.
+	other := Conn(t, db)
+	MustExec(t, other, "INSERT INTO wide VALUES (1, 2, 3, 4), (2, 3, 4, 5)")
+	if got := QueryString(t, other, "SELECT COUNT(*) FROM wide WHERE c IN (4, 5)"); got != "2" {
+		t.Errorf("rows inserted without a column list after a session set sql_select_limit: %s found by key, want 2", got)
+	}
+	// The limited session's writes see every row.
+	if _, err := limited.ExecContext(context.Background(), "INSERT INTO copy SELECT id + 1001, body FROM small"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := limited.ExecContext(context.Background(), "UPDATE small SET id = id + 1001 WHERE id < 20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 20 {
+		t.Errorf("UPDATE moving rows under sql_select_limit = 1: %d rows affected, want 20", n)
+	}
+	MustExec(t, limited, "SET sql_select_limit = DEFAULT")
+	if got := QueryString(t, limited, "SELECT COUNT(*) FROM copy"); got != "40" {
+		t.Errorf("INSERT ... SELECT under sql_select_limit = 1 copied %s rows, want 40", got)
+	}
+	if got := QueryString(t, limited, "SELECT COUNT(*) FROM small WHERE id > 1000"); got != "20" {
+		t.Errorf("UPDATE under sql_select_limit = 1 moved %s rows, want 20", got)
 	}
 }

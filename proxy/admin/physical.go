@@ -31,7 +31,7 @@ func onNode(ctx context.Context, dn *backend.DataNode, fn func(c *backend.Conn) 
 		_ = c.NetConn().SetDeadline(d)
 		defer func() { _ = c.NetConn().SetDeadline(time.Time{}) }()
 	}
-	if err := c.Sync(c.State.WithSchema(dn.Database)); err != nil {
+	if err := c.SyncDefaults(dn.Database); err != nil {
 		c.MarkBroken()
 		return err
 	}

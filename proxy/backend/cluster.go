@@ -119,6 +119,9 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 		return nil, err
 	}
 	defer s.Pool.Put(c)
+	if err := c.SyncDefaults(c.State.Schema); err != nil {
+		return nil, err
+	}
 	info := &ServerInfo{Collations: map[uint16]Collation{}}
 	var serverColl string
 	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode", func(_ []wire.ColumnRef, v [][]byte) error {

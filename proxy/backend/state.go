@@ -249,6 +249,14 @@ func QuoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 }
 
+// SyncDefaults brings a connection's variables back to the server's
+// defaults, in the given schema, before a statement of the proxy's own: a
+// pooled connection carries the variables of the session that used it
+// last (sql_select_limit would cut the answer, autocommit=0 hold locks).
+func (c *Conn) SyncDefaults(schema string) error {
+	return c.Sync(InitialState().WithSchema(schema))
+}
+
 // Sync makes the connection carry the wanted state: schema through
 // COM_INIT_DB (or a reset, for "no schema"), variables through one SET.
 func (c *Conn) Sync(want *State) error {

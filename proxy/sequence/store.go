@@ -159,9 +159,7 @@ func onPrimary(ctx context.Context, h *backend.DataHost, fn func(c *backend.Conn
 		return err
 	}
 	defer srv.Pool.Put(c)
-	// A pooled connection carries the variables of the session that used it
-	// last (autocommit=0, sql_mode...): back to the defaults, schema kept.
-	if err := c.Sync(backend.InitialState().WithSchema(c.State.Schema)); err != nil {
+	if err := c.SyncDefaults(c.State.Schema); err != nil {
 		return err
 	}
 	return fn(c)

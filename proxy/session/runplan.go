@@ -5,6 +5,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/router"
 )
@@ -36,6 +37,9 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.tx.auto = true
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
+	}
+	if plan.Write {
+		defer s.withoutSelectLimit()()
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
@@ -97,6 +101,31 @@ func writeStatements(p *router.Plan) int {
 	return n
 }
 
+// withoutSelectLimit lifts sql_select_limit for a write's statements, and
+// returns what puts it back: it limits a SELECT's answer to the client,
+// never a write, but the proxy's own reads for one (the rows an UPDATE
+// moves, an INSERT ... SELECT copies, the parents of child rows) would
+// be cut by it on the backends.
+func (s *Session) withoutSelectLimit() func() {
+	v, ok := s.vars.Var("sql_select_limit")
+	if !ok || v == noSelectLimit {
+		return func() {}
+	}
+	lifted := s.vars.With(false, backend.Var{Name: "sql_select_limit", Value: noSelectLimit})
+	saved := s.vars
+	s.vars = lifted
+	return func() {
+		if s.vars == lifted {
+			s.vars = saved
+		} else { // the statement changed the session meanwhile
+			s.vars = s.vars.With(false, backend.Var{Name: "sql_select_limit", Value: v})
+		}
+	}
+}
+
+// noSelectLimit is sql_select_limit's default (SET ... = DEFAULT gives it).
+const noSelectLimit = "18446744073709551615"
+
 // checkSelectLimit refuses a read over several shards while the session
 // has set sql_select_limit: every shard would apply it to its own part
 // (the rows a merge needs, or its groups), so the answer would be wrong.
@@ -110,7 +139,7 @@ func (s *Session) checkSelectLimit(plan *router.Plan) *mysql.MyError {
 	}
 	// (SET sql_select_limit = DEFAULT comes back as this maximum.)
 	v, ok := s.vars.Var("sql_select_limit")
-	if !ok || v == "18446744073709551615" {
+	if !ok || v == noSelectLimit {
 		return nil
 	}
 	return unsupported("a query across shards while sql_select_limit is set (" + v + "): write the LIMIT in the query, or SET sql_select_limit = DEFAULT")

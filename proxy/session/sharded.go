@@ -353,6 +353,12 @@ func (s *Session) tableMeta(snap *snapshot.Snapshot, schema, table, what string,
 		return nil, err
 	}
 	defer pool.Put(c)
+	// Not under another session's variables (sql_select_limit cut the
+	// column list that every session then used).
+	if err := c.SyncDefaults(c.State.Schema); err != nil {
+		c.MarkBroken()
+		return nil, err
+	}
 	var out []string
 	err = c.Query(query(dn.Database, p.Table), func(_ []wire.ColumnRef, v [][]byte) error {
 		out = append(out, string(v[0]))

@@ -64,6 +64,9 @@ func recoverHost(ctx context.Context, h *backend.DataHost, co *Coordinator, aliv
 		return err
 	}
 	defer p.Pool.Put(c)
+	if err := c.SyncDefaults(c.State.Schema); err != nil {
+		return err
+	}
 	var found []branch
 	err = c.Query("XA RECOVER", func(_ []wire.ColumnRef, v [][]byte) error {
 		// formatID, gtrid_length, bqual_length, data
