@@ -1,6 +1,8 @@
 package session
 
 import (
+	"strconv"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -20,7 +22,8 @@ import (
 // firstID is the first id the proxy generated for an INSERT (0: none): the
 // OK packet and LAST_INSERT_ID() tell it.
 func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary, firstID uint64) (exec.Outcome, error) {
-	if e := s.checkSelectLimit(plan); e != nil {
+	plan, e := s.applySelectLimit(plan)
+	if e != nil {
 		return exec.Outcome{}, e // before any transaction is opened for it
 	}
 	if s.tx.open && isDDL(stmt) {
@@ -126,21 +129,43 @@ func (s *Session) withoutSelectLimit() func() {
 // noSelectLimit is sql_select_limit's default (SET ... = DEFAULT gives it).
 const noSelectLimit = "18446744073709551615"
 
-// checkSelectLimit refuses a read over several shards while the session
-// has set sql_select_limit: every shard would apply it to its own part
-// (the rows a merge needs, or its groups), so the answer would be wrong.
-// One shard's statement applies it as the server would.
-func (s *Session) checkSelectLimit(plan *router.Plan) *mysql.MyError {
+// applySelectLimit applies sql_select_limit to a read over several shards,
+// as the server applies it to a SELECT without LIMIT. Each shard's
+// statement gets it from the session and keeps its first rows, which is
+// all a merge needs that only concatenates or merge-sorts: the proxy then
+// keeps as many of the merged rows. With a LIMIT of the query's own, the
+// server ignores the setting, and so do the shards. Where rows combine
+// (groups, DISTINCT, a sort in memory), the shards' cut rows would give a
+// wrong answer: refused. One shard's statement applies it as the server
+// would.
+func (s *Session) applySelectLimit(plan *router.Plan) (*router.Plan, *mysql.MyError) {
 	if plan.Write || s.vars == nil {
-		return nil
+		return plan, nil
 	}
 	if _, one := plan.Root.(*router.Route); one {
-		return nil
+		return plan, nil
 	}
-	// (SET sql_select_limit = DEFAULT comes back as this maximum.)
 	v, ok := s.vars.Var("sql_select_limit")
 	if !ok || v == noSelectLimit {
-		return nil
+		return plan, nil
 	}
-	return unsupported("a query across shards while sql_select_limit is set (" + v + "): write the LIMIT in the query, or SET sql_select_limit = DEFAULT")
+	n, err := strconv.ParseInt(v, 10, 64)
+	root := plan.Root
+	if p, ok := root.(*router.Project); ok {
+		root = p.Input
+	}
+	switch r := root.(type) {
+	case *router.Limit:
+		switch r.Input.(type) {
+		case *router.Scatter, *router.MergeSort:
+			if r.Count >= 0 { // (LIMIT n, 18446744073709551615 gives the shards none)
+				return plan, nil
+			}
+		}
+	case *router.Scatter, *router.MergeSort:
+		if err == nil {
+			return &router.Plan{Root: &router.Limit{Count: n, Input: plan.Root}, Tables: plan.Tables}, nil
+		}
+	}
+	return nil, unsupported("a query across shards that groups, deduplicates or sorts in memory while sql_select_limit is set (" + v + "): each shard would cut its own rows; write the LIMIT in the query, or SET sql_select_limit = DEFAULT")
 }
