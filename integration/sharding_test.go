@@ -149,6 +149,10 @@ var shopWrites = []writeCase{
 		Check: "SELECT * FROM orders WHERE user_id = 9"},
 	{ID: "w11-insert-string-literal-key", SQL: "INSERT INTO orders " + orderCols + " VALUES (2011, '12', 1, 1.00, 'new', NULL, '2025-02-02 00:00:00', 1, NULL, NULL)",
 		Check: "SELECT id FROM orders WHERE user_id = 12"},
+	{ID: "w11b-insert-values-reading-global", SQL: "INSERT INTO orders " + orderCols + " VALUES (2014, 5, 1, (SELECT COUNT(*) FROM regions), 'new', NULL, '2025-02-03 00:00:00', 1, NULL, NULL)",
+		Check: "SELECT * FROM orders WHERE id = 2014"},
+	{ID: "w11c-insert-values-reading-sharded", SQL: "INSERT INTO orders " + orderCols + " VALUES (2015, 5, 1, (SELECT MAX(credit) FROM accounts), 'new', NULL, '2025-02-03 00:00:00', 1, NULL, NULL)",
+		Refuse: true, RefuseWhy: []string{"sharded table accounts"}, Check: "SELECT * FROM orders WHERE id = 2015"},
 	// upserts and replaces
 	{ID: "w12-upsert-existing", SQL: "INSERT INTO orders " + orderCols + " VALUES (2001, 7, 1, 10.00, 'new', 'red', '2025-01-01 10:00:00', 1, 1.5, 'w01') " +
 		"ON DUPLICATE KEY UPDATE amount = amount + 1, note = 'upserted'",

@@ -50,6 +50,9 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	if err := b.checkAssignments(ins.OnDuplicate, 0); err != nil {
 		return nil, err
 	}
+	if err := b.checkValuesReads(at); err != nil {
+		return nil, err
+	}
 	cols, err := b.insertColumns(ins, target)
 	if err != nil {
 		return nil, err
@@ -93,6 +96,28 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 		shardOf[i] = s
 	}
 	return b.insertByShard(ins, rows, shardOf)
+}
+
+// checkValuesReads refuses an INSERT into a sharded table whose values
+// read a sharded table (a subquery): each shard's INSERT would read only
+// its own shard of it. A single-node table they read must be on every
+// node the rows go to; a global one is.
+func (b *builder) checkValuesReads(at int) error {
+	target := b.tables[at].rule
+	for i, t := range b.tables {
+		switch {
+		case i == at || t.rule == nil || t.rule.Kind == shardrules.Global:
+		case t.sharded():
+			return errUnsupported("an INSERT into sharded table %s whose values read sharded table %s: each shard would read only its own part", target.Name, t.rule.Name)
+		default:
+			for _, p := range target.AllPlacements() {
+				if p.Node != t.rule.Node {
+					return errUnsupported("an INSERT into sharded table %s whose values read %s, which is on %s only: cross-node joins", target.Name, t.rule.Name, t.rule.Node)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // insertTarget finds the reference an INSERT writes (an INSERT ... SELECT
