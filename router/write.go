@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -31,6 +32,9 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	}
 	switch target.rule.Kind {
 	case shardrules.Global:
+		if err := b.checkGlobalReads(); err != nil {
+			return nil, err
+		}
 		units, err := b.place(nil, true)
 		if err != nil {
 			return nil, err
@@ -290,6 +294,9 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		if b.anySharded() {
 			return nil, errUnsupported("a write to a global table that also reads sharded tables (a table whose SET column has no table name counts as written)")
 		}
+		if err := b.checkGlobalReads(); err != nil {
+			return nil, err
+		}
 		routes, err := b.renderAll(units)
 		if err != nil {
 			return nil, err
@@ -300,6 +307,22 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		return routes[0], nil
 	}
 	return b.renderRoutes(units)
+}
+
+// checkGlobalReads refuses a write to a global table that reads a
+// single-node table: only that node's copy could run it, and the others
+// would miss the change.
+func (b *builder) checkGlobalReads() error {
+	copies := b.globalNodes()
+	for _, t := range b.tables {
+		if t.rule == nil || (t.rule.Kind != shardrules.Single && t.rule.Kind != shardrules.Default) {
+			continue
+		}
+		if slices.ContainsFunc(copies, func(n string) bool { return n != t.rule.Node }) {
+			return errUnsupported("a write to a global table that reads %s, which is on %s only: the copies on other nodes cannot read it", t.rule.Name, t.rule.Node)
+		}
+	}
+	return nil
 }
 
 // writesGlobal reports whether an UPDATE or DELETE changes a global table:
