@@ -138,6 +138,8 @@ type builder struct {
 	// scatterUnits are the units of the last multi-shard SELECT planned,
 	// for a template to print them again (see compileScatter).
 	scatterUnits []unit
+	// cteBodies are the WITH queries read as derived tables (markCTERows).
+	cteBodies []*ast.SelectStmt
 }
 
 func errUnsupported(format string, args ...any) *mysql.MyError {
@@ -193,25 +195,64 @@ func (b *builder) resolve() error {
 		}
 		b.tables = append(b.tables, t)
 	}
+	b.markCTERows()
+	return nil
+}
+
+// withOf returns a statement's WITH clause, nil without one.
+func withOf(stmt ast.Node) *ast.WithClause {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return s.With
+	case *ast.SetOprStmt:
+		return s.With
+	}
 	return nil
 }
 
 // cteNames lists the names of common table expressions.
 func cteNames(stmt ast.Node) map[string]bool {
 	out := map[string]bool{}
-	var with *ast.WithClause
-	switch s := stmt.(type) {
-	case *ast.SelectStmt:
-		with = s.With
-	case *ast.SetOprStmt:
-		with = s.With
-	}
-	if with != nil {
+	if with := withOf(stmt); with != nil {
 		for _, c := range with.CTEs {
 			out[strings.ToLower(c.Name.O)] = true
 		}
 	}
 	return out
+}
+
+// markCTERows reads a WITH query named once, in the FROM of a SELECT whose
+// rows make up the statement's, as a derived table there: its rows are
+// the statement's (its WHERE prunes shards), and like a derived table's
+// they must be complete on each shard (checkDerived). Other WITH queries
+// are subqueries: over several shards, refused (place).
+func (b *builder) markCTERows() {
+	with := withOf(b.stmt)
+	if with == nil || with.IsRecursive {
+		return
+	}
+	for _, c := range with.CTEs {
+		body, ok := c.Query.Query.(*ast.SelectStmt)
+		if !ok {
+			continue
+		}
+		refs, fromRows := 0, true
+		for _, t := range b.tables {
+			if t.system && t.schema == "" && strings.EqualFold(t.ref.Name, c.Name.O) {
+				refs++
+				fromRows = fromRows && b.givesRows(slices.Index(b.tables, t))
+			}
+		}
+		if refs != 1 || !fromRows {
+			continue
+		}
+		for i := range b.names.Scopes {
+			if b.names.Scopes[i].Select == body {
+				b.names.Scopes[i].Rows = true
+				b.cteBodies = append(b.cteBodies, body)
+			}
+		}
+	}
 }
 
 // resolveColumn finds the reference a column belongs to, as far as routing
@@ -322,7 +363,7 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 			}
 		}
 		if set.count() > 1 {
-			return nil, errUnsupported("a subquery over several shards of %s in a statement whose rows come from elsewhere (each shard would answer it from its own rows): cross-shard subqueries", root.Name)
+			return nil, errUnsupported("a subquery (or a WITH query read in one, or twice) over several shards of %s in a statement whose rows come from elsewhere (each shard would answer it from its own rows): cross-shard subqueries", root.Name)
 		}
 	}
 	for _, m := range members {

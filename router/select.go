@@ -220,6 +220,14 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 	if err := b.checkDerived(sel); err != nil {
 		return nil, err
 	}
+	for _, body := range b.cteBodies {
+		if err := b.checkDerivedSelect(body); err != nil {
+			return nil, err
+		}
+		if err := b.checkDerived(body); err != nil {
+			return nil, err
+		}
+	}
 	shape := shapeOf(sel)
 	lastPos, err := checkPositions(sel, &shape)
 	if err != nil {
