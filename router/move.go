@@ -1,6 +1,7 @@
 package router
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -30,6 +31,17 @@ type MoveRows struct {
 	// Lookup asks every shard of the parent which of the keys (SQL
 	// literals) it holds; the routes list shards in order, as for ChildInsert.
 	Lookup func(keys []string) *Scatter
+	// Children are the ER child tables that follow a row by a column of
+	// it (not the sharding column): a moved row's child rows move with
+	// it. Find's fields end with each child's parent column.
+	Children []MoveChild
+}
+
+// MoveChild is a child table whose rows follow the moved rows.
+type MoveChild struct {
+	Table  string                 // logical name, for messages
+	Column string                 // the child's column holding the parent's
+	Shards []shardrules.Placement // by shard index, as the parent's
 }
 
 // MoveUnit is one shard the UPDATE may touch.
@@ -49,6 +61,9 @@ const RowsFilter = "`__sg_rows__`"
 
 func (m *MoveRows) explain(b *strings.Builder, d int) {
 	line(b, d, "MoveRows %s by (%s)", m.Table, strings.Join(m.Keys, ", "))
+	for _, ch := range m.Children {
+		line(b, d+1, "with %s by %s", ch.Table, ch.Column)
+	}
 	for _, u := range m.Units {
 		line(b, d+1, "%s %s: %s", u.Node, u.Table, u.Find)
 		line(b, d+1, "%s %s: %s", u.Node, u.Table, u.Update)
@@ -134,6 +149,13 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 		fields = append(fields, &ast.SelectField{Expr: e})
 	}
 	fields = append(fields, &ast.SelectField{Expr: a.Expr})
+	children, err := b.followers(t)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range children {
+		fields = append(fields, &ast.SelectField{Expr: col(ch.ParentColumn)})
+	}
 	find := &ast.SelectStmt{
 		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 		Kind:           ast.SelectStmtKindSelect,
@@ -152,6 +174,9 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 		return nil, errUnsupported("UPDATE/DELETE with LIMIT across shards")
 	}
 	m := &MoveRows{Table: t.rule.Name, Keys: keys, Shards: t.rule.AllPlacements()}
+	for _, ch := range children {
+		m.Children = append(m.Children, MoveChild{Table: ch.Name, Column: ch.Column, Shards: ch.AllPlacements()})
+	}
 	where, order, limit := up.Where, up.Order, up.Limit
 	defer func() { up.Where, up.Order, up.Limit = where, order, limit }()
 	for _, u := range units {
@@ -177,6 +202,28 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 		m.Lookup = func(keys []string) *Scatter { return b.lookupParents(rule, keys) }
 	}
 	return m, nil
+}
+
+// followers lists the child tables whose rows follow a row of moved by a
+// column that is not its sharding column (the others place their rows by
+// their own value of it). Their own followers would have to move too:
+// refused.
+func (b *builder) followers(moved *tableInfo) ([]*shardrules.TableRule, error) {
+	rule := moved.rule
+	var out []*shardrules.TableRule
+	for _, t := range moved.rules.Tables {
+		if t.Kind != shardrules.Child || t.Parent != rule || t.ChildRoutesByValue() {
+			continue
+		}
+		for _, g := range moved.rules.Tables {
+			if g.Kind == shardrules.Child && g.Parent == t && !g.ChildRoutesByValue() {
+				return nil, errUnsupported("moving %s rows: their %s rows would follow, and those rows' %s rows too", rule.Name, t.Name, g.Name)
+			}
+		}
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // lookupParents asks each shard of a child's parent which of the keys

@@ -9,6 +9,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // runMove runs an UPDATE that moves rows between shards (router.MoveRows),
@@ -28,8 +29,9 @@ type found struct {
 	oldKey, newKey string // its key before and after the update, as SQL tuples
 	placing        []byte // the placing column's new value (nil: NULL)
 	numeric        bool
-	lit            string // ...as a SQL literal, for a parent lookup
-	target         int    // the shard it belongs to after the update
+	lit            string   // ...as a SQL literal, for a parent lookup
+	target         int      // the shard it belongs to after the update
+	links          []string // each follower's parent column value, as a SQL literal ("": NULL)
 }
 
 type mover struct {
@@ -89,6 +91,13 @@ func (mv *mover) find() ([]found, error) {
 					numeric: numericType(cols[2*nk].Type), lit: literal(&cols[2*nk], v[2*nk])}
 				if v[2*nk] != nil {
 					r.placing = append([]byte(nil), v[2*nk]...)
+				}
+				for i := 2*nk + 1; i < len(v); i++ {
+					link := ""
+					if v[i] != nil {
+						link = literal(&cols[i], v[i])
+					}
+					r.links = append(r.links, link)
 				}
 				rows = append(rows, r)
 				return nil
@@ -170,20 +179,78 @@ func (mv *mover) keyFilter(keys []string) string {
 }
 
 // moveOut copies the updated rows of a unit to their shards, then deletes
-// them from the unit. Values travel exactly: strings and binary as hex,
-// FLOAT widened to DOUBLE, BIT as a number.
+// them from the unit; their followers' rows go with them.
 func (mv *mover) moveOut(u router.MoveUnit, rows []found) error {
 	keys := make([]string, len(rows))
 	for i, r := range rows {
 		keys[i] = r.newKey
 	}
 	filter := mv.keyFilter(keys)
-	table := quoteName(u.Table)
-	var names, exprs []string
 	byTarget := map[int][]string{}
-	err := mv.on(u.Node, func(c *backend.Conn) error {
+	names, err := mv.readExact(u.Node, u.Table, filter, mv.m.Keys, func(vals string, cols []wire.ColumnRef, extra [][]byte) {
+		key := tuple(cols, extra)
+		for _, r := range rows {
+			if r.newKey == key {
+				byTarget[r.target] = append(byTarget[r.target], vals)
+				break
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for target, values := range byTarget {
+		if err := mv.insert(mv.m.Shards[target], names, values); err != nil {
+			return err
+		}
+	}
+	if err := mv.exec(u.Node, "DELETE FROM "+quoteName(u.Table)+" WHERE "+filter); err != nil {
+		return err
+	}
+	mv.moved += uint64(len(rows))
+	for ci, ch := range mv.m.Children {
+		links := map[int][]string{}
+		for _, r := range rows {
+			if r.links[ci] != "" {
+				links[r.target] = append(links[r.target], r.links[ci])
+			}
+		}
+		for target, in := range links {
+			if err := mv.moveFollowers(ch, u.Shard, target, in); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// moveFollowers moves a child table's rows whose parent column holds one
+// of the values (SQL literals) from shard from to shard to.
+func (mv *mover) moveFollowers(ch router.MoveChild, from, to int, values []string) error {
+	src, dst := ch.Shards[from], ch.Shards[to]
+	filter := quoteName(ch.Column) + " IN (" + strings.Join(values, ", ") + ")"
+	var rows []string
+	names, err := mv.readExact(src.Node, src.Table, filter+" FOR UPDATE", nil, func(vals string, _ []wire.ColumnRef, _ [][]byte) {
+		rows = append(rows, vals)
+	})
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	if err := mv.insert(dst, names, rows); err != nil {
+		return err
+	}
+	return mv.exec(src.Node, "DELETE FROM "+quoteName(src.Table)+" WHERE "+filter)
+}
+
+// readExact reads the rows of table on node that filter selects, every
+// column encoded to travel exactly (strings and binary as hex, FLOAT
+// widened to DOUBLE, BIT as a number): each row's values as a VALUES
+// tuple, with the extra columns after them. It returns the column names.
+func (mv *mover) readExact(node, table, filter string, extra []string, each func(vals string, cols []wire.ColumnRef, extra [][]byte)) ([]string, error) {
+	var names []string
+	err := mv.on(node, func(c *backend.Conn) error {
 		var defs []wire.ColumnRef
-		err := c.QueryRaw("SELECT * FROM "+table+" LIMIT 0", func(d [][]byte) {
+		err := c.QueryRaw("SELECT * FROM "+quoteName(table)+" LIMIT 0", func(d [][]byte) {
 			for _, raw := range d {
 				if col, err := wire.ParseColumnDef(raw); err == nil {
 					defs = append(defs, col)
@@ -193,45 +260,36 @@ func (mv *mover) moveOut(u router.MoveUnit, rows []found) error {
 		if err != nil {
 			return err
 		}
+		var exprs []string
 		for _, d := range defs {
 			name := quoteName(string(d.Name))
 			names = append(names, name)
 			exprs = append(exprs, encodeColumn(name, d.Type))
 		}
-		for i := range mv.m.Keys {
-			exprs = append(exprs, quoteName(mv.m.Keys[i]))
+		for _, e := range extra {
+			exprs = append(exprs, quoteName(e))
 		}
 		nc := len(defs)
-		return c.Query("SELECT "+strings.Join(exprs, ", ")+" FROM "+table+" WHERE "+filter, func(cols []wire.ColumnRef, v [][]byte) error {
-			vals := make([]string, nc)
+		vals := make([]string, nc)
+		return c.Query("SELECT "+strings.Join(exprs, ", ")+" FROM "+quoteName(table)+" WHERE "+filter, func(cols []wire.ColumnRef, v [][]byte) error {
 			for i := 0; i < nc; i++ {
 				vals[i] = encodedLiteral(defs[i].Type, v[i])
 			}
-			key := tuple(cols[nc:], v[nc:])
-			for _, r := range rows {
-				if r.newKey == key {
-					byTarget[r.target] = append(byTarget[r.target], "("+strings.Join(vals, ", ")+")")
-					break
-				}
-			}
+			each("("+strings.Join(vals, ", ")+")", cols[nc:], v[nc:])
 			return nil
 		}, nil)
 	})
-	if err != nil {
-		return err
-	}
-	for target, values := range byTarget {
-		p := mv.m.Shards[target]
-		sql := "INSERT INTO " + quoteName(p.Table) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(values, ", ")
-		if err := mv.on(p.Node, func(c *backend.Conn) error { _, err := c.Exec(sql); return err }); err != nil {
-			return err
-		}
-	}
-	err = mv.on(u.Node, func(c *backend.Conn) error { _, err := c.Exec("DELETE FROM " + table + " WHERE " + filter); return err })
-	if err == nil {
-		mv.moved += uint64(len(rows))
-	}
-	return err
+	return names, err
+}
+
+// insert writes VALUES tuples into a physical table.
+func (mv *mover) insert(p shardrules.Placement, names, values []string) error {
+	return mv.exec(p.Node, "INSERT INTO "+quoteName(p.Table)+" ("+strings.Join(names, ", ")+") VALUES "+strings.Join(values, ", "))
+}
+
+// exec runs a statement on a connection to node.
+func (mv *mover) exec(node, sql string) error {
+	return mv.on(node, func(c *backend.Conn) error { _, err := c.Exec(sql); return err })
 }
 
 // encodeColumn is the select expression that reads a column exactly.
