@@ -32,6 +32,7 @@ schemas:
       copy: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       small: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       wide: {column: c, algorithm: mod, shards: 4, nodes: [c0, c1]}
+      glob: {global: true}
 `
 }
 
@@ -120,5 +121,44 @@ func TestSelectLimitInternal(t *testing.T) {
 	}
 	if got := QueryString(t, limited, "SELECT COUNT(*) FROM small WHERE id > 1000"); got != "20" {
 		t.Errorf("UPDATE under sql_select_limit = 1 moved %s rows, want 20", got)
+	}
+}
+
+// TestGlobalCopiesAgree: every copy of a global table gets the same values
+// from a write that computes them: NOW() and a column defaulting to the
+// time agree (one @@timestamp for all copies, also after the session set
+// its own), an INSERT ... SELECT computes its rows once, and functions
+// that would differ per copy (UUID(), RAND()) are refused.
+func TestGlobalCopiesAgree(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	c := Conn(t, db)
+	MustExec(t, c, "DROP TABLE IF EXISTS glob",
+		"CREATE TABLE glob (id INT PRIMARY KEY, name VARCHAR(40), at DATETIME(6), ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6))")
+	for i := 0; i < 20; i++ {
+		MustExec(t, c, fmt.Sprintf("INSERT INTO glob (id, name, at) VALUES (%d, 'n', NOW(6))", i))
+	}
+	MustExec(t, c, "UPDATE glob SET name = CONCAT(name, '+'), at = CURRENT_TIMESTAMP(6) WHERE id < 10",
+		"INSERT INTO glob (id, name, at) SELECT 100 + id, 'copied', NOW(6) FROM glob WHERE id < 5",
+		"SET timestamp = 1000000000", "INSERT INTO glob (id, name, at) VALUES (200, 'fixed', NOW(6))", "SET timestamp = DEFAULT")
+	for _, q := range []string{"INSERT INTO glob (id, name) VALUES (300, UUID())", "UPDATE glob SET name = RAND() WHERE id = 1", "UPDATE glob SET at = SYSDATE(6) WHERE id = 1"} {
+		if _, err := c.ExecContext(context.Background(), q); !isRefusal(err) {
+			t.Errorf("%s: got %v, want 1235 (each copy would get another value)", q, err)
+		}
+	}
+	q := "SELECT id, name, at, ts FROM glob ORDER BY id"
+	a := runQuery(Open(t, DSN("sg", "sg", dh0Primary, "cp_0")), q)
+	b := runQuery(Open(t, DSN("sg", "sg", dh1Primary, "cp_1")), q)
+	if a.Err != nil || b.Err != nil {
+		t.Fatalf("reading the copies: %v, %v", a.Err, b.Err)
+	}
+	if len(a.Rows) != 26 {
+		t.Errorf("the copy on dh0 has %d rows, want 26", len(a.Rows))
+	}
+	if d := compareResults(a, b, true); d != "" {
+		t.Errorf("the copies of a global table differ (\"proxy\" = dh0, \"oracle\" = dh1): %s", d)
+	}
+	if got := QueryString(t, c, "SELECT at FROM glob WHERE id = 200"); !strings.HasPrefix(got, "2001-09-09") {
+		t.Errorf("after SET timestamp, NOW() gave %s, want 2001-09-09 ...", got)
 	}
 }

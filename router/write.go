@@ -35,6 +35,9 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 		if err := b.checkGlobalReads(); err != nil {
 			return nil, err
 		}
+		if err := b.checkSameOnEveryCopy(); err != nil {
+			return nil, err
+		}
 		units, err := b.place(nil, true)
 		if err != nil {
 			return nil, err
@@ -297,6 +300,9 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 		if err := b.checkGlobalReads(); err != nil {
 			return nil, err
 		}
+		if err := b.checkSameOnEveryCopy(); err != nil {
+			return nil, err
+		}
 		routes, err := b.renderAll(units)
 		if err != nil {
 			return nil, err
@@ -321,6 +327,33 @@ func (b *builder) checkGlobalReads() error {
 		if slices.ContainsFunc(copies, func(n string) bool { return n != t.rule.Node }) {
 			return errUnsupported("a write to a global table that reads %s, which is on %s only: the copies on other nodes cannot read it", t.rule.Name, t.rule.Node)
 		}
+	}
+	return nil
+}
+
+// checkSameOnEveryCopy refuses a write to several copies of a global table
+// that calls a function giving each copy another value. (NOW() and the
+// like agree: the executor gives every copy the same @@timestamp.)
+func (b *builder) checkSameOnEveryCopy() error {
+	if len(b.globalNodes()) < 2 {
+		return nil
+	}
+	var bad string
+	b.stmt.Accept(visitFunc(func(n ast.Node) bool {
+		if f, ok := n.(*ast.FuncCallExpr); ok && bad == "" {
+			switch f.FnName.L {
+			case "uuid", "uuid_short", "sys_guid", "random_bytes", "sysdate":
+				bad = f.FnName.O
+			case "rand":
+				if len(f.Args) == 0 {
+					bad = f.FnName.O
+				}
+			}
+		}
+		return bad == ""
+	}))
+	if bad != "" {
+		return errUnsupported("%s() in a write to a global table: each copy would get another value (for the time, NOW() gives every copy the same)", strings.ToUpper(bad))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -32,6 +33,9 @@ type IDSource struct {
 // where it belongs, and answer as MySQL does ("Records: ...").
 func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Tracker) (Outcome, error) {
 	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic}, ids: cli.IDs}
+	if is.Broadcast && len(is.Targets) > 1 && !cli.FixedTime {
+		cp.atTime = atTimePrefix(time.Now()) // every copy alike (see sameTime)
+	}
 	cp.chunks = make([][]string, len(is.Targets))
 	cp.open = make([][]byte, len(is.Targets))
 	err := cp.read(cli, tr)
@@ -56,6 +60,7 @@ type copier struct {
 	steps
 	ids *IDSource
 
+	atTime string     // a global table's copies write at one time
 	held   int        // bytes of VALUES text held
 	open   [][]byte   // each target's INSERT being filled
 	chunks [][]string // each target's full INSERTs
@@ -227,7 +232,7 @@ func (cp *copier) write() error {
 		for i, sql := range cp.chunks[t] {
 			cp.chunks[t][i] = "" // (let it go once written)
 			err := cp.on(cp.is.Targets[t].Node, func(c *backend.Conn) error {
-				ok, err := c.Exec(sql)
+				ok, err := c.Exec(cp.atTime + sql)
 				if err != nil || !count {
 					return err
 				}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -46,7 +47,7 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 			return runWrite(cli, root.Routes, false, conns, tr)
 		}
 	case *router.Broadcast:
-		return runWrite(cli, root.Routes, true, conns, tr)
+		return runWrite(cli, sameTime(cli, root.Routes), true, conns, tr)
 	case *router.ChildInsert:
 		return runChildInsert(cli, root, conns, tr)
 	case *router.MoveRows:
@@ -55,6 +56,32 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runInsertSelect(cli, root, conns, tr)
 	}
 	return runMerge(cli, p.Root, conns, tr)
+}
+
+// sameTime gives a global table's copies one time: every statement runs
+// with the same @@timestamp, so NOW(), CURRENT_TIMESTAMP and the columns
+// that default to it agree on every copy (as statement-based replication
+// does it). Not when the session fixed @@timestamp itself.
+func sameTime(cli *Client, routes []*router.Route) []*router.Route {
+	if len(routes) < 2 || cli.FixedTime {
+		return routes
+	}
+	set := atTimePrefix(time.Now())
+	out := make([]*router.Route, len(routes))
+	for i, r := range routes {
+		c := *r
+		c.SQL = make([]string, len(r.SQL))
+		for j, sql := range r.SQL {
+			c.SQL[j] = set + sql
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+// atTimePrefix runs the statement it prefixes at time t.
+func atTimePrefix(t time.Time) string {
+	return fmt.Sprintf("SET STATEMENT timestamp = %d.%06d FOR ", t.Unix(), t.Nanosecond()/1000)
 }
 
 // runRoute relays one statement's result from one node as it comes.

@@ -43,9 +43,12 @@ type Client struct {
 	InsertID uint64
 	// IDs, set for an INSERT ... SELECT into a table whose ids the proxy
 	// generates, gives them to the rows that ask.
-	IDs    *IDSource
-	conv   rowConverter
-	defBuf []byte // a column definition renamed for the client (ColumnDef)
+	IDs *IDSource
+	// FixedTime: the session set @@timestamp, which every copy of a
+	// global table then has already (see sameTime).
+	FixedTime bool
+	conv      rowConverter
+	defBuf    []byte // a column definition renamed for the client (ColumnDef)
 }
 
 // ColumnDef is a column definition as the client must see it, with

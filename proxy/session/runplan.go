@@ -43,6 +43,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	if plan.Write {
 		defer s.withoutSelectLimit()()
+		_, s.cli.FixedTime = s.vars.Var("timestamp")
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
