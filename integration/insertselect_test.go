@@ -162,3 +162,31 @@ func TestGlobalCopiesAgree(t *testing.T) {
 		t.Errorf("after SET timestamp, NOW() gave %s, want 2001-09-09 ...", got)
 	}
 }
+
+// TestSessionStatementSubqueries: SET and DO run on the schema's default
+// node, but a subquery of theirs reads the tables where they are: on the
+// one shard its conditions allow (the variable then holds that answer for
+// the session's later statements), else refused with a reason instead of
+// the default node's "table doesn't exist".
+func TestSessionStatementSubqueries(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	var rows []string
+	for i := 0; i < 40; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'r%d')", i, i%3))
+	}
+	MustExec(t, db, "DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)",
+		"INSERT INTO small VALUES "+strings.Join(rows, ", "))
+	c := Conn(t, db)
+	MustExec(t, c, "SET @b = (SELECT body FROM small WHERE id = 5), @n = (SELECT COUNT(*) FROM small WHERE id IN (1, 5, 9))", "DO (SELECT 1 FROM small WHERE id = 2)")
+	if got := QueryString(t, c, "SELECT CONCAT(@b, ':', @n)"); got != "r2:3" {
+		t.Errorf("SET from a subquery on one shard: @b:@n = %q, want r2:3", got)
+	}
+	// Read on another shard's connection: the proxy carries the variable.
+	if got := QueryString(t, c, "SELECT CONCAT(id, @b) FROM small WHERE id = 6"); got != "6r2" {
+		t.Errorf("the variable on another shard: %q, want 6r2", got)
+	}
+	if _, err := c.ExecContext(context.Background(), "SET @all = (SELECT COUNT(*) FROM small)"); !isRefusal(err) {
+		t.Errorf("SET from a subquery over every shard: got %v, want 1235", err)
+	}
+}

@@ -75,6 +75,15 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		if e != nil {
 			return s.writeErr(e)
 		}
+		if (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo) && containsFold(sql, "select") {
+			// A subquery reads the schema's tables: it runs where they are
+			// (SET @n = (SELECT COUNT(*) FROM orders WHERE user_id = 5) on
+			// that shard), or is refused when one server cannot answer it.
+			var err error
+			if sql, rt, err = s.placeSessionStatement(sql, stmt, snap); err != nil {
+				return s.handleExecErr(err)
+			}
+		}
 		if s.tx.implicit && sum.Kind == parser.KindSet && strings.Contains(strings.ToLower(sql), "autocommit") {
 			// SET autocommit = 1 commits the transaction autocommit = 0 opened.
 			if e := s.endTransaction("COMMIT"); e != nil {
@@ -127,6 +136,41 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		s.cli.MoreResults = false
 	}
 	return s.flush()
+}
+
+// placeSessionStatement plans a SET or DO whose subqueries read tables:
+// the statement printed with physical names, and the node to run it on.
+func (s *Session) placeSessionStatement(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (string, route, error) {
+	if stmt == nil {
+		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil {
+			return "", route{}, parseError(err)
+		}
+		if len(stmts) == 0 {
+			return "", route{}, mysql.NewDefaultError(mysql.ER_EMPTY_QUERY)
+		}
+		stmt = stmts[0]
+	}
+	plan, err := router.Build(stmt, s.routerEnv(snap))
+	if err != nil {
+		return "", route{}, err
+	}
+	r, ok := plan.Root.(*router.Route)
+	if !ok || len(r.SQL) != 1 {
+		return "", route{}, unsupported("a SET or DO whose subqueries read several shards or nodes")
+	}
+	dn := snap.Cluster.Nodes[r.Node]
+	return r.SQL[0], route{node: dn, schema: dn.Database}, nil
+}
+
+// containsFold reports whether s contains word, ignoring ASCII case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 func isDDL(stmt ast.StmtNode) bool {
