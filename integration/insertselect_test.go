@@ -190,3 +190,46 @@ func TestSessionStatementSubqueries(t *testing.T) {
 		t.Errorf("SET from a subquery over every shard: got %v, want 1235", err)
 	}
 }
+
+// TestExplainAndMaintenance: EXPLAIN runs where the statement would (each
+// shard's plan in turn), and ANALYZE / OPTIMIZE TABLE reach every
+// physical table, each answering with its rows (they went to the default
+// node under the logical name, which has no such table).
+func TestExplainAndMaintenance(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, db, "DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)",
+		"INSERT INTO small VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+	for _, c := range []struct {
+		sql  string
+		rows int
+	}{
+		{"EXPLAIN SELECT * FROM small WHERE id = 5", 1},
+		{"EXPLAIN SELECT COUNT(*) FROM small", 4},
+		{"EXPLAIN DELETE FROM small WHERE id = 2", 1},
+		{"ANALYZE TABLE small", 4},
+	} {
+		r := runQuery(db, c.sql)
+		if r.Err != nil {
+			t.Errorf("%s: %v", c.sql, r.Err)
+			continue
+		}
+		if len(r.Rows) != c.rows {
+			t.Errorf("%s: %d rows, want %d: %v", c.sql, len(r.Rows), c.rows, r.Rows)
+		}
+		for _, row := range r.Rows {
+			if strings.HasPrefix(c.sql, "ANALYZE") && (row[2] != "status" || row[3] != "OK") {
+				t.Errorf("%s: %v, want status OK for every shard", c.sql, row)
+			}
+		}
+	}
+	r := runQuery(db, "OPTIMIZE TABLE small")
+	if r.Err != nil || len(r.Rows) < 4 {
+		t.Errorf("OPTIMIZE TABLE small: %v, %d rows", r.Err, len(r.Rows))
+	}
+	for _, row := range r.Rows {
+		if row[2] == "Error" {
+			t.Errorf("OPTIMIZE TABLE small: %v", row)
+		}
+	}
+}

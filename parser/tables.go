@@ -214,6 +214,14 @@ func (c *nameCollector) Enter(in ast.Node) (ast.Node, bool) {
 		c.next++
 		c.n.Scopes = append(c.n.Scopes, Scope{Select: sel, Rows: rows})
 		c.kinds = append(c.kinds, isSet)
+	case *ast.ExplainStmt:
+		// The statement explained is the one whose rows count.
+		c.derived = true
+	case *ast.OptimizeTableStmt:
+		// (Its Accept does not visit its tables.)
+		for _, tn := range x.Tables {
+			c.addRef(tn, "")
+		}
 	case *ast.DeleteTableList:
 		c.targets = append(c.targets, x.Tables...)
 		return in, true

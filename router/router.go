@@ -51,6 +51,16 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 		}
 	case *ast.RenameTableStmt:
 		root, err = b.planRename()
+	case *ast.ExplainStmt:
+		write = false
+		root, err = b.planExplain(s)
+	case *ast.OptimizeTableStmt, *ast.AnalyzeTableStmt:
+		// Each physical table answers with its own rows (Table, Op, Msg_type, Msg_text).
+		write = false
+		if len(b.tables) != 1 {
+			return nil, nil, errUnsupported("OPTIMIZE or ANALYZE of several tables at once in a sharded schema: one table a statement")
+		}
+		root, err = b.planTableDDL()
 	default:
 		root, err = b.planWhole()
 	}
@@ -184,6 +194,33 @@ func (b *builder) planWhole() (Primitive, error) {
 		}
 	}
 	return b.renderRoutes(units)
+}
+
+// planExplain runs EXPLAIN where the statement would run: on each of its
+// shards, their plans one after another.
+func (b *builder) planExplain(s *ast.ExplainStmt) (Primitive, error) {
+	var where []ast.ExprNode // an UPDATE's or DELETE's (a SELECT's are its scope's)
+	switch x := s.Stmt.(type) {
+	case *ast.UpdateStmt:
+		where = append([]ast.ExprNode{x.Where}, innerOns(x.TableRefs.TableRefs)...)
+	case *ast.DeleteStmt:
+		where = append([]ast.ExprNode{x.Where}, innerOns(x.TableRefs.TableRefs)...)
+	}
+	units, err := b.place(where, false)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := b.renderAll(units)
+	if err != nil {
+		return nil, err
+	}
+	// The parser's default format is printed, and MariaDB knows no "row".
+	for _, r := range routes {
+		for i, sql := range r.SQL {
+			r.SQL[i] = strings.Replace(sql, "EXPLAIN FORMAT = 'row' ", "EXPLAIN ", 1)
+		}
+	}
+	return scatterOrRoute(routes), nil
 }
 
 // planUnion plans UNION: whole on one node when everything lives there;
