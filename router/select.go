@@ -617,9 +617,10 @@ func (b *builder) planDistinct(sel *ast.SelectStmt, shape *selectShape, m *merge
 	}
 	m.keys = keys
 	b.replaceOrder(sel, order)
-	if m.count >= 0 {
-		m.shardLimit = -1 // duplicates across shards: a shard cannot stop early
-	}
+	// Duplicates across shards: a shard cannot stop early, nor skip the
+	// OFFSET (the merge does both).
+	m.shardLimit = -1
+	setLimit(sel, -1)
 	return nil
 }
 
