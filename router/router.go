@@ -235,8 +235,17 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	}
 	var parts []*ast.SelectStmt
 	distinct := false
+	ownLimit := false // a part orders or limits its own rows
 	for _, sel := range s.SelectList.Selects {
 		st, ok := sel.(*ast.SelectStmt)
+		if list, isList := sel.(*ast.SetOprSelectList); isList && len(list.Selects) == 1 {
+			// A part in parentheses: (SELECT ...) UNION (SELECT ...).
+			if inner, one := list.Selects[0].(*ast.SelectStmt); one {
+				inner.IsInBraces, inner.AfterSetOperator = false, list.AfterSetOperator
+				st, ok = inner, true
+				ownLimit = ownLimit || inner.OrderBy != nil || inner.Limit != nil
+			}
+		}
 		if !ok {
 			return nil, errUnsupported("nested set operations across shards")
 		}
@@ -253,6 +262,9 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	}
 	if s.With != nil {
 		return nil, errUnsupported("WITH ... UNION across shards")
+	}
+	if ownLimit && (distinct || s.OrderBy != nil || s.Limit != nil) {
+		return nil, errUnsupported("a UNION part with its own ORDER BY or LIMIT in a UNION that removes duplicates, orders or limits across shards")
 	}
 	if !distinct && s.OrderBy == nil && s.Limit == nil {
 		var prims []Primitive
