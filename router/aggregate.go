@@ -149,6 +149,12 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			p.f.Kind = AggAvg
 			p.sum = m.addHelper(sel, &ast.AggregateFuncExpr{F: "sum", Args: fn.Args})
 			p.cnt = m.addHelper(sel, &ast.AggregateFuncExpr{F: "count", Args: fn.Args})
+		case "bit_or":
+			p.f.Kind = AggBitOr // the bits of the shards' results, combined alike
+		case "bit_and":
+			p.f.Kind = AggBitAnd
+		case "bit_xor":
+			p.f.Kind = AggBitXor
 		default:
 			return errUnsupported("%s() across shards", strings.ToUpper(fn.F))
 		}

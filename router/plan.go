@@ -121,9 +121,12 @@ const (
 	AggCountDistinct
 	AggSumDistinct
 	AggAvgDistinct
+	AggBitOr
+	AggBitAnd
+	AggBitXor
 )
 
-var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "sum_distinct", "avg_distinct"}
+var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "sum_distinct", "avg_distinct", "bit_or", "bit_and", "bit_xor"}
 
 func (k AggKind) String() string { return aggNames[k] }
 

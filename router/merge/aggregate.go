@@ -1,6 +1,8 @@
 package merge
 
 import (
+	"strconv"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -38,6 +40,11 @@ const (
 	// into Col (typed like MySQL's SUM(DISTINCT)/AVG(DISTINCT) result).
 	AggSumDistinct
 	AggAvgDistinct
+	// AggBitOr, AggBitAnd and AggBitXor combine the shards' BIT_OR,
+	// BIT_AND and BIT_XOR (BIGINT UNSIGNED; no rows: 0, all ones, 0).
+	AggBitOr
+	AggBitAnd
+	AggBitXor
 )
 
 // AggFunc merges one aggregate column. Column indexes are 0-based; set
@@ -122,6 +129,7 @@ type aggState struct {
 	val   Value  // MIN/MAX: winner's compared value; COUNT DISTINCT: previous value
 	vbuf  []byte // bytes of val
 	n     int64  // COUNT DISTINCT
+	bits  uint64 // BIT_OR, BIT_AND, BIT_XOR
 }
 
 type aggregate struct {
@@ -180,7 +188,7 @@ func (a *aggregate) assignRoles() {
 		case AggSumDistinct, AggAvgDistinct:
 			ok = ok && in(f.Value) && (f.Weight < 0 || in(f.Weight))
 			a.states[i].float = ok && isFloatType(&a.fields[f.Value])
-		case AggCount:
+		case AggCount, AggBitOr, AggBitAnd, AggBitXor:
 		default:
 			ok = false
 		}
@@ -303,6 +311,10 @@ func (a *aggregate) reset() {
 		s.flt = floatAcc{}
 		s.has, s.wnull, s.n = false, false, 0
 		s.val = Null
+		s.bits = 0
+		if a.funcs[i].Kind == AggBitAnd {
+			s.bits = ^uint64(0)
+		}
 	}
 }
 
@@ -352,6 +364,23 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			}
 			if err != nil {
 				return err
+			}
+		case AggBitOr, AggBitAnd, AggBitXor:
+			v, err := a.col(row, sp, f.Col)
+			if err != nil {
+				return err
+			}
+			u, ok := bitsOf(v)
+			if !ok {
+				return errBadColumn
+			}
+			switch f.Kind {
+			case AggBitOr:
+				s.bits |= u
+			case AggBitAnd:
+				s.bits &= u
+			default:
+				s.bits ^= u
 			}
 		case AggMin, AggMax:
 			var v Value
@@ -496,6 +525,8 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 		return nil
 	case f.Kind == AggCountDistinct:
 		return rb.AppendValue(Int(s.n))
+	case f.Kind == AggBitOr, f.Kind == AggBitAnd, f.Kind == AggBitXor:
+		return rb.AppendValue(Uint(s.bits))
 	case f.Kind == AggAvgDistinct:
 		return a.emitAvg(j, s)
 	case f.Kind == AggSumDistinct:
@@ -539,4 +570,18 @@ func (a *aggregate) emitAvg(j int, s *aggState) error {
 	scale := min(int(f.Decimals), 38)
 	a.scratch = a.div.appendDivDecimal(a.scratch[:0], &s.num, &s.cnt, scale)
 	return rb.AppendValue(Decimal(a.scratch))
+}
+
+// bitsOf reads a shard's BIT_OR/BIT_AND/BIT_XOR (a BIGINT UNSIGNED).
+func bitsOf(v Value) (uint64, bool) {
+	switch v.Kind {
+	case KindUint:
+		return v.U, true
+	case KindInt:
+		return uint64(v.I), true
+	case KindDecimal, KindBytes:
+		u, err := strconv.ParseUint(string(v.B), 10, 64)
+		return u, err == nil
+	}
+	return 0, false
 }
