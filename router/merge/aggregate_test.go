@@ -336,3 +336,27 @@ func TestAggregateErrors(t *testing.T) {
 		t.Error("no error for a bad helper column")
 	}
 }
+
+// TestAggregateBits: BIT_OR, BIT_AND and BIT_XOR of the shards' results
+// (MariaDB over t(g, x) = (1, 5), (1, 12), (2, 7) on two shards, then
+// the empty set: 0, 18446744073709551615, 0).
+func TestAggregateBits(t *testing.T) {
+	fields := []Field{fInt("g"), fUbig("BIT_OR(x)"), fUbig("BIT_AND(x)"), fUbig("BIT_XOR(x)")}
+	funcs := []AggFunc{{Kind: AggBitOr, Col: 1, Weight: -1}, {Kind: AggBitAnd, Col: 2, Weight: -1}, {Kind: AggBitXor, Col: 3, Weight: -1}}
+	aggCase{
+		name: "grouped", fields: fields, group: []SortKey{asc(0)}, funcs: funcs,
+		shards: [][][]any{
+			{{1, "5", "5", "5"}, {2, "7", "7", "7"}},
+			{{1, "12", "12", "12"}},
+		},
+		want: []string{"1|13|4|9", "2|7|7|7"},
+	}.run(t)
+	aggCase{
+		name: "empty", fields: fields, funcs: funcs,
+		shards: [][][]any{
+			{{nil, "0", "18446744073709551615", "0"}},
+			{{nil, "0", "18446744073709551615", "0"}},
+		},
+		want: []string{"NULL|0|18446744073709551615|0"},
+	}.run(t)
+}
