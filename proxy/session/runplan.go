@@ -41,7 +41,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
 	}
-	if plan.Write {
+	if plan.Write && s.vars != nil {
 		defer s.withoutSelectLimit()()
 		_, s.cli.FixedTime = s.vars.Var("timestamp")
 	}
