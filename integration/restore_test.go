@@ -281,7 +281,13 @@ func preparedRows(c *client.Conn, q string) (string, error) {
 	b.WriteByte('\n')
 	for _, row := range r.Values {
 		for _, v := range row {
-			fmt.Fprintf(&b, "%#v|", v.Value())
+			val := v.Value()
+			if s, ok := val.([]byte); ok && len(s) == 0 {
+				// An empty string: go-mysql decodes it as nil or as an
+				// empty slice, depending on its buffers (NULL is no []byte).
+				val = []byte{}
+			}
+			fmt.Fprintf(&b, "%#v|", val)
 		}
 		b.WriteByte('\n')
 	}
