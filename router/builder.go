@@ -237,10 +237,10 @@ func (b *builder) markCTERows() {
 			continue
 		}
 		refs, fromRows := 0, true
-		for _, t := range b.tables {
+		for i, t := range b.tables {
 			if t.system && t.schema == "" && strings.EqualFold(t.ref.Name, c.Name.O) {
 				refs++
-				fromRows = fromRows && b.givesRows(slices.Index(b.tables, t))
+				fromRows = fromRows && b.givesRows(i)
 			}
 		}
 		if refs != 1 || !fromRows {

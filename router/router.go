@@ -214,12 +214,6 @@ func (b *builder) planExplain(s *ast.ExplainStmt) (Primitive, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The parser's default format is printed, and MariaDB knows no "row".
-	for _, r := range routes {
-		for i, sql := range r.SQL {
-			r.SQL[i] = strings.Replace(sql, "EXPLAIN FORMAT = 'row' ", "EXPLAIN ", 1)
-		}
-	}
 	return scatterOrRoute(routes), nil
 }
 

@@ -75,7 +75,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		if e != nil {
 			return s.writeErr(e)
 		}
-		if (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo) && containsFold(sql, "select") {
+		if (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo) && sum.Flags&parser.FlagFrom != 0 {
 			// A subquery reads the schema's tables: it runs where they are
 			// (SET @n = (SELECT COUNT(*) FROM orders WHERE user_id = 5) on
 			// that shard), or is refused when one server cannot answer it.
@@ -161,16 +161,6 @@ func (s *Session) placeSessionStatement(sql string, stmt ast.StmtNode, snap *sna
 	}
 	dn := snap.Cluster.Nodes[r.Node]
 	return r.SQL[0], route{node: dn, schema: dn.Database}, nil
-}
-
-// containsFold reports whether s contains word, ignoring ASCII case.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(word)], word) {
-			return true
-		}
-	}
-	return false
 }
 
 func isDDL(stmt ast.StmtNode) bool {
