@@ -201,7 +201,7 @@ echo "round,threads,ps_mode,target,status,duration_s,wall_s,queries,qps,p95_ms,e
 # ---------------------------------------------------------------- haproxy
 HAPROXY_PID=
 if [[ -n ${WANT[haproxy]:-} ]]; then
-	start_haproxy "$RUN_DIR" "$HAPROXY_PORT" "$DB_HOST:$DB_PORT" "$HAPROXY_THREADS"
+	start_haproxy "$RUN_DIR" haproxy "$HAPROXY_PORT" "$HAPROXY_THREADS" "$DB_HOST:$DB_PORT"
 fi
 
 # ---------------------------------------------------------------- shardgate
