@@ -233,3 +233,49 @@ func TestExplainAndMaintenance(t *testing.T) {
 		}
 	}
 }
+
+// TestUserVariableAssignments: a statement that assigns user variables on
+// one shard hands them to the session, so that the next statement, on
+// another shard's connection, reads them (they stayed on the shard's
+// connection); one that runs on several shards is refused, as each shard
+// would assign its own value (n counted 1, 2, 3, 1, 1 over five rows).
+func TestUserVariableAssignments(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, db, "DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)",
+		"INSERT INTO small VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (9, 'i')")
+	c := Conn(t, db)
+	MustExec(t, c, "SET @r = 0")
+	if r := runQuery(c, "SELECT @r := @r + 1, body FROM small WHERE id IN (1, 5, 9) ORDER BY id"); r.Err != nil || len(r.Rows) != 3 {
+		t.Fatalf("assigning on one shard: %v %v", r.Err, r.Rows)
+	}
+	if got := QueryString(t, c, "SELECT CONCAT(@r, body) FROM small WHERE id = 2"); got != "3b" {
+		t.Errorf("after a SELECT assigned @r on one shard, another shard reads %q, want 3b", got)
+	}
+	MustExec(t, c, "UPDATE small SET body = (@b := CONCAT(body, '!')) WHERE id = 3")
+	if got := QueryString(t, c, "SELECT CONCAT(@b, body) FROM small WHERE id = 4"); got != "c!d" {
+		t.Errorf("after an UPDATE assigned @b: %q, want c!d", got)
+	}
+	// Prepared, in a transaction.
+	MustExec(t, c, "BEGIN")
+	var got string
+	if err := c.QueryRowContext(context.Background(), "SELECT @p := body FROM small WHERE id = ?", 5).Scan(&got); err != nil || got != "e" {
+		t.Fatalf("prepared assignment: %q %v", got, err)
+	}
+	if got := QueryString(t, c, "SELECT CONCAT(@p, body) FROM small WHERE id = 2"); got != "eb" {
+		t.Errorf("after a prepared SELECT assigned @p: %q, want eb", got)
+	}
+	MustExec(t, c, "COMMIT")
+	for _, q := range []string{
+		"SELECT @r := @r + 1, id FROM small ORDER BY id",
+		"SELECT id FROM small WHERE id IN (1, 2) AND (@x := id) > 0",
+		"UPDATE small SET body = (@u := body)",
+	} {
+		if _, err := c.ExecContext(context.Background(), q); !isRefusal(err) {
+			t.Errorf("%s: got %v, want 1235", q, err)
+		}
+	}
+	if got := QueryString(t, c, "SELECT @r"); got != "3" {
+		t.Errorf("@r after the refusals: %q, want 3", got)
+	}
+}

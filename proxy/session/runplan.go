@@ -2,6 +2,7 @@ package session
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -25,6 +26,11 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	plan, e := s.applySelectLimit(plan)
 	if e != nil {
 		return exec.Outcome{}, e // before any transaction is opened for it
+	}
+	if sum != nil && sum.Flags&parser.FlagUserVarAssign != 0 && !oneStatement(plan) {
+		// Each shard would assign its own value, in its own order.
+		return exec.Outcome{}, unsupported("assigning user variables (@" + strings.Join(sum.UserVars, ", @") +
+			") in a statement that runs on several shards or copies: each would assign its own value")
 	}
 	if s.tx.open && isDDL(stmt) {
 		if e := s.endTransaction("COMMIT"); e != nil {
@@ -81,6 +87,13 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.lastInsertID = firstID
 	}
 	return out, err
+}
+
+// oneStatement reports whether the plan sends one statement to one
+// connection, whose user variables are then the statement's.
+func oneStatement(p *router.Plan) bool {
+	r, ok := p.Root.(*router.Route)
+	return ok && len(r.SQL) == 1 && r.Union == ""
 }
 
 // writeStatements counts the statements a write plan sends.

@@ -295,10 +295,17 @@ func (s *Session) Acquire(node string) (*backend.Conn, error) {
 	return c, nil
 }
 
-// Release implements exec.Conns.
+// Release implements exec.Conns. The user variables a statement assigned
+// (one statement on one connection: runPlan refuses others) are read back,
+// so that the session's other connections get them too.
 func (s *Session) Release(c *backend.Conn, failed bool) {
 	if !c.Broken() {
 		c.State = s.wantState(c.State.Schema)
+		if sum := s.planSum; !failed && sum != nil && sum.Flags&parser.FlagUserVarAssign != 0 {
+			if err := s.readUserVars(c, sum.UserVars); err != nil {
+				s.pinAll = true
+			}
+		}
 	}
 	s.release(c, s.planSum, failed)
 }
