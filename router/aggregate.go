@@ -180,6 +180,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	var having Expr
 	if sel.Having != nil {
 		var err error
+		hc.afterSelect = true
 		if having, err = hc.compile(sel.Having.Expr); err != nil {
 			return err
 		}

@@ -35,6 +35,10 @@ type Env struct {
 	Values parser.SessionValues
 	// Mode is the session's sql_mode as it affects SQL text.
 	Mode parser.Mode
+	// DivPrecision is the session's div_precision_increment (MySQL's
+	// default is 4): the digits a DECIMAL quotient the proxy computes
+	// after merging (SUM(a) / COUNT(*)) adds to its dividend's.
+	DivPrecision int
 	// InTransaction is set inside a transaction: reads must see the session's writes,
 	// so no replica.
 	InTransaction bool

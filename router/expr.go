@@ -9,6 +9,8 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/shardgate/shardgate/parser"
 )
 
 // Expr is an expression the proxy evaluates itself over merged rows:
@@ -29,7 +31,14 @@ type Num struct {
 	F     float64  //
 	R     *big.Rat // exact: R holds it
 	Scale int      // exact: digits after the point MySQL gives it
+	// Frac, when more than Scale, is the digits R holds: a DECIMAL
+	// quotient keeps its internal digits (MySQL rounds it to Scale only
+	// to show it), which a comparison or another division sees.
+	Frac int
 }
+
+// frac is the DECIMAL value's digits after the point.
+func (n Num) frac() int { return max(n.Scale, n.Frac) }
 
 // Bool reports a condition's truth: NULL and 0 are false.
 func (n Num) Bool() bool {
@@ -95,11 +104,10 @@ func (c *colExpr) resolve(m *merger) {
 type binExpr struct {
 	op   opcode.Op
 	l, r Expr
+	// divScale is the session's div_precision_increment: a DECIMAL
+	// quotient has the dividend's scale plus this many digits.
+	divScale int
 }
-
-// divScale is MySQL's div_precision_increment default: a DECIMAL quotient
-// has the dividend's scale plus 4.
-const divScale = 4
 
 func (e *binExpr) Eval(get func(Col) Num) Num {
 	l := e.l.Eval(get)
@@ -182,17 +190,16 @@ func (e *binExpr) Eval(get func(Col) Num) Num {
 	}
 	switch e.op {
 	case opcode.Plus:
-		return exact(new(big.Rat).Add(l.R, r.R), max(l.Scale, r.Scale))
+		return Num{R: new(big.Rat).Add(l.R, r.R), Scale: max(l.Scale, r.Scale), Frac: max(l.frac(), r.frac())}
 	case opcode.Minus:
-		return exact(new(big.Rat).Sub(l.R, r.R), max(l.Scale, r.Scale))
+		return Num{R: new(big.Rat).Sub(l.R, r.R), Scale: max(l.Scale, r.Scale), Frac: max(l.frac(), r.frac())}
 	case opcode.Mul:
-		return exact(new(big.Rat).Mul(l.R, r.R), l.Scale+r.Scale)
+		return Num{R: new(big.Rat).Mul(l.R, r.R), Scale: l.Scale + r.Scale, Frac: l.frac() + r.frac()}
 	case opcode.Div:
 		if r.R.Sign() == 0 {
 			return null
 		}
-		scale := l.Scale + divScale
-		return exact(roundRat(new(big.Rat).Quo(l.R, r.R), scale), scale)
+		return divDecimal(l, r, e.divScale)
 	case opcode.IntDiv:
 		if r.R.Sign() == 0 {
 			return null
@@ -226,10 +233,66 @@ func cmpNum(a, b Num) int {
 	return a.R.Cmp(b.R)
 }
 
-// roundRat rounds to scale digits, halves away from zero (MySQL's DECIMAL rule).
-func roundRat(r *big.Rat, scale int) *big.Rat {
-	out, _ := new(big.Rat).SetString(r.FloatString(scale))
-	return out
+// divDecimal is MariaDB's DECIMAL quotient (strings/decimal.c, do_div_mod):
+// computed to whole 9-digit words of decimals, as many as the operands'
+// words plus the increment the words leave unused, and truncated there.
+// It shows the dividend's scale plus incr (div_precision_increment, at
+// most 38) digits, rounded half away from zero: with incr 0, 11 / 2 is 5.
+func divDecimal(l, r Num, incr int) Num {
+	words := func(digits int) int { return (digits + 8) / 9 }
+	f1, f2 := l.frac(), r.frac()
+	frac1, frac2 := words(f1)*9, words(f2)*9
+	extra := max(0, incr-(frac1-f1)-(frac2-f2))
+	internal := words(frac1+frac2+extra) * 9
+	return Num{R: shiftRound(new(big.Rat).Quo(l.R, r.R), internal, true), Scale: min(l.Scale+incr, 38), Frac: internal}
+}
+
+// shiftRound rounds r to d digits after the point (before it when d is
+// negative): toward zero when truncate, else halves away from zero.
+func shiftRound(r *big.Rat, d int, truncate bool) *big.Rat {
+	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(d))), nil)
+	num, den := new(big.Int).Set(r.Num()), new(big.Int).Set(r.Denom())
+	if d >= 0 {
+		num.Mul(num, unit)
+	} else {
+		den.Mul(den, unit)
+	}
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int)) // toward zero
+	if !truncate && m.Sign() != 0 {
+		if m.Abs(m).Lsh(m, 1).Cmp(den) >= 0 { // |remainder| >= half
+			q.Add(q, big.NewInt(int64(num.Sign())))
+		}
+	}
+	if d >= 0 {
+		return new(big.Rat).SetFrac(q, unit)
+	}
+	return new(big.Rat).SetInt(q.Mul(q, unit))
+}
+
+func abs(x int) int { return max(x, -x) }
+
+// roundDouble is MariaDB's ROUND/TRUNCATE of a DOUBLE (my_double_round):
+// scaled by a power of ten, then rint (halves to even) or toward zero.
+func roundDouble(v float64, d int, truncate bool) float64 {
+	p := math.Pow10(abs(d))
+	x := v * p
+	if d < 0 {
+		x = v / p
+	}
+	switch {
+	case d < 0 && math.IsInf(p, 0):
+		return 0
+	case d >= 0 && math.IsInf(x, 0):
+		return v
+	case truncate:
+		x = math.Trunc(x)
+	default:
+		x = math.RoundToEven(x)
+	}
+	if d < 0 {
+		return x * p
+	}
+	return x / p
 }
 
 type unaryExpr struct {
@@ -249,7 +312,7 @@ func (u *unaryExpr) Eval(get func(Col) Num) Num {
 		if v.Float {
 			return approx(-v.F)
 		}
-		return exact(new(big.Rat).Neg(v.R), v.Scale)
+		return Num{R: new(big.Rat).Neg(v.R), Scale: v.Scale, Frac: v.Frac}
 	}
 	return v
 }
@@ -322,19 +385,9 @@ func (f *funcExpr) Eval(get func(Col) Num) Num {
 			d = int(dv.Float64())
 		}
 		if v.Float {
-			p := math.Pow(10, float64(d))
-			if f.name == "truncate" {
-				return approx(math.Trunc(v.F*p) / p)
-			}
-			return approx(math.Round(v.F*p) / p)
+			return approx(roundDouble(v.F, d, f.name == "truncate"))
 		}
-		scale := max(d, 0)
-		if f.name == "truncate" {
-			s := v.R.FloatString(scale + 1)
-			out, _ := new(big.Rat).SetString(s[:len(s)-1])
-			return exact(out, scale)
-		}
-		return exact(roundRat(v.R, d), scale)
+		return exact(shiftRound(v.R, d, f.name == "truncate"), max(d, 0))
 	}
 	return null
 }
@@ -344,14 +397,29 @@ func (f *funcExpr) Eval(get func(Col) Num) Num {
 type exprCompiler struct {
 	agg    func(*ast.AggregateFuncExpr) (Expr, error)
 	column func(*ast.ColumnNameExpr) (Expr, error)
+	// field finds an expression the SELECT list computes (nil: none).
+	field    func(ast.ExprNode) Expr
+	divScale int // div_precision_increment
 }
 
 func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
+	switch e.(type) {
+	case *ast.BinaryOperationExpr, *ast.UnaryOperationExpr, *ast.FuncCallExpr:
+		// MySQL reads such a SELECT-list expression's stored value, shown
+		// with its scale (a quotient loses its hidden digits there).
+		if c.field != nil {
+			if f := c.field(e); f != nil {
+				return f, nil
+			}
+		}
+	}
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		return c.compile(x.Expr)
 	case *test_driver.ParamMarkerExpr:
 		return c.compile(&x.ValueExpr)
+	case *parser.WrittenValue: // a decimal literal keeps its text
+		return c.compile(x.ValueExpr)
 	case *test_driver.ValueExpr:
 		v := x.Datum.GetValue()
 		if v == nil {
@@ -377,7 +445,7 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &binExpr{op: x.Op, l: l, r: r}, nil
+		return &binExpr{op: x.Op, l: l, r: r, divScale: c.divScale}, nil
 	case *ast.UnaryOperationExpr:
 		in, err := c.compile(x.V)
 		if err != nil {
@@ -489,10 +557,15 @@ type havingCompiler struct {
 	funcs []*pendingAgg
 	// visible is how many SELECT fields the client sees.
 	visible int
+	// afterSelect: compiling HAVING, which reads the SELECT list's values.
+	afterSelect bool
 }
 
 func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
-	ec := &exprCompiler{agg: c.aggregate, column: c.column}
+	ec := &exprCompiler{agg: c.aggregate, column: c.column, divScale: c.b.env.DivPrecision}
+	if c.afterSelect {
+		ec.field = c.field
+	}
 	return ec.compile(e)
 }
 
@@ -537,6 +610,17 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 }
 
 // column resolves a column: a SELECT alias or a selected expression.
+// field finds e among the visible SELECT fields.
+func (c *havingCompiler) field(e ast.ExprNode) Expr {
+	text := exprText(e)
+	for i := 0; i < c.visible; i++ {
+		if f := c.sel.Fields.Fields[i]; f.Expr != nil && exprText(f.Expr) == text {
+			return &colExpr{col: Col{Index: i}, helper: -1}
+		}
+	}
+	return nil
+}
+
 func (c *havingCompiler) column(x *ast.ColumnNameExpr) (Expr, error) {
 	for i := 0; i < c.visible; i++ {
 		f := c.sel.Fields.Fields[i]
@@ -544,11 +628,8 @@ func (c *havingCompiler) column(x *ast.ColumnNameExpr) (Expr, error) {
 			return &colExpr{col: Col{Index: i}, helper: -1}, nil
 		}
 	}
-	text := exprText(x)
-	for i := 0; i < c.visible; i++ {
-		if f := c.sel.Fields.Fields[i]; f.Expr != nil && exprText(f.Expr) == text {
-			return &colExpr{col: Col{Index: i}, helper: -1}, nil
-		}
+	if f := c.field(x); f != nil {
+		return f, nil
 	}
-	return nil, errUnsupported("%s in an expression after merging groups across shards unless it is in the SELECT list", text)
+	return nil, errUnsupported("%s in an expression after merging groups across shards unless it is in the SELECT list", exprText(x))
 }

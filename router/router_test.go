@@ -68,10 +68,11 @@ func testEnv(t *testing.T) *Env {
 		dbs[n.Name] = n.Database
 	}
 	return &Env{
-		Schema: "shop",
-		Rules:  func(s string) *shardrules.SchemaRules { return rules[s] },
-		NodeDB: func(n string) string { return dbs[n] },
-		CanUse: func(s string) bool { return s == "shop" || s == "other" },
+		Schema:       "shop",
+		Rules:        func(s string) *shardrules.SchemaRules { return rules[s] },
+		NodeDB:       func(n string) string { return dbs[n] },
+		CanUse:       func(s string) bool { return s == "shop" || s == "other" },
+		DivPrecision: 4,
 		Columns: func(schema, table string) ([]string, error) {
 			if table == "orders" {
 				return []string{"id", "user_id", "amount"}, nil

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 
@@ -191,7 +192,15 @@ func (s *Session) mode() parser.Mode {
 	} else if info != nil {
 		mode = parser.ModeOf(info.SQLMode)
 	}
-	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars)}
+	div := 4
+	if v, ok := s.vars.Var("div_precision_increment"); ok {
+		if n, err := strconv.Atoi(strings.Trim(v, "'")); err == nil {
+			div = n
+		}
+	} else if info != nil {
+		div = info.DivPrecision
+	}
+	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars), div: div}
 	return mode
 }
 
@@ -218,6 +227,7 @@ type modeCache struct {
 	info    *backend.ServerInfo
 	mode    parser.Mode
 	foreign string
+	div     int // div_precision_increment
 }
 
 func (s *Session) logicalDB() string {
@@ -239,6 +249,7 @@ func parseError(err error) *mysql.MyError {
 
 // routerEnv is what the router needs to know of the session.
 func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
+	mode := s.mode() // and s.modeCache
 	env := &router.Env{
 		Schema: s.schema,
 		Rules:  func(name string) *shardrules.SchemaRules { return snap.Rules[name] },
@@ -256,7 +267,8 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		},
 		Values: parser.SessionValues{ConnectionID: uint64(s.ID), Database: s.logicalDB(),
 			Diagnostics: true, Warnings: s.diag.warnings, Errors: s.diag.errors},
-		Mode:           s.mode(),
+		Mode:           mode,
+		DivPrecision:   s.modeCache.div,
 		InTransaction:  s.inTransaction(),
 		ForeignCharset: s.foreignCharset(),
 	}

@@ -1,0 +1,89 @@
+package router
+
+import (
+	"math/big"
+	"testing"
+)
+
+func dec(s string) Num {
+	r, _ := new(big.Rat).SetString(s)
+	scale := 0
+	for i := range s {
+		if s[i] == '.' {
+			scale = len(s) - i - 1
+		}
+	}
+	return Num{R: r, Scale: scale}
+}
+
+// TestDivDecimal checks quotients against MariaDB 10.11's answers.
+func TestDivDecimal(t *testing.T) {
+	for _, c := range []struct {
+		l, r string
+		incr int
+		want string // as MariaDB shows it
+	}{
+		{"11653", "2114", 4, "5.5123"},
+		{"11653", "2114", 0, "5"}, // truncated at 0 words, not rounded to 6
+		{"11", "2", 0, "5"},
+		{"11653", "2114", 8, "5.51229896"},
+		{"11653", "2114", 9, "5.512298959"},
+		{"1062018.46", "2114", 0, "502.37"},
+		{"11653", "2.5", 9, "4661.200000000"},
+		{"1062018.46", "0.7", 5, "1517169.2285714"},
+		{"-11653", "7", 4, "-1664.7143"},
+		{"1062018.46", "1.23456789012", 4, "860234.960345"},
+	} {
+		got := divDecimal(dec(c.l), dec(c.r), c.incr)
+		if s := got.R.FloatString(got.Scale); s != c.want {
+			t.Errorf("%s / %s at %d: %s, want %s", c.l, c.r, c.incr, s, c.want)
+		}
+	}
+	// A quotient keeps its hidden digits for the next division:
+	// (11653 / 2114) / 3 is 1.83743299, not 5.5123 / 3 = 1.83743333.
+	q := divDecimal(divDecimal(dec("11653"), dec("2114"), 4), dec("3"), 4)
+	if s := q.R.FloatString(q.Scale); s != "1.83743299" {
+		t.Errorf("chained quotient: %s, want 1.83743299", s)
+	}
+}
+
+func TestRounding(t *testing.T) {
+	for _, c := range []struct {
+		v        string
+		d        int
+		truncate bool
+		want     string
+	}{
+		{"1062018.46", -2, false, "1062000"},
+		{"1062018.46", -2, true, "1062000"},
+		{"151716.92285", -1, false, "151720"},
+		{"1.2399", 2, true, "1.23"},
+		{"-1.005", 2, false, "-1.01"},
+		{"1.005", 2, false, "1.01"},
+		{"-1062018.46", -3, true, "-1062000"},
+		{"-155", -1, false, "-160"},
+	} {
+		got := shiftRound(dec(c.v).R, c.d, c.truncate)
+		if s := got.FloatString(max(c.d, 0)); s != c.want {
+			t.Errorf("%s to %d (truncate %v): %s, want %s", c.v, c.d, c.truncate, s, c.want)
+		}
+	}
+	for _, c := range []struct {
+		v        float64
+		d        int
+		truncate bool
+		want     float64
+	}{
+		{2.5, 0, false, 2}, // rint: halves to even, as MariaDB
+		{-2.5, 0, false, -2},
+		{3.5, 0, false, 4},
+		{0.125, 2, false, 0.12},
+		{0.129, 2, true, 0.12},
+		{92351.25, -2, false, 92400},
+		{92351.25, -1, true, 92350},
+	} {
+		if got := roundDouble(c.v, c.d, c.truncate); got != c.want {
+			t.Errorf("double %v to %d (truncate %v): %v, want %v", c.v, c.d, c.truncate, got, c.want)
+		}
+	}
+}
