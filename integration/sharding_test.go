@@ -171,7 +171,7 @@ var shopWrites = []writeCase{
 	{ID: "w16-replace-order", SQL: "REPLACE INTO orders " + orderCols + " VALUES (2005, 4, 4, 55.00, 'paid', 'Green', '2025-01-05 12:00:00', 5, 5.5, 'replaced')",
 		Check: "SELECT * FROM orders WHERE id = 2005"},
 	{ID: "w17-replace-global", SQL: "REPLACE INTO regions (id, name, country) VALUES (21, 'Lappi', 'FI'), (22, 'Uusimaa', 'FI')"},
-	{ID: "w18-replace-hash", SQL: "REPLACE INTO accounts VALUES ('acc-0121', 'Newco Oy', 3, 10.500, '2025-01-01')"},
+	{ID: "w18-replace-hash", SQL: "REPLACE INTO accounts VALUES ('acc-0121', 'Newco Oy', 3, 10.500, '2025-01-01', 'silver', 'bags,wifi')"},
 	{ID: "w19-upsert-hash-other-case", SQL: "INSERT INTO accounts (code, owner, level, credit, opened) VALUES ('ACC-0122', 'NEWCO', 5, 1.000, '2025-02-02') " +
 		"ON DUPLICATE KEY UPDATE level = VALUES(level)",
 		Check: "SELECT code, owner, level FROM accounts WHERE code = 'acc-0122'"},

@@ -47,10 +47,19 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			groupExprs = append(groupExprs, e)
 		}
 	}
-	type helperKey struct{ val, wt int }
+	type helperKey struct {
+		val, wt  int
+		position bool
+	}
 	var gh []helperKey
 	for _, e := range groupExprs {
-		gh = append(gh, helperKey{m.addHelper(sel, e), m.addHelper(sel, weightString(e))})
+		h := helperKey{val: m.addHelper(sel, e)}
+		if h.position = b.sortsByPosition(e); h.position {
+			h.wt = m.addHelper(sel, positionWeight(e))
+		} else {
+			h.wt = m.addHelper(sel, weightString(e))
+		}
+		gh = append(gh, h)
 	}
 
 	// Aggregate columns in the SELECT list.
@@ -65,6 +74,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	// partials; others need the shards to group by their argument too,
 	// which works for one argument (any number of aggregates over it).
 	distinctVal, distinctWt := -1, -1
+	distinctPos := false
 	distinctText := ""
 	for i, f := range sel.Fields.Fields {
 		fn, ok := f.Expr.(*ast.AggregateFuncExpr)
@@ -115,7 +125,11 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			if distinctVal < 0 {
 				distinctText = text
 				distinctVal = m.addHelper(sel, fn.Args[0])
-				distinctWt = m.addHelper(sel, weightString(fn.Args[0]))
+				if distinctPos = b.sortsByPosition(fn.Args[0]); distinctPos {
+					distinctWt = m.addHelper(sel, positionWeight(fn.Args[0]))
+				} else {
+					distinctWt = m.addHelper(sel, weightString(fn.Args[0]))
+				}
 			} else if text != distinctText {
 				return errUnsupported("DISTINCT aggregates over different expressions (%s, %s) across shards", distinctText, text)
 			}
@@ -208,7 +222,8 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	type memKey struct {
 		col  *colExpr
-		wt   int // helper ordinal of a weight string, -1 none
+		wt   int  // helper ordinal of a weight string, -1 none
+		pos  bool // ...of an ENUM/SET position
 		desc bool
 	}
 	var memKeys []memKey
@@ -233,7 +248,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 				// MIN/MAX's helper.
 				for gi, g := range groupExprs {
 					if shape.fieldExpr[idx] != nil && exprText(g) == exprText(shape.fieldExpr[idx]) {
-						k.wt = gh[gi].wt
+						k.wt, k.pos = gh[gi].wt, gh[gi].position
 					}
 				}
 				for _, p := range pfs {
@@ -245,7 +260,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 				// A grouped column the SELECT list leaves out: its helper.
 				gi := groupIndex(groupExprs, text)
 				k.col = &colExpr{helper: gh[gi].val}
-				k.wt = gh[gi].wt
+				k.wt, k.pos = gh[gi].wt, gh[gi].position
 			case it.expr != nil:
 				fn, ok := it.expr.(*ast.AggregateFuncExpr)
 				if !ok {
@@ -267,7 +282,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		// The shards group by the distinct argument too, so equal values
 		// arrive next to each other.
 		groupExprs = append(groupExprs, fieldExpr(sel, distinctVal))
-		gh = append(gh, helperKey{distinctVal, distinctWt})
+		gh = append(gh, helperKey{val: distinctVal, wt: distinctWt, position: distinctPos})
 		if sel.GroupBy == nil {
 			sel.GroupBy = &ast.GroupByClause{}
 		}
@@ -287,12 +302,15 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	var order []string
 	for gi, h := range gh {
-		k := SortKey{Col: m.helperCol(h.val), Weight: m.helperCol(h.wt), HasWeight: true, Desc: desc}
+		k := SortKey{Col: m.helperCol(h.val), Weight: m.helperCol(h.wt), HasWeight: true, Desc: desc, Position: h.position}
 		if distinctVal < 0 || gi < len(gh)-1 {
 			agg.Group = append(agg.Group, k)
 		}
 		m.keys = append(m.keys, k)
 		item := fmt.Sprintf("%s%d", helperPrefix, h.val)
+		if h.position { // the union's type is no ENUM
+			item = fmt.Sprintf("%s%d", helperPrefix, h.wt)
+		}
 		if desc {
 			item += " DESC"
 		}
@@ -313,7 +331,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		if p.val >= 0 {
 			f.Value = m.helperCol(p.val)
-			f.Weight, f.HasWeight = m.helperCol(p.valWt), true
+			f.Weight, f.HasWeight, f.Position = m.helperCol(p.valWt), true, distinctPos
 		}
 		agg.Funcs = append(agg.Funcs, f)
 	}
@@ -335,7 +353,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		k.col.resolve(m)
 		sk := SortKey{Col: k.col.col, Desc: k.desc}
 		if k.wt >= 0 {
-			sk.Weight, sk.HasWeight = m.helperCol(k.wt), true
+			sk.Weight, sk.HasWeight, sk.Position = m.helperCol(k.wt), true, k.pos
 		}
 		m.memSort = append(m.memSort, sk)
 	}

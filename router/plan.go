@@ -55,12 +55,14 @@ func (c Col) String() string {
 
 // SortKey orders merged rows by one column. Weight, when set, names a
 // helper column holding WEIGHT_STRING(expr): strings compare by it, so the
-// merge follows the column's collation exactly.
+// merge follows the column's collation exactly. Position says the weight
+// is an ENUM or SET column's position instead (see positionWeight).
 type SortKey struct {
 	Col       Col
 	Desc      bool
 	Weight    Col
 	HasWeight bool
+	Position  bool
 }
 
 // Route sends statements to one data node: one per shard it touches there.
@@ -138,8 +140,10 @@ type AggFunc struct {
 	// value column of a COUNT(DISTINCT).
 	Weight    Col
 	HasWeight bool
-	// Value is the column counted by AggCountDistinct.
-	Value Col
+	// Value is the column counted by AggCountDistinct; Position says its
+	// weight is an ENUM/SET position (see positionWeight).
+	Value    Col
+	Position bool
 	// Sum and Count are AVG's helper columns.
 	Sum, Count Col
 }

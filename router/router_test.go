@@ -291,3 +291,39 @@ func TestCollationFits(t *testing.T) {
 		}
 	}
 }
+
+// ENUM and SET columns sort and group by position: their merge key is a
+// position helper (e + 0, zero-padded), marked so the executor takes it;
+// other strings keep their weight string, and MIN/MAX compare labels.
+func TestPositionWeights(t *testing.T) {
+	env := testEnv(t)
+	env.KeyColumnType = func(schema, table, column string) string {
+		switch column {
+		case "status":
+			return "enum utf8mb4_general_ci"
+		case "tags":
+			return "set utf8mb4_general_ci"
+		case "note":
+			return "varchar utf8mb4_general_ci"
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		sql, want string
+	}{
+		{"SELECT id FROM orders ORDER BY status, note", "CONCAT('binary:', LPAD(`status` + 0, 20, '0'))"},
+		{"SELECT status, COUNT(*) FROM orders GROUP BY status", "CONCAT('binary:', LPAD(`status` + 0, 20, '0'))"},
+		{"SELECT COUNT(DISTINCT o.tags) FROM orders o", "CONCAT('binary:', LPAD(`o`.`tags` + 0, 20, '0'))"},
+	} {
+		got := planText(env, c.sql)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s plans\n%s\nwant a helper %s", c.sql, got, c.want)
+		}
+	}
+	if got := planText(env, "SELECT id FROM orders ORDER BY note"); strings.Contains(got, "LPAD") {
+		t.Errorf("a VARCHAR sorts by position:\n%s", got)
+	}
+	if got := planText(env, "SELECT MIN(status) FROM orders"); strings.Contains(got, "LPAD") {
+		t.Errorf("MIN of an ENUM compares positions:\n%s", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
@@ -527,7 +528,7 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 		} else {
 			p.val = m.addHelper(sel, it.expr)
 		}
-		p.wt = m.addWeight(sel, it.expr)
+		p.wt, p.key.Position = b.sortWeight(sel, it.expr, m)
 		ps = append(ps, p)
 	}
 	keys := make([]SortKey, len(ps))
@@ -545,6 +546,8 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 		// collation), which the weight string only mirrors for strings.
 		var item string
 		switch {
+		case k.Position: // the union's type is no ENUM
+			item = fmt.Sprintf("%s%d", helperPrefix, p.wt)
 		case p.val >= 0:
 			item = fmt.Sprintf("%s%d", helperPrefix, p.val)
 		default:
@@ -571,6 +574,52 @@ func weightString(e ast.ExprNode) ast.ExprNode {
 		return &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: args}
 	}
 	return fn("CONCAT", fn("COLLATION", e), ast.NewValueExpr(":", "", ""), fn("WEIGHT_STRING", e))
+}
+
+// positionWeight is the helper an ENUM or SET column sorts by: its
+// position (SET: its bits), e + 0, as zero-padded digits that compare as
+// the numbers do, after the "collation" binary (no padding).
+func positionWeight(e ast.ExprNode) ast.ExprNode {
+	fn := func(name string, args ...ast.ExprNode) ast.ExprNode {
+		return &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: args}
+	}
+	plus := &ast.BinaryOperationExpr{Op: opcode.Plus, L: e, R: ast.NewValueExpr(0, "", "")}
+	return fn("CONCAT", ast.NewValueExpr("binary:", "", ""), fn("LPAD", plus, ast.NewValueExpr(20, "", ""), ast.NewValueExpr("0", "", "")))
+}
+
+// sortsByPosition reports whether e is an ENUM or SET column of one of the
+// statement's tables: the server sorts and groups those by position, not
+// by label (MIN and MAX compare labels).
+func (b *builder) sortsByPosition(e ast.ExprNode) bool {
+	col, ok := unparen(e).(*ast.ColumnNameExpr)
+	if !ok || b.env.KeyColumnType == nil {
+		return false
+	}
+	typ := ""
+	for _, t := range b.tables {
+		if t.rule == nil || t.system || t.ref.Scope != 0 {
+			continue
+		}
+		if q := col.Name.Table.O; q != "" && !strings.EqualFold(q, t.ref.Alias) && (t.ref.Alias != "" || !strings.EqualFold(q, t.ref.Name)) {
+			continue
+		}
+		if ct := b.env.KeyColumnType(t.schema, t.rule.Name, col.Name.Name.O); ct != "" {
+			if typ != "" {
+				return false // ambiguous: the server says so
+			}
+			typ = ct
+		}
+	}
+	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
+}
+
+// sortWeight adds the helper e's rows compare by: its position for an
+// ENUM or SET column, else its weight string.
+func (b *builder) sortWeight(sel *ast.SelectStmt, e ast.ExprNode, m *merger) (helper int, position bool) {
+	if b.sortsByPosition(e) {
+		return m.addHelper(sel, positionWeight(e)), true
+	}
+	return m.addWeight(sel, e), false
 }
 
 // orderRows plans complete rows: merge-sort by ORDER BY, if any.

@@ -875,11 +875,13 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 				valCol = f.Value.Resolve(n)
 			}
 			if minMax := f.Kind == router.AggMin || f.Kind == router.AggMax; (minMax || distinct) && valCol < len(fields) {
-				if why := unmergeable(&fields[valCol], distinct); why != "" {
+				// COUNT(DISTINCT) of an ENUM counts its positions; a SUM
+				// or AVG would add its labels.
+				if why := unmergeable(&fields[valCol], distinct); why != "" && !(f.Position && f.Kind == router.AggCountDistinct) {
 					return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support "+strings.ToUpper(strings.Replace(f.Kind.String(), "_distinct", "(DISTINCT)", 1))+" of "+why+" across shards")
 				}
 			}
-			if f.HasWeight && valCol < len(fields) && isStringType(fields[valCol].Type) {
+			if f.HasWeight && valCol < len(fields) && (isStringType(fields[valCol].Type) || f.Position) {
 				mf.Weight = f.Weight.Resolve(n)
 				mf.Pads = pads
 			}
@@ -978,10 +980,10 @@ func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads) ([]m
 			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: sort column out of range")
 		}
 		mk := merge.SortKey{Col: col, Desc: k.Desc, Weight: -1}
-		if why := unmergeable(&fields[col], true); why != "" {
+		if why := unmergeable(&fields[col], true); why != "" && !k.Position {
 			return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering, grouping or DISTINCT by "+why+" across shards")
 		}
-		if isStringType(fields[col].Type) {
+		if isStringType(fields[col].Type) || k.Position {
 			if k.HasWeight {
 				mk.Weight = k.Weight.Resolve(n)
 				mk.Pads = pads

@@ -362,10 +362,10 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 	return cols, err
 }
 
-// keyColumnType returns the DATA_TYPE and collation of a table's sharding
-// column (see router.Env.KeyColumnType; "" when it cannot be read).
+// keyColumnType returns the DATA_TYPE and collation of a table's column
+// (see router.Env.KeyColumnType; "" when it cannot be read).
 func (s *Session) keyColumnType(snap *snapshot.Snapshot, schema, table, column string) string {
-	t, err := s.tableMeta(snap, schema, table, "key type", func(db, phys string) string {
+	t, err := s.tableMeta(snap, schema, table, "type "+strings.ToLower(column), func(db, phys string) string {
 		return "SELECT LOWER(CONCAT(DATA_TYPE, ' ', IFNULL(COLLATION_NAME, 'binary'))) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
 			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
 	})

@@ -161,7 +161,11 @@ func main() {
 			or(chance(10), fmt.Sprint(rng.IntN(500))), or(chance(5), fmt.Sprint(rng.IntN(20)+1)))
 	}
 
-	accounts := &table{name: "accounts", cols: "code, owner, level, credit, opened", batch: 40}
+	accounts := &table{name: "accounts", cols: "code, owner, level, credit, opened, tier, perks", batch: 40}
+	// ENUM and SET values whose labels sort unlike their positions (no
+	// random draws: the rows after these stay as they were).
+	tiers := []string{"NULL", "'gold'", "'basic'", "'silver'", "'basic'"}
+	perks := []string{"''", "'wifi'", "'lounge'", "'bags'", "'wifi,bags'", "'lounge,bags'", "'wifi,lounge,bags'"}
 	owners := []string{"ACME", "acme", "Globex", "Initech", "initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell"}
 	for i := 1; i <= 120; i++ {
 		credit := "NULL"
@@ -170,7 +174,7 @@ func main() {
 			credit = fmt.Sprintf("%d.%03d", c/1000, c%1000)
 		}
 		accounts.add(quote(fmt.Sprintf("acc-%04d", i)), quote(pick(owners)), fmt.Sprint(rng.IntN(5)+1), credit,
-			quote(day0.AddDate(0, 0, rng.IntN(600)).Format("2006-01-02")))
+			quote(day0.AddDate(0, 0, rng.IntN(600)).Format("2006-01-02")), tiers[i%len(tiers)], perks[i%len(perks)])
 	}
 
 	events := &table{name: "events", cols: "id, kind, value, amount, happened", batch: 125}

@@ -69,6 +69,8 @@ CREATE TABLE accounts (
   level TINYINT NOT NULL,
   credit DECIMAL(12,3) NULL,
   opened DATE NOT NULL,
+  tier ENUM('gold', 'basic', 'silver') NULL,
+  perks SET('wifi', 'lounge', 'bags') NOT NULL DEFAULT '',
   PRIMARY KEY (code)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
