@@ -270,6 +270,7 @@ func TestUserVariableAssignments(t *testing.T) {
 		"SELECT @r := @r + 1, id FROM small ORDER BY id",
 		"SELECT id FROM small WHERE id IN (1, 2) AND (@x := id) > 0",
 		"UPDATE small SET body = (@u := body)",
+		"SELECT body INTO @z FROM small WHERE id = 1", // (TiDB's parser reads no INTO @v)
 	} {
 		if _, err := c.ExecContext(context.Background(), q); !isRefusal(err) {
 			t.Errorf("%s: got %v, want 1235", q, err)

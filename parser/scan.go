@@ -100,6 +100,8 @@ const (
 	FlagDiagnostics
 	// FlagFrom: the word FROM appears (a SELECT, DO or SET that reads a table).
 	FlagFrom
+	// FlagIntoVar: SELECT ... INTO @v (which TiDB's parser does not read).
+	FlagIntoVar
 )
 
 // Summary is what Scan learns about a statement.
@@ -231,7 +233,10 @@ func Scan(sql string, s *Summary) {
 			}
 			scanSysVar(l.Text(tok), s, target)
 		case TokUserVar:
-			if s.Kind == KindSet && (prev == first || isComma(&l, prev)) || isInto(&l, prev, prev2) {
+			if into := isInto(&l, prev, prev2); into || s.Kind == KindSet && (prev == first || isComma(&l, prev)) {
+				if into {
+					s.Flags |= FlagIntoVar
+				}
 				s.addUserVar(l.Text(tok))
 			} else {
 				// @v := expr anywhere.

@@ -28,7 +28,7 @@ func (s *Session) preview(sql string) error {
 	}
 	stmts, err := parser.ParseMode(rest, s.mode())
 	if err != nil {
-		return s.writeErr(parseError(err))
+		return s.writeErr(parseError(err, nil))
 	}
 	snap := s.env.Snap.Load()
 	var rows [][]any

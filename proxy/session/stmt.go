@@ -77,7 +77,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	if s.sharded(snap) {
 		stmts, err := parser.ParseMode(st.sql, s.mode())
 		if err != nil {
-			return s.writeErr(parseError(err))
+			return s.writeErr(parseError(err, &st.sum))
 		}
 		if len(stmts) != 1 {
 			return s.writeErr(syntaxError(st.sql))
@@ -469,7 +469,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if !st.spread {
 		stmts, err := parser.ParseMode(st.sql, s.mode())
 		if err != nil {
-			return s.writeErr(parseError(err))
+			return s.writeErr(parseError(err, &st.sum))
 		}
 		bindParams(stmts[0], params, false)
 		// With the values known for routing but the markers kept: a plan of
@@ -489,7 +489,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	// The general way: the values written into the statement.
 	stmts, err := parser.ParseMode(st.sql, s.mode())
 	if err != nil {
-		return s.writeErr(parseError(err))
+		return s.writeErr(parseError(err, &st.sum))
 	}
 	bindParams(stmts[0], params, true)
 	firstID, err := s.fillIDs(stmts[0], snap)
