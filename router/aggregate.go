@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -76,6 +77,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	distinctVal, distinctWt := -1, -1
 	distinctPos := false
 	distinctText := ""
+	var minMaxArgs []string // MIN/MAX arguments in the SELECT list
 	for i, f := range sel.Fields.Fields {
 		fn, ok := f.Expr.(*ast.AggregateFuncExpr)
 		if !ok {
@@ -159,6 +161,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			}
 			fn.Distinct = false // MIN(DISTINCT x) is MIN(x)
 			p.wt = m.addHelper(sel, weightString(f.Expr))
+			if len(fn.Args) == 1 {
+				minMaxArgs = append(minMaxArgs, exprText(fn.Args[0]))
+			}
 		case "avg":
 			p.f.Kind = AggAvg
 			p.sum = m.addHelper(sel, &ast.AggregateFuncExpr{F: "sum", Args: fn.Args})
@@ -173,6 +178,12 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			return errUnsupported("%s() across shards", strings.ToUpper(fn.F))
 		}
 		pfs = append(pfs, p)
+	}
+
+	if distinctPos && slices.Contains(minMaxArgs, distinctText) {
+		// The shards group by the column too, and then answer MIN/MAX of
+		// it as the ENUM/SET column, where MySQL gives a string.
+		return errUnsupported("MIN/MAX of ENUM/SET column %s beside a DISTINCT aggregate of it across shards", distinctText)
 	}
 
 	// HAVING and ORDER BY may name aggregates the SELECT list lacks: they
