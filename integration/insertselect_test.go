@@ -10,8 +10,10 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func copyConfig() string {
@@ -278,5 +280,57 @@ func TestUserVariableAssignments(t *testing.T) {
 	}
 	if got := QueryString(t, c, "SELECT @r"); got != "3" {
 		t.Errorf("@r after the refusals: %q, want 3", got)
+	}
+}
+
+// TestKillScatter: KILL QUERY stops a statement on every shard it runs on
+// (it stopped one shard's, and the client waited for the others), and the
+// session goes on.
+func TestKillScatter(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	var rows []string
+	for i := 0; i < 40; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'k')", i))
+	}
+	MustExec(t, db, "DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)",
+		"INSERT INTO small VALUES "+strings.Join(rows, ", "))
+	victim, killer := Conn(t, db), Conn(t, db)
+	id := QueryString(t, victim, "SELECT CONNECTION_ID()")
+	done := make(chan error, 1)
+	go func() {
+		// Ten seconds a shard.
+		_, err := victim.ExecContext(context.Background(), "SELECT COUNT(*) FROM small WHERE SLEEP(1) = 0")
+		done <- err
+	}()
+	const running = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(1)%' AND INFO NOT LIKE '%PROCESSLIST%'"
+	sleeping := func() int {
+		n := 0
+		for _, h := range []string{"dh0-primary", "dh1-primary"} {
+			k, _ := strconv.Atoi(Root(t, h, running))
+			n += k
+		}
+		return n
+	}
+	for i := 0; sleeping() < 4; i++ {
+		if i == 100 {
+			t.Fatal("the four shards' statements never ran")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	MustExec(t, killer, "KILL QUERY "+id)
+	select {
+	case err := <-done:
+		if ErrCode(err) != 1317 {
+			t.Fatalf("the killed statement: %v, want 1317", err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("KILL QUERY did not stop the statement on every shard")
+	}
+	if n := sleeping(); n != 0 {
+		t.Errorf("%d shard statements still run after the client got 1317", n)
+	}
+	if got := QueryString(t, victim, "SELECT COUNT(*) FROM small"); got != "40" {
+		t.Errorf("the victim's session after KILL QUERY: %q", got)
 	}
 }

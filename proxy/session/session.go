@@ -7,6 +7,7 @@ package session
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,24 +50,28 @@ type Session struct {
 
 	// vars is the session's state without schema; per-node states derive
 	// from it (see wantState).
-	vars              *backend.State
-	stCache           [4]*backend.State // vars with a physical schema each (see wantState)
-	stCacheBase       *backend.State    // the vars stCache was made of
-	stCacheNext       int               // the entry to replace next
-	modeCache         modeCache         // see mode
-	multiStatements   bool
-	status            uint16 // server status flags of the last backend response
-	lastInsertID      uint64
-	diag              diagnostics        // the last statement's messages (diagnostics.go)
-	written           map[string]written // data host -> the session's last write there
-	pinAll            bool               // untrackable state: keep every connection for good
-	txLost            string             // the host whose part of the open transaction died with its connection
-	tx                txState
-	txNextUsed        bool // a pending SET TRANSACTION went to this statement
-	pinned            []*backend.Conn
-	last              *backend.Conn // affinity: the connection used last
-	lastUses          uint64
-	active            atomic.Pointer[backend.Conn]
+	vars            *backend.State
+	stCache         [4]*backend.State // vars with a physical schema each (see wantState)
+	stCacheBase     *backend.State    // the vars stCache was made of
+	stCacheNext     int               // the entry to replace next
+	modeCache       modeCache         // see mode
+	multiStatements bool
+	status          uint16 // server status flags of the last backend response
+	lastInsertID    uint64
+	diag            diagnostics        // the last statement's messages (diagnostics.go)
+	written         map[string]written // data host -> the session's last write there
+	pinAll          bool               // untrackable state: keep every connection for good
+	txLost          string             // the host whose part of the open transaction died with its connection
+	tx              txState
+	txNextUsed      bool // a pending SET TRANSACTION went to this statement
+	pinned          []*backend.Conn
+	last            *backend.Conn // affinity: the connection used last
+	lastUses        uint64
+	active          atomic.Pointer[backend.Conn]
+	// planConns are the connections a running plan holds (one a shard):
+	// KILL QUERY stops the statement on each (planMu guards them).
+	planMu            sync.Mutex
+	planConns         []*backend.Conn
 	killed            atomic.Bool
 	stmts             map[uint32]*stmt
 	nextStmt          uint32
@@ -188,13 +193,21 @@ func (s *Session) Kill(query bool) {
 	if !query {
 		s.killed.Store(true)
 	}
-	if be := s.active.Load(); be != nil {
+	// Held while killing, so that no connection goes back to the pool,
+	// and to another session's statement, before its kill.
+	s.planMu.Lock()
+	conns := s.planConns
+	if be := s.active.Load(); be != nil && !slices.Contains(conns, be) {
+		conns = append(conns[:len(conns):len(conns)], be)
+	}
+	for _, be := range conns {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := be.Kill(ctx, true); err != nil {
 			s.log.Warn("kill query on backend failed", "session", s.ID, "err", err)
 		}
 		cancel()
 	}
+	s.planMu.Unlock()
 	if !query {
 		_ = s.c.Close()
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,6 +309,9 @@ func (s *Session) Acquire(node string) (*backend.Conn, error) {
 	if s.planWrite && c.XA != "" {
 		c.XAWrote = true
 	}
+	s.planMu.Lock()
+	s.planConns = append(s.planConns, c)
+	s.planMu.Unlock()
 	return c, nil
 }
 
@@ -315,6 +319,11 @@ func (s *Session) Acquire(node string) (*backend.Conn, error) {
 // (one statement on one connection: runPlan refuses others) are read back,
 // so that the session's other connections get them too.
 func (s *Session) Release(c *backend.Conn, failed bool) {
+	s.planMu.Lock()
+	if i := slices.Index(s.planConns, c); i >= 0 {
+		s.planConns = slices.Delete(s.planConns, i, i+1)
+	}
+	s.planMu.Unlock()
 	if !c.Broken() {
 		c.State = s.wantState(c.State.Schema)
 		if sum := s.planSum; !failed && sum != nil && sum.Flags&parser.FlagUserVarAssign != 0 {
