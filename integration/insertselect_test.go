@@ -35,6 +35,8 @@ schemas:
       small: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       wide: {column: c, algorithm: mod, shards: 4, nodes: [c0, c1]}
       glob: {global: true}
+      daily: {column: d, algorithm: date, shards: 4, nodes: [c0, c1], options: {unit: day, start: '2026-01-01', per_shard: 1, wrap: true}}
+      keyed: {column: k, algorithm: hash, shards: 4, nodes: [c0, c1]}
 `
 }
 
@@ -332,5 +334,62 @@ func TestKillScatter(t *testing.T) {
 	}
 	if got := QueryString(t, victim, "SELECT COUNT(*) FROM small"); got != "40" {
 		t.Errorf("the victim's session after KILL QUERY: %q", got)
+	}
+}
+
+// TestComputedShardingKeys: an INSERT's sharding value may be an
+// expression without columns (CURDATE(), UUID(), @v, 1 + 2,
+// LAST_INSERT_ID()): the server computes it, once a row, and the row goes
+// where that value belongs, so a lookup by the value finds it. Ones that
+// read tables or assign variables are refused.
+func TestComputedShardingKeys(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, db, "DROP TABLE IF EXISTS daily", "DROP TABLE IF EXISTS keyed", "DROP TABLE IF EXISTS small",
+		"CREATE TABLE daily (d DATE NOT NULL, n INT NOT NULL, PRIMARY KEY (d, n))",
+		"CREATE TABLE keyed (k CHAR(36) NOT NULL PRIMARY KEY, v INT NOT NULL)",
+		"CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)")
+	c := Conn(t, db)
+	MustExec(t, c, "INSERT INTO daily VALUES (CURDATE(), 1), (CURDATE() - INTERVAL 1 DAY, 2), (DATE_ADD('2026-03-01', INTERVAL 9 DAY), 3)",
+		"INSERT INTO keyed VALUES (UUID(), 1), (UUID(), 2), (UUID(), 3)",
+		"SET @u = 7", "INSERT INTO small VALUES (@u, 'u'), (1 + 2 * 10, 'e')",
+		"DO LAST_INSERT_ID(42)", "INSERT INTO small VALUES (LAST_INSERT_ID(), 'l')")
+	if _, err := c.ExecContext(context.Background(), "INSERT INTO small VALUES (? + 100, ?)", 5, "p"); err != nil {
+		t.Fatalf("prepared: %v", err)
+	}
+	for q, want := range map[string]string{
+		"SELECT n FROM daily WHERE d = CURDATE()":                  "1",
+		"SELECT n FROM daily WHERE d = CURDATE() - INTERVAL 1 DAY": "2",
+		"SELECT n FROM daily WHERE d = '2026-03-10'":               "3",
+		"SELECT body FROM small WHERE id = 7":                      "u",
+		"SELECT body FROM small WHERE id = 21":                     "e",
+		"SELECT body FROM small WHERE id = 42":                     "l",
+		"SELECT body FROM small WHERE id = 105":                    "p",
+		"SELECT COUNT(*) FROM keyed WHERE k LIKE '%-%-%-%-%'":      "3",
+		"SELECT COUNT(DISTINCT k) FROM keyed":                      "3",
+	} {
+		if got := QueryString(t, c, q); got != want {
+			t.Errorf("%s: %q, want %q (the row is not where its value belongs)", q, got, want)
+		}
+	}
+	// Each UUID's row is on the shard its value picks.
+	rows := runQuery(c, "SELECT k FROM keyed")
+	for _, r := range rows.Rows {
+		if got := QueryString(t, c, "SELECT v FROM keyed WHERE k = '"+r[0]+"'"); got == "" {
+			t.Errorf("keyed row %s is not on its shard", r[0])
+		}
+	}
+	// The session's own values: the proxy's connection id.
+	MustExec(t, c, "INSERT INTO small VALUES (CONNECTION_ID(), 'c')")
+	if got := QueryString(t, c, "SELECT body FROM small WHERE id = CONNECTION_ID()"); got != "c" {
+		t.Errorf("CONNECTION_ID() as the key: %q", got)
+	}
+	for _, q := range []string{
+		"INSERT INTO small VALUES ((SELECT MAX(id) FROM glob), 'g')",
+		"INSERT INTO small VALUES (@w := 8, 'w')",
+	} {
+		if _, err := c.ExecContext(context.Background(), q); !isRefusal(err) {
+			t.Errorf("%s: got %v, want 1235", q, err)
+		}
 	}
 }

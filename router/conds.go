@@ -253,6 +253,13 @@ func (c *conds) rangeOf(ref int, _ string, lo, hi *shardrules.Value, loIncl, hiI
 	return restriction{ref: setOf(t.rule.Shards, shards)}
 }
 
+// Constant reports whether the router reads e as a sharding value itself
+// (a literal, a marker, a negated one): others are computed first.
+func Constant(e ast.ExprNode) bool {
+	_, ok := literal(e)
+	return ok
+}
+
 // literal turns a constant expression into a sharding value.
 func literal(e ast.ExprNode) (shardrules.Value, bool) {
 	switch x := e.(type) {

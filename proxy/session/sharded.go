@@ -122,6 +122,9 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if sel, names, ok := infoSchemaSelect(stmt); ok {
 		return s.infoSchema(sql, sel, names, snap)
 	}
+	if err := s.evalKeyExprs(stmt, snap); err != nil {
+		return s.handleExecErr(err)
+	}
 	firstID, err := s.fillIDs(stmt, snap)
 	if err != nil {
 		return s.handleExecErr(err)

@@ -492,6 +492,9 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.writeErr(parseError(err, &st.sum))
 	}
 	bindParams(stmts[0], params, true)
+	if err := s.evalKeyExprs(stmts[0], snap); err != nil {
+		return s.handleExecErr(err)
+	}
 	firstID, err := s.fillIDs(stmts[0], snap)
 	if err != nil {
 		return s.handleExecErr(err)
