@@ -367,15 +367,8 @@ func (s *Session) userVarLiteral(col *wire.ColumnRef, v []byte) string {
 	if v == nil {
 		return "NULL"
 	}
-	switch col.Type {
-	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_SHORT,
-		mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL:
-		return string(v)
-	case mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_FLOAT:
-		if strings.ContainsAny(string(v), "eE") || strings.ContainsAny(string(v), "naNinf") {
-			return string(v)
-		}
-		return string(v) + "e0"
+	if lit, ok := numberLiteral(col, v); ok {
+		return lit
 	}
 	hex := "X'" + strings.ToUpper(hexOf(v)) + "'"
 	if col.Charset == 63 {

@@ -11,6 +11,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/sequence"
 	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Generated ids: a table with auto_increment in its rule gets its ids from
@@ -106,17 +107,30 @@ func (s *Session) idRequests(stmt ast.StmtNode, snap *snapshot.Snapshot) (seq *s
 // insertSequence returns the sequence of the table an INSERT writes, nil
 // when it has none (or stmt is no INSERT).
 func (s *Session) insertSequence(stmt ast.StmtNode, snap *snapshot.Snapshot) *sequence.Sequence {
-	ins, ok := stmt.(*ast.InsertStmt)
-	if !ok || s.env.Seqs == nil || ins.Table == nil {
+	if s.env.Seqs == nil {
 		return nil
+	}
+	schema, _, rule := s.insertRule(stmt, snap)
+	if rule == nil {
+		return nil
+	}
+	return s.env.Seqs.Get(schema, rule.Name)
+}
+
+// insertRule finds the logical table an INSERT writes: its schema, the
+// schema's rules and the table's (nil rule: no INSERT, or no such table).
+func (s *Session) insertRule(stmt ast.StmtNode, snap *snapshot.Snapshot) (string, *shardrules.SchemaRules, *shardrules.TableRule) {
+	ins, ok := stmt.(*ast.InsertStmt)
+	if !ok || ins.Table == nil {
+		return "", nil, nil
 	}
 	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
 	if !ok {
-		return nil
+		return "", nil, nil
 	}
 	tn, ok := ts.Source.(*ast.TableName)
 	if !ok {
-		return nil
+		return "", nil, nil
 	}
 	schema := tn.Schema.O
 	if schema == "" {
@@ -124,13 +138,9 @@ func (s *Session) insertSequence(stmt ast.StmtNode, snap *snapshot.Snapshot) *se
 	}
 	rules := snap.Rules[schema]
 	if rules == nil {
-		return nil
+		return "", nil, nil
 	}
-	rule := rules.Lookup(tn.Name.O)
-	if rule == nil {
-		return nil
-	}
-	return s.env.Seqs.Get(schema, rule.Name)
+	return schema, rules, rules.Lookup(tn.Name.O)
 }
 
 // generates reports whether a value given for the id column asks for a

@@ -22,27 +22,11 @@ import (
 // CONNECTION_ID(), side effects) stay, for the router to refuse.
 func (s *Session) evalKeyExprs(stmt ast.StmtNode, snap *snapshot.Snapshot) error {
 	ins, ok := stmt.(*ast.InsertStmt)
-	if !ok || ins.Select != nil || len(ins.Lists) == 0 || ins.Table == nil {
+	if !ok || ins.Select != nil || len(ins.Lists) == 0 {
 		return nil
 	}
-	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
-	if !ok {
-		return nil
-	}
-	tn, ok := ts.Source.(*ast.TableName)
-	if !ok {
-		return nil
-	}
-	schema := tn.Schema.O
-	if schema == "" {
-		schema = s.logicalDB()
-	}
-	rules := snap.Rules[schema]
-	if rules == nil || len(rules.Nodes) == 0 {
-		return nil
-	}
-	rule := rules.Lookup(tn.Name.O)
-	if rule == nil || rule.Column == "" {
+	schema, rules, rule := s.insertRule(stmt, snap)
+	if rule == nil || rule.Column == "" || len(rules.Nodes) == 0 {
 		return nil // placed without a value (global, single, default)
 	}
 	idx := -1
@@ -166,27 +150,30 @@ func (s *Session) evalOnServer(node string, texts []string) ([]ast.ExprNode, err
 // keyLiteral writes a computed value as a literal of its type: numbers as
 // printed, binary strings in hex, other strings (dates too) quoted.
 func (s *Session) keyLiteral(col *wire.ColumnRef, v []byte) (string, error) {
-	switch {
-	case v == nil:
+	if v == nil {
 		return "NULL", nil
-	case col.Type == mysql.MYSQL_TYPE_FLOAT || col.Type == mysql.MYSQL_TYPE_DOUBLE:
-		if strings.ContainsAny(string(v), "eE") {
-			return string(v), nil
-		}
-		return string(v) + "e0", nil
-	case isNumberType(col.Type):
-		return string(v), nil
-	case col.Charset == 63:
+	}
+	if lit, ok := numberLiteral(col, v); ok {
+		return lit, nil
+	}
+	if col.Charset == 63 {
 		return "X'" + hexOf(v) + "'", nil
 	}
 	return parser.LiteralText(string(v), s.mode())
 }
 
-func isNumberType(t byte) bool {
-	switch t {
+// numberLiteral writes a number as it came, a DOUBLE with an exponent
+// (so that it reads back as a DOUBLE); ok is false for other types.
+func numberLiteral(col *wire.ColumnRef, v []byte) (string, bool) {
+	switch col.Type {
 	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_SHORT,
 		mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_YEAR:
-		return true
+		return string(v), true
+	case mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_FLOAT:
+		if strings.ContainsAny(string(v), "eE") || strings.ContainsAny(string(v), "naNinf") {
+			return string(v), true
+		}
+		return string(v) + "e0", true
 	}
-	return false
+	return "", false
 }
