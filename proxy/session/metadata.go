@@ -232,7 +232,9 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 			continue
 		}
 		dn := snap.Cluster.Nodes[e.node]
-		res, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" LIKE "+backend.QuoteString(likeEscape(e.phys)))
+		// WHERE, not LIKE: a LIKE takes no hex literal, and a name's _
+		// would need a backslash the session's sql_mode reads its own way.
+		res, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" WHERE Name = "+backend.QuoteString(e.phys))
 		if err != nil {
 			return s.handleExecErr(err)
 		}
@@ -254,11 +256,6 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 	}
 	out.write(s)
 	return s.flush()
-}
-
-// likeEscape makes a name match itself in LIKE.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 // nodeResult is a small result read whole from a node.
