@@ -18,8 +18,9 @@ import (
 // the router places rows by constants. MySQL computes such a value once
 // a row too. One SELECT on the session's connection (its time zone,
 // sql_mode, user variables) evaluates them all; LAST_INSERT_ID() is the
-// session's. Expressions it cannot evaluate alike (columns, subqueries,
-// CONNECTION_ID(), side effects) stay, for the router to refuse.
+// session's (and CONNECTION_ID() the proxy's, as the router writes it).
+// Expressions it cannot evaluate alike (columns, subqueries, assignments,
+// side effects) stay, for the router to refuse.
 func (s *Session) evalKeyExprs(stmt ast.StmtNode, snap *snapshot.Snapshot) error {
 	ins, ok := stmt.(*ast.InsertStmt)
 	if !ok || ins.Select != nil || len(ins.Lists) == 0 {
@@ -125,7 +126,7 @@ func (s *Session) evalOnServer(node string, texts []string) ([]ast.ExprNode, err
 		}
 		return nil
 	}, nil)
-	s.Release(c, err != nil && c.Broken())
+	s.Release(c, err != nil)
 	if err != nil {
 		return nil, err
 	}
