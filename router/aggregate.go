@@ -55,11 +55,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	var gh []helperKey
 	for _, e := range groupExprs {
 		h := helperKey{val: m.addHelper(sel, e)}
-		if h.position = b.sortsByPosition(e); h.position {
-			h.wt = m.addHelper(sel, positionWeight(e))
-		} else {
-			h.wt = m.addHelper(sel, weightString(e))
-		}
+		h.wt, h.position = b.sortWeight(sel, e, m)
 		gh = append(gh, h)
 	}
 
@@ -127,11 +123,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			if distinctVal < 0 {
 				distinctText = text
 				distinctVal = m.addHelper(sel, fn.Args[0])
-				if distinctPos = b.sortsByPosition(fn.Args[0]); distinctPos {
-					distinctWt = m.addHelper(sel, positionWeight(fn.Args[0]))
-				} else {
-					distinctWt = m.addHelper(sel, weightString(fn.Args[0]))
-				}
+				distinctWt, distinctPos = b.sortWeight(sel, fn.Args[0], m)
 			} else if text != distinctText {
 				return errUnsupported("DISTINCT aggregates over different expressions (%s, %s) across shards", distinctText, text)
 			}

@@ -613,8 +613,9 @@ func (b *builder) sortsByPosition(e ast.ExprNode) bool {
 	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
 }
 
-// sortWeight adds the helper e's rows compare by: its position for an
-// ENUM or SET column, else its weight string.
+// sortWeight adds the helper e's rows compare by (ORDER BY, GROUP BY and
+// DISTINCT aggregate keys): its position for an ENUM or SET column, else
+// its weight string (a column's sent once).
 func (b *builder) sortWeight(sel *ast.SelectStmt, e ast.ExprNode, m *merger) (helper int, position bool) {
 	if b.sortsByPosition(e) {
 		return m.addHelper(sel, positionWeight(e)), true

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -71,24 +72,8 @@ func (s *Session) idRequests(stmt ast.StmtNode, snap *snapshot.Snapshot) (seq *s
 		return nil, -1, nil, nil
 	}
 	ins := stmt.(*ast.InsertStmt)
-	idx = -1 // the id column among the values
-	cols := ins.Columns
-	if len(cols) == 0 {
-		all, err := s.tableColumns(snap, seq.Schema, seq.Table)
-		if err != nil {
-			return nil, -1, nil, err
-		}
-		for i, c := range all {
-			if strings.EqualFold(c, seq.Column) {
-				idx = i
-			}
-		}
-	} else {
-		for i, c := range cols {
-			if strings.EqualFold(c.Name.O, seq.Column) {
-				idx = i
-			}
-		}
+	if idx, err = s.valueIndex(ins, snap, seq.Schema, seq.Table, seq.Column); err != nil {
+		return nil, -1, nil, err
 	}
 	if ins.Select != nil {
 		if idx < 0 {
@@ -102,6 +87,19 @@ func (s *Session) idRequests(stmt ast.StmtNode, snap *snapshot.Snapshot) (seq *s
 		}
 	}
 	return seq, idx, need, nil
+}
+
+// valueIndex is where column stands among an INSERT's values: in its
+// column list, or the table's columns when it has none (-1: left out).
+func (s *Session) valueIndex(ins *ast.InsertStmt, snap *snapshot.Snapshot, schema, table, column string) (int, error) {
+	if len(ins.Columns) > 0 {
+		return slices.IndexFunc(ins.Columns, func(c *ast.ColumnName) bool { return strings.EqualFold(c.Name.O, column) }), nil
+	}
+	all, err := s.tableColumns(snap, schema, table)
+	if err != nil {
+		return -1, err
+	}
+	return slices.IndexFunc(all, func(c string) bool { return strings.EqualFold(c, column) }), nil
 }
 
 // insertSequence returns the sequence of the table an INSERT writes, nil

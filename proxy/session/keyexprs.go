@@ -30,22 +30,9 @@ func (s *Session) evalKeyExprs(stmt ast.StmtNode, snap *snapshot.Snapshot) error
 	if rule == nil || rule.Column == "" || len(rules.Nodes) == 0 {
 		return nil // placed without a value (global, single, default)
 	}
-	idx := -1
-	if len(ins.Columns) > 0 {
-		for i, c := range ins.Columns {
-			if strings.EqualFold(c.Name.O, rule.Column) {
-				idx = i
-			}
-		}
-	} else if cols, err := s.tableColumns(snap, schema, rule.Name); err == nil {
-		for i, c := range cols {
-			if strings.EqualFold(c, rule.Column) {
-				idx = i
-			}
-		}
-	}
-	if idx < 0 {
-		return nil
+	idx, err := s.valueIndex(ins, snap, schema, rule.Name, rule.Column)
+	if err != nil || idx < 0 {
+		return nil // the router says why
 	}
 	var rows []int // the rows whose value the server computes
 	var texts []string
