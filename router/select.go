@@ -218,6 +218,11 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
 		return nil, errUnsupported("GROUP BY ... WITH ROLLUP across shards")
 	}
+	if orderByNull(sel) {
+		// ORDER BY NULL asks for no order (to skip GROUP BY's sort): the
+		// merge's order is as good as any.
+		sel.OrderBy = nil
+	}
 	if err := b.checkDerived(sel); err != nil {
 		return nil, err
 	}
@@ -329,6 +334,20 @@ func intLiteral(e ast.ExprNode) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
+}
+
+// orderByNull reports an ORDER BY of NULL literals only.
+func orderByNull(sel *ast.SelectStmt) bool {
+	if sel.OrderBy == nil {
+		return false
+	}
+	for _, it := range sel.OrderBy.Items {
+		v, ok := unparen(it.Expr).(*test_driver.ValueExpr)
+		if !ok || v.Datum.GetValue() != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // setLimit gives every shard LIMIT n (no offset), or none when n < 0.

@@ -1,10 +1,12 @@
 package shardrules
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ValueKind is the type of a Value.
@@ -126,10 +128,27 @@ func (v Value) String() string {
 		return v.s
 	}
 	s := v.s
+	if !readable(s) {
+		// Bytes a message would not show (0x0B, a binary key): as a hex literal.
+		if len(s) > 32 {
+			return "X'" + strings.ToUpper(hex.EncodeToString([]byte(s[:32]))) + "'..."
+		}
+		return "X'" + strings.ToUpper(hex.EncodeToString([]byte(s))) + "'"
+	}
 	if len(s) > 64 {
 		s = s[:64] + "..."
 	}
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// readable says s is valid UTF-8 without control characters.
+func readable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7F {
+			return false
+		}
+	}
+	return true
 }
 
 // number is a plain decimal number in canonical form.

@@ -85,6 +85,10 @@ func TestValueString(t *testing.T) {
 		{DecimalValue("1.50"), "1.50"},
 		{StringValue(`it's \ ok`), `'it\'s \\ ok'`},
 		{StringValue(strings.Repeat("x", 70)), "'" + strings.Repeat("x", 64) + "...'"},
+		{StringValue("Renée"), "'Renée'"},
+		{StringValue("\x0b"), "X'0B'"},       // 0x0B: a message would show nothing
+		{StringValue("a\xffb"), "X'61FF62'"}, // not UTF-8
+		{StringValue(strings.Repeat("\x00", 40)), "X'" + strings.Repeat("00", 32) + "'..."},
 		{TimeValue(time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)), "'2024-03-05 10:00:00'"},
 		{TimeValue(time.Date(2024, 3, 5, 10, 0, 0, 1500, time.UTC)), "'2024-03-05 10:00:00.000001'"},
 	} {
