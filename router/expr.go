@@ -3,6 +3,7 @@ package router
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Expr is an expression the proxy evaluates itself over merged rows:
@@ -35,6 +37,10 @@ type Num struct {
 	// quotient keeps its internal digits (MySQL rounds it to Scale only
 	// to show it), which a comparison or another division sees.
 	Frac int
+	// IsStr: Str is a string literal that an IF or CASE in the SELECT
+	// list answers; nothing compares or computes with it.
+	IsStr bool
+	Str   string
 }
 
 // frac is the DECIMAL value's digits after the point.
@@ -328,6 +334,53 @@ func (n *isNullExpr) Eval(get func(Col) Num) Num {
 }
 func (n *isNullExpr) resolve(m *merger) { n.e.resolve(m) }
 
+// caseExpr is CASE, IF and NULLIF: the result of the first condition that
+// holds (with value, of the first when equal to it), else orElse.
+type caseExpr struct {
+	value  Expr // nil: whens are conditions
+	whens  []Expr
+	thens  []Expr
+	orElse Expr // nil: NULL
+	isStr  bool // the results are string literals
+}
+
+func (c *caseExpr) Eval(get func(Col) Num) Num {
+	var v Num
+	if c.value != nil {
+		if v = c.value.Eval(get); v.Null {
+			return c.otherwise(get) // NULL equals no WHEN
+		}
+	}
+	for i, w := range c.whens {
+		wv := w.Eval(get)
+		if c.value != nil {
+			if !wv.Null && cmpNum(v, wv) == 0 {
+				return c.thens[i].Eval(get)
+			}
+		} else if wv.Bool() {
+			return c.thens[i].Eval(get)
+		}
+	}
+	return c.otherwise(get)
+}
+
+func (c *caseExpr) otherwise(get func(Col) Num) Num {
+	if c.orElse == nil {
+		return null
+	}
+	return c.orElse.Eval(get)
+}
+
+func (c *caseExpr) resolve(m *merger) {
+	for _, e := range [][]Expr{{c.value, c.orElse}, c.whens, c.thens} {
+		for _, x := range e {
+			if x != nil {
+				x.resolve(m)
+			}
+		}
+	}
+}
+
 // funcExpr is one of the numeric functions the proxy evaluates.
 type funcExpr struct {
 	name string
@@ -349,6 +402,20 @@ func (f *funcExpr) Eval(get func(Col) Num) Num {
 			}
 		}
 		return null
+	case "greatest", "least":
+		var best Num
+		for i, a := range f.args {
+			v := a.Eval(get)
+			if v.Null {
+				return null // any NULL argument makes it NULL
+			}
+			if i == 0 {
+				best = v
+			} else if c := cmpNum(v, best); f.name == "greatest" && c > 0 || f.name == "least" && c < 0 {
+				best = v
+			}
+		}
+		return best
 	}
 	v := f.args[0].Eval(get)
 	if v.Null {
@@ -479,10 +546,14 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 			in = &unaryExpr{op: opcode.Not, e: in}
 		}
 		return in, nil
+	case *ast.CaseExpr:
+		return c.caseOf(x, false)
 	case *ast.FuncCallExpr:
 		name := x.FnName.L
 		switch name {
-		case "abs", "floor", "ceil", "ceiling", "round", "truncate", "ifnull", "coalesce":
+		case "if", "nullif":
+			return c.ifOf(x, false)
+		case "abs", "floor", "ceil", "ceiling", "round", "truncate", "ifnull", "coalesce", "greatest", "least":
 		default:
 			return nil, errUnsupported("%s() over aggregates across shards", strings.ToUpper(name))
 		}
@@ -494,7 +565,7 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 			}
 			f.args = append(f.args, ce)
 		}
-		if len(f.args) == 0 || (name == "truncate" && len(f.args) != 2) {
+		if len(f.args) == 0 || (name == "truncate" && len(f.args) != 2) || (name == "greatest" || name == "least") && len(f.args) < 2 {
 			return nil, errUnsupported("%s() with these arguments across shards", strings.ToUpper(name))
 		}
 		return f, nil
@@ -504,6 +575,132 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		return c.column(x)
 	}
 	return nil, errUnsupported("this expression after merging shards (%s)", exprText(e))
+}
+
+// compileResult compiles a SELECT-list expression: as compile does, and
+// an IF or CASE there may answer string literals, which nothing compares.
+func (c *exprCompiler) compileResult(e ast.ExprNode) (Expr, error) {
+	switch x := unparen(e).(type) {
+	case *ast.CaseExpr:
+		return c.caseOf(x, true)
+	case *ast.FuncCallExpr:
+		if x.FnName.L == "if" {
+			return c.ifOf(x, true)
+		}
+	}
+	return c.compile(e)
+}
+
+// result compiles an IF or CASE result; in the SELECT list a string
+// literal is one.
+func (c *exprCompiler) result(e ast.ExprNode, inSelect bool) (Expr, error) {
+	if !inSelect {
+		return c.compile(e)
+	}
+	if v, ok := unparen(e).(*test_driver.ValueExpr); ok {
+		if str, ok := v.Datum.GetValue().(string); ok {
+			if !shardrules.PrintableASCII(str) {
+				// Its bytes would come back in the client's character
+				// set only if the proxy never converts them: not assumed.
+				return nil, errUnsupported("a string result beyond printable ASCII in IF/CASE over aggregates across shards")
+			}
+			return &constExpr{Num{IsStr: true, Str: str}}, nil
+		}
+	}
+	return c.compileResult(e)
+}
+
+// ifOf compiles IF(cond, a, b) and NULLIF(a, b) as CASE.
+func (c *exprCompiler) ifOf(x *ast.FuncCallExpr, inSelect bool) (Expr, error) {
+	name := strings.ToUpper(x.FnName.L)
+	if name == "IF" && len(x.Args) != 3 || name == "NULLIF" && len(x.Args) != 2 {
+		return nil, errUnsupported("%s() with these arguments across shards", name)
+	}
+	if name == "NULLIF" {
+		a, err := c.compile(x.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.compile(x.Args[1])
+		if err != nil {
+			return nil, err
+		}
+		return &caseExpr{whens: []Expr{&binExpr{op: opcode.EQ, l: a, r: b}}, thens: []Expr{&constExpr{null}}, orElse: a}, nil
+	}
+	cond, err := c.compile(x.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return c.results(&caseExpr{whens: []Expr{cond}}, []ast.ExprNode{x.Args[1]}, x.Args[2], inSelect)
+}
+
+// caseOf compiles CASE [value] WHEN ... THEN ... [ELSE ...] END.
+func (c *exprCompiler) caseOf(x *ast.CaseExpr, inSelect bool) (Expr, error) {
+	ce := &caseExpr{}
+	var err error
+	if x.Value != nil {
+		if ce.value, err = c.compile(x.Value); err != nil {
+			return nil, err
+		}
+	}
+	thens := make([]ast.ExprNode, len(x.WhenClauses))
+	for i, w := range x.WhenClauses {
+		cond, err := c.compile(w.Expr)
+		if err != nil {
+			return nil, err
+		}
+		ce.whens = append(ce.whens, cond)
+		thens[i] = w.Result
+	}
+	return c.results(ce, thens, x.ElseClause, inSelect)
+}
+
+// results compiles a CASE's results: all numbers, or (in the SELECT list)
+// all string literals; a string-typed column would show a number as text
+// in MySQL's formatting, which the proxy does not redo.
+func (c *exprCompiler) results(ce *caseExpr, thens []ast.ExprNode, orElse ast.ExprNode, inSelect bool) (Expr, error) {
+	all := thens
+	if orElse != nil {
+		all = append(slices.Clip(thens), orElse)
+	}
+	strs, nums := 0, 0
+	for i, e := range all {
+		r, err := c.result(e, inSelect)
+		if err != nil {
+			return nil, err
+		}
+		if i < len(thens) {
+			ce.thens = append(ce.thens, r)
+		} else {
+			ce.orElse = r
+		}
+		switch {
+		case isString(r):
+			strs++
+		case !isNull(r):
+			nums++
+		}
+	}
+	if strs > 0 && nums > 0 {
+		return nil, errUnsupported("IF/CASE over aggregates answering both strings and numbers across shards")
+	}
+	ce.isStr = strs > 0
+	return ce, nil
+}
+
+func isString(e Expr) bool {
+	switch x := e.(type) {
+	case *constExpr:
+		return x.v.IsStr
+	case *caseExpr:
+		return x.isStr
+	}
+	return false
+}
+
+func isNull(e Expr) bool {
+	x, ok := e.(*constExpr)
+	return ok && x.v.Null
 }
 
 // numOf converts a literal.
@@ -567,6 +764,11 @@ func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
 		ec.field = c.field
 	}
 	return ec.compile(e)
+}
+
+// compileResult compiles a SELECT-list column computed after the merge.
+func (c *havingCompiler) compileResult(e ast.ExprNode) (Expr, error) {
+	return (&exprCompiler{agg: c.aggregate, column: c.column, divScale: c.b.env.DivPrecision}).compileResult(e)
 }
 
 // aggregate finds an aggregate among the visible columns, or adds it.

@@ -3,6 +3,10 @@ package router
 import (
 	"math/big"
 	"testing"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
 )
 
 func dec(s string) Num {
@@ -84,6 +88,68 @@ func TestRounding(t *testing.T) {
 	} {
 		if got := roundDouble(c.v, c.d, c.truncate); got != c.want {
 			t.Errorf("double %v to %d (truncate %v): %v, want %v", c.v, c.d, c.truncate, got, c.want)
+		}
+	}
+}
+
+// TestCaseResults evaluates IF, CASE, NULLIF, GREATEST and LEAST over
+// merged columns a, b (numbers) as the proxy does after a merge.
+func TestCaseResults(t *testing.T) {
+	cols := map[string]int{"a": 0, "b": 1}
+	compiler := &exprCompiler{
+		agg: func(*ast.AggregateFuncExpr) (Expr, error) { return nil, errUnsupported("aggregate") },
+		column: func(x *ast.ColumnNameExpr) (Expr, error) {
+			return &colExpr{col: Col{Index: cols[x.Name.Name.L]}, helper: -1}, nil
+		},
+	}
+	row := []Num{dec("12"), dec("2.50")}
+	get := func(c Col) Num { return row[c.Index] }
+	show := func(n Num) string {
+		switch {
+		case n.Null:
+			return "NULL"
+		case n.IsStr:
+			return "'" + n.Str + "'"
+		}
+		return n.R.FloatString(n.Scale)
+	}
+	for _, c := range []struct{ expr, want string }{
+		{"IF(a > 10, 'many', 'few')", "'many'"},
+		{"IF(a > 20, 'many', 'few')", "'few'"},
+		{"IF(NULL, 1, 2)", "2"},
+		{"CASE WHEN a < 5 THEN 'lo' WHEN a < 15 THEN 'mid' ELSE 'hi' END", "'mid'"},
+		{"CASE WHEN a < 5 THEN 'lo' END", "NULL"},
+		{"CASE a WHEN 11 THEN 1 WHEN 12 THEN b END", "2.50"},
+		{"CASE NULL WHEN NULL THEN 1 ELSE 0 END", "0"}, // NULL equals no WHEN
+		{"NULLIF(a, 12)", "NULL"},
+		{"NULLIF(a, 13)", "12"},
+		{"GREATEST(a, b, 3)", "12"},
+		{"LEAST(a, b, 3)", "2.50"},
+		{"GREATEST(a, NULL)", "NULL"},
+		{"IF(a > 10, a, NULL) + 1", "13"},
+	} {
+		stmts, err := parser.Parse("SELECT " + c.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := compiler.compileResult(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr)
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		if got := show(e.Eval(get)); got != c.want {
+			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
+		}
+	}
+	// Refused: strings mixed with numbers (MySQL would show the number as
+	// text), a string compared, a string result outside the SELECT list.
+	for _, expr := range []string{"IF(a > 10, 'big', 7)", "IF(a > 'x', 1, 0)", "IF(a > 10, 'x', 'y') + 1", "IF(a > 1, 'Renée', 'x')"} {
+		stmts, err := parser.Parse("SELECT " + expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := compiler.compileResult(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr); err == nil {
+			t.Errorf("%s: compiled; want refused", expr)
 		}
 	}
 }

@@ -1084,6 +1084,8 @@ func valueOfNum(n router.Num, f *merge.Field) merge.Value {
 	switch {
 	case n.Null:
 		return merge.Null
+	case n.IsStr:
+		return merge.Bytes([]byte(n.Str))
 	case n.Float:
 		return merge.Float(n.F)
 	}
