@@ -183,7 +183,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	hc := &havingCompiler{b: b, sel: sel, m: m, agg: agg, visible: shape.visible}
 	var compute *Compute
 	for _, i := range computed {
-		e, err := hc.compileResult(sel.Fields.Fields[i].Expr)
+		e, err := hc.compile(sel.Fields.Fields[i].Expr)
 		if err != nil {
 			return err
 		}

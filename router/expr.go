@@ -341,7 +341,6 @@ type caseExpr struct {
 	whens  []Expr
 	thens  []Expr
 	orElse Expr // nil: NULL
-	isStr  bool // the results are string literals
 }
 
 func (c *caseExpr) Eval(get func(Col) Num) Num {
@@ -492,9 +491,17 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		if v == nil {
 			return &constExpr{null}, nil
 		}
+		if str, ok := v.(string); ok {
+			if !shardrules.PrintableASCII(str) {
+				// Shown, its bytes would be the client's character set's,
+				// where MySQL converts them to the results' set.
+				return nil, errUnsupported("a string beyond printable ASCII in an expression the proxy evaluates after merging shards")
+			}
+			return &constExpr{StringNum(str)}, nil
+		}
 		n, ok := numOf(v)
 		if !ok {
-			return nil, errUnsupported("a non-numeric value in an expression the proxy evaluates after merging shards (string comparisons depend on the collation)")
+			return nil, errUnsupported("the literal %s in an expression the proxy evaluates after merging shards", exprText(x))
 		}
 		return &constExpr{n}, nil
 	case *ast.BinaryOperationExpr:
@@ -547,12 +554,12 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		}
 		return in, nil
 	case *ast.CaseExpr:
-		return c.caseOf(x, false)
+		return c.caseOf(x)
 	case *ast.FuncCallExpr:
 		name := x.FnName.L
 		switch name {
 		case "if", "nullif":
-			return c.ifOf(x, false)
+			return c.ifOf(x)
 		case "abs", "floor", "ceil", "ceiling", "round", "truncate", "ifnull", "coalesce", "greatest", "least":
 		default:
 			return nil, errUnsupported("%s() over aggregates across shards", strings.ToUpper(name))
@@ -577,65 +584,76 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 	return nil, errUnsupported("this expression after merging shards (%s)", exprText(e))
 }
 
-// compileResult compiles a SELECT-list expression: as compile does, and
-// an IF or CASE there may answer string literals, which nothing compares.
-func (c *exprCompiler) compileResult(e ast.ExprNode) (Expr, error) {
-	switch x := unparen(e).(type) {
-	case *ast.CaseExpr:
-		return c.caseOf(x, true)
-	case *ast.FuncCallExpr:
-		if x.FnName.L == "if" {
-			return c.ifOf(x, true)
+// StringNumber is MySQL's double of a string: its longest prefix that is
+// a number after leading spaces, 0 when there is none.
+func StringNumber(b string) float64 {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+		i++
+	}
+	start := i
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			digits++
 		}
 	}
-	return c.compile(e)
+	if digits == 0 {
+		return 0
+	}
+	end := i
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			end = j
+		}
+	}
+	f, err := strconv.ParseFloat(b[start:end], 64)
+	if err != nil { // out of range: ParseFloat gives ±Inf
+		return math.Copysign(math.MaxFloat64, f)
+	}
+	return f
 }
 
-// result compiles an IF or CASE result; in the SELECT list a string
-// literal is one.
-func (c *exprCompiler) result(e ast.ExprNode, inSelect bool) (Expr, error) {
-	if !inSelect {
-		return c.compile(e)
-	}
-	if v, ok := unparen(e).(*test_driver.ValueExpr); ok {
-		if str, ok := v.Datum.GetValue().(string); ok {
-			if !shardrules.PrintableASCII(str) {
-				// Its bytes would come back in the client's character
-				// set only if the proxy never converts them: not assumed.
-				return nil, errUnsupported("a string result beyond printable ASCII in IF/CASE over aggregates across shards")
-			}
-			return &constExpr{Num{IsStr: true, Str: str}}, nil
-		}
-	}
-	return c.compileResult(e)
+// StringNum is a string in an expression: its number (StringNumber) for
+// arithmetic and for comparing with numbers, its text to show.
+func StringNum(s string) Num {
+	return Num{Float: true, F: StringNumber(s), IsStr: true, Str: s}
 }
 
 // ifOf compiles IF(cond, a, b) and NULLIF(a, b) as CASE.
-func (c *exprCompiler) ifOf(x *ast.FuncCallExpr, inSelect bool) (Expr, error) {
+func (c *exprCompiler) ifOf(x *ast.FuncCallExpr) (Expr, error) {
 	name := strings.ToUpper(x.FnName.L)
 	if name == "IF" && len(x.Args) != 3 || name == "NULLIF" && len(x.Args) != 2 {
 		return nil, errUnsupported("%s() with these arguments across shards", name)
 	}
+	args := make([]Expr, len(x.Args))
+	for i, a := range x.Args {
+		var err error
+		if args[i], err = c.compile(a); err != nil {
+			return nil, err
+		}
+	}
 	if name == "NULLIF" {
-		a, err := c.compile(x.Args[0])
-		if err != nil {
-			return nil, err
-		}
-		b, err := c.compile(x.Args[1])
-		if err != nil {
-			return nil, err
-		}
-		return &caseExpr{whens: []Expr{&binExpr{op: opcode.EQ, l: a, r: b}}, thens: []Expr{&constExpr{null}}, orElse: a}, nil
+		return &caseExpr{whens: []Expr{&binExpr{op: opcode.EQ, l: args[0], r: args[1]}}, thens: []Expr{&constExpr{null}}, orElse: args[0]}, nil
 	}
-	cond, err := c.compile(x.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return c.results(&caseExpr{whens: []Expr{cond}}, []ast.ExprNode{x.Args[1]}, x.Args[2], inSelect)
+	return &caseExpr{whens: args[:1], thens: args[1:2], orElse: args[2]}, nil
 }
 
 // caseOf compiles CASE [value] WHEN ... THEN ... [ELSE ...] END.
-func (c *exprCompiler) caseOf(x *ast.CaseExpr, inSelect bool) (Expr, error) {
+func (c *exprCompiler) caseOf(x *ast.CaseExpr) (Expr, error) {
 	ce := &caseExpr{}
 	var err error
 	if x.Value != nil {
@@ -643,64 +661,84 @@ func (c *exprCompiler) caseOf(x *ast.CaseExpr, inSelect bool) (Expr, error) {
 			return nil, err
 		}
 	}
-	thens := make([]ast.ExprNode, len(x.WhenClauses))
-	for i, w := range x.WhenClauses {
+	for _, w := range x.WhenClauses {
 		cond, err := c.compile(w.Expr)
 		if err != nil {
 			return nil, err
 		}
-		ce.whens = append(ce.whens, cond)
-		thens[i] = w.Result
-	}
-	return c.results(ce, thens, x.ElseClause, inSelect)
-}
-
-// results compiles a CASE's results: all numbers, or (in the SELECT list)
-// all string literals; a string-typed column would show a number as text
-// in MySQL's formatting, which the proxy does not redo.
-func (c *exprCompiler) results(ce *caseExpr, thens []ast.ExprNode, orElse ast.ExprNode, inSelect bool) (Expr, error) {
-	all := thens
-	if orElse != nil {
-		all = append(slices.Clip(thens), orElse)
-	}
-	strs, nums := 0, 0
-	for i, e := range all {
-		r, err := c.result(e, inSelect)
+		then, err := c.compile(w.Result)
 		if err != nil {
 			return nil, err
 		}
-		if i < len(thens) {
-			ce.thens = append(ce.thens, r)
-		} else {
-			ce.orElse = r
-		}
-		switch {
-		case isString(r):
-			strs++
-		case !isNull(r):
-			nums++
+		ce.whens, ce.thens = append(ce.whens, cond), append(ce.thens, then)
+	}
+	if x.ElseClause != nil {
+		if ce.orElse, err = c.compile(x.ElseClause); err != nil {
+			return nil, err
 		}
 	}
-	if strs > 0 && nums > 0 {
-		return nil, errUnsupported("IF/CASE over aggregates answering both strings and numbers across shards")
-	}
-	ce.isStr = strs > 0
 	return ce, nil
 }
 
-func isString(e Expr) bool {
+// ComparesStrings reports whether e compares two values that may be
+// strings (isString says which merged columns are): MySQL compares those
+// by their collation, which the proxy does not. A string and a number
+// compare as doubles, as the proxy does.
+func ComparesStrings(e Expr, isString func(Col) bool) bool {
+	may := func(x Expr) bool { return mayBeString(x, isString) }
 	switch x := e.(type) {
-	case *constExpr:
-		return x.v.IsStr
+	case *binExpr:
+		switch x.op {
+		case opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE, opcode.NullEQ:
+			if may(x.l) && may(x.r) {
+				return true
+			}
+		}
+		return ComparesStrings(x.l, isString) || ComparesStrings(x.r, isString)
+	case *unaryExpr:
+		return ComparesStrings(x.e, isString)
+	case *isNullExpr:
+		return ComparesStrings(x.e, isString)
+	case *funcExpr:
+		if x.name == "greatest" || x.name == "least" {
+			// With a string among them MySQL compares them all as strings.
+			if slices.ContainsFunc(x.args, may) {
+				return true
+			}
+		}
+		return slices.ContainsFunc(x.args, func(a Expr) bool { return ComparesStrings(a, isString) })
 	case *caseExpr:
-		return x.isStr
+		if x.value != nil && may(x.value) && slices.ContainsFunc(x.whens, may) {
+			return true
+		}
+		for _, list := range [][]Expr{{x.value, x.orElse}, x.whens, x.thens} {
+			for _, a := range list {
+				if a != nil && ComparesStrings(a, isString) {
+					return true
+				}
+			}
+		}
 	}
 	return false
 }
 
-func isNull(e Expr) bool {
-	x, ok := e.(*constExpr)
-	return ok && x.v.Null
+// mayBeString reports whether e's value may be a string.
+func mayBeString(e Expr, isString func(Col) bool) bool {
+	may := func(x Expr) bool { return x != nil && mayBeString(x, isString) }
+	switch x := e.(type) {
+	case *colExpr:
+		return isString(x.col)
+	case *constExpr:
+		return x.v.IsStr
+	case *caseExpr:
+		return slices.ContainsFunc(x.thens, may) || may(x.orElse)
+	case *funcExpr:
+		switch x.name {
+		case "ifnull", "coalesce", "greatest", "least":
+			return slices.ContainsFunc(x.args, may)
+		}
+	}
+	return false
 }
 
 // numOf converts a literal.
@@ -720,11 +758,6 @@ func numOf(v any) (Num, bool) {
 			scale = len(s) - i - 1
 		}
 		return exact(r, scale), ok
-	case string:
-		// In a numeric context MySQL reads a string as a double.
-		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-			return approx(f), true
-		}
 	}
 	return Num{}, false
 }
@@ -764,11 +797,6 @@ func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
 		ec.field = c.field
 	}
 	return ec.compile(e)
-}
-
-// compileResult compiles a SELECT-list column computed after the merge.
-func (c *havingCompiler) compileResult(e ast.ExprNode) (Expr, error) {
-	return (&exprCompiler{agg: c.aggregate, column: c.column, divScale: c.b.env.DivPrecision}).compileResult(e)
 }
 
 // aggregate finds an aggregate among the visible columns, or adds it.

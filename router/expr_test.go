@@ -1,7 +1,9 @@
 package router
 
 import (
+	"math"
 	"math/big"
+	"strconv"
 	"testing"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -93,23 +95,38 @@ func TestRounding(t *testing.T) {
 }
 
 // TestCaseResults evaluates IF, CASE, NULLIF, GREATEST and LEAST over
-// merged columns a, b (numbers) as the proxy does after a merge.
+// merged columns a, b (numbers) and s (a string column) as the proxy does
+// after a merge.
 func TestCaseResults(t *testing.T) {
-	cols := map[string]int{"a": 0, "b": 1}
+	cols := map[string]int{"a": 0, "b": 1, "s": 2}
 	compiler := &exprCompiler{
 		agg: func(*ast.AggregateFuncExpr) (Expr, error) { return nil, errUnsupported("aggregate") },
 		column: func(x *ast.ColumnNameExpr) (Expr, error) {
 			return &colExpr{col: Col{Index: cols[x.Name.Name.L]}, helper: -1}, nil
 		},
 	}
-	row := []Num{dec("12"), dec("2.50")}
+	row := []Num{dec("12"), dec("2.50"), StringNum("7kg")}
 	get := func(c Col) Num { return row[c.Index] }
+	isString := func(c Col) bool { return c.Index == 2 }
+	compile := func(expr string) Expr {
+		stmts, err := parser.Parse("SELECT " + expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := compiler.compile(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return e
+	}
 	show := func(n Num) string {
 		switch {
 		case n.Null:
 			return "NULL"
 		case n.IsStr:
 			return "'" + n.Str + "'"
+		case n.Float:
+			return strconv.FormatFloat(n.F, 'g', -1, 64)
 		}
 		return n.R.FloatString(n.Scale)
 	}
@@ -127,29 +144,47 @@ func TestCaseResults(t *testing.T) {
 		{"LEAST(a, b, 3)", "2.50"},
 		{"GREATEST(a, NULL)", "NULL"},
 		{"IF(a > 10, a, NULL) + 1", "13"},
+		// A string and a number compare and add as doubles.
+		{"s + 1", "8"},
+		{"IF(s > 5, s, 'none')", "'7kg'"},
+		{"a > '11.5'", "1"},
+		{"COALESCE(NULL, s)", "'7kg'"},
 	} {
-		stmts, err := parser.Parse("SELECT " + c.expr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := compiler.compileResult(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr)
-		if err != nil {
-			t.Errorf("%s: %v", c.expr, err)
-			continue
+		e := compile(c.expr)
+		if ComparesStrings(e, isString) {
+			t.Errorf("%s: compares strings", c.expr)
 		}
 		if got := show(e.Eval(get)); got != c.want {
 			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
 		}
 	}
-	// Refused: strings mixed with numbers (MySQL would show the number as
-	// text), a string compared, a string result outside the SELECT list.
-	for _, expr := range []string{"IF(a > 10, 'big', 7)", "IF(a > 'x', 1, 0)", "IF(a > 10, 'x', 'y') + 1", "IF(a > 1, 'Renée', 'x')"} {
-		stmts, err := parser.Parse("SELECT " + expr)
-		if err != nil {
-			t.Fatal(err)
+	// Two strings compare by collation: the executor refuses these.
+	for _, expr := range []string{"s = 'x'", "IF(a > 1, s, 'x') < 'y'", "GREATEST(s, 1)", "CASE s WHEN 'a' THEN 1 END", "NOT (COALESCE(s, 'z') <=> 'y')"} {
+		if !ComparesStrings(compile(expr), isString) {
+			t.Errorf("%s: does not compare strings; want it to", expr)
 		}
-		if _, err := compiler.compileResult(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr); err == nil {
-			t.Errorf("%s: compiled; want refused", expr)
+	}
+	stmts, err := parser.Parse("SELECT IF(a > 1, 'Renée', 'x')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compiler.compile(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Expr); err == nil {
+		t.Errorf("a string beyond ASCII compiled; want refused")
+	}
+}
+
+// A string column in an expression computed after a merge reads as
+// MySQL reads it: the double of its longest numeric prefix.
+func TestStringNumber(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want float64
+	}{
+		{"1x", 1}, {"abc", 0}, {"", 0}, {"  -2.5e2kg", -250}, {"\t7", 7}, {".5", 0.5}, {"5.", 5},
+		{"1e", 1}, {"1e+", 1}, {"+3", 3}, {"-", 0}, {"0x1A", 0}, {"1e999", math.MaxFloat64},
+	} {
+		if got := StringNumber(c.s); got != c.want {
+			t.Errorf("StringNumber(%q) = %v, want %v", c.s, got, c.want)
 		}
 	}
 }

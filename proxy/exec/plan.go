@@ -910,6 +910,9 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			return nil, err
 		}
 		ev := newEvaluator(in)
+		if err := ev.check(x.Pred, x.Text); err != nil {
+			return nil, err
+		}
 		return merge.Filter(in, func(row merge.Row) (bool, error) {
 			v, err := ev.eval(x.Pred, row)
 			return err == nil && v.Bool(), err
@@ -922,6 +925,9 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		ev := newEvaluator(in)
 		exprs := map[int]router.Expr{}
 		for i, c := range x.Cols {
+			if err := ev.check(x.Exprs[i], x.Texts[i]); err != nil {
+				return nil, err
+			}
 			exprs[c] = x.Exprs[i]
 		}
 		fields := in.Fields()
@@ -930,7 +936,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			if err != nil {
 				return merge.Null, err
 			}
-			return valueOfNum(v, &fields[col]), nil
+			return valueOfNum(v, &fields[col])
 		}), nil
 	case *router.MemorySort:
 		in, err := buildStream(x.Input, streams, pads)
@@ -1032,6 +1038,20 @@ func newEvaluator(in merge.Stream) *evaluator {
 	return &evaluator{fields: in.Fields(), bin: in.Binary()}
 }
 
+// check refuses an expression that compares two strings: MySQL compares
+// them by collation, which the proxy does not.
+func (e *evaluator) check(x router.Expr, text string) error {
+	n := len(e.fields)
+	isString := func(c router.Col) bool {
+		i := c.Resolve(n)
+		return i >= 0 && i < n && isStringType(e.fields[i].Type)
+	}
+	if router.ComparesStrings(x, isString) {
+		return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support comparing strings in an expression computed after merging shards ("+text+"): the servers compare them by collation")
+	}
+	return nil
+}
+
 func (e *evaluator) eval(x router.Expr, row merge.Row) (router.Num, error) {
 	e.err = nil
 	n := len(e.fields)
@@ -1041,8 +1061,14 @@ func (e *evaluator) eval(x router.Expr, row merge.Row) (router.Num, error) {
 		if err == nil {
 			val, err = val.As(&e.fields[i])
 		}
+		if err == nil && val.Kind == merge.KindTemporal {
+			// MySQL reads 2024-03-05 as 20240305; the merge keeps only a sort key.
+			err = mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a date or time column ("+e.fields[i].Name+") in an expression computed after merging shards")
+		}
 		if err != nil {
-			e.err = err
+			if e.err == nil {
+				e.err = err
+			}
 			return router.Num{Null: true}
 		}
 		return numOfValue(val, &e.fields[i])
@@ -1063,6 +1089,11 @@ func numOfValue(v merge.Value, f *merge.Field) router.Num {
 	case merge.KindFloat:
 		return router.Num{Float: true, F: v.F}
 	}
+	if v.Kind == merge.KindBytes {
+		// A string in a numeric context is the double its longest numeric
+		// prefix spells, as MySQL reads it ('1x' is 1, 'abc' 0).
+		return router.StringNum(string(v.B))
+	}
 	r, ok := new(big.Rat).SetString(string(v.B))
 	if !ok {
 		f64, err := strconv.ParseFloat(string(v.B), 64)
@@ -1080,14 +1111,22 @@ func numOfValue(v merge.Value, f *merge.Field) router.Num {
 
 // valueOfNum renders a computed number for its column: exact values with
 // the column's scale, floats as floats.
-func valueOfNum(n router.Num, f *merge.Field) merge.Value {
+func valueOfNum(n router.Num, f *merge.Field) (merge.Value, error) {
 	switch {
 	case n.Null:
-		return merge.Null
-	case n.IsStr:
-		return merge.Bytes([]byte(n.Str))
+		return merge.Null, nil
+	case isStringType(f.Type):
+		// IF(c, 'x', 2.50), COALESCE(MAX(name), 0): MySQL shows the
+		// string, or the number as text.
+		switch {
+		case n.IsStr:
+			return merge.Bytes([]byte(n.Str)), nil
+		case n.Float:
+			return merge.Null, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support a floating-point value shown as a string ("+f.Name+") after merging shards")
+		}
+		return merge.Bytes([]byte(n.R.FloatString(n.Scale))), nil
 	case n.Float:
-		return merge.Float(n.F)
+		return merge.Float(n.F), nil
 	}
 	scale := int(f.Decimals)
 	if scale > 38 {
@@ -1096,12 +1135,12 @@ func valueOfNum(n router.Num, f *merge.Field) merge.Value {
 	switch f.Type {
 	case mysql.MYSQL_TYPE_FLOAT, mysql.MYSQL_TYPE_DOUBLE:
 		x, _ := n.R.Float64()
-		return merge.Float(x)
+		return merge.Float(x), nil
 	case mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_NEWDECIMAL:
 	default:
 		scale = 0
 	}
-	return merge.Decimal([]byte(n.R.FloatString(scale)))
+	return merge.Decimal([]byte(n.R.FloatString(scale))), nil
 }
 
 // writeStream sends a merged result set to the client.
