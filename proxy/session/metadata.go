@@ -26,7 +26,7 @@ func metadataStmt(stmt ast.StmtNode) (*ast.ShowStmt, bool) {
 	switch x := stmt.(type) {
 	case *ast.ShowStmt:
 		switch x.Tp {
-		case ast.ShowTables, ast.ShowCreateTable, ast.ShowColumns, ast.ShowIndex, ast.ShowTableStatus:
+		case ast.ShowTables, ast.ShowCreateTable, ast.ShowColumns, ast.ShowIndex, ast.ShowTableStatus, ast.ShowCreateDatabase:
 			return x, true
 		}
 	case *ast.ExplainStmt:
@@ -61,6 +61,8 @@ func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.S
 		return s.showTables(sh, schema, rules, snap)
 	case ast.ShowTableStatus:
 		return s.showTableStatus(sh, rules, snap)
+	case ast.ShowCreateDatabase:
+		return s.showCreateDatabase(stmt, sh, schema, rules, snap)
 	}
 	rule := rules.Lookup(sh.Table.Name.O)
 	if rule == nil {
@@ -94,6 +96,34 @@ func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.S
 					row[i] = []byte(l)
 				}
 			}
+		}
+	}
+	res.write(s)
+	return s.flush()
+}
+
+// showCreateDatabase answers with the CREATE DATABASE of the schema's
+// default (else first) node's database, named as the schema: its
+// character set and collation are the ones new tables get.
+func (s *Session) showCreateDatabase(stmt ast.StmtNode, sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
+	node := rules.DefaultNode
+	if node == "" {
+		node = rules.Nodes[0]
+	}
+	dn := snap.Cluster.Nodes[node]
+	sh.DBName = dn.Database
+	phys, err := parser.Restore([]ast.StmtNode{stmt})
+	if err != nil {
+		return s.writeErr(unsupported("this SHOW statement: " + err.Error()))
+	}
+	res, err := s.nodeQuery(dn, phys)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	for _, row := range res.rows {
+		if len(row) == 2 && row[1] != nil {
+			row[0] = []byte(schema)
+			row[1] = []byte(strings.Replace(string(row[1]), backend.QuoteIdent(dn.Database), backend.QuoteIdent(schema), 1))
 		}
 	}
 	res.write(s)
