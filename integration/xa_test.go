@@ -394,3 +394,35 @@ func TestXACrashRecovery(t *testing.T) {
 			point, tl.runs, tl.committed, tl.rolledBack, tl.present)
 	}
 }
+
+// A session with no default database: statements naming no table run on
+// the user's schema's node inside the transaction, without ending it (a
+// reset, the only way back to "no database", ended the XA branch: COMMIT
+// answered 1399 and the INSERT was lost).
+func TestTransactionWithoutDatabase(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	setup := Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, setup, "DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, body VARCHAR(20) NOT NULL)")
+	db := Open(t, DSN("app", "app", p.Addr, ""))
+	c := Conn(t, db)
+	// id 4 is shard 0, on dh0: the node the no-table statements use.
+	MustExec(t, c, "START TRANSACTION", "INSERT INTO cp.small VALUES (4, 'x')", "DO 1", "UNLOCK TABLES")
+	if got := QueryString(t, c, "SELECT 2 FROM DUAL"); got != "2" {
+		t.Errorf("SELECT 2 in the transaction: %s", got)
+	}
+	if got := QueryString(t, c, "SELECT IFNULL(DATABASE(), 'none')"); got != "none" {
+		t.Errorf("DATABASE() in the transaction: %s, want none", got)
+	}
+	MustExec(t, c, "COMMIT")
+	if got := QueryString(t, setup, "SELECT COUNT(*) FROM small WHERE id = 4"); got != "1" {
+		t.Errorf("the committed row: %s rows, want 1", got)
+	}
+	MustExec(t, c, "START TRANSACTION", "INSERT INTO cp.small VALUES (8, 'y')", "DO 1", "ROLLBACK")
+	if got := QueryString(t, setup, "SELECT COUNT(*) FROM small WHERE id = 8"); got != "0" {
+		t.Errorf("the rolled back row: %s rows, want 0", got)
+	}
+	// Outside a transaction the server sees no database again.
+	if _, err := c.ExecContext(context.Background(), "SELECT * FROM small"); ErrCode(err) != 1046 {
+		t.Errorf("an unqualified table without a database: %v, want 1046", err)
+	}
+}

@@ -380,6 +380,12 @@ func scanWord(l *Lexer, s *Summary, tok, prev Token) {
 			s.Flags |= FlagSequence
 		case EqualFold(w, "LOCK") && s.Kind == KindSelect && nextWordIs(l, "IN"):
 			s.Flags |= FlagLockingRead
+		case EqualFold(w, "LOCK") && s.Kind == KindFlush:
+			s.Flags |= FlagPin // FLUSH TABLES ... WITH READ LOCK: the lock stays on the connection
+		}
+	case 'e':
+		if EqualFold(w, "EXPORT") && s.Kind == KindFlush {
+			s.Flags |= FlagPin // FLUSH TABLES t FOR EXPORT locks t
 		}
 	case 'f':
 		if EqualFold(w, "FOUND_ROWS") {

@@ -19,6 +19,10 @@ import (
 type Env struct {
 	// Schema is the session's logical schema ("" when none).
 	Schema string
+	// HomeSchema, when Schema is none of ours ("", information_schema),
+	// is the schema whose node answers a statement that names no table
+	// (the user's first).
+	HomeSchema string
 	// Rules returns a logical schema's rules, nil if there is no such schema.
 	Rules func(schema string) *shardrules.SchemaRules
 	// NodeDB returns a data node's physical database.
@@ -581,7 +585,11 @@ func intersect(a, b []string) []string {
 
 // anyNode is where a statement touching no table of ours runs.
 func (b *builder) anyNode() string {
-	if rs := b.env.Rules(b.env.Schema); rs != nil {
+	rs := b.env.Rules(b.env.Schema)
+	if rs == nil { // no schema, or information_schema
+		rs = b.env.Rules(b.env.HomeSchema)
+	}
+	if rs != nil {
 		if rs.DefaultNode != "" {
 			return rs.DefaultNode
 		}

@@ -263,6 +263,12 @@ func (c *Conn) Sync(want *State) error {
 	if c.State == want {
 		return nil
 	}
+	if want.Schema == "" && c.State.Schema != "" && (c.XA != "" || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0) {
+		// The way back to "no database" is a reset, which would end the
+		// transaction. A statement naming no table does not need it
+		// (DATABASE() is the proxy's): the connection keeps its schema.
+		want = want.WithSchema(c.State.Schema)
+	}
 	if want.Schema != c.State.Schema {
 		if want.Schema == "" {
 			// There is no way back to "no database" but a reset.

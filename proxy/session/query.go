@@ -217,11 +217,16 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 		if len(s.user.Schemas) == 0 {
 			return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 		}
-		ls := snap.Schemas[s.user.Schemas[0]]
-		if ls == nil || ls.DefaultNode == nil {
-			return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+		// The user's first schema's node, as plans place statements that
+		// name no table (router.Env.HomeSchema).
+		home := s.user.Schemas[0]
+		if ls := snap.Schemas[home]; ls != nil && ls.DefaultNode != nil {
+			return route{node: ls.DefaultNode, schema: name}, nil
 		}
-		return route{node: ls.DefaultNode, schema: name}, nil
+		if rules := snap.Rules[home]; rules != nil && len(rules.Nodes) > 0 {
+			return route{node: snap.Cluster.Nodes[rules.Nodes[0]], schema: name}, nil
+		}
+		return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 	}
 	ls := snap.Schemas[name]
 	if ls == nil {

@@ -70,6 +70,23 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return err
 	}
 	switch sum.Kind {
+	case parser.KindUnlock:
+		// LOCK TABLES is refused here, so none is held: nothing to unlock,
+		// and (as in MySQL without LOCK TABLES) no implicit commit.
+		return s.writeOK(0, 0, "")
+	case parser.KindFlush:
+		if sum.Flags&parser.FlagPin != 0 {
+			return s.writeErr(unsupported("FLUSH ... WITH READ LOCK or FOR EXPORT in a sharded schema: the lock would hold one server of several"))
+		}
+		if s.tx.open {
+			// FLUSH commits the transaction first, as in MySQL (a server
+			// refuses it inside an XA branch).
+			if e := s.endTransaction("COMMIT"); e != nil {
+				return s.writeErr(e)
+			}
+		}
+	}
+	switch sum.Kind {
 	case parser.KindSet, parser.KindEmpty, parser.KindDo, parser.KindCall, parser.KindFlush:
 		// Session-level statements run on the default node; what they
 		// change is tracked and replayed on the other nodes.
@@ -280,10 +297,8 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		InTransaction:  s.inTransaction(),
 		ForeignCharset: s.foreignCharset(),
 	}
-	if env.Schema == "information_schema" || env.Schema == "" {
-		if len(s.user.Schemas) > 0 && s.schema == "" {
-			env.Schema = ""
-		}
+	if len(s.user.Schemas) > 0 {
+		env.HomeSchema = s.user.Schemas[0] // as target() answers outside plans
 	}
 	return env
 }
@@ -294,6 +309,9 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 func (s *Session) Acquire(node string) (*backend.Conn, error) {
 	snap := s.env.Snap.Load()
 	dn := snap.Cluster.Nodes[node]
+	if node == "" {
+		return nil, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR) // no schema to run it in
+	}
 	if dn == nil {
 		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: no data node "+node)
 	}
