@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 )
@@ -160,5 +161,28 @@ func TestDiagnosticsPassThrough(t *testing.T) {
 	}
 	if got := QueryString(t, a, "SELECT @@warning_count"); got != "3" {
 		t.Errorf("the session's own @@warning_count = %s after the other's statements, want 3", got)
+	}
+}
+
+// FLUSH TABLES WITH READ LOCK holds its connection for the session: it went
+// back to the pool with the lock, and the next session's write there got
+// 1223. The session's end releases it.
+func TestReadLockStaysWithSession(t *testing.T) {
+	p := PassThrough(t, 1, 100) // one backend connection for everyone
+	direct := Open(t, DSN("sg", "sg", dh0Primary, "gotest"))
+	MustExec(t, direct, "DROP TABLE IF EXISTS lock_t", "CREATE TABLE lock_t (id INT PRIMARY KEY)")
+	t.Cleanup(func() { MustExec(t, direct, "DROP TABLE IF EXISTS lock_t") })
+	locker := Open(t, DSN("gotest", "gotest", p.Addr, "gotest"))
+	c := Conn(t, locker)
+	MustExec(t, c, "FLUSH TABLES WITH READ LOCK")
+	if _, err := c.ExecContext(context.Background(), "INSERT INTO lock_t VALUES (1)"); ErrCode(err) != 1223 {
+		t.Errorf("a write under the session's own read lock: %v, want 1223", err)
+	}
+	c.Close()
+	locker.Close()
+	writer := Open(t, DSN("gotest", "gotest", p.Addr, "gotest"))
+	MustExec(t, writer, "INSERT INTO lock_t VALUES (2)")
+	if got := QueryString(t, direct, "SELECT COUNT(*) FROM lock_t"); got != "1" {
+		t.Errorf("rows after the locker left: %s, want 1", got)
 	}
 }
