@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 )
 
@@ -184,5 +185,62 @@ func TestReadLockStaysWithSession(t *testing.T) {
 	MustExec(t, writer, "INSERT INTO lock_t VALUES (2)")
 	if got := QueryString(t, direct, "SELECT COUNT(*) FROM lock_t"); got != "1" {
 		t.Errorf("rows after the locker left: %s, want 1", got)
+	}
+}
+
+// SHOW PROCESSLIST lists the proxy's sessions of the user (the ids KILL
+// and CONNECTION_ID() give), SHOW GRANTS the proxy's grants: a backend
+// listed every client's connections and its account's password hash.
+func TestProcesslistAndGrants(t *testing.T) {
+	p := PassThrough(t, 4, 100)
+	me, other := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest"))), Conn(t, Open(t, DSN("other", "other", p.Addr, "itest")))
+	mine, theirs := QueryString(t, me, "SELECT CONNECTION_ID()"), QueryString(t, other, "SELECT CONNECTION_ID()")
+	for _, full := range []string{"", "FULL "} {
+		rows, err := me.QueryContext(context.Background(), "SHOW "+full+"PROCESSLIST")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		if want := "Id User Host db Command Time State Info Progress"; strings.Join(cols, " ") != want {
+			t.Errorf("SHOW %sPROCESSLIST columns %v, want %s", full, cols, want)
+		}
+		seen := map[string]string{}
+		for rows.Next() {
+			var id, user, command string
+			var host, db, tm, state, info, progress sql.NullString
+			if err := rows.Scan(&id, &user, &host, &db, &command, &tm, &state, &info, &progress); err != nil {
+				t.Fatal(err)
+			}
+			seen[id] = user + " " + db.String + " " + info.String
+		}
+		rows.Close()
+		if got, want := seen[mine], "gotest gotest SHOW "+full+"PROCESSLIST"; got != want {
+			t.Errorf("SHOW %sPROCESSLIST: own session %s is %q, want %q", full, mine, got, want)
+		}
+		if _, ok := seen[theirs]; ok || len(seen) != 1 {
+			t.Errorf("SHOW %sPROCESSLIST shows %v: want only the user's own session", full, seen)
+		}
+	}
+	want := "GRANT USAGE ON *.* TO `gotest`@`%`|GRANT ALL PRIVILEGES ON `gotest`.* TO `gotest`@`%`|GRANT ALL PRIVILEGES ON `itest`.* TO `gotest`@`%`"
+	for _, q := range []string{"SHOW GRANTS", "SHOW GRANTS FOR CURRENT_USER()", "SHOW GRANTS FOR 'gotest'@'%'"} {
+		rows, err := me.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var got []string
+		for rows.Next() {
+			var g string
+			if err := rows.Scan(&g); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, g)
+		}
+		rows.Close()
+		if strings.Join(got, "|") != want {
+			t.Errorf("%s: %q, want %q", q, got, want)
+		}
+	}
+	if _, err := me.ExecContext(context.Background(), "SHOW GRANTS FOR other"); ErrCode(err) != 1044 {
+		t.Errorf("another user's grants: %v, want 1044", err)
 	}
 }

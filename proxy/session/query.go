@@ -86,6 +86,12 @@ func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 		if sum.Second == "DATABASES" || sum.Second == "SCHEMAS" {
 			return true, s.showDatabases(sql)
 		}
+		if sum.Second == "GRANTS" {
+			return true, s.showGrants(sql)
+		}
+		if full := sum.Second == "FULL"; sum.Second == "PROCESSLIST" || full && thirdWordIs(sql, "PROCESSLIST") {
+			return true, s.showProcesslist(full)
+		}
 		if pattern, ok := sslStatusQuery(sql); ok {
 			return true, s.showSSLStatus(pattern)
 		}
