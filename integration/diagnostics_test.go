@@ -244,3 +244,43 @@ func TestProcesslistAndGrants(t *testing.T) {
 		t.Errorf("another user's grants: %v, want 1044", err)
 	}
 }
+
+// information_schema.SCHEMATA lists the user's schemas, not the physical
+// databases of the server answering; PROCESSLIST, every client's
+// connections there, is refused; a session whose database is
+// information_schema reads its tables unqualified in a sharded schema too.
+func TestVirtualInformationSchema(t *testing.T) {
+	p := PassThrough(t, 4, 100)
+	c := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest")))
+	schemata := func(c *sql.Conn, q string) string {
+		rows, err := c.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return strings.Join(names, " ")
+	}
+	if got, want := schemata(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1"), "gotest information_schema itest"; got != want {
+		t.Errorf("pass-through SCHEMATA: %q, want %q", got, want)
+	}
+	if _, err := c.ExecContext(context.Background(), "SELECT * FROM information_schema.PROCESSLIST"); ErrCode(err) != 1235 {
+		t.Errorf("information_schema.PROCESSLIST: %v, want 1235", err)
+	}
+
+	sp := StartProxy(t, copyConfig())
+	ic := Conn(t, Open(t, DSN("app", "app", sp.Addr, "information_schema")))
+	if got, want := schemata(ic, "SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1"), "cp information_schema"; got != want {
+		t.Errorf("sharded, unqualified SCHEMATA: %q, want %q", got, want)
+	}
+	if got := QueryString(t, ic, "SELECT COUNT(*) FROM COLLATIONS WHERE COLLATION_NAME = 'utf8mb4_bin'"); got != "1" {
+		t.Errorf("sharded, unqualified COLLATIONS: %s rows, want 1", got)
+	}
+}

@@ -48,6 +48,11 @@ func (s *Session) comQuery(p []byte) error {
 			return s.writeErr(e)
 		}
 	}
+	if (sum.Flags&parser.FlagQualified != 0 || s.schema == "information_schema") && sum.Next == 0 && mentionsVirtual(sql) {
+		if done, err := s.virtualTables(sql, nil, snap); done {
+			return err
+		}
+	}
 	if s.needsRewrite(sql, sum) {
 		p = append([]byte{mysql.COM_QUERY}, s.rewrite(sql)...)
 	}

@@ -113,7 +113,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	case parser.KindLock, parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
 		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
 	}
-	if stmt == nil {
+	if stmt == nil && s.schema != "information_schema" { // (its names are qualified below)
 		if plan, ok := s.cachedPlan(sql, sum, snap); ok {
 			out, err := s.runPlan(plan, nil, sum, 0)
 			if err != nil {
@@ -124,6 +124,8 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 			}
 			return s.flush()
 		}
+	}
+	if stmt == nil {
 		stmts, err := parser.ParseMode(sql, s.mode())
 		if err != nil {
 			return s.writeErr(parseError(err, sum))
@@ -133,8 +135,16 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		}
 		stmt = stmts[0]
 	}
+	if s.schema == "information_schema" {
+		qualifyInfoSchema(stmt)
+	}
 	if meta, ok := metadataStmt(stmt); ok {
 		return s.metadata(stmt, meta, snap)
+	}
+	if mentionsVirtual(sql) {
+		if done, err := s.virtualTables(sql, stmt, snap); done {
+			return err
+		}
 	}
 	if sel, names, ok := infoSchemaSelect(stmt); ok {
 		return s.infoSchema(sql, sel, names, snap)

@@ -1,0 +1,188 @@
+package session
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
+)
+
+// information_schema tables about databases and threads show the proxy's:
+// a server's SCHEMATA lists every physical database behind every schema,
+// its PROCESSLIST every client's connections.
+
+// mentionsVirtual is a cheap filter: sql may name SCHEMATA or PROCESSLIST.
+func mentionsVirtual(sql string) bool {
+	return containsFold(sql, "SCHEMATA") || containsFold(sql, "PROCESSLIST")
+}
+
+// containsFold reports whether s holds upper, ignoring ASCII case.
+func containsFold(s, upper string) bool {
+	for i := 0; i+len(upper) <= len(s); i++ {
+		if parser.EqualFold(s[i:i+len(upper)], upper) {
+			return true
+		}
+	}
+	return false
+}
+
+// virtualTables answers a statement that reads information_schema.SCHEMATA
+// (it reads the user's schemas instead: the server runs the statement over
+// a derived table of them) or PROCESSLIST (refused: SHOW PROCESSLIST
+// answers). stmt is the parsed statement, or nil to parse sql.
+func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (bool, error) {
+	if stmt == nil {
+		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil || len(stmts) != 1 {
+			return false, nil // the server reports it
+		}
+		stmt = stmts[0]
+	}
+	f := &virtualFinder{session: s.schema}
+	stmt.Accept(f)
+	if f.processlist {
+		return true, s.writeErr(unsupported("information_schema.PROCESSLIST through the proxy: the servers list every client's connections; SHOW PROCESSLIST lists the proxy's sessions"))
+	}
+	if len(f.schemata) == 0 {
+		return false, nil
+	}
+	rt, e := s.target(snap)
+	if e != nil {
+		return true, s.writeErr(e)
+	}
+	derived, err := s.schemataRows(snap)
+	if err != nil {
+		return true, s.handleExecErr(err)
+	}
+	parsed, err := parser.Parse("SELECT * FROM (" + derived + ") AS `SCHEMATA`")
+	if err != nil {
+		return true, s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
+	}
+	src := parsed[0].(*ast.SelectStmt).From.TableRefs.Left.(*ast.TableSource).Source
+	for _, ts := range f.schemata {
+		if ts.AsName.O == "" {
+			ts.AsName = ast.NewCIStr(ts.Source.(*ast.TableName).Name.O)
+		}
+		ts.Source = src
+	}
+	if sel, ok := stmt.(*ast.SelectStmt); ok {
+		router.KeepFieldNames(sel) // COUNT(*) restored is COUNT(1): keep the name the client wrote
+	}
+	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, s.mode())
+	if err != nil {
+		return true, s.writeErr(unsupported("this statement over information_schema.SCHEMATA: " + err.Error()))
+	}
+	var sum parser.Summary
+	parser.Scan(text, &sum)
+	return true, s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(text, &sum)...), &sum, rt)
+}
+
+// schemataRows is a SELECT of SCHEMATA's columns: information_schema's
+// row, then one for each schema the user may use, with its default (else
+// first) node's database's character set, collation and comment.
+func (s *Session) schemataRows(snap *snapshot.Snapshot) (string, error) {
+	const cols = "CATALOG_NAME, SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, SQL_PATH, SCHEMA_COMMENT"
+	var b strings.Builder
+	b.WriteString("SELECT " + cols + " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'information_schema'")
+	for _, name := range s.user.Schemas {
+		dn := schemaNode(snap, name)
+		if dn == nil {
+			continue
+		}
+		res, err := s.nodeQuery(dn, "SELECT "+cols+" FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "+backend.QuoteString(dn.Database))
+		if err != nil {
+			return "", err
+		}
+		for _, row := range res.rows {
+			row[1] = []byte(name)
+			b.WriteString(" UNION ALL SELECT ")
+			for i, v := range row {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if v == nil {
+					b.WriteString("NULL")
+				} else {
+					b.WriteString(backend.QuoteString(string(v)))
+				}
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+// schemaNode is the node a schema's database-level facts come from.
+func schemaNode(snap *snapshot.Snapshot, name string) *backend.DataNode {
+	if ls := snap.Schemas[name]; ls != nil && ls.DefaultNode != nil {
+		return ls.DefaultNode
+	}
+	if rules := snap.Rules[name]; rules != nil && len(rules.Nodes) > 0 {
+		return snap.Cluster.Nodes[rules.Nodes[0]]
+	}
+	return nil
+}
+
+// virtualFinder collects the table sources that read SCHEMATA and notes
+// PROCESSLIST.
+type virtualFinder struct {
+	session     string // the session's schema: unqualified names are in it
+	schemata    []*ast.TableSource
+	processlist bool
+}
+
+func (f *virtualFinder) Enter(n ast.Node) (ast.Node, bool) {
+	ts, ok := n.(*ast.TableSource)
+	if !ok {
+		return n, false
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return n, false
+	}
+	schema := tn.Schema.O
+	if schema == "" {
+		schema = f.session
+	}
+	if !strings.EqualFold(schema, "information_schema") {
+		return n, false
+	}
+	switch {
+	case strings.EqualFold(tn.Name.O, "SCHEMATA"):
+		f.schemata = append(f.schemata, ts)
+	case strings.EqualFold(tn.Name.O, "PROCESSLIST"):
+		f.processlist = true
+	}
+	return n, true
+}
+
+func (f *virtualFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// qualifyInfoSchema names information_schema on a statement's unqualified
+// tables (not its CTEs) when it is the session's database: the statement
+// then reads the same tables on whichever node answers it.
+func qualifyInfoSchema(stmt ast.StmtNode) {
+	stmt.Accept(&infoQualifier{ctes: map[string]bool{}})
+}
+
+type infoQualifier struct{ ctes map[string]bool }
+
+func (q *infoQualifier) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.WithClause:
+		for _, c := range x.CTEs {
+			q.ctes[c.Name.L] = true
+		}
+	case *ast.TableName:
+		if x.Schema.O == "" && !q.ctes[x.Name.L] {
+			x.Schema = ast.NewCIStr("information_schema")
+		}
+	}
+	return n, false
+}
+
+func (q *infoQualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
