@@ -223,20 +223,7 @@ func TestProcesslistAndGrants(t *testing.T) {
 	}
 	want := "GRANT USAGE ON *.* TO `gotest`@`%`|GRANT ALL PRIVILEGES ON `gotest`.* TO `gotest`@`%`|GRANT ALL PRIVILEGES ON `itest`.* TO `gotest`@`%`"
 	for _, q := range []string{"SHOW GRANTS", "SHOW GRANTS FOR CURRENT_USER()", "SHOW GRANTS FOR 'gotest'@'%'"} {
-		rows, err := me.QueryContext(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		var got []string
-		for rows.Next() {
-			var g string
-			if err := rows.Scan(&g); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, g)
-		}
-		rows.Close()
-		if strings.Join(got, "|") != want {
+		if got := QueryColumn(t, me, q); strings.Join(got, "|") != want {
 			t.Errorf("%s: %q, want %q", q, got, want)
 		}
 	}
@@ -252,22 +239,7 @@ func TestProcesslistAndGrants(t *testing.T) {
 func TestVirtualInformationSchema(t *testing.T) {
 	p := PassThrough(t, 4, 100)
 	c := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest")))
-	schemata := func(c *sql.Conn, q string) string {
-		rows, err := c.QueryContext(context.Background(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		var names []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, n)
-		}
-		return strings.Join(names, " ")
-	}
+	schemata := func(c *sql.Conn, q string) string { return strings.Join(QueryColumn(t, c, q), " ") }
 	if got, want := schemata(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1"), "gotest information_schema itest"; got != want {
 		t.Errorf("pass-through SCHEMATA: %q, want %q", got, want)
 	}

@@ -277,6 +277,30 @@ func QueryString(t testing.TB, q interface {
 	return v.String
 }
 
+// QueryColumn returns the first column of every row as strings.
+func QueryColumn(t testing.TB, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string) []string {
+	t.Helper()
+	rows, err := q.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
 // ErrCode returns the MySQL error number of err, or 0.
 func ErrCode(err error) uint16 {
 	if me, ok := err.(*mysql.MySQLError); ok {

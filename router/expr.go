@@ -511,15 +511,11 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		default:
 			return nil, errUnsupported("operator %s after merging shards", x.Op)
 		}
-		l, err := c.compile(x.L)
+		lr, err := c.compileAll(x.L, x.R)
 		if err != nil {
 			return nil, err
 		}
-		r, err := c.compile(x.R)
-		if err != nil {
-			return nil, err
-		}
-		return &binExpr{op: x.Op, l: l, r: r, divScale: c.divScale}, nil
+		return &binExpr{op: x.Op, l: lr[0], r: lr[1], divScale: c.divScale}, nil
 	case *ast.UnaryOperationExpr:
 		in, err := c.compile(x.V)
 		if err != nil {
@@ -536,18 +532,11 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		}
 		return &isNullExpr{e: in, not: x.Not}, nil
 	case *ast.BetweenExpr:
-		v, err := c.compile(x.Expr)
+		e, err := c.compileAll(x.Expr, x.Left, x.Right)
 		if err != nil {
 			return nil, err
 		}
-		lo, err := c.compile(x.Left)
-		if err != nil {
-			return nil, err
-		}
-		hi, err := c.compile(x.Right)
-		if err != nil {
-			return nil, err
-		}
+		v, lo, hi := e[0], e[1], e[2]
 		var in Expr = &binExpr{op: opcode.LogicAnd, l: &binExpr{op: opcode.GE, l: v, r: lo}, r: &binExpr{op: opcode.LE, l: v, r: hi}}
 		if x.Not {
 			in = &unaryExpr{op: opcode.Not, e: in}
@@ -564,14 +553,11 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 		default:
 			return nil, errUnsupported("%s() over aggregates across shards", strings.ToUpper(name))
 		}
-		f := &funcExpr{name: name}
-		for _, a := range x.Args {
-			ce, err := c.compile(a)
-			if err != nil {
-				return nil, err
-			}
-			f.args = append(f.args, ce)
+		args, err := c.compileAll(x.Args...)
+		if err != nil {
+			return nil, err
 		}
+		f := &funcExpr{name: name, args: args}
 		if len(f.args) == 0 || (name == "truncate" && len(f.args) != 2) || (name == "greatest" || name == "least") && len(f.args) < 2 {
 			return nil, errUnsupported("%s() with these arguments across shards", strings.ToUpper(name))
 		}
@@ -633,18 +619,27 @@ func StringNum(s string) Num {
 	return Num{Float: true, F: StringNumber(s), IsStr: true, Str: s}
 }
 
+// compileAll compiles each expression.
+func (c *exprCompiler) compileAll(es ...ast.ExprNode) ([]Expr, error) {
+	out := make([]Expr, len(es))
+	for i, e := range es {
+		var err error
+		if out[i], err = c.compile(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // ifOf compiles IF(cond, a, b) and NULLIF(a, b) as CASE.
 func (c *exprCompiler) ifOf(x *ast.FuncCallExpr) (Expr, error) {
 	name := strings.ToUpper(x.FnName.L)
 	if name == "IF" && len(x.Args) != 3 || name == "NULLIF" && len(x.Args) != 2 {
 		return nil, errUnsupported("%s() with these arguments across shards", name)
 	}
-	args := make([]Expr, len(x.Args))
-	for i, a := range x.Args {
-		var err error
-		if args[i], err = c.compile(a); err != nil {
-			return nil, err
-		}
+	args, err := c.compileAll(x.Args...)
+	if err != nil {
+		return nil, err
 	}
 	if name == "NULLIF" {
 		return &caseExpr{whens: []Expr{&binExpr{op: opcode.EQ, l: args[0], r: args[1]}}, thens: []Expr{&constExpr{null}}, orElse: args[0]}, nil
@@ -662,15 +657,11 @@ func (c *exprCompiler) caseOf(x *ast.CaseExpr) (Expr, error) {
 		}
 	}
 	for _, w := range x.WhenClauses {
-		cond, err := c.compile(w.Expr)
+		pair, err := c.compileAll(w.Expr, w.Result)
 		if err != nil {
 			return nil, err
 		}
-		then, err := c.compile(w.Result)
-		if err != nil {
-			return nil, err
-		}
-		ce.whens, ce.thens = append(ce.whens, cond), append(ce.thens, then)
+		ce.whens, ce.thens = append(ce.whens, pair[0]), append(ce.thens, pair[1])
 	}
 	if x.ElseClause != nil {
 		if ce.orElse, err = c.compile(x.ElseClause); err != nil {
