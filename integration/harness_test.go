@@ -130,6 +130,9 @@ func StartProxyEnv(t testing.TB, dir, config string, env ...string) *Proxy {
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
+	// A test binary killed (go test's -timeout, ^C) leaves no proxy behind
+	// holding the servers' connections and locks.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
