@@ -62,9 +62,9 @@ func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.S
 	case ast.ShowTableStatus:
 		return s.showTableStatus(sh, rules, snap)
 	case ast.ShowCreateDatabase:
-		return s.showCreateDatabase(stmt, sh, schema, rules, snap)
+		return s.showCreateDatabase(stmt, sh, schema, snap)
 	case ast.ShowTriggers:
-		return s.showTriggers(stmt, sh, rules, snap)
+		return s.showTriggers(stmt, sh, schema, rules, snap)
 	}
 	rule := rules.Lookup(sh.Table.Name.O)
 	if rule == nil {
@@ -107,18 +107,9 @@ func (s *Session) metadata(stmt ast.StmtNode, sh *ast.ShowStmt, snap *snapshot.S
 // showCreateDatabase answers with the CREATE DATABASE of the schema's
 // default (else first) node's database, named as the schema: its
 // character set and collation are the ones new tables get.
-func (s *Session) showCreateDatabase(stmt ast.StmtNode, sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
-	node := rules.DefaultNode
-	if node == "" {
-		node = rules.Nodes[0]
-	}
-	dn := snap.Cluster.Nodes[node]
-	sh.DBName = dn.Database
-	phys, err := parser.Restore([]ast.StmtNode{stmt})
-	if err != nil {
-		return s.writeErr(unsupported("this SHOW statement: " + err.Error()))
-	}
-	res, err := s.nodeQuery(dn, phys)
+func (s *Session) showCreateDatabase(stmt ast.StmtNode, sh *ast.ShowStmt, schema string, snap *snapshot.Snapshot) error {
+	dn := schemaNode(snap, schema)
+	res, err := s.showOnNode(stmt, sh, dn)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -136,18 +127,9 @@ func (s *Session) showCreateDatabase(stmt ast.StmtNode, sh *ast.ShowStmt, schema
 // first) node's triggers, their tables named logically. (CREATE TRIGGER
 // does not go through the proxy's parser: what there is, a DBA made on
 // the node.)
-func (s *Session) showTriggers(stmt ast.StmtNode, sh *ast.ShowStmt, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
-	node := rules.DefaultNode
-	if node == "" {
-		node = rules.Nodes[0]
-	}
-	dn := snap.Cluster.Nodes[node]
-	sh.DBName = dn.Database
-	phys, err := parser.Restore([]ast.StmtNode{stmt})
-	if err != nil {
-		return s.writeErr(unsupported("this SHOW statement: " + err.Error()))
-	}
-	res, err := s.nodeQuery(dn, phys)
+func (s *Session) showTriggers(stmt ast.StmtNode, sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
+	dn := schemaNode(snap, schema)
+	res, err := s.showOnNode(stmt, sh, dn)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -161,6 +143,20 @@ func (s *Session) showTriggers(stmt ast.StmtNode, sh *ast.ShowStmt, rules *shard
 	}
 	res.write(s)
 	return s.flush()
+}
+
+// showOnNode runs a SHOW about a database on the node's database and
+// reads its answer.
+func (s *Session) showOnNode(stmt ast.StmtNode, sh *ast.ShowStmt, dn *backend.DataNode) (*nodeResult, error) {
+	if dn == nil {
+		return nil, mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, sh.DBName) // a schema without nodes
+	}
+	sh.DBName = dn.Database
+	phys, err := parser.Restore([]ast.StmtNode{stmt})
+	if err != nil {
+		return nil, unsupported("this SHOW statement: " + err.Error())
+	}
+	return s.nodeQuery(dn, phys)
 }
 
 // physicalNames maps the physical tables on one database back to their
