@@ -230,6 +230,14 @@ func TestProcesslistAndGrants(t *testing.T) {
 	if _, err := me.ExecContext(context.Background(), "SHOW GRANTS FOR other"); ErrCode(err) != 1044 {
 		t.Errorf("another user's grants: %v, want 1044", err)
 	}
+	// Prepared, a server would answer them (its account, its connections,
+	// its databases): refused as MySQL refuses what it cannot prepare, so
+	// that drivers prepare on the client.
+	for _, q := range []string{"SHOW GRANTS", "SHOW FULL PROCESSLIST", "SHOW DATABASES"} {
+		if _, err := me.PrepareContext(context.Background(), q); ErrCode(err) != 1295 {
+			t.Errorf("prepared %s: %v, want 1295", q, err)
+		}
+	}
 }
 
 // information_schema.SCHEMATA lists the user's schemas, not the physical
@@ -239,18 +247,36 @@ func TestProcesslistAndGrants(t *testing.T) {
 func TestVirtualInformationSchema(t *testing.T) {
 	p := PassThrough(t, 4, 100)
 	c := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest")))
-	schemata := func(c *sql.Conn, q string) string { return strings.Join(QueryColumn(t, c, q), " ") }
+	schemata := func(c *sql.Conn, q string, args ...any) string {
+		return strings.Join(QueryColumn(t, c, q, args...), " ")
+	}
 	if got, want := schemata(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1"), "gotest information_schema itest"; got != want {
 		t.Errorf("pass-through SCHEMATA: %q, want %q", got, want)
 	}
+	// A parameter makes the driver prepare it: the binary protocol too.
+	if got, want := schemata(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY 1", "i%"), "information_schema itest"; got != want {
+		t.Errorf("pass-through SCHEMATA, prepared: %q, want %q", got, want)
+	}
 	if _, err := c.ExecContext(context.Background(), "SELECT * FROM information_schema.PROCESSLIST"); ErrCode(err) != 1235 {
 		t.Errorf("information_schema.PROCESSLIST: %v, want 1235", err)
+	}
+	if _, err := c.QueryContext(context.Background(), "SELECT * FROM information_schema.PROCESSLIST WHERE ID > ?", 0); ErrCode(err) != 1235 {
+		t.Errorf("information_schema.PROCESSLIST, prepared: %v, want 1235", err)
 	}
 
 	sp := StartProxy(t, copyConfig())
 	ic := Conn(t, Open(t, DSN("app", "app", sp.Addr, "information_schema")))
 	if got, want := schemata(ic, "SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1"), "cp information_schema"; got != want {
 		t.Errorf("sharded, unqualified SCHEMATA: %q, want %q", got, want)
+	}
+	if got, want := schemata(ic, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", "c%"), "cp"; got != want {
+		t.Errorf("sharded SCHEMATA, prepared: %q, want %q", got, want)
+	}
+	cp := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp")))
+	for _, q := range []string{"SHOW TABLES", "SHOW CREATE DATABASE cp"} { // answered with logical names, as text
+		if _, err := cp.PrepareContext(context.Background(), q); ErrCode(err) != 1295 {
+			t.Errorf("sharded, prepared %s: %v, want 1295", q, err)
+		}
 	}
 	if got := QueryString(t, ic, "SELECT COUNT(*) FROM COLLATIONS WHERE COLLATION_NAME = 'utf8mb4_bin'"); got != "1" {
 		t.Errorf("sharded, unqualified COLLATIONS: %s rows, want 1", got)

@@ -283,9 +283,9 @@ func QueryString(t testing.TB, q interface {
 // QueryColumn returns the first column of every row as strings.
 func QueryColumn(t testing.TB, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string) []string {
+}, query string, args ...any) []string {
 	t.Helper()
-	rows, err := q.QueryContext(context.Background(), query)
+	rows, err := q.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

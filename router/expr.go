@@ -37,8 +37,9 @@ type Num struct {
 	// quotient keeps its internal digits (MySQL rounds it to Scale only
 	// to show it), which a comparison or another division sees.
 	Frac int
-	// IsStr: Str is a string literal that an IF or CASE in the SELECT
-	// list answers; nothing compares or computes with it.
+	// IsStr: the value is the string Str (a string column or literal),
+	// shown as itself; F holds its number (StringNumber), which
+	// arithmetic and comparisons with numbers use.
 	IsStr bool
 	Str   string
 }
@@ -572,21 +573,21 @@ func (c *exprCompiler) compile(e ast.ExprNode) (Expr, error) {
 
 // StringNumber is MySQL's double of a string: its longest prefix that is
 // a number after leading spaces, 0 when there is none.
-func StringNumber(b string) float64 {
+func StringNumber(s string) float64 {
 	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
 		i++
 	}
 	start := i
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
 		i++
 	}
 	digits := 0
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
 		digits++
 	}
-	if i < len(b) && b[i] == '.' {
-		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
 			digits++
 		}
 	}
@@ -594,19 +595,19 @@ func StringNumber(b string) float64 {
 		return 0
 	}
 	end := i
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		j := i + 1
-		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
 			j++
 		}
-		if j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
 			}
 			end = j
 		}
 	}
-	f, err := strconv.ParseFloat(b[start:end], 64)
+	f, err := strconv.ParseFloat(s[start:end], 64)
 	if err != nil { // out of range: ParseFloat gives ±Inf
 		return math.Copysign(math.MaxFloat64, f)
 	}
@@ -830,7 +831,6 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 	return &colExpr{helper: p.col}, nil
 }
 
-// column resolves a column: a SELECT alias or a selected expression.
 // field finds e among the visible SELECT fields.
 func (c *havingCompiler) field(e ast.ExprNode) Expr {
 	text := exprText(e)
@@ -842,6 +842,7 @@ func (c *havingCompiler) field(e ast.ExprNode) Expr {
 	return nil
 }
 
+// column resolves a column: a SELECT alias or a selected expression.
 func (c *havingCompiler) column(x *ast.ColumnNameExpr) (Expr, error) {
 	for i := 0; i < c.visible; i++ {
 		f := c.sel.Fields.Fields[i]

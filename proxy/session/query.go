@@ -43,13 +43,19 @@ func (s *Session) comQuery(p []byte) error {
 	} else if e := checkMulti(sql, sum); e != nil {
 		return s.writeErr(e)
 	}
+	var parsed []ast.StmtNode
 	if sum.Flags&parser.FlagQualified != 0 {
-		if e := s.checkSchemas(sql, snap); e != nil {
+		var e *mysql.MyError
+		if parsed, e = s.checkSchemas(sql, snap); e != nil {
 			return s.writeErr(e)
 		}
 	}
 	if (sum.Flags&parser.FlagQualified != 0 || s.schema == "information_schema") && sum.Next == 0 && mentionsVirtual(sql) {
-		if done, err := s.virtualTables(sql, nil, snap); done {
+		var stmt ast.StmtNode
+		if len(parsed) == 1 {
+			stmt = parsed[0]
+		}
+		if done, err := s.virtualTables(sql, stmt, snap); done {
 			return err
 		}
 	}
@@ -61,6 +67,32 @@ func (s *Session) comQuery(p []byte) error {
 		return s.writeErr(e)
 	}
 	return s.forward(p, sum, rt)
+}
+
+// localShow is the session's own answer to a SHOW about databases,
+// accounts or connections, nil when a server answers it: a server's would
+// show its physical databases, the proxy's account and every client's
+// connections.
+func (s *Session) localShow(sql string, sum *parser.Summary) func() error {
+	if sum.Kind != parser.KindShow {
+		return nil
+	}
+	switch sum.Second {
+	case "DATABASES", "SCHEMAS":
+		return func() error { return s.showDatabases(sql) }
+	case "GRANTS":
+		return func() error { return s.showGrants(sql) }
+	case "PROCESSLIST":
+		return func() error { return s.showProcesslist(false) }
+	case "FULL":
+		if thirdWordIs(sql, "PROCESSLIST") {
+			return func() error { return s.showProcesslist(true) }
+		}
+	}
+	if pattern, ok := sslStatusQuery(sql); ok {
+		return func() error { return s.showSSLStatus(pattern) }
+	}
+	return nil
 }
 
 // local answers statements about the session itself: USE, KILL, SHOW
@@ -88,17 +120,8 @@ func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 		}
 		return true, s.kill(uint32(id), sum.KillQuery)
 	case parser.KindShow:
-		if sum.Second == "DATABASES" || sum.Second == "SCHEMAS" {
-			return true, s.showDatabases(sql)
-		}
-		if sum.Second == "GRANTS" {
-			return true, s.showGrants(sql)
-		}
-		if full := sum.Second == "FULL"; sum.Second == "PROCESSLIST" || full && thirdWordIs(sql, "PROCESSLIST") {
-			return true, s.showProcesslist(full)
-		}
-		if pattern, ok := sslStatusQuery(sql); ok {
-			return true, s.showSSLStatus(pattern)
+		if answer := s.localShow(sql, sum); answer != nil {
+			return true, answer()
 		}
 	case parser.KindCreate, parser.KindDrop, parser.KindAlter:
 		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
@@ -144,8 +167,8 @@ func checkMulti(sql string, sum *parser.Summary) *mysql.MyError {
 
 // checkSchemas refuses a pass-through statement naming a database that is
 // not one of the user's schemas: the proxy's backend account could read
-// it, the client may not.
-func (s *Session) checkSchemas(sql string, snap *snapshot.Snapshot) *mysql.MyError {
+// it, the client may not. It returns the parsed statements (nil: unparsed).
+func (s *Session) checkSchemas(sql string, snap *snapshot.Snapshot) ([]ast.StmtNode, *mysql.MyError) {
 	allowed := func(db string) bool {
 		if strings.EqualFold(db, "information_schema") {
 			return true
@@ -163,23 +186,23 @@ func (s *Session) checkSchemas(sql string, snap *snapshot.Snapshot) *mysql.MyErr
 			}
 			name := parser.UnquoteIdent(l.Text(t))
 			if s.forbiddenDB(name, snap) && nextDot(&l) {
-				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, name)
+				return nil, mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, name)
 			}
 		}
-		return nil
+		return nil, nil
 	}
 	for _, st := range stmts {
 		names := parser.CollectNames(st)
 		for _, r := range names.Refs {
 			if r.Schema != "" && !allowed(r.Schema) {
-				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, r.Schema)
+				return nil, mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, r.Schema)
 			}
 		}
 		if sh, ok := st.(*ast.ShowStmt); ok && sh.DBName != "" && !allowed(sh.DBName) {
-			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, sh.DBName)
+			return nil, mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, s.user.Name, s.host, sh.DBName)
 		}
 	}
-	return nil
+	return stmts, nil
 }
 
 // forbiddenDB: a system database, or a physical database of a schema the
@@ -221,35 +244,26 @@ type route struct {
 	schema string // physical database the connection must have selected
 }
 
-// target picks the data node for the session's current schema.
+// target picks the data node for the session's current schema: its
+// default node, else its first (which serves statements about the
+// session: SET, DO...). With no schema of ours selected ("",
+// information_schema) the user's first schema's, as plans place
+// statements that name no table (router.Env.HomeSchema).
 func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 	name := s.schema
 	if name == "" || name == "information_schema" {
 		if len(s.user.Schemas) == 0 {
 			return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 		}
-		// The user's first schema's node, as plans place statements that
-		// name no table (router.Env.HomeSchema).
-		home := s.user.Schemas[0]
-		if ls := snap.Schemas[home]; ls != nil && ls.DefaultNode != nil {
-			return route{node: ls.DefaultNode, schema: name}, nil
-		}
-		if rules := snap.Rules[home]; rules != nil && len(rules.Nodes) > 0 {
-			return route{node: snap.Cluster.Nodes[rules.Nodes[0]], schema: name}, nil
+		if dn := schemaNode(snap, s.user.Schemas[0]); dn != nil {
+			return route{node: dn, schema: name}, nil
 		}
 		return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 	}
-	ls := snap.Schemas[name]
-	if ls == nil {
+	if snap.Schemas[name] == nil {
 		return route{}, mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, name)
 	}
-	if ls.DefaultNode != nil {
-		return route{node: ls.DefaultNode, schema: ls.DefaultNode.Database}, nil
-	}
-	// A sharded schema without a default node: its first node serves
-	// statements about the session (SET, DO...).
-	if rules := snap.Rules[name]; rules != nil && len(rules.Nodes) > 0 {
-		dn := snap.Cluster.Nodes[rules.Nodes[0]]
+	if dn := schemaNode(snap, name); dn != nil {
 		return route{node: dn, schema: dn.Database}, nil
 	}
 	return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)

@@ -72,15 +72,42 @@ func (s *Session) stmtPrepare(p []byte) error {
 	s.cli.Names = snap.Names
 	// The statement is prepared on a backend for its metadata; in a
 	// sharded schema, on its first shard with physical names.
+	if s.localShow(st.sql, &st.sum) != nil {
+		// The proxy answers it itself, in the text protocol only; a
+		// server would show its own (drivers prepare on the client then).
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
+	}
 	phys := st.sql
 	var rt route
-	if s.sharded(snap) {
+	virtual := false
+	if mentionsVirtual(st.sql) {
+		// Over information_schema.SCHEMATA: prepared whole, over the
+		// user's schemas, on the node that answers the session.
+		text, ok, err := s.virtualSQL(st.sql, nil, snap)
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		if virtual = ok; ok {
+			st.sql, phys = text, text
+			var e *mysql.MyError
+			if rt, e = s.target(snap); e != nil {
+				return s.writeErr(e)
+			}
+		}
+	}
+	switch {
+	case virtual: // its text and node are set above
+	case s.sharded(snap):
 		stmts, err := parser.ParseMode(st.sql, s.mode())
 		if err != nil {
 			return s.writeErr(parseError(err, &st.sum))
 		}
 		if len(stmts) != 1 {
 			return s.writeErr(syntaxError(st.sql))
+		}
+		if _, ok := metadataStmt(stmts[0]); ok {
+			// Answered with logical names by the text protocol only.
+			return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
 		}
 		node, sql, err := router.FirstShardSQL(stmts[0], s.routerEnv(snap))
 		if err != nil {
@@ -91,7 +118,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 			return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
 		}
 		rt, phys, st.sharded = route{node: dn, schema: dn.Database}, sql, true
-	} else {
+	default:
 		if s.needsRewrite(st.sql, &st.sum) {
 			st.sql = s.rewrite(st.sql)
 			phys = st.sql

@@ -32,36 +32,53 @@ func containsFold(s, upper string) bool {
 }
 
 // virtualTables answers a statement that reads information_schema.SCHEMATA
-// (it reads the user's schemas instead: the server runs the statement over
-// a derived table of them) or PROCESSLIST (refused: SHOW PROCESSLIST
-// answers). stmt is the parsed statement, or nil to parse sql.
+// or PROCESSLIST (see virtualSQL). stmt is the parsed statement, or nil to
+// parse sql.
 func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (bool, error) {
+	text, ok, err := s.virtualSQL(sql, stmt, snap)
+	if !ok {
+		return false, nil
+	}
+	if err != nil {
+		return true, s.handleExecErr(err)
+	}
+	rt, e := s.target(snap)
+	if e != nil {
+		return true, s.writeErr(e)
+	}
+	var sum parser.Summary
+	parser.Scan(text, &sum)
+	return true, s.forward(append([]byte{mysql.COM_QUERY}, text...), &sum, rt)
+}
+
+// virtualSQL rewrites a statement that reads information_schema.SCHEMATA
+// to read the user's schemas instead: a derived table of them, over which
+// any server runs it (text or prepared). PROCESSLIST is refused: SHOW
+// PROCESSLIST answers. ok is false when the statement reads neither (or
+// does not parse: the server reports that).
+func (s *Session) virtualSQL(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (text string, ok bool, err error) {
 	if stmt == nil {
 		stmts, err := parser.ParseMode(sql, s.mode())
 		if err != nil || len(stmts) != 1 {
-			return false, nil // the server reports it
+			return "", false, nil
 		}
 		stmt = stmts[0]
 	}
 	f := &virtualFinder{session: s.schema}
 	stmt.Accept(f)
 	if f.processlist {
-		return true, s.writeErr(unsupported("information_schema.PROCESSLIST through the proxy: the servers list every client's connections; SHOW PROCESSLIST lists the proxy's sessions"))
+		return "", true, unsupported("information_schema.PROCESSLIST through the proxy: the servers list every client's connections; SHOW PROCESSLIST lists the proxy's sessions")
 	}
 	if len(f.schemata) == 0 {
-		return false, nil
-	}
-	rt, e := s.target(snap)
-	if e != nil {
-		return true, s.writeErr(e)
+		return "", false, nil
 	}
 	derived, err := s.schemataRows(snap)
 	if err != nil {
-		return true, s.handleExecErr(err)
+		return "", true, err
 	}
 	parsed, err := parser.Parse("SELECT * FROM (" + derived + ") AS `SCHEMATA`")
 	if err != nil {
-		return true, s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
+		return "", true, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error())
 	}
 	src := parsed[0].(*ast.SelectStmt).From.TableRefs.Left.(*ast.TableSource).Source
 	for _, ts := range f.schemata {
@@ -73,13 +90,12 @@ func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Sn
 	if sel, ok := stmt.(*ast.SelectStmt); ok {
 		router.KeepFieldNames(sel) // COUNT(*) restored is COUNT(1): keep the name the client wrote
 	}
-	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, s.mode())
-	if err != nil {
-		return true, s.writeErr(unsupported("this statement over information_schema.SCHEMATA: " + err.Error()))
+	if text, err = parser.RestoreMode([]ast.StmtNode{stmt}, s.mode()); err != nil {
+		return "", true, unsupported("this statement over information_schema.SCHEMATA: " + err.Error())
 	}
 	var sum parser.Summary
 	parser.Scan(text, &sum)
-	return true, s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(text, &sum)...), &sum, rt)
+	return s.rewriteFuncs(text, &sum), true, nil
 }
 
 // schemataRows is a SELECT of SCHEMATA's columns: information_schema's
