@@ -490,6 +490,30 @@ func TestAdminShow(t *testing.T) {
 			return len(find(queryRows(t, adm, "SHOW SESSIONS"), "id", id)) == 0
 		})
 		mustFail(t, adm, "kill @@connection 999999", []uint16{1094})
+
+		// Killed the moment its statement shows, before the server may have
+		// read it: a KILL QUERY would be lost there and the session would
+		// wait the whole SLEEP (CI saw it).
+		for i := 0; i < 5; i++ {
+			c := Conn(t, cli)
+			id := QueryString(t, c, "SELECT CONNECTION_ID()")
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.ExecContext(context.Background(), "SELECT SLEEP(20)")
+				done <- err
+			}()
+			for shown := false; !shown; {
+				rows := find(queryRows(t, adm, "SHOW SESSIONS"), "id", id)
+				shown = len(rows) == 1 && rows[0]["statement"] == "SELECT SLEEP(20)"
+			}
+			MustExec(t, adm, "KILL SESSION "+id)
+			if err := <-done; err == nil {
+				t.Error("the killed session's statement succeeded")
+			}
+			eventually(t, 5*time.Second, "a session killed as its statement starts is gone", func() bool {
+				return len(find(queryRows(t, adm, "SHOW SESSIONS"), "id", id)) == 0
+			})
+		}
 	})
 
 	t.Run("checks", func(t *testing.T) {

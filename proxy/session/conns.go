@@ -52,6 +52,14 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 		s.pin(c)
 	}
 	s.active.Store(c)
+	if s.killed.Load() {
+		// Killed before Kill could see this connection: the statement
+		// must not start. Broken, so that it is not pooled while Kill
+		// may still be killing it.
+		c.MarkBroken()
+		s.release(c, nil, true)
+		return nil, errKilled
+	}
 	return c, nil
 }
 

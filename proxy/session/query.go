@@ -344,6 +344,10 @@ func (s *Session) use(name string) *mysql.MyError {
 	return nil
 }
 
+// errKilled is ER_CONNECTION_KILLED (1927; go-mysql has no name for it),
+// the answer in a connection being killed.
+var errKilled = &mysql.MyError{Code: 1927, State: "70100", Message: "Connection was killed"}
+
 // kill answers KILL [QUERY] id with the proxy's own connection ids.
 func (s *Session) kill(id uint32, query bool) error {
 	t := s.env.Registry.Get(id)
@@ -355,7 +359,7 @@ func (s *Session) kill(id uint32, query bool) error {
 	}
 	if t == s && !query {
 		// Killing oneself: MySQL closes the connection after the error.
-		_ = s.writeErr(&mysql.MyError{Code: 1927, State: "70100", Message: "Connection was killed"})
+		_ = s.writeErr(errKilled)
 		return ErrQuit
 	}
 	t.Kill(query)

@@ -188,7 +188,10 @@ func (s *Session) Close() {
 }
 
 // Kill kills the running query on its backend (query=true), or the whole
-// session: the client connection is closed and its statement stopped.
+// session: the client connection is closed and its backend connections
+// killed. KILL QUERY is lost on a server thread that has not yet read the
+// statement just sent to it; KILL CONNECTION is not, so a killed session
+// never waits for its statement to end.
 func (s *Session) Kill(query bool) {
 	if !query {
 		s.killed.Store(true)
@@ -202,8 +205,8 @@ func (s *Session) Kill(query bool) {
 	}
 	for _, be := range conns {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := be.Kill(ctx, true); err != nil {
-			s.log.Warn("kill query on backend failed", "session", s.ID, "err", err)
+		if err := be.Kill(ctx, query); err != nil {
+			s.log.Warn("kill on backend failed", "session", s.ID, "err", err)
 		}
 		cancel()
 	}
