@@ -138,8 +138,8 @@ func (s stmtQuerier) ExecContext(ctx context.Context, _ string, args ...any) (sq
 func runPreparedShapes(t *testing.T, queries []queryCase, proxy, oracle queryer) tally {
 	var qt tally
 	for _, q := range queries {
-		if q.Meta || q.Error {
-			continue
+		if q.Error || q.Meta && !strings.HasPrefix(strings.ToUpper(q.SQL), "SELECT") {
+			continue // a SHOW the proxy answers is not prepared (1295)
 		}
 		sqlText, args := parameterize(q.SQL)
 		if len(args) == 0 {

@@ -67,12 +67,27 @@ func fromFilesOnly(sel *ast.SelectStmt) bool {
 	return ok && strings.EqualFold(tn.Name.O, "FILES")
 }
 
-// infoSchema answers a SELECT over information_schema in a sharded schema.
-func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Names, snap *snapshot.Snapshot) error {
+// infoForwarded reports a SELECT over information_schema that any node
+// answers as it is, names and all:
+//   - one over FILES alone: MariaDB keeps FILES empty (it describes NDB's
+//     files), so whatever its subqueries read no row comes out, and any
+//     node gives the columns (mysqldump asks it for tablespaces);
+//   - one over a table about no table (collations, variables...).
+func infoForwarded(sel *ast.SelectStmt, names *parser.Names) bool {
 	if fromFilesOnly(sel) {
-		// MariaDB keeps FILES empty (it describes NDB's files): whatever
-		// its subqueries read, no row comes out, and any node gives the
-		// columns. mysqldump asks it for tablespaces.
+		return true
+	}
+	if len(names.Refs) != 1 || len(names.Scopes) != 1 {
+		return false
+	}
+	_, known := infoTables[strings.ToUpper(names.Refs[0].Name)]
+	return !known
+}
+
+// infoSchema answers a SELECT over information_schema in a sharded schema
+// (rows in the binary protocol if s.cli.BinaryRows).
+func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Names, snap *snapshot.Snapshot) error {
+	if infoForwarded(sel, names) {
 		rt, e := s.target(snap)
 		if e != nil {
 			return s.writeErr(e)
@@ -83,15 +98,7 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 		return s.writeErr(unsupported("joins or subqueries over information_schema in a sharded schema"))
 	}
 	ref := names.Refs[0]
-	cols, known := infoTables[strings.ToUpper(ref.Name)]
-	if !known {
-		// Nothing about tables (collations, variables...): any node answers.
-		rt, e := s.target(snap)
-		if e != nil {
-			return s.writeErr(e)
-		}
-		return s.forward(append([]byte{mysql.COM_QUERY}, sql...), &parser.Summary{}, rt)
-	}
+	cols := infoTables[strings.ToUpper(ref.Name)]
 	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
 		return s.writeErr(unsupported("GROUP BY, HAVING or DISTINCT over information_schema in a sharded schema"))
 	}

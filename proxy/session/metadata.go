@@ -13,6 +13,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router/merge"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -341,8 +342,27 @@ func (s *Session) nodeQuery(dn *backend.DataNode, sql string) (*nodeResult, erro
 	return res, err
 }
 
-// write sends the result with its original column definitions.
+// write sends the result with its original column definitions, its rows
+// in the binary protocol if s.cli.BinaryRows (a prepared statement's).
 func (r *nodeResult) write(s *Session) {
+	rows := make([][]byte, len(r.rows))
+	for i, row := range r.rows {
+		var b []byte
+		for _, v := range row {
+			if v == nil {
+				b = append(b, 0xfb)
+			} else {
+				b = wire.AppendLenEncBytes(b, v)
+			}
+		}
+		rows[i] = b
+	}
+	if s.cli.BinaryRows {
+		if err := binaryRows(r.defs, rows); err != nil {
+			s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
+			return
+		}
+	}
 	c := s.c
 	c.WritePacket(wire.AppendLenEnc(nil, uint64(len(r.defs))))
 	for _, d := range r.defs {
@@ -355,16 +375,7 @@ func (r *nodeResult) write(s *Session) {
 	if !s.cli.DeprecateEOF {
 		c.WritePacket(wire.AppendEOF(nil, 0, s.ClientStatus()))
 	}
-	var b []byte
-	for _, row := range r.rows {
-		b = b[:0]
-		for _, v := range row {
-			if v == nil {
-				b = append(b, 0xfb)
-			} else {
-				b = wire.AppendLenEncBytes(b, v)
-			}
-		}
+	for _, b := range rows {
 		c.WritePacket(b)
 	}
 	if s.cli.DeprecateEOF {
@@ -373,4 +384,30 @@ func (r *nodeResult) write(s *Session) {
 	} else {
 		c.WritePacket(wire.AppendEOF(nil, 0, st))
 	}
+}
+
+// binaryRows converts text-protocol rows of the columns defs, in place.
+func binaryRows(defs [][]byte, rows [][]byte) error {
+	fields := make([]merge.Field, len(defs))
+	for i, d := range defs {
+		var err error
+		if fields[i], err = merge.FieldFromDef(d); err != nil {
+			return err
+		}
+	}
+	rb := merge.NewRowBuilder(fields, true)
+	for r, row := range rows {
+		rb.Begin()
+		for i := range fields {
+			v, err := merge.DecodeText(row, i)
+			if err != nil {
+				return err
+			}
+			if err := rb.AppendValue(v); err != nil {
+				return err
+			}
+		}
+		rows[r] = append([]byte(nil), rb.Row()...)
+	}
+	return nil
 }

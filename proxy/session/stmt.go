@@ -45,6 +45,10 @@ type stmt struct {
 	// one skips planning with markers and goes the general way at once
 	// (one parse and plan instead of two).
 	spread bool
+	// info: a SELECT over information_schema about the schema's tables,
+	// answered at each execute as the text protocol answers it (logical
+	// names, every node's tables).
+	info bool
 }
 
 // stmtTemplate is a sharded prepared statement's plan cache entry: planned
@@ -108,6 +112,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 		if _, ok := metadataStmt(stmts[0]); ok {
 			// Answered with logical names by the text protocol only.
 			return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
+		}
+		if sel, names, ok := infoSchemaSelect(stmts[0]); ok && !infoForwarded(sel, names) {
+			st.info = true // prepared below on the first shard for its columns
 		}
 		node, sql, err := router.FirstShardSQL(stmts[0], s.routerEnv(snap))
 		if err != nil {
@@ -482,6 +489,9 @@ func (s *Session) stmtFetch(p []byte) error {
 // rows converted to the binary protocol. Either is planned from the
 // statement's template when it has one that fits the values.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	if st.info {
+		return s.stmtExecuteInfo(st, nullMap, values, snap)
+	}
 	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
 	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
 		return s.executeOn(st, sql, route{node: dn, schema: dn.Database}, p, nullMap, values)
@@ -531,6 +541,28 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.handleExecErr(err)
 	}
 	return s.runAsText(st, plan, stmts[0], firstID)
+}
+
+// stmtExecuteInfo answers an execution of a SELECT over information_schema
+// in a sharded schema with its values written into it, as the text
+// protocol would, its rows converted to the binary protocol.
+func (s *Session) stmtExecuteInfo(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
+	st.longData = nil
+	if err != nil {
+		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
+	}
+	stmts, err := parser.ParseMode(st.sql, s.mode())
+	if err != nil {
+		return s.writeErr(parseError(err, &st.sum))
+	}
+	bindParams(stmts[0], params, true)
+	sel, names, _ := infoSchemaSelect(stmts[0])
+	s.setQuery(st.sql)
+	defer s.setQuery("")
+	s.cli.BinaryRows = true
+	defer func() { s.cli.BinaryRows = false }()
+	return s.infoSchema(st.sql, sel, names, snap)
 }
 
 // runAsText runs the plan of a prepared statement's execution whose values
