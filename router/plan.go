@@ -22,7 +22,23 @@ type Plan struct {
 	Write bool
 	// Tables lists the logical tables the statement touches (for stats).
 	Tables []string
+	// Insert says how an INSERT of several rows counts its duplicates:
+	// split over shards, their answers add up to the "Records: 3
+	// Duplicates: 1  Warnings: 0" MySQL gives such a statement.
+	Insert InsertKind
 }
+
+// InsertKind is the kind of an INSERT of several rows (NotInsert for any
+// other statement, or an INSERT of one row, which has no such line).
+type InsertKind uint8
+
+const (
+	NotInsert     InsertKind = iota
+	InsertPlain              // a duplicate key fails it
+	InsertIgnore             // a row that fails is skipped: a duplicate
+	InsertReplace            // each row it deletes is a duplicate
+	InsertUpsert             // ON DUPLICATE KEY UPDATE: each row it changes
+)
 
 // Col names a result column: an index among the columns the shards
 // return, counted from the end when FromEnd (helper columns appended after

@@ -28,6 +28,7 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	var root Primitive
 	var err error
 	write := true
+	kind := NotInsert
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		write = false
@@ -36,6 +37,7 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 		write = false
 		root, err = b.planUnion(s)
 	case *ast.InsertStmt:
+		kind = insertKind(s) // before planning splits its rows
 		root, err = b.planInsert(s)
 	case *ast.UpdateStmt:
 		root, err = b.planUpdate(s)
@@ -73,7 +75,7 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &Plan{Root: root, Write: write}
+	p := &Plan{Root: root, Write: write, Insert: kind}
 	for _, t := range b.tables {
 		if t.rule != nil {
 			p.Tables = append(p.Tables, t.rule.Name)

@@ -327,3 +327,33 @@ func TestPositionWeights(t *testing.T) {
 		t.Errorf("MIN of an ENUM compares positions:\n%s", got)
 	}
 }
+
+// An INSERT of several rows says how its shards' answers add up to its
+// Records line; its rows split over shards do not change that.
+func TestInsertKind(t *testing.T) {
+	for _, c := range []struct {
+		sql  string
+		want InsertKind
+	}{
+		{"INSERT INTO orders (id, user_id) VALUES (1, 1)", NotInsert},
+		{"INSERT INTO orders SET id = 1, user_id = 1", NotInsert},
+		{"INSERT INTO orders (id, user_id) VALUES (1, 1), (2, 2)", InsertPlain},
+		{"INSERT IGNORE INTO orders (id, user_id) VALUES (1, 1), (2, 2)", InsertIgnore},
+		{"REPLACE INTO orders (id, user_id) VALUES (1, 1), (2, 2)", InsertReplace},
+		{"INSERT IGNORE INTO orders (id, user_id) VALUES (1, 1), (2, 2) ON DUPLICATE KEY UPDATE id = id", InsertUpsert},
+		{"INSERT INTO regions (id) VALUES (1), (2)", InsertPlain},
+		{"UPDATE orders SET status = 2 WHERE user_id IN (1, 2)", NotInsert},
+	} {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(stmts[0], testEnv(t))
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if p.Insert != c.want {
+			t.Errorf("%s: insert kind %d, want %d", c.sql, p.Insert, c.want)
+		}
+	}
+}

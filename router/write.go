@@ -105,6 +105,21 @@ func (b *builder) planInsert(ins *ast.InsertStmt) (Primitive, error) {
 	return b.insertByShard(ins, rows, shardOf)
 }
 
+// insertKind classifies an INSERT of rows (VALUES or SET).
+func insertKind(ins *ast.InsertStmt) InsertKind {
+	switch {
+	case len(ins.Lists) < 2 || ins.Select != nil:
+		return NotInsert
+	case ins.IsReplace:
+		return InsertReplace
+	case len(ins.OnDuplicate) > 0:
+		return InsertUpsert
+	case ins.IgnoreErr:
+		return InsertIgnore
+	}
+	return InsertPlain
+}
+
 // checkValuesReads refuses an INSERT into a sharded table whose values
 // read a sharded table (a subquery): each shard's INSERT would read only
 // its own shard of it. A single-node table they read must be on every

@@ -107,6 +107,9 @@ func (c *Conn) Server() *Server { return c.srv }
 // Uses counts how often the connection was handed out.
 func (c *Conn) Uses() uint64 { return c.uses }
 
+// Variant tells whether the connection counts found rows (CLIENT_FOUND_ROWS).
+func (c *Conn) Variant() Variant { return c.variant }
+
 // MarkBroken makes the pool close the connection instead of reusing it.
 func (c *Conn) MarkBroken() { c.broken = true }
 

@@ -41,13 +41,13 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		if len(root.SQL) == 1 {
 			return runRoute(cli, root, conns, tr)
 		}
-		return runWrite(cli, []*router.Route{root}, false, conns, tr)
+		return runWrite(cli, []*router.Route{root}, false, p.Insert, conns, tr)
 	case *router.Scatter:
 		if p.Write {
-			return runWrite(cli, root.Routes, false, conns, tr)
+			return runWrite(cli, root.Routes, false, p.Insert, conns, tr)
 		}
 	case *router.Broadcast:
-		return runWrite(cli, sameTime(cli, root.Routes), true, conns, tr)
+		return runWrite(cli, sameTime(cli, root.Routes), true, p.Insert, conns, tr)
 	case *router.ChildInsert:
 		return runChildInsert(cli, root, conns, tr)
 	case *router.MoveRows:
@@ -105,10 +105,14 @@ type writeTotals struct {
 	affected, insertID     uint64
 	matched, changed, warn uint64
 	hasInfo                bool
-	status                 uint16
+	// An INSERT of several rows: its records and duplicates; unknown says
+	// a shard's answer did not tell its duplicates.
+	records, duplicates uint64
+	unknown             bool
+	status              uint16
 }
 
-func (w *writeTotals) add(ok *wire.OK) {
+func (w *writeTotals) add(ok *wire.OK, ins router.InsertKind, foundRows bool) {
 	w.affected += ok.AffectedRows
 	if w.insertID == 0 {
 		w.insertID = ok.LastInsertID
@@ -119,6 +123,38 @@ func (w *writeTotals) add(ok *wire.OK) {
 		w.changed += c
 		w.hasInfo = true
 	}
+	if ins == router.NotInsert {
+		return
+	}
+	if r, d, _, ok2 := parseCounts(ok.Info, "Records: "); ok2 {
+		w.records += r
+		w.duplicates += d
+		return
+	}
+	// A shard given one row answers without the line.
+	d, known := oneRowDuplicates(ins, ok.AffectedRows, foundRows)
+	w.records++
+	w.duplicates += d
+	w.unknown = w.unknown || !known
+}
+
+// oneRowDuplicates tells from its affected rows whether an INSERT of one
+// row met a duplicate, as MariaDB counts them for the Records line.
+func oneRowDuplicates(ins router.InsertKind, affected uint64, foundRows bool) (uint64, bool) {
+	switch ins {
+	case router.InsertIgnore: // 0: skipped
+		return 1 - min(affected, 1), true
+	case router.InsertReplace: // 1 + the rows it deleted
+		return max(affected, 1) - 1, true
+	case router.InsertUpsert:
+		// 1 inserted, 2 updated; an unchanged row 0, or with
+		// CLIENT_FOUND_ROWS 1, which an insert answers too.
+		if affected == 1 && foundRows {
+			return 0, false
+		}
+		return affected / 2, true
+	}
+	return 0, true
 }
 
 // parseMatched reads UPDATE's "Rows matched: 1  Changed: 1  Warnings: 0".
@@ -146,7 +182,7 @@ func parseCounts(info []byte, first string) (a, b, c uint64, ok bool) {
 // runWrite runs write statements on their nodes: all nodes at once, each
 // node's statements in one round trip; affected rows are summed (for a
 // broadcast, the copies answer alike: one copy's count is reported).
-func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, tr Tracker) (Outcome, error) {
+func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.InsertKind, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
 	type sent struct {
 		c     *backend.Conn
@@ -164,7 +200,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 			return
 		}
 		var e *mysql.MyError
-		s.t, e, s.ioErr = readWriteResults(s.c, len(s.r.SQL), tr)
+		s.t, e, s.ioErr = readWriteResults(s.c, len(s.r.SQL), ins, tr)
 		s.read = true
 		if s.ioErr != nil && firstErr == nil {
 			firstErr = &BackendError{Err: s.ioErr}
@@ -245,14 +281,20 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, conns Conns, 
 		sum.changed += t.changed
 		sum.warn += t.warn
 		sum.hasInfo = sum.hasInfo || t.hasInfo
+		sum.records += t.records
+		sum.duplicates += t.duplicates
+		sum.unknown = sum.unknown || t.unknown
 		if sum.insertID == 0 {
 			sum.insertID = t.insertID
 		}
 		sum.status = t.status
 	}
 	ok := wire.OK{AffectedRows: sum.affected, LastInsertID: sum.insertID, Status: sum.status, Warnings: uint16(min(sum.warn, 65535))}
-	if sum.hasInfo {
+	switch {
+	case sum.hasInfo:
 		ok.Info = []byte(fmt.Sprintf("Rows matched: %d  Changed: %d  Warnings: %d", sum.matched, sum.changed, sum.warn))
+	case ins != router.NotInsert && !sum.unknown:
+		ok.Info = []byte(fmt.Sprintf("Records: %d  Duplicates: %d  Warnings: %d", sum.records, sum.duplicates, sum.warn))
 	}
 	tr.TrackOK(nil, &ok)
 	out.Affected = sum.affected
@@ -291,7 +333,7 @@ func undoStatement(conns []*backend.Conn) error {
 }
 
 // readWriteResults reads n statements' responses on one connection.
-func readWriteResults(c *backend.Conn, n int, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
+func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
 	for {
 		p, err := c.ReadPacket()
 		if err != nil {
@@ -308,7 +350,7 @@ func readWriteResults(c *backend.Conn, n int, tr Tracker) (t writeTotals, shardE
 			c.Status = ok.Status
 			c.Warnings += uint32(ok.Warnings)
 			tr.TrackOK(c, &ok)
-			t.add(&ok)
+			t.add(&ok, ins, c.Variant() == backend.FoundRows)
 			t.status = ok.Status
 			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
 				return t, shardErr, nil

@@ -1,0 +1,71 @@
+//go:build integration
+
+package integration
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestInsertInfo: an INSERT of several rows split over shards answers the
+// "Records: N  Duplicates: D  Warnings: W" line one server gives, whatever
+// each shard was given (a shard given one row answers without the line).
+// The mariadb client prints it; the oracle holds the same tables.
+func TestInsertInfo(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	schema := []string{
+		"DROP TABLE IF EXISTS small", "DROP TABLE IF EXISTS glob",
+		"CREATE TABLE small (id INT PRIMARY KEY, u INT, v INT)",
+		"CREATE TABLE glob (id INT PRIMARY KEY, v INT)",
+	}
+	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
+	oracle := Open(t, DSN("sg", "sg", oracleAddr, ""))
+	MustExec(t, oracle, "CREATE DATABASE IF NOT EXISTS cp_info")
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
+	// ids mod 4 pick the shard: 1, 2, 3 one row each; 4 and 8 together.
+	script := strings.Join([]string{
+		"INSERT INTO small VALUES (1, 10, 1), (2, 20, 2), (3, 30, 3)",
+		"INSERT INTO small VALUES (4, 40, 4), (8, 80, 8), (5, 50, 5)",
+		"INSERT IGNORE INTO small VALUES (1, 11, 1), (6, 60, 6), (4, 41, 4), (12, 120, 12)",
+		"INSERT IGNORE INTO small VALUES (20, '7x', 20), (21, 210, 21)",
+		"REPLACE INTO small VALUES (2, 21, 2), (7, 70, 7), (8, 81, 8), (16, 160, 16)",
+		"REPLACE INTO small VALUES (2, 22, 2), (6, 61, 6)",
+		"INSERT INTO small VALUES (3, 30, 3), (9, 90, 9), (5, 55, 5) ON DUPLICATE KEY UPDATE u = VALUES(u)",
+		"INSERT INTO small VALUES (10, 100, 10), (11, 110, 11), (12, 0, 0) ON DUPLICATE KEY UPDATE u = u + 1",
+		"INSERT INTO small VALUES (13, 130, 13)",
+		"INSERT INTO small SET id = 14, u = 140, v = 14",
+		"INSERT INTO glob VALUES (1, 1), (2, 2), (3, 3)",
+		"INSERT IGNORE INTO glob VALUES (3, 3), (4, 4)",
+		"UPDATE small SET v = v + 1 WHERE id IN (1, 2, 4)",
+	}, ";\n")
+	got := clientLines(t, p.Addr, "app", "cp", script)
+	want := clientLines(t, oracleAddr, "sg", "cp_info", script)
+	if got != want {
+		t.Errorf("the client's lines through the proxy:\n%s\nfrom one server:\n%s", got, want)
+	}
+	if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
+		t.Errorf("the script does not show duplicates:\n%s", want)
+	}
+}
+
+var elapsed = regexp.MustCompile(` \([0-9.]+ sec\)`)
+
+// clientLines runs a script in the mariadb client, verbose, and returns
+// what it says of each statement (times cut).
+func clientLines(t *testing.T, addr, user, db, script string) string {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("mariadb", "-vvv", "-h", host, "-P", port, "-u", user, "-p"+user, db, "-e", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mariadb client on %s: %v\n%s", addr, err, out)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "Query OK") || strings.HasPrefix(l, "Records:") || strings.HasPrefix(l, "Rows matched:") {
+			lines = append(lines, elapsed.ReplaceAllString(l, ""))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
