@@ -77,11 +77,19 @@ func infoForwarded(sel *ast.SelectStmt, names *parser.Names) bool {
 	if fromFilesOnly(sel) {
 		return true
 	}
-	if len(names.Refs) != 1 || len(names.Scopes) != 1 {
-		return false
+	for _, r := range names.Refs {
+		if _, known := infoTables[strings.ToUpper(r.Name)]; known {
+			return false
+		}
 	}
-	_, known := infoTables[strings.ToUpper(names.Refs[0].Name)]
-	return !known
+	return len(names.Scopes) == 1
+}
+
+// infoRef is a table about tables read by an information_schema query: its
+// qualifier in the statement and its schema and table columns.
+type infoRef struct {
+	qual string
+	cols [2]string
 }
 
 // infoSchema answers a SELECT over information_schema in a sharded schema
@@ -94,21 +102,30 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 		}
 		return s.forward(append([]byte{mysql.COM_QUERY}, sql...), &parser.Summary{}, rt)
 	}
-	if len(names.Refs) != 1 || len(names.Scopes) != 1 {
-		return s.writeErr(unsupported("joins or subqueries over information_schema in a sharded schema"))
+	if len(names.Scopes) != 1 {
+		return s.writeErr(unsupported("subqueries over information_schema in a sharded schema"))
 	}
-	ref := names.Refs[0]
-	cols := infoTables[strings.ToUpper(ref.Name)]
+	// Each node joins its own tables: every table about tables is
+	// restricted to what the node holds of the logical tables.
+	var refs []infoRef
+	for _, r := range names.Refs {
+		if r.Outer {
+			return s.writeErr(unsupported("outer joins over information_schema in a sharded schema"))
+		}
+		if cols, known := infoTables[strings.ToUpper(r.Name)]; known {
+			qual := r.Alias
+			if qual == "" {
+				qual = r.Name
+			}
+			refs = append(refs, infoRef{qual, cols})
+		}
+	}
 	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
 		return s.writeErr(unsupported("GROUP BY, HAVING or DISTINCT over information_schema in a sharded schema"))
 	}
 	counts, err := countOnly(sel)
 	if err != nil {
 		return s.writeErr(err)
-	}
-	qual := ref.Alias
-	if qual == "" {
-		qual = ref.Name
 	}
 	orderBy, limit, offset := sel.OrderBy, sel.Limit, int64(0)
 	count := int64(-1)
@@ -140,7 +157,7 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	for _, dn := range s.userNodes(snap) {
 		logical, rules := s.schemaOfNode(snap, dn)
 		first, all := placementsOn(rules, dn.Name)
-		text, err := infoQuery(sel, qual, cols, dn, logical, rules, first, all, s.schema)
+		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema)
 		if err != nil {
 			return s.writeErr(unsupported("this information_schema query in a sharded schema: " + err.Error()))
 		}
@@ -269,7 +286,7 @@ func placementsOn(rules *shardrules.SchemaRules, node string) (first map[string]
 // infoQuery rewrites the query for one node: logical names in literals and
 // DATABASE() become the node's physical ones, and a condition keeps the
 // node's share of the logical tables.
-func infoQuery(sel *ast.SelectStmt, qual string, cols [2]string, dn *backend.DataNode, logical string,
+func infoQuery(sel *ast.SelectStmt, refs []infoRef, dn *backend.DataNode, logical string,
 	rules *shardrules.SchemaRules, first map[string]string, all []string, current string) (string, error) {
 	physOf := map[string]string{}
 	for phys, t := range first {
@@ -281,32 +298,32 @@ func infoQuery(sel *ast.SelectStmt, qual string, cols [2]string, dn *backend.Dat
 	}
 	copySel := stmts[0].(*ast.SelectStmt)
 	copySel.Accept(&literalRewriter{schema: logical, db: dn.Database, tables: physOf, current: current})
-	q := backend.QuoteIdent(qual)
-	cond := q + "." + cols[0] + " = " + backend.QuoteString(dn.Database)
-	if cols[1] != "" {
-		keep := []string{}
-		for phys := range first {
-			keep = append(keep, backend.QuoteString(phys))
-		}
-		sort.Strings(keep)
+	var keep, quotedAll []string
+	for phys := range first {
+		keep = append(keep, backend.QuoteString(phys))
+	}
+	sort.Strings(keep)
+	for _, a := range all {
+		quotedAll = append(quotedAll, backend.QuoteString(a))
+	}
+	var conds []string
+	for _, r := range refs {
+		q := backend.QuoteIdent(r.qual)
+		cond := q + "." + r.cols[0] + " = " + backend.QuoteString(dn.Database)
 		part := "FALSE"
 		if len(keep) > 0 {
-			part = q + "." + cols[1] + " IN (" + strings.Join(keep, ", ") + ")"
+			part = q + "." + r.cols[1] + " IN (" + strings.Join(keep, ", ") + ")"
 		}
 		if rules != nil && rules.DefaultNode == dn.Name {
-			var quoted []string
-			for _, a := range all {
-				quoted = append(quoted, backend.QuoteString(a))
-			}
 			other := "TRUE"
-			if len(quoted) > 0 {
-				other = q + "." + cols[1] + " NOT IN (" + strings.Join(quoted, ", ") + ")"
+			if len(quotedAll) > 0 {
+				other = q + "." + r.cols[1] + " NOT IN (" + strings.Join(quotedAll, ", ") + ")"
 			}
 			part = "(" + part + " OR " + other + ")"
 		}
-		cond += " AND " + part
+		conds = append(conds, cond+" AND "+part)
 	}
-	extra, err := parser.Parse("SELECT 1 FROM t WHERE " + cond)
+	extra, err := parser.Parse("SELECT 1 FROM t WHERE " + strings.Join(conds, " AND "))
 	if err != nil {
 		return "", err
 	}
