@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,8 +89,9 @@ func infoForwarded(sel *ast.SelectStmt, names *parser.Names) bool {
 // infoRef is a table about tables read by an information_schema query: its
 // qualifier in the statement and its schema and table columns.
 type infoRef struct {
-	qual string
-	cols [2]string
+	qual  string
+	cols  [2]string
+	outer bool // the inner side of a LEFT/RIGHT JOIN: restricted in its ON
 }
 
 // infoSchema answers a SELECT over information_schema in a sharded schema
@@ -109,15 +111,12 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	// restricted to what the node holds of the logical tables.
 	var refs []infoRef
 	for _, r := range names.Refs {
-		if r.Outer {
-			return s.writeErr(unsupported("outer joins over information_schema in a sharded schema"))
-		}
 		if cols, known := infoTables[strings.ToUpper(r.Name)]; known {
 			qual := r.Alias
 			if qual == "" {
 				qual = r.Name
 			}
-			refs = append(refs, infoRef{qual, cols})
+			refs = append(refs, infoRef{qual, cols, r.Outer})
 		}
 	}
 	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
@@ -321,19 +320,71 @@ func infoQuery(sel *ast.SelectStmt, refs []infoRef, dn *backend.DataNode, logica
 			}
 			part = "(" + part + " OR " + other + ")"
 		}
-		conds = append(conds, cond+" AND "+part)
+		if !r.outer {
+			conds = append(conds, cond+" AND "+part)
+			continue
+		}
+		// In the WHERE clause it would drop the rows its join keeps
+		// without a match.
+		on, err := parseCondition(cond + " AND " + part)
+		if err != nil {
+			return "", err
+		}
+		if !restrictJoin(copySel.From.TableRefs, r.qual, on) {
+			return "", errors.New("an outer join of " + r.qual + " this way")
+		}
 	}
-	extra, err := parser.Parse("SELECT 1 FROM t WHERE " + strings.Join(conds, " AND "))
-	if err != nil {
-		return "", err
-	}
-	w := extra[0].(*ast.SelectStmt).Where
-	if copySel.Where == nil {
-		copySel.Where = w
-	} else {
-		copySel.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: copySel.Where}, R: w}
+	if len(conds) > 0 {
+		w, err := parseCondition(strings.Join(conds, " AND "))
+		if err != nil {
+			return "", err
+		}
+		copySel.Where = and(copySel.Where, w)
 	}
 	return parser.Restore([]ast.StmtNode{copySel})
+}
+
+func parseCondition(cond string) (ast.ExprNode, error) {
+	stmts, err := parser.Parse("SELECT 1 FROM t WHERE " + cond)
+	if err != nil {
+		return nil, err
+	}
+	return stmts[0].(*ast.SelectStmt).Where, nil
+}
+
+// and joins two conditions (a nil one holds).
+func and(a, b ast.ExprNode) ast.ExprNode {
+	if a == nil {
+		return b
+	}
+	return &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: a}, R: b}
+}
+
+// restrictJoin adds cond to the ON clause of the outer join whose inner
+// side is the table qual, reporting whether it found it.
+func restrictJoin(j *ast.Join, qual string, cond ast.ExprNode) bool {
+	if j == nil {
+		return false
+	}
+	inner := j.Right
+	if j.Tp == ast.RightJoin {
+		inner = j.Left
+	}
+	if ts, ok := inner.(*ast.TableSource); ok && j.Tp != ast.CrossJoin {
+		if tn, ok := ts.Source.(*ast.TableName); ok && (strings.EqualFold(ts.AsName.O, qual) || ts.AsName.O == "" && strings.EqualFold(tn.Name.O, qual)) {
+			if j.On == nil {
+				j.On = &ast.OnCondition{}
+			}
+			j.On.Expr = and(j.On.Expr, cond)
+			return true
+		}
+	}
+	for _, side := range []ast.ResultSetNode{j.Left, j.Right} {
+		if sub, ok := side.(*ast.Join); ok && restrictJoin(sub, qual, cond) {
+			return true
+		}
+	}
+	return false
 }
 
 // literalRewriter maps logical names in string literals to physical ones.
