@@ -45,10 +45,31 @@ func (p *Pool) limits() (max, maxIdle int, wait time.Duration) {
 // is returned first: a session keeps its connection when nobody else needs
 // it, which keeps LAST_INSERT_ID(), FOUND_ROWS() and statement caches warm.
 func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*Conn, error) {
+	for {
+		c, idle, err := p.get(ctx, v, prefer, uses)
+		if err != nil || !idle || time.Since(c.idleAt) < checkIdleAfter || c.Quiet() {
+			return c, err
+		}
+		// The server closed it while it sat idle (a restart, wait_timeout,
+		// a KILL): nothing was sent on it, so another serves as well, where
+		// the client's statement would have failed on it.
+		c.Close()
+		p.release()
+		prefer = nil
+	}
+}
+
+// checkIdleAfter: a connection idle that long is looked at (one system
+// call) before it is handed out. Sooner, its server would have to be back
+// from a restart within that time.
+const checkIdleAfter = time.Second
+
+// get is Get without the look at an idle connection; idle says c was one.
+func (p *Pool) get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (c *Conn, idle bool, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, p.errClosed()
+		return nil, false, p.errClosed()
 	}
 	list := p.idle[v]
 	if prefer != nil && prefer.srv == p.srv && prefer.inIdle && prefer.uses == uses && prefer.variant == v {
@@ -56,7 +77,7 @@ func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*
 			if list[i] == prefer {
 				copy(list[i:], list[i+1:])
 				p.idle[v] = list[:len(list)-1]
-				return p.handOut(prefer), nil
+				return p.handOut(prefer), true, nil
 			}
 		}
 	}
@@ -64,13 +85,14 @@ func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*
 		c := list[n-1]
 		list[n-1] = nil
 		p.idle[v] = list[:n-1]
-		return p.handOut(c), nil
+		return p.handOut(c), true, nil
 	}
 	max, _, wait := p.limits()
 	if p.open < max {
 		p.open++
 		p.mu.Unlock()
-		return p.dial(ctx, v)
+		c, err := p.dial(ctx, v)
+		return c, false, err
 	}
 	// Full: an idle connection of the other variant can make room.
 	if o := p.idle[1-v]; len(o) > 0 {
@@ -80,7 +102,8 @@ func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*
 		p.mu.Unlock()
 		c.inIdle = false
 		c.Close()
-		return p.dial(ctx, v)
+		c, err := p.dial(ctx, v)
+		return c, false, err
 	}
 	w := &waiter{variant: v, ch: make(chan *Conn, 1)}
 	p.waiters = append(p.waiters, w)
@@ -91,9 +114,10 @@ func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*
 	select {
 	case c := <-w.ch:
 		if c == nil {
-			return p.dial(ctx, v)
+			c, err := p.dial(ctx, v)
+			return c, false, err
 		}
-		return c, nil
+		return c, false, nil
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -116,9 +140,9 @@ func (p *Pool) Get(ctx context.Context, v Variant, prefer *Conn, uses uint64) (*
 	default:
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return nil, mysql.NewError(mysql.ER_CON_COUNT_ERROR, fmt.Sprintf(
+	return nil, false, mysql.NewError(mysql.ER_CON_COUNT_ERROR, fmt.Sprintf(
 		"shardgate: no free connection to %s within %v (pool max %d)", p.srv, wait, max))
 }
 

@@ -97,6 +97,20 @@ func (c *Conn) TakeBuffered() []byte {
 	return b
 }
 
+// Quiet reports whether a connection nobody is talking on is still open
+// with nothing to read: a server that closes one (a restart, wait_timeout,
+// KILL) leaves an error packet or the end of the stream. It cannot tell
+// through TLS or compression, and then says true.
+func (c *Conn) Quiet() bool {
+	if c.Buffered() > 0 {
+		return false
+	}
+	if r, ok := c.src.(*rawSocket); ok {
+		return r.quiet()
+	}
+	return true
+}
+
 // Close closes the underlying connection.
 func (c *Conn) Close() error { return c.nc.Close() }
 

@@ -23,6 +23,10 @@ type rawSocket struct {
 	rn          int
 	rerr, werr  syscall.Errno
 	read, write func(fd uintptr) bool // made once: no allocation per call
+	// quiet's look at the socket.
+	peekBuf [1]byte
+	peekErr syscall.Errno
+	peek    func(fd uintptr)
 }
 
 // newRawSocket returns nc's raw socket, or nil when nc is not a plain TCP
@@ -39,7 +43,27 @@ func newRawSocket(nc net.Conn) *rawSocket {
 	r := &rawSocket{rc: rc}
 	r.read = r.readOnce
 	r.write = r.writeAll
+	r.peek = r.peekOnce
 	return r
+}
+
+// quiet reports, without waiting, that the socket is open with nothing to
+// read.
+func (r *rawSocket) quiet() bool {
+	if r.rc.Control(r.peek) != nil {
+		return false
+	}
+	return r.peekErr == syscall.EAGAIN
+}
+
+func (r *rawSocket) peekOnce(fd uintptr) {
+	for {
+		_, _, r.peekErr = syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.peekBuf[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		if r.peekErr != syscall.EINTR {
+			return
+		}
+	}
 }
 
 // readOnce reads what is there; false asks the poller to wait for more.

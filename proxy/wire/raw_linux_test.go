@@ -113,3 +113,34 @@ func TestConnUsesRawSocket(t *testing.T) {
 		t.Fatal("raw socket for a pipe")
 	}
 }
+
+// Quiet tells an open idle connection from one whose peer said something
+// or went away, without waiting.
+func TestQuiet(t *testing.T) {
+	a, b := tcpPair(t)
+	defer a.Close()
+	c := NewConn(b)
+	defer c.Close()
+	if !c.Quiet() {
+		t.Fatal("an idle open connection is not quiet")
+	}
+	if _, err := a.Write([]byte{0xff}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return !c.Quiet() }, "a byte sent")
+	a2, b2 := tcpPair(t)
+	c2 := NewConn(b2)
+	defer c2.Close()
+	a2.Close()
+	waitFor(t, func() bool { return !c2.Quiet() }, "the peer closed")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i == 500 {
+			t.Fatalf("not seen after 5s: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

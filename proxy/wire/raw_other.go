@@ -9,3 +9,5 @@ import "net"
 type rawSocket struct{ net.Conn }
 
 func newRawSocket(net.Conn) *rawSocket { return nil }
+
+func (r *rawSocket) quiet() bool { return true }
