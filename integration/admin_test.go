@@ -441,7 +441,8 @@ func TestAdminShow(t *testing.T) {
 		}
 	})
 
-	t.Run("sessions and kill", func(t *testing.T) {
+	// sleeper starts SELECT SLEEP(20) in a new session: its id, and its end.
+	sleeper := func(t *testing.T) (string, chan error) {
 		c := Conn(t, cli)
 		id := QueryString(t, c, "SELECT CONNECTION_ID()")
 		done := make(chan error, 1)
@@ -449,6 +450,11 @@ func TestAdminShow(t *testing.T) {
 			_, err := c.ExecContext(context.Background(), "SELECT SLEEP(20)")
 			done <- err
 		}()
+		return id, done
+	}
+
+	t.Run("sessions and kill", func(t *testing.T) {
+		id, done := sleeper(t)
 		var sess row
 		eventually(t, 5*time.Second, "the sleeping session shows", func() bool {
 			for _, q := range []string{"SHOW SESSIONS", "show @@connection"} {
@@ -495,13 +501,7 @@ func TestAdminShow(t *testing.T) {
 		// read it: a KILL QUERY would be lost there and the session would
 		// wait the whole SLEEP (CI saw it).
 		for i := 0; i < 5; i++ {
-			c := Conn(t, cli)
-			id := QueryString(t, c, "SELECT CONNECTION_ID()")
-			done := make(chan error, 1)
-			go func() {
-				_, err := c.ExecContext(context.Background(), "SELECT SLEEP(20)")
-				done <- err
-			}()
+			id, done := sleeper(t)
 			for shown := false; !shown; {
 				rows := find(queryRows(t, adm, "SHOW SESSIONS"), "id", id)
 				shown = len(rows) == 1 && rows[0]["statement"] == "SELECT SLEEP(20)"
