@@ -32,6 +32,7 @@ func TestInsertInfo(t *testing.T) {
 		"INSERT IGNORE INTO small VALUES (20, '7x', 20), (21, 210, 21)",
 		"REPLACE INTO small VALUES (2, 21, 2), (7, 70, 7), (8, 81, 8), (16, 160, 16)",
 		"REPLACE INTO small VALUES (2, 22, 2), (6, 61, 6)",
+		"REPLACE INTO small VALUES (7, 70, 7), (3, 30, 3)", // the rows as they are: no duplicate
 		"INSERT INTO small VALUES (3, 30, 3), (9, 90, 9), (5, 55, 5) ON DUPLICATE KEY UPDATE u = VALUES(u)",
 		"INSERT INTO small VALUES (10, 100, 10), (11, 110, 11), (12, 0, 0) ON DUPLICATE KEY UPDATE u = u + 1",
 		"INSERT INTO small VALUES (13, 130, 13)",
