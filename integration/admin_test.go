@@ -442,9 +442,13 @@ func TestAdminShow(t *testing.T) {
 	})
 
 	// sleeper starts SELECT SLEEP(20) in a new session: its id, and its end.
-	sleeper := func(t *testing.T) (string, chan error) {
+	// In a transaction, the session holds its connection before.
+	sleeper := func(t *testing.T, tx bool) (string, chan error) {
 		c := Conn(t, cli)
 		id := QueryString(t, c, "SELECT CONNECTION_ID()")
+		if tx {
+			MustExec(t, c, "START TRANSACTION", "SELECT 1")
+		}
 		done := make(chan error, 1)
 		go func() {
 			_, err := c.ExecContext(context.Background(), "SELECT SLEEP(20)")
@@ -454,7 +458,7 @@ func TestAdminShow(t *testing.T) {
 	}
 
 	t.Run("sessions and kill", func(t *testing.T) {
-		id, done := sleeper(t)
+		id, done := sleeper(t, false)
 		var sess row
 		eventually(t, 5*time.Second, "the sleeping session shows", func() bool {
 			for _, q := range []string{"SHOW SESSIONS", "show @@connection"} {
@@ -500,8 +504,8 @@ func TestAdminShow(t *testing.T) {
 		// Killed the moment its statement shows, before the server may have
 		// read it: a KILL QUERY would be lost there and the session would
 		// wait the whole SLEEP (CI saw it).
-		for i := 0; i < 5; i++ {
-			id, done := sleeper(t)
+		for i := 0; i < 6; i++ {
+			id, done := sleeper(t, i%2 == 1)
 			for shown := false; !shown; {
 				rows := find(queryRows(t, adm, "SHOW SESSIONS"), "id", id)
 				shown = len(rows) == 1 && rows[0]["statement"] == "SELECT SLEEP(20)"

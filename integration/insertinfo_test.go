@@ -25,7 +25,8 @@ func TestInsertInfo(t *testing.T) {
 	MustExec(t, oracle, "CREATE DATABASE IF NOT EXISTS cp_info")
 	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
 	// ids mod 4 pick the shard: 1, 2, 3 one row each; 4 and 8 together.
-	script := strings.Join([]string{
+	statements := []string{
+		"DELETE FROM small", "DELETE FROM glob",
 		"INSERT INTO small VALUES (1, 10, 1), (2, 20, 2), (3, 30, 3)",
 		"INSERT INTO small VALUES (4, 40, 4), (8, 80, 8), (5, 50, 5)",
 		"INSERT IGNORE INTO small VALUES (1, 11, 1), (6, 60, 6), (4, 41, 4), (12, 120, 12)",
@@ -40,14 +41,20 @@ func TestInsertInfo(t *testing.T) {
 		"INSERT INTO glob VALUES (1, 1), (2, 2), (3, 3)",
 		"INSERT IGNORE INTO glob VALUES (3, 3), (4, 4)",
 		"UPDATE small SET v = v + 1 WHERE id IN (1, 2, 4)",
-	}, ";\n")
-	got := clientLines(t, p.Addr, "app", "cp", script)
-	want := clientLines(t, oracleAddr, "sg", "cp_info", script)
-	if got != want {
-		t.Errorf("the client's lines through the proxy:\n%s\nfrom one server:\n%s", got, want)
 	}
-	if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
-		t.Errorf("the script does not show duplicates:\n%s", want)
+	// Alone (each its own distributed transaction), then in one.
+	for _, script := range []string{
+		strings.Join(statements, ";\n"),
+		"BEGIN;\n" + strings.Join(statements, ";\n") + ";\nCOMMIT",
+	} {
+		got := clientLines(t, p.Addr, "app", "cp", script)
+		want := clientLines(t, oracleAddr, "sg", "cp_info", script)
+		if got != want {
+			t.Errorf("the client's lines through the proxy:\n%s\nfrom one server:\n%s", got, want)
+		}
+		if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
+			t.Errorf("the script does not show duplicates:\n%s", want)
+		}
 	}
 }
 

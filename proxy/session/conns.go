@@ -33,6 +33,10 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 	for _, c := range s.pinned {
 		if c.Server() == srv {
 			s.active.Store(c)
+			if s.killed.Load() {
+				s.active.Store(nil) // the session's end resets it
+				return nil, errKilled
+			}
 			return c, nil
 		}
 	}
