@@ -86,6 +86,76 @@ func infoForwarded(sel *ast.SelectStmt, names *parser.Names) bool {
 	return len(names.Scopes) == 1
 }
 
+// joinedByTable reports whether the join conditions (WHERE and ON) equate
+// the table columns of every table about tables read: then each row
+// combination is about one table, which one node holds, and each node
+// can join its own rows.
+func joinedByTable(sel *ast.SelectStmt, refs []infoRef) bool {
+	if len(refs) < 2 {
+		return true
+	}
+	group := make([]int, len(refs)) // union-find over refs
+	for i := range group {
+		group[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for group[i] != i {
+			i = group[i]
+		}
+		return i
+	}
+	of := func(e ast.ExprNode) int {
+		c, ok := e.(*ast.ColumnNameExpr)
+		if !ok {
+			return -1
+		}
+		for i, r := range refs {
+			if strings.EqualFold(c.Name.Table.O, r.qual) && strings.EqualFold(c.Name.Name.O, r.cols[1]) {
+				return i
+			}
+		}
+		return -1
+	}
+	var conjuncts func(e ast.ExprNode)
+	conjuncts = func(e ast.ExprNode) {
+		switch x := e.(type) {
+		case *ast.ParenthesesExpr:
+			conjuncts(x.Expr)
+		case *ast.BinaryOperationExpr:
+			switch x.Op {
+			case opcode.LogicAnd:
+				conjuncts(x.L)
+				conjuncts(x.R)
+			case opcode.EQ:
+				if a, b := of(x.L), of(x.R); a >= 0 && b >= 0 {
+					group[find(a)] = find(b)
+				}
+			}
+		}
+	}
+	conjuncts(sel.Where)
+	var ons func(rs ast.ResultSetNode)
+	ons = func(rs ast.ResultSetNode) {
+		if j, ok := rs.(*ast.Join); ok {
+			if j.On != nil {
+				conjuncts(j.On.Expr)
+			}
+			ons(j.Left)
+			ons(j.Right)
+		}
+	}
+	if sel.From != nil {
+		ons(sel.From.TableRefs)
+	}
+	for i := range refs {
+		if find(i) != find(0) {
+			return false
+		}
+	}
+	return true
+}
+
 // infoRef is a table about tables read by an information_schema query: its
 // qualifier in the statement and its schema and table columns.
 type infoRef struct {
@@ -118,6 +188,11 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 			}
 			refs = append(refs, infoRef{qual, cols, r.Outer})
 		}
+	}
+	if !joinedByTable(sel, refs) {
+		// A row of one would meet rows of other tables, which may be on
+		// another node.
+		return s.writeErr(unsupported("a join over information_schema in a sharded schema that does not match rows of one table (add a.TABLE_NAME = b.TABLE_NAME)"))
 	}
 	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
 		return s.writeErr(unsupported("GROUP BY, HAVING or DISTINCT over information_schema in a sharded schema"))
