@@ -218,7 +218,8 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
 		return nil, errUnsupported("GROUP BY ... WITH ROLLUP across shards")
 	}
-	if orderByNull(sel) {
+	unsorted := orderByNull(sel)
+	if unsorted {
 		// ORDER BY NULL asks for no order (to skip GROUP BY's sort): the
 		// merge's order is as good as any.
 		sel.OrderBy = nil
@@ -247,6 +248,15 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 	switch {
 	case local || (!shape.aggs && sel.GroupBy == nil && !sel.Distinct):
 		// Every result row is complete on one shard: merge-sort the rows.
+		if sel.OrderBy == nil && sel.GroupBy != nil && !unsorted {
+			// MariaDB sorts GROUP BY's groups (ASC or DESC as written)
+			// unless told otherwise, and clients rely on it, LIMIT too:
+			// the shards' sorted groups are merged so.
+			sel.OrderBy = &ast.OrderByClause{}
+			for _, it := range sel.GroupBy.Items {
+				sel.OrderBy.Items = append(sel.OrderBy.Items, &ast.ByItem{Expr: it.Expr, Desc: it.Desc})
+			}
+		}
 		if err := b.orderRows(sel, &shape, m); err != nil {
 			return nil, err
 		}
