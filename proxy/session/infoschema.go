@@ -86,6 +86,21 @@ func infoForwarded(sel *ast.SelectStmt, names *parser.Names) bool {
 	return len(names.Scopes) == 1
 }
 
+// infoRefs lists the tables about tables a statement reads.
+func infoRefs(names *parser.Names) []infoRef {
+	var refs []infoRef
+	for _, r := range names.Refs {
+		if cols, known := infoTables[strings.ToUpper(r.Name)]; known {
+			qual := r.Alias
+			if qual == "" {
+				qual = r.Name
+			}
+			refs = append(refs, infoRef{qual, cols, r.Outer})
+		}
+	}
+	return refs
+}
+
 // joinedByTable reports whether the join conditions (WHERE and ON) equate
 // the table columns of every table about tables read: then each row
 // combination is about one table, which one node holds, and each node
@@ -179,16 +194,7 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	}
 	// Each node joins its own tables: every table about tables is
 	// restricted to what the node holds of the logical tables.
-	var refs []infoRef
-	for _, r := range names.Refs {
-		if cols, known := infoTables[strings.ToUpper(r.Name)]; known {
-			qual := r.Alias
-			if qual == "" {
-				qual = r.Name
-			}
-			refs = append(refs, infoRef{qual, cols, r.Outer})
-		}
-	}
+	refs := infoRefs(names)
 	if !joinedByTable(sel, refs) {
 		// A row of one would meet rows of other tables, which may be on
 		// another node.
