@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"context"
+	"database/sql"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -55,6 +57,66 @@ func TestInsertInfo(t *testing.T) {
 		if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
 			t.Errorf("the script does not show duplicates:\n%s", want)
 		}
+	}
+}
+
+// TestInsertRowNumbers: a message about a row of an INSERT split over
+// shards names the row's number in the client's statement, not in the
+// statement its shard ran.
+func TestInsertRowNumbers(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, u INT, v INT)"}
+	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_info")
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
+	proxy := Conn(t, Open(t, DSN("app", "app", p.Addr, "cp")))
+	oracle := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")))
+	for _, tx := range []bool{false, true} {
+		if tx {
+			MustExec(t, proxy, "BEGIN")
+			MustExec(t, oracle, "BEGIN")
+			MustExec(t, proxy, "DELETE FROM small")
+			MustExec(t, oracle, "DELETE FROM small")
+		}
+		checkRowNumbers(t, proxy, oracle)
+	}
+}
+
+func checkRowNumbers(t *testing.T, proxy, oracle *sql.Conn) {
+	ctx := context.Background()
+	// Strict mode: row 3 alone on shard 0 is out of range.
+	bad := "INSERT INTO small VALUES (30, 1, 1), (31, 1, 1), (32, 99999999999, 1)"
+	_, perr := proxy.ExecContext(ctx, bad)
+	_, oerr := oracle.ExecContext(ctx, bad)
+	if pc, pm := errInfo(perr); oerr == nil || pc != ErrCode(oerr) || !strings.HasSuffix(oerr.Error(), pm) {
+		t.Errorf("error through the proxy: %v\nfrom one server: %v", perr, oerr)
+	}
+	// Rows 1 and 3 on shard 0 (dh0), row 2 on shard 1 (dh1): each node runs
+	// one statement, whose warnings the proxy lists in full.
+	warn := "INSERT IGNORE INTO small VALUES (40, 99999999999, 1), (41, 99999999999, 1), (44, 1, 1)"
+	var got, want string
+	for _, side := range []struct {
+		c   *sql.Conn
+		out *string
+	}{{proxy, &got}, {oracle, &want}} {
+		if _, err := side.c.ExecContext(ctx, warn); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := side.c.QueryContext(ctx, "SHOW WARNINGS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var level, code, msg string
+			if err := rows.Scan(&level, &code, &msg); err != nil {
+				t.Fatal(err)
+			}
+			*side.out += level + " " + code + " " + msg + "\n"
+		}
+		rows.Close()
+	}
+	if got != want {
+		t.Errorf("warnings through the proxy:\n%s\nfrom one server:\n%s", got, want)
 	}
 }
 

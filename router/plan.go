@@ -98,6 +98,10 @@ type Route struct {
 	// the shards' own statements gave (see UnionColumns).
 	Union   string
 	Columns *UnionColumns
+	// RowNumbers, for an INSERT whose rows were split over shards: the
+	// client's number of each row of each statement in SQL, for the "at
+	// row N" of its messages.
+	RowNumbers [][]int
 }
 
 // Scatter runs its routes on their nodes at once; read results are

@@ -159,12 +159,14 @@ func (b *builder) insertTarget(ins *ast.InsertStmt) int {
 func (b *builder) insertByShard(ins *ast.InsertStmt, rows [][]ast.ExprNode, shardOf []int) (Primitive, error) {
 	rule := b.tables[0].rule
 	byShard := map[int][][]ast.ExprNode{}
+	numbers := map[int][]int{} // the client's row numbers, by shard
 	var order []int
 	for i, s := range shardOf {
 		if _, ok := byShard[s]; !ok {
 			order = append(order, s)
 		}
 		byShard[s] = append(byShard[s], rows[i])
+		numbers[s] = append(numbers[s], i+1)
 	}
 	var units []unit
 	var sqls []string
@@ -179,6 +181,15 @@ func (b *builder) insertByShard(ins *ast.InsertStmt, rows [][]ast.ExprNode, shar
 		sqls = append(sqls, sql)
 	}
 	routes := routesFor(units, sqls, false)
+	if len(order) > 1 {
+		for i, s := range order {
+			for _, r := range routes {
+				if r.Node == units[i].node {
+					r.RowNumbers = append(r.RowNumbers, numbers[s])
+				}
+			}
+		}
+	}
 	if len(routes) == 1 {
 		return routes[0], nil
 	}

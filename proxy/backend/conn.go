@@ -73,6 +73,11 @@ type Conn struct {
 	XA      string
 	XAWrote bool
 
+	// RowNumbers are the client's numbers of the rows of the last
+	// statement run here, when it holds part of a split INSERT: its
+	// warnings say "at row N" of the statement the server saw.
+	RowNumbers []int
+
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
 

@@ -110,6 +110,7 @@ type writeTotals struct {
 	records, duplicates uint64
 	unknown             bool
 	status              uint16
+	done                int // statements answered (on one connection)
 }
 
 func (w *writeTotals) add(ok *wire.OK, ins router.InsertKind, foundRows bool) {
@@ -157,6 +158,20 @@ func oneRowDuplicates(ins router.InsertKind, affected uint64, foundRows bool) (u
 	return 0, true
 }
 
+// ClientRow rewrites a message's closing "at row N", N counted in the
+// statement a shard ran, to the row's number in the client's statement.
+func ClientRow(msg string, numbers []int) string {
+	i := strings.LastIndex(msg, " at row ")
+	if i < 0 {
+		return msg
+	}
+	n, err := strconv.Atoi(msg[i+len(" at row "):])
+	if err != nil || n < 1 || n > len(numbers) {
+		return msg
+	}
+	return msg[:i] + " at row " + strconv.Itoa(numbers[n-1])
+}
+
 // parseMatched reads UPDATE's "Rows matched: 1  Changed: 1  Warnings: 0".
 func parseMatched(info []byte) (matched, changed, warnings uint64, ok bool) {
 	return parseCounts(info, "Rows matched: ")
@@ -200,13 +215,16 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 			return
 		}
 		var e *mysql.MyError
-		s.t, e, s.ioErr = readWriteResults(s.c, len(s.r.SQL), ins, tr)
+		s.t, e, s.ioErr = readWriteResults(s.c, len(s.r.SQL), ins, s.r.RowNumbers, tr)
 		s.read = true
 		if s.ioErr != nil && firstErr == nil {
 			firstErr = &BackendError{Err: s.ioErr}
 		}
 		if e != nil && shardErr == nil {
-			shardErr = addNode(e, s.r.Node)
+			shardErr = e
+			if s.t.done < len(s.r.RowNumbers) {
+				e.Message = ClientRow(e.Message, s.r.RowNumbers[s.t.done])
+			}
 		}
 	}
 	for _, r := range routes {
@@ -333,8 +351,11 @@ func undoStatement(conns []*backend.Conn) error {
 }
 
 // readWriteResults reads n statements' responses on one connection.
-func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
-	for {
+func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, rowNumbers [][]int, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
+	for ; ; t.done++ {
+		if t.done < len(rowNumbers) {
+			c.RowNumbers = rowNumbers[t.done] // for the warnings read at its release
+		}
 		p, err := c.ReadPacket()
 		if err != nil {
 			c.MarkBroken()
@@ -395,10 +416,6 @@ func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
 		}
 	}
 }
-
-// addNode keeps a shard's error as the server sent it: the client must
-// see MySQL's code and message; the node is only logged.
-func addNode(e *mysql.MyError, _ string) *mysql.MyError { return e }
 
 // runChildInsert looks up the parent rows, then inserts each child row on
 // its parent's shard.

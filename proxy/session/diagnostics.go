@@ -109,7 +109,11 @@ func (s *Session) collectWarnings(c *backend.Conn) {
 		level := string(v[0])
 		if level != "Error" {
 			got++
-			s.diag.add(level, uint16(code), s.cli.Names.Message(string(v[2])))
+			msg := string(v[2])
+			if c.RowNumbers != nil {
+				msg = exec.ClientRow(msg, c.RowNumbers)
+			}
+			s.diag.add(level, uint16(code), s.cli.Names.Message(msg))
 		}
 	})
 	if err != nil {
