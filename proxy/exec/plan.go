@@ -49,7 +49,7 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 	case *router.Broadcast:
 		return runWrite(cli, sameTime(cli, root.Routes), true, p.Insert, conns, tr)
 	case *router.ChildInsert:
-		return runChildInsert(cli, root, conns, tr)
+		return runChildInsert(cli, root, p.Insert, conns, tr)
 	case *router.MoveRows:
 		return runMove(cli, root, conns, tr)
 	case *router.InsertSelect:
@@ -419,7 +419,7 @@ func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
 
 // runChildInsert looks up the parent rows, then inserts each child row on
 // its parent's shard.
-func runChildInsert(cli *Client, ci *router.ChildInsert, conns Conns, tr Tracker) (Outcome, error) {
+func runChildInsert(cli *Client, ci *router.ChildInsert, ins router.InsertKind, conns Conns, tr Tracker) (Outcome, error) {
 	owner, err := ownersOf(conns, ci.Lookup)
 	if err != nil {
 		return Outcome{}, err
@@ -428,7 +428,7 @@ func runChildInsert(cli *Client, ci *router.ChildInsert, conns Conns, tr Tracker
 	if err != nil {
 		return Outcome{}, err
 	}
-	return Run(cli, &router.Plan{Root: p, Write: true}, conns, tr)
+	return Run(cli, &router.Plan{Root: p, Write: true, Insert: ins}, conns, tr)
 }
 
 // ownersOf runs a parent lookup (one SELECT of keys per shard, listed in
