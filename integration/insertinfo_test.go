@@ -64,21 +64,42 @@ func TestInsertInfo(t *testing.T) {
 // shards names the row's number in the client's statement, not in the
 // statement its shard ran.
 func TestInsertRowNumbers(t *testing.T) {
-	p := StartProxy(t, copyConfig())
-	schema := []string{"DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, u INT, v INT)"}
-	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_info")
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
-	proxy := Conn(t, Open(t, DSN("app", "app", p.Addr, "cp")))
-	oracle := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")))
-	for _, tx := range []bool{false, true} {
-		if tx {
-			MustExec(t, proxy, "BEGIN")
-			MustExec(t, oracle, "BEGIN")
-			MustExec(t, proxy, "DELETE FROM small")
-			MustExec(t, oracle, "DELETE FROM small")
+	// Both nodes on one host: in a transaction one connection runs both
+	// nodes' statements, one node after the other.
+	MustExec(t, Open(t, DSN("sg", "sg", dh0Primary, "")), "CREATE DATABASE IF NOT EXISTS cp1h_0", "CREATE DATABASE IF NOT EXISTS cp1h_1")
+	oneHost := `
+listen: {{LISTEN}}
+users:
+  - {name: app, password: app, schemas: [cp]}
+data_hosts:
+  - {name: dh0, user: sg, password: sg, primary: ` + dh0Primary + `}
+data_nodes:
+  - {name: c0, host: dh0, database: cp1h_0}
+  - {name: c1, host: dh0, database: cp1h_1}
+schemas:
+  - name: cp
+    tables:
+      small: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+`
+	for _, cfg := range []string{copyConfig(), oneHost} {
+		p := StartProxy(t, cfg)
+		schema := []string{"DROP TABLE IF EXISTS small", "CREATE TABLE small (id INT PRIMARY KEY, u INT, v INT)"}
+		MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
+		MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_info")
+		MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
+		proxy := Conn(t, Open(t, DSN("app", "app", p.Addr, "cp")))
+		oracle := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")))
+		for _, tx := range []bool{false, true} {
+			if tx {
+				MustExec(t, proxy, "BEGIN")
+				MustExec(t, oracle, "BEGIN")
+				MustExec(t, proxy, "DELETE FROM small")
+				MustExec(t, oracle, "DELETE FROM small")
+			}
+			checkRowNumbers(t, proxy, oracle)
 		}
-		checkRowNumbers(t, proxy, oracle)
+		MustExec(t, proxy, "ROLLBACK")
+		MustExec(t, oracle, "ROLLBACK")
 	}
 }
 
@@ -92,8 +113,18 @@ func checkRowNumbers(t *testing.T, proxy, oracle *sql.Conn) {
 		t.Errorf("error through the proxy: %v\nfrom one server: %v", perr, oerr)
 	}
 	// Rows 1 and 3 on shard 0 (dh0), row 2 on shard 1 (dh1): each node runs
-	// one statement, whose warnings the proxy lists in full.
-	warn := "INSERT IGNORE INTO small VALUES (40, 99999999999, 1), (41, 99999999999, 1), (44, 1, 1)"
+	// one statement. Then rows 1 and 3 on shards 2 and 0, both on dh0: two
+	// statements on one connection, whose warnings are listed all the same.
+	for _, warn := range []string{
+		"INSERT IGNORE INTO small VALUES (40, 99999999999, 1), (41, 99999999999, 1), (44, 1, 1)",
+		"INSERT IGNORE INTO small VALUES (50, 99999999999, 1), (51, 1, 1), (52, 99999999999, 1)",
+	} {
+		checkWarnings(t, proxy, oracle, warn)
+	}
+}
+
+func checkWarnings(t *testing.T, proxy, oracle *sql.Conn, warn string) {
+	ctx := context.Background()
 	var got, want string
 	for _, side := range []struct {
 		c   *sql.Conn
@@ -115,8 +146,8 @@ func checkRowNumbers(t *testing.T, proxy, oracle *sql.Conn) {
 		}
 		rows.Close()
 	}
-	if got != want {
-		t.Errorf("warnings through the proxy:\n%s\nfrom one server:\n%s", got, want)
+	if got != want || strings.Count(want, "\n") != 2 {
+		t.Errorf("%s\nwarnings through the proxy:\n%s\nfrom one server:\n%s", warn, got, want)
 	}
 }
 

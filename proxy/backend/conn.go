@@ -77,6 +77,9 @@ type Conn struct {
 	// statement run here, when it holds part of a split INSERT: its
 	// warnings say "at row N" of the statement the server saw.
 	RowNumbers []int
+	// Earlier are the warnings of the statements before the last one of
+	// a batch run here (SHOW WARNINGS shows the last one's).
+	Earlier []Warning
 
 	// Stmts maps SQL text to the statement prepared for it here.
 	Stmts map[string]*Stmt
@@ -111,6 +114,13 @@ func (c *Conn) Server() *Server { return c.srv }
 
 // Uses counts how often the connection was handed out.
 func (c *Conn) Uses() uint64 { return c.uses }
+
+// Warning is a row of SHOW WARNINGS.
+type Warning struct {
+	Level   string
+	Code    uint16
+	Message string
+}
 
 // Variant tells whether the connection counts found rows (CLIENT_FOUND_ROWS).
 func (c *Conn) Variant() Variant { return c.variant }

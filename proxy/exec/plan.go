@@ -206,6 +206,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		read  bool
 		t     writeTotals
 		ioErr error
+		kept  bool // its last statement's warnings read (see keepWarnings)
 	}
 	var started []sent
 	var firstErr error
@@ -233,8 +234,15 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 			// One connection serves the host's nodes: it answers the
 			// earlier route before the next is sent.
 			for i := range started {
-				if started[i].host == host {
-					collect(&started[i])
+				if s := &started[i]; s.host == host {
+					collect(s)
+					// (A broadcast's copies warn alike: the last one's serve.)
+					if !broadcast && !s.kept && s.ioErr == nil {
+						s.kept = true
+						if err := keepWarnings(s.c, s.r.RowNumbers); err != nil && firstErr == nil {
+							firstErr = &BackendError{Err: err}
+						}
+					}
 				}
 			}
 		} else {
@@ -250,7 +258,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		if cli.Atomic && !slices.ContainsFunc(started, func(s sent) bool { return s.c == c }) {
 			c.ExecAhead(stmtSavepoint) // its answer is read before the statements'
 		}
-		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, ";\n")); err != nil {
+		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, warningsBetween)); err != nil {
 			c.MarkBroken()
 			if firstErr == nil {
 				firstErr = &BackendError{Err: err}
@@ -350,9 +358,17 @@ func undoStatement(conns []*backend.Conn) error {
 	return firstErr
 }
 
-// readWriteResults reads n statements' responses on one connection.
+// warningsBetween separates the statements of a route batched on one
+// connection: SHOW WARNINGS shows only the last statement's, so each
+// earlier one's are read in between (readWriteResults keeps them on the
+// connection for the session's list).
+const warningsBetween = ";\nSHOW WARNINGS;\n"
+
+// readWriteResults reads the answers of n statements sent on one
+// connection (joined by warningsBetween).
 func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, rowNumbers [][]int, tr Tracker) (t writeTotals, shardErr *mysql.MyError, ioErr error) {
-	for ; ; t.done++ {
+	warningsNext := false // the answer of a SHOW WARNINGS comes next
+	for {
 		if t.done < len(rowNumbers) {
 			c.RowNumbers = rowNumbers[t.done] // for the warnings read at its release
 		}
@@ -361,6 +377,7 @@ func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, rowNumbers 
 			c.MarkBroken()
 			return t, shardErr, err
 		}
+		more := false
 		switch p[0] {
 		case wire.OKHeader:
 			ok, err := wire.ParseOK(p, true)
@@ -373,18 +390,107 @@ func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, rowNumbers 
 			tr.TrackOK(c, &ok)
 			t.add(&ok, ins, c.Variant() == backend.FoundRows)
 			t.status = ok.Status
-			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
-				return t, shardErr, nil
-			}
+			t.done++
+			more, warningsNext = ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0, t.done < n
 		case wire.ErrHeader:
 			return t, wire.ParseErr(p), nil
 		default:
-			// A result set where a write was expected: skip it.
-			if _, err := skipResultSet(c, p); err != nil {
+			if warningsNext {
+				var numbers []int
+				if t.done-1 < len(rowNumbers) {
+					numbers = rowNumbers[t.done-1]
+				}
+				more, err = readWarnings(c, p, numbers)
+				warningsNext = false
+			} else {
+				// A result set where a write was expected: skip it.
+				more, err = skipResultSet(c, p)
+				t.done++
+				warningsNext = t.done < n
+			}
+			if err != nil {
 				return t, shardErr, err
 			}
 		}
+		if !more {
+			return t, shardErr, nil
+		}
 	}
+}
+
+// readWarnings reads the rows of SHOW WARNINGS (Level, Code, Message)
+// onto c.Earlier, its rows renumbered as the client's statement counts
+// them.
+func readWarnings(c *backend.Conn, p []byte, numbers []int) (more bool, err error) {
+	n, _, k := wire.ReadLenEnc(p)
+	if k == 0 || n != 3 {
+		c.MarkBroken()
+		return false, wire.ErrMalformed
+	}
+	for i := uint64(0); i <= n; i++ { // column definitions, EOF
+		if err := c.SkipPacket(); err != nil {
+			c.MarkBroken()
+			return false, err
+		}
+	}
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return false, err
+		}
+		if wire.IsEOF(p) {
+			// Its count is the statement's, already counted.
+			_, st := wire.EOFStatus(p)
+			c.Status = st
+			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
+		}
+		if p[0] == wire.ErrHeader {
+			return false, wire.ParseErr(p)
+		}
+		v := make([][]byte, 3)
+		rest := p
+		for i := range v {
+			b, _, k := wire.ReadLenEncBytes(rest)
+			if k == 0 {
+				c.MarkBroken()
+				return false, wire.ErrMalformed
+			}
+			v[i], rest = b, rest[k:]
+		}
+		keepWarning(c, v, numbers)
+	}
+}
+
+// keepWarning adds a row of SHOW WARNINGS to c.Earlier.
+func keepWarning(c *backend.Conn, v [][]byte, numbers []int) {
+	if len(v) < 3 || string(v[0]) == "Error" {
+		return // a statement's error is its answer
+	}
+	code, _ := strconv.ParseUint(string(v[1]), 10, 16)
+	msg := string(v[2])
+	if numbers != nil {
+		msg = ClientRow(msg, numbers)
+	}
+	c.Earlier = append(c.Earlier, backend.Warning{Level: string(v[0]), Code: uint16(code), Message: msg})
+}
+
+// keepWarnings reads the warnings of the last statement run on c before
+// another route's statements follow it there (a transaction's connection
+// to a host serving several nodes), if some are not read yet.
+func keepWarnings(c *backend.Conn, rowNumbers [][]int) error {
+	if c.Broken() || uint32(len(c.Earlier)) >= c.Warnings {
+		return nil
+	}
+	var numbers []int
+	if k := len(rowNumbers); k > 0 {
+		numbers = rowNumbers[k-1]
+	}
+	err := c.QueryRaw("SHOW WARNINGS", func([][]byte) {}, func(v [][]byte) { keepWarning(c, v, numbers) })
+	if err != nil {
+		c.MarkBroken()
+	}
+	return err
 }
 
 func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {

@@ -123,7 +123,7 @@ func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 		}
 		c.Warnings = 0
 	}
-	c.RowNumbers = nil
+	c.RowNumbers, c.Earlier = nil, nil
 	if c.Broken() {
 		s.brokenOn = c.Server()
 		s.unpin(c)

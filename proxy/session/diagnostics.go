@@ -101,6 +101,10 @@ func (s *Session) collectWarnings(c *backend.Conn) {
 	want := uint64(c.Warnings)
 	c.Warnings = 0
 	got := uint64(0)
+	for _, w := range c.Earlier {
+		got++
+		s.diag.add(w.Level, w.Code, s.cli.Names.Message(w.Message))
+	}
 	err := c.QueryRaw("SHOW WARNINGS", func([][]byte) {}, func(v [][]byte) {
 		if len(v) < 3 {
 			return
@@ -119,8 +123,8 @@ func (s *Session) collectWarnings(c *backend.Conn) {
 	if err != nil {
 		c.MarkBroken()
 	}
-	// A connection that ran several statements shows the last one's:
-	// the count stays the one the client was told.
+	// Past max_error_count the list stops: the count stays the one the
+	// client was told.
 	s.diag.warnings += want - min(want, got)
 }
 
