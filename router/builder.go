@@ -424,6 +424,7 @@ func (b *builder) restrictions(where []ast.ExprNode) (rows, own restriction, err
 			}
 		}
 		c := &conds{b: b, scope: id}
+		exprs = append(exprs[:len(exprs):len(exprs)], c.implied(exprs)...)
 		for _, e := range exprs {
 			for k, v := range c.restrict(e) {
 				t := b.tables[k].ref
@@ -439,7 +440,7 @@ func (b *builder) restrictions(where []ast.ExprNode) (rows, own restriction, err
 	}
 	if len(b.names.Scopes) == 0 && where != nil {
 		c := &conds{b: b}
-		for _, e := range where {
+		for _, e := range append(where[:len(where):len(where)], c.implied(where)...) {
 			for k, v := range c.restrict(e) {
 				if !b.tables[k].ref.Outer {
 					add(own, k, v)

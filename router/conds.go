@@ -328,3 +328,100 @@ func valueOf(v any) (shardrules.Value, bool) {
 	}
 	return shardrules.Value{}, false
 }
+
+// colKey names a column of a table reference.
+type colKey struct {
+	ref int
+	col string // lower case
+}
+
+// implied returns the equalities the conjuncts of exprs imply through
+// equal columns: u.id = 7 AND u.id = o.user_id give o.user_id = 7, which
+// places o (a join of a table with a sharded one on its key). Only exact
+// numbers travel so: a string's equality depends on each comparison's
+// collation, and a marker's placement would not follow a later value.
+func (c *conds) implied(exprs []ast.ExprNode) []ast.ExprNode {
+	type edge struct {
+		a, b   colKey
+		ea, eb *ast.ColumnNameExpr
+	}
+	var edges []edge
+	lits := map[colKey]ast.ExprNode{}
+	var walk func(e ast.ExprNode)
+	walk = func(e ast.ExprNode) {
+		switch x := e.(type) {
+		case *ast.ParenthesesExpr:
+			walk(x.Expr)
+		case *ast.BinaryOperationExpr:
+			switch x.Op {
+			case opcode.LogicAnd:
+				walk(x.L)
+				walk(x.R)
+			case opcode.EQ:
+				l, le, lok := c.anyColumn(x.L)
+				r, re, rok := c.anyColumn(x.R)
+				switch {
+				case lok && rok:
+					edges = append(edges, edge{l, r, le, re})
+				case lok && exactNumber(x.R):
+					lits[l] = x.R
+				case rok && exactNumber(x.L):
+					lits[r] = x.L
+				}
+			}
+		}
+	}
+	for _, e := range exprs {
+		walk(e)
+	}
+	var out []ast.ExprNode
+	for changed := len(lits) > 0; changed; {
+		changed = false
+		for _, e := range edges {
+			for _, d := range [2][2]colKey{{e.a, e.b}, {e.b, e.a}} {
+				v, from := lits[d[0]]
+				if _, has := lits[d[1]]; !from || has {
+					continue
+				}
+				lits[d[1]] = v
+				col := e.eb
+				if d[1] == e.a {
+					col = e.ea
+				}
+				out = append(out, &ast.BinaryOperationExpr{Op: opcode.EQ, L: col, R: v})
+				changed = true
+			}
+		}
+	}
+	return out
+}
+
+// anyColumn resolves e to a column of a table reference.
+func (c *conds) anyColumn(e ast.ExprNode) (colKey, *ast.ColumnNameExpr, bool) {
+	cn, ok := unparen(e).(*ast.ColumnNameExpr)
+	if !ok {
+		return colKey{}, nil, false
+	}
+	ref := c.b.resolveColumn(cn.Name, c.scope)
+	if ref < 0 {
+		return colKey{}, nil, false
+	}
+	return colKey{ref, cn.Name.Name.L}, cn, true
+}
+
+// exactNumber reports an integer or decimal literal (not a marker).
+func exactNumber(e ast.ExprNode) bool {
+	e = unparen(e)
+	if u, ok := e.(*ast.UnaryOperationExpr); ok && u.Op == opcode.Minus {
+		e = unparen(u.V)
+	}
+	v, ok := e.(*test_driver.ValueExpr)
+	if !ok {
+		return false
+	}
+	switch v.Datum.GetValue().(type) {
+	case int64, uint64, *test_driver.MyDecimal:
+		return true
+	}
+	return false
+}
