@@ -220,6 +220,12 @@ cmd_up() {
 		die "port $PORT is already in use by $(port_owner "$PORT"): stop it or free the port, then run $PROG again"
 	fi
 	[[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.prev"
+	# The demo's physical databases start empty: the test suite fills the same ones with
+	# tables of its own, which SHOW TABLES would list.
+	"$TOPO" sql dh0-primary -e "DROP DATABASE IF EXISTS shop_0; CREATE DATABASE shop_0" ||
+		die "could not reset shop_0 on dh0-primary"
+	"$TOPO" sql dh1-primary -e "DROP DATABASE IF EXISTS shop_1; CREATE DATABASE shop_1" ||
+		die "could not reset shop_1 on dh1-primary"
 	# New session, no inherited stdio or descriptors: it outlives this script and a caller
 	# reading our output does not wait for it.
 	(
