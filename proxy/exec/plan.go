@@ -420,46 +420,21 @@ func readWriteResults(c *backend.Conn, n int, ins router.InsertKind, rowNumbers 
 
 // readWarnings reads the rows of SHOW WARNINGS (Level, Code, Message)
 // onto c.Earlier, its rows renumbered as the client's statement counts
-// them.
+// them. Its count is the statement's, already counted.
 func readWarnings(c *backend.Conn, p []byte, numbers []int) (more bool, err error) {
-	n, _, k := wire.ReadLenEnc(p)
-	if k == 0 || n != 3 {
-		c.MarkBroken()
-		return false, wire.ErrMalformed
-	}
-	for i := uint64(0); i <= n; i++ { // column definitions, EOF
-		if err := c.SkipPacket(); err != nil {
-			c.MarkBroken()
-			return false, err
-		}
-	}
-	for {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.MarkBroken()
-			return false, err
-		}
-		if wire.IsEOF(p) {
-			// Its count is the statement's, already counted.
-			_, st := wire.EOFStatus(p)
-			c.Status = st
-			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
-		}
-		if p[0] == wire.ErrHeader {
-			return false, wire.ParseErr(p)
-		}
+	return readResultSet(c, p, false, func(row []byte) error {
 		v := make([][]byte, 3)
-		rest := p
 		for i := range v {
-			b, _, k := wire.ReadLenEncBytes(rest)
+			b, _, k := wire.ReadLenEncBytes(row)
 			if k == 0 {
 				c.MarkBroken()
-				return false, wire.ErrMalformed
+				return wire.ErrMalformed
 			}
-			v[i], rest = b, rest[k:]
+			v[i], row = b, row[k:]
 		}
 		keepWarning(c, v, numbers)
-	}
+		return nil
+	})
 }
 
 // keepWarning adds a row of SHOW WARNINGS to c.Earlier.
@@ -493,13 +468,21 @@ func keepWarnings(c *backend.Conn, rowNumbers [][]int) error {
 	return err
 }
 
+// skipResultSet reads past a result set where a write was expected.
 func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
+	return readResultSet(c, p, true, nil)
+}
+
+// readResultSet reads a text result set whose column-count packet is p,
+// each row to row (if given); warnings says its end's warning count is
+// the connection's.
+func readResultSet(c *backend.Conn, p []byte, warnings bool, row func([]byte) error) (more bool, err error) {
 	n, _, k := wire.ReadLenEnc(p)
 	if k == 0 {
 		c.MarkBroken()
 		return false, wire.ErrMalformed
 	}
-	for i := uint64(0); i <= n; i++ {
+	for i := uint64(0); i <= n; i++ { // column definitions, EOF
 		if err := c.SkipPacket(); err != nil {
 			c.MarkBroken()
 			return false, err
@@ -514,11 +497,18 @@ func skipResultSet(c *backend.Conn, p []byte) (more bool, err error) {
 		if wire.IsEOF(p) {
 			w, st := wire.EOFStatus(p)
 			c.Status = st
-			c.Warnings += uint32(w)
+			if warnings {
+				c.Warnings += uint32(w)
+			}
 			return st&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
 		}
 		if p[0] == wire.ErrHeader {
 			return false, wire.ParseErr(p)
+		}
+		if row != nil {
+			if err := row(p); err != nil {
+				return false, err
+			}
 		}
 	}
 }
