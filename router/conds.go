@@ -346,7 +346,13 @@ func (c *conds) implied(exprs []ast.ExprNode) []ast.ExprNode {
 		ea, eb *ast.ColumnNameExpr
 	}
 	var edges []edge
-	lits := map[colKey]ast.ExprNode{}
+	var lits map[colKey]ast.ExprNode // made at the first number: most statements have none
+	note := func(k colKey, v ast.ExprNode) {
+		if lits == nil {
+			lits = map[colKey]ast.ExprNode{}
+		}
+		lits[k] = v
+	}
 	var walk func(e ast.ExprNode)
 	walk = func(e ast.ExprNode) {
 		switch x := e.(type) {
@@ -364,9 +370,9 @@ func (c *conds) implied(exprs []ast.ExprNode) []ast.ExprNode {
 				case lok && rok:
 					edges = append(edges, edge{l, r, le, re})
 				case lok && exactNumber(x.R):
-					lits[l] = x.R
+					note(l, x.R)
 				case rok && exactNumber(x.L):
-					lits[r] = x.L
+					note(r, x.L)
 				}
 			}
 		}
@@ -374,8 +380,11 @@ func (c *conds) implied(exprs []ast.ExprNode) []ast.ExprNode {
 	for _, e := range exprs {
 		walk(e)
 	}
+	if lits == nil || edges == nil {
+		return nil
+	}
 	var out []ast.ExprNode
-	for changed := len(lits) > 0; changed; {
+	for changed := true; changed; {
 		changed = false
 		for _, e := range edges {
 			for _, d := range [2][2]colKey{{e.a, e.b}, {e.b, e.a}} {

@@ -48,3 +48,23 @@ func (rc *rowConverter) binaryOf(fields []merge.Field, row []byte) ([]byte, erro
 	}
 	return rc.rb.Row(), nil
 }
+
+// BinaryRows converts whole text-protocol rows of the columns defs to the
+// binary protocol, in place (a result the proxy holds and answers a
+// prepared statement with).
+func BinaryRows(defs [][]byte, rows [][]byte) error {
+	var rc rowConverter
+	for _, d := range defs {
+		if err := rc.addField(d); err != nil {
+			return err
+		}
+	}
+	for i, row := range rows {
+		b, err := rc.binary(row)
+		if err != nil {
+			return err
+		}
+		rows[i] = append([]byte(nil), b...)
+	}
+	return nil
+}

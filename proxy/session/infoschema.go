@@ -113,8 +113,7 @@ func joinedByTable(sel *ast.SelectStmt, refs []infoRef) bool {
 	for i := range group {
 		group[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for group[i] != i {
 			i = group[i]
 		}

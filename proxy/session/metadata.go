@@ -13,7 +13,6 @@ import (
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
-	"github.com/shardgate/shardgate/router/merge"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -345,20 +344,15 @@ func (s *Session) nodeQuery(dn *backend.DataNode, sql string) (*nodeResult, erro
 // write sends the result with its original column definitions, its rows
 // in the binary protocol if s.cli.BinaryRows (a prepared statement's).
 func (r *nodeResult) write(s *Session) {
-	rows := make([][]byte, len(r.rows))
-	for i, row := range r.rows {
-		var b []byte
-		for _, v := range row {
-			if v == nil {
-				b = append(b, 0xfb)
-			} else {
-				b = wire.AppendLenEncBytes(b, v)
-			}
-		}
-		rows[i] = b
-	}
+	var bin [][]byte
 	if s.cli.BinaryRows {
-		if err := binaryRows(r.defs, rows); err != nil {
+		// Converted before anything is sent: a value that does not
+		// convert still gets its error.
+		bin = make([][]byte, len(r.rows))
+		for i, row := range r.rows {
+			bin[i] = textRow(nil, row)
+		}
+		if err := exec.BinaryRows(r.defs, bin); err != nil {
 			s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
 			return
 		}
@@ -375,7 +369,13 @@ func (r *nodeResult) write(s *Session) {
 	if !s.cli.DeprecateEOF {
 		c.WritePacket(wire.AppendEOF(nil, 0, s.ClientStatus()))
 	}
-	for _, b := range rows {
+	var b []byte
+	for i, row := range r.rows {
+		if bin != nil {
+			c.WritePacket(bin[i])
+			continue
+		}
+		b = textRow(b[:0], row)
 		c.WritePacket(b)
 	}
 	if s.cli.DeprecateEOF {
@@ -386,28 +386,14 @@ func (r *nodeResult) write(s *Session) {
 	}
 }
 
-// binaryRows converts text-protocol rows of the columns defs, in place.
-func binaryRows(defs [][]byte, rows [][]byte) error {
-	fields := make([]merge.Field, len(defs))
-	for i, d := range defs {
-		var err error
-		if fields[i], err = merge.FieldFromDef(d); err != nil {
-			return err
+// textRow appends a text-protocol row of values (nil is NULL).
+func textRow(b []byte, row [][]byte) []byte {
+	for _, v := range row {
+		if v == nil {
+			b = append(b, 0xfb)
+		} else {
+			b = wire.AppendLenEncBytes(b, v)
 		}
 	}
-	rb := merge.NewRowBuilder(fields, true)
-	for r, row := range rows {
-		rb.Begin()
-		for i := range fields {
-			v, err := merge.DecodeText(row, i)
-			if err != nil {
-				return err
-			}
-			if err := rb.AppendValue(v); err != nil {
-				return err
-			}
-		}
-		rows[r] = append([]byte(nil), rb.Row()...)
-	}
-	return nil
+	return b
 }
