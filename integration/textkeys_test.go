@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shardgate/shardgate/router/merge"
 	"github.com/shardgate/shardgate/shardrules"
 )
 
@@ -176,6 +177,65 @@ func TestTextKeys(t *testing.T) {
 		}
 	}
 
+	// Ordered across shards: kg's and kgg's strings (utf8mb4_general_ci) by
+	// the merge itself, kb's bytes as they are, the others' by the shards'
+	// weight strings; the same again for a latin1 client below.
+	inOrder := func(c *sql.Conn, q string) ([]string, error) {
+		rows, err := c.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, rows.Err()
+	}
+	checkOrder := func(pc, oc *sql.Conn, label, q string) {
+		t.Helper()
+		want, err := inOrder(oc, q)
+		if err != nil {
+			t.Fatalf("oracle %s: %v", q, err)
+		}
+		got, err := inOrder(pc, q)
+		if err != nil {
+			t.Errorf("%s %s: %v", label, q, err)
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%s %s:\nproxy  %q\noracle %q", label, q, got, want)
+		}
+		compared++
+	}
+	for _, tb := range textKeyTables {
+		checkOrder(pc, oc, tb.name, "SELECT CONCAT(id, ':', code) FROM "+tb.name+" ORDER BY code, id")
+		checkOrder(pc, oc, tb.name, "SELECT CONCAT(id, ':', code) FROM "+tb.name+" ORDER BY code DESC, id DESC")
+		checkOrder(pc, oc, tb.name+" distinct", "SELECT DISTINCT UPPER(code) FROM "+tb.name+" ORDER BY 1")
+	}
+	// Which of the strings DISTINCT calls equal it shows is the server's
+	// choice: compare the number of distinct strings and each one's place.
+	for _, tb := range []string{"kg", "kgg"} {
+		q := "SELECT DISTINCT code FROM " + tb + " ORDER BY code"
+		want, err := inOrder(oc, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := inOrder(pc, q)
+		if err != nil || len(got) != len(want) {
+			t.Errorf("%s: %d strings (%v), the oracle %d", q, len(got), err, len(want))
+			continue
+		}
+		for i := range got {
+			var eq int
+			if err := oc.QueryRowContext(ctx, "SELECT CONVERT(? USING utf8mb4) COLLATE utf8mb4_general_ci = CONVERT(? USING utf8mb4)", got[i], want[i]).Scan(&eq); err != nil || eq != 1 {
+				t.Errorf("%s: row %d is %q, the oracle's %q (%v)", q, i, got[i], want[i], err)
+			}
+		}
+	}
+
 	// A latin1 client: its bytes are the same characters.
 	lp := Conn(t, Open(t, DSN("app", "app", p.Addr, "tk", "charset=latin1")))
 	lo := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "tk_oracle", "charset=latin1")))
@@ -193,6 +253,9 @@ func TestTextKeys(t *testing.T) {
 	}
 	if latin1 < 20 {
 		t.Errorf("only %d words in latin1", latin1)
+	}
+	for _, tb := range textKeyTables[:2] {
+		checkOrder(lp, lo, tb.name+" latin1", "SELECT CONCAT(id, ':', code) FROM "+tb.name+" ORDER BY code, id")
 	}
 	// A row a latin1 client writes is found by a UTF-8 one.
 	b, _ := toLatin1("Renée")
@@ -338,6 +401,51 @@ func TestTextKeysAgreeWithServer(t *testing.T) {
 					t.Errorf("%s calls %q and %q equal; their keys under the option are %q and %q", coll, a, b, ka, kb)
 				}
 			}
+		}
+	}
+}
+
+// TestMergeCollationAgreesWithServer: the collations the merge orders
+// strings by itself (merge.Collation) compare every pair of the words,
+// and of words with trailing spaces, tabs and no-break spaces, as the
+// server's STRCMP does.
+func TestMergeCollationAgreesWithServer(t *testing.T) {
+	ctx := context.Background()
+	db := Open(t, DSN("sg", "sg", oracleAddr, "mysql"))
+	words := append(slices.Clone(textKeyWords), "", " ", "a", "a ", "A  ", "a\t", "a\u00a0", "a\x01", "\t", "ab ", "😀 ", "\U0002A6A5", "z", "Z ")
+	var values strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "(%d, _utf8mb4 x'%x')", i, w)
+	}
+	for _, name := range []string{"utf8mb4_general_ci", "utf8mb4_general_nopad_ci", "utf8mb4_bin", "utf8mb4_nopad_bin"} {
+		coll := merge.CollationNamed(name)
+		if coll == nil {
+			t.Fatalf("%s: not implemented", name)
+		}
+		rows, err := db.QueryContext(ctx, "WITH w (i, s) AS (VALUES "+values.String()+") SELECT a.i, b.i, STRCMP(a.s COLLATE "+name+", b.s COLLATE "+name+") FROM w a, w b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs, bad := 0, 0
+		for rows.Next() {
+			var i, j, want int
+			if err := rows.Scan(&i, &j, &want); err != nil {
+				t.Fatal(err)
+			}
+			pairs++
+			if got := coll.Compare([]byte(words[i]), []byte(words[j])); got != want && bad < 10 {
+				bad++
+				t.Errorf("%s: %q against %q: %d, the server says %d", name, words[i], words[j], got, want)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if pairs != len(words)*len(words) {
+			t.Errorf("%s: %d pairs compared, want %d", name, pairs, len(words)*len(words))
 		}
 	}
 }

@@ -59,6 +59,11 @@ type Env struct {
 	// algorithms read text keys as UTF-8, so such text beyond ASCII has no
 	// place of its own.
 	ForeignCharset string
+	// ResultsCharset is the session's character_set_results: "utf8mb4",
+	// "utf8mb3" or another. When the rows' strings come as UTF-8, the merge
+	// orders a column of a collation it implements itself (see
+	// merge.Collation) instead of by the shards' WEIGHT_STRING.
+	ResultsCharset string
 }
 
 // tableInfo is a table reference resolved against the rules.

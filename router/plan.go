@@ -73,12 +73,15 @@ func (c Col) String() string {
 // helper column holding WEIGHT_STRING(expr): strings compare by it, so the
 // merge follows the column's collation exactly. Position says the weight
 // is an ENUM or SET column's position instead (see positionWeight).
+// Collation, with no weight, names the collation (one merge.CollationNamed
+// knows) the merge compares the column's strings by itself.
 type SortKey struct {
 	Col       Col
 	Desc      bool
 	Weight    Col
 	HasWeight bool
 	Position  bool
+	Collation string
 }
 
 // Route sends statements to one data node: one per shard it touches there.
@@ -292,6 +295,9 @@ func keysString(keys []SortKey) string {
 		s := "col " + k.Col.String()
 		if k.HasWeight {
 			s += " weight " + k.Weight.String()
+		}
+		if k.Collation != "" {
+			s += " " + k.Collation
 		}
 		if k.Desc {
 			s += " desc"

@@ -357,3 +357,63 @@ func TestInsertKind(t *testing.T) {
 		}
 	}
 }
+
+// A string column of a collation the merge implements is ordered by the
+// merge itself when its strings come as UTF-8: the shards send no
+// WEIGHT_STRING helper for it. Numbers need none either; anything else
+// keeps its helper.
+func TestMergeCollation(t *testing.T) {
+	env := testEnv(t)
+	env.KeyColumnType = func(schema, table, column string) string {
+		switch table + "." + column {
+		case "orders.c":
+			return "varchar utf8mb4_general_ci"
+		case "orders.b":
+			return "char utf8mb3_bin"
+		case "orders.u":
+			return "varchar utf8mb4_unicode_ci"
+		case "orders.amount":
+			return "decimal binary"
+		case "orders.id":
+			return "bigint binary"
+		case "orders.raw":
+			return "varbinary binary"
+		case "orders.e":
+			return "enum binary"
+		case "order_notes.c":
+			return "varchar utf8mb4_general_ci"
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		sql, results string
+		weights      int    // WEIGHT_STRING helpers in a shard's statement
+		keys         string // in the plan's keys
+	}{
+		{"SELECT id, c FROM orders ORDER BY c", "utf8mb4", 0, "utf8mb4_general_ci"},
+		{"SELECT id, c FROM orders ORDER BY c DESC, id", "utf8mb4", 0, "utf8mb4_general_ci desc"},
+		{"SELECT DISTINCT c FROM orders", "utf8mb4", 0, "utf8mb4_general_ci"},
+		{"SELECT id FROM orders o ORDER BY o.c", "utf8mb4", 0, "utf8mb4_general_ci"},
+		{"SELECT id, b FROM orders ORDER BY b", "utf8mb3", 0, "utf8mb3_bin"},
+		{"SELECT id, amount FROM orders ORDER BY amount", "latin1", 0, "col 1"},
+		{"SELECT id, raw FROM orders ORDER BY raw", "latin1", 0, "col 1"},
+		// The rows' strings are not UTF-8, or lose characters on the way.
+		{"SELECT id, c FROM orders ORDER BY c", "latin1", 1, "weight"},
+		{"SELECT id, c FROM orders ORDER BY c", "utf8mb3", 1, "weight"},
+		// A collation the merge does not implement; an expression; a
+		// COLLATE clause; a name two tables have.
+		{"SELECT id, u FROM orders ORDER BY u", "utf8mb4", 1, "weight"},
+		{"SELECT id, c FROM orders ORDER BY CONCAT(c, 'x')", "utf8mb4", 1, "weight"},
+		{"SELECT id, c FROM orders ORDER BY c COLLATE utf8mb4_bin", "utf8mb4", 1, "weight"},
+		{"SELECT o.id FROM orders o JOIN order_notes n ON n.user_id = o.user_id ORDER BY c", "utf8mb4", 1, "weight"},
+		{"SELECT id, e FROM orders ORDER BY e", "utf8mb4", 0, "weight"},
+	} {
+		env.ResultsCharset = c.results
+		got := planText(env, c.sql)
+		first := got[strings.Index(got, "SELECT"):]
+		first, _, _ = strings.Cut(first, "\n")
+		if n := strings.Count(first, "WEIGHT_STRING"); n != c.weights || !strings.Contains(got, c.keys) {
+			t.Errorf("%s (results %s): %d weight helpers, want %d and keys with %q:\n%s", c.sql, c.results, n, c.weights, c.keys, got)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/router/merge"
 )
 
 // planSelect plans a SELECT. One unit runs as it is; several units run the
@@ -557,7 +558,11 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 		} else {
 			p.val = m.addHelper(sel, it.expr)
 		}
-		p.wt, p.key.Position = b.sortWeight(sel, it.expr, m)
+		if coll, ok := b.mergeCompares(it.expr); ok {
+			p.key.Collation = coll
+		} else {
+			p.wt, p.key.Position = b.sortWeight(sel, it.expr, m)
+		}
 		ps = append(ps, p)
 	}
 	keys := make([]SortKey, len(ps))
@@ -620,9 +625,16 @@ func positionWeight(e ast.ExprNode) ast.ExprNode {
 // statement's tables: the server sorts and groups those by position, not
 // by label (MIN and MAX compare labels).
 func (b *builder) sortsByPosition(e ast.ExprNode) bool {
+	typ := b.columnType(e)
+	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
+}
+
+// columnType returns Env.KeyColumnType's "data_type collation" when e is a
+// column of one of the statement's sharded tables, else "".
+func (b *builder) columnType(e ast.ExprNode) string {
 	col, ok := unparen(e).(*ast.ColumnNameExpr)
 	if !ok || b.env.KeyColumnType == nil {
-		return false
+		return ""
 	}
 	typ := ""
 	for _, t := range b.tables {
@@ -634,12 +646,33 @@ func (b *builder) sortsByPosition(e ast.ExprNode) bool {
 		}
 		if ct := b.env.KeyColumnType(t.schema, t.rule.Name, col.Name.Name.O); ct != "" {
 			if typ != "" {
-				return false // ambiguous: the server says so
+				return "" // ambiguous: the server says so
 			}
 			typ = ct
 		}
 	}
-	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
+	return typ
+}
+
+// mergeCompares reports whether the merge compares e's values as the
+// server does without a helper: e is a column whose values are no
+// strings (numbers and temporal values compare as such, binary strings
+// byte by byte), or strings of a collation the merge implements, sent as
+// UTF-8 (character_set_results utf8mb4, or utf8mb3 for a utf8mb3
+// column). coll names that collation.
+func (b *builder) mergeCompares(e ast.ExprNode) (coll string, ok bool) {
+	typ, coll, _ := strings.Cut(b.columnType(e), " ")
+	switch typ {
+	case "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double",
+		"date", "datetime", "timestamp", "time", "year",
+		"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return "", coll == "binary"
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+		utf8 := b.env.ResultsCharset == "utf8mb4" ||
+			b.env.ResultsCharset == "utf8mb3" && strings.HasPrefix(coll, "utf8mb3_")
+		return coll, utf8 && merge.CollationNamed(coll) != nil
+	}
+	return "", false
 }
 
 // sortWeight adds the helper e's rows compare by (ORDER BY, GROUP BY and

@@ -138,7 +138,9 @@ func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snaps
 // templateKey appends to a statement's text what changes its meaning:
 // the schema, the user and the sql_mode.
 func (s *Session) templateKey(key []byte, mode parser.Mode) []byte {
-	return append(append(append(append(append(key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
+	key = append(append(append(append(append(key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
+	// The rows' charset decides how the merge orders strings.
+	return append(key, s.modeCache.results...)
 }
 
 // templateState is a session's reusable plan cache buffers.

@@ -231,7 +231,7 @@ func (s *Session) mode() parser.Mode {
 	} else if info != nil {
 		div = info.DivPrecision
 	}
-	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars), div: div}
+	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars), results: utf8Results(s.vars), div: div}
 	return mode
 }
 
@@ -251,6 +251,19 @@ func foreignCharset(vars *backend.State) string {
 	return cs
 }
 
+// utf8Results is the session's character_set_results when the rows'
+// strings come as UTF-8: "utf8mb4" or "utf8mb3" (see router.Env.ResultsCharset).
+func utf8Results(vars *backend.State) string {
+	cs, _ := vars.Var("character_set_results")
+	switch strings.ToLower(strings.Trim(cs, "'\"`")) {
+	case "utf8mb4":
+		return "utf8mb4"
+	case "utf8mb3", "utf8":
+		return "utf8mb3"
+	}
+	return ""
+}
+
 // modeCache is the session's sql_mode and client charset as mode computed
 // them last.
 type modeCache struct {
@@ -258,7 +271,8 @@ type modeCache struct {
 	info    *backend.ServerInfo
 	mode    parser.Mode
 	foreign string
-	div     int // div_precision_increment
+	results string // character_set_results when UTF-8: utf8mb4 or utf8mb3
+	div     int    // div_precision_increment
 }
 
 func (s *Session) logicalDB() string {
@@ -306,6 +320,7 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		DivPrecision:   s.modeCache.div,
 		InTransaction:  s.inTransaction(),
 		ForeignCharset: s.foreignCharset(),
+		ResultsCharset: s.modeCache.results,
 	}
 	if len(s.user.Schemas) > 0 {
 		env.HomeSchema = s.user.Schemas[0] // as target() answers outside plans

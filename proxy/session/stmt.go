@@ -60,6 +60,7 @@ type stmtTemplate struct {
 	schema string
 	user   *conf.User
 	mode   parser.Mode
+	utf8   string           // the session's modeCache.results then
 	tpl    *router.Template // nil: planned at each execute
 	marks  []string         // a "?" for each marker: executions keep them
 }
@@ -593,12 +594,12 @@ func (s *Session) stmtTemplateFor(st *stmt, nullMap, values []byte, snap *snapsh
 		return nil // (templates place text keys as UTF-8 without asking the router)
 	}
 	c, mode := &st.tpl, s.mode()
-	if c.snap != snap || c.schema != s.schema || c.user != s.user || c.mode != mode {
+	if c.snap != snap || c.schema != s.schema || c.user != s.user || c.mode != mode || c.utf8 != s.modeCache.results {
 		tpl, keep := s.stmtTemplateOf(st, nullMap, values, snap, mode)
 		if !keep {
 			return nil
 		}
-		*c = stmtTemplate{snap: snap, schema: s.schema, user: s.user, mode: mode, tpl: tpl, marks: c.marks}
+		*c = stmtTemplate{snap: snap, schema: s.schema, user: s.user, mode: mode, utf8: s.modeCache.results, tpl: tpl, marks: c.marks}
 	}
 	return c.tpl
 }

@@ -296,7 +296,9 @@ func (ks *keySet) compare(a, b []Value) int {
 	b = b[:len(ks.keys)]
 	for i := range ks.keys {
 		var c int
-		if ks.keys[i].Pads != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
+		if coll := ks.keys[i].Coll; coll != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
+			c = coll.Compare(a[i].B, b[i].B)
+		} else if ks.keys[i].Pads != nil && a[i].Kind != KindNull && b[i].Kind != KindNull {
 			if ks.pads[i] == nil {
 				ks.pads[i] = ks.keys[i].Pads.of(a[i].B)
 			}

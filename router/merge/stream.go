@@ -78,6 +78,9 @@ type SortKey struct {
 	// (see Pads): a PAD SPACE collation's weight strings compare as if the
 	// shorter one were padded with spaces ('a' = 'a '). Nil: bytewise.
 	Pads Pads
+	// Coll, without Weight, compares the column's strings by a collation
+	// the merge implements; nil: bytewise (binary strings, non-strings).
+	Coll *Collation
 }
 
 // Pads maps each PAD SPACE collation's name to the weight string of one
