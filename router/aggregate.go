@@ -49,13 +49,18 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 	}
 	type helperKey struct {
-		val, wt  int
-		position bool
+		val, wt   int // wt -1: the merge compares the values (collation)
+		position  bool
+		collation string
 	}
 	var gh []helperKey
 	for _, e := range groupExprs {
-		h := helperKey{val: m.addHelper(sel, e)}
-		h.wt, h.position = b.sortWeight(sel, e, m)
+		h := helperKey{val: m.addHelper(sel, e), wt: -1}
+		if coll, ok := b.mergeCompares(e); ok {
+			h.collation = coll
+		} else {
+			h.wt, h.position = b.sortWeight(sel, e, m)
+		}
 		gh = append(gh, h)
 	}
 
@@ -225,8 +230,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	type memKey struct {
 		col  *colExpr
-		wt   int  // helper ordinal of a weight string, -1 none
-		pos  bool // ...of an ENUM/SET position
+		wt   int    // helper ordinal of a weight string, -1 none
+		pos  bool   // ...of an ENUM/SET position
+		coll string // or the collation the merge compares by
 		desc bool
 	}
 	var memKeys []memKey
@@ -251,7 +257,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 				// MIN/MAX's helper.
 				for gi, g := range groupExprs {
 					if shape.fieldExpr[idx] != nil && exprText(g) == exprText(shape.fieldExpr[idx]) {
-						k.wt, k.pos = gh[gi].wt, gh[gi].position
+						k.wt, k.pos, k.coll = gh[gi].wt, gh[gi].position, gh[gi].collation
 					}
 				}
 				for _, p := range pfs {
@@ -263,7 +269,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 				// A grouped column the SELECT list leaves out: its helper.
 				gi := groupIndex(groupExprs, text)
 				k.col = &colExpr{helper: gh[gi].val}
-				k.wt, k.pos = gh[gi].wt, gh[gi].position
+				k.wt, k.pos, k.coll = gh[gi].wt, gh[gi].position, gh[gi].collation
 			case it.expr != nil:
 				fn, ok := it.expr.(*ast.AggregateFuncExpr)
 				if !ok {
@@ -299,13 +305,19 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			continue // a column's copies pass the check
 		}
 		for _, k := range []int{h.val, h.wt} {
+			if k < 0 {
+				continue
+			}
 			name := &ast.ColumnName{Name: ast.NewCIStr(fmt.Sprintf("%s%d", helperPrefix, k))}
 			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: &ast.ColumnNameExpr{Name: name}})
 		}
 	}
 	var order []string
 	for gi, h := range gh {
-		k := SortKey{Col: m.helperCol(h.val), Weight: m.helperCol(h.wt), HasWeight: true, Desc: desc, Position: h.position}
+		k := SortKey{Col: m.helperCol(h.val), Desc: desc, Position: h.position, Collation: h.collation}
+		if h.wt >= 0 {
+			k.Weight, k.HasWeight = m.helperCol(h.wt), true
+		}
 		if distinctVal < 0 || gi < len(gh)-1 {
 			agg.Group = append(agg.Group, k)
 		}
@@ -354,7 +366,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	for _, k := range memKeys {
 		k.col.resolve(m)
-		sk := SortKey{Col: k.col.col, Desc: k.desc}
+		sk := SortKey{Col: k.col.col, Desc: k.desc, Collation: k.coll}
 		if k.wt >= 0 {
 			sk.Weight, sk.HasWeight, sk.Position = m.helperCol(k.wt), true, k.pos
 		}
