@@ -370,6 +370,8 @@ func TestMergeCollation(t *testing.T) {
 			return "varchar utf8mb4_general_ci"
 		case "orders.b":
 			return "char utf8mb3_bin"
+		case "orders.n":
+			return "char utf8mb4_nopad_bin"
 		case "orders.u":
 			return "varchar utf8mb4_unicode_ci"
 		case "orders.amount":
@@ -406,6 +408,7 @@ func TestMergeCollation(t *testing.T) {
 		// A collation the merge does not implement; an expression; a
 		// COLLATE clause; a name two tables have.
 		{"SELECT id, u FROM orders ORDER BY u", "utf8mb4", 1, "weight"},
+		{"SELECT id, n FROM orders ORDER BY n", "utf8mb4", 1, "weight"},
 		{"SELECT id, c FROM orders ORDER BY CONCAT(c, 'x')", "utf8mb4", 1, "weight"},
 		{"SELECT id, c FROM orders ORDER BY c COLLATE utf8mb4_bin", "utf8mb4", 1, "weight"},
 		{"SELECT o.id FROM orders o JOIN order_notes n ON n.user_id = o.user_id ORDER BY c", "utf8mb4", 1, "weight"},

@@ -668,6 +668,11 @@ func (b *builder) mergeCompares(e ast.ExprNode) (coll string, ok bool) {
 		"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		return "", coll == "binary"
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+		if typ == "char" && strings.Contains(coll, "_nopad_") {
+			// PAD_CHAR_TO_FULL_LENGTH sends CHAR values padded, which a
+			// NO PAD collation would count.
+			return "", false
+		}
 		utf8 := b.env.ResultsCharset == "utf8mb4" ||
 			b.env.ResultsCharset == "utf8mb3" && strings.HasPrefix(coll, "utf8mb3_")
 		return coll, utf8 && merge.CollationNamed(coll) != nil
