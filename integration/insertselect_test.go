@@ -33,6 +33,7 @@ schemas:
       big:  {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       copy: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       small: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
+      lim: {column: id, algorithm: mod, shards: 4, nodes: [c0, c1]}
       wide: {column: c, algorithm: mod, shards: 4, nodes: [c0, c1]}
       glob: {global: true}
       daily: {column: d, algorithm: date, shards: 4, nodes: [c0, c1], options: {unit: day, start: '2026-01-01', per_shard: 1, wrap: true}}

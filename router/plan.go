@@ -116,6 +116,23 @@ type Scatter struct {
 	Union bool
 }
 
+// LimitedWrite is an UPDATE or DELETE with LIMIT and no ORDER BY over
+// several shards. MySQL changes any Limit rows that match: the routes'
+// statements (without LIMIT) run one after another, each with LIMIT what
+// the ones before left (rows matched for an UPDATE, deleted for a DELETE),
+// until none is left.
+type LimitedWrite struct {
+	Routes []*Route
+	Limit  uint64
+}
+
+func (w *LimitedWrite) explain(b *strings.Builder, d int) {
+	line(b, d, "LimitedWrite limit %d", w.Limit)
+	for _, r := range w.Routes {
+		r.explain(b, d+1)
+	}
+}
+
 // Broadcast writes to every copy of a global table; the copies answer
 // alike, so the client sees one copy's affected-row count.
 type Broadcast struct {
@@ -402,7 +419,7 @@ func (m *MemorySort) withInput(in Primitive) Primitive { c := *m; c.Input = in; 
 func (p *Project) withInput(in Primitive) Primitive    { c := *p; c.Input = in; return &c }
 
 // AppendRoutes appends the routes of a read plan's tree (and of a
-// Broadcast), in plan order.
+// Broadcast or LimitedWrite), in plan order.
 func AppendRoutes(out []*Route, p Primitive) []*Route {
 	switch x := p.(type) {
 	case *Route:
@@ -410,6 +427,8 @@ func AppendRoutes(out []*Route, p Primitive) []*Route {
 	case *Scatter:
 		out = append(out, x.Routes...)
 	case *Broadcast:
+		out = append(out, x.Routes...)
+	case *LimitedWrite:
 		out = append(out, x.Routes...)
 	case singleInput:
 		out = AppendRoutes(out, x.input())

@@ -296,15 +296,17 @@ func (b *builder) planUpdate(up *ast.UpdateStmt) (Primitive, error) {
 		return b.planMove(up, a, t)
 	}
 	where := append([]ast.ExprNode{up.Where}, innerOns(up.TableRefs.TableRefs)...)
-	return b.planWrite(where, up.Limit != nil)
+	return b.planWrite(where, &up.Limit, up.Order != nil)
 }
 
 func (b *builder) planDelete(del *ast.DeleteStmt) (Primitive, error) {
 	where := append([]ast.ExprNode{del.Where}, innerOns(del.TableRefs.TableRefs)...)
-	return b.planWrite(where, del.Limit != nil)
+	return b.planWrite(where, &del.Limit, del.Order != nil)
 }
 
-func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, error) {
+// planWrite plans an UPDATE or DELETE; limit points at its LIMIT clause
+// (nil inside: none), ordered says it has ORDER BY.
+func (b *builder) planWrite(where []ast.ExprNode, limit **ast.Limit, ordered bool) (Primitive, error) {
 	parser.ReplaceSessionFuncs(b.stmt, &b.env.Values)
 	for _, t := range b.tables {
 		if t.system && t.ref.Scope == 0 {
@@ -315,9 +317,15 @@ func (b *builder) planWrite(where []ast.ExprNode, ordered bool) (Primitive, erro
 	if err != nil {
 		return nil, err
 	}
-	if len(units) > 1 && ordered {
-		// Without LIMIT, ORDER BY only orders the changes, which each shard does.
-		return nil, errUnsupported("UPDATE/DELETE with LIMIT across shards")
+	if len(units) > 1 && *limit != nil {
+		switch {
+		case b.writesGlobal():
+			return nil, errUnsupported("UPDATE/DELETE with LIMIT on a global table (its copies could each change other rows)")
+		case ordered:
+			// Without LIMIT, ORDER BY only orders the changes, which each shard does.
+			return nil, errUnsupported("UPDATE/DELETE with ORDER BY and LIMIT across shards (the first rows in that order may be on any shard)")
+		}
+		return b.planLimitedWrite(units, limit)
 	}
 	if b.writesGlobal() {
 		if b.anySharded() {
@@ -456,6 +464,36 @@ func (b *builder) renderAll(units []unit) ([]*Route, error) {
 }
 
 // renderRoutes is renderAll as a single Route or a Scatter.
+// planLimitedWrite plans an UPDATE or DELETE with LIMIT n and no ORDER BY
+// over several shards: the server changes any n rows that match, so the
+// shards take turns, each limited to what the ones before left.
+func (b *builder) planLimitedWrite(units []unit, limit **ast.Limit) (Primitive, error) {
+	l := *limit
+	n, ok := l.Count.(ast.ValueExpr)
+	if !ok || l.Offset != nil {
+		return nil, errUnsupported("UPDATE/DELETE with this LIMIT across shards")
+	}
+	var count uint64
+	switch v := n.GetValue().(type) {
+	case int64:
+		if v < 0 {
+			return nil, errUnsupported("UPDATE/DELETE with this LIMIT across shards")
+		}
+		count = uint64(v)
+	case uint64:
+		count = v
+	default:
+		return nil, errUnsupported("UPDATE/DELETE with this LIMIT across shards")
+	}
+	*limit = nil // each shard's statement gets its own
+	defer func() { *limit = l }()
+	routes, err := b.renderAll(units)
+	if err != nil {
+		return nil, err
+	}
+	return &LimitedWrite{Routes: routes, Limit: count}, nil
+}
+
 func (b *builder) renderRoutes(units []unit) (Primitive, error) {
 	routes, err := b.renderAll(units)
 	if err != nil {

@@ -52,6 +52,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runChildInsert(cli, root, p.Insert, conns, tr)
 	case *router.MoveRows:
 		return runMove(cli, root, conns, tr)
+	case *router.LimitedWrite:
+		return runLimitedWrite(cli, root, conns, tr)
 	case *router.InsertSelect:
 		return runInsertSelect(cli, root, conns, tr)
 	}
@@ -297,6 +299,13 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		out.Err = shardErr
 		return out, nil
 	}
+	return answerWrite(cli, totals, broadcast, ins, tr), nil
+}
+
+// answerWrite answers a write's client with the sum of its statements'
+// totals (a broadcast's first copy's alone).
+func answerWrite(cli *Client, totals []writeTotals, broadcast bool, ins router.InsertKind, tr Tracker) Outcome {
+	var out Outcome
 	var sum writeTotals
 	for i, t := range totals {
 		if broadcast && i > 0 {
@@ -325,7 +334,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 	tr.TrackOK(nil, &ok)
 	out.Affected = sum.affected
 	writeOK(cli, wire.OKHeader, &ok)
-	return out, nil
+	return out
 }
 
 // stmtSavepoint marks, on each connection a write of several statements

@@ -2,11 +2,13 @@ package exec
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
 )
 
 // steps runs a statement's parts one after another, each on a connection
@@ -90,4 +92,51 @@ func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (
 	writeOK(cli, wire.OKHeader, &k)
 	out.Affected = k.AffectedRows
 	return out, nil
+}
+
+// runLimitedWrite runs an UPDATE or DELETE with LIMIT over several shards
+// (router.LimitedWrite): shard after shard, each limited to the rows the
+// ones before left, and answers with their counts summed.
+func runLimitedWrite(cli *Client, lw *router.LimitedWrite, conns Conns, tr Tracker) (Outcome, error) {
+	st := steps{conns: conns, atomic: cli.Atomic}
+	var totals []writeTotals
+	left := lw.Limit
+	run := func(node, sql string) error {
+		return st.on(node, func(c *backend.Conn) error {
+			// An earlier shard's warnings on this connection are kept first.
+			if err := keepWarnings(c, nil); err != nil {
+				return err
+			}
+			if err := c.WriteCommandStr(mysql.COM_QUERY, sql+" LIMIT "+strconv.FormatUint(left, 10)); err != nil {
+				c.MarkBroken()
+				return err
+			}
+			t, shardErr, ioErr := readWriteResults(c, 1, router.NotInsert, nil, tr)
+			switch {
+			case ioErr != nil:
+				return ioErr
+			case shardErr != nil:
+				return shardErr
+			}
+			totals = append(totals, t)
+			n := t.affected // a DELETE's LIMIT counts the rows deleted,
+			if t.hasInfo {
+				n = t.matched // an UPDATE's those it matched, changed or not
+			}
+			left -= min(left, n)
+			return nil
+		})
+	}
+	var err error
+	for _, r := range lw.Routes {
+		for _, sql := range r.SQL {
+			if err == nil && (left > 0 || len(totals) == 0) {
+				err = run(r.Node, sql)
+			}
+		}
+	}
+	if err != nil {
+		return st.answer(cli, tr, err, nil)
+	}
+	return answerWrite(cli, totals, false, router.NotInsert, tr), nil
 }

@@ -107,7 +107,7 @@ func writeStatements(p *router.Plan) int {
 		routes = r.Routes
 	case *router.Broadcast:
 		routes = r.Routes
-	case *router.ChildInsert, *router.MoveRows, *router.InsertSelect:
+	case *router.ChildInsert, *router.MoveRows, *router.InsertSelect, *router.LimitedWrite:
 		return 2 // several shards, known only as it runs
 	default:
 		return 1
