@@ -37,12 +37,24 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 				s.active.Store(nil) // the session's end resets it
 				return nil, errKilled
 			}
+			if flags&parser.FlagPrevResult != 0 && (s.prev.own || c != s.prev.conn) {
+				s.active.Store(nil)
+				if s.prev.own {
+					return nil, errOwnAfter
+				}
+				return nil, unsupported("FOUND_ROWS()/ROW_COUNT() here: the statement runs on another connection than the previous one")
+			}
+			s.cur.used(c)
 			return c, nil
 		}
 	}
 	c, err := srv.Pool.Get(context.Background(), s.variant(), s.last, s.lastUses)
 	if err != nil {
 		return nil, err
+	}
+	if flags&parser.FlagPrevResult != 0 && s.prev.own {
+		srv.Pool.Put(c)
+		return nil, errOwnAfter
 	}
 	if flags&parser.FlagPrevResult != 0 && c != s.last {
 		// FOUND_ROWS() and ROW_COUNT() describe the previous statement on
@@ -56,6 +68,7 @@ func (s *Session) acquire(srv *backend.Server, flags parser.Flag) (*backend.Conn
 		s.pin(c)
 	}
 	s.active.Store(c)
+	s.cur.used(c)
 	if s.killed.Load() {
 		// Killed before Kill could see this connection: the statement
 		// must not start. Broken, so that it is not pooled while Kill
@@ -333,6 +346,7 @@ func (s *Session) endTracking(c *backend.Conn, schema string, sum *parser.Summar
 	}
 	if ok && sum != nil && sum.Flags&parser.FlagLastInsertID != 0 && sum.Kind != parser.KindInsert && sum.Kind != parser.KindUpdate {
 		// SELECT LAST_INSERT_ID(expr) sets the value without telling.
+		s.cur.own = true
 		_ = c.Query("SELECT LAST_INSERT_ID()", func(_ []wire.ColumnRef, v [][]byte) error {
 			s.lastInsertID, _ = strconv.ParseUint(string(v[0]), 10, 64)
 			c.LastInsertID = s.lastInsertID
@@ -350,6 +364,7 @@ func (s *Session) endTracking(c *backend.Conn, schema string, sum *parser.Summar
 
 // readUserVars reads the assigned user variables back as typed literals.
 func (s *Session) readUserVars(c *backend.Conn, names []string) error {
+	s.cur.own = true // (FOUND_ROWS() and ROW_COUNT() now describe this read)
 	var q strings.Builder
 	q.WriteString("SELECT ")
 	for i, n := range names {

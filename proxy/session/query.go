@@ -36,6 +36,7 @@ func (s *Session) comQuery(p []byte) error {
 	if s.sharded(snap) {
 		return s.runSharded(sql, sum, snap)
 	}
+	s.nextStatement(sum)
 	if sum.Next == 0 {
 		if done, err := s.local(sql, sum); done {
 			return err

@@ -67,7 +67,10 @@ type Session struct {
 	pinned          []*backend.Conn
 	last            *backend.Conn // affinity: the connection used last
 	lastUses        uint64
-	active          atomic.Pointer[backend.Conn]
+	// In a sharded schema, the statement in progress (cur) and the one
+	// before it (prev): FOUND_ROWS() and ROW_COUNT() (prevresult.go).
+	cur, prev stmtUse
+	active    atomic.Pointer[backend.Conn]
 	// planConns are the connections a running plan holds (one a shard):
 	// KILL QUERY stops the statement on each (planMu guards them).
 	planMu            sync.Mutex

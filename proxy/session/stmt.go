@@ -284,8 +284,12 @@ func (s *Session) stmtExecute(p []byte) error {
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	if st.sharded {
+		if _, _, e := s.startStatement(st.sql, &st.sum, snap); e != nil {
+			return s.writeErr(e)
+		}
 		return s.stmtExecuteSharded(st, p, nullMap, values, snap)
 	}
+	s.nextStatement(&st.sum)
 	rt, e := s.target(snap)
 	if e != nil {
 		return s.writeErr(e)

@@ -1,0 +1,89 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+)
+
+// TestPrevResult: FOUND_ROWS() and ROW_COUNT() in a sharded schema answer
+// as one server would where one connection ran the client's previous
+// statement whole, and are refused (1235) where none did: a statement over
+// several shards, one the proxy answered itself or followed with its own
+// read. Before, the last two read a stale count, and in a transaction so
+// did the first (a node's UNION ALL of two shards' rows counted 2).
+func TestPrevResult(t *testing.T) {
+	ctx := context.Background()
+	p := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, u INT, v INT)",
+		"INSERT INTO lim VALUES (1, 1, 0), (2, 2, 0), (3, 0, 0), (4, 1, 0), (5, 2, 0), (6, 0, 0), (8, 1, 0), (12, 0, 0)"}
+	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_prev")
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_prev")), schema...)
+
+	// The last statement of each script reads the counts; ids 4, 8 and 12
+	// are all on shard 0.
+	answered := [][]string{
+		{"SELECT id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
+		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim WHERE id IN (4, 8, 12) LIMIT 1", "SELECT FOUND_ROWS() AS n, ROW_COUNT() AS r"},
+		{"BEGIN", "SELECT id FROM lim WHERE id IN (4, 8, 12)", "SELECT FOUND_ROWS()"},
+		{"BEGIN", "SELECT id FROM lim WHERE id = 3", "SELECT id FROM lim WHERE id IN (4, 8)", "SELECT FOUND_ROWS()"},
+		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SELECT ROW_COUNT()"},
+		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8, 12)", "SELECT ROW_COUNT()"},
+		{"DELETE FROM lim WHERE id = 99", "SELECT ROW_COUNT()"},
+	}
+	refused := [][]string{
+		{"SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
+		{"BEGIN", "SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
+		{"SELECT id FROM lim WHERE id IN (1, 2) LIMIT 5", "SELECT FOUND_ROWS()"},
+		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT()"},
+		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SET @a = 1", "SELECT ROW_COUNT()"},
+		{"SELECT id FROM lim WHERE id IN (4, 8)", "SET @b = 2", "SELECT FOUND_ROWS()"},
+		{"SELECT @c := id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
+	}
+	run := func(db *sql.DB, script []string) (string, error) {
+		c := Conn(t, db)
+		defer c.Close()
+		defer c.ExecContext(ctx, "ROLLBACK")
+		last := len(script) - 1
+		MustExec(t, c, script[:last]...)
+		rows, err := c.QueryContext(ctx, script[last])
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(sql.NullInt64)
+		}
+		out := ""
+		for rows.Next() {
+			if err := rows.Scan(vals...); err != nil {
+				return "", err
+			}
+			for i, v := range vals {
+				out += fmt.Sprintf("%s=%d ", cols[i], v.(*sql.NullInt64).Int64)
+			}
+		}
+		return out, rows.Err()
+	}
+	proxy, oracle := Open(t, DSN("app", "app", p.Addr, "cp")), Open(t, DSN("sg", "sg", oracleAddr, "cp_prev"))
+	for _, script := range answered {
+		want, err := run(oracle, script)
+		if err != nil {
+			t.Fatalf("oracle %q: %v", script, err)
+		}
+		if got, err := run(proxy, script); err != nil || got != want {
+			t.Errorf("%q: proxy %q (%v), oracle %q", script, got, err, want)
+		}
+	}
+	for _, script := range refused {
+		if got, err := run(proxy, script); ErrCode(err) != 1235 {
+			t.Errorf("%q: %q (%v), want 1235", script, got, err)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package session
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+)
+
+// FOUND_ROWS() and ROW_COUNT() describe the previous statement as the
+// connection that ran it saw it. In a sharded schema the proxy lets a
+// server answer them only where that is the client's previous statement
+// whole: it ran on one connection, which answers them, and for
+// FOUND_ROWS() it returned rows (after a statement without rows MariaDB
+// keeps an older count). After a statement over several shards each
+// knows its own part; after one the proxy answered, none knows it.
+
+// stmtUse is what a statement did with connections.
+type stmtUse struct {
+	uses int
+	conn *backend.Conn // the last one it took
+	rows bool          // a SELECT or SHOW: it returns rows
+	// own: the proxy ran a statement of its own after it on conn (reading
+	// back the user variables or LAST_INSERT_ID() it set).
+	own bool
+}
+
+func (u *stmtUse) used(c *backend.Conn) { u.uses, u.conn = u.uses+1, c }
+
+// nextStatement makes the statement in progress the previous one.
+func (s *Session) nextStatement(sum *parser.Summary) {
+	s.prev = s.cur
+	s.cur = stmtUse{rows: sum.Kind == parser.KindSelect || sum.Kind == parser.KindShow}
+}
+
+// errOwnAfter refuses FOUND_ROWS() and ROW_COUNT() after a statement the
+// proxy followed with one of its own on the same connection.
+var errOwnAfter = unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that assigned user variables or LAST_INSERT_ID(expr): the proxy read them back on its connection since")
+
+// startStatement begins a statement of a sharded schema. For one reading
+// FOUND_ROWS() or ROW_COUNT() it returns the route to the connection that
+// knows them, or the reason none does.
+func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (rt route, prevResult bool, e *mysql.MyError) {
+	s.nextStatement(sum)
+	if sum.Flags&parser.FlagPrevResult == 0 {
+		return route{}, false, nil
+	}
+	p := s.prev
+	switch {
+	case p.own:
+		return route{}, true, errOwnAfter
+	case p.uses > 1:
+		return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
+	case p.uses == 0 || p.conn == nil:
+		return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement the proxy answered itself: no server ran it")
+	case !p.rows && strings.Contains(strings.ToUpper(sql), "FOUND_ROWS"):
+		return route{}, true, unsupported("FOUND_ROWS() after a statement that returned no rows (it would still count an earlier SELECT's, which the proxy cannot tell): read it right after the SELECT")
+	}
+	host := p.conn.Server().Host()
+	for _, dn := range snap.Cluster.Nodes {
+		if dn.Host == host {
+			// (In the database it has: no USE between.)
+			return route{node: dn, schema: p.conn.State.Schema}, true, nil
+		}
+	}
+	return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
+}
