@@ -22,10 +22,7 @@ func TestInsertInfo(t *testing.T) {
 		"CREATE TABLE small (id INT PRIMARY KEY, u INT, v INT)",
 		"CREATE TABLE glob (id INT PRIMARY KEY, v INT)",
 	}
-	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
-	oracle := Open(t, DSN("sg", "sg", oracleAddr, ""))
-	MustExec(t, oracle, "CREATE DATABASE IF NOT EXISTS cp_info")
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_info")), schema...)
+	copySchema(t, p, "cp_info", schema...)
 	// ids mod 4 pick the shard: 1, 2, 3 one row each; 4 and 8 together.
 	statements := []string{
 		"DELETE FROM small", "DELETE FROM glob",

@@ -9,6 +9,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,6 +40,18 @@ schemas:
       daily: {column: d, algorithm: date, shards: 4, nodes: [c0, c1], options: {unit: day, start: '2026-01-01', per_shard: 1, wrap: true}}
       keyed: {column: k, algorithm: hash, shards: 4, nodes: [c0, c1]}
 `
+}
+
+// copySchema runs schema through proxy p in its schema cp and on the
+// oracle in database db (created if need be), and returns both handles.
+func copySchema(t *testing.T, p *Proxy, db string, schema ...string) (proxy, oracle *sql.DB) {
+	t.Helper()
+	proxy = Open(t, DSN("app", "app", p.Addr, "cp"))
+	MustExec(t, proxy, schema...)
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS "+db)
+	oracle = Open(t, DSN("sg", "sg", oracleAddr, db))
+	MustExec(t, oracle, schema...)
+	return proxy, oracle
 }
 
 func TestInsertSelectBound(t *testing.T) {

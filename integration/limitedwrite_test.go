@@ -19,11 +19,7 @@ func TestLimitedWrites(t *testing.T) {
 	ctx := context.Background()
 	p := StartProxy(t, copyConfig())
 	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, u INT, v INT)"}
-	proxy := Open(t, DSN("app", "app", p.Addr, "cp"))
-	MustExec(t, proxy, schema...)
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_lim")
-	oracle := Open(t, DSN("sg", "sg", oracleAddr, "cp_lim"))
-	MustExec(t, oracle, schema...)
+	proxy, oracle := copySchema(t, p, "cp_lim", schema...)
 
 	var rows []string
 	for id := 1; id <= 40; id++ {

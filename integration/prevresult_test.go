@@ -20,9 +20,7 @@ func TestPrevResult(t *testing.T) {
 	p := StartProxy(t, copyConfig())
 	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, u INT, v INT)",
 		"INSERT INTO lim VALUES (1, 1, 0), (2, 2, 0), (3, 0, 0), (4, 1, 0), (5, 2, 0), (6, 0, 0), (8, 1, 0), (12, 0, 0)"}
-	MustExec(t, Open(t, DSN("app", "app", p.Addr, "cp")), schema...)
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS cp_prev")
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_prev")), schema...)
+	proxy, oracle := copySchema(t, p, "cp_prev", schema...)
 
 	// The last statement of each script reads the counts; ids 4, 8 and 12
 	// are all on shard 0.
@@ -71,7 +69,6 @@ func TestPrevResult(t *testing.T) {
 		}
 		return out, rows.Err()
 	}
-	proxy, oracle := Open(t, DSN("app", "app", p.Addr, "cp")), Open(t, DSN("sg", "sg", oracleAddr, "cp_prev"))
 	for _, script := range answered {
 		want, err := run(oracle, script)
 		if err != nil {
