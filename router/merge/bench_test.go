@@ -49,6 +49,9 @@ func benchInputsN(b testing.TB, rows, k int, bin bool, kind string) ([]*sliceStr
 	case "string+weight":
 		key = fStr("k")
 		keys = []SortKey{{Col: 0, Weight: 4}}
+	case "string+collation": // the merge compares the strings itself
+		key = fStr("k")
+		keys = []SortKey{{Col: 0, Weight: -1, Coll: CollationNamed("utf8mb4_general_ci")}}
 	}
 	fields := []Field{key, fBigint("id"), fStr("name"), fDec("price", 2), fBin("w")}
 	ins := make([]*sliceStream, k)
@@ -65,7 +68,7 @@ func benchInputsN(b testing.TB, rows, k int, bin bool, kind string) ([]*sliceStr
 			err = rb.AppendValue(Int(int64(n) * 7))
 		case "decimal":
 			err = rb.AppendValue(Decimal([]byte(strconv.Itoa(n) + ".25")))
-		case "string+weight":
+		case "string+weight", "string+collation":
 			rb.AppendRaw([]byte(fmt.Sprintf("name-%09d", n)))
 		}
 		if err != nil {
@@ -147,7 +150,7 @@ func runBench(b *testing.B, build func([]Stream) Stream, ins []*sliceStream) {
 // BenchmarkMergeSort4 merges 4 sorted inputs of 250,000 rows each (one op
 // = 1,000,000 rows); allocs/op is for the whole million.
 func BenchmarkMergeSort4(b *testing.B) {
-	for _, kind := range []string{"bigint", "decimal", "string+weight"} {
+	for _, kind := range []string{"bigint", "decimal", "string+weight", "string+collation"} {
 		for _, p := range protocols {
 			b.Run(kind+"/"+p.name, func(b *testing.B) {
 				ins, keys := benchInputs(b, 4, p.bin, kind)
@@ -230,7 +233,7 @@ func BenchmarkAggregate(b *testing.B) {
 // Steady state: merging allocates nothing per row.
 func TestMergeSortNoAllocsPerRow(t *testing.T) {
 	for _, p := range protocols {
-		for _, kind := range []string{"bigint", "decimal", "string+weight"} {
+		for _, kind := range []string{"bigint", "decimal", "string+weight", "string+collation"} {
 			ins, keys := benchInputsN(t, 20000, 4, p.bin, kind)
 			m := MergeSort(reset(ins), keys)
 			if _, err := m.Next(); err != nil {

@@ -2,6 +2,8 @@ package merge
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -51,9 +53,27 @@ func (c *Collation) Compare(a, b []byte) int {
 		}
 		return bytes.Compare(a, b)
 	}
+	// Equal bytes weigh alike: start at the character where they differ
+	// (bytes before it are equal, so it starts at the same place in both).
+	i := commonPrefix(a, b)
+	for i > 0 && (i < len(a) && !utf8.RuneStart(a[i]) || i < len(b) && !utf8.RuneStart(b[i])) {
+		i--
+	}
+	a, b = a[i:], b[i:]
+	page0 := generalCIPages[0]
 	for len(a) > 0 && len(b) > 0 {
-		wa, na := generalWeight(a)
-		wb, nb := generalWeight(b)
+		var wa, wb uint16
+		na, nb := 1, 1
+		if a[0] < utf8.RuneSelf {
+			wa = page0[a[0]]
+		} else {
+			wa, na = generalWeight(a)
+		}
+		if b[0] < utf8.RuneSelf {
+			wb = page0[b[0]]
+		} else {
+			wb, nb = generalWeight(b)
+		}
 		if wa != wb {
 			if wa < wb {
 				return -1
@@ -89,6 +109,22 @@ func (c *Collation) Compare(a, b []byte) int {
 }
 
 var space = []byte{' '}
+
+// commonPrefix returns the length of the bytes a and b begin with alike,
+// eight at a time.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
 
 // generalWeight is the weight of s's first character in
 // utf8mb4_general_ci and its length in bytes: beyond the BMP, U+FFFD's.

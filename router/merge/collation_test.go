@@ -17,6 +17,9 @@ func TestCollationCompare(t *testing.T) {
 		{"utf8mb4_general_ci", "a\ufffd", "a😀", 0}, // beyond the BMP: U+FFFD
 		{"utf8mb4_general_ci", "a", "a😀", -1},
 		{"utf8mb4_general_ci", "b", "Ä", 1},
+		{"utf8mb4_general_ci", "aé", "aè", 0},                      // they differ inside a character
+		{"utf8mb4_general_ci", "0123456789é1", "0123456789È2", -1}, // past eight equal bytes
+		{"utf8mb4_general_ci", "0123456789", "0123456789", 0},
 		{"utf8mb4_general_nopad_ci", "a", "A ", -1},
 		{"utf8mb4_general_nopad_ci", "a", "A", 0},
 		{"utf8mb4_bin", "a", "a ", 0},
