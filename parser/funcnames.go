@@ -25,7 +25,9 @@ func restoreNode(n ast.Node, flags format.RestoreFlags, b *strings.Builder) erro
 	if err := n.Restore(format.NewRestoreCtx(flags, &one)); err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(printedNames, func(name string) bool { return strings.Contains(one.String(), name) }) {
+	internal := slices.ContainsFunc(printedNames, func(name string) bool { return strings.Contains(one.String(), name) })
+	share := strings.Contains(one.String(), "FOR SHARE")
+	if !internal && !share {
 		b.WriteString(one.String())
 		return nil
 	}
@@ -33,7 +35,69 @@ func restoreNode(n ast.Node, flags format.RestoreFlags, b *strings.Builder) erro
 	n.Accept(&calls)
 	undo := calls.asWritten()
 	defer undo()
-	return n.Restore(format.NewRestoreCtx(flags, b))
+	if !share {
+		return n.Restore(format.NewRestoreCtx(flags, b))
+	}
+	one.Reset()
+	locks := shareLocks{}
+	n.Accept(&locks)
+	undoLocks := locks.marked()
+	err := n.Restore(format.NewRestoreCtx(flags, &one))
+	undoLocks()
+	b.WriteString(locks.asWritten(one.String()))
+	return err
+}
+
+// The TiDB parser reads LOCK IN SHARE MODE as FOR SHARE, MySQL 8's
+// words, and prints those, which MariaDB does not know. shareLocks prints
+// a SELECT's share lock as LOCK IN SHARE MODE (NOWAIT, SKIP LOCKED as
+// written): the lock is printed as FOR UPDATE of a marker table, which is
+// then replaced.
+type shareLocks []*ast.SelectLockInfo
+
+const shareMarker = "__sg_lock_in_share_mode"
+
+func (l *shareLocks) Enter(n ast.Node) (ast.Node, bool) {
+	if s, ok := n.(*ast.SelectStmt); ok && s.LockInfo != nil && len(s.LockInfo.Tables) == 0 && !slices.Contains(*l, s.LockInfo) {
+		switch s.LockInfo.LockType {
+		case ast.SelectLockForShare, ast.SelectLockForShareNoWait, ast.SelectLockForShareSkipLocked:
+			*l = append(*l, s.LockInfo)
+		}
+	}
+	return n, false
+}
+
+func (l *shareLocks) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// marked turns the locks into FOR UPDATE ... OF the marker, and returns
+// what puts them back.
+func (l shareLocks) marked() (undo func()) {
+	old := make([]ast.SelectLockType, len(l))
+	for i, li := range l {
+		old[i] = li.LockType
+		switch li.LockType {
+		case ast.SelectLockForShare:
+			li.LockType = ast.SelectLockForUpdate
+		case ast.SelectLockForShareNoWait:
+			li.LockType = ast.SelectLockForUpdateNoWait
+		case ast.SelectLockForShareSkipLocked:
+			li.LockType = ast.SelectLockForUpdateSkipLocked
+		}
+		li.Tables = []*ast.TableName{{Name: ast.NewCIStr(shareMarker)}}
+	}
+	return func() {
+		for i, li := range l {
+			li.LockType, li.Tables = old[i], nil
+		}
+	}
+}
+
+// asWritten replaces the marked locks in the printed text.
+func (l shareLocks) asWritten(text string) string {
+	if len(l) == 0 {
+		return text
+	}
+	return strings.ReplaceAll(text, "FOR UPDATE OF `"+shareMarker+"`", "LOCK IN SHARE MODE")
 }
 
 // internalCalls collects the calls of a tree named internally.

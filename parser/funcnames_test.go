@@ -10,6 +10,13 @@ func TestRestoreInternalFuncNames(t *testing.T) {
 		{"SELECT CONCAT(a, CHAR(a + 1, 66 using latin1)) FROM t WHERE b = CHAR(9)",
 			"SELECT CONCAT(`a`, CHAR(`a` + 1, 66 USING `latin1`)) FROM `t` WHERE `b` = CHAR(9)"},
 		{"SELECT INSERT('txs', 2, 1, CHAR(104, 105)) FROM t", "SELECT INSERT('txs', 2, 1, CHAR(104, 105)) FROM `t`"},
+		// MariaDB knows LOCK IN SHARE MODE, not FOR SHARE.
+		{"SELECT a FROM t WHERE b = 'FOR SHARE' LOCK IN SHARE MODE", "SELECT `a` FROM `t` WHERE `b` = 'FOR SHARE' LOCK IN SHARE MODE"},
+		{"SELECT a FROM t FOR SHARE NOWAIT", "SELECT `a` FROM `t` LOCK IN SHARE MODE NOWAIT"},
+		{"SELECT a FROM t FOR SHARE SKIP LOCKED", "SELECT `a` FROM `t` LOCK IN SHARE MODE SKIP LOCKED"},
+		{"SELECT a FROM t WHERE a IN (SELECT CHAR(65) FROM u LOCK IN SHARE MODE) FOR UPDATE",
+			"SELECT `a` FROM `t` WHERE `a` IN (SELECT CHAR(65) FROM `u` LOCK IN SHARE MODE) FOR UPDATE"},
+		{"SELECT b FROM t WHERE b = 'FOR SHARE'", "SELECT `b` FROM `t` WHERE `b` = 'FOR SHARE'"},
 	}
 	for _, c := range cases {
 		stmts, err := Parse(c.sql)
