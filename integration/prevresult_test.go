@@ -14,7 +14,9 @@ import (
 // statement whole, and are refused (1235) where none did: a statement over
 // several shards, one the proxy answered itself or followed with its own
 // read. Before, the last two read a stale count, and in a transaction so
-// did the first (a node's UNION ALL of two shards' rows counted 2).
+// did the first (a node's UNION ALL of two shards' rows counted 2). After
+// a SELECT SQL_CALC_FOUND_ROWS over several shards, the proxy answers
+// SELECT FOUND_ROWS() with the shards' counts added up.
 func TestPrevResult(t *testing.T) {
 	ctx := context.Background()
 	p := StartProxy(t, copyConfig())
@@ -32,6 +34,11 @@ func TestPrevResult(t *testing.T) {
 		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SELECT ROW_COUNT()"},
 		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8, 12)", "SELECT ROW_COUNT()"},
 		{"DELETE FROM lim WHERE id = 99", "SELECT ROW_COUNT()"},
+		// SQL_CALC_FOUND_ROWS over every shard: the proxy adds their counts.
+		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim ORDER BY id LIMIT 2", "SELECT FOUND_ROWS()"},
+		{"SELECT SQL_CALC_FOUND_ROWS id, u FROM lim WHERE u < 2 ORDER BY u DESC, id LIMIT 1, 2", "SELECT FOUND_ROWS() AS n"},
+		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim LIMIT 0", "select found_rows() `all`"},
+		{"BEGIN", "SELECT SQL_CALC_FOUND_ROWS id FROM lim WHERE u = 0 ORDER BY id DESC LIMIT 1", "SELECT FOUND_ROWS()"},
 	}
 	refused := [][]string{
 		{"SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
@@ -41,6 +48,7 @@ func TestPrevResult(t *testing.T) {
 		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SET @a = 1", "SELECT ROW_COUNT()"},
 		{"SELECT id FROM lim WHERE id IN (4, 8)", "SET @b = 2", "SELECT FOUND_ROWS()"},
 		{"SELECT @c := id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
+		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim LIMIT 2", "SELECT FOUND_ROWS() + 1"},
 	}
 	run := func(db *sql.DB, script []string) (string, error) {
 		c := Conn(t, db)

@@ -127,6 +127,7 @@ func (t *tableInfo) anchor(col string) string {
 
 type builder struct {
 	env          *Env
+	foundRows    bool       // SELECT SQL_CALC_FOUND_ROWS over several shards (Plan.FoundRows)
 	routingIndex int        // INSERT: position of the routing column in a row
 	fkTable      *tableInfo // DDL: the table whose foreign keys follow its shard
 	fkShard      int

@@ -26,6 +26,10 @@ type Plan struct {
 	// split over shards, their answers add up to the "Records: 3
 	// Duplicates: 1  Warnings: 0" MySQL gives such a statement.
 	Insert InsertKind
+	// FoundRows: a SELECT SQL_CALC_FOUND_ROWS over several shards, each
+	// of whose rows lives whole on one shard. Every shard's statement is
+	// followed by SELECT FOUND_ROWS(); their sum is the statement's.
+	FoundRows bool
 }
 
 // InsertKind is the kind of an INSERT of several rows (NotInsert for any

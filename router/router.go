@@ -75,7 +75,7 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &Plan{Root: root, Write: write, Insert: kind}
+	p := &Plan{Root: root, Write: write, Insert: kind, FoundRows: b.foundRows}
 	for _, t := range b.tables {
 		if t.rule != nil {
 			p.Tables = append(p.Tables, t.rule.Name)

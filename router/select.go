@@ -207,9 +207,6 @@ func shapeOf(sel *ast.SelectStmt) selectShape {
 // mergeSelect rewrites a multi-shard SELECT for merging and returns how
 // the results combine.
 func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error) {
-	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
-		return nil, errUnsupported("SQL_CALC_FOUND_ROWS across shards")
-	}
 	if sel.SelectIntoOpt != nil {
 		return nil, errUnsupported("SELECT ... INTO across shards")
 	}
@@ -246,8 +243,17 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		return nil, err
 	}
 	local := b.groupIsLocal(sel)
+	whole := local || (!shape.aggs && sel.GroupBy == nil && !sel.Distinct)
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		// Each shard counts its own rows (or groups): they add up only
+		// when every row is whole on one shard.
+		if !whole {
+			return nil, errUnsupported("SQL_CALC_FOUND_ROWS with aggregates, GROUP BY or DISTINCT across shards")
+		}
+		b.foundRows = true
+	}
 	switch {
-	case local || (!shape.aggs && sel.GroupBy == nil && !sel.Distinct):
+	case whole:
 		// Every result row is complete on one shard: merge-sort the rows.
 		if sel.OrderBy == nil && sel.GroupBy != nil && !unsorted {
 			// MariaDB sorts GROUP BY's groups (ASC or DESC as written)

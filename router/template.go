@@ -123,7 +123,7 @@ func Compile(stmt ast.StmtNode, env *Env) (*Template, *Plan, error) {
 	if b.unplaced {
 		return nil, plan, ErrUnplaced
 	}
-	if aliasesMarkers(stmt) || b.markerHidden {
+	if aliasesMarkers(stmt) || b.markerHidden || plan.FoundRows {
 		return nil, plan, nil
 	}
 	r, ok := plan.Root.(*Route)

@@ -80,7 +80,7 @@ type orphan struct {
 
 // read runs the SELECT and files each row under its target.
 func (cp *copier) read(cli *Client, tr Tracker) error {
-	m, err := openMerge(cli, cp.is.Source, cp.conns, tr)
+	m, err := openMerge(cli, cp.is.Source, cp.conns, tr, nil)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type pinnedResults struct {
 	c       *backend.Conn
 	tr      Tracker
 	budget  *int
+	found   *foundRows // each statement is followed by SELECT FOUND_ROWS()
 	streams []pinnedStream
 	out     []merge.Stream // the streams, in statement order
 	next    int            // the next result on the connection
@@ -50,18 +51,18 @@ type pinnedStream struct {
 // results (q.out). The first result's header is read now, so that its
 // error comes before any row; with hold, every result is read into memory
 // now (the connection has other statements to run next).
-func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker, hold bool, budget *int) (*pinnedResults, error) {
+func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker, hold bool, budget *int, found *foundRows) (*pinnedResults, error) {
 	// (Backend connections are never compressed: each command's packets
 	// can be numbered from 0 in one buffer.)
 	for _, sql := range sqls {
 		c.ResetSeq()
-		c.WriteCommandPacket(mysql.COM_QUERY, sql)
+		c.WriteCommandPacket(mysql.COM_QUERY, found.statement(sql))
 	}
 	if err := c.Flush(); err != nil {
 		c.MarkBroken()
 		return nil, &BackendError{Err: err}
 	}
-	q := &pinnedResults{c: c, tr: tr, budget: budget, streams: make([]pinnedStream, len(sqls)), out: make([]merge.Stream, len(sqls))}
+	q := &pinnedResults{c: c, tr: tr, budget: budget, found: found, streams: make([]pinnedStream, len(sqls)), out: make([]merge.Stream, len(sqls))}
 	for i := range q.streams {
 		q.streams[i] = pinnedStream{q: q, idx: i}
 		q.out[i] = &q.streams[i]
@@ -98,6 +99,9 @@ func (q *pinnedResults) reach(idx int) {
 			continue
 		}
 		w, err := openStream(q.c, q.tr)
+		if w != nil {
+			w.found = q.found
+		}
 		if err != nil {
 			s.err = err
 			continue

@@ -57,7 +57,51 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 	case *router.InsertSelect:
 		return runInsertSelect(cli, root, conns, tr)
 	}
-	return runMerge(cli, p.Root, conns, tr)
+	if p.FoundRows {
+		return runMerge(cli, p.Root, conns, tr, &foundRows{})
+	}
+	return runMerge(cli, p.Root, conns, tr, nil)
+}
+
+// foundRows adds up the FOUND_ROWS() that follows each shard's statement
+// of a SELECT SQL_CALC_FOUND_ROWS (router.Plan.FoundRows).
+type foundRows struct {
+	sum       uint64
+	sent, got int // statements sent, counts read
+}
+
+// foundRowsQuery follows each such statement.
+const foundRowsQuery = "; SELECT FOUND_ROWS()"
+
+// statement is sql as sent: followed by SELECT FOUND_ROWS() when counted.
+func (f *foundRows) statement(sql string) string {
+	if f == nil {
+		return sql
+	}
+	f.sent++
+	return sql + foundRowsQuery
+}
+
+// read reads the FOUND_ROWS() result that follows a statement's rows.
+func (f *foundRows) read(c *backend.Conn) {
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.MarkBroken()
+		return
+	}
+	more, err := readResultSet(c, p, false, func(row []byte) error {
+		v, _, k := wire.ReadLenEncBytes(row)
+		n, perr := strconv.ParseUint(string(v), 10, 64)
+		if k == 0 || perr != nil {
+			return wire.ErrMalformed
+		}
+		f.sum += n
+		f.got++
+		return nil
+	})
+	if err != nil || more {
+		c.MarkBroken()
+	}
 }
 
 // sameTime gives a global table's copies one time: every statement runs
@@ -585,6 +629,7 @@ type backendStream struct {
 	fields []merge.Field
 	done   bool
 	tr     Tracker
+	found  *foundRows // a FOUND_ROWS() result follows the rows
 }
 
 func (s *backendStream) Fields() []merge.Field { return s.fields }
@@ -604,9 +649,13 @@ func (s *backendStream) Next() (merge.Row, error) {
 		w, st := wire.EOFStatus(p)
 		s.c.Status = st
 		s.c.Warnings += uint32(w)
-		s.tr.TrackStatus(st)
+		s.tr.TrackStatus(st &^ mysql.SERVER_MORE_RESULTS_EXISTS) // (the session's own results decide that)
 		s.done = true
-		if st&mysql.SERVER_MORE_RESULTS_EXISTS != 0 {
+		switch {
+		case st&mysql.SERVER_MORE_RESULTS_EXISTS == 0:
+		case s.found != nil:
+			s.found.read(s.c)
+		default:
 			s.c.MarkBroken() // not expected from one statement
 		}
 		return nil, nil
@@ -678,9 +727,9 @@ func openStream(c *backend.Conn, tr Tracker) (*backendStream, error) {
 }
 
 // runMerge runs a read plan over several shards and merges the results.
-func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outcome, error) {
+func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, found *foundRows) (Outcome, error) {
 	var out Outcome
-	m, err := openMerge(cli, root, conns, tr)
+	m, err := openMerge(cli, root, conns, tr, found)
 	if err != nil {
 		return out, err
 	}
@@ -695,7 +744,10 @@ func runMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (Outc
 			}
 		}
 	}
-	m.close()
+	m.close() // (reads the counts that follow the rows not read)
+	if found != nil && found.got == found.sent {
+		out.FoundRows, out.FoundRowsKnown = found.sum, true
+	}
 	return out, err
 }
 
@@ -737,7 +789,7 @@ func (m *merged) close() {
 
 // openMerge sends a read plan's statements and builds the merge over
 // their results.
-func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (merged, error) {
+func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, found *foundRows) (merged, error) {
 	routes := router.AppendRoutes(nil, root)
 	m := merged{conns: conns}
 	// Send every statement first: the shards work in parallel while the
@@ -764,7 +816,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (mer
 		if err != nil {
 			return err
 		}
-		if err := o.c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+		if err := o.c.WriteCommandStr(mysql.COM_QUERY, found.statement(sql)); err != nil {
 			o.c.MarkBroken()
 			return &BackendError{Err: err}
 		}
@@ -798,7 +850,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (mer
 		case pinned || shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget); err == nil {
+				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget, found); err == nil {
 					streams[r] = o.q.out
 				}
 			}
@@ -830,6 +882,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker) (mer
 			}
 			continue
 		}
+		s.found = found
 		w.o.s = s
 		streams[w.route] = append(streams[w.route], s)
 	}
@@ -881,7 +934,7 @@ func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []
 		return nil, &BackendError{Err: errConnLost}
 	}
 	budget := maxBuffered
-	if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget); err != nil {
+	if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget, nil); err != nil {
 		return nil, err
 	}
 	return o.q.out, nil

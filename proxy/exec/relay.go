@@ -78,6 +78,10 @@ type Outcome struct {
 	Err *mysql.MyError
 	// Rows counts relayed rows; Affected sums affected rows.
 	Rows, Affected uint64
+	// FoundRows is a SELECT SQL_CALC_FOUND_ROWS's count over its shards
+	// (router.Plan.FoundRows), when FoundRowsKnown: every shard told.
+	FoundRows      uint64
+	FoundRowsKnown bool
 }
 
 // BackendError wraps an I/O failure on the backend side; the connection is

@@ -7,7 +7,9 @@ import (
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
 )
 
 // FOUND_ROWS() and ROW_COUNT() describe the previous statement as the
@@ -26,6 +28,10 @@ type stmtUse struct {
 	// own: the proxy ran a statement of its own after it on conn (reading
 	// back the user variables or LAST_INSERT_ID() it set).
 	own bool
+	// found: a SELECT SQL_CALC_FOUND_ROWS over several shards counted
+	// this many rows (foundKnown: every shard told its count).
+	found      uint64
+	foundKnown bool
 }
 
 func (u *stmtUse) used(c *backend.Conn) { u.uses, u.conn = u.uses+1, c }
@@ -42,29 +48,86 @@ var errOwnAfter = unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that a
 
 // startStatement begins a statement of a sharded schema. For one reading
 // FOUND_ROWS() or ROW_COUNT() it returns the route to the connection that
-// knows them, or the reason none does.
-func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (rt route, prevResult bool, e *mysql.MyError) {
+// knows them, or the reason none does; after a SELECT SQL_CALC_FOUND_ROWS
+// over several shards, a plain SELECT FOUND_ROWS() in text is the
+// proxy's to answer (answer; a prepared one is refused).
+func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, text bool) (rt route, prevResult bool, answer func() error, e *mysql.MyError) {
 	s.nextStatement(sum)
 	if sum.Flags&parser.FlagPrevResult == 0 {
-		return route{}, false, nil
+		return route{}, false, nil, nil
 	}
+	p := s.prev
+	if name, ok := foundRowsSelect(sql); ok && p.foundKnown && text {
+		return route{}, true, func() error { return s.answerFoundRows(name, p.found) }, nil
+	}
+	rt, e = s.prevResultRoute(sql, snap)
+	return rt, true, nil, e
+}
+
+// prevResultRoute is the route to the connection that ran the previous
+// statement whole, or the reason there is none.
+func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *mysql.MyError) {
 	p := s.prev
 	switch {
 	case p.own:
-		return route{}, true, errOwnAfter
+		return route{}, errOwnAfter
 	case p.uses > 1:
-		return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
+		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
 	case p.uses == 0 || p.conn == nil:
-		return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement the proxy answered itself: no server ran it")
+		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement the proxy answered itself: no server ran it")
 	case !p.rows && strings.Contains(strings.ToUpper(sql), "FOUND_ROWS"):
-		return route{}, true, unsupported("FOUND_ROWS() after a statement that returned no rows (it would still count an earlier SELECT's, which the proxy cannot tell): read it right after the SELECT")
+		return route{}, unsupported("FOUND_ROWS() after a statement that returned no rows (it would still count an earlier SELECT's, which the proxy cannot tell): read it right after the SELECT")
 	}
 	host := p.conn.Server().Host()
 	for _, dn := range snap.Cluster.Nodes {
 		if dn.Host == host {
 			// (In the database it has: no USE between.)
-			return route{node: dn, schema: p.conn.State.Schema}, true, nil
+			return route{node: dn, schema: p.conn.State.Schema}, nil
 		}
 	}
-	return route{}, true, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
+	return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
+}
+
+// foundRowsSelect reports whether sql is SELECT FOUND_ROWS() with at most
+// an alias, and returns the column's name: the alias, or the call as
+// written.
+func foundRowsSelect(sql string) (name string, ok bool) {
+	l := parser.NewLexer(sql)
+	if t := l.Next(); t.Kind != parser.TokIdent || !parser.EqualFold(l.Text(t), "SELECT") {
+		return "", false
+	}
+	f := l.Next()
+	if f.Kind != parser.TokIdent || !parser.EqualFold(l.Text(f), "FOUND_ROWS") {
+		return "", false
+	}
+	if t := l.Next(); t.Kind != parser.TokOp || l.Text(t) != "(" {
+		return "", false
+	}
+	end := l.Next()
+	if end.Kind != parser.TokOp || l.Text(end) != ")" {
+		return "", false
+	}
+	name = sql[f.Start:end.End]
+	t := l.Next()
+	if t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "AS") {
+		t = l.Next()
+	}
+	switch t.Kind {
+	case parser.TokIdent:
+		name, t = l.Text(t), l.Next()
+	case parser.TokQuotedIdent:
+		name, t = parser.UnquoteIdent(l.Text(t)), l.Next()
+	case parser.TokString:
+		name, t = parser.UnquoteString(l.Text(t)), l.Next()
+	}
+	return name, t.Kind == parser.TokEOF || t.Kind == parser.TokSemicolon
+}
+
+// answerFoundRows answers SELECT FOUND_ROWS() with the count the proxy
+// added up.
+func (s *Session) answerFoundRows(name string, n uint64) error {
+	col := exec.IntColumn(name)
+	col.Flags |= mysql.NOT_NULL_FLAG
+	exec.WriteResult(&s.cli, []wire.Column{col}, [][]any{{n}}, s.status)
+	return s.flush()
 }

@@ -67,6 +67,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		}
 	}
 	s.planSum, s.planWrite = nil, false
+	s.cur.found, s.cur.foundKnown = out.FoundRows, out.FoundRowsKnown && err == nil && out.Err == nil
 	s.diag.addError(out.Err)
 	switch {
 	case auto && err == nil && out.Err == nil:

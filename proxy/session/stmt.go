@@ -284,7 +284,7 @@ func (s *Session) stmtExecute(p []byte) error {
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	if st.sharded {
-		if _, _, e := s.startStatement(st.sql, &st.sum, snap); e != nil {
+		if _, _, _, e := s.startStatement(st.sql, &st.sum, snap, false); e != nil {
 			return s.writeErr(e)
 		}
 		return s.stmtExecuteSharded(st, p, nullMap, values, snap)
