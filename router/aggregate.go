@@ -7,6 +7,8 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+
+	"github.com/shardgate/shardgate/router/merge"
 )
 
 // planAggregate plans aggregates whose groups span shards: the shards
@@ -51,16 +53,12 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	type helperKey struct {
 		val, wt   int // wt -1: the merge compares the values (collation)
 		position  bool
-		collation string
+		collation *merge.Collation
 	}
 	var gh []helperKey
 	for _, e := range groupExprs {
-		h := helperKey{val: m.addHelper(sel, e), wt: -1}
-		if coll, ok := b.mergeCompares(e); ok {
-			h.collation = coll
-		} else {
-			h.wt, h.position = b.sortWeight(sel, e, m)
-		}
+		h := helperKey{val: m.addHelper(sel, e)}
+		h.wt, h.position, h.collation = b.sortKey(sel, e, m)
 		gh = append(gh, h)
 	}
 
@@ -230,9 +228,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	}
 	type memKey struct {
 		col  *colExpr
-		wt   int    // helper ordinal of a weight string, -1 none
-		pos  bool   // ...of an ENUM/SET position
-		coll string // or the collation the merge compares by
+		wt   int              // helper ordinal of a weight string, -1 none
+		pos  bool             // ...of an ENUM/SET position
+		coll *merge.Collation // or the collation the merge compares by
 		desc bool
 	}
 	var memKeys []memKey

@@ -7,6 +7,8 @@ package router
 import (
 	"fmt"
 	"strings"
+
+	"github.com/shardgate/shardgate/router/merge"
 )
 
 // Primitive is one node of a plan tree.
@@ -77,15 +79,15 @@ func (c Col) String() string {
 // helper column holding WEIGHT_STRING(expr): strings compare by it, so the
 // merge follows the column's collation exactly. Position says the weight
 // is an ENUM or SET column's position instead (see positionWeight).
-// Collation, with no weight, names the collation (one merge.CollationNamed
-// knows) the merge compares the column's strings by itself.
+// Collation, with no weight, is the collation the merge compares the
+// column's strings by itself.
 type SortKey struct {
 	Col       Col
 	Desc      bool
 	Weight    Col
 	HasWeight bool
 	Position  bool
-	Collation string
+	Collation *merge.Collation
 }
 
 // Route sends statements to one data node: one per shard it touches there.
@@ -317,8 +319,8 @@ func keysString(keys []SortKey) string {
 		if k.HasWeight {
 			s += " weight " + k.Weight.String()
 		}
-		if k.Collation != "" {
-			s += " " + k.Collation
+		if k.Collation != nil {
+			s += " " + k.Collation.Name
 		}
 		if k.Desc {
 			s += " desc"

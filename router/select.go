@@ -564,11 +564,7 @@ func (b *builder) sortKeysFor(sel *ast.SelectStmt, items []orderKey, m *merger) 
 		} else {
 			p.val = m.addHelper(sel, it.expr)
 		}
-		if coll, ok := b.mergeCompares(it.expr); ok {
-			p.key.Collation = coll
-		} else {
-			p.wt, p.key.Position = b.sortWeight(sel, it.expr, m)
-		}
+		p.wt, p.key.Position, p.key.Collation = b.sortKey(sel, it.expr, m)
 		ps = append(ps, p)
 	}
 	keys := make([]SortKey, len(ps))
@@ -627,14 +623,6 @@ func positionWeight(e ast.ExprNode) ast.ExprNode {
 	return fn("CONCAT", ast.NewValueExpr("binary:", "", ""), fn("LPAD", plus, ast.NewValueExpr(20, "", ""), ast.NewValueExpr("0", "", "")))
 }
 
-// sortsByPosition reports whether e is an ENUM or SET column of one of the
-// statement's tables: the server sorts and groups those by position, not
-// by label (MIN and MAX compare labels).
-func (b *builder) sortsByPosition(e ast.ExprNode) bool {
-	typ := b.columnType(e)
-	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
-}
-
 // columnType returns Env.KeyColumnType's "data_type collation" when e is a
 // column of one of the statement's sharded tables, else "".
 func (b *builder) columnType(e ast.ExprNode) string {
@@ -660,40 +648,64 @@ func (b *builder) columnType(e ast.ExprNode) string {
 	return typ
 }
 
-// mergeCompares reports whether the merge compares e's values as the
-// server does without a helper: e is a column whose values are no
-// strings (numbers and temporal values compare as such, binary strings
-// byte by byte), or strings of a collation the merge implements, sent as
-// UTF-8 (character_set_results utf8mb4, or utf8mb3 for a utf8mb3
-// column). coll names that collation.
-func (b *builder) mergeCompares(e ast.ExprNode) (coll string, ok bool) {
-	typ, coll, _ := strings.Cut(b.columnType(e), " ")
+// sortsByPosition reports whether a column of type typ (columnType) is an
+// ENUM or SET: the server sorts and groups those by position, not by label
+// (MIN and MAX compare labels).
+func sortsByPosition(typ string) bool {
+	return strings.HasPrefix(typ, "enum ") || strings.HasPrefix(typ, "set ")
+}
+
+// mergeCompares returns the collation by which the merge compares the
+// values of a column of type typ (columnType) as the server does, with no
+// helper; ok without one when they are no strings (numbers and temporal
+// values compare as such, binary strings byte by byte). Strings need a
+// collation the merge implements and to come as UTF-8
+// (character_set_results utf8mb4, or utf8mb3 for a utf8mb3 column).
+func (b *builder) mergeCompares(typ string) (coll *merge.Collation, ok bool) {
+	typ, name, _ := strings.Cut(typ, " ")
 	switch typ {
 	case "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double",
 		"date", "datetime", "timestamp", "time", "year",
 		"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
-		return "", coll == "binary"
+		return nil, name == "binary"
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
-		if typ == "char" && strings.Contains(coll, "_nopad_") {
+		if typ == "char" && strings.Contains(name, "_nopad_") {
 			// PAD_CHAR_TO_FULL_LENGTH sends CHAR values padded, which a
 			// NO PAD collation would count.
-			return "", false
+			return nil, false
 		}
 		utf8 := b.env.ResultsCharset == "utf8mb4" ||
-			b.env.ResultsCharset == "utf8mb3" && strings.HasPrefix(coll, "utf8mb3_")
-		return coll, utf8 && merge.CollationNamed(coll) != nil
+			b.env.ResultsCharset == "utf8mb3" && strings.HasPrefix(name, "utf8mb3_")
+		coll = merge.CollationNamed(name)
+		return coll, utf8 && coll != nil
 	}
-	return "", false
+	return nil, false
 }
 
 // sortWeight adds the helper e's rows compare by (ORDER BY, GROUP BY and
 // DISTINCT aggregate keys): its position for an ENUM or SET column, else
 // its weight string (a column's sent once).
 func (b *builder) sortWeight(sel *ast.SelectStmt, e ast.ExprNode, m *merger) (helper int, position bool) {
-	if b.sortsByPosition(e) {
+	return b.weigh(sel, e, b.columnType(e), m)
+}
+
+func (b *builder) weigh(sel *ast.SelectStmt, e ast.ExprNode, typ string, m *merger) (helper int, position bool) {
+	if sortsByPosition(typ) {
 		return m.addHelper(sel, positionWeight(e)), true
 	}
 	return m.addWeight(sel, e), false
+}
+
+// sortKey says how the merge compares the values of an ORDER BY or GROUP
+// BY key e: by a collation it implements (coll, helper -1; nil coll for
+// values that are no strings), or by the helper sortWeight adds.
+func (b *builder) sortKey(sel *ast.SelectStmt, e ast.ExprNode, m *merger) (helper int, position bool, coll *merge.Collation) {
+	typ := b.columnType(e)
+	if coll, ok := b.mergeCompares(typ); ok {
+		return -1, false, coll
+	}
+	helper, position = b.weigh(sel, e, typ, m)
+	return helper, position, nil
 }
 
 // orderRows plans complete rows: merge-sort by ORDER BY, if any.

@@ -99,13 +99,11 @@ func (q *pinnedResults) reach(idx int) {
 			continue
 		}
 		w, err := openStream(q.c, q.tr)
-		if w != nil {
-			w.found = q.found
-		}
 		if err != nil {
 			s.err = err
 			continue
 		}
+		w.found = q.found
 		s.fields, s.wire, q.cur = w.fields, w, s
 	}
 }

@@ -1210,8 +1210,8 @@ func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads) ([]m
 			if k.HasWeight {
 				mk.Weight = k.Weight.Resolve(n)
 				mk.Pads = pads
-			} else if k.Collation != "" {
-				mk.Coll = merge.CollationNamed(k.Collation)
+			} else if k.Collation != nil {
+				mk.Coll = k.Collation
 			} else if fields[col].Charset != 63 && !strings.HasSuffix(fields[col].Name, "_bin") {
 				return nil, mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support ordering by string column "+fields[col].Name+" across shards by position inside *: name the column")
 			}

@@ -46,22 +46,30 @@ func (s *Session) nextStatement(sum *parser.Summary) {
 // proxy followed with one of its own on the same connection.
 var errOwnAfter = unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that assigned user variables or LAST_INSERT_ID(expr): the proxy read them back on its connection since")
 
-// startStatement begins a statement of a sharded schema. For one reading
-// FOUND_ROWS() or ROW_COUNT() it returns the route to the connection that
-// knows them, or the reason none does; after a SELECT SQL_CALC_FOUND_ROWS
-// over several shards, a plain SELECT FOUND_ROWS() in text is the
-// proxy's to answer (answer; a prepared one is refused).
-func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, text bool) (rt route, prevResult bool, answer func() error, e *mysql.MyError) {
+// startStatement begins a statement of a sharded schema. One reading
+// FOUND_ROWS() or ROW_COUNT() is answered here (done) when it cannot run as
+// planned: refused where no connection knows them, a tableless SELECT of
+// them run on the connection that does (text only: a prepared one takes
+// its plan, whose connection acquire checks). After a SELECT
+// SQL_CALC_FOUND_ROWS over several shards, a plain text SELECT
+// FOUND_ROWS() gets the count the proxy added up.
+func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, text bool) (done bool, err error) {
 	s.nextStatement(sum)
 	if sum.Flags&parser.FlagPrevResult == 0 {
-		return route{}, false, nil, nil
+		return false, nil
 	}
 	p := s.prev
 	if name, ok := foundRowsSelect(sql); ok && p.foundKnown && text {
-		return route{}, true, func() error { return s.answerFoundRows(name, p.found) }, nil
+		return true, s.answerFoundRows(name, p.found)
 	}
-	rt, e = s.prevResultRoute(sql, snap)
-	return rt, true, nil, e
+	rt, e := s.prevResultRoute(sql, snap)
+	switch {
+	case e != nil:
+		return true, s.writeErr(e)
+	case text && sum.Kind == parser.KindSelect && sum.Flags&parser.FlagFrom == 0:
+		return true, s.forward(append([]byte{mysql.COM_QUERY}, sql...), sum, rt)
+	}
+	return false, nil
 }
 
 // prevResultRoute is the route to the connection that ran the previous

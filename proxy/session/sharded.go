@@ -66,13 +66,8 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 
 // shardedStatement answers one statement; stmt is its AST when already parsed.
 func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, stmt ast.StmtNode) error {
-	if rt, prevResult, answer, e := s.startStatement(sql, sum, snap, true); e != nil {
-		return s.writeErr(e)
-	} else if answer != nil {
-		return answer()
-	} else if prevResult && sum.Kind == parser.KindSelect && sum.Flags&parser.FlagFrom == 0 {
-		// SELECT FOUND_ROWS(): on the connection that knows it.
-		return s.forward(append([]byte{mysql.COM_QUERY}, sql...), sum, rt)
+	if done, err := s.startStatement(sql, sum, snap, true); done {
+		return err
 	}
 	if done, err := s.local(sql, sum); done {
 		return err

@@ -284,8 +284,8 @@ func (s *Session) stmtExecute(p []byte) error {
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	if st.sharded {
-		if _, _, _, e := s.startStatement(st.sql, &st.sum, snap, false); e != nil {
-			return s.writeErr(e)
+		if done, err := s.startStatement(st.sql, &st.sum, snap, false); done {
+			return err
 		}
 		return s.stmtExecuteSharded(st, p, nullMap, values, snap)
 	}
