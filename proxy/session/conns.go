@@ -11,6 +11,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
 )
 
 // How a session holds backend connections: a statement borrows one from the
@@ -395,7 +396,7 @@ func (s *Session) userVarLiteral(col *wire.ColumnRef, v []byte) string {
 	if v == nil {
 		return "NULL"
 	}
-	if lit, ok := numberLiteral(col, v); ok {
+	if lit, ok := router.NumberLiteral(col.Type, v); ok {
 		return lit
 	}
 	hex := "X'" + strings.ToUpper(hexOf(v)) + "'"

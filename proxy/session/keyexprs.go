@@ -141,27 +141,11 @@ func (s *Session) keyLiteral(col *wire.ColumnRef, v []byte) (string, error) {
 	if v == nil {
 		return "NULL", nil
 	}
-	if lit, ok := numberLiteral(col, v); ok {
+	if lit, ok := router.NumberLiteral(col.Type, v); ok {
 		return lit, nil
 	}
 	if col.Charset == 63 {
 		return "X'" + hexOf(v) + "'", nil
 	}
 	return parser.LiteralText(string(v), s.mode())
-}
-
-// numberLiteral writes a number as it came, a DOUBLE with an exponent
-// (so that it reads back as a DOUBLE); ok is false for other types.
-func numberLiteral(col *wire.ColumnRef, v []byte) (string, bool) {
-	switch col.Type {
-	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_SHORT,
-		mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_YEAR:
-		return string(v), true
-	case mysql.MYSQL_TYPE_DOUBLE, mysql.MYSQL_TYPE_FLOAT:
-		if strings.ContainsAny(string(v), "eE") || strings.ContainsAny(string(v), "naNinf") {
-			return string(v), true
-		}
-		return string(v) + "e0", true
-	}
-	return "", false
 }

@@ -37,9 +37,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 			return exec.Outcome{}, e
 		}
 	}
-	if !s.tx.open && s.status&mysql.SERVER_STATUS_AUTOCOMMIT == 0 && !isDDL(stmt) && s.wantXA("START TRANSACTION") {
-		s.openTransaction("START TRANSACTION", true)
-	}
+	s.implicitBegin(stmt)
 	auto := plan.Write && !s.tx.open && !isDDL(stmt) && writeStatements(plan) > 1 && s.wantXA("START TRANSACTION")
 	if auto {
 		s.openTransaction("START TRANSACTION", true)
@@ -88,6 +86,14 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.lastInsertID = firstID
 	}
 	return out, err
+}
+
+// implicitBegin opens the transaction a statement other than DDL opens
+// when autocommit is off.
+func (s *Session) implicitBegin(stmt ast.StmtNode) {
+	if !s.tx.open && s.status&mysql.SERVER_STATUS_AUTOCOMMIT == 0 && !isDDL(stmt) && s.wantXA("START TRANSACTION") {
+		s.openTransaction("START TRANSACTION", true)
+	}
 }
 
 // oneStatement reports whether the plan sends one statement to one

@@ -160,6 +160,9 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return s.handleExecErr(err)
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
+	if err != nil && router.Placement(err) {
+		plan, err = s.pullSubqueries(stmt, snap, err, 0)
+	}
 	if err != nil {
 		return s.handleExecErr(err)
 	}

@@ -1,0 +1,49 @@
+package exec
+
+import (
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// Collect runs a read plan for the proxy itself (a subquery it runs
+// first): each row's values go to row (a value is nil for NULL; both are
+// valid until the next row), nothing to the client. row returning false
+// stops the reading. The caller bounds what it keeps.
+func Collect(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fields []merge.Field, vals [][]byte) (more bool, err error)) error {
+	if p.Write {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read planned a write")
+	}
+	m, err := openMerge(cli, p.Root, conns, tr, nil)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	fields := m.top.Fields()
+	if m.top.Binary() {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read got binary rows")
+	}
+	vals := make([][]byte, len(fields))
+	for {
+		r, err := m.top.Next()
+		if err != nil || r == nil {
+			return err
+		}
+		for i, pos := 0, 0; i < len(fields); i++ {
+			v, null, n := wire.ReadLenEncBytes(r[pos:])
+			if n == 0 {
+				return &BackendError{Err: wire.ErrMalformed}
+			}
+			pos += n
+			if null {
+				v = nil
+			}
+			vals[i] = v
+		}
+		if more, err := row(fields, vals); err != nil || !more {
+			return err
+		}
+	}
+}

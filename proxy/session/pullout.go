@@ -1,0 +1,166 @@
+package session
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// maxPullDepth bounds subqueries pulled out of subqueries pulled out.
+const maxPullDepth = 4
+
+// pullSubqueries plans a SELECT the planner refused (refusal) because
+// one server cannot read a subquery of its conditions with the rest:
+// each uncorrelated one runs first, on its own, and the statement is
+// planned again with their results written in (see router.Pullable).
+// When none can, or one turns out to read the statement's columns, the
+// refusal stands. depth counts the statements being pulled around stmt.
+func (s *Session) pullSubqueries(stmt ast.StmtNode, snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+	subs := router.Pullable(stmt)
+	mode := s.mode()
+	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
+		return nil, refusal
+	}
+	// Would the statement plan with the results in? Ask before running
+	// anything, with NULLs in their places.
+	texts := make([]string, len(subs))
+	for i := range subs {
+		texts[i] = "(NULL)"
+	}
+	sql, err := router.Inline(stmt, subs, texts, mode)
+	if err != nil {
+		return nil, refusal
+	}
+	if _, err := s.planPulled(sql, snap, depth); err != nil {
+		return nil, err
+	}
+	queries := make([]string, len(subs))
+	for i, p := range subs {
+		if queries[i], err = p.SQL(mode); err != nil {
+			return nil, refusal
+		}
+		var sum parser.Summary
+		parser.Scan(queries[i], &sum)
+		const notAlone = parser.FlagLastInsertID | parser.FlagPrevResult | parser.FlagPin | parser.FlagUserVarAssign |
+			parser.FlagConnectionID | parser.FlagDatabase | parser.FlagSequence | parser.FlagSideEffect | parser.FlagUser |
+			parser.FlagFile | parser.FlagDiagnostics | parser.FlagIntoVar
+		if sum.Flags&notAlone != 0 {
+			return nil, refusal // it could not run apart from its statement alike
+		}
+	}
+	s.implicitBegin(stmt) // the subqueries read in the statement's transaction
+	restore := s.withoutSelectLimit()
+	held := 0
+	for i, p := range subs {
+		plan, err := s.planPulled(queries[i], snap, depth)
+		if err != nil {
+			restore()
+			return nil, err
+		}
+		rows, err := s.pulledRows(plan, p, mode, &held)
+		if err != nil {
+			restore()
+			var me *mysql.MyError
+			if errors.As(err, &me) && me.Code == mysql.ER_BAD_FIELD_ERROR {
+				return nil, refusal // it names a column of the statement around it
+			}
+			return nil, err
+		}
+		if texts[i], err = p.Text(rows); err != nil {
+			restore()
+			return nil, err
+		}
+	}
+	restore()
+	if sql, err = router.Inline(stmt, subs, texts, mode); err != nil {
+		return nil, err
+	}
+	return s.planPulled(sql, snap, depth)
+}
+
+// resultsAreClientText reports whether a result's strings can be written
+// back into the client's statement as they come: the rows come in the
+// client's character set, one whose bytes escape alike (not one where a
+// multibyte character may hold a quote or backslash byte).
+func (s *Session) resultsAreClientText() bool {
+	name := func(v string) string {
+		v = strings.ToLower(strings.Trim(v, "'\"` "))
+		if v == "utf8" {
+			return "utf8mb3"
+		}
+		return v
+	}
+	cl, _ := s.vars.Var("character_set_client")
+	rs, _ := s.vars.Var("character_set_results")
+	switch cl, rs = name(cl), name(rs); {
+	case cl == "" || cl != rs:
+		return false
+	case cl == "big5" || cl == "cp932" || cl == "gbk" || cl == "sjis" || cl == "gb18030":
+		return false
+	}
+	return true
+}
+
+// planPulled plans a statement written by pullSubqueries, pulling its
+// own subqueries out when it needs to.
+func (s *Session) planPulled(sql string, snap *snapshot.Snapshot, depth int) (*router.Plan, error) {
+	stmts, err := parser.ParseMode(sql, s.mode())
+	if err != nil {
+		return nil, parseError(err, nil)
+	}
+	if len(stmts) != 1 {
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: a subquery printed as several statements")
+	}
+	plan, err := router.Build(stmts[0], s.routerEnv(snap))
+	if err != nil && router.Placement(err) {
+		return s.pullSubqueries(stmts[0], snap, err, depth+1)
+	}
+	return plan, err
+}
+
+// pulledRows runs a pulled subquery's plan and returns its rows as
+// literals: two rows at most for a scalar (a second is an error), one
+// for EXISTS, each distinct one for IN, within MaxPulledBytes over the
+// statement (held).
+func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mode, held *int) ([][]string, error) {
+	var rows [][]string
+	seen := map[string]bool{}
+	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
+		row := make([]string, len(vals))
+		key := ""
+		for i, v := range vals {
+			lit, err := router.PulledLiteral(&fields[i], v, v == nil, mode)
+			if err != nil {
+				return false, err
+			}
+			row[i] = lit
+			key += lit + "\x00"
+		}
+		if p.Kind == router.PullIn {
+			if seen[key] {
+				return true, nil
+			}
+			seen[key] = true
+		}
+		if *held += len(key) + 2; *held > router.MaxPulledBytes {
+			return false, router.ErrPulledTooBig
+		}
+		rows = append(rows, row)
+		switch p.Kind {
+		case router.PullScalar:
+			return len(rows) < 2, nil
+		case router.PullExists:
+			return false, nil
+		}
+		return true, nil
+	})
+	return rows, err
+}

@@ -1,0 +1,188 @@
+package router
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+func TestPullable(t *testing.T) {
+	cases := []struct {
+		sql   string
+		found []string // each pulled subquery: kind, then its statement
+		texts []string // their results (Text's)
+		want  string   // the statement with them written in
+	}{
+		{sql: "SELECT a FROM t WHERE x = (SELECT MAX(b) FROM u)", found: []string{"scalar SELECT MAX(`b`) FROM `u`"},
+			texts: []string{"(5)"}, want: "SELECT `a` FROM `t` WHERE `x` = (5)"},
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u WHERE c = 'k') AND y NOT IN (SELECT d FROM v)",
+			found: []string{"in SELECT `b` FROM `u` WHERE `c` = 'k'", "not in SELECT `d` FROM `v`"},
+			texts: []string{"1, 'x'", "NULL"}, want: "SELECT `a` FROM `t` WHERE `x` IN (1, 'x') AND `y` NOT IN (NULL)"},
+		// IN over no rows is FALSE, NOT IN TRUE, whatever the left side is.
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u) OR y NOT IN (SELECT b FROM u)", found: []string{"in SELECT `b` FROM `u`", "not in SELECT `b` FROM `u`"},
+			texts: []string{"", ""}, want: "SELECT `a` FROM `t` WHERE 0 OR 1"},
+		{sql: "SELECT a FROM t WHERE (x, y) IN (SELECT b, c FROM u)", found: []string{"in SELECT `b`,`c` FROM `u`"},
+			texts: []string{"(1, 2), (3, 4)"}, want: "SELECT `a` FROM `t` WHERE ROW(`x`,`y`) IN ((1, 2), (3, 4))"},
+		{sql: "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE b > 2) AND NOT EXISTS (SELECT * FROM v LIMIT 3)",
+			found: []string{"exists SELECT 1 FROM `u` WHERE `b` > 2 LIMIT 1", "not exists SELECT * FROM `v` LIMIT 3"},
+			texts: []string{"1", "0"}, want: "SELECT `a` FROM `t` WHERE 1 AND 0"},
+		// HAVING, ON, a derived table's WHERE, a UNION's part.
+		{sql: "SELECT a, COUNT(*) FROM t GROUP BY a HAVING COUNT(*) > (SELECT COUNT(*) FROM u)", found: []string{"scalar SELECT COUNT(1) FROM `u`"},
+			texts: []string{"(7)"}, want: "SELECT `a`,COUNT(1) FROM `t` GROUP BY `a` HAVING COUNT(1) > (7)"},
+		{sql: "SELECT t.a FROM t JOIN v ON v.a = t.a AND v.b IN (SELECT b FROM u)", found: []string{"in SELECT `b` FROM `u`"},
+			texts: []string{"2"}, want: "SELECT `t`.`a` FROM `t` JOIN `v` ON `v`.`a` = `t`.`a` AND `v`.`b` IN (2)"},
+		{sql: "SELECT * FROM (SELECT a FROM t WHERE b IN (SELECT c FROM u)) d", found: []string{"in SELECT `c` FROM `u`"},
+			texts: []string{"9"}, want: "SELECT * FROM (SELECT `a` FROM `t` WHERE `b` IN (9)) AS `d`"},
+		{sql: "SELECT a FROM t WHERE b IN (SELECT c FROM u) UNION SELECT a FROM v", found: []string{"in SELECT `c` FROM `u`"},
+			texts: []string{"1"}, want: "SELECT `a` FROM `t` WHERE `b` IN (1) UNION SELECT `a` FROM `v`"},
+		// Only the outermost: the inner one is the pulled statement's.
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u WHERE c IN (SELECT d FROM v))", found: []string{"in SELECT `b` FROM `u` WHERE `c` IN (SELECT `d` FROM `v`)"},
+			texts: []string{"3"}, want: "SELECT `a` FROM `t` WHERE `x` IN (3)"},
+		// A subquery may name its own tables, by name or alias, at any depth.
+		{sql: "SELECT a FROM t WHERE x IN (SELECT u.b FROM u JOIN w AS ww ON ww.c = u.c WHERE EXISTS (SELECT 1 FROM v WHERE v.d = u.d))",
+			found: []string{"in SELECT `u`.`b` FROM `u` JOIN `w` AS `ww` ON `ww`.`c` = `u`.`c` WHERE EXISTS (SELECT 1 FROM `v` WHERE `v`.`d` = `u`.`d`)"},
+			texts: []string{"3"}, want: "SELECT `a` FROM `t` WHERE `x` IN (3)"},
+
+		// Not pulled: correlated, in the select list, ORDER BY or GROUP BY,
+		// ANY/ALL, IN with LIMIT, WITH, locking reads, not a SELECT.
+		{sql: "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
+		{sql: "SELECT a FROM t AS o WHERE x IN (SELECT b FROM u WHERE u.c = o.c)"},
+		{sql: "SELECT (SELECT MAX(b) FROM u) FROM t"},
+		{sql: "SELECT a FROM t ORDER BY (SELECT MAX(b) FROM u)"},
+		{sql: "SELECT a FROM t GROUP BY a, (SELECT MAX(b) FROM u)"},
+		{sql: "SELECT a FROM t WHERE x > ANY (SELECT b FROM u)"},
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u LIMIT 2)"},
+		{sql: "WITH c AS (SELECT 1 AS n) SELECT a FROM t WHERE x IN (SELECT n FROM c)"},
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u) FOR UPDATE"},
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u FOR UPDATE)"},
+		{sql: "UPDATE t SET a = 1 WHERE x IN (SELECT b FROM u)"},
+		{sql: "DELETE FROM t WHERE x = (SELECT MAX(b) FROM u)"},
+	}
+	kinds := map[PulledKind]string{PullScalar: "scalar", PullIn: "in", PullExists: "exists"}
+	for _, c := range cases {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		before, _ := parser.Restore(stmts)
+		subs := Pullable(stmts[0])
+		var got []string
+		for _, p := range subs {
+			q, err := p.SQL(0)
+			if err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+			k := kinds[p.Kind]
+			if p.Not {
+				k = "not " + k
+			}
+			got = append(got, k+" "+q)
+		}
+		if strings.Join(got, "\n") != strings.Join(c.found, "\n") {
+			t.Errorf("%s: pulled\n%s\nwant\n%s", c.sql, strings.Join(got, "\n"), strings.Join(c.found, "\n"))
+			continue
+		}
+		if len(subs) == 0 {
+			continue
+		}
+		text, err := Inline(stmts[0], subs, c.texts, 0)
+		if err != nil || text != c.want {
+			t.Errorf("%s: wrote %q (%v), want %q", c.sql, text, err, c.want)
+		}
+		if after, _ := parser.Restore(stmts); after != before {
+			t.Errorf("%s: Inline changed the statement: %s", c.sql, after)
+		}
+	}
+}
+
+func TestPulledText(t *testing.T) {
+	scalar, in, exists := &Pulled{Kind: PullScalar}, &Pulled{Kind: PullIn}, &Pulled{Kind: PullExists, Not: true}
+	for _, c := range []struct {
+		p    *Pulled
+		rows [][]string
+		want string
+	}{
+		{scalar, nil, "(NULL)"},
+		{scalar, [][]string{{"5"}}, "(5)"},
+		{scalar, [][]string{{"5", "'a'"}}, "((5, 'a'))"},
+		{in, [][]string{{"1"}, {"NULL"}}, "1, NULL"},
+		{in, [][]string{{"1", "2"}, {"3", "4"}}, "(1, 2), (3, 4)"},
+		{in, nil, ""},
+		{exists, nil, "1"},
+		{exists, [][]string{{"1"}}, "0"},
+	} {
+		if got, err := c.p.Text(c.rows); err != nil || got != c.want {
+			t.Errorf("%v %v: %q (%v), want %q", c.p, c.rows, got, err, c.want)
+		}
+	}
+	_, err := scalar.Text([][]string{{"1"}, {"2"}})
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != mysql.ER_SUBQUERY_NO_1_ROW {
+		t.Errorf("two rows for a scalar: %v, want error 1242", err)
+	}
+}
+
+func TestPulledLiteral(t *testing.T) {
+	for _, c := range []struct {
+		typ     byte
+		charset uint16
+		v       string
+		null    bool
+		mode    parser.Mode
+		want    string // "" : refused
+	}{
+		{mysql.MYSQL_TYPE_LONGLONG, 63, "-12", false, 0, "-12"},
+		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "999.320", false, 0, "999.320"},
+		{mysql.MYSQL_TYPE_DOUBLE, 63, "0.30000000000000004", false, 0, "0.30000000000000004e0"},
+		{mysql.MYSQL_TYPE_DOUBLE, 63, "3.3e22", false, 0, "3.3e22"},
+		{mysql.MYSQL_TYPE_LONG, 63, "", true, 0, "NULL"},
+		{mysql.MYSQL_TYPE_DATE, 63, "2024-02-29", false, 0, "DATE '2024-02-29'"},
+		{mysql.MYSQL_TYPE_DATETIME, 63, "2024-02-29 10:11:12.500", false, 0, "TIMESTAMP '2024-02-29 10:11:12.500'"},
+		{mysql.MYSQL_TYPE_TIMESTAMP, 63, "0000-00-00 00:00:00", false, 0, "TIMESTAMP '0000-00-00 00:00:00'"},
+		{mysql.MYSQL_TYPE_TIME, 63, "-838:59:59", false, 0, "TIME '-838:59:59'"},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "it's \\ é", false, 0, `'it''s \\ é'`},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "it's \\", false, parser.ModeNoBackslashEscapes, `'it''s \'`},
+		{mysql.MYSQL_TYPE_VAR_STRING, 63, "\x00\xff", false, 0, "X'00ff'"},
+		{mysql.MYSQL_TYPE_BLOB, 63, "", false, 0, "X''"},
+		{mysql.MYSQL_TYPE_FLOAT, 63, "0.1", false, 0, ""},
+		{mysql.MYSQL_TYPE_BIT, 63, "\x05", false, 0, ""},
+		{mysql.MYSQL_TYPE_GEOMETRY, 63, "\x00", false, 0, ""},
+	} {
+		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
+		got, err := PulledLiteral(&f, []byte(c.v), c.null, c.mode)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("type %d %q: %q (%v), want %q", c.typ, c.v, got, err, c.want)
+		}
+	}
+}
+
+func TestPlacement(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{errUnsupported("joining users (on dn1) with shards of orders on other nodes: cross-node joins"), true},
+		{errUnsupported("a join or subquery across shards of a and b that is not on their sharding keys: cross-shard joins"), true},
+		{errUnsupported("a subquery ... over several shards of orders ...: cross-shard subqueries"), true},
+		{errUnsupported("GROUP_CONCAT() across shards"), false},
+		{mysql.NewDefaultError(mysql.ER_BAD_FIELD_ERROR, "x", "where clause"), false},
+		{nil, false},
+	} {
+		if got := Placement(c.err); got != c.want {
+			t.Errorf("%v: %v, want %v", c.err, got, c.want)
+		}
+	}
+	var _ ast.Node = (*ast.SelectStmt)(nil)
+}
