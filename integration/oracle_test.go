@@ -38,9 +38,6 @@ type queryCase struct {
 	// RefusalOK: out of scope for the sharding issue (cross-node join, subquery
 	// that cannot be pushed down): error 1235 "shardgate does not support ..." passes.
 	RefusalOK bool
-	// TextOnly: answered in the text protocol (a subquery the proxy runs
-	// first); prepared, error 1235 passes.
-	TextOnly bool
 	// Error: the oracle answers with an error; the proxy must answer with the
 	// same code (and the same message unless AnyMessage).
 	Error      bool
@@ -53,7 +50,7 @@ type queryCase struct {
 }
 
 // loadQueries reads a query-shape file: "id | flags | SQL" per line, flags
-// comma-separated (ordered, refusal_ok, text_only, error, anymsg, meta, ignore=A;B) or
+// comma-separated (ordered, refusal_ok, error, anymsg, meta, ignore=A;B) or
 // "-"; blank lines and lines starting with # are skipped.
 func loadQueries(t testing.TB, path string) []queryCase {
 	t.Helper()
@@ -90,8 +87,6 @@ func loadQueries(t testing.TB, path string) []queryCase {
 				q.Ordered = true
 			case fl == "refusal_ok":
 				q.RefusalOK = true
-			case fl == "text_only":
-				q.TextOnly = true
 			case fl == "error":
 				q.Error = true
 			case fl == "anymsg":

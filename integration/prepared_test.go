@@ -145,7 +145,6 @@ func runPreparedShapes(t *testing.T, queries []queryCase, proxy, oracle queryer)
 		if len(args) == 0 {
 			continue
 		}
-		q.RefusalOK = q.RefusalOK || q.TextOnly
 		t.Run(q.ID, func(t *testing.T) {
 			got, want := runPrepared(proxy, sqlText, args), runPrepared(oracle, sqlText, args)
 			v, why := judge(q, got, want)

@@ -542,6 +542,9 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.handleExecErr(err)
 	}
 	plan, err := router.Build(stmts[0], s.routerEnv(snap))
+	if err != nil && router.Placement(err) {
+		plan, err = s.pullSubqueries(stmts[0], snap, err, 0)
+	}
 	if err != nil {
 		return s.handleExecErr(err)
 	}
