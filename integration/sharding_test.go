@@ -273,6 +273,24 @@ var shopWrites = []writeCase{
 	{ID: "w53-delete-date", SQL: "DELETE FROM visits WHERE visit_date < '2024-01-10'"},
 	{ID: "w54-delete-nothing", SQL: "DELETE FROM orders WHERE user_id = 999"},
 	{ID: "w55-delete-order-limit", SQL: "DELETE FROM orders WHERE user_id = 8 ORDER BY amount DESC, id LIMIT 3"},
+	// subqueries the proxy runs first (another node's table, or several
+	// shards), read with shared locks in the write's transaction
+	{ID: "w56-update-in-pulled", SQL: "UPDATE orders SET tag = 'w56' WHERE user_id IN (SELECT id FROM users WHERE region_id = 3)",
+		Check: "SELECT id, user_id, tag FROM orders WHERE tag = 'w56'"},
+	{ID: "w57-delete-in-pulled", SQL: "DELETE FROM order_items WHERE product_id IN (SELECT id FROM products WHERE category = 'toys') AND qty = 1",
+		Check: "SELECT COUNT(*), SUM(qty) FROM order_items"},
+	{ID: "w58-update-scalar-pulled", SQL: "UPDATE orders SET qty = qty + 1 WHERE amount > (SELECT AVG(price) * 1.5 FROM products) AND user_id < 50",
+		Check: "SELECT SUM(qty), COUNT(*) FROM orders"},
+	{ID: "w59-delete-not-in-pulled", SQL: "DELETE FROM orders WHERE user_id NOT IN (SELECT id FROM users) AND status = 'new'",
+		Check: "SELECT user_id, COUNT(*) FROM orders WHERE user_id > 200 GROUP BY user_id"},
+	{ID: "w60-update-single-from-shards", SQL: "UPDATE users SET balance = 0 WHERE id IN (SELECT user_id FROM orders WHERE amount > 990)",
+		Check: "SELECT id, balance FROM users WHERE balance = 0"},
+	{ID: "w61-delete-scalar-none", SQL: "DELETE FROM events WHERE id = (SELECT MAX(qty) FROM orders WHERE user_id = 999)",
+		Check: "SELECT COUNT(*) FROM events"},
+	{ID: "w62-update-exists-pulled", SQL: "UPDATE accounts SET level = level + 1 WHERE EXISTS (SELECT 1 FROM users WHERE balance > 9000) AND code LIKE 'acc-00%'",
+		Check: "SELECT code, level FROM accounts WHERE code LIKE 'acc-00%'"},
+	{ID: "w63-update-correlated", SQL: "UPDATE orders o SET tag = 'w63' WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id AND u.region_id = 4)",
+		Refuse: true, RefuseWhy: []string{"cross-node"}, Check: "SELECT COUNT(*) FROM orders WHERE tag = 'w63'"},
 }
 
 func shopDir() string { return filepath.Join("testdata", "shop") }

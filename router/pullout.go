@@ -24,9 +24,11 @@ import (
 //	x [NOT] IN (SELECT a FROM t)   the list of its values; none: FALSE (TRUE for NOT IN)
 //	[NOT] EXISTS (SELECT ...)      TRUE or FALSE
 //
-// Only conditions (WHERE, HAVING, ON) are searched: in the select list,
-// GROUP BY or ORDER BY the literal's type would change the result's
-// columns. Not pulled either: ANY/ALL comparisons, a subquery that names a
+// An UPDATE's or DELETE's subqueries are read with shared locks, as
+// InnoDB reads them there, in the write's transaction. Only conditions
+// (WHERE, HAVING, ON) are searched: in the select list, GROUP BY or ORDER
+// BY the literal's type would change the result's columns (and an
+// UPDATE's SET values are left alone). Not pulled either: ANY/ALL comparisons, a subquery that names a
 // table of the statement around it (correlated), IN with LIMIT (MariaDB
 // refuses it), and any subquery of a statement with WITH (it could read
 // the statement's names) or of a locking read (its rows would be read
@@ -47,7 +49,10 @@ type Pulled struct {
 	// Query is the subquery: a *ast.SelectStmt or *ast.SetOprStmt.
 	Query ast.ResultSetNode
 	// Not: NOT IN, NOT EXISTS.
-	Not  bool
+	Not bool
+	// Lock: a subquery of an UPDATE or DELETE, read with shared locks as
+	// InnoDB reads it there (held to the end of the write's transaction).
+	Lock bool
 	expr ast.ExprNode // what the result replaces
 }
 
@@ -73,18 +78,21 @@ func Placement(err error) bool {
 
 // Pullable returns the subqueries of stmt's conditions the proxy may run
 // first, outermost only (each one's own subqueries are its plan's
-// business); none when stmt is not a plain SELECT.
+// business); none when stmt is not a plain SELECT, UPDATE or DELETE.
 func Pullable(stmt ast.StmtNode) []*Pulled {
+	write := false
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		if s.Kind != ast.SelectStmtKindSelect || s.SelectIntoOpt != nil {
 			return nil
 		}
 	case *ast.SetOprStmt:
+	case *ast.UpdateStmt, *ast.DeleteStmt:
+		write = true
 	default:
 		return nil
 	}
-	f := &pullFinder{}
+	f := &pullFinder{lock: write}
 	stmt.Accept(f)
 	if f.refuse {
 		return nil
@@ -96,6 +104,7 @@ func Pullable(stmt ast.StmtNode) []*Pulled {
 type pullFinder struct {
 	found  []*Pulled
 	refuse bool // WITH, a locking read
+	lock   bool // a write's: read with shared locks
 }
 
 func (f *pullFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -107,7 +116,8 @@ func (f *pullFinder) Enter(n ast.Node) (ast.Node, bool) {
 		if x.LockInfo != nil && x.LockInfo.LockType != ast.SelectLockNone {
 			f.refuse = true
 		}
-	case *ast.SelectField, *ast.GroupByClause, *ast.OrderByClause, *ast.Limit, *ast.WindowSpec, *ast.CompareSubqueryExpr:
+	case *ast.SelectField, *ast.GroupByClause, *ast.OrderByClause, *ast.Limit, *ast.WindowSpec, *ast.CompareSubqueryExpr,
+		*ast.Assignment:
 		return n, true
 	case *ast.PatternInExpr:
 		if sub, ok := x.Sel.(*ast.SubqueryExpr); ok {
@@ -132,14 +142,18 @@ func (f *pullFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 func (f *pullFinder) add(kind PulledKind, q ast.ResultSetNode, not bool, expr ast.ExprNode) {
 	switch q.(type) {
-	case *ast.SelectStmt, *ast.SetOprStmt:
+	case *ast.SelectStmt:
+	case *ast.SetOprStmt:
+		if f.lock {
+			return // (a UNION takes no locking clause)
+		}
 	default:
 		return
 	}
 	if correlated(q) {
 		return
 	}
-	f.found = append(f.found, &Pulled{Kind: kind, Query: q, Not: not, expr: expr})
+	f.found = append(f.found, &Pulled{Kind: kind, Query: q, Not: not, Lock: f.lock, expr: expr})
 }
 
 func hasLimit(q ast.ResultSetNode) bool {
@@ -188,7 +202,7 @@ func correlated(q ast.ResultSetNode) bool {
 }
 
 // SQL prints the subquery as a statement of its own; EXISTS's with LIMIT 1
-// (when it has no LIMIT): one row tells.
+// (when it has no LIMIT): one row tells; a write's LOCK IN SHARE MODE.
 func (p *Pulled) SQL(mode parser.Mode) (string, error) {
 	stmt, ok := p.Query.(ast.StmtNode)
 	if !ok {
@@ -197,6 +211,9 @@ func (p *Pulled) SQL(mode parser.Mode) (string, error) {
 	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode)
 	if err == nil && p.Kind == PullExists && !hasLimit(p.Query) {
 		text += " LIMIT 1"
+	}
+	if p.Lock {
+		text += " LOCK IN SHARE MODE"
 	}
 	return text, err
 }

@@ -48,6 +48,14 @@ func TestPullable(t *testing.T) {
 		{sql: "SELECT a FROM t WHERE x IN (SELECT u.b FROM u JOIN w AS ww ON ww.c = u.c WHERE EXISTS (SELECT 1 FROM v WHERE v.d = u.d))",
 			found: []string{"in SELECT `u`.`b` FROM `u` JOIN `w` AS `ww` ON `ww`.`c` = `u`.`c` WHERE EXISTS (SELECT 1 FROM `v` WHERE `v`.`d` = `u`.`d`)"},
 			texts: []string{"3"}, want: "SELECT `a` FROM `t` WHERE `x` IN (3)"},
+		// An UPDATE's or DELETE's, read with shared locks.
+		{sql: "UPDATE t SET a = 1 WHERE x IN (SELECT b FROM u)", found: []string{"in SELECT `b` FROM `u` LOCK IN SHARE MODE"},
+			texts: []string{"2, 3"}, want: "UPDATE `t` SET `a`=1 WHERE `x` IN (2, 3)"},
+		{sql: "DELETE FROM t WHERE x = (SELECT MAX(b) FROM u) AND NOT EXISTS (SELECT 1 FROM v)",
+			found: []string{"scalar SELECT MAX(`b`) FROM `u` LOCK IN SHARE MODE", "not exists SELECT 1 FROM `v` LIMIT 1 LOCK IN SHARE MODE"},
+			texts: []string{"(NULL)", "1"}, want: "DELETE FROM `t` WHERE `x` = (NULL) AND 1"},
+		{sql: "UPDATE t JOIN w ON w.a = t.a AND w.b IN (SELECT b FROM u) SET t.c = 1", found: []string{"in SELECT `b` FROM `u` LOCK IN SHARE MODE"},
+			texts: []string{""}, want: "UPDATE `t` JOIN `w` ON `w`.`a` = `t`.`a` AND 0 SET `t`.`c`=1"},
 
 		// Not pulled: correlated, in the select list, ORDER BY or GROUP BY,
 		// ANY/ALL, IN with LIMIT, WITH, locking reads, not a SELECT.
@@ -61,8 +69,11 @@ func TestPullable(t *testing.T) {
 		{sql: "WITH c AS (SELECT 1 AS n) SELECT a FROM t WHERE x IN (SELECT n FROM c)"},
 		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u) FOR UPDATE"},
 		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u FOR UPDATE)"},
-		{sql: "UPDATE t SET a = 1 WHERE x IN (SELECT b FROM u)"},
-		{sql: "DELETE FROM t WHERE x = (SELECT MAX(b) FROM u)"},
+		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u) LOCK IN SHARE MODE"},
+		{sql: "UPDATE t SET a = (SELECT MAX(b) FROM u)"},
+		{sql: "UPDATE t SET a = 1 WHERE x IN (SELECT b FROM u UNION SELECT c FROM v)"},
+		{sql: "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
+		{sql: "INSERT INTO t SELECT * FROM u WHERE b IN (SELECT c FROM v)"},
 	}
 	kinds := map[PulledKind]string{PullScalar: "scalar", PullIn: "in", PullExists: "exists"}
 	for _, c := range cases {

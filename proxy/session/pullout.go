@@ -17,13 +17,14 @@ import (
 // maxPullDepth bounds subqueries pulled out of subqueries pulled out.
 const maxPullDepth = 4
 
-// pullSubqueries plans a SELECT the planner refused (refusal) because
-// one server cannot read a subquery of its conditions with the rest:
+// pullSubqueries plans a SELECT, UPDATE or DELETE the planner refused
+// (refusal) because one server cannot read a subquery of its conditions
+// with the rest:
 // each uncorrelated one runs first, on its own, and the statement is
 // planned again with their results written in (see router.Pullable).
 // When none can, or one turns out to read the statement's columns, the
 // refusal stands. depth counts the statements being pulled around stmt.
-func (s *Session) pullSubqueries(stmt ast.StmtNode, snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+func (s *Session) pullSubqueries(stmt ast.StmtNode, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
 	subs := router.Pullable(stmt)
 	mode := s.mode()
 	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
@@ -56,7 +57,17 @@ func (s *Session) pullSubqueries(stmt ast.StmtNode, snap *snapshot.Snapshot, ref
 			return nil, refusal // it could not run apart from its statement alike
 		}
 	}
-	s.implicitBegin(stmt) // the subqueries read in the statement's transaction
+	// The subqueries read in the statement's transaction; a write's holds
+	// their shared locks until it commits.
+	s.implicitBegin(stmt)
+	if subs[0].Lock && !s.tx.open && s.wantXA("START TRANSACTION") {
+		s.autoBegin()
+		defer func() {
+			if err != nil && s.tx.open && s.tx.auto {
+				s.endTransaction("ROLLBACK")
+			}
+		}()
+	}
 	restore := s.withoutSelectLimit()
 	held := 0
 	for i, p := range subs {

@@ -38,10 +38,12 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		}
 	}
 	s.implicitBegin(stmt)
-	auto := plan.Write && !s.tx.open && !isDDL(stmt) && writeStatements(plan) > 1 && s.wantXA("START TRANSACTION")
+	auto := s.tx.open && s.tx.auto // (opened for the write's subqueries: pullSubqueries)
+	if !auto && plan.Write && !s.tx.open && !isDDL(stmt) && writeStatements(plan) > 1 && s.wantXA("START TRANSACTION") {
+		s.autoBegin()
+		auto = true
+	}
 	if auto {
-		s.openTransaction("START TRANSACTION", true)
-		s.tx.auto = true
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
 	}
@@ -86,6 +88,13 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.lastInsertID = firstID
 	}
 	return out, err
+}
+
+// autoBegin opens the transaction of one autocommit statement, which
+// runPlan ends with it.
+func (s *Session) autoBegin() {
+	s.openTransaction("START TRANSACTION", true)
+	s.tx.auto = true
 }
 
 // implicitBegin opens the transaction a statement other than DDL opens
