@@ -90,8 +90,24 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1}
 		name := strings.ToLower(fn.F)
 		if name == "group_concat" && !b.zipPass {
-			// (Its arguments end with the separator: not "several expressions".)
-			return errUnsupported("GROUP_CONCAT() across shards")
+			// The shards' results join in any order: MySQL's without
+			// ORDER BY. (Its arguments end with the separator.)
+			sep, ok := fn.Args[len(fn.Args)-1].(ast.ValueExpr)
+			switch {
+			case fn.Distinct || fn.Order != nil:
+				return errUnsupported("GROUP_CONCAT() with DISTINCT or ORDER BY across shards")
+			case b.env.ResultsCharset != "utf8mb4":
+				// Its limit counts the bytes of the column's character
+				// set, which the rows' lengths tell only in utf8mb4.
+				return errUnsupported("GROUP_CONCAT() across shards unless character_set_results is utf8mb4")
+			case !ok:
+				return errUnsupported("GROUP_CONCAT() with this separator across shards")
+			case sortsBy(sel, i, f):
+				return errUnsupported("ordering or filtering by a GROUP_CONCAT() across shards")
+			}
+			p.f.Kind, p.f.Sep = AggGroupConcat, sep.GetString()
+			pfs = append(pfs, p)
+			continue
 		}
 		if fn.Distinct && len(fn.Args) == 1 && b.isLocalColumn(fn.Args[0]) {
 			switch name {
@@ -412,4 +428,28 @@ func exprText(e ast.Node) string {
 	var sb strings.Builder
 	_ = e.Restore(format.NewRestoreCtx(format.RestoreKeyWordLowercase|format.RestoreNameLowercase|format.RestoreStringSingleQuotes, &sb))
 	return sb.String()
+}
+
+// sortsBy reports whether the ORDER BY or HAVING of sel reads select
+// field i (f): by position, by alias, or as a GROUP_CONCAT() it repeats.
+func sortsBy(sel *ast.SelectStmt, i int, f *ast.SelectField) bool {
+	found := false
+	look := visitFunc(func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.PositionExpr:
+			found = found || x.N == i+1
+		case *ast.ColumnNameExpr:
+			found = found || x.Name.Table.L == "" && f.AsName.L != "" && x.Name.Name.L == f.AsName.L
+		case *ast.AggregateFuncExpr:
+			found = found || strings.EqualFold(x.F, "group_concat")
+		}
+		return !found
+	})
+	if sel.OrderBy != nil {
+		sel.OrderBy.Accept(look)
+	}
+	if sel.Having != nil {
+		sel.Having.Accept(look)
+	}
+	return found
 }

@@ -172,9 +172,10 @@ const (
 	AggBitOr
 	AggBitAnd
 	AggBitXor
+	AggGroupConcat
 )
 
-var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "sum_distinct", "avg_distinct", "bit_or", "bit_and", "bit_xor"}
+var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "sum_distinct", "avg_distinct", "bit_or", "bit_and", "bit_xor", "group_concat"}
 
 func (k AggKind) String() string { return aggNames[k] }
 
@@ -192,6 +193,8 @@ type AggFunc struct {
 	Position bool
 	// Sum and Count are AVG's helper columns.
 	Sum, Count Col
+	// Sep is GROUP_CONCAT's separator.
+	Sep string
 }
 
 // Aggregate merges rows with equal Group keys (all rows when Group is

@@ -895,7 +895,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 			r.Columns.Record(streams[r][0].Fields())
 		}
 	}
-	top, err := buildStream(root, streams, cli.Pad)
+	top, err := buildStream(root, streams, cli)
 	if err != nil {
 		m.close()
 		return merged{}, err
@@ -1011,7 +1011,7 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 }
 
 // buildStream turns the plan into merge primitives over the node streams.
-func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, pads merge.Pads) (merge.Stream, error) {
+func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
 		return concatOf(streams[x]), nil
@@ -1029,7 +1029,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 	case *router.Concat:
 		var in []merge.Stream
 		for _, c := range x.Inputs {
-			s, err := buildStream(c, streams, pads)
+			s, err := buildStream(c, streams, cli)
 			if err != nil {
 				return nil, err
 			}
@@ -1042,7 +1042,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 	case *router.Zip:
 		var in []merge.Stream
 		for _, c := range x.Inputs {
-			s, err := buildStream(c, streams, pads)
+			s, err := buildStream(c, streams, cli)
 			if err != nil {
 				return nil, err
 			}
@@ -1059,31 +1059,32 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 				return nil, err
 			}
 		}
-		keys, err := sortKeys(x.Keys, in[0].Fields(), pads)
+		keys, err := sortKeys(x.Keys, in[0].Fields(), cli.Pad)
 		if err != nil {
 			return nil, err
 		}
 		return merge.MergeSort(in, keys), nil
 	case *router.Limit:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Limit(in, x.Offset, x.Count), nil
 	case *router.Aggregate:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
 		n := len(in.Fields())
 		fields := in.Fields()
-		keys, err := sortKeys(x.Group, fields, pads)
+		keys, err := sortKeys(x.Group, fields, cli.Pad)
 		if err != nil {
 			return nil, err
 		}
 		funcs := make([]merge.AggFunc, len(x.Funcs))
 		for i, f := range x.Funcs {
-			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1}
+			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1,
+				Sep: []byte(f.Sep), MaxLen: cli.GroupConcatMaxLen}
 			// The values compared: the column itself, or for COUNT(DISTINCT)
 			// the counted column. Only strings compare by weight.
 			valCol := mf.Col
@@ -1100,7 +1101,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			}
 			if f.HasWeight && valCol < len(fields) && (isStringType(fields[valCol].Type) || f.Position) {
 				mf.Weight = f.Weight.Resolve(n)
-				mf.Pads = pads
+				mf.Pads = cli.Pad
 			}
 			if f.Kind == router.AggAvg {
 				mf.SumCol, mf.CountCol = f.Sum.Resolve(n), f.Count.Resolve(n)
@@ -1112,17 +1113,17 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 		}
 		return merge.Aggregate(in, keys, funcs), nil
 	case *router.Distinct:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields(), pads)
+		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Distinct(in, keys), nil
 	case *router.Filter:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
@@ -1135,7 +1136,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			return err == nil && v.Bool(), err
 		}), nil
 	case *router.Compute:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
@@ -1156,11 +1157,11 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 			return valueOfNum(v, &fields[col])
 		}), nil
 	case *router.MemorySort:
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := sortKeys(x.Keys, in.Fields(), pads)
+		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
 		if err != nil {
 			return nil, err
 		}
@@ -1175,7 +1176,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, p
 				}
 			}
 		}
-		in, err := buildStream(x.Input, streams, pads)
+		in, err := buildStream(x.Input, streams, cli)
 		if err != nil {
 			return nil, err
 		}

@@ -47,8 +47,11 @@ type Client struct {
 	// FixedTime: the session set @@timestamp, which every copy of a
 	// global table then has already (see sameTime).
 	FixedTime bool
-	conv      rowConverter
-	defBuf    []byte // a column definition renamed for the client (ColumnDef)
+	// GroupConcatMaxLen is the session's group_concat_max_len: a
+	// GROUP_CONCAT() merged across shards must not reach it.
+	GroupConcatMaxLen int
+	conv              rowConverter
+	defBuf            []byte // a column definition renamed for the client (ColumnDef)
 }
 
 // ColumnDef is a column definition as the client must see it, with

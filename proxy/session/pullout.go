@@ -144,6 +144,7 @@ func (s *Session) planPulled(sql string, snap *snapshot.Snapshot, depth int) (*r
 func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mode, held *int) ([][]string, error) {
 	var rows [][]string
 	seen := map[string]bool{}
+	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		row := make([]string, len(vals))
 		key := ""

@@ -53,6 +53,8 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
+	s.mode()
+	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	// In the client's transaction, a failed write of several statements
 	// is undone whole (an autocommit one rolls its own transaction back).
 	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && writeStatements(plan) > 1

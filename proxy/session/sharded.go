@@ -237,7 +237,15 @@ func (s *Session) mode() parser.Mode {
 	} else if info != nil {
 		div = info.DivPrecision
 	}
-	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars), results: utf8Results(s.vars), div: div}
+	gcMax := 1 << 20
+	if v, ok := s.vars.Var("group_concat_max_len"); ok {
+		if n, err := strconv.Atoi(strings.Trim(v, "'")); err == nil {
+			gcMax = n
+		}
+	} else if info != nil && info.GroupConcatMaxLen > 0 {
+		gcMax = info.GroupConcatMaxLen
+	}
+	s.modeCache = modeCache{vars: s.vars, info: info, mode: mode, foreign: foreignCharset(s.vars), results: utf8Results(s.vars), div: div, gcMax: gcMax}
 	return mode
 }
 
@@ -279,6 +287,7 @@ type modeCache struct {
 	foreign string
 	results string // character_set_results when UTF-8: utf8mb4 or utf8mb3
 	div     int    // div_precision_increment
+	gcMax   int    // group_concat_max_len
 }
 
 func (s *Session) logicalDB() string {

@@ -45,7 +45,18 @@ const (
 	AggBitOr
 	AggBitAnd
 	AggBitXor
+	// AggGroupConcat joins the shards' non-NULL GROUP_CONCAT() results
+	// with Sep (NULL when none); without ORDER BY any order is MySQL's.
+	// A result past MaxLen bytes (group_concat_max_len), or joined from
+	// a part a shard may have cut there, fails with ErrGroupConcatCut:
+	// one server would have cut the whole elsewhere.
+	AggGroupConcat
 )
+
+// ErrGroupConcatCut refuses a GROUP_CONCAT() across shards that reaches
+// group_concat_max_len.
+var ErrGroupConcatCut = mysql.NewError(mysql.ER_NOT_SUPPORTED_YET,
+	"shardgate does not support a GROUP_CONCAT() across shards whose result reaches group_concat_max_len (one server would cut it elsewhere): raise group_concat_max_len")
 
 // AggFunc merges one aggregate column. Column indexes are 0-based; set
 // Weight to -1 when there is no WEIGHT_STRING helper.
@@ -55,6 +66,9 @@ type AggFunc struct {
 	Weight           int // AggMin/AggMax/AggCountDistinct: WEIGHT_STRING helper, or -1
 	SumCol, CountCol int // AggAvg: helper columns with SUM(x) and COUNT(x)
 	Value            int // AggCountDistinct: the column whose values are counted
+	// Sep and MaxLen: AggGroupConcat's separator and group_concat_max_len.
+	Sep    []byte
+	MaxLen int
 	// Pads reads the collation of Weight's values (see SortKey.Pads).
 	Pads Pads
 	pad  []byte // resolved from the first value
@@ -130,6 +144,9 @@ type aggState struct {
 	vbuf  []byte // bytes of val
 	n     int64  // COUNT DISTINCT
 	bits  uint64 // BIT_OR, BIT_AND, BIT_XOR
+	text  []byte // GROUP_CONCAT: the parts joined
+	parts int    // GROUP_CONCAT: non-NULL parts
+	cut   bool   // GROUP_CONCAT: a part may have been cut
 }
 
 type aggregate struct {
@@ -188,7 +205,7 @@ func (a *aggregate) assignRoles() {
 		case AggSumDistinct, AggAvgDistinct:
 			ok = ok && in(f.Value) && (f.Weight < 0 || in(f.Weight))
 			a.states[i].float = ok && isFloatType(&a.fields[f.Value])
-		case AggCount, AggBitOr, AggBitAnd, AggBitXor:
+		case AggCount, AggBitOr, AggBitAnd, AggBitXor, AggGroupConcat:
 		default:
 			ok = false
 		}
@@ -312,6 +329,7 @@ func (a *aggregate) reset() {
 		s.has, s.wnull, s.n = false, false, 0
 		s.val = Null
 		s.bits = 0
+		s.text, s.parts, s.cut = s.text[:0], 0, false
 		if a.funcs[i].Kind == AggBitAnd {
 			s.bits = ^uint64(0)
 		}
@@ -364,6 +382,24 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			}
 			if err != nil {
 				return err
+			}
+		case AggGroupConcat:
+			v, err := a.col(row, sp, f.Col)
+			if err != nil {
+				return err
+			}
+			if v.Kind == KindNull {
+				continue
+			}
+			if s.parts > 0 {
+				s.text = append(s.text, f.Sep...)
+			}
+			s.text = append(s.text, v.B...)
+			s.parts++
+			// A part within a character's bytes of the limit may be cut.
+			s.cut = s.cut || len(v.B) > f.MaxLen-4
+			if s.parts > 1 && (s.cut || len(s.text) > f.MaxLen) {
+				return ErrGroupConcatCut
 			}
 		case AggBitOr, AggBitAnd, AggBitXor:
 			v, err := a.col(row, sp, f.Col)
@@ -527,6 +563,11 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 		return rb.AppendValue(Int(s.n))
 	case f.Kind == AggBitOr, f.Kind == AggBitAnd, f.Kind == AggBitXor:
 		return rb.AppendValue(Uint(s.bits))
+	case f.Kind == AggGroupConcat:
+		if s.parts == 0 {
+			return rb.AppendValue(Null)
+		}
+		return rb.AppendValue(Bytes(s.text))
 	case f.Kind == AggAvgDistinct:
 		return a.emitAvg(j, s)
 	case f.Kind == AggSumDistinct:

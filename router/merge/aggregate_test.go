@@ -360,3 +360,46 @@ func TestAggregateBits(t *testing.T) {
 		want: []string{"NULL|0|18446744073709551615|0"},
 	}.run(t)
 }
+
+func TestAggregateGroupConcat(t *testing.T) {
+	// SELECT g, GROUP_CONCAT(x SEPARATOR '; ') ... GROUP BY g, with
+	// group_concat_max_len 20.
+	fields := []Field{fInt("g"), fStr("GROUP_CONCAT(x)")}
+	funcs := []AggFunc{{Kind: AggGroupConcat, Col: 1, Weight: -1, Sep: []byte("; "), MaxLen: 20}}
+	aggCase{
+		name:   "group_concat",
+		fields: fields,
+		group:  []SortKey{asc(0)},
+		funcs:  funcs,
+		shards: [][][]any{
+			{{1, "a,b"}, {2, nil}, {3, "é"}},
+			{{1, "c"}, {2, nil}, {4, ""}},
+			{{1, nil}, {3, "ü"}, {4, ""}},
+		},
+		want: []string{"1|a,b; c", "2|NULL", "3|é; ü", "4|; "},
+	}.run(t)
+
+	// Past the limit, or joined from a part a shard may have cut there.
+	for name, shards := range map[string][][][]any{
+		"long":   {{{1, "0123456789"}}, {{1, "0123456789"}}},
+		"cut":    {{{1, "0123456789012345678"}}, {{1, ""}}},
+		"at cut": {{{1, ""}}, {{1, "0123456789012345678"}}},
+	} {
+		for _, p := range protocols {
+			var ins []Stream
+			for _, sh := range shards {
+				ins = append(ins, fake(t, fields, p.bin, sh...))
+			}
+			_, err := drain(t, Aggregate(MergeSort(ins, []SortKey{asc(0)}), []SortKey{asc(0)}, funcs))
+			if err != ErrGroupConcatCut {
+				t.Errorf("%s/%s: %v, want ErrGroupConcatCut", name, p.name, err)
+			}
+		}
+	}
+	// One part, even a cut one, is one server's answer.
+	aggCase{
+		name: "group_concat one part", fields: fields, group: []SortKey{asc(0)}, funcs: funcs,
+		shards: [][][]any{{{1, "01234567890123456789"}}, {{1, nil}}},
+		want:   []string{"1|01234567890123456789"},
+	}.run(t)
+}
