@@ -423,3 +423,21 @@ func TestMergeCollation(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupConcatPlan(t *testing.T) {
+	env := testEnv(t)
+	env.ResultsCharset = "utf8mb4"
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT GROUP_CONCAT(status) FROM orders", "funcs [group_concat(col 0)]"},
+		{"SELECT user_id, GROUP_CONCAT(tag SEPARATOR ';') AS t FROM orders GROUP BY user_id ORDER BY user_id", "SEPARATOR ';'"},
+		{"SELECT status, GROUP_CONCAT(tag) FROM orders GROUP BY status HAVING COUNT(*) > 1", "group_concat(col 1)"},
+		{"SELECT GROUP_CONCAT(tag ORDER BY tag) FROM orders", "error: 1235 shardgate does not support GROUP_CONCAT() with DISTINCT or ORDER BY across shards"},
+		{"SELECT status, GROUP_CONCAT(tag) AS g FROM orders GROUP BY status ORDER BY g", "error: 1235 shardgate does not support ordering or filtering by a GROUP_CONCAT() across shards"},
+		{"SELECT status, GROUP_CONCAT(tag) FROM orders GROUP BY status ORDER BY 2", "ordering or filtering by a GROUP_CONCAT()"},
+		{"SELECT status FROM orders GROUP BY status HAVING GROUP_CONCAT(tag) LIKE '%a%'", "error: 1235"},
+	} {
+		if got := planText(env, c.sql); !strings.Contains(got, c.want) {
+			t.Errorf("%s: want %q in\n%s", c.sql, c.want, got)
+		}
+	}
+}
