@@ -203,6 +203,12 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	var compute *Compute
 	for _, i := range computed {
 		e, err := hc.compile(sel.Fields.Fields[i].Expr)
+		if err != nil && !readsField(sel, i, sel.Fields.Fields[i]) {
+			// A server computes it after the merge, when it can.
+			if se, serr := hc.serverExpr(sel.Fields.Fields[i].Expr); serr == nil {
+				e, err = se, nil
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -428,6 +434,28 @@ func exprText(e ast.Node) string {
 	var sb strings.Builder
 	_ = e.Restore(format.NewRestoreCtx(format.RestoreKeyWordLowercase|format.RestoreNameLowercase|format.RestoreStringSingleQuotes, &sb))
 	return sb.String()
+}
+
+// readsField reports whether the ORDER BY or HAVING of sel reads select
+// field i (f): by position, by alias, or as the expression it repeats.
+func readsField(sel *ast.SelectStmt, i int, f *ast.SelectField) bool {
+	if sortsBy(sel, i, f) {
+		return true
+	}
+	text, found := exprText(f.Expr), false
+	look := visitFunc(func(n ast.Node) bool {
+		if e, ok := n.(ast.ExprNode); ok && exprText(e) == text {
+			found = true
+		}
+		return !found
+	})
+	if sel.OrderBy != nil {
+		sel.OrderBy.Accept(look)
+	}
+	if sel.Having != nil {
+		sel.Having.Accept(look)
+	}
+	return found
 }
 
 // sortsBy reports whether the ORDER BY or HAVING of sel reads select

@@ -441,3 +441,54 @@ func TestGroupConcatPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestServerExpr(t *testing.T) {
+	env := testEnv(t)
+	for _, c := range []struct {
+		sql  string
+		lits []string // the merged values written in
+		want string   // the expression a server computes, or the refusal
+	}{
+		{"SELECT CONCAT(COUNT(*), '-', SUM(qty)) FROM orders", []string{"5", "7"}, "CONCAT(5, '-', 7)"},
+		{"SELECT status, DATE_FORMAT(MAX(created), '%Y') AS y FROM orders GROUP BY status", []string{"TIMESTAMP '2024-01-02 03:04:05'"}, "DATE_FORMAT(TIMESTAMP '2024-01-02 03:04:05', '%Y')"},
+		{"SELECT status, CONCAT(status, ':', COUNT(*)) FROM orders GROUP BY status", []string{"'paid'", "3"}, "CONCAT('paid', ':', 3)"},
+		{"SELECT FORMAT(SUM(amount) / COUNT(*), 2) FROM orders", []string{"10.50", "4"}, "FORMAT(10.50 / 4, 2)"},
+		// AVG's merged value hides digits MySQL computes on; time moves on.
+		{"SELECT CONCAT(AVG(amount)) FROM orders", nil, "error: 1235 shardgate does not support CONCAT() over aggregates across shards"},
+		{"SELECT DATEDIFF(NOW(), MAX(created)) FROM orders", nil, "error: 1235 shardgate does not support DATEDIFF() over aggregates across shards"},
+		// Sorted or filtered by: the shards' values would decide.
+		{"SELECT status, UPPER(MAX(tag)) AS u FROM orders GROUP BY status ORDER BY u", nil, "error: 1235 shardgate does not support UPPER() over aggregates across shards"},
+		{"SELECT status, UPPER(MAX(tag)) FROM orders GROUP BY status HAVING UPPER(MAX(tag)) > 'A'", nil, "error: 1235"},
+	} {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(stmts[0], env)
+		if err != nil {
+			if got := planText(env, c.sql); !strings.HasPrefix(got, c.want) {
+				t.Errorf("%s: %s, want %s", c.sql, got, c.want)
+			}
+			continue
+		}
+		var se *ServerExpr
+		for n := p.Root; n != nil; {
+			if cp, ok := n.(*Compute); ok {
+				se, _ = cp.Exprs[0].(*ServerExpr)
+				break
+			}
+			si, ok := n.(singleInput)
+			if !ok {
+				break
+			}
+			n = si.input()
+		}
+		if se == nil {
+			t.Errorf("%s: no server expression in\n%s", c.sql, p.Explain())
+			continue
+		}
+		if got := se.Text(c.lits); got != c.want {
+			t.Errorf("%s: %q, want %q", c.sql, got, c.want)
+		}
+	}
+}

@@ -895,7 +895,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 			r.Columns.Record(streams[r][0].Fields())
 		}
 	}
-	top, err := buildStream(root, streams, cli)
+	top, err := buildStream(root, streams, cli, conns)
 	if err != nil {
 		m.close()
 		return merged{}, err
@@ -1011,7 +1011,7 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 }
 
 // buildStream turns the plan into merge primitives over the node streams.
-func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client) (merge.Stream, error) {
+func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
 		return concatOf(streams[x]), nil
@@ -1029,7 +1029,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 	case *router.Concat:
 		var in []merge.Stream
 		for _, c := range x.Inputs {
-			s, err := buildStream(c, streams, cli)
+			s, err := buildStream(c, streams, cli, conns)
 			if err != nil {
 				return nil, err
 			}
@@ -1042,7 +1042,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 	case *router.Zip:
 		var in []merge.Stream
 		for _, c := range x.Inputs {
-			s, err := buildStream(c, streams, cli)
+			s, err := buildStream(c, streams, cli, conns)
 			if err != nil {
 				return nil, err
 			}
@@ -1065,13 +1065,13 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		return merge.MergeSort(in, keys), nil
 	case *router.Limit:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Limit(in, x.Offset, x.Count), nil
 	case *router.Aggregate:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
@@ -1113,7 +1113,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		return merge.Aggregate(in, keys, funcs), nil
 	case *router.Distinct:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
@@ -1123,7 +1123,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		return merge.Distinct(in, keys), nil
 	case *router.Filter:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
@@ -1136,20 +1136,33 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			return err == nil && v.Bool(), err
 		}), nil
 	case *router.Compute:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
 		ev := newEvaluator(in)
 		exprs := map[int]router.Expr{}
+		var cols []int
+		server := map[int]*router.ServerExpr{}
 		for i, c := range x.Cols {
+			if se, ok := x.Exprs[i].(*router.ServerExpr); ok {
+				server[c] = se
+				continue
+			}
 			if err := ev.check(x.Exprs[i], x.Texts[i]); err != nil {
 				return nil, err
 			}
 			exprs[c] = x.Exprs[i]
+			cols = append(cols, c)
+		}
+		if len(server) > 0 {
+			in = &serverEval{in: in, exprs: server, conns: conns, node: router.AppendRoutes(nil, x.Input)[0].Node}
+			if len(cols) == 0 {
+				return in, nil
+			}
 		}
 		fields := in.Fields()
-		return merge.Compute(in, x.Cols, func(row merge.Row, col int) (merge.Value, error) {
+		return merge.Compute(in, cols, func(row merge.Row, col int) (merge.Value, error) {
 			v, err := ev.eval(exprs[col], row)
 			if err != nil {
 				return merge.Null, err
@@ -1157,7 +1170,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			return valueOfNum(v, &fields[col])
 		}), nil
 	case *router.MemorySort:
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
@@ -1176,7 +1189,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 				}
 			}
 		}
-		in, err := buildStream(x.Input, streams, cli)
+		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,162 @@
+package exec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// serverEval computes a plan's router.ServerExpr columns on a server: it
+// reads every merged row first (the shards' connections are then free,
+// a transaction's too), writes each row's expressions with its values as
+// literals into SELECTs of many columns, and gives the rows back with
+// the servers' answers in those columns.
+type serverEval struct {
+	in    merge.Stream
+	exprs map[int]*router.ServerExpr // by output column
+	conns Conns
+	node  string // where the SELECTs run
+
+	rows [][]byte
+	next int
+	read bool
+	err  error
+}
+
+// serverEvalBatch is how many expressions one SELECT computes.
+const serverEvalBatch = 256
+
+// maxServerEvalBytes bounds the rows serverEval holds.
+const maxServerEvalBytes = 64 << 20
+
+func (s *serverEval) Fields() []merge.Field { return s.in.Fields() }
+func (s *serverEval) Binary() bool          { return false }
+func (s *serverEval) Close()                { s.in.Close() }
+
+func (s *serverEval) Next() (merge.Row, error) {
+	if !s.read {
+		s.read = true
+		s.err = s.evaluate()
+	}
+	if s.err != nil || s.next >= len(s.rows) {
+		return nil, s.err
+	}
+	s.next++
+	return s.rows[s.next-1], nil
+}
+
+// evaluate reads the rows and computes their expressions.
+func (s *serverEval) evaluate() error {
+	if s.in.Binary() {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: expressions computed after the merge got binary rows")
+	}
+	fields := s.in.Fields()
+	var vals [][][]byte // each row's column contents (nil: NULL)
+	held := 0
+	for {
+		row, err := s.in.Next()
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		if held += len(row); held > maxServerEvalBytes || len(vals) >= MaxMemorySortRows {
+			return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf("shardgate does not support expressions over aggregates evaluated after merging shards on more than %d groups or %d MiB", MaxMemorySortRows, maxServerEvalBytes>>20))
+		}
+		row = slices.Clone(row)
+		v := make([][]byte, len(fields))
+		for i, pos := 0, 0; i < len(fields); i++ {
+			c, null, n := wire.ReadLenEncBytes(row[pos:])
+			if n == 0 {
+				return &BackendError{Err: wire.ErrMalformed}
+			}
+			if pos += n; !null && c == nil {
+				c = []byte{}
+			}
+			v[i] = c
+		}
+		vals = append(vals, v)
+	}
+	cols := make([]int, 0, len(s.exprs))
+	for c := range s.exprs {
+		cols = append(cols, c)
+	}
+	slices.Sort(cols)
+	// The expressions, row by row, then their answers in the same order.
+	var texts []string
+	for _, v := range vals {
+		for _, c := range cols {
+			e := s.exprs[c]
+			argCols := e.ArgCols()
+			lits := make([]string, len(argCols))
+			for k, ac := range argCols {
+				i := ac.Resolve(len(fields))
+				lit, err := router.PulledLiteral(&fields[i], v[i], v[i] == nil, e.Mode)
+				if err != nil {
+					return err
+				}
+				lits[k] = lit
+			}
+			texts = append(texts, e.Text(lits))
+		}
+	}
+	answers := make([][]byte, 0, len(texts))
+	for start := 0; start < len(texts); start += serverEvalBatch {
+		batch := texts[start:min(start+serverEvalBatch, len(texts))]
+		if err := s.query(batch, &answers); err != nil {
+			return err
+		}
+	}
+	s.rows = make([][]byte, len(vals))
+	k := 0
+	for r, v := range vals {
+		for _, c := range cols {
+			v[c] = answers[k]
+			k++
+		}
+		var out []byte
+		for _, c := range v {
+			if c == nil {
+				out = append(out, 0xfb)
+			} else {
+				out = wire.AppendLenEncBytes(out, c)
+			}
+		}
+		s.rows[r] = out
+	}
+	return nil
+}
+
+// query computes a batch of expressions in one SELECT.
+func (s *serverEval) query(batch []string, answers *[][]byte) error {
+	c, err := s.conns.Acquire(s.node)
+	if err != nil {
+		return err
+	}
+	got := false
+	err = c.Query("SELECT "+strings.Join(batch, ", "), func(_ []wire.ColumnRef, v [][]byte) error {
+		for _, x := range v {
+			if x != nil {
+				x = slices.Clone(x)
+				if x == nil {
+					x = []byte{}
+				}
+			}
+			*answers = append(*answers, x)
+		}
+		got = true
+		return nil
+	}, nil)
+	s.conns.Release(c, c.Broken())
+	if err == nil && !got {
+		err = mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the expressions' SELECT gave no row")
+	}
+	return err
+}
