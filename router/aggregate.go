@@ -102,7 +102,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 				return errUnsupported("GROUP_CONCAT() across shards unless character_set_results is utf8mb4")
 			case !ok:
 				return errUnsupported("GROUP_CONCAT() with this separator across shards")
-			case sortsBy(sel, i, f):
+			case readsField(sel, i, f):
 				return errUnsupported("ordering or filtering by a GROUP_CONCAT() across shards")
 			}
 			p.f.Kind, p.f.Sep = AggGroupConcat, sep.GetString()
@@ -439,44 +439,23 @@ func exprText(e ast.Node) string {
 // readsField reports whether the ORDER BY or HAVING of sel reads select
 // field i (f): by position, by alias, or as the expression it repeats.
 func readsField(sel *ast.SelectStmt, i int, f *ast.SelectField) bool {
-	if sortsBy(sel, i, f) {
-		return true
-	}
 	text, found := exprText(f.Expr), false
-	look := visitFunc(func(n ast.Node) bool {
-		if e, ok := n.(ast.ExprNode); ok && exprText(e) == text {
-			found = true
-		}
-		return !found
-	})
-	if sel.OrderBy != nil {
-		sel.OrderBy.Accept(look)
-	}
-	if sel.Having != nil {
-		sel.Having.Accept(look)
-	}
-	return found
-}
-
-// sortsBy reports whether the ORDER BY or HAVING of sel reads select
-// field i (f): by position, by alias, or as a GROUP_CONCAT() it repeats.
-func sortsBy(sel *ast.SelectStmt, i int, f *ast.SelectField) bool {
-	found := false
 	look := visitFunc(func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.PositionExpr:
-			found = found || x.N == i+1
+			found = x.N == i+1
 		case *ast.ColumnNameExpr:
-			found = found || x.Name.Table.L == "" && f.AsName.L != "" && x.Name.Name.L == f.AsName.L
-		case *ast.AggregateFuncExpr:
-			found = found || strings.EqualFold(x.F, "group_concat")
+			found = x.Name.Table.L == "" && f.AsName.L != "" && x.Name.Name.L == f.AsName.L
+		}
+		if e, ok := n.(ast.ExprNode); ok && !found {
+			found = exprText(e) == text
 		}
 		return !found
 	})
 	if sel.OrderBy != nil {
 		sel.OrderBy.Accept(look)
 	}
-	if sel.Having != nil {
+	if sel.Having != nil && !found {
 		sel.Having.Accept(look)
 	}
 	return found

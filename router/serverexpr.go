@@ -60,6 +60,14 @@ func (c *havingCompiler) serverExpr(e ast.ExprNode) (*ServerExpr, error) {
 	var args []Expr
 	var bad error
 	marks := map[ast.Node]ast.Node{}
+	// arg writes a merged column in place of x.
+	arg := func(x ast.Node, a Expr, err error) bool {
+		if bad = err; err == nil {
+			marks[x] = ast.NewValueExpr(pullMark(len(args)), "", "")
+			args = append(args, a)
+		}
+		return false
+	}
 	e.Accept(visitFunc(func(n ast.Node) bool {
 		if bad != nil {
 			return false
@@ -73,22 +81,10 @@ func (c *havingCompiler) serverExpr(e ast.ExprNode) (*ServerExpr, error) {
 				return false
 			}
 			a, err := c.aggregate(x)
-			if err != nil {
-				bad = err
-				return false
-			}
-			marks[x] = ast.NewValueExpr(pullMark(len(args)), "", "")
-			args = append(args, a)
-			return false
+			return arg(x, a, err)
 		case *ast.ColumnNameExpr:
 			a, err := c.column(x)
-			if err != nil {
-				bad = err
-				return false
-			}
-			marks[x] = ast.NewValueExpr(pullMark(len(args)), "", "")
-			args = append(args, a)
-			return false
+			return arg(x, a, err)
 		case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.WindowFuncExpr, *ast.VariableExpr, *ast.DefaultExpr, *ast.ValuesExpr:
 			bad = errUnsupported("this expression after merging shards (%s)", exprText(e))
 			return false

@@ -31,19 +31,30 @@ func Collect(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fiel
 		if err != nil || r == nil {
 			return err
 		}
-		for i, pos := 0, 0; i < len(fields); i++ {
-			v, null, n := wire.ReadLenEncBytes(r[pos:])
-			if n == 0 {
-				return &BackendError{Err: wire.ErrMalformed}
-			}
-			pos += n
-			if null {
-				v = nil
-			}
-			vals[i] = v
+		if err := textValues(r, vals); err != nil {
+			return err
 		}
 		if more, err := row(fields, vals); err != nil || !more {
 			return err
 		}
 	}
+}
+
+// textValues splits a text-protocol row into its columns' contents (nil
+// for NULL, never for an empty string); vals has a slot per column.
+func textValues(row []byte, vals [][]byte) error {
+	for i, pos := 0, 0; i < len(vals); i++ {
+		v, null, n := wire.ReadLenEncBytes(row[pos:])
+		if n == 0 {
+			return &BackendError{Err: wire.ErrMalformed}
+		}
+		pos += n
+		if null {
+			v = nil
+		} else if v == nil {
+			v = []byte{}
+		}
+		vals[i] = v
+	}
+	return nil
 }

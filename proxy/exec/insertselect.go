@@ -100,6 +100,7 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: INSERT ... SELECT read binary rows")
 	}
 	key := cp.is.Key
+	vals := make([][]byte, len(fields))
 	var tuple []byte
 	var idBuf [20]byte
 	for {
@@ -115,15 +116,11 @@ func (cp *copier) read(cli *Client, tr Tracker) error {
 		tuple = append(tuple[:0], '(')
 		var keyVal []byte
 		keyNull, keyNumeric := false, false
-		for i, pos := 0, 0; i < len(fields); i++ {
-			v, null, n := wire.ReadLenEncBytes(row[pos:])
-			if n == 0 {
-				return &BackendError{Err: wire.ErrMalformed}
-			}
-			pos += n
-			if null {
-				v = nil
-			}
+		if err := textValues(row, vals); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			null := v == nil
 			numeric := numericType(fields[i].Type)
 			if ids := cp.ids; ids != nil && i == ids.Column && ids.Asks(v) {
 				id, err := ids.Next()

@@ -72,15 +72,8 @@ func (s *serverEval) evaluate() error {
 		}
 		row = slices.Clone(row)
 		v := make([][]byte, len(fields))
-		for i, pos := 0, 0; i < len(fields); i++ {
-			c, null, n := wire.ReadLenEncBytes(row[pos:])
-			if n == 0 {
-				return &BackendError{Err: wire.ErrMalformed}
-			}
-			if pos += n; !null && c == nil {
-				c = []byte{}
-			}
-			v[i] = c
+		if err := textValues(row, v); err != nil {
+			return err
 		}
 		vals = append(vals, v)
 	}
