@@ -289,6 +289,10 @@ var shopWrites = []writeCase{
 		Check: "SELECT COUNT(*) FROM events"},
 	{ID: "w62-update-exists-pulled", SQL: "UPDATE accounts SET level = level + 1 WHERE EXISTS (SELECT 1 FROM users WHERE balance > 9000) AND code LIKE 'acc-00%'",
 		Check: "SELECT code, level FROM accounts WHERE code LIKE 'acc-00%'"},
+	{ID: "w63a-insert-select-pulled", SQL: "INSERT INTO regions (id, name, country) SELECT 900 + id, name, country FROM regions WHERE id IN (SELECT region_id FROM users WHERE id < 20)",
+		Check: "SELECT * FROM regions WHERE id > 900"},
+	{ID: "w63b-insert-select-shards-pulled", SQL: "INSERT INTO events (id, kind, value, amount, happened) SELECT 5000 + id, 'w63b', qty, amount, created FROM orders WHERE user_id = 42 AND amount > (SELECT AVG(price) FROM products)",
+		Check: "SELECT * FROM events WHERE kind = 'w63b'"},
 	{ID: "w63-update-correlated", SQL: "UPDATE orders o SET tag = 'w63' WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id AND u.region_id = 4)",
 		Refuse: true, RefuseWhy: []string{"cross-node"}, Check: "SELECT COUNT(*) FROM orders WHERE tag = 'w63'"},
 }

@@ -24,8 +24,8 @@ import (
 //	x [NOT] IN (SELECT a FROM t)   the list of its values; none: FALSE (TRUE for NOT IN)
 //	[NOT] EXISTS (SELECT ...)      TRUE or FALSE
 //
-// An UPDATE's or DELETE's subqueries are read with shared locks, as
-// InnoDB reads them there, in the write's transaction. Only conditions
+// A write's subqueries (UPDATE, DELETE, INSERT ... SELECT) are read with
+// shared locks, as InnoDB reads them there, in the write's transaction. Only conditions
 // (WHERE, HAVING, ON) are searched: in the select list, GROUP BY or ORDER
 // BY the literal's type would change the result's columns (and an
 // UPDATE's SET values are left alone). Not pulled either: ANY/ALL comparisons, a subquery that names a
@@ -78,9 +78,11 @@ func Placement(err error) bool {
 
 // Pullable returns the subqueries of stmt's conditions the proxy may run
 // first, outermost only (each one's own subqueries are its plan's
-// business); none when stmt is not a plain SELECT, UPDATE or DELETE.
+// business); none when stmt is not a plain SELECT, UPDATE, DELETE or
+// INSERT ... SELECT (whose SELECT is searched).
 func Pullable(stmt ast.StmtNode) []*Pulled {
 	write := false
+	var walk ast.Node = stmt
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		if s.Kind != ast.SelectStmtKindSelect || s.SelectIntoOpt != nil {
@@ -89,11 +91,16 @@ func Pullable(stmt ast.StmtNode) []*Pulled {
 	case *ast.SetOprStmt:
 	case *ast.UpdateStmt, *ast.DeleteStmt:
 		write = true
+	case *ast.InsertStmt:
+		if s.Select == nil {
+			return nil // (VALUES are values, not conditions)
+		}
+		write, walk = true, s.Select
 	default:
 		return nil
 	}
 	f := &pullFinder{lock: write}
-	stmt.Accept(f)
+	walk.Accept(f)
 	if f.refuse {
 		return nil
 	}

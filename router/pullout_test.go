@@ -57,6 +57,10 @@ func TestPullable(t *testing.T) {
 		{sql: "UPDATE t JOIN w ON w.a = t.a AND w.b IN (SELECT b FROM u) SET t.c = 1", found: []string{"in SELECT `b` FROM `u` LOCK IN SHARE MODE"},
 			texts: []string{""}, want: "UPDATE `t` JOIN `w` ON `w`.`a` = `t`.`a` AND 0 SET `t`.`c`=1"},
 
+		{sql: "INSERT INTO t (a) SELECT b FROM u WHERE c IN (SELECT d FROM v) ON DUPLICATE KEY UPDATE a = (SELECT 1 FROM w)",
+			found: []string{"in SELECT `d` FROM `v` LOCK IN SHARE MODE"},
+			texts: []string{"7"}, want: "INSERT INTO `t` (`a`) SELECT `b` FROM `u` WHERE `c` IN (7) ON DUPLICATE KEY UPDATE `a`=(SELECT 1 FROM `w`)"},
+
 		// Not pulled: correlated, in the select list, ORDER BY or GROUP BY,
 		// ANY/ALL, IN with LIMIT, WITH, locking reads, not a SELECT.
 		{sql: "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
@@ -73,7 +77,8 @@ func TestPullable(t *testing.T) {
 		{sql: "UPDATE t SET a = (SELECT MAX(b) FROM u)"},
 		{sql: "UPDATE t SET a = 1 WHERE x IN (SELECT b FROM u UNION SELECT c FROM v)"},
 		{sql: "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
-		{sql: "INSERT INTO t SELECT * FROM u WHERE b IN (SELECT c FROM v)"},
+		{sql: "INSERT INTO t VALUES ((SELECT MAX(b) FROM u))"},
+		{sql: "INSERT INTO t SET a = (SELECT MAX(b) FROM u)"},
 	}
 	kinds := map[PulledKind]string{PullScalar: "scalar", PullIn: "in", PullExists: "exists"}
 	for _, c := range cases {
