@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/router/merge"
@@ -371,4 +372,37 @@ func NumberLiteral(typ byte, v []byte) (string, bool) {
 		return string(v) + "e0", true
 	}
 	return "", false
+}
+
+// Placeholders are texts for Inline that keep each pulled subquery's
+// parameter markers, in order, in a subquery that reads no table: a
+// prepared statement's metadata comes from preparing it on one node,
+// where the pulled subqueries' tables may not be.
+func Placeholders(subs []*Pulled) []string {
+	texts := make([]string, len(subs))
+	for i, p := range subs {
+		n := 0
+		p.Query.Accept(visitFunc(func(x ast.Node) bool {
+			if _, ok := x.(*test_driver.ParamMarkerExpr); ok {
+				n++
+			}
+			return true
+		}))
+		q := "SELECT NULL FROM DUAL"
+		if n > 0 {
+			q += " WHERE COALESCE(?" + strings.Repeat(", ?", n-1) + ") IS NULL"
+		}
+		switch p.Kind {
+		case PullScalar:
+			texts[i] = "(" + q + ")"
+		case PullIn:
+			texts[i] = q
+		default:
+			texts[i] = "EXISTS (" + q + ")"
+			if p.Not {
+				texts[i] = "NOT " + texts[i]
+			}
+		}
+	}
+	return texts
 }

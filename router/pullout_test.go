@@ -202,3 +202,16 @@ func TestPlacement(t *testing.T) {
 	}
 	var _ ast.Node = (*ast.SelectStmt)(nil)
 }
+
+func TestPlaceholders(t *testing.T) {
+	stmts, err := parser.Parse("SELECT a FROM t WHERE x = (SELECT MAX(b) FROM u WHERE c = ?) AND y IN (SELECT d FROM v) AND ? > 1 AND NOT EXISTS (SELECT 1 FROM w WHERE e IN (?, ?))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := Pullable(stmts[0])
+	text, err := Inline(stmts[0], subs, Placeholders(subs), 0)
+	want := "SELECT `a` FROM `t` WHERE `x` = (SELECT NULL FROM DUAL WHERE COALESCE(?) IS NULL) AND `y` IN (SELECT NULL FROM DUAL) AND ? > 1 AND NOT EXISTS (SELECT NULL FROM DUAL WHERE COALESCE(?, ?) IS NULL)"
+	if err != nil || text != want {
+		t.Errorf("%q (%v), want %q", text, err, want)
+	}
+}

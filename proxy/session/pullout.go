@@ -23,8 +23,16 @@ const maxPullDepth = 4
 // each uncorrelated one runs first, on its own, and the statement is
 // planned again with their results written in (see router.Pullable).
 // When none can, or one turns out to read the statement's columns, the
-// refusal stands. depth counts the statements being pulled around stmt.
-func (s *Session) pullSubqueries(stmt ast.StmtNode, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
+// refusal stands. fresh parses the statement again: planning may have
+// left the refused one half rewritten (a UNION's first part with physical
+// names). depth counts the statements being pulled around it.
+func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
+	stmt, err := fresh()
+	if err != nil {
+		return nil, refusal
+	}
+	// The statement is printed again: its columns keep the names as written.
+	router.KeepFieldNames(stmt)
 	subs := router.Pullable(stmt)
 	mode := s.mode()
 	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
@@ -123,18 +131,31 @@ func (s *Session) resultsAreClientText() bool {
 // planPulled plans a statement written by pullSubqueries, pulling its
 // own subqueries out when it needs to.
 func (s *Session) planPulled(sql string, snap *snapshot.Snapshot, depth int) (*router.Plan, error) {
-	stmts, err := parser.ParseMode(sql, s.mode())
+	fresh := func() (ast.StmtNode, error) { return s.parseOne(sql) }
+	stmt, err := fresh()
 	if err != nil {
-		return nil, parseError(err, nil)
+		return nil, err
 	}
-	if len(stmts) != 1 {
-		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: a subquery printed as several statements")
-	}
-	plan, err := router.Build(stmts[0], s.routerEnv(snap))
+	plan, err := router.Build(stmt, s.routerEnv(snap))
 	if err != nil && router.Placement(err) {
-		return s.pullSubqueries(stmts[0], snap, err, depth+1)
+		return s.pullSubqueries(fresh, snap, err, depth+1)
 	}
 	return plan, err
+}
+
+// parseOne parses a text of one statement in the session's sql_mode.
+func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
+	stmts, err := parser.ParseMode(sql, s.mode())
+	switch {
+	case err != nil:
+		return nil, parseError(err, nil)
+	case len(stmts) != 1:
+		return nil, syntaxError(sql)
+	}
+	if s.schema == "information_schema" {
+		qualifyInfoSchema(stmts[0])
+	}
+	return stmts[0], nil
 }
 
 // pulledRows runs a pulled subquery's plan and returns its rows as

@@ -161,7 +161,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
 	if err != nil && router.Placement(err) {
-		plan, err = s.pullSubqueries(stmt, snap, err, 0)
+		plan, err = s.pullSubqueries(func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap, err, 0)
 	}
 	if err != nil {
 		return s.handleExecErr(err)

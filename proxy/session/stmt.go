@@ -117,7 +117,17 @@ func (s *Session) stmtPrepare(p []byte) error {
 		if sel, names, ok := infoSchemaSelect(stmts[0]); ok && !infoForwarded(sel, names) {
 			st.info = true // prepared below on the first shard for its columns
 		}
-		node, sql, err := router.FirstShardSQL(stmts[0], s.routerEnv(snap))
+		meta := stmts[0]
+		if subs := router.Pullable(meta); len(subs) > 0 {
+			// Subqueries the proxy may run first can read another node's
+			// tables: the metadata comes without them (their markers kept).
+			if text, err := router.Inline(meta, subs, router.Placeholders(subs), s.mode()); err == nil {
+				if m, err := s.parseOne(text); err == nil {
+					meta = m
+				}
+			}
+		}
+		node, sql, err := router.FirstShardSQL(meta, s.routerEnv(snap))
 		if err != nil {
 			return s.handleExecErr(err)
 		}
@@ -543,7 +553,13 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	}
 	plan, err := router.Build(stmts[0], s.routerEnv(snap))
 	if err != nil && router.Placement(err) {
-		plan, err = s.pullSubqueries(stmts[0], snap, err, 0)
+		plan, err = s.pullSubqueries(func() (ast.StmtNode, error) {
+			stmt, err := s.parseOne(st.sql)
+			if err == nil {
+				bindParams(stmt, params, true)
+			}
+			return stmt, err
+		}, snap, err, 0)
 	}
 	if err != nil {
 		return s.handleExecErr(err)
