@@ -64,9 +64,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 
 	// Aggregate columns in the SELECT list.
 	type pendingFunc struct {
-		f                 AggFunc
-		wt, sum, cnt, val int // helper ordinals, -1 none
-		valWt             int
+		f                     AggFunc
+		wt, sum, cnt, val, ln int // helper ordinals, -1 none
+		valWt                 int
 	}
 	var pfs []pendingFunc
 	var computed []int // visible columns that are expressions over aggregates
@@ -87,7 +87,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			}
 			continue // a group key or a constant: the group's first row has it
 		}
-		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1}
+		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1, ln: -1}
 		name := strings.ToLower(fn.F)
 		if name == "group_concat" && !b.zipPass {
 			// The shards' results join in any order: MySQL's without
@@ -96,16 +96,19 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			switch {
 			case fn.Distinct || fn.Order != nil:
 				return errUnsupported("GROUP_CONCAT() with DISTINCT or ORDER BY across shards")
-			case b.env.ResultsCharset != "utf8mb4":
-				// Its limit counts the bytes of the column's character
-				// set, which the rows' lengths tell only in utf8mb4.
-				return errUnsupported("GROUP_CONCAT() across shards unless character_set_results is utf8mb4")
 			case !ok:
 				return errUnsupported("GROUP_CONCAT() with this separator across shards")
+			case b.env.ResultsCharset != "utf8mb4" && !isASCII(sep.GetString()):
+				// The limit counts the bytes of the result's character set;
+				// the rows may come in another.
+				return errUnsupported("GROUP_CONCAT() with a separator beyond ASCII across shards unless character_set_results is utf8mb4")
 			case readsField(sel, i, f):
 				return errUnsupported("ordering or filtering by a GROUP_CONCAT() across shards")
 			}
 			p.f.Kind, p.f.Sep = AggGroupConcat, sep.GetString()
+			// How long each shard's result is where its limit counts (the
+			// rows may come shorter, in another character set).
+			p.ln = m.addHelper(sel, &ast.FuncCallExpr{FnName: ast.NewCIStr("LENGTH"), Args: []ast.ExprNode{fn}})
 			pfs = append(pfs, p)
 			continue
 		}
@@ -363,6 +366,9 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		if p.sum >= 0 {
 			f.Sum, f.Count = m.helperCol(p.sum), m.helperCol(p.cnt)
+		}
+		if p.ln >= 0 {
+			f.Len = m.helperCol(p.ln)
 		}
 		if p.val >= 0 {
 			f.Value = m.helperCol(p.val)

@@ -193,8 +193,10 @@ type AggFunc struct {
 	Position bool
 	// Sum and Count are AVG's helper columns.
 	Sum, Count Col
-	// Sep is GROUP_CONCAT's separator.
+	// Sep is GROUP_CONCAT's separator; Len the helper column with the
+	// LENGTH() of a shard's GROUP_CONCAT, in the bytes its limit counts.
 	Sep string
+	Len Col
 }
 
 // Aggregate merges rows with equal Group keys (all rows when Group is

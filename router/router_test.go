@@ -435,10 +435,20 @@ func TestGroupConcatPlan(t *testing.T) {
 		{"SELECT status, GROUP_CONCAT(tag) AS g FROM orders GROUP BY status ORDER BY g", "error: 1235 shardgate does not support ordering or filtering by a GROUP_CONCAT() across shards"},
 		{"SELECT status, GROUP_CONCAT(tag) FROM orders GROUP BY status ORDER BY 2", "ordering or filtering by a GROUP_CONCAT()"},
 		{"SELECT status FROM orders GROUP BY status HAVING GROUP_CONCAT(tag) LIKE '%a%'", "error: 1235"},
+		{"SELECT GROUP_CONCAT(tag SEPARATOR 'é') FROM orders", "LENGTH(GROUP_CONCAT(`tag` SEPARATOR 'é'))"},
 	} {
 		if got := planText(env, c.sql); !strings.Contains(got, c.want) {
 			t.Errorf("%s: want %q in\n%s", c.sql, c.want, got)
 		}
+	}
+	// Rows in another character set: an ASCII separator only (its bytes
+	// are the same where the limit counts them).
+	env.ResultsCharset = ""
+	if got := planText(env, "SELECT GROUP_CONCAT(tag) FROM orders"); !strings.Contains(got, "group_concat(col 0)") {
+		t.Errorf("latin1 results, ASCII separator: %s", got)
+	}
+	if got := planText(env, "SELECT GROUP_CONCAT(tag SEPARATOR 'é') FROM orders"); !strings.Contains(got, "separator beyond ASCII") {
+		t.Errorf("latin1 results, separator é: %s", got)
 	}
 }
 

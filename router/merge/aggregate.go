@@ -49,7 +49,9 @@ const (
 	// with Sep (NULL when none); without ORDER BY any order is MySQL's.
 	// A result past MaxLen bytes (group_concat_max_len), or joined from
 	// a part a shard may have cut there, fails with ErrGroupConcatCut:
-	// one server would have cut the whole elsewhere.
+	// one server would have cut the whole elsewhere. LenCol has each
+	// part's LENGTH() where the limit counts it (the rows may come in
+	// another character set).
 	AggGroupConcat
 )
 
@@ -66,9 +68,11 @@ type AggFunc struct {
 	Weight           int // AggMin/AggMax/AggCountDistinct: WEIGHT_STRING helper, or -1
 	SumCol, CountCol int // AggAvg: helper columns with SUM(x) and COUNT(x)
 	Value            int // AggCountDistinct: the column whose values are counted
-	// Sep and MaxLen: AggGroupConcat's separator and group_concat_max_len.
+	// Sep, MaxLen and LenCol: AggGroupConcat's separator,
+	// group_concat_max_len and the parts' lengths.
 	Sep    []byte
 	MaxLen int
+	LenCol int
 	// Pads reads the collation of Weight's values (see SortKey.Pads).
 	Pads Pads
 	pad  []byte // resolved from the first value
@@ -146,6 +150,7 @@ type aggState struct {
 	bits  uint64 // BIT_OR, BIT_AND, BIT_XOR
 	text  []byte // GROUP_CONCAT: the parts joined
 	parts int    // GROUP_CONCAT: non-NULL parts
+	total int64  // GROUP_CONCAT: their length where the limit counts
 	cut   bool   // GROUP_CONCAT: a part may have been cut
 }
 
@@ -205,7 +210,9 @@ func (a *aggregate) assignRoles() {
 		case AggSumDistinct, AggAvgDistinct:
 			ok = ok && in(f.Value) && (f.Weight < 0 || in(f.Weight))
 			a.states[i].float = ok && isFloatType(&a.fields[f.Value])
-		case AggCount, AggBitOr, AggBitAnd, AggBitXor, AggGroupConcat:
+		case AggGroupConcat:
+			ok = ok && in(f.LenCol)
+		case AggCount, AggBitOr, AggBitAnd, AggBitXor:
 		default:
 			ok = false
 		}
@@ -329,7 +336,7 @@ func (a *aggregate) reset() {
 		s.has, s.wnull, s.n = false, false, 0
 		s.val = Null
 		s.bits = 0
-		s.text, s.parts, s.cut = s.text[:0], 0, false
+		s.text, s.parts, s.total, s.cut = s.text[:0], 0, 0, false
 		if a.funcs[i].Kind == AggBitAnd {
 			s.bits = ^uint64(0)
 		}
@@ -391,14 +398,24 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if v.Kind == KindNull {
 				continue
 			}
+			n, err := a.col(row, sp, f.LenCol)
+			if err != nil {
+				return err
+			}
+			length, ok := lengthOf(n)
+			if !ok {
+				return errBadColumn
+			}
 			if s.parts > 0 {
 				s.text = append(s.text, f.Sep...)
+				s.total += int64(len(f.Sep))
 			}
 			s.text = append(s.text, v.B...)
+			s.total += length
 			s.parts++
 			// A part within a character's bytes of the limit may be cut.
-			s.cut = s.cut || len(v.B) > f.MaxLen-4
-			if s.parts > 1 && (s.cut || len(s.text) > f.MaxLen) {
+			s.cut = s.cut || length > int64(f.MaxLen)-4
+			if s.parts > 1 && (s.cut || s.total > int64(f.MaxLen)) {
 				return ErrGroupConcatCut
 			}
 		case AggBitOr, AggBitAnd, AggBitXor:
@@ -623,6 +640,20 @@ func bitsOf(v Value) (uint64, bool) {
 	case KindDecimal, KindBytes:
 		u, err := strconv.ParseUint(string(v.B), 10, 64)
 		return u, err == nil
+	}
+	return 0, false
+}
+
+// lengthOf reads a LENGTH() value.
+func lengthOf(v Value) (int64, bool) {
+	switch v.Kind {
+	case KindInt:
+		return v.I, true
+	case KindUint:
+		return int64(v.U), true
+	case KindText, KindDecimal:
+		n, err := strconv.ParseInt(string(v.B), 10, 64)
+		return n, err == nil
 	}
 	return 0, false
 }

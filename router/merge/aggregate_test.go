@@ -362,28 +362,37 @@ func TestAggregateBits(t *testing.T) {
 }
 
 func TestAggregateGroupConcat(t *testing.T) {
-	// SELECT g, GROUP_CONCAT(x SEPARATOR '; ') ... GROUP BY g, with
-	// group_concat_max_len 20.
-	fields := []Field{fInt("g"), fStr("GROUP_CONCAT(x)")}
-	funcs := []AggFunc{{Kind: AggGroupConcat, Col: 1, Weight: -1, Sep: []byte("; "), MaxLen: 20}}
+	// SELECT g, GROUP_CONCAT(x SEPARATOR '; '), LENGTH(GROUP_CONCAT(x
+	// SEPARATOR '; ')) ... GROUP BY g, with group_concat_max_len 20. The
+	// lengths are where the limit counts: a row may come shorter.
+	fields := []Field{fInt("g"), fStr("GROUP_CONCAT(x)"), fBigint("__sg_0")}
+	funcs := []AggFunc{{Kind: AggGroupConcat, Col: 1, Weight: -1, Sep: []byte("; "), MaxLen: 20, LenCol: 2}}
+	part := func(g int, s string) []any {
+		if s == "NULL" {
+			return []any{g, nil, nil}
+		}
+		return []any{g, s, len(s)}
+	}
 	aggCase{
 		name:   "group_concat",
 		fields: fields,
 		group:  []SortKey{asc(0)},
 		funcs:  funcs,
 		shards: [][][]any{
-			{{1, "a,b"}, {2, nil}, {3, "é"}},
-			{{1, "c"}, {2, nil}, {4, ""}},
-			{{1, nil}, {3, "ü"}, {4, ""}},
+			{part(1, "a,b"), part(2, "NULL"), part(3, "é")},
+			{part(1, "c"), part(2, "NULL"), part(4, "")},
+			{part(1, "NULL"), part(3, "ü"), part(4, "")},
 		},
-		want: []string{"1|a,b; c", "2|NULL", "3|é; ü", "4|; "},
+		want: []string{"1|a,b; c|3", "2|NULL|NULL", "3|é; ü|2", "4|; |0"},
 	}.run(t)
 
-	// Past the limit, or joined from a part a shard may have cut there.
+	// Past the limit, or joined from a part a shard may have cut there
+	// (also one that came shorter than the server counted it).
 	for name, shards := range map[string][][][]any{
-		"long":   {{{1, "0123456789"}}, {{1, "0123456789"}}},
-		"cut":    {{{1, "0123456789012345678"}}, {{1, ""}}},
-		"at cut": {{{1, ""}}, {{1, "0123456789012345678"}}},
+		"long":    {{part(1, "0123456789")}, {part(1, "0123456789")}},
+		"cut":     {{part(1, "0123456789012345678")}, {part(1, "")}},
+		"at cut":  {{part(1, "")}, {part(1, "0123456789012345678")}},
+		"shorter": {{{1, "?", 19}}, {part(1, "x")}},
 	} {
 		for _, p := range protocols {
 			var ins []Stream
@@ -399,7 +408,7 @@ func TestAggregateGroupConcat(t *testing.T) {
 	// One part, even a cut one, is one server's answer.
 	aggCase{
 		name: "group_concat one part", fields: fields, group: []SortKey{asc(0)}, funcs: funcs,
-		shards: [][][]any{{{1, "01234567890123456789"}}, {{1, nil}}},
-		want:   []string{"1|01234567890123456789"},
+		shards: [][][]any{{part(1, "01234567890123456789")}, {part(1, "NULL")}},
+		want:   []string{"1|01234567890123456789|20"},
 	}.run(t)
 }
