@@ -14,26 +14,26 @@ import (
 	"github.com/shardgate/shardgate/router/merge"
 )
 
-// Subqueries the proxy runs first. The planner refuses a SELECT whose
-// subquery one server cannot answer with the rest of the statement (its
-// tables live on other nodes, or it reads several shards). An
-// uncorrelated subquery in a condition means what its result means, so
-// the session runs it on its own (planned as any SELECT, merged across
-// shards), writes the result in its place and plans the statement again:
+// Subqueries the proxy runs first. The planner refuses a statement whose
+// subquery one server cannot answer with the rest of it (its tables live
+// on other nodes, or it reads several shards). An uncorrelated subquery
+// in a condition means what its result means, so the session runs it on
+// its own (planned as any SELECT, merged across shards), writes the
+// result in its place and plans the statement again:
 //
 //	x = (SELECT MAX(a) FROM t)     its one value: NULL without a row, error 1242 past one
 //	x [NOT] IN (SELECT a FROM t)   the list of its values; none: FALSE (TRUE for NOT IN)
 //	[NOT] EXISTS (SELECT ...)      TRUE or FALSE
 //
 // A write's subqueries (UPDATE, DELETE, INSERT ... SELECT) are read with
-// shared locks, as InnoDB reads them there, in the write's transaction. Only conditions
-// (WHERE, HAVING, ON) are searched: in the select list, GROUP BY or ORDER
-// BY the literal's type would change the result's columns (and an
-// UPDATE's SET values are left alone). Not pulled either: ANY/ALL comparisons, a subquery that names a
-// table of the statement around it (correlated), IN with LIMIT (MariaDB
-// refuses it), and any subquery of a statement with WITH (it could read
-// the statement's names) or of a locking read (its rows would be read
-// without locks).
+// shared locks, as InnoDB reads them there, in the write's transaction.
+// Only conditions (WHERE, HAVING, ON) are searched: in the select list,
+// GROUP BY or ORDER BY the literal's type would change the result's
+// columns; SET and VALUES are left alone. Not pulled either: ANY/ALL, a
+// subquery that names a table of the statement around it (correlated),
+// IN with LIMIT (MariaDB refuses it), and any subquery of a statement
+// with WITH (it could read the statement's names) or of a locking read
+// (its rows would be read without locks).
 
 // PulledKind is how a pulled subquery's result replaces it.
 type PulledKind uint8
@@ -51,8 +51,8 @@ type Pulled struct {
 	Query ast.ResultSetNode
 	// Not: NOT IN, NOT EXISTS.
 	Not bool
-	// Lock: a subquery of an UPDATE or DELETE, read with shared locks as
-	// InnoDB reads it there (held to the end of the write's transaction).
+	// Lock: a write's subquery, read with shared locks as InnoDB reads
+	// it there (held to the end of the write's transaction).
 	Lock bool
 	expr ast.ExprNode // what the result replaces
 }

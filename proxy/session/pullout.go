@@ -17,11 +17,11 @@ import (
 // maxPullDepth bounds subqueries pulled out of subqueries pulled out.
 const maxPullDepth = 4
 
-// pullSubqueries plans a SELECT, UPDATE or DELETE the planner refused
-// (refusal) because one server cannot read a subquery of its conditions
-// with the rest:
-// each uncorrelated one runs first, on its own, and the statement is
-// planned again with their results written in (see router.Pullable).
+// pullSubqueries plans a SELECT, UPDATE, DELETE or INSERT ... SELECT the
+// planner refused (refusal) because one server cannot read a subquery of
+// its conditions with the rest: each uncorrelated one runs first, on its
+// own, and the statement is planned again with their results written in
+// (see router.Pullable).
 // When none can, or one turns out to read the statement's columns, the
 // refusal stands. fresh parses the statement again: planning may have
 // left the refused one half rewritten (a UNION's first part with physical
@@ -76,29 +76,25 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 			}
 		}()
 	}
-	restore := s.withoutSelectLimit()
+	defer s.withoutSelectLimit()() // (a subquery is never cut by it)
 	held := 0
 	for i, p := range subs {
 		plan, err := s.planPulled(queries[i], snap, depth)
 		if err != nil {
-			restore()
 			return nil, err
 		}
 		rows, err := s.pulledRows(plan, p, mode, &held)
+		var me *mysql.MyError
+		if errors.As(err, &me) && me.Code == mysql.ER_BAD_FIELD_ERROR {
+			return nil, refusal // it names a column of the statement around it
+		}
 		if err != nil {
-			restore()
-			var me *mysql.MyError
-			if errors.As(err, &me) && me.Code == mysql.ER_BAD_FIELD_ERROR {
-				return nil, refusal // it names a column of the statement around it
-			}
 			return nil, err
 		}
 		if texts[i], err = p.Text(rows); err != nil {
-			restore()
 			return nil, err
 		}
 	}
-	restore()
 	if sql, err = router.Inline(stmt, subs, texts, mode); err != nil {
 		return nil, err
 	}
