@@ -402,10 +402,11 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if err != nil {
 				return err
 			}
-			length, ok := lengthOf(n)
+			u, ok := uintOf(n)
 			if !ok {
 				return errBadColumn
 			}
+			length := int64(u)
 			if s.parts > 0 {
 				s.text = append(s.text, f.Sep...)
 				s.total += int64(len(f.Sep))
@@ -423,7 +424,7 @@ func (a *aggregate) accumulate(row []byte, sp []span) error {
 			if err != nil {
 				return err
 			}
-			u, ok := bitsOf(v)
+			u, ok := uintOf(v)
 			if !ok {
 				return errBadColumn
 			}
@@ -630,8 +631,9 @@ func (a *aggregate) emitAvg(j int, s *aggState) error {
 	return rb.AppendValue(Decimal(a.scratch))
 }
 
-// bitsOf reads a shard's BIT_OR/BIT_AND/BIT_XOR (a BIGINT UNSIGNED).
-func bitsOf(v Value) (uint64, bool) {
+// uintOf reads an unsigned integer a shard returned: BIT_OR/BIT_AND/
+// BIT_XOR (a BIGINT UNSIGNED), LENGTH().
+func uintOf(v Value) (uint64, bool) {
 	switch v.Kind {
 	case KindUint:
 		return v.U, true
@@ -640,20 +642,6 @@ func bitsOf(v Value) (uint64, bool) {
 	case KindDecimal, KindBytes:
 		u, err := strconv.ParseUint(string(v.B), 10, 64)
 		return u, err == nil
-	}
-	return 0, false
-}
-
-// lengthOf reads a LENGTH() value.
-func lengthOf(v Value) (int64, bool) {
-	switch v.Kind {
-	case KindInt:
-		return v.I, true
-	case KindUint:
-		return int64(v.U), true
-	case KindText, KindDecimal:
-		n, err := strconv.ParseInt(string(v.B), 10, 64)
-		return n, err == nil
 	}
 	return 0, false
 }
