@@ -58,3 +58,16 @@ func textValues(row []byte, vals [][]byte) error {
 	}
 	return nil
 }
+
+// AppendTextRow appends a text-protocol row of column contents (nil is
+// NULL): textValues' inverse.
+func AppendTextRow(b []byte, vals [][]byte) []byte {
+	for _, v := range vals {
+		if v == nil {
+			b = append(b, 0xfb)
+		} else {
+			b = wire.AppendLenEncBytes(b, v)
+		}
+	}
+	return b
+}

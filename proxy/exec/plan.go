@@ -1083,10 +1083,9 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		funcs := make([]merge.AggFunc, len(x.Funcs))
 		for i, f := range x.Funcs {
-			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1,
-				Sep: []byte(f.Sep), MaxLen: cli.GroupConcatMaxLen, LenCol: -1}
+			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1, LenCol: -1}
 			if f.Kind == router.AggGroupConcat {
-				mf.LenCol = f.Len.Resolve(n)
+				mf.Sep, mf.MaxLen, mf.LenCol = []byte(f.Sep), cli.GroupConcatMaxLen, f.Len.Resolve(n)
 			}
 			// The values compared: the column itself, or for COUNT(DISTINCT)
 			// the counted column. Only strings compare by weight.

@@ -77,27 +77,35 @@ func (s *serverEval) evaluate() error {
 		}
 		vals = append(vals, v)
 	}
-	cols := make([]int, 0, len(s.exprs))
-	for c := range s.exprs {
-		cols = append(cols, c)
+	// Each expression's column and its arguments' columns, resolved once.
+	type computed struct {
+		col  int
+		e    *router.ServerExpr
+		args []int
 	}
-	slices.Sort(cols)
+	var exprs []computed
+	for c, e := range s.exprs {
+		x := computed{col: c, e: e}
+		for _, ac := range e.ArgCols() {
+			x.args = append(x.args, ac.Resolve(len(fields)))
+		}
+		exprs = append(exprs, x)
+	}
+	slices.SortFunc(exprs, func(a, b computed) int { return a.col - b.col })
 	// The expressions, row by row, then their answers in the same order.
 	var texts []string
+	var lits []string
 	for _, v := range vals {
-		for _, c := range cols {
-			e := s.exprs[c]
-			argCols := e.ArgCols()
-			lits := make([]string, len(argCols))
-			for k, ac := range argCols {
-				i := ac.Resolve(len(fields))
-				lit, err := router.PulledLiteral(&fields[i], v[i], v[i] == nil, e.Mode)
+		for _, x := range exprs {
+			lits = lits[:0]
+			for _, i := range x.args {
+				lit, err := router.PulledLiteral(&fields[i], v[i], v[i] == nil, x.e.Mode)
 				if err != nil {
 					return err
 				}
-				lits[k] = lit
+				lits = append(lits, lit)
 			}
-			texts = append(texts, e.Text(lits))
+			texts = append(texts, x.e.Text(lits))
 		}
 	}
 	answers := make([][]byte, 0, len(texts))
@@ -110,19 +118,11 @@ func (s *serverEval) evaluate() error {
 	s.rows = make([][]byte, len(vals))
 	k := 0
 	for r, v := range vals {
-		for _, c := range cols {
-			v[c] = answers[k]
+		for _, x := range exprs {
+			v[x.col] = answers[k]
 			k++
 		}
-		var out []byte
-		for _, c := range v {
-			if c == nil {
-				out = append(out, 0xfb)
-			} else {
-				out = wire.AppendLenEncBytes(out, c)
-			}
-		}
-		s.rows[r] = out
+		s.rows[r] = AppendTextRow(nil, v)
 	}
 	return nil
 }

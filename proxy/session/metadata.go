@@ -350,7 +350,7 @@ func (r *nodeResult) write(s *Session) {
 		// convert still gets its error.
 		bin = make([][]byte, len(r.rows))
 		for i, row := range r.rows {
-			bin[i] = textRow(nil, row)
+			bin[i] = exec.AppendTextRow(nil, row)
 		}
 		if err := exec.BinaryRows(r.defs, bin); err != nil {
 			s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error()))
@@ -375,7 +375,7 @@ func (r *nodeResult) write(s *Session) {
 			c.WritePacket(bin[i])
 			continue
 		}
-		b = textRow(b[:0], row)
+		b = exec.AppendTextRow(b[:0], row)
 		c.WritePacket(b)
 	}
 	if s.cli.DeprecateEOF {
@@ -384,16 +384,4 @@ func (r *nodeResult) write(s *Session) {
 	} else {
 		c.WritePacket(wire.AppendEOF(nil, 0, st))
 	}
-}
-
-// textRow appends a text-protocol row of values (nil is NULL).
-func textRow(b []byte, row [][]byte) []byte {
-	for _, v := range row {
-		if v == nil {
-			b = append(b, 0xfb)
-		} else {
-			b = wire.AppendLenEncBytes(b, v)
-		}
-	}
-	return b
 }
