@@ -41,19 +41,29 @@ func TestInsertInfo(t *testing.T) {
 		"INSERT IGNORE INTO glob VALUES (3, 3), (4, 4)",
 		"UPDATE small SET v = v + 1 WHERE id IN (1, 2, 4)",
 	}
-	// Alone (each its own distributed transaction), then in one.
+	sameClientLines(t, p, "cp_info", statements, func(want string) {
+		if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
+			t.Errorf("the script does not show duplicates:\n%s", want)
+		}
+	})
+}
+
+// sameClientLines runs statements through proxy p (schema cp) and on the
+// oracle's database db with the mariadb client, alone (each its own
+// distributed transaction) and then in one transaction: the client must
+// print the same lines. after sees the oracle's lines of each run.
+func sameClientLines(t *testing.T, p *Proxy, db string, statements []string, after func(want string)) {
+	t.Helper()
 	for _, script := range []string{
 		strings.Join(statements, ";\n"),
 		"BEGIN;\n" + strings.Join(statements, ";\n") + ";\nCOMMIT",
 	} {
 		got := clientLines(t, p.Addr, "app", "cp", script)
-		want := clientLines(t, oracleAddr, "sg", "cp_info", script)
+		want := clientLines(t, oracleAddr, "sg", db, script)
 		if got != want {
 			t.Errorf("the client's lines through the proxy:\n%s\nfrom one server:\n%s", got, want)
 		}
-		if !strings.Contains(want, "Records: 4  Duplicates: 2  Warnings: 0") {
-			t.Errorf("the script does not show duplicates:\n%s", want)
-		}
+		after(want)
 	}
 }
 
