@@ -264,6 +264,20 @@ func (z *Zip) explain(b *strings.Builder, d int) {
 	}
 }
 
+// CountRows reads its input to the end and returns one row: how many rows
+// it read, in each of its columns. It answers SELECT COUNT(*) FROM (a
+// derived table across shards) t, whose rows exist only once merged.
+// Names are the select list's column names.
+type CountRows struct {
+	Names []string
+	Input Primitive
+}
+
+func (c *CountRows) explain(b *strings.Builder, d int) {
+	line(b, d, "CountRows %s", strings.Join(c.Names, ", "))
+	c.Input.explain(b, d+1)
+}
+
 // Concat returns its inputs' rows one after the other (UNION ALL).
 type Concat struct {
 	Inputs []Primitive
@@ -443,6 +457,8 @@ func AppendRoutes(out []*Route, p Primitive) []*Route {
 		out = append(out, x.Routes...)
 	case singleInput:
 		out = AppendRoutes(out, x.input())
+	case *CountRows:
+		out = AppendRoutes(out, x.Input)
 	case *Concat:
 		for _, in := range x.Inputs {
 			out = AppendRoutes(out, in)

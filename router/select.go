@@ -25,6 +25,10 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 		where = append(where, innerOns(sel.From.TableRefs)...)
 	}
 	units, err := b.place(where, false)
+	if inner, ok := countedDerived(sel); ok && (notSupported(err) || err == nil && len(units) > 1 && b.checkDerived(sel) != nil) {
+		// Only the derived table's own plan can tell its rows.
+		return b.planCountRows(sel, inner)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1171,6 +1171,21 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			}
 			return valueOfNum(v, &fields[col])
 		}), nil
+	case *router.CountRows:
+		in, err := buildStream(x.Input, streams, cli, conns)
+		if err != nil {
+			return nil, err
+		}
+		fields := make([]merge.Field, len(x.Names))
+		for i, name := range x.Names {
+			// As the server describes COUNT(): BIGINT(21) NOT NULL.
+			def := wire.AppendColumnDef(nil, &wire.Column{Name: name, Charset: 63, Length: 21, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG})
+			if fields[i], err = merge.FieldFromDef(def); err != nil {
+				in.Close()
+				return nil, err
+			}
+		}
+		return merge.CountRows(in, fields), nil
 	case *router.MemorySort:
 		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {

@@ -47,6 +47,9 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.cli.HideStatus = mysql.SERVER_STATUS_IN_TRANS
 		defer func() { s.cli.HideStatus = 0 }()
 	}
+	if countsRows(plan) && s.vars != nil {
+		defer s.withoutSelectLimit()() // (a derived table is never cut by it)
+	}
 	if plan.Write && s.vars != nil {
 		defer s.withoutSelectLimit()()
 		_, s.cli.FixedTime = s.vars.Var("timestamp")
@@ -90,6 +93,16 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.lastInsertID = firstID
 	}
 	return out, err
+}
+
+// countsRows reports a plan that counts a derived table's rows.
+func countsRows(p *router.Plan) bool {
+	root := p.Root
+	if l, ok := root.(*router.Limit); ok {
+		root = l.Input
+	}
+	_, ok := root.(*router.CountRows)
+	return ok
 }
 
 // autoBegin opens the transaction of one autocommit statement, which
@@ -193,6 +206,14 @@ func (s *Session) applySelectLimit(plan *router.Plan) (*router.Plan, *mysql.MyEr
 			if r.Count >= 0 { // (LIMIT n, 18446744073709551615 gives the shards none)
 				return plan, nil
 			}
+		case *router.CountRows:
+			return plan, nil
+		}
+	case *router.CountRows:
+		// It limits the count's one row; the derived table's statements
+		// run without it (runPlan).
+		if err == nil {
+			return &router.Plan{Root: &router.Limit{Count: n, Input: plan.Root}, Tables: plan.Tables}, nil
 		}
 	case *router.Scatter, *router.MergeSort:
 		if err == nil {

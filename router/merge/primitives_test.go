@@ -2,6 +2,7 @@ package merge
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -324,4 +325,41 @@ func (g *genStream) Next() (Row, error) {
 	}
 	g.i++
 	return g.rb.Row(), nil
+}
+
+// CountRows reads its input to the end and answers one row, in both
+// protocols; an input's error stands.
+func TestCountRows(t *testing.T) {
+	counted := []Field{fBigint("COUNT(*)"), fBigint("n")}
+	for _, p := range protocols {
+		for _, n := range []int{0, 1, 5} {
+			var rows [][]any
+			for i := 0; i < n; i++ {
+				rows = append(rows, []any{i, "x"})
+			}
+			in := fake(t, []Field{fInt("k"), fStr("s")}, p.bin, rows...)
+			c := CountRows(in, counted)
+			got, err := drain(t, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("%d|%d", n, n); len(got) != 1 || got[0] != want {
+				t.Errorf("%s, %d rows: got %q, want %q", p.name, n, got, want)
+			}
+			if in.closed != 1 {
+				t.Errorf("%s: input closed %d times after the count", p.name, in.closed)
+			}
+			c.Close()
+			if in.closed != 1 {
+				t.Errorf("%s: input closed twice", p.name)
+			}
+		}
+		in := fake(t, []Field{fInt("k")}, p.bin, tuples(1, 2, 3)...)
+		in.errAt = 2
+		c := CountRows(in, counted)
+		if _, err := drain(t, c); err == nil {
+			t.Errorf("%s: an input's error was counted over", p.name)
+		}
+		c.Close()
+	}
 }

@@ -1,0 +1,158 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// Counting a derived table across shards. ORMs and pagers count a query's
+// rows by wrapping it: SELECT COUNT(*) FROM (SELECT DISTINCT ...) t
+// (Django, Rails, jOOQ), SELECT count(0) FROM (...) tmp_count (MyBatis
+// PageHelper). Run per shard, a derived table with GROUP BY, DISTINCT or
+// LIMIT would give each shard's own groups; so the derived table runs
+// once, planned and merged as the statement it is, and the proxy counts
+// its merged rows.
+
+// countedDerived returns the derived table of sel when sel only counts
+// its rows: SELECT COUNT(*) [, COUNT(1) ...] FROM (...) [AS] t [LIMIT n],
+// each COUNT of a star or a constant that is not NULL, nothing else.
+func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
+	if sel.Kind != ast.SelectStmtKindSelect || sel.From == nil || sel.Where != nil || sel.GroupBy != nil ||
+		sel.Having != nil || sel.OrderBy != nil || sel.WindowSpecs != nil || sel.LockInfo != nil ||
+		sel.SelectIntoOpt != nil || sel.With != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return nil, false
+	}
+	j := sel.From.TableRefs
+	if j == nil || j.Right != nil {
+		return nil, false
+	}
+	ts, ok := j.Left.(*ast.TableSource)
+	if !ok {
+		return nil, false
+	}
+	switch ts.Source.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+	default:
+		return nil, false
+	}
+	for _, f := range sel.Fields.Fields {
+		fn, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
+		if f.WildCard != nil || !ok || !strings.EqualFold(fn.F, ast.AggFuncCount) || fn.Distinct || len(fn.Args) != 1 {
+			return nil, false
+		}
+		if v, ok := fn.Args[0].(ast.ValueExpr); !ok || v.GetValue() == nil {
+			return nil, false
+		}
+	}
+	return ts.Source, true
+}
+
+// notSupported reports the planner's refusal (1235).
+func notSupported(err error) bool {
+	me, ok := err.(*mysql.MyError)
+	return ok && me.Code == mysql.ER_NOT_SUPPORTED_YET
+}
+
+// planCountRows plans sel, which counts the rows of the derived table
+// inner: inner is planned as a statement of its own, under CountRows.
+func (b *builder) planCountRows(sel *ast.SelectStmt, inner ast.ResultSetNode) (Primitive, error) {
+	if err := derivedColumnsUnique(inner); err != nil {
+		return nil, err
+	}
+	sub := &builder{env: b.env, stmt: inner.(ast.StmtNode)}
+	if err := sub.resolve(); err != nil {
+		return nil, err
+	}
+	var in Primitive
+	var err error
+	switch x := inner.(type) {
+	case *ast.SelectStmt:
+		if x.Limit == nil {
+			x.OrderBy = nil // (without LIMIT a derived table's order means nothing)
+		}
+		in, err = sub.planSelect(x)
+	case *ast.SetOprStmt:
+		if x.Limit == nil {
+			x.OrderBy = nil
+		}
+		in, err = sub.planUnion(x)
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(sel.Fields.Fields))
+	for i, f := range sel.Fields.Fields {
+		names[i] = f.AsName.O // (KeepFieldNames gave each its text)
+	}
+	var p Primitive = &CountRows{Names: names, Input: in}
+	if sel.Limit != nil {
+		count, ok := intLiteral(sel.Limit.Count)
+		offset := int64(0)
+		if sel.Limit.Offset != nil {
+			offset, ok = intLiteral(sel.Limit.Offset)
+		}
+		if !ok {
+			return nil, errUnsupported("a LIMIT that is not a number over a count of a derived table across shards")
+		}
+		p = &Limit{Offset: offset, Count: count, Input: p}
+	}
+	return p, nil
+}
+
+// derivedColumnsUnique fails as the server does (1060) when a derived
+// table would have two columns of one name. A star beside other columns
+// or over several tables could hide such a pair: refused.
+func derivedColumnsUnique(inner ast.ResultSetNode) error {
+	var first *ast.SelectStmt
+	switch x := inner.(type) {
+	case *ast.SelectStmt:
+		first = x
+	case *ast.SetOprStmt:
+		for n := ast.Node(x); first == nil; {
+			switch y := n.(type) {
+			case *ast.SetOprStmt:
+				if y.SelectList == nil || len(y.SelectList.Selects) == 0 {
+					return nil
+				}
+				n = y.SelectList.Selects[0]
+			case *ast.SetOprSelectList:
+				if len(y.Selects) == 0 {
+					return nil
+				}
+				n = y.Selects[0]
+			case *ast.SelectStmt:
+				first = y
+			default:
+				return nil
+			}
+		}
+	}
+	fields := first.Fields.Fields
+	seen := map[string]bool{}
+	for _, f := range fields {
+		name := f.AsName.O
+		switch {
+		case f.WildCard != nil:
+			if len(fields) > 1 || first.From == nil || first.From.TableRefs.Right != nil {
+				return errUnsupported("a derived table counted across shards whose * may name a column twice: list its columns")
+			}
+			continue
+		case name == "":
+			if c, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok {
+				name = c.Name.Name.O
+			}
+		}
+		if name == "" {
+			continue
+		}
+		key := ast.NewCIStr(name).L
+		if seen[key] {
+			return mysql.NewError(mysql.ER_DUP_FIELDNAME, fmt.Sprintf(mysql.MySQLErrName[mysql.ER_DUP_FIELDNAME], name))
+		}
+		seen[key] = true
+	}
+	return nil
+}
