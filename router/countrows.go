@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 // Counting a derived table across shards. ORMs and pagers count a query's
@@ -48,6 +49,57 @@ func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
 		}
 	}
 	return ts.Source, true
+}
+
+// distinctTuples returns, for SELECT COUNT(DISTINCT a, b) FROM ... WHERE w
+// (the select list that one COUNT, maybe repeated, of two expressions or
+// more; no GROUP BY), the SELECT of the tuples it counts: SELECT DISTINCT
+// a, b FROM ... WHERE (w) AND a IS NOT NULL AND b IS NOT NULL. The merge
+// knows one distinct value a column, not a tuple: the proxy counts the
+// merged rows of that SELECT instead.
+func distinctTuples(sel *ast.SelectStmt) (*ast.SelectStmt, bool) {
+	if sel.Kind != ast.SelectStmtKindSelect || sel.From == nil || sel.GroupBy != nil || sel.Having != nil ||
+		sel.OrderBy != nil || sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil ||
+		sel.With != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return nil, false
+	}
+	var args []ast.ExprNode
+	text := ""
+	for _, f := range sel.Fields.Fields {
+		fn, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
+		if f.WildCard != nil || !ok || !strings.EqualFold(fn.F, ast.AggFuncCount) || !fn.Distinct || len(fn.Args) < 2 {
+			return nil, false
+		}
+		t := ""
+		for _, a := range fn.Args {
+			t += exprText(a) + ","
+		}
+		if args != nil && t != text {
+			return nil, false
+		}
+		args, text = fn.Args, t
+	}
+	where := sel.Where
+	if where != nil {
+		where = &ast.ParenthesesExpr{Expr: where}
+	}
+	fields := make([]*ast.SelectField, len(args))
+	for i, a := range args {
+		if hasAggregate(a) {
+			return nil, false
+		}
+		fields[i] = &ast.SelectField{Expr: a, AsName: ast.NewCIStr(fmt.Sprintf("__sg_%d", i))}
+		notNull := &ast.IsNullExpr{Expr: a, Not: true}
+		if where == nil {
+			where = notNull
+		} else {
+			where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: where, R: notNull}
+		}
+	}
+	return &ast.SelectStmt{
+		SelectStmtOpts: sel.SelectStmtOpts, Kind: ast.SelectStmtKindSelect, Distinct: true,
+		From: sel.From, Where: where, Fields: &ast.FieldList{Fields: fields}, TableHints: sel.TableHints,
+	}, true
 }
 
 // notSupported reports the planner's refusal (1235).

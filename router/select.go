@@ -29,6 +29,9 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 		// Only the derived table's own plan can tell its rows.
 		return b.planCountRows(sel, inner)
 	}
+	if tuples, ok := distinctTuples(sel); ok && err == nil && len(units) > 1 {
+		return b.planCountRows(sel, tuples)
+	}
 	if err != nil {
 		return nil, err
 	}
