@@ -19,11 +19,12 @@ import (
 
 // countedDerived returns the derived table of sel when sel only counts
 // its rows: SELECT COUNT(*) [, COUNT(1) ...] FROM (...) [AS] t [LIMIT n],
-// each COUNT of a star or a constant that is not NULL, nothing else.
+// or WITH t AS (...) SELECT COUNT(*) FROM t; each COUNT of a star or a
+// constant that is not NULL, nothing else.
 func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
 	if sel.Kind != ast.SelectStmtKindSelect || sel.From == nil || sel.Where != nil || sel.GroupBy != nil ||
 		sel.Having != nil || sel.OrderBy != nil || sel.WindowSpecs != nil || sel.LockInfo != nil ||
-		sel.SelectIntoOpt != nil || sel.With != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		sel.SelectIntoOpt != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
 		return nil, false
 	}
 	j := sel.From.TableRefs
@@ -34,7 +35,17 @@ func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
 	if !ok {
 		return nil, false
 	}
-	switch ts.Source.(type) {
+	inner := ts.Source
+	if w := sel.With; w != nil {
+		// The one WITH query, read here: its body is the derived table.
+		tn, ok := ts.Source.(*ast.TableName)
+		if !ok || w.IsRecursive || len(w.CTEs) != 1 || tn.Schema.O != "" || !strings.EqualFold(tn.Name.O, w.CTEs[0].Name.O) ||
+			len(w.CTEs[0].ColNameList) > 0 {
+			return nil, false
+		}
+		inner = w.CTEs[0].Query.Query
+	}
+	switch inner.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 	default:
 		return nil, false
@@ -48,7 +59,19 @@ func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
 			return nil, false
 		}
 	}
-	return ts.Source, true
+	return inner, true
+}
+
+// derivedRefused reports whether a derived table (or WITH query read
+// once) would give other rows run per shard than run once.
+func (b *builder) derivedRefused(inner ast.ResultSetNode) bool {
+	switch x := inner.(type) {
+	case *ast.SelectStmt:
+		return b.checkDerivedSelect(x) != nil || b.checkDerived(x) != nil
+	case *ast.SetOprStmt:
+		return b.checkDerivedUnion(x) != nil
+	}
+	return false
 }
 
 // distinctTuples returns, for SELECT COUNT(DISTINCT a, b) FROM ... WHERE w

@@ -25,7 +25,7 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 		where = append(where, innerOns(sel.From.TableRefs)...)
 	}
 	units, err := b.place(where, false)
-	if inner, ok := countedDerived(sel); ok && (notSupported(err) || err == nil && len(units) > 1 && b.checkDerived(sel) != nil) {
+	if inner, ok := countedDerived(sel); ok && (notSupported(err) || err == nil && len(units) > 1 && b.derivedRefused(inner)) {
 		// Only the derived table's own plan can tell its rows.
 		return b.planCountRows(sel, inner)
 	}
