@@ -278,6 +278,20 @@ func (c *CountRows) explain(b *strings.Builder, d int) {
 	c.Input.explain(b, d+1)
 }
 
+// Described returns its input's rows under column definitions found
+// elsewhere (Defs, raw packets): a statement over a derived table the
+// proxy wrote in as literals gets the literals' types, the client must
+// see the columns' (see Materialize).
+type Described struct {
+	Defs  [][]byte
+	Input Primitive
+}
+
+func (d *Described) explain(b *strings.Builder, depth int) {
+	line(b, depth, "Described %d columns", len(d.Defs))
+	d.Input.explain(b, depth+1)
+}
+
 // Concat returns its inputs' rows one after the other (UNION ALL).
 type Concat struct {
 	Inputs []Primitive
@@ -458,6 +472,8 @@ func AppendRoutes(out []*Route, p Primitive) []*Route {
 	case singleInput:
 		out = AppendRoutes(out, x.input())
 	case *CountRows:
+		out = AppendRoutes(out, x.Input)
+	case *Described:
 		out = AppendRoutes(out, x.Input)
 	case *Concat:
 		for _, in := range x.Inputs {

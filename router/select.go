@@ -853,7 +853,9 @@ func (b *builder) checkDerived(sel *ast.SelectStmt) error {
 
 func (b *builder) checkDerivedSelect(inner *ast.SelectStmt) error {
 	shape := shapeOf(inner)
-	if (shape.aggs || inner.GroupBy != nil || inner.Distinct || inner.Limit != nil) && !b.groupIsLocal(inner) {
+	// Groups within shards are whole on each, but a LIMIT keeps the first
+	// rows of all of them: per shard it would keep each shard's first.
+	if (shape.aggs || inner.GroupBy != nil || inner.Distinct) && !b.groupIsLocal(inner) || inner.Limit != nil {
 		return errUnsupported("a derived table with aggregates, DISTINCT or LIMIT across shards (its result would be per shard)")
 	}
 	return nil

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"strings"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -13,29 +15,46 @@ import (
 // valid until the next row), nothing to the client. row returning false
 // stops the reading. The caller bounds what it keeps.
 func Collect(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fields []merge.Field, vals [][]byte) (more bool, err error)) error {
+	_, err := collect(cli, p, conns, tr, row)
+	return err
+}
+
+// CollectFields is Collect that also returns the result's fields (each
+// Def a copy), even without rows.
+func CollectFields(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fields []merge.Field, vals [][]byte) (more bool, err error)) ([]merge.Field, error) {
+	return collect(cli, p, conns, tr, row)
+}
+
+func collect(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fields []merge.Field, vals [][]byte) (more bool, err error)) ([]merge.Field, error) {
 	if p.Write {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read planned a write")
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read planned a write")
 	}
 	m, err := openMerge(cli, p.Root, conns, tr, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.close()
 	fields := m.top.Fields()
 	if m.top.Binary() {
-		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read got binary rows")
+		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read got binary rows")
+	}
+	kept := make([]merge.Field, len(fields))
+	for i, f := range fields {
+		kept[i] = f
+		kept[i].Def = append([]byte(nil), f.Def...)
+		kept[i].Name = strings.Clone(f.Name)
 	}
 	vals := make([][]byte, len(fields))
 	for {
 		r, err := m.top.Next()
 		if err != nil || r == nil {
-			return err
+			return kept, err
 		}
 		if err := textValues(r, vals); err != nil {
-			return err
+			return kept, err
 		}
 		if more, err := row(fields, vals); err != nil || !more {
-			return err
+			return kept, err
 		}
 	}
 }

@@ -15,6 +15,10 @@ type Names struct {
 	Table map[[2]string]string // physical database, physical table → logical table
 	// replacer rewrites messages.
 	replacer *strings.Replacer
+	// orgTable maps a physical table to its logical one where a column
+	// definition names no database (a derived table's column names the
+	// table it came from); "" where two logical tables share the name.
+	orgTable map[string]string
 }
 
 // NewNames builds the mapping; tables lists (db, physical, logical).
@@ -25,6 +29,18 @@ func NewNames(db map[string]string, tables map[[2]string]string) *Names {
 		if phys != logical {
 			pairs = append(pairs, "'"+phys+".", "'"+logical+".", "`"+phys+"`", "`"+logical+"`", "'"+phys+"'", "'"+logical+"'")
 		}
+	}
+	for k, logical := range tables {
+		if k[1] == logical {
+			continue
+		}
+		if n.orgTable == nil {
+			n.orgTable = map[string]string{}
+		}
+		if was, seen := n.orgTable[k[1]]; seen && was != logical {
+			logical = ""
+		}
+		n.orgTable[k[1]] = logical
 	}
 	for k, logical := range tables {
 		if k[1] != logical {
@@ -64,6 +80,10 @@ func (n *Names) ColumnDef(buf *[]byte, def []byte) []byte {
 	schema, okDB := n.DB[string(c.Schema)]
 	table, okT := n.Table[[2]string{string(c.Schema), string(c.Table)}]
 	orgTable, okO := n.Table[[2]string{string(c.Schema), string(c.OrgTable)}]
+	if len(c.Schema) == 0 && len(c.OrgTable) > 0 {
+		orgTable, okO = n.orgTable[string(c.OrgTable)]
+		okO = okO && orgTable != ""
+	}
 	if !okDB && !okT && !okO {
 		return def
 	}

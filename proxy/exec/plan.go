@@ -1186,6 +1186,23 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			}
 		}
 		return merge.CountRows(in, fields), nil
+	case *router.Described:
+		in, err := buildStream(x.Input, streams, cli, conns)
+		if err != nil {
+			return nil, err
+		}
+		if len(x.Defs) != len(in.Fields()) {
+			in.Close()
+			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf("shardgate: the statement over a derived table read first gave %d columns, its description %d", len(in.Fields()), len(x.Defs)))
+		}
+		fields := make([]merge.Field, len(x.Defs))
+		for i, def := range x.Defs {
+			if fields[i], err = merge.FieldFromDef(def); err != nil {
+				in.Close()
+				return nil, err
+			}
+		}
+		return &described{Stream: in, fields: fields}, nil
 	case *router.MemorySort:
 		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
@@ -1214,6 +1231,14 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 	}
 	return nil, fmt.Errorf("shardgate: cannot execute plan node %T", p)
 }
+
+// described is a stream under other column definitions (router.Described).
+type described struct {
+	merge.Stream
+	fields []merge.Field
+}
+
+func (d *described) Fields() []merge.Field { return d.fields }
 
 func concatOf(in []merge.Stream) merge.Stream {
 	if len(in) == 1 {

@@ -133,10 +133,10 @@ func (s *Session) planPulled(sql string, snap *snapshot.Snapshot, depth int) (*r
 		return nil, err
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
-	if err != nil && router.Placement(err) {
-		return s.pullSubqueries(fresh, snap, err, depth+1)
+	if err != nil {
+		return s.around(fresh, snap, err, depth+1)
 	}
-	return plan, err
+	return plan, nil
 }
 
 // parseOne parses a text of one statement in the session's sql_mode.

@@ -155,18 +155,24 @@ func writeStatements(p *router.Plan) int {
 // moves, an INSERT ... SELECT copies, the parents of child rows) would
 // be cut by it on the backends.
 func (s *Session) withoutSelectLimit() func() {
-	v, ok := s.vars.Var("sql_select_limit")
-	if !ok || v == noSelectLimit {
+	return s.withVar("sql_select_limit", noSelectLimit)
+}
+
+// withVar sets a session variable the session has (else nothing) for
+// the proxy's own statements, and returns what puts it back.
+func (s *Session) withVar(name, value string) func() {
+	v, ok := s.vars.Var(name)
+	if !ok || v == value {
 		return func() {}
 	}
-	lifted := s.vars.With(false, backend.Var{Name: "sql_select_limit", Value: noSelectLimit})
+	lifted := s.vars.With(false, backend.Var{Name: name, Value: value})
 	saved := s.vars
 	s.vars = lifted
 	return func() {
 		if s.vars == lifted {
 			s.vars = saved
 		} else { // the statement changed the session meanwhile
-			s.vars = s.vars.With(false, backend.Var{Name: "sql_select_limit", Value: v})
+			s.vars = s.vars.With(false, backend.Var{Name: name, Value: v})
 		}
 	}
 }
@@ -189,6 +195,16 @@ func (s *Session) applySelectLimit(plan *router.Plan) (*router.Plan, *mysql.MyEr
 	}
 	if _, one := plan.Root.(*router.Route); one {
 		return plan, nil
+	}
+	if d, ok := plan.Root.(*router.Described); ok {
+		in := *plan
+		in.Root = d.Input
+		out, e := s.applySelectLimit(&in)
+		if e != nil || out == &in {
+			return plan, e
+		}
+		in.Root = &router.Described{Defs: d.Defs, Input: out.Root}
+		return &in, nil
 	}
 	v, ok := s.vars.Var("sql_select_limit")
 	if !ok || v == noSelectLimit {

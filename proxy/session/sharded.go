@@ -160,8 +160,8 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return s.handleExecErr(err)
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
-	if err != nil && router.Placement(err) {
-		plan, err = s.pullSubqueries(func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap, err, 0)
+	if err != nil {
+		plan, err = s.around(func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap, err, 0)
 	}
 	if err != nil {
 		return s.handleExecErr(err)

@@ -552,8 +552,8 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		return s.handleExecErr(err)
 	}
 	plan, err := router.Build(stmts[0], s.routerEnv(snap))
-	if err != nil && router.Placement(err) {
-		plan, err = s.pullSubqueries(func() (ast.StmtNode, error) {
+	if err != nil {
+		plan, err = s.around(func() (ast.StmtNode, error) {
 			stmt, err := s.parseOne(st.sql)
 			if err == nil {
 				bindParams(stmt, params, true)

@@ -1,0 +1,242 @@
+package session
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// materialize plans a SELECT the planner refused (refusal) because a
+// derived table or WITH query of it, run per shard, would give each
+// shard's own rows: each such table runs first on its own, and the
+// statement is planned again with its rows written in as literals, under
+// the column definitions the original statement gets (see
+// router.Materializable). fresh parses the statement again (each step
+// rewrites a parse of its own); depth counts the statements being read
+// first around it.
+func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+	env := s.routerEnv(snap)
+	targets := func() (ast.StmtNode, []*router.Derived, error) {
+		stmt, err := fresh()
+		if err != nil {
+			return nil, nil, err
+		}
+		router.KeepFieldNames(stmt) // (printed again, its columns keep their names)
+		return stmt, router.Materializable(stmt, env), nil
+	}
+	stmt, ds, err := targets()
+	if _, ok := s.vars.Var("character_set_results"); err != nil || len(ds) == 0 || depth >= maxPullDepth || !ok {
+		return nil, refusal
+	}
+	mode := s.mode()
+	// Would the statement plan with the rows in? Ask before running anything.
+	texts := make([]string, len(ds))
+	for i := range texts {
+		texts[i] = "SELECT NULL UNION ALL SELECT NULL" // (rows come as a UNION ALL)
+	}
+	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
+		return nil, refusal
+	} else if _, err := s.planPulled(sql, snap, depth); err != nil {
+		return nil, refusal // (it names the client's statement)
+	}
+	s.implicitBegin(stmt)
+	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
+	// What the client sees: the statement's columns with each derived
+	// table giving no rows, on one node. (Its errors are the statement's:
+	// they come before anything else runs.)
+	described, ds2, err := targets()
+	if err != nil || len(ds2) != len(ds) {
+		return nil, refusal
+	}
+	node, sql, err := router.DescribeSQL(described, ds2, env)
+	if err != nil {
+		return nil, refusal
+	}
+	fields, err := s.readOn(node, sql, nil)
+	if err != nil {
+		return nil, describeFailed(err)
+	}
+	defs := make([][]byte, len(fields))
+	for i := range fields {
+		defs[i] = fields[i].Def
+	}
+	held := 0
+	// The rows come unconverted, each string in its column's character
+	// set, and go back as its bytes: nothing the client's character set
+	// cannot hold is lost on the way.
+	defer s.withVar("character_set_results", "binary")()
+	for i, d := range ds {
+		sql, err := d.SQL(mode)
+		if err != nil {
+			return nil, refusal
+		}
+		plan, err := s.planPulled(sql, snap, depth)
+		if err != nil {
+			return nil, err
+		}
+		var rows [][][]byte
+		s.cli.GroupConcatMaxLen = s.modeCache.gcMax
+		fields, err := exec.CollectFields(&s.cli, plan, s, s, func(_ []merge.Field, vals [][]byte) (bool, error) {
+			row := make([][]byte, len(vals))
+			for j, v := range vals {
+				if v != nil {
+					row[j] = append([]byte{}, v...)
+					held += len(v)
+				}
+				held += 4
+			}
+			if held > router.MaxPulledBytes {
+				return false, router.ErrDerivedTooBig
+			}
+			rows = append(rows, row)
+			return true, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		cols, err := s.derivedColumns(fields, targetAt(targets, i), env)
+		if err != nil {
+			return nil, err
+		}
+		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
+			return nil, err
+		}
+	}
+	stmt, ds3, err := targets()
+	if err != nil || len(ds3) != len(ds) {
+		return nil, refusal
+	}
+	final, err := router.Materialize(stmt, ds3, texts, mode)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.planPulled(final, snap, depth)
+	if err != nil {
+		return nil, err
+	}
+	plan.Root = &router.Described{Defs: defs, Input: plan.Root}
+	return plan, nil
+}
+
+// around plans a statement the planner refused in one of the proxy's
+// ways around a refusal: subqueries run first (a placement), derived
+// tables read first (a derived table per shard); else the refusal stands.
+func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+	if router.Placement(refusal) {
+		if plan, err := s.pullSubqueries(fresh, snap, refusal, depth); err != refusal {
+			return plan, err
+		}
+	}
+	if me, ok := refusal.(*mysql.MyError); ok && me.Code == mysql.ER_NOT_SUPPORTED_YET {
+		return s.materialize(fresh, snap, refusal, depth)
+	}
+	return nil, refusal
+}
+
+// targetAt returns a fresh parse's i-th derived table (nil when the parse
+// fails or finds fewer).
+func targetAt(targets func() (ast.StmtNode, []*router.Derived, error), i int) *router.Derived {
+	_, ds, err := targets()
+	if err != nil || i >= len(ds) {
+		return nil
+	}
+	return ds[i]
+}
+
+// derivedColumns describes a derived table's columns for its literals:
+// each string column's collation and whether it is its character set's
+// default, asked of one node.
+func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *router.Env) ([]router.DerivedColumn, error) {
+	cols := make([]router.DerivedColumn, len(fields))
+	var names []string
+	for i := range fields {
+		cols[i].Field = &fields[i]
+		names = append(names, fields[i].Name)
+	}
+	if !slices.ContainsFunc(fields, func(f merge.Field) bool { return router.StringType(f.Type) }) {
+		return cols, nil
+	}
+	if d == nil {
+		return nil, unsupported("a derived table across shards that could not be parsed again")
+	}
+	node, sql, err := d.CollationSQL(names, env)
+	if err != nil {
+		return nil, err
+	}
+	var colls [][]byte
+	if _, err := s.readOn(node, sql, func(vals [][]byte) {
+		for _, v := range vals {
+			colls = append(colls, append([]byte{}, v...))
+		}
+	}); err != nil {
+		return nil, describeFailed(err)
+	}
+	if len(colls) != len(cols) {
+		return nil, unsupported("a derived table across shards whose columns' collations the proxy could not learn")
+	}
+	var charsets []string
+	for i := range cols {
+		cols[i].Collation = string(colls[i])
+		cs := charsetOf(cols[i].Collation)
+		if cs == "binary" || colls[i] == nil {
+			continue
+		}
+		if !slices.Contains(charsets, cs) {
+			charsets = append(charsets, cs)
+		}
+	}
+	if len(charsets) == 0 {
+		return cols, nil
+	}
+	var defaults []string
+	if _, err := s.readOn(node, router.DefaultCollationSQL(charsets), func(vals [][]byte) {
+		for _, v := range vals {
+			defaults = append(defaults, string(v))
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		cols[i].Default = slices.Contains(defaults, cols[i].Collation)
+	}
+	return cols, nil
+}
+
+func charsetOf(collation string) string {
+	for i := 0; i < len(collation); i++ {
+		if collation[i] == '_' {
+			return collation[:i]
+		}
+	}
+	return collation
+}
+
+// readOn runs a statement of the proxy's own on one node and returns its
+// fields; row, when set, gets each row's values.
+func (s *Session) readOn(node, sql string, row func(vals [][]byte)) ([]merge.Field, error) {
+	plan := &router.Plan{Root: &router.Route{Node: node, SQL: []string{sql}, Readable: true}}
+	return exec.CollectFields(&s.cli, plan, s, s, func(_ []merge.Field, vals [][]byte) (bool, error) {
+		if row != nil {
+			row(vals)
+		}
+		return true, nil
+	})
+}
+
+// describeFailed: a statement of the proxy's own about the client's
+// failed. A table missing there lives on another node: refused; any other
+// error is the statement's own, as one server gives it.
+func describeFailed(err error) error {
+	var me *mysql.MyError
+	if errors.As(err, &me) && me.Code == mysql.ER_NO_SUCH_TABLE {
+		return unsupported("a derived table across shards in a statement that reads tables of several nodes (" + me.Message + ")")
+	}
+	return err
+}

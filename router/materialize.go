@@ -1,0 +1,320 @@
+package router
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// Derived tables the proxy reads first. A derived table (or WITH query)
+// with GROUP BY, DISTINCT, LIMIT or a UNION that removes duplicates would
+// give each shard's own rows if run per shard. The session runs it once
+// instead, planned and merged as the statement it is, and writes its rows
+// into the statement as a table of literals:
+//
+//	SELECT t.status, t.n FROM (SELECT status, COUNT(*) n FROM orders GROUP BY status) t WHERE t.n > 100
+//	SELECT t.status, t.n FROM (SELECT 'new' AS `status`, 275 AS `n` UNION ALL SELECT ...) t WHERE t.n > 100
+//
+// One server then answers the statement whole: its WHERE, ORDER BY,
+// joins with tables on that node, aggregates. Each literal is typed as
+// its column (numbers as printed, a DOUBLE with an exponent, dates and
+// times typed, binary strings in hex, other strings converted to the
+// column's character set, and given its collation when that is not the
+// character set's default). The client sees the column definitions the
+// statement gets with each such table limited to no rows, on one node:
+// a literal's own type (VARCHAR(3) for 'new') is not the column's.
+
+// Derived is a derived table or WITH query whose rows the proxy reads
+// before its statement.
+type Derived struct {
+	// Query is its SELECT or UNION.
+	Query ast.ResultSetNode
+	ts    *ast.TableSource
+	cte   *ast.CommonTableExpression
+}
+
+// Materializable returns the derived tables of a SELECT's FROM (the
+// outermost ones) and its WITH queries that run per shard would give
+// other rows than once; none for other statements, a locking read or
+// SELECT ... INTO.
+func Materializable(stmt ast.StmtNode, env *Env) []*Derived {
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || sel.Kind != ast.SelectStmtKindSelect || sel.SelectIntoOpt != nil ||
+		sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone {
+		return nil
+	}
+	b := &builder{env: env, stmt: stmt}
+	if b.resolve() != nil {
+		return nil
+	}
+	var out []*Derived
+	if w := sel.With; w != nil && !w.IsRecursive {
+		for _, c := range w.CTEs {
+			if b.derivedRefused(c.Query.Query) {
+				out = append(out, &Derived{Query: c.Query.Query, cte: c})
+			}
+		}
+	}
+	if sel.From == nil {
+		return out
+	}
+	var walk func(n ast.ResultSetNode)
+	walk = func(n ast.ResultSetNode) {
+		switch x := n.(type) {
+		case *ast.Join:
+			walk(x.Left)
+			if x.Right != nil {
+				walk(x.Right)
+			}
+		case *ast.TableSource:
+			switch x.Source.(type) {
+			case *ast.SelectStmt, *ast.SetOprStmt:
+				if b.derivedRefused(x.Source) {
+					out = append(out, &Derived{Query: x.Source, ts: x})
+				}
+			case *ast.Join:
+				walk(x.Source)
+			}
+		}
+	}
+	walk(sel.From.TableRefs)
+	return out
+}
+
+// SQL prints the derived table's query as a statement of its own.
+func (d *Derived) SQL(mode parser.Mode) (string, error) {
+	return parser.RestoreMode([]ast.StmtNode{d.Query.(ast.StmtNode)}, mode)
+}
+
+// limitZero makes the query return no rows (its columns only).
+func (d *Derived) limitZero() {
+	zero := &ast.Limit{Count: ast.NewValueExpr(0, "", "")}
+	switch x := d.Query.(type) {
+	case *ast.SelectStmt:
+		x.Limit = zero
+	case *ast.SetOprStmt:
+		x.Limit = zero
+	}
+}
+
+// noRows makes the query return no rows in a way the server does not
+// see before it runs: a WHERE it knows false (or LIMIT 0) lets it skip
+// the temporary table a derived table is read into, whose columns'
+// flags the client would have seen.
+func (d *Derived) noRows() {
+	never := &ast.BinaryOperationExpr{Op: opcode.LT, L: &ast.FuncCallExpr{FnName: ast.NewCIStr("RAND")}, R: ast.NewValueExpr(0, "", "")}
+	var add func(n ast.Node)
+	add = func(n ast.Node) {
+		switch x := n.(type) {
+		case *ast.SelectStmt:
+			if x.Where == nil {
+				x.Where = never
+			} else {
+				x.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: x.Where}, R: never}
+			}
+		case *ast.SetOprStmt:
+			if x.SelectList != nil {
+				for _, part := range x.SelectList.Selects {
+					add(part)
+				}
+			}
+		case *ast.SetOprSelectList:
+			for _, part := range x.Selects {
+				add(part)
+			}
+		}
+	}
+	add(d.Query)
+}
+
+// DescribeSQL is the statement whose column definitions the client sees:
+// stmt with each of ds (from Materializable(stmt)) giving no rows, for
+// the node of its first shard (see FirstShardSQL).
+func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, err error) {
+	for _, d := range ds {
+		d.noRows()
+	}
+	return FirstShardSQL(stmt, env)
+}
+
+// CollationSQL asks one node for the collation of each named column of
+// d (its result's column names), from a row of NULLs.
+func (d *Derived) CollationSQL(names []string, env *Env) (node, sql string, err error) {
+	d.limitZero()
+	node, inner, err := FirstShardSQL(d.Query.(ast.StmtNode), env)
+	if err != nil {
+		return "", "", err
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("COLLATION(`__sg_t`." + quoteName(n) + ")")
+	}
+	b.WriteString(" FROM (SELECT 1) AS `__sg_d` LEFT JOIN (" + inner + ") AS `__sg_t` ON 1")
+	return node, b.String(), nil
+}
+
+func quoteName(n string) string { return "`" + strings.ReplaceAll(n, "`", "``") + "`" }
+
+// DerivedColumn is how a column of a materialized derived table is
+// written: its result field, and for a string its collation and whether
+// that is its character set's default.
+type DerivedColumn struct {
+	Field     *merge.Field
+	Collation string
+	Default   bool
+}
+
+// DerivedRows writes a derived table's rows (values as text, strings
+// unconverted, in their columns' character sets; nil for NULL) as a query
+// of literals with the columns' names.
+func DerivedRows(cols []DerivedColumn, rows [][][]byte) (string, error) {
+	var b strings.Builder
+	if len(rows) == 0 {
+		b.WriteString("SELECT ")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("NULL AS " + quoteName(c.Field.Name))
+		}
+		b.WriteString(" FROM DUAL WHERE 0")
+		return b.String(), nil
+	}
+	for r, row := range rows {
+		if r > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		for i, v := range row {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			lit, err := derivedLiteral(&cols[i], v)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(lit)
+			if r == 0 {
+				b.WriteString(" AS " + quoteName(cols[i].Field.Name))
+			}
+		}
+		if b.Len() > MaxPulledBytes {
+			return "", ErrDerivedTooBig
+		}
+	}
+	return b.String(), nil
+}
+
+// ErrDerivedTooBig refuses a derived table whose literals pass
+// MaxPulledBytes.
+var ErrDerivedTooBig = errUnsupported("a derived table across shards whose rows the proxy would write into the statement past %d KiB: it reads them first, then sends them as literals", MaxPulledBytes>>10)
+
+// derivedLiteral writes one value of a derived table's column: a string
+// as its bytes converted to its character set (the rows came
+// unconverted), given its collation when that is not the default.
+func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
+	f := c.Field
+	switch {
+	case v == nil:
+		return "NULL", nil
+	case f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0:
+		// (An ENUM sorts and compares by its position, a string by its text.)
+		return "", errUnsupported("an ENUM or SET column (%s) of a derived table across shards, which the proxy reads first", f.Name)
+	case f.Flags&mysql.UNSIGNED_FLAG != 0 && isIntegerType(f.Type):
+		return "CAST(" + string(v) + " AS UNSIGNED)", nil
+	case StringType(f.Type):
+		if c.Collation == "binary" {
+			return "X'" + hex.EncodeToString(v) + "'", nil
+		}
+		cs, _, _ := strings.Cut(c.Collation, "_")
+		if !plainName(cs) || !plainName(c.Collation) {
+			return "", errUnsupported("a string column (%s) of a derived table across shards whose collation the proxy could not learn", f.Name)
+		}
+		s := "CONVERT(X'" + hex.EncodeToString(v) + "' USING " + cs + ")"
+		if !c.Default {
+			s += " COLLATE " + c.Collation
+		}
+		return s, nil
+	}
+	return PulledLiteral(f, v, false, parser.Mode(0))
+}
+
+// plainName: a character set or collation name as the server gives it.
+func plainName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isIntegerType(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_LONGLONG, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_TINY:
+		return true
+	}
+	return false
+}
+
+// StringType: a column whose values are text (or bytes, with the
+// binary collation).
+func StringType(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_TINY_BLOB,
+		mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB, mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_JSON:
+		return true
+	}
+	return false
+}
+
+// Materialize prints stmt (whose Materializable are ds) with each derived
+// table's query replaced by texts[i] (from DerivedRows).
+func Materialize(stmt ast.StmtNode, ds []*Derived, texts []string, mode parser.Mode) (string, error) {
+	for i, d := range ds {
+		mark := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true}, Fields: &ast.FieldList{Fields: []*ast.SelectField{
+			{Expr: ast.NewValueExpr(pullMark(i), "", "")}}}}
+		if d.cte != nil {
+			d.cte.Query.Query = mark
+		} else {
+			d.ts.Source = mark
+		}
+	}
+	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode)
+	if err != nil {
+		return "", err
+	}
+	for i := range ds {
+		placed := "SELECT '" + pullMark(i) + "'"
+		if !strings.Contains(text, placed) {
+			return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: lost a derived table's place while writing its rows in")
+		}
+		text = strings.Replace(text, placed, texts[i], 1)
+	}
+	return text, nil
+}
+
+// DefaultCollationSQL asks a server for the default collation of each
+// character set, in order.
+func DefaultCollationSQL(charsets []string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, cs := range charsets {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("COLLATION(CONVERT('' USING " + cs + ")) AS `c" + strconv.Itoa(i) + "`")
+	}
+	return b.String()
+}
