@@ -1,0 +1,126 @@
+package router
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// The derived tables a SELECT reads first, the statement the client's
+// column definitions come from, and the statement with their rows in.
+func TestMaterializable(t *testing.T) {
+	for _, c := range []struct {
+		sql      string
+		found    []string // each one's SQL
+		describe string   // DescribeSQL's text ("": none found)
+		final    string   // Materialize with the rows "SELECT 1 AS `n`"
+	}{{
+		sql:      "SELECT t.status, t.n FROM (SELECT status, COUNT(*) AS n FROM orders GROUP BY status) AS t WHERE t.n > 100",
+		found:    []string{"SELECT `status`,COUNT(1) AS `n` FROM `orders` GROUP BY `status`"},
+		describe: "SELECT `t`.`status`,`t`.`n` FROM (SELECT `status`,COUNT(1) AS `n` FROM `orders_0` WHERE RAND() < 0 GROUP BY `status`) AS `t` WHERE `t`.`n` > 100",
+		final:    "SELECT `t`.`status`,`t`.`n` FROM (SELECT 1 AS `n`) AS `t` WHERE `t`.`n` > 100",
+	}, {
+		// a LIMIT over groups whole on each shard still spans them
+		sql:      "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders WHERE amount > 5 GROUP BY user_id ORDER BY 2 DESC LIMIT 3) t JOIN regions r ON r.id = t.user_id",
+		found:    []string{"SELECT `user_id`,COUNT(1) AS `COUNT(*)` FROM `orders` WHERE `amount` > 5 GROUP BY `user_id` ORDER BY 2 DESC LIMIT 3"},
+		describe: "SELECT * FROM (SELECT `user_id`,COUNT(1) AS `COUNT(*)` FROM `orders_0` WHERE (`amount` > 5) AND RAND() < 0 GROUP BY `user_id` ORDER BY 2 DESC LIMIT 3) AS `t` JOIN `regions` AS `r` ON `r`.`id` = `t`.`user_id`",
+		final:    "SELECT * FROM (SELECT 1 AS `n`) AS `t` JOIN `regions` AS `r` ON `r`.`id` = `t`.`user_id`",
+	}, {
+		sql:      "WITH t AS (SELECT region_id FROM orders UNION SELECT id FROM regions) SELECT * FROM t",
+		found:    []string{"SELECT `region_id` FROM `orders` UNION SELECT `id` FROM `regions`"},
+		describe: "WITH `t` AS (SELECT `region_id` FROM `orders_0` WHERE RAND() < 0 UNION SELECT `id` FROM `regions` WHERE RAND() < 0) SELECT * FROM `t`",
+		final:    "WITH `t` AS (SELECT 1 AS `n`) SELECT * FROM `t`",
+	}, {
+		// groups on the sharding key are whole on each shard: not read first
+		sql: "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders GROUP BY user_id) t",
+	}, {
+		sql: "SELECT * FROM (SELECT status, COUNT(*) FROM orders GROUP BY status) t FOR UPDATE",
+	}, {
+		sql: "UPDATE orders SET qty = 1 WHERE id IN (SELECT id FROM (SELECT id FROM orders LIMIT 1) t)",
+	}} {
+		env := testEnv(t)
+		{
+			stmts, err := parser.Parse(c.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			KeepFieldNames(stmts[0])
+			ds := Materializable(stmts[0], env)
+			if len(ds) != len(c.found) {
+				t.Fatalf("%s: found %d, want %d", c.sql, len(ds), len(c.found))
+			}
+			for i, d := range ds {
+				if got, _ := d.SQL(0); got != c.found[i] {
+					t.Errorf("%s: found\n  %s\nwant\n  %s", c.sql, got, c.found[i])
+				}
+			}
+		}
+		if c.describe == "" {
+			continue
+		}
+		stmts, _ := parser.Parse(c.sql)
+		KeepFieldNames(stmts[0])
+		ds := Materializable(stmts[0], env)
+		if _, got, err := DescribeSQL(stmts[0], ds, env); err != nil || got != c.describe {
+			t.Errorf("%s: described by\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.describe)
+		}
+		stmts, _ = parser.Parse(c.sql)
+		KeepFieldNames(stmts[0])
+		ds = Materializable(stmts[0], env)
+		if got, err := Materialize(stmts[0], ds, []string{"SELECT 1 AS `n`"}, 0); err != nil || got != c.final {
+			t.Errorf("%s: written as\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.final)
+		}
+	}
+}
+
+// Each column's values as literals that read back as the column's type,
+// collation and coercibility.
+func TestDerivedRows(t *testing.T) {
+	col := func(name string, typ byte, flags uint16, collation string, def bool) DerivedColumn {
+		return DerivedColumn{Field: &merge.Field{Name: name, Type: typ, Flags: flags}, Collation: collation, Default: def}
+	}
+	cols := []DerivedColumn{
+		col("n", mysql.MYSQL_TYPE_LONGLONG, 0, "", false),
+		col("u", mysql.MYSQL_TYPE_LONGLONG, mysql.UNSIGNED_FLAG, "", false),
+		col("d", mysql.MYSQL_TYPE_NEWDECIMAL, 0, "", false),
+		col("f", mysql.MYSQL_TYPE_DOUBLE, 0, "", false),
+		col("day", mysql.MYSQL_TYPE_DATE, 0, "", false),
+		col("s", mysql.MYSQL_TYPE_VAR_STRING, 0, "utf8mb4_general_ci", true),
+		col("b", mysql.MYSQL_TYPE_VAR_STRING, 0, "utf8mb4_bin", false),
+		col("raw", mysql.MYSQL_TYPE_BLOB, 0, "binary", false),
+		col("we`ird", mysql.MYSQL_TYPE_LONG, 0, "", false),
+	}
+	rows := [][][]byte{
+		{[]byte("-3"), []byte("18446744073709551615"), []byte("1.50"), []byte("0.1"), []byte("2024-02-29"), []byte("it's é"), []byte("A"), []byte("\x00"), nil},
+		{nil, nil, nil, nil, nil, nil, nil, nil, []byte("7")},
+	}
+	got, err := DerivedRows(cols, rows)
+	want := "SELECT -3 AS `n`, CAST(18446744073709551615 AS UNSIGNED) AS `u`, 1.50 AS `d`, 0.1e0 AS `f`, DATE '2024-02-29' AS `day`, " +
+		"CONVERT(X'6974277320c3a9' USING utf8mb4) AS `s`, CONVERT(X'41' USING utf8mb4) COLLATE utf8mb4_bin AS `b`, X'00' AS `raw`, NULL AS `we``ird`" +
+		" UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 7"
+	if err != nil || got != want {
+		t.Errorf("got\n  %s (%v)\nwant\n  %s", got, err, want)
+	}
+	if got, _ := DerivedRows(cols[:2], nil); got != "SELECT NULL AS `n`, NULL AS `u` FROM DUAL WHERE 0" {
+		t.Errorf("no rows: %s", got)
+	}
+	enum := []DerivedColumn{col("tier", mysql.MYSQL_TYPE_STRING, mysql.ENUM_FLAG, "utf8mb4_general_ci", true)}
+	if _, err := DerivedRows(enum, [][][]byte{{[]byte("gold")}}); err == nil {
+		t.Error("an ENUM's label was written as a string")
+	}
+	bad := []DerivedColumn{col("s", mysql.MYSQL_TYPE_VAR_STRING, 0, "x') OR (1", false)}
+	if _, err := DerivedRows(bad, [][][]byte{{[]byte("a")}}); err == nil {
+		t.Error("a collation name that is not one went into the statement")
+	}
+	big := make([][][]byte, 0, 3000)
+	for i := 0; i < cap(big); i++ {
+		big = append(big, [][]byte{[]byte(strings.Repeat("x", 400))})
+	}
+	if _, err := DerivedRows(cols[5:6], big); err != ErrDerivedTooBig {
+		t.Errorf("past %d bytes: %v", MaxPulledBytes, err)
+	}
+}
