@@ -385,9 +385,9 @@ func (b *builder) place(where []ast.ExprNode, write bool) ([]unit, error) {
 			set = set.and(r)
 		}
 	}
-	if len(b.names.Scopes) > 0 && b.outerJoinsCopies() {
+	if len(b.names.Scopes) > 0 && (b.outerJoinsCopies() || b.outerJoinsDerivedCopies()) {
 		if set.count() > 1 {
-			return nil, errUnsupported("an outer join that keeps every row of a global or single-node table and adds a sharded table's rows: each shard would repeat the kept rows")
+			return nil, errUnsupported("an outer join that keeps every row of a global or single-node table (or of a derived table that reads no sharded one) and adds a sharded table's rows: each shard would repeat the kept rows")
 		}
 	}
 	shards := set.list()
@@ -481,6 +481,66 @@ func (b *builder) outerJoinsCopies() bool {
 		}
 	}
 	return keptCopy && nullSharded
+}
+
+// outerJoinsDerivedCopies reports an outer join whose kept side has a
+// derived table that reads no sharded table ((SELECT 5 AS id) u LEFT JOIN
+// orders o: every shard would give u's row, NULL-extended) and whose
+// other side reads a sharded one.
+func (b *builder) outerJoinsDerivedCopies() bool {
+	found := false
+	b.stmt.Accept(visitFunc(func(n ast.Node) bool {
+		j, ok := n.(*ast.Join)
+		if !ok || found || j.Right == nil {
+			return !found
+		}
+		kept, nullable := j.Left, j.Right
+		switch j.Tp {
+		case ast.LeftJoin:
+		case ast.RightJoin:
+			kept, nullable = j.Right, j.Left
+		default:
+			return true
+		}
+		found = b.readsShardsIn(nullable) && b.derivedCopyIn(kept)
+		return !found
+	}))
+	return found
+}
+
+// readsShardsIn reports a sharded table under n.
+func (b *builder) readsShardsIn(n ast.Node) bool {
+	found := false
+	n.Accept(visitFunc(func(x ast.Node) bool {
+		if tn, ok := x.(*ast.TableName); ok {
+			for _, t := range b.tables {
+				if t.ref.Node == tn && t.sharded() {
+					found = true
+				}
+			}
+		}
+		return !found
+	}))
+	return found
+}
+
+// derivedCopyIn reports a derived table under n (not inside another)
+// that reads no sharded table: each shard gives all its rows.
+func (b *builder) derivedCopyIn(n ast.Node) bool {
+	found := false
+	n.Accept(visitFunc(func(x ast.Node) bool {
+		ts, ok := x.(*ast.TableSource)
+		if !ok || found {
+			return !found
+		}
+		switch ts.Source.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			found = !b.readsShardsIn(ts.Source)
+			return false
+		}
+		return true
+	}))
+	return found
 }
 
 func (b *builder) nameOfNode(node string) string {
