@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/router/merge"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Derived tables the proxy reads first. A derived table (or WITH query)
@@ -38,6 +39,9 @@ type Derived struct {
 	Query ast.ResultSetNode
 	ts    *ast.TableSource
 	cte   *ast.CommonTableExpression
+	// alias, for a table on a node of its own read first (a join with
+	// shards on other nodes): the name the statement reads it by.
+	alias string
 }
 
 // Materializable returns the derived tables of a SELECT's FROM (the
@@ -85,7 +89,126 @@ func Materializable(stmt ast.StmtNode, env *Env) []*Derived {
 		}
 	}
 	walk(sel.From.TableRefs)
+	return append(out, b.nodeTables(sel)...)
+}
+
+// nodeTables returns, for a SELECT that joins sharded tables with tables
+// on one node each (single-node or default-node tables), those tables as
+// queries to read first: SELECT * FROM users AS u WHERE (the conditions
+// of its SELECT's WHERE on u alone). Their rows then join the shards on
+// every node as a global table's would, in the statement's FROM or in its
+// subqueries. Not in derived tables or WITH queries (read first whole, or
+// planned alike), nor on the inner side of an outer join.
+func (b *builder) nodeTables(sel *ast.SelectStmt) []*Derived {
+	sharded := false
+	singles := map[*ast.TableName]*tableInfo{}
+	for _, t := range b.tables {
+		switch {
+		case t.rule == nil:
+		case t.sharded():
+			sharded = true
+		case (t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default) && !t.ref.Outer:
+			singles[t.ref.Node] = t
+		}
+	}
+	if !sharded || len(singles) == 0 {
+		return nil
+	}
+	v := &nodeTableFinder{singles: singles}
+	sel.Accept(v)
+	return v.found
+}
+
+// nodeTableFinder walks a statement for nodeTables, knowing the SELECT
+// each table is read in.
+type nodeTableFinder struct {
+	singles map[*ast.TableName]*tableInfo
+	selects []*ast.SelectStmt
+	found   []*Derived
+}
+
+func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.WithClause:
+		return n, true
+	case *ast.SelectStmt:
+		f.selects = append(f.selects, x)
+	case *ast.TableSource:
+		switch src := x.Source.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			return n, true
+		case *ast.TableName:
+			t, ok := f.singles[src]
+			if !ok || len(f.selects) == 0 {
+				break
+			}
+			alias := t.ref.Alias
+			if alias == "" {
+				alias = t.ref.Name
+			}
+			q := &ast.SelectStmt{
+				Kind:           ast.SelectStmtKindSelect,
+				SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+				Fields:         &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}},
+				From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: src, AsName: ast.NewCIStr(alias)}}},
+				Where:          conditionsOn(f.selects[len(f.selects)-1].Where, alias),
+			}
+			f.found = append(f.found, &Derived{Query: q, ts: x, alias: alias})
+		}
+	}
+	return n, false
+}
+
+func (f *nodeTableFinder) Leave(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SelectStmt); ok {
+		f.selects = f.selects[:len(f.selects)-1]
+	}
+	return n, true
+}
+
+// conditionsOn returns the conjuncts of where that read only columns
+// qualified by alias, with nothing that would run otherwise on their own
+// (subqueries, functions, variables): nil when none.
+func conditionsOn(where ast.ExprNode, alias string) ast.ExprNode {
+	var out ast.ExprNode
+	var walk func(e ast.ExprNode)
+	walk = func(e ast.ExprNode) {
+		if b, ok := e.(*ast.BinaryOperationExpr); ok && b.Op == opcode.LogicAnd {
+			walk(b.L)
+			walk(b.R)
+			return
+		}
+		if !onlyColumnsOf(e, alias) {
+			return
+		}
+		if out == nil {
+			out = e
+		} else {
+			out = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: out, R: e}
+		}
+	}
+	if where != nil {
+		walk(where)
+	}
 	return out
+}
+
+// onlyColumnsOf: e compares columns of alias with constants, nothing else.
+func onlyColumnsOf(e ast.ExprNode, alias string) bool {
+	ok, cols := true, 0
+	e.Accept(visitFunc(func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.ColumnNameExpr:
+			cols++
+			ok = ok && strings.EqualFold(x.Name.Table.O, alias) && x.Name.Schema.O == ""
+		case *ast.ColumnName, *ast.BinaryOperationExpr, *ast.UnaryOperationExpr, *ast.ParenthesesExpr,
+			*ast.PatternInExpr, *ast.BetweenExpr, *ast.IsNullExpr, *ast.PatternLikeOrIlikeExpr, ast.ValueExpr:
+		default:
+			ok = false
+		}
+		return ok
+	}))
+	return ok && cols > 0
 }
 
 // SQL prints the derived table's query as a statement of its own.
@@ -138,8 +261,17 @@ func (d *Derived) noRows() {
 // stmt with each of ds (from Materializable(stmt)) giving no rows, for
 // the node of its first shard (see FirstShardSQL).
 func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, err error) {
+	tables := false
 	for _, d := range ds {
-		d.noRows()
+		if d.alias != "" {
+			tables = true
+		} else {
+			d.noRows()
+		}
+	}
+	if tables {
+		// The statement reads its tables there as they are, no rows.
+		(&Derived{Query: stmt.(ast.ResultSetNode)}).noRows()
 	}
 	return FirstShardSQL(stmt, env)
 }
@@ -218,7 +350,7 @@ func DerivedRows(cols []DerivedColumn, rows [][][]byte) (string, error) {
 
 // ErrDerivedTooBig refuses a derived table whose literals pass
 // MaxPulledBytes.
-var ErrDerivedTooBig = errUnsupported("a derived table across shards whose rows the proxy would write into the statement past %d KiB: it reads them first, then sends them as literals", MaxPulledBytes>>10)
+var ErrDerivedTooBig = errUnsupported("a derived table across shards (or a table joined with shards on other nodes) whose rows the proxy would write into the statement past %d KiB: it reads them first, then sends them as literals", MaxPulledBytes>>10)
 
 // derivedLiteral writes one value of a derived table's column: a string
 // as its bytes converted to its character set (the rows came
@@ -285,9 +417,12 @@ func Materialize(stmt ast.StmtNode, ds []*Derived, texts []string, mode parser.M
 	for i, d := range ds {
 		mark := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true}, Fields: &ast.FieldList{Fields: []*ast.SelectField{
 			{Expr: ast.NewValueExpr(pullMark(i), "", "")}}}}
-		if d.cte != nil {
+		switch {
+		case d.cte != nil:
 			d.cte.Query.Query = mark
-		} else {
+		case d.alias != "":
+			d.ts.Source, d.ts.AsName = mark, ast.NewCIStr(d.alias)
+		default:
 			d.ts.Source = mark
 		}
 	}

@@ -35,6 +35,19 @@ func TestMaterializable(t *testing.T) {
 		describe: "WITH `t` AS (SELECT `region_id` FROM `orders_0` WHERE RAND() < 0 UNION SELECT `id` FROM `regions` WHERE RAND() < 0) SELECT * FROM `t`",
 		final:    "WITH `t` AS (SELECT 1 AS `n`) SELECT * FROM `t`",
 	}, {
+		// a table on a node of its own joined with shards elsewhere: read
+		// first with its own conditions, then joined on every node
+		sql:      "SELECT u.name, o.id FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id <= 10 AND o.qty > u.id AND (u.region_id IN (1, 2) OR u.name LIKE 'a%') AND u.created < NOW()",
+		found:    []string{"SELECT * FROM `users` AS `u` WHERE `u`.`id` <= 10 AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%')"},
+		describe: "SELECT `u`.`name`,`o`.`id` FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()) AND RAND() < 0",
+		final:    "SELECT `u`.`name`,`o`.`id` FROM (SELECT 1 AS `n`) AS `u` JOIN `orders` AS `o` ON `o`.`user_id` = `u`.`id` WHERE `u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()",
+	}, {
+		// in a (correlated) subquery too; not on an outer join's inner side
+		sql:   "SELECT COUNT(*) FROM orders o WHERE o.user_id IN (SELECT id FROM users WHERE region_id = o.region_id)",
+		found: []string{"SELECT * FROM `users` AS `users`"},
+	}, {
+		sql: "SELECT o.id, u.name FROM orders o LEFT JOIN users u ON u.id = o.user_id",
+	}, {
 		// groups on the sharding key are whole on each shard: not read first
 		sql: "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders GROUP BY user_id) t",
 	}, {

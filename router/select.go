@@ -869,7 +869,10 @@ func (b *builder) checkDerivedUnion(u *ast.SetOprStmt) error {
 	if u.Limit != nil {
 		return errUnsupported("a derived UNION with LIMIT across shards (its result would be per shard)")
 	}
-	if u.SelectList == nil {
+	if u.SelectList == nil || constantRows(u) {
+		// (Rows of constants are on every shard alike, as a global
+		// table's are: outerJoinsDerivedCopies refuses them kept by an
+		// outer join.)
 		return nil
 	}
 	for i, part := range u.SelectList.Selects {
@@ -890,6 +893,23 @@ func (b *builder) checkDerivedUnion(u *ast.SetOprStmt) error {
 		}
 	}
 	return nil
+}
+
+// constantRows reports a UNION ALL of SELECTs that read no table.
+func constantRows(u *ast.SetOprStmt) bool {
+	for i, part := range u.SelectList.Selects {
+		sel, ok := part.(*ast.SelectStmt)
+		if !ok || sel.From != nil || i > 0 && (sel.AfterSetOperator == nil || *sel.AfterSetOperator != ast.UnionAll) {
+			return false
+		}
+	}
+	sub := false
+	u.Accept(visitFunc(func(n ast.Node) bool {
+		_, isSub := n.(*ast.SubqueryExpr)
+		sub = sub || isSub
+		return !sub
+	}))
+	return !sub
 }
 
 // setOprOf returns how a part joins the ones before it in a set operation.
