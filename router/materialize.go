@@ -430,14 +430,7 @@ func Materialize(stmt ast.StmtNode, ds []*Derived, texts []string, mode parser.M
 	if err != nil {
 		return "", err
 	}
-	for i := range ds {
-		placed := "SELECT '" + pullMark(i) + "'"
-		if !strings.Contains(text, placed) {
-			return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: lost a derived table's place while writing its rows in")
-		}
-		text = strings.Replace(text, placed, texts[i], 1)
-	}
-	return text, nil
+	return fillMarks(text, "SELECT '", texts, "a derived table's place")
 }
 
 // DefaultCollationSQL asks a server for the default collation of each

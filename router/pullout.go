@@ -300,12 +300,18 @@ func Inline(stmt ast.StmtNode, subs []*Pulled, texts []string, mode parser.Mode)
 	if err != nil {
 		return "", err
 	}
-	for i := range subs {
-		quoted := "'" + pullMark(i) + "'"
-		if !strings.Contains(text, quoted) {
-			return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: lost a subquery's place while writing its result in")
+	return fillMarks(text, "'", texts, "a subquery's place")
+}
+
+// fillMarks replaces each pullMark(i), quoted and after prefix, in text
+// by texts[i].
+func fillMarks(text, prefix string, texts []string, what string) (string, error) {
+	for i := range texts {
+		placed := prefix + pullMark(i) + "'"
+		if !strings.Contains(text, placed) {
+			return "", mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: lost "+what+" while writing it in")
 		}
-		text = strings.Replace(text, quoted, texts[i], 1)
+		text = strings.Replace(text, placed, texts[i], 1)
 	}
 	return text, nil
 }

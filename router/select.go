@@ -925,19 +925,5 @@ func setOprOf(n ast.Node) *ast.SetOprType {
 
 // readsShards reports whether a SELECT's FROM names a sharded table.
 func (b *builder) readsShards(sel *ast.SelectStmt) bool {
-	if sel.From == nil {
-		return false
-	}
-	found := false
-	sel.From.TableRefs.Accept(visitFunc(func(n ast.Node) bool {
-		if tn, ok := n.(*ast.TableName); ok {
-			for _, t := range b.tables {
-				if t.ref.Node == tn && t.sharded() {
-					found = true
-				}
-			}
-		}
-		return !found
-	}))
-	return found
+	return sel.From != nil && b.readsShardsIn(sel.From.TableRefs)
 }
