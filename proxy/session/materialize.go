@@ -74,7 +74,14 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	// The rows come unconverted, each string in its column's character
 	// set, and go back as its bytes: nothing the client's character set
 	// cannot hold is lost on the way.
-	defer s.withVar("character_set_results", "binary")()
+	unconverted, restored := s.withVar("character_set_results", "binary"), false
+	restore := func() {
+		if !restored {
+			restored = true
+			unconverted()
+		}
+	}
+	defer restore()
 	for i, d := range ds {
 		sql, err := d.SQL(mode)
 		if err != nil {
@@ -112,6 +119,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			return nil, err
 		}
 	}
+	restore() // (the statement's own subqueries read first come as the client's)
 	stmt, ds3, err := targets()
 	if err != nil || len(ds3) != len(ds) {
 		return nil, refusal
