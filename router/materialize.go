@@ -46,9 +46,12 @@ type Derived struct {
 
 // Materializable returns the derived tables of a SELECT's FROM (the
 // outermost ones) and its WITH queries that run per shard would give
-// other rows than once; none for other statements, a locking read or
-// SELECT ... INTO.
-func Materializable(stmt ast.StmtNode, env *Env) []*Derived {
+// other rows than once, and its tables on a node of their own joined with
+// shards elsewhere (see nodeTables); with all, its sharded tables too,
+// for a statement no shard can answer (window functions over several,
+// GROUP_CONCAT(... ORDER BY ...)): one server then answers it whole.
+// None for other statements, a locking read or SELECT ... INTO.
+func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 	sel, ok := stmt.(*ast.SelectStmt)
 	if !ok || sel.Kind != ast.SelectStmtKindSelect || sel.SelectIntoOpt != nil ||
 		sel.LockInfo != nil && sel.LockInfo.LockType != ast.SelectLockNone {
@@ -89,7 +92,7 @@ func Materializable(stmt ast.StmtNode, env *Env) []*Derived {
 		}
 	}
 	walk(sel.From.TableRefs)
-	return append(out, b.nodeTables(sel)...)
+	return append(out, b.nodeTables(sel, all)...)
 }
 
 // nodeTables returns, for a SELECT that joins sharded tables with tables
@@ -98,8 +101,9 @@ func Materializable(stmt ast.StmtNode, env *Env) []*Derived {
 // of its SELECT's WHERE on u alone). Their rows then join the shards on
 // every node as a global table's would, in the statement's FROM or in its
 // subqueries. Not in derived tables or WITH queries (read first whole, or
-// planned alike), nor on the inner side of an outer join.
-func (b *builder) nodeTables(sel *ast.SelectStmt) []*Derived {
+// planned alike), nor on the inner side of an outer join. With all, the
+// sharded tables too (their rows merged from every shard), anywhere.
+func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 	sharded := false
 	singles := map[*ast.TableName]*tableInfo{}
 	for _, t := range b.tables {
@@ -107,7 +111,10 @@ func (b *builder) nodeTables(sel *ast.SelectStmt) []*Derived {
 		case t.rule == nil:
 		case t.sharded():
 			sharded = true
-		case (t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default) && !t.ref.Outer:
+			if all {
+				singles[t.ref.Node] = t
+			}
+		case (t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default) && (!t.ref.Outer || all):
 			singles[t.ref.Node] = t
 		}
 	}

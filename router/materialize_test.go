@@ -62,7 +62,7 @@ func TestMaterializable(t *testing.T) {
 				t.Fatal(err)
 			}
 			KeepFieldNames(stmts[0])
-			ds := Materializable(stmts[0], env)
+			ds := Materializable(stmts[0], env, false)
 			if len(ds) != len(c.found) {
 				t.Fatalf("%s: found %d, want %d", c.sql, len(ds), len(c.found))
 			}
@@ -77,13 +77,13 @@ func TestMaterializable(t *testing.T) {
 		}
 		stmts, _ := parser.Parse(c.sql)
 		KeepFieldNames(stmts[0])
-		ds := Materializable(stmts[0], env)
+		ds := Materializable(stmts[0], env, false)
 		if _, got, err := DescribeSQL(stmts[0], ds, env); err != nil || got != c.describe {
 			t.Errorf("%s: described by\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.describe)
 		}
 		stmts, _ = parser.Parse(c.sql)
 		KeepFieldNames(stmts[0])
-		ds = Materializable(stmts[0], env)
+		ds = Materializable(stmts[0], env, false)
 		if got, err := Materialize(stmts[0], ds, []string{"SELECT 1 AS `n`"}, 0); err != nil || got != c.final {
 			t.Errorf("%s: written as\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.final)
 		}

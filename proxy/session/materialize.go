@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -21,7 +22,7 @@ import (
 // router.Materializable). fresh parses the statement again (each step
 // rewrites a parse of its own); depth counts the statements being read
 // first around it.
-func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int, all bool) (*router.Plan, error) {
 	env := s.routerEnv(snap)
 	targets := func() (ast.StmtNode, []*router.Derived, error) {
 		stmt, err := fresh()
@@ -29,7 +30,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			return nil, nil, err
 		}
 		router.KeepFieldNames(stmt) // (printed again, its columns keep their names)
-		return stmt, router.Materializable(stmt, env), nil
+		return stmt, router.Materializable(stmt, env, all), nil
 	}
 	stmt, ds, err := targets()
 	if _, ok := s.vars.Var("character_set_results"); err != nil || len(ds) == 0 || depth >= maxPullDepth || !ok {
@@ -108,6 +109,12 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			rows = append(rows, row)
 			return true, nil
 		})
+		if err == router.ErrDerivedTooBig && all {
+			// The statement's own refusal says more than the bound.
+			me := *refusal.(*mysql.MyError)
+			me.Message += fmt.Sprintf(" (its tables' rows, read first for one server to answer it, pass %d KiB)", router.MaxPulledBytes>>10)
+			return nil, &me
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +153,11 @@ func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snap
 		}
 	}
 	if me, ok := refusal.(*mysql.MyError); ok && me.Code == mysql.ER_NOT_SUPPORTED_YET {
-		return s.materialize(fresh, snap, refusal, depth)
+		if plan, err := s.materialize(fresh, snap, refusal, depth, false); err != refusal {
+			return plan, err
+		}
+		// Last: every table read first, one server answers the rest.
+		return s.materialize(fresh, snap, refusal, depth, true)
 	}
 	return nil, refusal
 }
