@@ -16,10 +16,11 @@ import (
 
 // materialize plans a SELECT the planner refused (refusal) because a
 // derived table or WITH query of it, run per shard, would give each
-// shard's own rows: each such table runs first on its own, and the
-// statement is planned again with its rows written in as literals, under
-// the column definitions the original statement gets (see
-// router.Materializable). fresh parses the statement again (each step
+// shard's own rows, or because it joins a table on one node with shards
+// on others (with all: whatever the reason): each such table runs first
+// on its own, and the statement is planned again with its rows written
+// in as literals, under the column definitions the original statement
+// gets (see router.Materializable). fresh parses the statement again (each step
 // rewrites a parse of its own); depth counts the statements being read
 // first around it.
 func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int, all bool) (*router.Plan, error) {
@@ -52,25 +53,6 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	}
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
-	// What the client sees: the statement's columns with each derived
-	// table giving no rows, on one node. (Its errors are the statement's:
-	// they come before anything else runs.)
-	described, ds2, err := targets()
-	if err != nil || len(ds2) != len(ds) {
-		return nil, refusal
-	}
-	node, sql, err := router.DescribeSQL(described, ds2, env)
-	if err != nil {
-		return nil, refusal
-	}
-	fields, err := s.readOn(node, sql, nil)
-	if err != nil {
-		return nil, describeFailed(err)
-	}
-	defs := make([][]byte, len(fields))
-	for i := range fields {
-		defs[i] = fields[i].Def
-	}
 	held := 0
 	// The rows come unconverted, each string in its column's character
 	// set, and go back as its bytes: nothing the client's character set
@@ -126,7 +108,27 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			return nil, err
 		}
 	}
-	restore() // (the statement's own subqueries read first come as the client's)
+	restore() // (the column definitions, and the statement's own subqueries read first, come as the client's)
+	// What the client sees: the statement's columns with each table read
+	// first giving no rows, on one node. (Its errors are the statement's.)
+	// After the reading, which is bounded: with every table read first,
+	// this reads one shard's share whole.
+	described, ds2, err := targets()
+	if err != nil || len(ds2) != len(ds) {
+		return nil, refusal
+	}
+	node, sql, err := router.DescribeSQL(described, ds2, env)
+	if err != nil {
+		return nil, refusal
+	}
+	fields, err := s.readOn(node, sql, nil)
+	if err != nil {
+		return nil, describeFailed(err)
+	}
+	defs := make([][]byte, len(fields))
+	for i := range fields {
+		defs[i] = fields[i].Def
+	}
 	stmt, ds3, err := targets()
 	if err != nil || len(ds3) != len(ds) {
 		return nil, refusal
@@ -144,8 +146,10 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 }
 
 // around plans a statement the planner refused in one of the proxy's
-// ways around a refusal: subqueries run first (a placement), derived
-// tables read first (a derived table per shard); else the refusal stands.
+// ways around a refusal, in turn: subqueries run first (a placement);
+// derived tables and tables on a node of their own read first; last,
+// every table read first (within the bound) for one server to answer
+// the statement whole. Else the refusal stands.
 func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
 	if router.Placement(refusal) {
 		if plan, err := s.pullSubqueries(fresh, snap, refusal, depth); err != refusal {
