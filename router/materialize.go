@@ -158,12 +158,23 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 				SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 				Fields:         &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}},
 				From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: src, AsName: ast.NewCIStr(alias)}}},
-				Where:          conditionsOn(f.selects[len(f.selects)-1].Where, alias),
+				Where:          conditionsOn(f.selects[len(f.selects)-1].Where, alias, f.sole()),
 			}
 			f.found = append(f.found, &Derived{Query: q, ts: x, alias: alias})
 		}
 	}
 	return n, false
+}
+
+// sole reports that the SELECT at hand is the statement itself, reading
+// one table: its unqualified columns are that table's.
+func (f *nodeTableFinder) sole() bool {
+	if len(f.selects) != 1 || f.selects[0].From == nil {
+		return false
+	}
+	j := f.selects[0].From.TableRefs
+	_, one := j.Left.(*ast.TableSource)
+	return one && j.Right == nil
 }
 
 func (f *nodeTableFinder) Leave(n ast.Node) (ast.Node, bool) {
@@ -174,9 +185,10 @@ func (f *nodeTableFinder) Leave(n ast.Node) (ast.Node, bool) {
 }
 
 // conditionsOn returns the conjuncts of where that read only columns
-// qualified by alias, with nothing that would run otherwise on their own
-// (subqueries, functions, variables): nil when none.
-func conditionsOn(where ast.ExprNode, alias string) ast.ExprNode {
+// qualified by alias (or unqualified ones, when the table is sole), with
+// nothing that would run otherwise on their own (subqueries, functions,
+// variables): nil when none.
+func conditionsOn(where ast.ExprNode, alias string, sole bool) ast.ExprNode {
 	var out ast.ExprNode
 	var walk func(e ast.ExprNode)
 	walk = func(e ast.ExprNode) {
@@ -185,7 +197,7 @@ func conditionsOn(where ast.ExprNode, alias string) ast.ExprNode {
 			walk(b.R)
 			return
 		}
-		if !onlyColumnsOf(e, alias) {
+		if !onlyColumnsOf(e, alias, sole) {
 			return
 		}
 		if out == nil {
@@ -201,13 +213,13 @@ func conditionsOn(where ast.ExprNode, alias string) ast.ExprNode {
 }
 
 // onlyColumnsOf: e compares columns of alias with constants, nothing else.
-func onlyColumnsOf(e ast.ExprNode, alias string) bool {
+func onlyColumnsOf(e ast.ExprNode, alias string, sole bool) bool {
 	ok, cols := true, 0
 	e.Accept(visitFunc(func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.ColumnNameExpr:
 			cols++
-			ok = ok && strings.EqualFold(x.Name.Table.O, alias) && x.Name.Schema.O == ""
+			ok = ok && (strings.EqualFold(x.Name.Table.O, alias) || sole && x.Name.Table.O == "") && x.Name.Schema.O == ""
 		case *ast.ColumnName, *ast.BinaryOperationExpr, *ast.UnaryOperationExpr, *ast.ParenthesesExpr,
 			*ast.PatternInExpr, *ast.BetweenExpr, *ast.IsNullExpr, *ast.PatternLikeOrIlikeExpr, ast.ValueExpr:
 		default:

@@ -15,6 +15,7 @@ import (
 func TestMaterializable(t *testing.T) {
 	for _, c := range []struct {
 		sql      string
+		all      bool     // every table read first
 		found    []string // each one's SQL
 		describe string   // DescribeSQL's text ("": none found)
 		final    string   // Materialize with the rows "SELECT 1 AS `n`"
@@ -48,6 +49,13 @@ func TestMaterializable(t *testing.T) {
 	}, {
 		sql: "SELECT o.id, u.name FROM orders o LEFT JOIN users u ON u.id = o.user_id",
 	}, {
+		// every table: a sole table's unqualified columns are its own
+		sql:      "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM orders WHERE user_id < 10 AND amount > 5 AND id IN (SELECT order_id FROM order_items)",
+		all:      true,
+		found:    []string{"SELECT * FROM `orders` AS `orders` WHERE `user_id` < 10 AND `amount` > 5", "SELECT * FROM `order_items` AS `order_items`"},
+		describe: "SELECT `id`,ROW_NUMBER() OVER (ORDER BY `id`) AS `ROW_NUMBER() OVER (ORDER BY id)` FROM `orders_0` WHERE (`user_id` < 10 AND `amount` > 5 AND `id` IN (SELECT `order_id` FROM `order_items_0`)) AND RAND() < 0",
+		final:    "SELECT `id`,ROW_NUMBER() OVER (ORDER BY `id`) AS `ROW_NUMBER() OVER (ORDER BY id)` FROM (SELECT 1 AS `n`) AS `orders` WHERE `user_id` < 10 AND `amount` > 5 AND `id` IN (SELECT `order_id` FROM (SELECT 2 AS `n`) AS `order_items`)",
+	}, {
 		// groups on the sharding key are whole on each shard: not read first
 		sql: "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders GROUP BY user_id) t",
 	}, {
@@ -62,7 +70,7 @@ func TestMaterializable(t *testing.T) {
 				t.Fatal(err)
 			}
 			KeepFieldNames(stmts[0])
-			ds := Materializable(stmts[0], env, false)
+			ds := Materializable(stmts[0], env, c.all)
 			if len(ds) != len(c.found) {
 				t.Fatalf("%s: found %d, want %d", c.sql, len(ds), len(c.found))
 			}
@@ -77,14 +85,15 @@ func TestMaterializable(t *testing.T) {
 		}
 		stmts, _ := parser.Parse(c.sql)
 		KeepFieldNames(stmts[0])
-		ds := Materializable(stmts[0], env, false)
+		ds := Materializable(stmts[0], env, c.all)
 		if _, got, err := DescribeSQL(stmts[0], ds, env); err != nil || got != c.describe {
 			t.Errorf("%s: described by\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.describe)
 		}
 		stmts, _ = parser.Parse(c.sql)
 		KeepFieldNames(stmts[0])
-		ds = Materializable(stmts[0], env, false)
-		if got, err := Materialize(stmts[0], ds, []string{"SELECT 1 AS `n`"}, 0); err != nil || got != c.final {
+		ds = Materializable(stmts[0], env, c.all)
+		texts := []string{"SELECT 1 AS `n`", "SELECT 2 AS `n`"}[:len(ds)]
+		if got, err := Materialize(stmts[0], ds, texts, 0); err != nil || got != c.final {
 			t.Errorf("%s: written as\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.final)
 		}
 	}
