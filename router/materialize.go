@@ -369,7 +369,7 @@ func DerivedRows(cols []DerivedColumn, rows [][][]byte) (string, error) {
 
 // ErrDerivedTooBig refuses a derived table whose literals pass
 // MaxPulledBytes.
-var ErrDerivedTooBig = errUnsupported("a derived table across shards (or a table joined with shards on other nodes) whose rows the proxy would write into the statement past %d KiB: it reads them first, then sends them as literals", MaxPulledBytes>>10)
+var ErrDerivedTooBig = errUnsupported("rows the proxy reads first (a derived table across shards, a table joined across nodes) past %d KiB: it writes them into the statement as literals", MaxPulledBytes>>10)
 
 // derivedLiteral writes one value of a derived table's column: a string
 // as its bytes converted to its character set (the rows came
@@ -381,7 +381,7 @@ func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
 		return "NULL", nil
 	case f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0:
 		// (An ENUM sorts and compares by its position, a string by its text.)
-		return "", errUnsupported("an ENUM or SET column (%s) of a derived table across shards, which the proxy reads first", f.Name)
+		return "", errUnsupported("an ENUM or SET column (%s) in rows the proxy reads first (a derived table across shards, a table joined across nodes)", f.Name)
 	case f.Flags&mysql.UNSIGNED_FLAG != 0 && isIntegerType(f.Type):
 		return "CAST(" + string(v) + " AS UNSIGNED)", nil
 	case StringType(f.Type):
@@ -390,7 +390,7 @@ func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
 		}
 		cs, _, _ := strings.Cut(c.Collation, "_")
 		if !plainName(cs) || !plainName(c.Collation) {
-			return "", errUnsupported("a string column (%s) of a derived table across shards whose collation the proxy could not learn", f.Name)
+			return "", errUnsupported("a string column (%s) whose collation the proxy could not learn, in rows it reads first", f.Name)
 		}
 		s := "CONVERT(X'" + hex.EncodeToString(v) + "' USING " + cs + ")"
 		if !c.Default {

@@ -2,8 +2,8 @@ package session
 
 import (
 	"errors"
-	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -23,7 +23,18 @@ import (
 // gets (see router.Materializable). fresh parses the statement again (each step
 // rewrites a parse of its own); depth counts the statements being read
 // first around it.
-func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int, all bool) (*router.Plan, error) {
+func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int, all bool) (_ *router.Plan, err error) {
+	if all {
+		// What stops the last way is said after the statement's own refusal.
+		defer func() {
+			var me *mysql.MyError
+			if err != nil && err != refusal && errors.As(err, &me) && me.Code == mysql.ER_NOT_SUPPORTED_YET {
+				r := *refusal.(*mysql.MyError)
+				r.Message += " (reading its tables first for one server to answer it: " + strings.TrimPrefix(me.Message, "shardgate does not support ") + ")"
+				err = &r
+			}
+		}()
+	}
 	env := s.routerEnv(snap)
 	targets := func() (ast.StmtNode, []*router.Derived, error) {
 		stmt, err := fresh()
@@ -91,12 +102,6 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			rows = append(rows, row)
 			return true, nil
 		})
-		if err == router.ErrDerivedTooBig && all {
-			// The statement's own refusal says more than the bound.
-			me := *refusal.(*mysql.MyError)
-			me.Message += fmt.Sprintf(" (its tables' rows, read first for one server to answer it, pass %d KiB)", router.MaxPulledBytes>>10)
-			return nil, &me
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +195,7 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 		return cols, nil
 	}
 	if d == nil {
-		return nil, unsupported("a derived table across shards that could not be parsed again")
+		return nil, unsupported("rows to read first of a statement that could not be parsed again")
 	}
 	node, sql, err := d.CollationSQL(names, env)
 	if err != nil {
@@ -205,7 +210,7 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 		return nil, describeFailed(err)
 	}
 	if len(colls) != len(cols) {
-		return nil, unsupported("a derived table across shards whose columns' collations the proxy could not learn")
+		return nil, unsupported("rows to read first whose columns' collations the proxy could not learn")
 	}
 	var charsets []string
 	for i := range cols {
@@ -262,7 +267,7 @@ func (s *Session) readOn(node, sql string, row func(vals [][]byte)) ([]merge.Fie
 func describeFailed(err error) error {
 	var me *mysql.MyError
 	if errors.As(err, &me) && me.Code == mysql.ER_NO_SUCH_TABLE {
-		return unsupported("a derived table across shards in a statement that reads tables of several nodes (" + me.Message + ")")
+		return unsupported("a statement whose tables read first leave tables of several nodes that one node cannot describe (" + me.Message + ")")
 	}
 	return err
 }
