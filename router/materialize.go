@@ -64,13 +64,11 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 	var out []*Derived
 	if w := sel.With; w != nil && !w.IsRecursive {
 		for _, c := range w.CTEs {
-			if b.derivedRefused(c.Query.Query) {
+			// (With all: one read in a subquery or twice as well.)
+			if b.derivedRefused(c.Query.Query) || all && b.readsShardsIn(c.Query.Query) {
 				out = append(out, &Derived{Query: c.Query.Query, cte: c})
 			}
 		}
-	}
-	if sel.From == nil {
-		return out
 	}
 	var walk func(n ast.ResultSetNode)
 	walk = func(n ast.ResultSetNode) {
@@ -91,7 +89,9 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 			}
 		}
 	}
-	walk(sel.From.TableRefs)
+	if sel.From != nil {
+		walk(sel.From.TableRefs)
+	}
 	return append(out, b.nodeTables(sel, all)...)
 }
 
