@@ -8,6 +8,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/router"
@@ -49,6 +50,9 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		return nil, refusal
 	}
 	mode := s.mode()
+	if text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode); err != nil || !runsApart(text) {
+		return nil, refusal // (its pieces would run apart, at other moments)
+	}
 	// Would the statement plan with the rows in? Ask before running anything.
 	texts := make([]string, len(ds))
 	for i := range texts {

@@ -56,13 +56,8 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 		if queries[i], err = p.SQL(mode); err != nil {
 			return nil, refusal
 		}
-		var sum parser.Summary
-		parser.Scan(queries[i], &sum)
-		const notAlone = parser.FlagLastInsertID | parser.FlagPrevResult | parser.FlagPin | parser.FlagUserVarAssign |
-			parser.FlagConnectionID | parser.FlagDatabase | parser.FlagSequence | parser.FlagSideEffect | parser.FlagUser |
-			parser.FlagFile | parser.FlagDiagnostics | parser.FlagIntoVar
-		if sum.Flags&notAlone != 0 {
-			return nil, refusal // it could not run apart from its statement alike
+		if !runsApart(queries[i]) {
+			return nil, refusal
 		}
 	}
 	// The subqueries read in the statement's transaction; a write's holds
@@ -99,6 +94,19 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 		return nil, err
 	}
 	return s.planPulled(sql, snap, depth)
+}
+
+// runsApart reports whether a statement the proxy runs for a client's
+// (a subquery pulled out, tables read first, a statement describing the
+// client's) does the same there: nothing that reads or changes the
+// connection or the server's state, or has side effects.
+func runsApart(sql string) bool {
+	var sum parser.Summary
+	parser.Scan(sql, &sum)
+	const notAlone = parser.FlagLastInsertID | parser.FlagPrevResult | parser.FlagPin | parser.FlagUserVarAssign |
+		parser.FlagConnectionID | parser.FlagDatabase | parser.FlagSequence | parser.FlagSideEffect | parser.FlagUser |
+		parser.FlagFile | parser.FlagDiagnostics | parser.FlagIntoVar
+	return sum.Flags&notAlone == 0
 }
 
 // resultsAreClientText reports whether a result's strings can be written
