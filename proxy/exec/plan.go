@@ -1232,6 +1232,27 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 	return nil, fmt.Errorf("shardgate: cannot execute plan node %T", p)
 }
 
+// binaryKeepsDigits refuses, for a prepared statement answered from
+// text rows, a DOUBLE or FLOAT column with fixed decimals (STDDEV(amount)
+// has 6): its text is rounded to them, where the binary protocol would
+// carry every digit of the value.
+func binaryKeepsDigits(fields []merge.Field) error {
+	for i := range fields {
+		f := &fields[i]
+		if (f.Type == mysql.MYSQL_TYPE_DOUBLE || f.Type == mysql.MYSQL_TYPE_FLOAT) && f.Decimals < 31 {
+			return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, fmt.Sprintf("shardgate does not support a %s column with %d decimals (%s) in a prepared statement answered across shards: the proxy reads it as text, rounded, where the binary protocol carries every digit; run it as a text query, or CAST it to DECIMAL", floatName(f.Type), f.Decimals, f.Name))
+		}
+	}
+	return nil
+}
+
+func floatName(t byte) string {
+	if t == mysql.MYSQL_TYPE_FLOAT {
+		return "FLOAT"
+	}
+	return "DOUBLE"
+}
+
 // described is a stream under other column definitions (router.Described).
 type described struct {
 	merge.Stream
@@ -1423,6 +1444,11 @@ func valueOfNum(n router.Num, f *merge.Field) (merge.Value, error) {
 func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome, warnings func() uint16) error {
 	c := cli.Conn
 	fields := s.Fields()
+	if cli.BinaryRows && !s.Binary() {
+		if err := binaryKeepsDigits(fields); err != nil {
+			return err
+		}
+	}
 	var buf [9]byte
 	c.WritePacket(wire.AppendLenEnc(buf[:0], uint64(len(fields))))
 	for i := range fields {
