@@ -22,9 +22,7 @@ import (
 // or WITH t AS (...) SELECT COUNT(*) FROM t; each COUNT of a star or a
 // constant that is not NULL, nothing else.
 func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
-	if sel.Kind != ast.SelectStmtKindSelect || sel.From == nil || sel.Where != nil || sel.GroupBy != nil ||
-		sel.Having != nil || sel.OrderBy != nil || sel.WindowSpecs != nil || sel.LockInfo != nil ||
-		sel.SelectIntoOpt != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+	if !oneRowOfAggregates(sel) || sel.Where != nil {
 		return nil, false
 	}
 	j := sel.From.TableRefs
@@ -62,6 +60,15 @@ func countedDerived(sel *ast.SelectStmt) (ast.ResultSetNode, bool) {
 	return inner, true
 }
 
+// oneRowOfAggregates: a plain SELECT ... FROM whose one row is its select
+// list (no GROUP BY, HAVING, ORDER BY, window, lock, INTO, DISTINCT or
+// SQL_CALC_FOUND_ROWS), which the caller checks holds only aggregates.
+func oneRowOfAggregates(sel *ast.SelectStmt) bool {
+	return sel.Kind == ast.SelectStmtKindSelect && sel.From != nil && sel.GroupBy == nil && sel.Having == nil &&
+		sel.OrderBy == nil && sel.WindowSpecs == nil && sel.LockInfo == nil && sel.SelectIntoOpt == nil && !sel.Distinct &&
+		(sel.SelectStmtOpts == nil || !sel.SelectStmtOpts.CalcFoundRows)
+}
+
 // derivedRefused reports whether a derived table (or WITH query read
 // once) would give other rows run per shard than run once.
 func (b *builder) derivedRefused(inner ast.ResultSetNode) bool {
@@ -81,9 +88,7 @@ func (b *builder) derivedRefused(inner ast.ResultSetNode) bool {
 // knows one distinct value a column, not a tuple: the proxy counts the
 // merged rows of that SELECT instead.
 func distinctTuples(sel *ast.SelectStmt) (*ast.SelectStmt, bool) {
-	if sel.Kind != ast.SelectStmtKindSelect || sel.From == nil || sel.GroupBy != nil || sel.Having != nil ||
-		sel.OrderBy != nil || sel.WindowSpecs != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil ||
-		sel.With != nil || sel.Distinct || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+	if !oneRowOfAggregates(sel) || sel.With != nil {
 		return nil, false
 	}
 	var args []ast.ExprNode
@@ -125,12 +130,6 @@ func distinctTuples(sel *ast.SelectStmt) (*ast.SelectStmt, bool) {
 	}, true
 }
 
-// notSupported reports the planner's refusal (1235).
-func notSupported(err error) bool {
-	me, ok := err.(*mysql.MyError)
-	return ok && me.Code == mysql.ER_NOT_SUPPORTED_YET
-}
-
 // planCountRows plans sel, which counts the rows of the derived table
 // inner: inner is planned as a statement of its own, under CountRows.
 func (b *builder) planCountRows(sel *ast.SelectStmt, inner ast.ResultSetNode) (Primitive, error) {
@@ -164,13 +163,9 @@ func (b *builder) planCountRows(sel *ast.SelectStmt, inner ast.ResultSetNode) (P
 	}
 	var p Primitive = &CountRows{Names: names, Input: in}
 	if sel.Limit != nil {
-		count, ok := intLiteral(sel.Limit.Count)
-		offset := int64(0)
-		if sel.Limit.Offset != nil {
-			offset, ok = intLiteral(sel.Limit.Offset)
-		}
-		if !ok {
-			return nil, errUnsupported("a LIMIT that is not a number over a count of a derived table across shards")
+		offset, count, err := limitValues(sel.Limit)
+		if err != nil {
+			return nil, err
 		}
 		p = &Limit{Offset: offset, Count: count, Input: p}
 	}

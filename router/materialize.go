@@ -64,7 +64,8 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 	var out []*Derived
 	if w := sel.With; w != nil && !w.IsRecursive {
 		for _, c := range w.CTEs {
-			// (With all: one read in a subquery or twice as well.)
+			// (With all: any that reads shards, one read in a subquery
+			// or twice too.)
 			if b.derivedRefused(c.Query.Query) || all && b.readsShardsIn(c.Query.Query) {
 				out = append(out, &Derived{Query: c.Query.Query, cte: c})
 			}
@@ -81,7 +82,8 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 		case *ast.TableSource:
 			switch x.Source.(type) {
 			case *ast.SelectStmt, *ast.SetOprStmt:
-				if b.derivedRefused(x.Source) {
+				// (With all: any that reads shards, whole groups too.)
+				if b.derivedRefused(x.Source) || all && b.readsShardsIn(x.Source) {
 					out = append(out, &Derived{Query: x.Source, ts: x})
 				}
 			case *ast.Join:
@@ -235,15 +237,21 @@ func (d *Derived) SQL(mode parser.Mode) (string, error) {
 	return parser.RestoreMode([]ast.StmtNode{d.Query.(ast.StmtNode)}, mode)
 }
 
-// limitZero makes the query return no rows (its columns only).
-func (d *Derived) limitZero() {
+// limitZero makes the query return no rows (its columns only), and
+// returns what puts its LIMIT back.
+func (d *Derived) limitZero() (undo func()) {
 	zero := &ast.Limit{Count: ast.NewValueExpr(0, "", "")}
 	switch x := d.Query.(type) {
 	case *ast.SelectStmt:
+		was := x.Limit
 		x.Limit = zero
+		return func() { x.Limit = was }
 	case *ast.SetOprStmt:
+		was := x.Limit
 		x.Limit = zero
+		return func() { x.Limit = was }
 	}
+	return func() {}
 }
 
 // noRows makes the query return no rows in a way the server does not
@@ -296,9 +304,9 @@ func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, 
 }
 
 // CollationSQL asks one node for the collation of each named column of
-// d (its result's column names), from a row of NULLs.
+// d (its result's column names), from a row of NULLs. d is left as it was.
 func (d *Derived) CollationSQL(names []string, env *Env) (node, sql string, err error) {
-	d.limitZero()
+	defer d.limitZero()()
 	node, inner, err := FirstShardSQL(d.Query.(ast.StmtNode), env)
 	if err != nil {
 		return "", "", err

@@ -70,11 +70,18 @@ var ErrPulledTooBig = errUnsupported("a subquery across shards or nodes whose va
 // out may cure.
 func Placement(err error) bool {
 	var me *mysql.MyError
-	if !errors.As(err, &me) || me.Code != mysql.ER_NOT_SUPPORTED_YET {
+	if !Refused(err) || !errors.As(err, &me) {
 		return false
 	}
 	return strings.HasSuffix(me.Message, ": cross-node joins") || strings.HasSuffix(me.Message, ": cross-shard joins") ||
 		strings.HasSuffix(me.Message, ": cross-shard subqueries")
+}
+
+// Refused reports the planner's refusal, error 1235 ("shardgate does not
+// support ...").
+func Refused(err error) bool {
+	var me *mysql.MyError
+	return errors.As(err, &me) && me.Code == mysql.ER_NOT_SUPPORTED_YET
 }
 
 // Pullable returns the subqueries of stmt's conditions the proxy may run

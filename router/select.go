@@ -25,7 +25,7 @@ func (b *builder) planSelect(sel *ast.SelectStmt) (Primitive, error) {
 		where = append(where, innerOns(sel.From.TableRefs)...)
 	}
 	units, err := b.place(where, false)
-	if inner, ok := countedDerived(sel); ok && (notSupported(err) || err == nil && len(units) > 1 && b.derivedRefused(inner)) {
+	if inner, ok := countedDerived(sel); ok && (Refused(err) || err == nil && len(units) > 1 && b.derivedRefused(inner)) {
 		// Only the derived table's own plan can tell its rows.
 		return b.planCountRows(sel, inner)
 	}
@@ -325,22 +325,27 @@ func (b *builder) limitOf(sel *ast.SelectStmt, m *merger) error {
 	if sel.Limit == nil {
 		return nil
 	}
-	cnt, ok := intLiteral(sel.Limit.Count)
+	var err error
+	m.offset, m.count, err = limitValues(sel.Limit)
+	return err
+}
+
+// limitValues reads a LIMIT of numbers; count -1 is all the rest (LIMIT
+// 18446744073709551615).
+func limitValues(l *ast.Limit) (offset, count int64, err error) {
+	count, ok := intLiteral(l.Count)
 	if !ok {
-		return errUnsupported("a LIMIT that is not a number across shards")
+		return 0, 0, errUnsupported("a LIMIT that is not a number across shards")
 	}
-	if cnt >= 1<<62 {
-		cnt = -1 // LIMIT 18446744073709551615 means "all the rest"
+	if count >= 1<<62 {
+		count = -1
 	}
-	m.count = cnt
-	if sel.Limit.Offset != nil {
-		off, ok := intLiteral(sel.Limit.Offset)
-		if !ok {
-			return errUnsupported("an OFFSET that is not a number across shards")
+	if l.Offset != nil {
+		if offset, ok = intLiteral(l.Offset); !ok {
+			return 0, 0, errUnsupported("an OFFSET that is not a number across shards")
 		}
-		m.offset = off
 	}
-	return nil
+	return offset, count, nil
 }
 
 func intLiteral(e ast.ExprNode) (int64, bool) {

@@ -29,7 +29,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		// What stops the last way is said after the statement's own refusal.
 		defer func() {
 			var me *mysql.MyError
-			if err != nil && err != refusal && errors.As(err, &me) && me.Code == mysql.ER_NOT_SUPPORTED_YET {
+			if err != refusal && router.Refused(err) && errors.As(err, &me) {
 				r := *refusal.(*mysql.MyError)
 				r.Message += " (reading its tables first for one server to answer it: " + strings.TrimPrefix(me.Message, "shardgate does not support ") + ")"
 				err = &r
@@ -61,7 +61,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
 		return nil, refusal
 	} else if _, err := s.planPulled(sql, snap, depth); err != nil {
-		if me, ok := err.(*mysql.MyError); ok && me.Code == mysql.ER_NOT_SUPPORTED_YET {
+		if router.Refused(err) {
 			return nil, refusal // (it names the client's statement)
 		}
 		return nil, err // the statement's own error (ORDER BY 3 of two columns)
@@ -109,7 +109,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		if err != nil {
 			return nil, err
 		}
-		cols, err := s.derivedColumns(fields, targetAt(targets, i), env)
+		cols, err := s.derivedColumns(fields, d, env)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +165,7 @@ func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snap
 			return plan, err
 		}
 	}
-	if me, ok := refusal.(*mysql.MyError); ok && me.Code == mysql.ER_NOT_SUPPORTED_YET {
+	if router.Refused(refusal) {
 		if plan, err := s.materialize(fresh, snap, refusal, depth, false); err != refusal {
 			return plan, err
 		}
@@ -173,16 +173,6 @@ func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snap
 		return s.materialize(fresh, snap, refusal, depth, true)
 	}
 	return nil, refusal
-}
-
-// targetAt returns a fresh parse's i-th derived table (nil when the parse
-// fails or finds fewer).
-func targetAt(targets func() (ast.StmtNode, []*router.Derived, error), i int) *router.Derived {
-	_, ds, err := targets()
-	if err != nil || i >= len(ds) {
-		return nil
-	}
-	return ds[i]
 }
 
 // derivedColumns describes a derived table's columns for its literals:
@@ -197,9 +187,6 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 	}
 	if !slices.ContainsFunc(fields, func(f merge.Field) bool { return router.StringType(f.Type) }) {
 		return cols, nil
-	}
-	if d == nil {
-		return nil, unsupported("rows to read first of a statement that could not be parsed again")
 	}
 	node, sql, err := d.CollationSQL(names, env)
 	if err != nil {
