@@ -34,17 +34,14 @@ func NewNames(db map[string]string, tables map[[2]string]string) *Names {
 		if k[1] == logical {
 			continue
 		}
+		pairs = append(pairs, "."+k[1]+"'", "."+logical+"'", "`"+k[1]+"`", "`"+logical+"`", "'"+k[1]+"'", "'"+logical+"'")
 		if n.orgTable == nil {
 			n.orgTable = map[string]string{}
 		}
 		if was, seen := n.orgTable[k[1]]; seen && was != logical {
-			logical = ""
-		}
-		n.orgTable[k[1]] = logical
-	}
-	for k, logical := range tables {
-		if k[1] != logical {
-			pairs = append(pairs, "."+k[1]+"'", "."+logical+"'", "`"+k[1]+"`", "`"+logical+"`", "'"+k[1]+"'", "'"+logical+"'")
+			n.orgTable[k[1]] = ""
+		} else if !seen {
+			n.orgTable[k[1]] = logical
 		}
 	}
 	if len(pairs) > 0 {

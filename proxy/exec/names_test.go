@@ -15,14 +15,17 @@ func def(schema, table, orgTable string) []byte {
 }
 
 func TestNamesColumnDef(t *testing.T) {
-	n := NewNames(map[string]string{"shop_0": "shop", "plain": "plain"},
-		map[[2]string]string{{"shop_0", "orders_1"}: "orders"})
+	n := NewNames(map[string]string{"shop_0": "shop", "plain": "plain", "cp_0": "cp"},
+		map[[2]string]string{{"shop_0", "orders_1"}: "orders", {"shop_0", "items_0"}: "items", {"cp_0", "items_0"}: "lines"})
 	cli := &Client{Names: n}
 	for _, tc := range []struct{ in, want []byte }{
 		{def("shop_0", "orders_1", "orders_1"), def("shop", "orders", "orders")},
 		{def("shop_0", "o", "orders_1"), def("shop", "o", "orders")}, // an alias stays
 		{def("plain", "t", "t"), def("plain", "t", "t")},
 		{def("other", "orders_1", "orders_1"), def("other", "orders_1", "orders_1")},
+		// a derived table's column names no database, only the table it came from
+		{def("", "t", "orders_1"), def("", "t", "orders")},
+		{def("", "t", "items_0"), def("", "t", "items_0")}, // two logical tables share the name
 	} {
 		got := cli.ColumnDef(tc.in)
 		if !bytes.Equal(got, tc.want) {
