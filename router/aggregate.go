@@ -238,10 +238,14 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	if err != nil {
 		return err
 	}
-	sameAsGroup := len(items) <= len(groupExprs)
+	// Without GROUP BY there is one row: nothing to sort.
+	sameAsGroup := len(items) <= len(groupExprs) || len(groupExprs) == 0
 	desc := false
 	for i, it := range items {
-		if it.expr == nil || exprText(it.expr) != exprText(groupExprs[min(i, len(groupExprs)-1)]) {
+		if !sameAsGroup || len(groupExprs) == 0 {
+			break
+		}
+		if it.expr == nil || exprText(it.expr) != exprText(groupExprs[i]) {
 			sameAsGroup = false
 			break
 		}

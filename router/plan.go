@@ -64,6 +64,17 @@ func (c Col) Resolve(n int) int {
 
 // sameColumn reports whether k compares what o compares (either way up):
 // a later key like that never decides anything.
+// fromEndShift moves the key's helper columns n further from the end, for
+// n helpers added after it was made.
+func (k *SortKey) fromEndShift(n int) {
+	if k.Col.FromEnd {
+		k.Col.Index += n
+	}
+	if k.HasWeight && k.Weight.FromEnd {
+		k.Weight.Index += n
+	}
+}
+
 func (k SortKey) sameColumn(o SortKey) bool {
 	return k.Col == o.Col && k.HasWeight == o.HasWeight && (!k.HasWeight || k.Weight == o.Weight)
 }

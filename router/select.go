@@ -749,9 +749,15 @@ func (b *builder) planDistinct(sel *ast.SelectStmt, shape *selectShape, m *merge
 		visible = append(visible, orderKey{expr: shape.fieldExpr[i], position: i})
 	}
 	// Every visible column (with its weight) decides equality.
+	before := m.helpers
 	distinct, order2, err := b.sortKeysFor(sel, visible, m)
 	if err != nil {
 		return err
+	}
+	// The ORDER BY keys count helpers from the end: the ones just added
+	// (weights of expressions) come after them.
+	for i := range keys {
+		keys[i].fromEndShift(m.helpers - before)
 	}
 	m.distinct = distinct
 	// The shards sort by the ORDER BY keys, then by the columns not
