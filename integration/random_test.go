@@ -38,11 +38,12 @@ type rcol struct {
 // rtable is a table of the shop schema and its alias.
 type rtable struct {
 	name, alias string
+	key         []string // the primary key's columns
 	cols        []rcol
 }
 
 var randomTables = []rtable{
-	{"orders", "o", []rcol{
+	{"orders", "o", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 22001},
 		{name: "user_id", kind: "int", lo: 1, hi: 215},
 		{name: "region_id", kind: "int", null: true, lo: 1, hi: 20},
@@ -53,21 +54,21 @@ var randomTables = []rtable{
 		{name: "qty", kind: "int", lo: 1, hi: 12},
 		{name: "score", kind: "dbl", null: true, lo: 0, hi: 100},
 	}},
-	{"order_items", "i", []rcol{
+	{"order_items", "i", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 5100},
 		{name: "order_id", kind: "int", lo: 1, hi: 11821},
 		{name: "product_id", kind: "int", lo: 1, hi: 100},
 		{name: "qty", kind: "int", lo: 1, hi: 10},
 		{name: "price", kind: "dec", lo: 0, hi: 500},
 	}},
-	{"events", "e", []rcol{
+	{"events", "e", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 7000},
 		{name: "kind", kind: "str", tie: true, vals: []string{"'view'", "'share'", "'click'", "'buy'"}},
 		{name: "value", kind: "int", null: true, lo: -100, hi: 900},
 		{name: "amount", kind: "dec", lo: 0, hi: 1000},
 		{name: "happened", kind: "dt", vals: []string{"'2024-02-01'", "'2024-07-01 08:00:00'", "'2024-12-01'"}},
 	}},
-	{"accounts", "a", []rcol{
+	{"accounts", "a", []string{"code"}, []rcol{
 		{name: "code", kind: "str", vals: []string{"'acc-0003'", "'acc-0004'", "'acc-0100'", "'acc-0250'"}},
 		{name: "owner", kind: "str", tie: true, vals: []string{"'ana'", "'bob'"}},
 		{name: "level", kind: "int", lo: 1, hi: 95},
@@ -75,7 +76,7 @@ var randomTables = []rtable{
 		{name: "opened", kind: "date", vals: []string{"'2023-06-01'", "'2024-01-01'", "'2024-09-15'"}},
 		{name: "tier", kind: "enum", null: true, vals: []string{"'gold'", "'basic'", "'silver'"}},
 	}},
-	{"visits", "v", []rcol{
+	{"visits", "v", []string{"id", "visit_date"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 400},
 		{name: "visit_date", kind: "date", vals: []string{"'2024-03-31'", "'2024-07-01'", "'2025-01-15'", "'2025-10-01'"}},
 		{name: "user_id", kind: "int", lo: 2, hi: 200},
@@ -83,19 +84,19 @@ var randomTables = []rtable{
 		{name: "duration", kind: "dbl", null: true, lo: 0, hi: 600},
 		{name: "source", kind: "str", null: true, vals: []string{"'email'", "'social'", "'organic'", "'ads'"}},
 	}},
-	{"users", "u", []rcol{
+	{"users", "u", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 201},
 		{name: "name", kind: "str", tie: true, vals: []string{"'ana'", "'Alice'", "'李雷'"}},
 		{name: "region_id", kind: "int", null: true, lo: 1, hi: 20},
 		{name: "created", kind: "date", vals: []string{"'2023-06-01'", "'2024-01-01'", "'2024-06-30'"}},
 		{name: "balance", kind: "dec", null: true, lo: 0, hi: 10000},
 	}},
-	{"regions", "r", []rcol{
+	{"regions", "r", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 20},
 		{name: "name", kind: "str", vals: []string{"'North'", "'Zürich'", "'Skåne'"}},
 		{name: "country", kind: "str", tie: true, null: true, vals: []string{"'US'", "'FR'", "'GB'", "'ES'"}},
 	}},
-	{"products", "p", []rcol{
+	{"products", "p", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 230},
 		{name: "category", kind: "str", vals: []string{"'books'", "'garden'", "'tools'", "'food'", "'games'"}},
 		{name: "price", kind: "dec", lo: 0, hi: 500},
@@ -139,8 +140,8 @@ type queryGen struct {
 func (g *queryGen) pick(n int) int        { return g.r.Intn(n) }
 func (g *queryGen) chance(p float64) bool { return g.r.Float64() < p }
 
-// from returns a FROM clause and its columns: one table, or a join.
-func (g *queryGen) from() (string, []qref) {
+// from returns a FROM clause, its columns and the columns of its rows' key.
+func (g *queryGen) from() (string, []qref, []string) {
 	if g.chance(0.3) {
 		j := randomJoins[g.pick(len(randomJoins))]
 		l, r := randomTable(j.left), randomTable(j.right)
@@ -148,10 +149,19 @@ func (g *queryGen) from() (string, []qref) {
 		if g.chance(0.3) {
 			kind = "LEFT JOIN"
 		}
-		return fmt.Sprintf("%s %s %s %s %s ON %s", l.name, l.alias, kind, r.name, r.alias, j.on), append(refs(l), refs(r)...)
+		return fmt.Sprintf("%s %s %s %s %s ON %s", l.name, l.alias, kind, r.name, r.alias, j.on),
+			append(refs(l), refs(r)...), append(keyRefs(l), keyRefs(r)...)
 	}
 	t := randomTables[g.pick(len(randomTables))]
-	return t.name + " " + t.alias, refs(t)
+	return t.name + " " + t.alias, refs(t), keyRefs(t)
+}
+
+func keyRefs(t rtable) []string {
+	out := make([]string, len(t.key))
+	for i, k := range t.key {
+		out[i] = t.alias + "." + k
+	}
+	return out
 }
 
 func refs(t rtable) []qref {
@@ -228,17 +238,30 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 func (g *queryGen) plainExpr(cols []qref) (string, bool) {
 	c := cols[g.pick(len(cols))]
 	safe := !c.tie
-	switch n := g.pick(8); {
-	case n == 0 && (c.kind == "int" || c.kind == "dec"):
+	num := c.kind == "int" || c.kind == "dec"
+	switch n := g.pick(14); {
+	case n == 0 && num:
 		return fmt.Sprintf("%s * %d + 1", c.ref, 1+g.pick(3)), safe
 	case n == 1 && c.null:
 		return fmt.Sprintf("IFNULL(%s, %s)", c.ref, g.literal(c.rcol)), safe
 	case n == 2 && c.kind == "dt":
 		return "DATE(" + c.ref + ")", safe
-	case n == 3 && (c.kind == "int" || c.kind == "dec"):
+	case n == 3 && num:
 		return fmt.Sprintf("CASE WHEN %s > %s THEN 'hi' ELSE 'lo' END", c.ref, g.literal(c.rcol)), safe
 	case n == 4 && c.kind == "str" && !c.tie:
 		return "UPPER(" + c.ref + ")", safe
+	case n == 5 && (c.kind == "dt" || c.kind == "date"):
+		return []string{"YEAR(", "MONTH(", "DAYOFWEEK("}[g.pick(3)] + c.ref + ")", true
+	case n == 6 && c.kind == "str":
+		return "CHAR_LENGTH(" + c.ref + ")", true // a number: no ties
+	case n == 7 && num:
+		return fmt.Sprintf("%s DIV %d", c.ref, 2+g.pick(20)), safe
+	case n == 8 && num:
+		return fmt.Sprintf("%s / %d", c.ref, 1+g.pick(7)), safe
+	case n == 9 && c.kind == "str" && !c.tie:
+		return fmt.Sprintf("CONCAT(%s, '-', %d)", c.ref, g.pick(9)), safe
+	case n == 10 && num:
+		return fmt.Sprintf("ROUND(%s, %d)", c.ref, g.pick(3)-1), safe
 	}
 	return c.ref, safe
 }
@@ -247,7 +270,7 @@ func (g *queryGen) plainExpr(cols []qref) (string, bool) {
 func (g *queryGen) aggExpr(cols []qref) string {
 	c := cols[g.pick(len(cols))]
 	num := c.kind == "int" || c.kind == "dec"
-	switch n := g.pick(10); {
+	switch n := g.pick(16); {
 	case n == 0:
 		return "COUNT(*)"
 	case n == 1:
@@ -268,6 +291,22 @@ func (g *queryGen) aggExpr(cols []qref) string {
 		return "SUM(DISTINCT " + c.ref + ")"
 	case n == 8 && c.kind == "int":
 		return "BIT_OR(" + c.ref + ")"
+	case n == 9 && num:
+		return fmt.Sprintf("SUM(%s) / COUNT(*)", c.ref)
+	case n == 10 && num:
+		return fmt.Sprintf("ROUND(AVG(%s), %d)", c.ref, g.pick(3))
+	case n == 11 && !c.tie && c.kind != "dbl":
+		d := cols[g.pick(len(cols))]
+		if d.tie || d.kind == "dbl" {
+			return "COUNT(DISTINCT " + c.ref + ")"
+		}
+		return "COUNT(DISTINCT " + c.ref + ", " + d.ref + ")"
+	case n == 12 && !c.tie && c.kind != "dbl":
+		return fmt.Sprintf("GROUP_CONCAT(DISTINCT %s ORDER BY %s SEPARATOR '|')", c.ref, c.ref)
+	case n == 13 && num:
+		return fmt.Sprintf("MAX(%s) - MIN(%s)", c.ref, c.ref)
+	case n == 14 && c.null:
+		return fmt.Sprintf("SUM(%s IS NULL)", c.ref)
 	}
 	return "COUNT(*)"
 }
@@ -282,28 +321,32 @@ func (g *queryGen) orderLimit(n int) string {
 			pos[i] += " DESC"
 		}
 	}
-	s := " ORDER BY " + strings.Join(pos, ", ")
-	if g.chance(0.7) {
-		s += fmt.Sprintf(" LIMIT %d", 1+g.pick(12))
-		if g.chance(0.3) {
-			s += fmt.Sprintf(" OFFSET %d", g.pick(20))
-		}
+	return " ORDER BY " + strings.Join(pos, ", ") + g.limit()
+}
+
+func (g *queryGen) limit() string {
+	if !g.chance(0.7) {
+		return ""
+	}
+	s := fmt.Sprintf(" LIMIT %d", 1+g.pick(12))
+	if g.chance(0.3) {
+		s += fmt.Sprintf(" OFFSET %d", g.pick(20))
 	}
 	return s
 }
 
 // selectOne returns a SELECT, the number of its columns and whether its rows
-// come ordered; safe: every output column may be ordered on.
+// come ordered.
 func (g *queryGen) selectOne() (string, int, bool) {
-	from, cols := g.from()
+	from, cols, key := g.from()
 	where := ""
 	if g.chance(0.75) {
 		where = " WHERE " + g.pred(cols, 0)
-		if g.chance(0.15) {
+		if g.chance(0.2) {
 			where += " AND " + g.subquery(cols)
 		}
 	}
-	if g.chance(0.5) { // groups
+	if g.chance(0.45) { // groups
 		var keys, out []string
 		for k := g.pick(3); k > 0; k-- {
 			e, safe := g.plainExpr(cols)
@@ -318,8 +361,14 @@ func (g *queryGen) selectOne() (string, int, bool) {
 		s := "SELECT " + strings.Join(out, ", ") + " FROM " + from + where
 		if len(keys) > 0 {
 			s += " GROUP BY " + strings.Join(keys, ", ")
+			if g.chance(0.1) {
+				return s + " WITH ROLLUP", len(out), false
+			}
 			if g.chance(0.3) {
 				s += " HAVING " + g.aggExpr(cols) + fmt.Sprintf(" > %d", g.pick(5))
+			}
+			if g.chance(0.2) { // an aggregate the SELECT lacks first, then every column
+				return s + " ORDER BY " + g.aggExpr(cols) + " DESC, " + strings.Join(positions(len(out)), ", ") + g.limit(), len(out), true
 			}
 		}
 		if g.chance(0.6) {
@@ -335,16 +384,58 @@ func (g *queryGen) selectOne() (string, int, bool) {
 		out = append(out, e)
 		allSafe = allSafe && safe
 	}
+	if g.chance(0.1) {
+		out = append(out, fmt.Sprintf("ROW_NUMBER() OVER (ORDER BY %s)", strings.Join(key, ", ")))
+	}
+	if g.chance(0.1) {
+		out = append(out, g.scalarSubquery(cols))
+	}
 	distinct := ""
 	if g.chance(0.3) && allSafe {
 		distinct = "DISTINCT "
 	}
 	s := "SELECT " + distinct + strings.Join(out, ", ") + " FROM " + from + where
-	if allSafe && g.chance(0.6) {
+	switch {
+	case distinct == "" && g.chance(0.3): // by some column, then the key: total
+		c := cols[g.pick(len(cols))]
+		dir := ""
+		if g.chance(0.5) {
+			dir = " DESC"
+		}
+		if c.tie {
+			return s + " ORDER BY " + strings.Join(key, ", ") + g.limit(), len(out), true
+		}
+		return s + " ORDER BY " + c.ref + dir + ", " + strings.Join(key, ", ") + g.limit(), len(out), true
+	case allSafe && g.chance(0.6):
 		s += g.orderLimit(len(out))
 		return s, len(out), true
 	}
 	return s, len(out), false
+}
+
+func positions(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(i + 1)
+	}
+	return out
+}
+
+// scalarSubquery returns a correlated subquery of one value for the SELECT list.
+func (g *queryGen) scalarSubquery(cols []qref) string {
+	for _, c := range cols {
+		switch c.ref {
+		case "o.id":
+			return "(SELECT COUNT(*) FROM order_items i2 WHERE i2.order_id = o.id)"
+		case "o.user_id":
+			return "(SELECT u2.created FROM users u2 WHERE u2.id = o.user_id)"
+		case "e.value":
+			return "(SELECT r2.country IS NULL FROM regions r2 WHERE r2.id = e.value)"
+		case "i.product_id":
+			return "(SELECT p2.price FROM products p2 WHERE p2.id = i.product_id)"
+		}
+	}
+	return "(SELECT COUNT(*) FROM regions)"
 }
 
 // subquery returns a condition with a subquery on another table.
@@ -368,20 +459,25 @@ func (g *queryGen) subquery(cols []qref) string {
 		}
 	}
 	ic := innerInts[g.pick(len(innerInts))]
-	body := fmt.Sprintf("SELECT %s FROM %s %s2 WHERE %s", strings.Replace(ic.ref, t.alias+".", t.alias+"2.", 1), t.name, t.alias,
-		strings.ReplaceAll(g.pred(inner, 1), t.alias+".", t.alias+"2."))
-	switch g.pick(3) {
+	alias2 := t.alias + "2."
+	body := fmt.Sprintf("SELECT %s FROM %s %s2 WHERE %s", strings.Replace(ic.ref, t.alias+".", alias2, 1), t.name, t.alias,
+		strings.ReplaceAll(g.pred(inner, 1), t.alias+".", alias2))
+	switch g.pick(5) {
 	case 0:
-		return fmt.Sprintf("%s NOT IN (%s AND %s2.%s IS NOT NULL)", c.ref, body, t.alias, ic.name)
+		return fmt.Sprintf("%s NOT IN (%s AND %s%s IS NOT NULL)", c.ref, body, alias2, ic.name)
 	case 1:
-		return fmt.Sprintf("%s > (SELECT MIN(%s2.%s) FROM %s %s2)", c.ref, t.alias, ic.name, t.name, t.alias)
+		return fmt.Sprintf("%s > (SELECT MIN(%s%s) FROM %s %s2)", c.ref, alias2, ic.name, t.name, t.alias)
+	case 2: // correlated
+		return fmt.Sprintf("EXISTS (%s AND %s%s = %s)", body, alias2, ic.name, c.ref)
+	case 3:
+		return fmt.Sprintf("%s = ANY (%s)", c.ref, body)
 	}
 	return fmt.Sprintf("%s IN (%s)", c.ref, body)
 }
 
 // query returns a random statement and whether its rows come ordered.
 func (g *queryGen) query() (string, bool) {
-	switch n := g.pick(10); {
+	switch n := g.pick(12); {
 	case n == 0: // UNION of two one-column selects of one kind
 		a, b := g.oneColumn(), g.oneColumn()
 		op := " UNION "
@@ -401,6 +497,21 @@ func (g *queryGen) query() (string, bool) {
 			s = "SELECT COUNT(*) FROM (" + inner + ") AS t"
 		}
 		return s, false
+	case n == 2: // a WITH query
+		inner, _, _ := g.selectOne()
+		// (its ORDER BY orders nothing outside it)
+		return "WITH w AS (" + inner + ") SELECT * FROM w", false
+	case n == 3: // a window over groups of the sharding key
+		t := randomTables[g.pick(len(randomTables))]
+		cols := refs(t)
+		c := cols[g.pick(len(cols))]
+		if c.tie {
+			c = cols[0]
+		}
+		key := strings.Join(keyRefs(t), ", ")
+		fn := []string{"ROW_NUMBER()", "RANK()", "DENSE_RANK()", fmt.Sprintf("SUM(%s)", cols[0].ref), "COUNT(*)", fmt.Sprintf("LAG(%s)", cols[0].ref)}[g.pick(6)]
+		return fmt.Sprintf("SELECT %s, %s, %s OVER (PARTITION BY %s ORDER BY %s) FROM %s %s WHERE %s ORDER BY %s",
+			key, c.ref, fn, c.ref, key, t.name, t.alias, g.pred(cols, 1), key), true
 	}
 	s, _, ordered := g.selectOne()
 	return s, ordered
@@ -420,6 +531,52 @@ func (g *queryGen) oneColumn() string {
 	return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", c.ref, t.name, t.alias, g.pred(cols, 1))
 }
 
+// placeholder turns the first integer literal after WHERE into ?, for a
+// prepared run; ok is false when there is none.
+func placeholder(sqlText string) (string, any, bool) {
+	w := strings.Index(sqlText, " WHERE ")
+	if w < 0 {
+		return "", nil, false
+	}
+	end := len(sqlText) // a ? in ORDER BY or GROUP BY is a value, not a position
+	for _, clause := range []string{" GROUP BY ", " ORDER BY "} {
+		if k := strings.Index(sqlText[w:], clause); k >= 0 {
+			end = min(end, w+k)
+		}
+	}
+	for i := w + 7; i < end; i++ {
+		ch := sqlText[i]
+		if ch == '\'' { // skip a string literal
+			j := strings.IndexByte(sqlText[i+1:], '\'')
+			if j < 0 {
+				return "", nil, false
+			}
+			i += j + 1
+			continue
+		}
+		if ch >= '0' && ch <= '9' && (sqlText[i-1] == ' ' || sqlText[i-1] == '(' || sqlText[i-1] == '-') {
+			j := i
+			for j < len(sqlText) && sqlText[j] >= '0' && sqlText[j] <= '9' {
+				j++
+			}
+			if j < end && (sqlText[j] == '.' || sqlText[j] == '-' || sqlText[j] == ':') {
+				i = j
+				continue
+			}
+			if sqlText[i-1] == '-' || strings.HasSuffix(strings.TrimRight(sqlText[:i], " "), "LIMIT") || strings.HasSuffix(strings.TrimRight(sqlText[:i], " "), "OFFSET") {
+				i = j
+				continue
+			}
+			v, err := strconv.ParseInt(sqlText[i:j], 10, 64)
+			if err != nil {
+				return "", nil, false
+			}
+			return sqlText[:i] + "?" + sqlText[j:], v, true
+		}
+	}
+	return "", nil, false
+}
+
 // runRandomShapes runs n random statements of seed through proxy and oracle
 // (both holding the shop data set) and fails on any difference but a refusal.
 func runRandomShapes(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
@@ -427,16 +584,22 @@ func runRandomShapes(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
 	var qt tally
 	for i := 0; i < n; i++ {
 		sqlText, ordered := g.query()
-		q := queryCase{ID: fmt.Sprintf("rnd%d", i), SQL: sqlText, Ordered: ordered, RefusalOK: true}
-		want := runQuery(oracle, sqlText)
-		got := runQuery(proxy, sqlText)
-		if want.Err != nil { // the generator wrote something the server rejects: the proxy must too
-			q.Error, q.AnyMessage = true, true
+		check := func(how, text string, args ...any) {
+			q := queryCase{ID: fmt.Sprintf("rnd%d", i), SQL: text, Ordered: ordered, RefusalOK: true}
+			want := runQuery(oracle, text, args...)
+			got := runQuery(proxy, text, args...)
+			if want.Err != nil { // the generator wrote something the server rejects: the proxy must too
+				q.Error, q.AnyMessage = true, true
+			}
+			v, why := judge(q, got, want)
+			qt.add(how, v)
+			if v == failed {
+				t.Errorf("seed %d, statement %d (%s): %s\n  %s %v", seed, i, how, why, text, args)
+			}
 		}
-		v, why := judge(q, got, want)
-		qt.add("rnd", v)
-		if v == failed {
-			t.Errorf("seed %d, statement %d: %s\n  %s", seed, i, why, sqlText)
+		check("text", sqlText)
+		if ps, arg, ok := placeholder(sqlText); ok {
+			check("prepared", ps, arg)
 		}
 	}
 	t.Logf("SUMMARY random shapes (seed %d): %s", seed, qt.String())

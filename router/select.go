@@ -869,6 +869,11 @@ func (b *builder) checkDerivedSelect(inner *ast.SelectStmt) error {
 	if (shape.aggs || inner.GroupBy != nil || inner.Distinct) && !b.groupIsLocal(inner) || inner.Limit != nil {
 		return errUnsupported("a derived table with aggregates, DISTINCT or LIMIT across shards (its result would be per shard)")
 	}
+	// A window numbers or sums the rows of every shard; ROLLUP's totals
+	// add up all groups.
+	if hasWindow(inner) || inner.GroupBy != nil && inner.GroupBy.Rollup {
+		return errUnsupported("a derived table with window functions or WITH ROLLUP across shards (its result would be per shard)")
+	}
 	return nil
 }
 

@@ -60,11 +60,13 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	}
 	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
 		return nil, refusal
-	} else if _, err := s.planPulled(sql, snap, depth); err != nil {
+	} else if err := s.prechecked(sql, snap, depth); err != nil {
 		if router.Refused(err) {
 			return nil, refusal // (it names the client's statement)
 		}
 		return nil, err // the statement's own error (ORDER BY 3 of two columns)
+	} else if s.precheck {
+		return precheckPlan, nil
 	}
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)

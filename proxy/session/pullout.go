@@ -48,8 +48,10 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 	if err != nil {
 		return nil, refusal
 	}
-	if _, err := s.planPulled(sql, snap, depth); err != nil {
+	if err := s.prechecked(sql, snap, depth); err != nil {
 		return nil, err
+	} else if s.precheck {
+		return precheckPlan, nil
 	}
 	queries := make([]string, len(subs))
 	for i, p := range subs {
@@ -130,6 +132,22 @@ func (s *Session) resultsAreClientText() bool {
 		return false
 	}
 	return true
+}
+
+// precheckPlan stands for a plan a way around a refusal would make, while
+// the statement is only being planned.
+var precheckPlan = &router.Plan{}
+
+// prechecked plans sql as planPulled does, without running anything: the
+// ways around a refusal inside it stop once their own statements would
+// plan. (Their rows are not read yet: with placeholders in their place,
+// the statement around them cannot be described.)
+func (s *Session) prechecked(sql string, snap *snapshot.Snapshot, depth int) error {
+	was := s.precheck
+	s.precheck = true
+	defer func() { s.precheck = was }()
+	_, err := s.planPulled(sql, snap, depth)
+	return err
 }
 
 // planPulled plans a statement written by pullSubqueries, pulling its
