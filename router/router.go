@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -88,6 +89,17 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 // table renamed to its first physical table: a prepared statement's
 // column and parameter metadata comes from preparing it there.
 func FirstShardSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
+	return firstShardSQL(stmt, env, false)
+}
+
+// PrepareSQL is FirstShardSQL for a prepared statement's metadata, refused
+// when a table of it is not on that node: the server there cannot prepare
+// it.
+func PrepareSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
+	return firstShardSQL(stmt, env, true)
+}
+
+func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, err error) {
 	b := &builder{env: env, stmt: stmt}
 	if err := b.resolve(); err != nil {
 		return "", "", err
@@ -124,8 +136,39 @@ func FirstShardSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
 			node = gs[0]
 		}
 	}
+	if name := b.apart(node); whole && name != "" {
+		return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)
+	}
 	sql, err = b.render(b.unitFor(node, shard))
 	return node, sql, err
+}
+
+// apart names a table of the statement that is not on node: a single-node
+// or default-node table of another node, a global table not copied there,
+// or a sharded table without a shard there. "" when all are.
+func (b *builder) apart(node string) string {
+	for _, t := range b.tables {
+		switch {
+		case t.rule == nil:
+		case t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default:
+			if t.rule.Node != node {
+				return t.ref.Name
+			}
+		case t.rule.Kind == shardrules.Global:
+			if !slices.Contains(t.rules.Nodes, node) {
+				return t.ref.Name
+			}
+		case t.sharded():
+			on := false
+			for i := 0; i < t.rule.Shards && !on; i++ {
+				on = t.rule.Shard(i).Node == node
+			}
+			if !on {
+				return t.ref.Name
+			}
+		}
+	}
+	return ""
 }
 
 // KeepFieldNames gives every computed select field its original text as

@@ -502,3 +502,26 @@ func TestServerExpr(t *testing.T) {
 		}
 	}
 }
+
+// A prepared statement's metadata comes from one node: one over tables of
+// different nodes is refused there, one whose tables are all on it is not.
+func TestPrepareSQLApart(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT * FROM users u JOIN products p ON p.id = u.id":                   "products is not on dn1",
+		"SELECT * FROM products WHERE id IN (SELECT id FROM users)":              "users is not on dn0",
+		"SELECT * FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ?": "",
+		"SELECT * FROM products p JOIN orders o ON o.id = p.id":                  "",
+	} {
+		stmt, err := parser.Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = PrepareSQL(stmt[0], testEnv(t))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", sql, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: got %v, want a refusal naming %q", sql, err, want)
+		}
+	}
+}

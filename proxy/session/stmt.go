@@ -127,7 +127,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 				}
 			}
 		}
-		node, sql, err := router.FirstShardSQL(meta, s.routerEnv(snap))
+		node, sql, err := router.PrepareSQL(meta, s.routerEnv(snap))
 		if err != nil {
 			return s.handleExecErr(err)
 		}
