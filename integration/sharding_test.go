@@ -695,6 +695,13 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 	})
 
+	// Statements nobody listed: seeded, so a failure comes back the same.
+	t.Run("random", func(t *testing.T) {
+		for _, seed := range randomSeeds() {
+			runRandomShapes(t, proxy, oracle, seed, 400)
+		}
+	})
+
 	var wt tally
 	t.Run("write", func(t *testing.T) {
 		pc, oc := Conn(t, proxy), Conn(t, oracle)

@@ -1,8 +1,10 @@
 package router
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -177,6 +179,9 @@ func (b *builder) apart(node string) string {
 // get from one MySQL.
 func KeepFieldNames(stmt ast.Node) {
 	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		if w, ok := n.(*ast.WithClause); ok {
+			nameLongExpressions(w)
+		}
 		f, ok := n.(*ast.SelectField)
 		if !ok || f.WildCard != nil || f.AsName.O != "" || f.Expr == nil {
 			return true
@@ -217,6 +222,41 @@ func KeepFieldNames(stmt ast.Node) {
 		}
 		return true
 	}))
+}
+
+// nameLongExpressions names as MariaDB does the columns of WITH queries
+// that it would name by text longer than 64 characters: Name_exp_N, N
+// the column's position. (A derived table keeps the text.)
+func nameLongExpressions(w *ast.WithClause) {
+	for _, cte := range w.CTEs {
+		if cte.Query == nil || len(cte.ColNameList) > 0 {
+			continue
+		}
+		sel, ok := cte.Query.Query.(*ast.SelectStmt)
+		if u, isUnion := cte.Query.Query.(*ast.SetOprStmt); isUnion && u.SelectList != nil && len(u.SelectList.Selects) > 0 {
+			sel, ok = u.SelectList.Selects[0].(*ast.SelectStmt)
+		}
+		if !ok || sel.Fields == nil {
+			continue
+		}
+		for i, f := range sel.Fields.Fields {
+			if f.WildCard != nil {
+				break // (positions after a * count its columns)
+			}
+			if _, col := f.Expr.(*ast.ColumnNameExpr); col || f.AsName.O != "" {
+				continue
+			}
+			text := strings.TrimSpace(f.Text())
+			if v, ok := f.Expr.(ast.ValueExpr); ok {
+				if str, isStr := v.GetValue().(string); isStr {
+					text = str
+				}
+			}
+			if utf8.RuneCountInString(parser.ColumnName(text)) > 64 {
+				f.AsName = ast.NewCIStr(fmt.Sprintf("Name_exp_%d", i+1))
+			}
+		}
+	}
 }
 
 // isNumber reports whether a literal is a number (not a string, NULL or
