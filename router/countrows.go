@@ -176,39 +176,54 @@ func (b *builder) planCountRows(sel *ast.SelectStmt, inner ast.ResultSetNode) (P
 // table would have two columns of one name. A star beside other columns
 // or over several tables could hide such a pair: refused.
 func derivedColumnsUnique(inner ast.ResultSetNode) error {
-	var first *ast.SelectStmt
-	switch x := inner.(type) {
-	case *ast.SelectStmt:
-		first = x
-	case *ast.SetOprStmt:
-		for n := ast.Node(x); first == nil; {
-			switch y := n.(type) {
-			case *ast.SetOprStmt:
-				if y.SelectList == nil || len(y.SelectList.Selects) == 0 {
-					return nil
-				}
-				n = y.SelectList.Selects[0]
-			case *ast.SetOprSelectList:
-				if len(y.Selects) == 0 {
-					return nil
-				}
-				n = y.Selects[0]
-			case *ast.SelectStmt:
-				first = y
-			default:
+	first := firstSelect(inner)
+	if first == nil {
+		return nil
+	}
+	dup, hidden := duplicateColumn(first)
+	switch {
+	case hidden:
+		return errUnsupported("a derived table counted across shards whose * may name a column twice: list its columns")
+	case dup != "":
+		return mysql.NewError(mysql.ER_DUP_FIELDNAME, fmt.Sprintf(mysql.MySQLErrName[mysql.ER_DUP_FIELDNAME], dup))
+	}
+	return nil
+}
+
+// firstSelect is the SELECT that names a query's columns: itself, or a
+// set operation's first.
+func firstSelect(q ast.Node) *ast.SelectStmt {
+	for {
+		switch y := q.(type) {
+		case *ast.SelectStmt:
+			return y
+		case *ast.SetOprStmt:
+			if y.SelectList == nil || len(y.SelectList.Selects) == 0 {
 				return nil
 			}
+			q = y.SelectList.Selects[0]
+		case *ast.SetOprSelectList:
+			if len(y.Selects) == 0 {
+				return nil
+			}
+			q = y.Selects[0]
+		default:
+			return nil
 		}
 	}
-	fields := first.Fields.Fields
+}
+
+// duplicateColumn returns a column name sel gives twice (its fields named
+// by KeepFieldNames), and whether a star beside other columns or over
+// several tables may hide one.
+func duplicateColumn(sel *ast.SelectStmt) (dup string, hidden bool) {
+	fields := sel.Fields.Fields
 	seen := map[string]bool{}
 	for _, f := range fields {
 		name := f.AsName.O
 		switch {
 		case f.WildCard != nil:
-			if len(fields) > 1 || first.From == nil || first.From.TableRefs.Right != nil {
-				return errUnsupported("a derived table counted across shards whose * may name a column twice: list its columns")
-			}
+			hidden = hidden || len(fields) > 1 || sel.From == nil || sel.From.TableRefs.Right != nil
 			continue
 		case name == "":
 			if c, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok {
@@ -219,10 +234,39 @@ func derivedColumnsUnique(inner ast.ResultSetNode) error {
 			continue
 		}
 		key := ast.NewCIStr(name).L
-		if seen[key] {
-			return mysql.NewError(mysql.ER_DUP_FIELDNAME, fmt.Sprintf(mysql.MySQLErrName[mysql.ER_DUP_FIELDNAME], name))
+		if seen[key] && dup == "" {
+			dup = name
 		}
 		seen[key] = true
 	}
-	return nil
+	return dup, hidden
+}
+
+// derivedDuplicate is the server's error (1060) for a derived table or
+// WITH query of stmt that names a column twice, which a refusal must not
+// hide: nil when none does (or a star may).
+func derivedDuplicate(stmt ast.Node) error {
+	var err error
+	check := func(q ast.Node) {
+		if sel := firstSelect(q); sel != nil && err == nil {
+			if dup, _ := duplicateColumn(sel); dup != "" {
+				err = mysql.NewError(mysql.ER_DUP_FIELDNAME, fmt.Sprintf(mysql.MySQLErrName[mysql.ER_DUP_FIELDNAME], dup))
+			}
+		}
+	}
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.TableSource:
+			switch x.Source.(type) {
+			case *ast.SelectStmt, *ast.SetOprStmt:
+				check(x.Source)
+			}
+		case *ast.CommonTableExpression:
+			if len(x.ColNameList) == 0 && x.Query != nil {
+				check(x.Query.Query)
+			}
+		}
+		return err == nil
+	}))
+	return err
 }

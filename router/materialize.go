@@ -155,12 +155,18 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 			if alias == "" {
 				alias = t.ref.Name
 			}
+			// On the inner side of an outer join, a WHERE tests the
+			// joined rows, NULL-extended ones too: the table is read whole.
+			var where ast.ExprNode
+			if !t.ref.Outer {
+				where = conditionsOn(f.selects[len(f.selects)-1].Where, alias, f.sole())
+			}
 			q := &ast.SelectStmt{
 				Kind:           ast.SelectStmtKindSelect,
 				SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 				Fields:         &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}},
 				From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: src, AsName: ast.NewCIStr(alias)}}},
-				Where:          conditionsOn(f.selects[len(f.selects)-1].Where, alias, f.sole()),
+				Where:          where,
 			}
 			f.found = append(f.found, &Derived{Query: q, ts: x, alias: alias})
 		}

@@ -56,6 +56,12 @@ func TestMaterializable(t *testing.T) {
 		describe: "SELECT `id`,ROW_NUMBER() OVER (ORDER BY `id`) AS `ROW_NUMBER() OVER (ORDER BY id)` FROM `orders_0` WHERE (`user_id` < 10 AND `amount` > 5 AND `id` IN (SELECT `order_id` FROM `order_items_0`)) AND RAND() < 0",
 		final:    "SELECT `id`,ROW_NUMBER() OVER (ORDER BY `id`) AS `ROW_NUMBER() OVER (ORDER BY id)` FROM (SELECT 1 AS `n`) AS `orders` WHERE `user_id` < 10 AND `amount` > 5 AND `id` IN (SELECT `order_id` FROM (SELECT 2 AS `n`) AS `order_items`)",
 	}, {
+		// an outer join's inner side is read whole: the WHERE tests the
+		// NULL-extended rows too (p.stock IS NULL keeps the unmatched)
+		sql:   "SELECT o.id, u.id FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE u.region_id IS NULL AND o.qty > 2",
+		all:   true,
+		found: []string{"SELECT * FROM `orders` AS `o` WHERE `o`.`qty` > 2", "SELECT * FROM `users` AS `u`"},
+	}, {
 		// groups on the sharding key are whole on each shard: not read first
 		sql: "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders GROUP BY user_id) t",
 	}, {

@@ -75,6 +75,11 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	default:
 		root, err = b.planWhole()
 	}
+	if Refused(err) {
+		if dup := derivedDuplicate(stmt); dup != nil {
+			return nil, nil, dup // the server's error comes first
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
