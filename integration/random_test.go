@@ -45,7 +45,7 @@ type rtable struct {
 var randomTables = []rtable{
 	{"orders", "o", []string{"id"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 22001},
-		{name: "user_id", kind: "int", lo: 1, hi: 215},
+		{name: "user_id", kind: "int", lo: 1, hi: 215, vals: []string{"'7'", "7.0", "-3", "0", "NULL"}},
 		{name: "region_id", kind: "int", null: true, lo: 1, hi: 20},
 		{name: "amount", kind: "dec", lo: 0, hi: 1000},
 		{name: "status", kind: "str", vals: []string{"'archived'", "'cancelled'", "'new'", "'paid'", "'returned'", "'shipped'"}},
@@ -62,7 +62,7 @@ var randomTables = []rtable{
 		{name: "price", kind: "dec", lo: 0, hi: 500},
 	}},
 	{"events", "e", []string{"id"}, []rcol{
-		{name: "id", kind: "int", lo: 1, hi: 7000},
+		{name: "id", kind: "int", lo: 1, hi: 7000, vals: []string{"249", "250", "251", "499", "500", "750", "751", "0", "-1"}},
 		{name: "kind", kind: "str", tie: true, vals: []string{"'view'", "'share'", "'click'", "'buy'"}},
 		{name: "value", kind: "int", null: true, lo: -100, hi: 900},
 		{name: "amount", kind: "dec", lo: 0, hi: 1000},
@@ -78,7 +78,7 @@ var randomTables = []rtable{
 	}},
 	{"visits", "v", []string{"id", "visit_date"}, []rcol{
 		{name: "id", kind: "int", lo: 1, hi: 400},
-		{name: "visit_date", kind: "date", vals: []string{"'2024-03-31'", "'2024-07-01'", "'2025-01-15'", "'2025-10-01'"}},
+		{name: "visit_date", kind: "date", vals: []string{"'2024-03-31'", "'2024-04-01'", "'2024-07-01'", "'2024-12-31'", "'2025-01-15'", "'2025-10-01'", "'2026-01-01'", "'2023-12-31'"}},
 		{name: "user_id", kind: "int", lo: 2, hi: 200},
 		{name: "pages", kind: "int", lo: 1, hi: 30},
 		{name: "duration", kind: "dbl", null: true, lo: 0, hi: 600},
@@ -115,6 +115,8 @@ var randomJoins = []struct{ left, right, on string }{
 	{"visits", "users", "u.id = v.user_id"},
 	{"order_items", "products", "p.id = i.product_id"},
 	{"orders", "visits", "v.user_id = o.user_id"},
+	{"orders", "events", "e.id = o.user_id"},
+	{"accounts", "events", "e.value = a.level"},
 }
 
 func randomTable(name string) rtable {
@@ -224,8 +226,14 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 		return fmt.Sprintf("%s BETWEEN %s AND %s", c.ref, a, b)
 	case n == 4 && c.kind == "str":
 		return fmt.Sprintf("%s LIKE '%c%%'", c.ref, "abcgnorsw"[g.pick(9)])
+	case n == 5 && (c.kind == "int" || c.kind == "dec"):
+		return fmt.Sprintf("%s + 0 = %s", c.ref, g.literal(c.rcol))
+	case n == 5 && c.kind == "str" && g.chance(0.5):
+		return fmt.Sprintf("%s COLLATE utf8mb4_bin %s %s", c.ref, []string{"=", "<", ">="}[g.pick(3)], g.literal(c.rcol))
+	case n == 6 && c.null:
+		return fmt.Sprintf("COALESCE(%s, %s) = %s", c.ref, g.literal(c.rcol), g.literal(c.rcol))
 	default:
-		ops := []string{"=", "<", ">", "<=", ">=", "<>"}
+		ops := []string{"=", "<", ">", "<=", ">=", "<>", "<=>"}
 		if c.kind == "enum" {
 			ops = []string{"=", "<>"}
 		}
@@ -598,6 +606,10 @@ func runRandomShapes(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
 			if v == failed {
 				t.Errorf("seed %d, statement %d (%s): %s\n  %s %v", seed, i, how, why, text, args)
 			}
+			if v == refused && showRefusals {
+				_, msg := errInfo(got.Err)
+				t.Logf("refused (%s): %s\n  %s", how, msg, text)
+			}
 		}
 		check("text", sqlText)
 		if ps, arg, ok := placeholder(sqlText); ok {
@@ -606,6 +618,10 @@ func runRandomShapes(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
 	}
 	t.Logf("SUMMARY random shapes (seed %d): %s", seed, qt.String())
 }
+
+// showRefusals logs each refused statement (SG_RANDOM_REFUSALS=1), to see
+// what the proxy still cannot answer.
+var showRefusals = os.Getenv("SG_RANDOM_REFUSALS") != ""
 
 // randomSeeds are the seeds TestSharding runs: 1 and 2, or those of
 // SG_RANDOM_SEEDS (space-separated), to explore more.

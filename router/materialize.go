@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,16 +125,55 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 		return nil
 	}
 	v := &nodeTableFinder{singles: singles}
+	v.columns, v.columnsKnown = qualifiedColumns(sel)
 	sel.Accept(v)
 	return v.found
+}
+
+// qualifiedColumns returns the columns a statement names of each table
+// (by alias, lower case), when every column it names is qualified by a
+// table named once in it, and it has no * or USING: then a table read
+// first needs only those. Else known is false.
+func qualifiedColumns(stmt ast.Node) (cols map[string][]string, known bool) {
+	cols, aliases, known := map[string][]string{}, map[string]int{}, true
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.ColumnNameExpr:
+			if x.Name.Table.O == "" || x.Name.Schema.O != "" {
+				known = false
+				break
+			}
+			t, c := x.Name.Table.L, x.Name.Name.O
+			if !slices.ContainsFunc(cols[t], func(have string) bool { return strings.EqualFold(have, c) }) {
+				cols[t] = append(cols[t], c)
+			}
+		case *ast.WildCardField:
+			known = false
+		case *ast.Join:
+			known = known && x.Using == nil && !x.NaturalJoin
+		case *ast.TableSource:
+			name := x.AsName.L
+			if tn, ok := x.Source.(*ast.TableName); ok && name == "" {
+				name = tn.Name.L
+			}
+			aliases[name]++
+			known = known && aliases[name] == 1
+		}
+		return known
+	}))
+	return cols, known
 }
 
 // nodeTableFinder walks a statement for nodeTables, knowing the SELECT
 // each table is read in.
 type nodeTableFinder struct {
 	singles map[*ast.TableName]*tableInfo
-	selects []*ast.SelectStmt
-	found   []*Derived
+	// columns the statement names of each table, when known: a table is
+	// read with those only (not an ENUM it does not read, fewer bytes).
+	columns      map[string][]string
+	columnsKnown bool
+	selects      []*ast.SelectStmt
+	found        []*Derived
 }
 
 func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -161,10 +201,17 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 			if !t.ref.Outer {
 				where = conditionsOn(f.selects[len(f.selects)-1].Where, alias, f.sole())
 			}
+			fields := []*ast.SelectField{{WildCard: &ast.WildCardField{}}}
+			if cols := f.columns[strings.ToLower(alias)]; f.columnsKnown && len(cols) > 0 {
+				fields = fields[:0]
+				for _, c := range cols {
+					fields = append(fields, &ast.SelectField{Expr: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(c)}}})
+				}
+			}
 			q := &ast.SelectStmt{
 				Kind:           ast.SelectStmtKindSelect,
 				SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
-				Fields:         &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}},
+				Fields:         &ast.FieldList{Fields: fields},
 				From:           &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: src, AsName: ast.NewCIStr(alias)}}},
 				Where:          where,
 			}

@@ -39,7 +39,7 @@ func TestMaterializable(t *testing.T) {
 		// a table on a node of its own joined with shards elsewhere: read
 		// first with its own conditions, then joined on every node
 		sql:      "SELECT u.name, o.id FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id <= 10 AND o.qty > u.id AND (u.region_id IN (1, 2) OR u.name LIKE 'a%') AND u.created < NOW()",
-		found:    []string{"SELECT * FROM `users` AS `u` WHERE `u`.`id` <= 10 AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%')"},
+		found:    []string{"SELECT `name`,`id`,`region_id`,`created` FROM `users` AS `u` WHERE `u`.`id` <= 10 AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%')"},
 		describe: "SELECT `u`.`name`,`o`.`id` FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()) AND RAND() < 0",
 		final:    "SELECT `u`.`name`,`o`.`id` FROM (SELECT 1 AS `n`) AS `u` JOIN `orders` AS `o` ON `o`.`user_id` = `u`.`id` WHERE `u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()",
 	}, {
@@ -60,7 +60,12 @@ func TestMaterializable(t *testing.T) {
 		// NULL-extended rows too (p.stock IS NULL keeps the unmatched)
 		sql:   "SELECT o.id, u.id FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE u.region_id IS NULL AND o.qty > 2",
 		all:   true,
-		found: []string{"SELECT * FROM `orders` AS `o` WHERE `o`.`qty` > 2", "SELECT * FROM `users` AS `u`"},
+		found: []string{"SELECT `id`,`user_id`,`qty` FROM `orders` AS `o` WHERE `o`.`qty` > 2", "SELECT `id`,`region_id` FROM `users` AS `u`"},
+	}, {
+		// an unqualified column could be any table's: read whole
+		sql:   "SELECT o.id, name FROM orders o JOIN users u ON u.id = o.user_id",
+		all:   true,
+		found: []string{"SELECT * FROM `orders` AS `o`", "SELECT * FROM `users` AS `u`"},
 	}, {
 		// groups on the sharding key are whole on each shard: not read first
 		sql: "SELECT * FROM (SELECT user_id, COUNT(*) FROM orders GROUP BY user_id) t",
