@@ -13,10 +13,12 @@ package integration
 // addition (DOUBLE) are kept out of groups, orderings and sums.
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -640,7 +642,8 @@ func randomSeeds() []int64 {
 
 // TestRandomShapesAt runs random shapes against a proxy that is already
 // running with the shop data loaded (opt-in, for exploring: SG_RANDOM_PROXY
-// is its address, SG_RANDOM_SEED and SG_RANDOM_N choose the statements).
+// is its address, SG_RANDOM_SEED and SG_RANDOM_N choose the statements),
+// then SG_RANDOM_WRITES random writes (they change the data of both).
 func TestRandomShapesAt(t *testing.T) {
 	addr := os.Getenv("SG_RANDOM_PROXY")
 	if addr == "" {
@@ -654,4 +657,225 @@ func TestRandomShapesAt(t *testing.T) {
 	proxy := Open(t, DSN("app", "app", addr, "shop"))
 	oracle := Open(t, DSN("sg", "sg", oracleAddr, "shop"))
 	runRandomShapes(t, proxy, oracle, seed, n)
+	if w, _ := strconv.Atoi(os.Getenv("SG_RANDOM_WRITES")); w > 0 {
+		runRandomWrites(t, proxy, oracle, seed, w)
+	}
+}
+
+// writeGen writes random INSERT, UPDATE, DELETE and REPLACE statements:
+// new rows take ids from base up, so that they meet no data set row
+// unless a statement means to (ON DUPLICATE KEY UPDATE, REPLACE).
+type writeGen struct {
+	queryGen
+	base, next int
+}
+
+// insertable are the tables whose NOT NULL columns the generator knows.
+var insertable = []string{"orders", "order_items", "events", "accounts", "visits", "users", "regions"}
+
+// row returns a column list and values for a new row of t, its key new
+// (or, with old, one of the data set's).
+func (g *writeGen) row(t rtable, old bool) (string, string) {
+	var names, vals []string
+	for _, c := range t.cols {
+		v := g.literal(c)
+		if c.null && g.chance(0.2) || v == "NULL" {
+			if !c.null {
+				v = strconv.Itoa(c.lo)
+			} else {
+				v = "NULL"
+			}
+		}
+		if slices.Contains(t.key, c.name) && c.kind != "date" {
+			switch {
+			case old && c.kind == "str":
+				v = fmt.Sprintf("'acc-%04d'", 1+g.pick(300))
+			case old:
+				v = strconv.Itoa(c.lo + g.pick(min(c.hi-c.lo+1, 200)))
+			case c.kind == "str":
+				g.next++
+				v = fmt.Sprintf("'rnd-%d-%d'", g.base, g.next)
+			default:
+				g.next++
+				v = strconv.Itoa(g.base + g.next)
+			}
+		}
+		names = append(names, c.name)
+		vals = append(vals, v)
+	}
+	return strings.Join(names, ", "), strings.Join(vals, ", ")
+}
+
+// assignment returns "col = value" for a column of t that is not its key.
+func (g *writeGen) assignment(t rtable) string {
+	for {
+		c := t.cols[g.pick(len(t.cols))]
+		if slices.Contains(t.key, c.name) {
+			continue
+		}
+		switch {
+		case (c.kind == "int" || c.kind == "dec") && g.chance(0.5):
+			return fmt.Sprintf("%s = %s + 1", c.name, c.name)
+		case c.null && g.chance(0.2):
+			return c.name + " = NULL"
+		}
+		v := g.literal(c)
+		if v == "NULL" && !c.null {
+			v = strconv.Itoa(c.lo)
+		}
+		return c.name + " = " + v
+	}
+}
+
+// narrow returns a condition on t's key that meets a few rows at most.
+func (g *writeGen) narrow(t rtable) string {
+	k := t.cols[0] // the key's first column (id or code)
+	if k.kind == "str" {
+		return fmt.Sprintf("%s IN ('acc-%04d', 'acc-%04d')", k.name, 1+g.pick(300), 1+g.pick(300))
+	}
+	lo := k.lo + g.pick(max(k.hi-k.lo, 1))
+	return fmt.Sprintf("%s BETWEEN %d AND %d", k.name, lo, lo+g.pick(8))
+}
+
+// write returns a random write statement and the table it changes.
+func (g *writeGen) write() (string, string) {
+	t := randomTable(insertable[g.pick(len(insertable))])
+	cols := make([]qref, len(t.cols))
+	for i, c := range t.cols {
+		cols[i] = qref{c, c.name}
+	}
+	switch n := g.pick(9); n {
+	case 0, 1:
+		names, vals := g.row(t, false)
+		s := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.name, names, vals)
+		for k := g.pick(3); k > 0; k-- {
+			_, more := g.row(t, false)
+			s += ", (" + more + ")"
+		}
+		return s, t.name
+	case 2:
+		// (An old key of orders or order_items, under another sharding
+		// value, is a new row on another shard: a primary key without
+		// the sharding column is unique per shard only.)
+		names, vals := g.row(t, !perShardKey(t.name))
+		return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON DUPLICATE KEY UPDATE %s", t.name, names, vals, g.assignment(t)), t.name
+	case 3:
+		names, vals := g.row(t, g.chance(0.5) && !perShardKey(t.name))
+		return fmt.Sprintf("REPLACE INTO %s (%s) VALUES (%s)", t.name, names, vals), t.name
+	case 4:
+		return fmt.Sprintf("DELETE FROM %s WHERE %s AND %s", t.name, g.narrow(t), g.pred(cols, 1)), t.name
+	case 5:
+		// a copy of a few rows under new keys
+		key := t.cols[0]
+		if key.kind != "int" || len(t.key) > 1 {
+			return fmt.Sprintf("UPDATE %s SET %s WHERE %s", t.name, g.assignment(t), g.narrow(t)), t.name
+		}
+		var names, sel []string
+		g.next += 20
+		for _, c := range t.cols {
+			names = append(names, c.name)
+			if c.name == key.name {
+				sel = append(sel, fmt.Sprintf("%s + %d", c.name, g.base+g.next*1000))
+			} else {
+				sel = append(sel, c.name)
+			}
+		}
+		return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s", t.name, strings.Join(names, ", "), strings.Join(sel, ", "), t.name, g.narrow(t)), t.name
+	default:
+		set := g.assignment(t)
+		if g.chance(0.3) {
+			set += ", " + g.assignment(t)
+		}
+		where := g.narrow(t)
+		if g.chance(0.5) {
+			where += " AND " + g.pred(cols, 1)
+		}
+		if g.chance(0.2) {
+			where = g.pred(cols, 1) // wider
+		}
+		return fmt.Sprintf("UPDATE %s SET %s WHERE %s", t.name, set, where), t.name
+	}
+}
+
+// unplaceable: the proxy's error for a row that has no shard: a child row
+// without its parent (1452), a date before the rule's start (1411).
+func unplaceable(err error) bool {
+	code, msg := errInfo(err)
+	return (code == 1452 || code == 1411) && (strings.Contains(msg, "cannot place") || strings.Contains(msg, "cannot move"))
+}
+
+// perShardKey: the table's primary key lacks its sharding column.
+func perShardKey(table string) bool { return table == "orders" || table == "order_items" }
+
+// runRandomWrites runs n random writes of seed through proxy and oracle,
+// each on one connection of each, and compares what each changed: the
+// answer (affected rows, or the error code) and the table after it. A
+// refused write is not run on the oracle.
+func runRandomWrites(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
+	ctx := context.Background()
+	pc, oc := Conn(t, proxy), Conn(t, oracle)
+	g := &writeGen{queryGen: queryGen{r: rand.New(rand.NewSource(seed))}, base: 700000 + int(seed)*10000}
+	var wt tally
+	for i := 0; i < n; i++ {
+		stmt, table := g.write()
+		pres, perr := pc.ExecContext(ctx, stmt)
+		if isRefusal(perr) {
+			wt.add("refused", refused)
+			if showRefusals {
+				_, msg := errInfo(perr)
+				t.Logf("refused: %s\n  %s", msg, stmt)
+			}
+			continue
+		}
+		var ores sql.Result
+		var oerr error
+		if perr == nil {
+			ores, oerr = oc.ExecContext(ctx, stmt)
+		} else {
+			// The oracle must fail alike; if it does not, its change is
+			// undone so that both stay equal.
+			tx, err := oc.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ores, oerr = tx.ExecContext(ctx, stmt)
+			if err := tx.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			if unplaceable(perr) && oerr == nil {
+				// The oracle has no foreign key or date range to refuse it.
+				wt.add("refused", refused)
+				continue
+			}
+		}
+		why := ""
+		switch {
+		case (perr == nil) != (oerr == nil):
+			why = fmt.Sprintf("proxy %v, oracle %v", perr, oerr)
+		case perr != nil:
+			if pcode, _ := errInfo(perr); pcode != func() uint16 { c, _ := errInfo(oerr); return c }() {
+				why = fmt.Sprintf("error differs: proxy %v, oracle %v", perr, oerr)
+			}
+		default:
+			pn, _ := pres.RowsAffected()
+			on, _ := ores.RowsAffected()
+			if pn != on {
+				why = fmt.Sprintf("affected rows: proxy %d, oracle %d", pn, on)
+			}
+		}
+		if why == "" {
+			q := "SELECT * FROM " + table + " ORDER BY " + strings.Join(randomTable(table).key, ", ")
+			why = compareResults(runQuery(pc, q), runQuery(oc, q), true)
+		}
+		if why != "" {
+			wt.add("write"+strconv.Itoa(i), failed)
+			t.Errorf("seed %d, write %d: %s\n  %s", seed, i, why, stmt)
+			if t.Failed() && strings.Contains(why, "differs") {
+				t.Fatalf("the tables differ from here on: stopping")
+			}
+			continue
+		}
+		wt.add("write", passed)
+	}
+	t.Logf("SUMMARY random writes (seed %d): %s", seed, wt.String())
 }

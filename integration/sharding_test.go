@@ -764,6 +764,12 @@ func runShardingSuite(t *testing.T, config string, physical bool) {
 		}
 	})
 
+	t.Run("random-writes", func(t *testing.T) {
+		for _, seed := range randomSeeds() {
+			runRandomWrites(t, proxy, oracle, seed, 200)
+		}
+	})
+
 	waitReplicas(t)
 	t.Run("final", func(t *testing.T) {
 		compareTables(t, proxy, oracle)
