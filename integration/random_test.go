@@ -643,7 +643,8 @@ func randomSeeds() []int64 {
 // TestRandomShapesAt runs random shapes against a proxy that is already
 // running with the shop data loaded (opt-in, for exploring: SG_RANDOM_PROXY
 // is its address, SG_RANDOM_SEED and SG_RANDOM_N choose the statements),
-// then SG_RANDOM_WRITES random writes (they change the data of both).
+// then SG_RANDOM_WRITES random writes (they change the data of both);
+// SG_RANDOM_PARAMS sets session variables on both.
 func TestRandomShapesAt(t *testing.T) {
 	addr := os.Getenv("SG_RANDOM_PROXY")
 	if addr == "" {
@@ -654,8 +655,11 @@ func TestRandomShapesAt(t *testing.T) {
 	if n == 0 {
 		n = 500
 	}
-	proxy := Open(t, DSN("app", "app", addr, "shop"))
-	oracle := Open(t, DSN("sg", "sg", oracleAddr, "shop"))
+	// SG_RANDOM_PARAMS: session settings for both, as DSN parameters
+	// (sql_mode=%27ONLY_FULL_GROUP_BY%27&charset=latin1).
+	params := strings.Fields(os.Getenv("SG_RANDOM_PARAMS"))
+	proxy := Open(t, DSN("app", "app", addr, "shop", params...))
+	oracle := Open(t, DSN("sg", "sg", oracleAddr, "shop", params...))
 	runRandomShapes(t, proxy, oracle, seed, n)
 	if w, _ := strconv.Atoi(os.Getenv("SG_RANDOM_WRITES")); w > 0 {
 		runRandomWrites(t, proxy, oracle, seed, w)
