@@ -373,7 +373,9 @@ func (g *queryGen) selectOne() (string, int, bool) {
 		s := "SELECT " + strings.Join(out, ", ") + " FROM " + from + where
 		if len(keys) > 0 {
 			s += " GROUP BY " + strings.Join(keys, ", ")
-			if g.chance(0.1) {
+			// (Not over DISTINCT aggregates: MariaDB 10.11's total row of
+			// COUNT(DISTINCT source, id) over visits counts 385 of 384.)
+			if g.chance(0.1) && !strings.Contains(s, "DISTINCT") {
 				return s + " WITH ROLLUP", len(out), false
 			}
 			if g.chance(0.3) {

@@ -274,6 +274,7 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		if err := b.orderRows(sel, &shape, m); err != nil {
 			return nil, err
 		}
+		groupByHelpers(sel)
 		if m.count >= 0 {
 			m.shardLimit = m.offset + m.count
 			setLimit(sel, m.shardLimit)
@@ -290,6 +291,31 @@ func (b *builder) mergeSelect(sel *ast.SelectStmt, units []unit) (*merger, error
 		}
 	}
 	return m, nil
+}
+
+// groupByHelpers makes the shards group by the helper columns that sort
+// by a grouped expression too (by alias): under ONLY_FULL_GROUP_BY the
+// server refuses CONCAT(..., WEIGHT_STRING(a DIV 8)) for a GROUP BY of
+// a DIV 8 (its column a is not grouped), and takes the copy's alias.
+// Grouping by a function of a grouped expression splits no group.
+func groupByHelpers(sel *ast.SelectStmt) {
+	if sel.GroupBy == nil {
+		return
+	}
+	var copies []string
+	for _, it := range sel.GroupBy.Items {
+		if _, col := unparen(it.Expr).(*ast.ColumnNameExpr); !col {
+			copies = append(copies, exprText(weightString(it.Expr)), exprText(positionWeight(it.Expr)))
+		}
+	}
+	if len(copies) == 0 {
+		return
+	}
+	for _, f := range sel.Fields.Fields {
+		if strings.HasPrefix(f.AsName.O, helperPrefix) && slices.Contains(copies, exprText(f.Expr)) {
+			sel.GroupBy.Items = append(sel.GroupBy.Items, &ast.ByItem{Expr: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: f.AsName}}})
+		}
+	}
 }
 
 // groupIsLocal reports whether GROUP BY or DISTINCT includes a column that
