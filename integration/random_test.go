@@ -454,24 +454,14 @@ func (g *queryGen) scalarSubquery(cols []qref) string {
 
 // subquery returns a condition with a subquery on another table.
 func (g *queryGen) subquery(cols []qref) string {
-	var ints []qref
-	for _, c := range cols {
-		if c.kind == "int" {
-			ints = append(ints, c)
-		}
-	}
+	ints := intsOf(cols)
 	if len(ints) == 0 {
 		return "1 = 1"
 	}
 	c := ints[g.pick(len(ints))]
 	t := randomTables[g.pick(len(randomTables))]
 	inner := refs(t)
-	var innerInts []qref
-	for _, ic := range inner {
-		if ic.kind == "int" {
-			innerInts = append(innerInts, ic)
-		}
-	}
+	innerInts := intsOf(inner)
 	ic := innerInts[g.pick(len(innerInts))]
 	alias2 := t.alias + "2."
 	body := fmt.Sprintf("SELECT %s FROM %s %s2 WHERE %s", strings.Replace(ic.ref, t.alias+".", alias2, 1), t.name, t.alias,
@@ -535,14 +525,20 @@ func (g *queryGen) query() (string, bool) {
 func (g *queryGen) oneColumn() string {
 	t := randomTables[g.pick(len(randomTables))]
 	cols := refs(t)
+	ints := intsOf(cols)
+	c := ints[g.pick(len(ints))]
+	return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", c.ref, t.name, t.alias, g.pred(cols, 1))
+}
+
+// intsOf returns the integer columns of cols.
+func intsOf(cols []qref) []qref {
 	var ints []qref
 	for _, c := range cols {
 		if c.kind == "int" {
 			ints = append(ints, c)
 		}
 	}
-	c := ints[g.pick(len(ints))]
-	return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", c.ref, t.name, t.alias, g.pred(cols, 1))
+	return ints
 }
 
 // placeholder turns the first integer literal after WHERE into ?, for a
