@@ -812,72 +812,127 @@ func perShardKey(table string) bool { return table == "orders" || table == "orde
 // runRandomWrites runs n random writes of seed through proxy and oracle,
 // each on one connection of each, and compares what each changed: the
 // answer (affected rows, or the error code) and the table after it. A
-// refused write is not run on the oracle.
+// refused write is not run on the oracle. Some run in a transaction of a
+// few writes, committed or rolled back, and the tables it wrote are
+// compared after.
 func runRandomWrites(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
 	ctx := context.Background()
 	pc, oc := Conn(t, proxy), Conn(t, oracle)
 	g := &writeGen{queryGen: queryGen{r: rand.New(rand.NewSource(seed))}, base: 700000 + int(seed)*10000}
 	var wt tally
+	both := func(stmt string) {
+		t.Helper()
+		if _, err := pc.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("proxy: %s: %v", stmt, err)
+		}
+		if _, err := oc.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("oracle: %s: %v", stmt, err)
+		}
+	}
+	compare := func(table string) string {
+		q := "SELECT * FROM " + table + " ORDER BY " + strings.Join(randomTable(table).key, ", ")
+		return compareResults(runQuery(pc, q), runQuery(oc, q), true)
+	}
+	// tried runs a write on the oracle and undoes it.
+	txLeft, written := 0, map[string]bool{}
+	tried := func(stmt string) (sql.Result, error) {
+		if txLeft > 0 {
+			both("SAVEPOINT sg_random")
+			defer both("ROLLBACK TO SAVEPOINT sg_random")
+			return oc.ExecContext(ctx, stmt)
+		}
+		tx, err := oc.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.ExecContext(ctx, stmt)
+	}
 	for i := 0; i < n; i++ {
-		stmt, table := g.write()
-		pres, perr := pc.ExecContext(ctx, stmt)
-		if isRefusal(perr) {
-			wt.add("refused", refused)
-			if showRefusals {
-				_, msg := errInfo(perr)
-				t.Logf("refused: %s\n  %s", msg, stmt)
-			}
-			continue
+		if txLeft == 0 && g.chance(0.1) {
+			both("BEGIN")
+			txLeft = 1 + g.pick(4)
 		}
-		var ores sql.Result
-		var oerr error
-		if perr == nil {
-			ores, oerr = oc.ExecContext(ctx, stmt)
-		} else {
-			// The oracle must fail alike; if it does not, its change is
-			// undone so that both stay equal.
-			tx, err := oc.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ores, oerr = tx.ExecContext(ctx, stmt)
-			if err := tx.Rollback(); err != nil {
-				t.Fatal(err)
-			}
-			if unplaceable(perr) && oerr == nil {
-				// The oracle has no foreign key or date range to refuse it.
-				wt.add("refused", refused)
-				continue
-			}
-		}
-		why := ""
-		switch {
-		case (perr == nil) != (oerr == nil):
-			why = fmt.Sprintf("proxy %v, oracle %v", perr, oerr)
-		case perr != nil:
-			if pcode, _ := errInfo(perr); pcode != func() uint16 { c, _ := errInfo(oerr); return c }() {
-				why = fmt.Sprintf("error differs: proxy %v, oracle %v", perr, oerr)
-			}
-		default:
-			pn, _ := pres.RowsAffected()
-			on, _ := ores.RowsAffected()
-			if pn != on {
-				why = fmt.Sprintf("affected rows: proxy %d, oracle %d", pn, on)
-			}
-		}
-		if why == "" {
-			q := "SELECT * FROM " + table + " ORDER BY " + strings.Join(randomTable(table).key, ", ")
-			why = compareResults(runQuery(pc, q), runQuery(oc, q), true)
-		}
+		why := g.writeOnce(t, &wt, i, pc, oc, tried, compare, written)
 		if why != "" {
 			wt.add("write"+strconv.Itoa(i), failed)
-			t.Errorf("seed %d, write %d: %s\n  %s", seed, i, why, stmt)
-			if t.Failed() && strings.Contains(why, "differs") {
+			t.Errorf("seed %d, write %d: %s", seed, i, why)
+			if strings.Contains(why, "differs") {
 				t.Fatalf("the tables differ from here on: stopping")
 			}
-			continue
 		}
-		wt.add("write", passed)
+		if txLeft > 0 {
+			if txLeft--; txLeft == 0 {
+				end := "COMMIT"
+				if g.chance(0.4) {
+					end = "ROLLBACK"
+				}
+				both(end)
+				for table := range written {
+					if d := compare(table); d != "" {
+						t.Fatalf("seed %d, after %s of the writes before %d, %s differs: %s", seed, end, i+1, table, d)
+					}
+				}
+			}
+		}
+		if txLeft == 0 {
+			clear(written)
+		}
 	}
 	t.Logf("SUMMARY random writes (seed %d): %s", seed, wt.String())
+}
+
+// writeOnce runs one random write through both and returns how they
+// differ ("" when they do not).
+func (g *writeGen) writeOnce(t *testing.T, wt *tally, i int, pc, oc *sql.Conn, tried func(string) (sql.Result, error),
+	compare func(string) string, written map[string]bool) string {
+	ctx := context.Background()
+	stmt, table := g.write()
+	pres, perr := pc.ExecContext(ctx, stmt)
+	if isRefusal(perr) {
+		wt.add("refused", refused)
+		if showRefusals {
+			_, msg := errInfo(perr)
+			t.Logf("refused: %s\n  %s", msg, stmt)
+		}
+		return ""
+	}
+	var ores sql.Result
+	var oerr error
+	if perr == nil {
+		ores, oerr = oc.ExecContext(ctx, stmt)
+		written[table] = true
+	} else {
+		// The oracle must fail alike; if it does not, its change is
+		// undone so that both stay equal.
+		ores, oerr = tried(stmt)
+		if unplaceable(perr) && oerr == nil {
+			// The oracle has no foreign key or date range to refuse it.
+			wt.add("refused", refused)
+			return ""
+		}
+	}
+	why := ""
+	switch {
+	case (perr == nil) != (oerr == nil):
+		why = fmt.Sprintf("proxy %v, oracle %v", perr, oerr)
+	case perr != nil:
+		if pcode, _ := errInfo(perr); pcode != func() uint16 { c, _ := errInfo(oerr); return c }() {
+			why = fmt.Sprintf("error differs: proxy %v, oracle %v", perr, oerr)
+		}
+	default:
+		pn, _ := pres.RowsAffected()
+		on, _ := ores.RowsAffected()
+		if pn != on {
+			why = fmt.Sprintf("affected rows: proxy %d, oracle %d", pn, on)
+		}
+	}
+	if why == "" {
+		why = compare(table)
+	}
+	if why != "" {
+		return why + "\n  " + stmt
+	}
+	wt.add("write", passed)
+	return ""
 }
