@@ -127,6 +127,10 @@ func (b *builder) planMove(up *ast.UpdateStmt, a *ast.Assignment, t *tableInfo) 
 	assigned := map[string]*ast.Assignment{}
 	for _, x := range up.List {
 		name := strings.ToLower(x.Column.Name.O)
+		if _, twice := assigned[name]; twice {
+			// (The rows would be placed by the first value, and keep the last.)
+			return nil, errUnsupported("an UPDATE that moves rows between shards and assigns %s twice", x.Column.Name.O)
+		}
 		for col := range assigned {
 			if mentions(x.Expr, col) {
 				return nil, errUnsupported("an UPDATE that moves rows between shards where the value given to %s reads %s, assigned before it", x.Column.Name.O, col)
