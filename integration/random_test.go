@@ -692,12 +692,11 @@ func (g *writeGen) row(t rtable, old bool) (string, string) {
 	var names, vals []string
 	for _, c := range t.cols {
 		v := g.literal(c)
-		if c.null && g.chance(0.2) || v == "NULL" {
-			if !c.null {
-				v = strconv.Itoa(c.lo)
-			} else {
-				v = "NULL"
-			}
+		switch {
+		case v == "NULL" && !c.null:
+			v = strconv.Itoa(c.lo)
+		case c.null && g.chance(0.2):
+			v = "NULL"
 		}
 		if slices.Contains(t.key, c.name) && c.kind != "date" {
 			switch {
@@ -825,117 +824,129 @@ func perShardKey(table string) bool { return table == "orders" || table == "orde
 // answer (affected rows, or the error code) and the table after it. A
 // refused write is not run on the oracle. Some run in a transaction of a
 // few writes, committed or rolled back, and the tables it wrote are
-// compared after.
+// compared after. It stops at the first difference: the data may differ
+// from there on.
 func runRandomWrites(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
-	ctx := context.Background()
-	pc, oc := Conn(t, proxy), Conn(t, oracle)
-	g := &writeGen{queryGen: queryGen{r: rand.New(rand.NewSource(seed))}, base: 700000 + int(seed)*10000}
-	var wt tally
-	both := func(stmt string) {
-		t.Helper()
-		if _, err := pc.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("proxy: %s: %v", stmt, err)
-		}
-		if _, err := oc.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("oracle: %s: %v", stmt, err)
-		}
-	}
-	compare := func(table string) string {
-		q := "SELECT * FROM " + table + " ORDER BY " + strings.Join(randomTable(table).key, ", ")
-		return compareResults(runQuery(pc, q), runQuery(oc, q), true)
-	}
-	// tried runs a write on the oracle and undoes it.
-	txLeft, written := 0, map[string]bool{}
-	tried := func(stmt string) (sql.Result, error) {
-		if txLeft > 0 {
-			both("SAVEPOINT sg_random")
-			defer both("ROLLBACK TO SAVEPOINT sg_random")
-			return oc.ExecContext(ctx, stmt)
-		}
-		tx, err := oc.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		return tx.ExecContext(ctx, stmt)
+	w := &writeRun{
+		t: t, pc: Conn(t, proxy), oc: Conn(t, oracle), written: map[string]bool{},
+		g: &writeGen{queryGen: queryGen{r: rand.New(rand.NewSource(seed))}, base: 700000 + int(seed)*10000},
 	}
 	for i := 0; i < n; i++ {
-		if txLeft == 0 && g.chance(0.1) {
-			both("BEGIN")
-			txLeft = 1 + g.pick(4)
+		if w.txLeft == 0 && w.g.chance(0.1) {
+			w.both("BEGIN")
+			w.txLeft = 1 + w.g.pick(4)
 		}
-		why := g.writeOnce(t, &wt, i, pc, oc, tried, compare, written)
-		if why != "" {
-			wt.add("write"+strconv.Itoa(i), failed)
-			t.Errorf("seed %d, write %d: %s", seed, i, why)
-			if strings.Contains(why, "differs") {
-				t.Fatalf("the tables differ from here on: stopping")
-			}
+		if why := w.one(); why != "" {
+			t.Fatalf("seed %d, write %d: %s", seed, i, why)
 		}
-		if txLeft > 0 {
-			if txLeft--; txLeft == 0 {
+		if w.txLeft > 0 {
+			if w.txLeft--; w.txLeft == 0 {
 				end := "COMMIT"
-				if g.chance(0.4) {
+				if w.g.chance(0.4) {
 					end = "ROLLBACK"
 				}
-				both(end)
-				for table := range written {
-					if d := compare(table); d != "" {
+				w.both(end)
+				for table := range w.written {
+					if d := w.compare(table); d != "" {
 						t.Fatalf("seed %d, after %s of the writes before %d, %s differs: %s", seed, end, i+1, table, d)
 					}
 				}
 			}
 		}
-		if txLeft == 0 {
-			clear(written)
+		if w.txLeft == 0 {
+			clear(w.written)
 		}
 	}
-	t.Logf("SUMMARY random writes (seed %d): %s", seed, wt.String())
+	t.Logf("SUMMARY random writes (seed %d): %s", seed, w.tally.String())
 }
 
-// writeOnce runs one random write through both and returns how they
-// differ ("" when they do not).
-func (g *writeGen) writeOnce(t *testing.T, wt *tally, i int, pc, oc *sql.Conn, tried func(string) (sql.Result, error),
-	compare func(string) string, written map[string]bool) string {
+// writeRun is runRandomWrites's state: the generator, one connection to
+// each, and the open transaction (the writes left in it, the tables it
+// wrote).
+type writeRun struct {
+	t       *testing.T
+	g       *writeGen
+	pc, oc  *sql.Conn
+	tally   tally
+	txLeft  int
+	written map[string]bool
+}
+
+// both runs a statement that must succeed on both.
+func (w *writeRun) both(stmt string) {
+	w.t.Helper()
+	if _, err := w.pc.ExecContext(context.Background(), stmt); err != nil {
+		w.t.Fatalf("proxy: %s: %v", stmt, err)
+	}
+	if _, err := w.oc.ExecContext(context.Background(), stmt); err != nil {
+		w.t.Fatalf("oracle: %s: %v", stmt, err)
+	}
+}
+
+// compare compares a table through both.
+func (w *writeRun) compare(table string) string {
+	q := "SELECT * FROM " + table + " ORDER BY " + strings.Join(randomTable(table).key, ", ")
+	return compareResults(runQuery(w.pc, q), runQuery(w.oc, q), true)
+}
+
+// tried runs a write on the oracle and undoes it.
+func (w *writeRun) tried(stmt string) (sql.Result, error) {
 	ctx := context.Background()
-	stmt, table := g.write()
-	pres, perr := pc.ExecContext(ctx, stmt)
+	if w.txLeft > 0 {
+		w.both("SAVEPOINT sg_random")
+		defer w.both("ROLLBACK TO SAVEPOINT sg_random")
+		return w.oc.ExecContext(ctx, stmt)
+	}
+	tx, err := w.oc.BeginTx(ctx, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer tx.Rollback()
+	return tx.ExecContext(ctx, stmt)
+}
+
+// one runs one random write through both and returns how they differ (""
+// when they do not).
+func (w *writeRun) one() string {
+	ctx := context.Background()
+	stmt, table := w.g.write()
+	pres, perr := w.pc.ExecContext(ctx, stmt)
 	if isRefusal(perr) {
-		wt.add("refused", refused)
+		w.tally.add("refused", refused)
 		if showRefusals {
 			_, msg := errInfo(perr)
-			t.Logf("refused: %s\n  %s", msg, stmt)
+			w.t.Logf("refused: %s\n  %s", msg, stmt)
 		}
 		return ""
 	}
 	var ores sql.Result
 	var oerr error
 	if perr == nil {
-		ores, oerr = oc.ExecContext(ctx, stmt)
-		written[table] = true
+		ores, oerr = w.oc.ExecContext(ctx, stmt)
+		w.written[table] = true
 	} else {
 		// The oracle must fail alike; if it does not, its change is
 		// undone so that both stay equal.
-		ores, oerr = tried(stmt)
+		ores, oerr = w.tried(stmt)
 		if unplaceable(perr) && oerr == nil {
 			// The oracle has no foreign key or date range to refuse it;
 			// the proxy must have changed nothing.
-			if d := compare(table); d != "" {
+			if d := w.compare(table); d != "" {
 				return "after the proxy's error " + perr.Error() + ": " + d + "\n  " + stmt
 			}
-			wt.add("refused", refused)
+			w.tally.add("refused", refused)
 			return ""
 		}
 	}
+	pcode, _ := errInfo(perr)
+	ocode, _ := errInfo(oerr)
 	why := ""
 	switch {
 	case (perr == nil) != (oerr == nil):
 		why = fmt.Sprintf("proxy %v, oracle %v", perr, oerr)
-	case perr != nil:
-		if pcode, _ := errInfo(perr); pcode != func() uint16 { c, _ := errInfo(oerr); return c }() {
-			why = fmt.Sprintf("error differs: proxy %v, oracle %v", perr, oerr)
-		}
-	default:
+	case pcode != ocode:
+		why = fmt.Sprintf("error differs: proxy %v, oracle %v", perr, oerr)
+	case perr == nil:
 		pn, _ := pres.RowsAffected()
 		on, _ := ores.RowsAffected()
 		if pn != on {
@@ -943,20 +954,19 @@ func (g *writeGen) writeOnce(t *testing.T, wt *tally, i int, pc, oc *sql.Conn, t
 		}
 	}
 	if why == "" {
-		why = compare(table)
+		why = w.compare(table)
 	}
 	if why == "" && (table == "orders" || table == "order_items") {
 		// The child rows of one parent are on one shard (their parent's):
 		// grouped per shard by order_id, no group comes twice.
 		q := "SELECT order_id, COUNT(*) FROM order_items GROUP BY order_id"
-		why = compareResults(runQuery(pc, q), runQuery(oc, q), false)
-		if why != "" {
-			why = "a child row left its parent's shard: " + why
+		if d := compareResults(runQuery(w.pc, q), runQuery(w.oc, q), false); d != "" {
+			why = "a child row left its parent's shard: " + d
 		}
 	}
 	if why != "" {
 		return why + "\n  " + stmt
 	}
-	wt.add("write", passed)
+	w.tally.add("write", passed)
 	return ""
 }

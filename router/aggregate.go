@@ -238,11 +238,10 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 	if err != nil {
 		return err
 	}
-	// Without GROUP BY there is one row: nothing to sort.
-	sameAsGroup := len(items) <= len(groupExprs) || len(groupExprs) == 0
+	sameAsGroup := len(items) <= len(groupExprs)
 	desc := false
 	for i, it := range items {
-		if !sameAsGroup || len(groupExprs) == 0 {
+		if !sameAsGroup {
 			break
 		}
 		if it.expr == nil || exprText(it.expr) != exprText(groupExprs[i]) {
@@ -255,6 +254,8 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 			sameAsGroup = false
 		}
 	}
+	// Without GROUP BY there is one row: nothing to sort.
+	sameAsGroup = sameAsGroup || len(groupExprs) == 0
 	type memKey struct {
 		col  *colExpr
 		wt   int              // helper ordinal of a weight string, -1 none

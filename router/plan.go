@@ -62,8 +62,6 @@ func (c Col) Resolve(n int) int {
 	return c.Index
 }
 
-// sameColumn reports whether k compares what o compares (either way up):
-// a later key like that never decides anything.
 // fromEndShift moves the key's helper columns n further from the end, for
 // n helpers added after it was made.
 func (k *SortKey) fromEndShift(n int) {
@@ -75,6 +73,8 @@ func (k *SortKey) fromEndShift(n int) {
 	}
 }
 
+// sameColumn reports whether k compares what o compares (either way up):
+// a later key like that never decides anything.
 func (k SortKey) sameColumn(o SortKey) bool {
 	return k.Col == o.Col && k.HasWeight == o.HasWeight && (!k.HasWeight || k.Weight == o.Weight)
 }

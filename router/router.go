@@ -143,8 +143,10 @@ func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, e
 			node = gs[0]
 		}
 	}
-	if name := b.apart(node); whole && name != "" {
-		return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)
+	if whole {
+		if name := b.apart(node); name != "" {
+			return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)
+		}
 	}
 	sql, err = b.render(b.unitFor(node, shard))
 	return node, sql, err
@@ -237,11 +239,8 @@ func nameLongExpressions(w *ast.WithClause) {
 		if cte.Query == nil || len(cte.ColNameList) > 0 {
 			continue
 		}
-		sel, ok := cte.Query.Query.(*ast.SelectStmt)
-		if u, isUnion := cte.Query.Query.(*ast.SetOprStmt); isUnion && u.SelectList != nil && len(u.SelectList.Selects) > 0 {
-			sel, ok = u.SelectList.Selects[0].(*ast.SelectStmt)
-		}
-		if !ok || sel.Fields == nil {
+		sel := firstSelect(cte.Query.Query)
+		if sel == nil || sel.Fields == nil {
 			continue
 		}
 		for i, f := range sel.Fields.Fields {
