@@ -234,12 +234,8 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 }
 
 func charsetOf(collation string) string {
-	for i := 0; i < len(collation); i++ {
-		if collation[i] == '_' {
-			return collation[:i]
-		}
-	}
-	return collation
+	cs, _, _ := strings.Cut(collation, "_")
+	return cs
 }
 
 // readOn runs a statement of the proxy's own on one node and returns its
