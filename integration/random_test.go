@@ -121,6 +121,16 @@ var randomJoins = []struct{ left, right, on string }{
 	{"accounts", "events", "e.value = a.level"},
 }
 
+// randomJoins3 are joins of three tables.
+var randomJoins3 = []struct {
+	from   string
+	tables []string
+}{
+	{"orders o JOIN order_items i ON i.order_id = o.id JOIN products p ON p.id = i.product_id", []string{"orders", "order_items", "products"}},
+	{"visits v JOIN users u ON u.id = v.user_id LEFT JOIN regions r ON r.id = u.region_id", []string{"visits", "users", "regions"}},
+	{"orders o JOIN users u ON u.id = o.user_id JOIN regions r ON r.id = u.region_id", []string{"orders", "users", "regions"}},
+}
+
 func randomTable(name string) rtable {
 	for _, t := range randomTables {
 		if t.name == name {
@@ -146,6 +156,16 @@ func (g *queryGen) chance(p float64) bool { return g.r.Float64() < p }
 
 // from returns a FROM clause, its columns and the columns of its rows' key.
 func (g *queryGen) from() (string, []qref, []string) {
+	if g.chance(0.08) {
+		j := randomJoins3[g.pick(len(randomJoins3))]
+		var cols []qref
+		var key []string
+		for _, name := range j.tables {
+			t := randomTable(name)
+			cols, key = append(cols, refs(t)...), append(key, keyRefs(t)...)
+		}
+		return j.from, cols, key
+	}
 	if g.chance(0.3) {
 		j := randomJoins[g.pick(len(randomJoins))]
 		l, r := randomTable(j.left), randomTable(j.right)
@@ -206,7 +226,7 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 		return p
 	}
 	c := cols[g.pick(len(cols))]
-	switch n := g.pick(10); {
+	switch n := g.pick(13); {
 	case c.null && n == 0:
 		if g.chance(0.5) {
 			return c.ref + " IS NULL"
@@ -234,6 +254,26 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 		return fmt.Sprintf("%s COLLATE utf8mb4_bin %s %s", c.ref, []string{"=", "<", ">="}[g.pick(3)], g.literal(c.rcol))
 	case n == 6 && c.null:
 		return fmt.Sprintf("COALESCE(%s, %s) = %s", c.ref, g.literal(c.rcol), g.literal(c.rcol))
+	case n == 7 && c.kind != "enum" && c.kind != "dbl":
+		return fmt.Sprintf("%s NOT BETWEEN %s AND %s", c.ref, g.literal(c.rcol), g.literal(c.rcol))
+	case n == 10 && c.kind == "str":
+		return fmt.Sprintf("%s REGEXP '^[%c-%c]'", c.ref, "abcgn"[g.pick(5)], "orswz"[g.pick(5)])
+	case n == 8 && c.kind == "int":
+		v := c.lo + g.pick(c.hi-c.lo+1)
+		k := g.pick(5)
+		return fmt.Sprintf("%s = %d + %d", c.ref, v-k, k) // a key the router must compute
+	case n == 8 && c.kind != "dbl" && c.kind != "enum":
+		return fmt.Sprintf("(%s > %s) IS %sTRUE", c.ref, g.literal(c.rcol), []string{"", "NOT "}[g.pick(2)])
+	case n == 11 && c.kind == "str":
+		return fmt.Sprintf("%s LIKE '%%%c%%'", c.ref, "aeiort"[g.pick(6)])
+	case n == 9 && c.kind == "int":
+		ints := intsOf(cols)
+		d := ints[g.pick(len(ints))]
+		pairs := make([]string, 1+g.pick(3))
+		for i := range pairs {
+			pairs[i] = "(" + g.literal(c.rcol) + ", " + g.literal(d.rcol) + ")"
+		}
+		return fmt.Sprintf("(%s, %s) IN (%s)", c.ref, d.ref, strings.Join(pairs, ", "))
 	default:
 		ops := []string{"=", "<", ">", "<=", ">=", "<>", "<=>"}
 		if c.kind == "enum" {
@@ -249,7 +289,7 @@ func (g *queryGen) plainExpr(cols []qref) (string, bool) {
 	c := cols[g.pick(len(cols))]
 	safe := !c.tie
 	num := c.kind == "int" || c.kind == "dec"
-	switch n := g.pick(14); {
+	switch n := g.pick(22); {
 	case n == 0 && num:
 		return fmt.Sprintf("%s * %d + 1", c.ref, 1+g.pick(3)), safe
 	case n == 1 && c.null:
@@ -272,6 +312,31 @@ func (g *queryGen) plainExpr(cols []qref) (string, bool) {
 		return fmt.Sprintf("CONCAT(%s, '-', %d)", c.ref, g.pick(9)), safe
 	case n == 10 && num:
 		return fmt.Sprintf("ROUND(%s, %d)", c.ref, g.pick(3)-1), safe
+	case n == 11 && num:
+		return fmt.Sprintf("ABS(%s - %s)", c.ref, g.literal(c.rcol)), safe
+	case n == 12 && c.kind == "str" && !c.tie:
+		return fmt.Sprintf("SUBSTRING(%s, %d, %d)", c.ref, 1+g.pick(3), 1+g.pick(4)), safe
+	case n == 13 && (c.kind == "dt" || c.kind == "date"):
+		if g.chance(0.5) {
+			return "DATE_FORMAT(" + c.ref + ", '%Y-%m')", true
+		}
+		return "DATEDIFF(" + c.ref + ", '2024-01-01')", true
+	case n == 14 && num:
+		return fmt.Sprintf("IF(%s > %s, %s, NULL)", c.ref, g.literal(c.rcol), c.ref), safe
+	case n == 15 && num:
+		return "CAST(" + c.ref + " AS CHAR)", safe // ordered as strings: '10' < '9'
+	case n == 16 && c.kind != "enum":
+		return fmt.Sprintf("NULLIF(%s, %s)", c.ref, g.literal(c.rcol)), safe
+	case n == 17 && num:
+		return fmt.Sprintf("GREATEST(%s, %s)", c.ref, g.literal(c.rcol)), safe
+	case n == 18 && c.kind == "int":
+		return fmt.Sprintf("%s %% %d", c.ref, 2+g.pick(9)), safe
+	case n == 19 && c.kind == "str" && !c.tie:
+		return fmt.Sprintf("CONCAT_WS(',', %s, 'x')", c.ref), safe
+	case n == 20 && (c.kind == "dt" || c.kind == "date"):
+		return fmt.Sprintf("DATE_ADD(%s, INTERVAL %d DAY)", c.ref, 1+g.pick(40)), safe
+	case n == 21 && c.kind != "dbl" && c.kind != "enum":
+		return fmt.Sprintf("(%s > %s)", c.ref, g.literal(c.rcol)), true // 0, 1 or NULL
 	}
 	return c.ref, safe
 }
@@ -280,7 +345,7 @@ func (g *queryGen) plainExpr(cols []qref) (string, bool) {
 func (g *queryGen) aggExpr(cols []qref) string {
 	c := cols[g.pick(len(cols))]
 	num := c.kind == "int" || c.kind == "dec"
-	switch n := g.pick(16); {
+	switch n := g.pick(22); {
 	case n == 0:
 		return "COUNT(*)"
 	case n == 1:
@@ -319,6 +384,18 @@ func (g *queryGen) aggExpr(cols []qref) string {
 		return fmt.Sprintf("MAX(%s) - MIN(%s)", c.ref, c.ref)
 	case n == 14 && c.null:
 		return fmt.Sprintf("SUM(%s IS NULL)", c.ref)
+	case n == 15:
+		return "COUNT(CASE WHEN " + g.pred(cols, 1) + " THEN 1 END)"
+	case n == 16 && num:
+		return fmt.Sprintf("SUM(IF(%s > %s, 1, 0))", c.ref, g.literal(c.rcol))
+	case n == 17 && num:
+		return "AVG(DISTINCT " + c.ref + ")"
+	case n == 18 && num:
+		return []string{"MIN(", "MAX("}[g.pick(2)] + c.ref + fmt.Sprintf(" * %d - 1)", 1+g.pick(3))
+	case n == 19 && c.kind == "int":
+		return []string{"BIT_AND(", "BIT_XOR("}[g.pick(2)] + c.ref + ")"
+	case n == 20 && num:
+		return fmt.Sprintf("COUNT(DISTINCT %s DIV %d)", c.ref, 2+g.pick(5))
 	}
 	return "COUNT(*)"
 }
@@ -370,9 +447,20 @@ func (g *queryGen) selectOne() (string, int, bool) {
 		for k := 1 + g.pick(3); k > 0; k-- {
 			out = append(out, g.aggExpr(cols))
 		}
+		groupBy := keys
+		switch {
+		case len(keys) > 0 && g.chance(0.15): // by position
+			groupBy = positions(len(keys))
+		case len(keys) > 0 && g.chance(0.15): // by alias
+			groupBy = make([]string, len(keys))
+			for i := range keys {
+				groupBy[i] = fmt.Sprintf("g%d", i+1)
+				out[i] += " AS " + groupBy[i]
+			}
+		}
 		s := "SELECT " + strings.Join(out, ", ") + " FROM " + from + where
 		if len(keys) > 0 {
-			s += " GROUP BY " + strings.Join(keys, ", ")
+			s += " GROUP BY " + strings.Join(groupBy, ", ")
 			// (Not over DISTINCT aggregates: MariaDB 10.11's total row of
 			// COUNT(DISTINCT source, id) over visits counts 385 of 384.)
 			if g.chance(0.1) && !strings.Contains(s, "DISTINCT") {
@@ -516,6 +604,31 @@ func (g *queryGen) query() (string, bool) {
 		fn := []string{"ROW_NUMBER()", "RANK()", "DENSE_RANK()", fmt.Sprintf("SUM(%s)", cols[0].ref), "COUNT(*)", fmt.Sprintf("LAG(%s)", cols[0].ref)}[g.pick(6)]
 		return fmt.Sprintf("SELECT %s, %s, %s OVER (PARTITION BY %s ORDER BY %s) FROM %s %s WHERE %s ORDER BY %s",
 			key, c.ref, fn, c.ref, key, t.name, t.alias, g.pred(cols, 1), key), true
+	case n == 4: // groups of a derived table joined with their parent rows
+		src := []struct{ table, key, parent, on string }{
+			{"orders o", "o.user_id", "users u", "u.id = t.k"},
+			{"visits v", "v.user_id", "users u", "u.id = t.k"},
+			{"order_items i", "i.product_id", "products p", "p.id = t.k"},
+			{"orders o", "o.region_id", "regions r", "r.id = t.k"},
+		}[g.pick(4)]
+		t := randomTable(strings.Fields(src.table)[0])
+		cols := refs(t)
+		parent := refs(randomTable(strings.Fields(src.parent)[0]))
+		pc := parent[1+g.pick(len(parent)-1)]
+		return fmt.Sprintf("SELECT t.k, t.n, t.a, %s FROM (SELECT %s AS k, COUNT(*) AS n, %s AS a FROM %s WHERE %s GROUP BY %s) AS t JOIN %s ON %s WHERE t.n > %d ORDER BY t.k%s",
+			pc.ref, src.key, g.aggExpr(cols), src.table, g.pred(cols, 1), src.key, src.parent, src.on, g.pick(3), g.limit()), true
+	case n == 5: // aggregates over a limited, ordered derived table
+		t := randomTables[g.pick(len(randomTables))]
+		cols := refs(t)
+		c := intsOf(cols)[0]
+		return fmt.Sprintf("SELECT COUNT(*), SUM(x), MIN(x), MAX(x) FROM (SELECT %s AS x FROM %s %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d) AS d",
+			c.ref, t.name, t.alias, g.pred(cols, 1), strings.Join(keyRefs(t), ", "), 1+g.pick(30), g.pick(10)), false
+	case n == 6 && g.chance(0.3): // MariaDB refuses LIMIT in an IN subquery (1235): so must the proxy
+		return "SELECT o.id FROM orders o WHERE o.user_id IN (SELECT u.id FROM users u ORDER BY u.id LIMIT 3)", false
+	case n == 7: // three branches
+		a, b, c := g.oneColumn(), g.oneColumn(), g.oneColumn()
+		ops := []string{" UNION ", " UNION ALL "}
+		return "(" + a + ")" + ops[g.pick(2)] + "(" + b + ")" + ops[g.pick(2)] + "(" + c + ")", false
 	}
 	s, _, ordered := g.selectOne()
 	return s, ordered

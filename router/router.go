@@ -323,8 +323,8 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 		return b.renderRoutes(units)
 	}
 	var parts []*ast.SelectStmt
-	distinct := false
-	ownLimit := false // a part orders or limits its own rows
+	lastDistinct := -1 // the last part joined by UNION DISTINCT
+	ownLimit := false  // a part orders or limits its own rows
 	for _, sel := range s.SelectList.Selects {
 		st, ok := sel.(*ast.SelectStmt)
 		if list, isList := sel.(*ast.SetOprSelectList); isList && len(list.Selects) == 1 {
@@ -342,7 +342,7 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 			switch *st.AfterSetOperator {
 			case ast.UnionAll:
 			case ast.Union:
-				distinct = true
+				lastDistinct = len(parts)
 			default:
 				return nil, errUnsupported("INTERSECT/EXCEPT across shards")
 			}
@@ -352,11 +352,25 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	if s.With != nil {
 		return nil, errUnsupported("WITH ... UNION across shards")
 	}
-	if ownLimit && (distinct || s.OrderBy != nil || s.Limit != nil) {
+	if ownLimit && (lastDistinct >= 0 || s.OrderBy != nil || s.Limit != nil) {
 		return nil, errUnsupported("a UNION part with its own ORDER BY or LIMIT in a UNION that removes duplicates, orders or limits across shards")
 	}
-	if !distinct && s.OrderBy == nil && s.Limit == nil {
+	// UNION DISTINCT removes the duplicates of every part to its left, even
+	// those joined by UNION ALL; the parts after the last one are appended
+	// as they come.
+	mixed := lastDistinct >= 0 && lastDistinct < len(parts)-1
+	if mixed && (s.OrderBy != nil || s.Limit != nil) {
+		return nil, errUnsupported("UNION ALL after UNION DISTINCT with ORDER BY or LIMIT across shards")
+	}
+	if lastDistinct < 0 && s.OrderBy == nil && s.Limit == nil || mixed {
 		var prims []Primitive
+		if mixed {
+			p, err := b.mergeUnion(&ast.SetOprStmt{}, parts[:lastDistinct+1], true)
+			if err != nil {
+				return nil, err
+			}
+			prims, parts = append(prims, p), parts[lastDistinct+1:]
+		}
 		for _, st := range parts {
 			st.AfterSetOperator = nil
 			sub := &builder{env: b.env, stmt: st}
@@ -371,7 +385,7 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 		}
 		return &Concat{Inputs: prims}, nil
 	}
-	return b.mergeUnion(s, parts, distinct)
+	return b.mergeUnion(s, parts, lastDistinct >= 0)
 }
 
 // mergeUnion merges plain UNION parts: every shard of every part sorts by
