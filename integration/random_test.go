@@ -841,6 +841,12 @@ func (g *writeGen) assignment(t rtable) string {
 		switch {
 		case (c.kind == "int" || c.kind == "dec") && g.chance(0.5):
 			return fmt.Sprintf("%s = %s + 1", c.name, c.name)
+		case c.kind == "dec" && g.chance(0.3):
+			return fmt.Sprintf("%s = ROUND(%s * 1.1, 2)", c.name, c.name)
+		case (c.kind == "dt" || c.kind == "date") && g.chance(0.4):
+			return fmt.Sprintf("%s = DATE_ADD(%s, INTERVAL %d DAY)", c.name, c.name, 1+g.pick(40))
+		case c.kind == "str" && c.null && g.chance(0.3):
+			return fmt.Sprintf("%s = CONCAT(IFNULL(%s, ''), 'x')", c.name, c.name)
 		case c.null && g.chance(0.2):
 			return c.name + " = NULL"
 		}
@@ -869,7 +875,12 @@ func (g *writeGen) write() (string, string) {
 	for i, c := range t.cols {
 		cols[i] = qref{c, c.name}
 	}
-	switch n := g.pick(9); n {
+	switch n := g.pick(12); n {
+	case 9: // INSERT IGNORE, sometimes of a row that is there
+		names, vals := g.row(t, g.chance(0.5) && !perShardKey(t.name))
+		return fmt.Sprintf("INSERT IGNORE INTO %s (%s) VALUES (%s)", t.name, names, vals), t.name
+	case 10: // a write over a join
+		return g.joinWrite()
 	case 0, 1:
 		names, vals := g.row(t, false)
 		s := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.name, names, vals)
@@ -922,6 +933,29 @@ func (g *writeGen) write() (string, string) {
 	}
 }
 
+// joinWrite returns an UPDATE or DELETE over a join or with a subquery,
+// and the table it changes.
+func (g *writeGen) joinWrite() (string, string) {
+	user := 1 + g.pick(215)
+	switch g.pick(6) {
+	case 0: // parent and child rows, on one shard
+		return fmt.Sprintf("UPDATE orders o JOIN order_items i ON i.order_id = o.id SET i.qty = i.qty + 1, o.qty = o.qty + 1 WHERE o.user_id = %d AND i.price > %d", user, g.pick(400)), "order_items"
+	case 1: // with a global table, over every shard
+		return fmt.Sprintf("UPDATE orders o JOIN regions r ON r.id = o.region_id SET o.amount = o.amount + 1 WHERE r.country = %s AND o.user_id BETWEEN %d AND %d",
+			[]string{"'FR'", "'US'", "'GB'"}[g.pick(3)], user, user+10), "orders"
+	case 2:
+		return fmt.Sprintf("DELETE i FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.user_id = %d AND i.qty > %d", user, 3+g.pick(7)), "order_items"
+	case 3:
+		lo := 1 + g.pick(7000)
+		return fmt.Sprintf("UPDATE events e JOIN regions r ON r.id = e.value SET e.amount = e.amount + r.id WHERE e.id BETWEEN %d AND %d", lo, lo+40), "events"
+	case 4:
+		lo := 1 + g.pick(7000)
+		return fmt.Sprintf("DELETE FROM events WHERE value IN (SELECT id FROM regions WHERE country = 'FR') AND id BETWEEN %d AND %d", lo, lo+60), "events"
+	}
+	// a subquery over another node's shards
+	return fmt.Sprintf("UPDATE users SET balance = IFNULL(balance, 0) + 1 WHERE id IN (SELECT user_id FROM orders WHERE amount > %d AND user_id < %d)", 900+g.pick(100), user), "users"
+}
+
 // unplaceable: the proxy's error for a row that has no shard: a child row
 // without its parent (1452), a date before the rule's start (1411).
 func unplaceable(err error) bool {
@@ -951,6 +985,9 @@ func runRandomWrites(t *testing.T, proxy, oracle *sql.DB, seed int64, n int) {
 		}
 		if why := w.one(); why != "" {
 			t.Fatalf("seed %d, write %d: %s", seed, i, why)
+		}
+		if i == n-1 && w.txLeft > 0 {
+			w.txLeft = 1 // (its locks would hold the next run's writes)
 		}
 		if w.txLeft > 0 {
 			if w.txLeft--; w.txLeft == 0 {
@@ -1003,19 +1040,19 @@ func (w *writeRun) compare(table string) string {
 }
 
 // tried runs a write on the oracle and undoes it.
-func (w *writeRun) tried(stmt string) (sql.Result, error) {
+func (w *writeRun) tried(stmt string, args []any) (sql.Result, error) {
 	ctx := context.Background()
 	if w.txLeft > 0 {
 		w.both("SAVEPOINT sg_random")
 		defer w.both("ROLLBACK TO SAVEPOINT sg_random")
-		return w.oc.ExecContext(ctx, stmt)
+		return w.oc.ExecContext(ctx, stmt, args...)
 	}
 	tx, err := w.oc.BeginTx(ctx, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	defer tx.Rollback()
-	return tx.ExecContext(ctx, stmt)
+	return tx.ExecContext(ctx, stmt, args...)
 }
 
 // one runs one random write through both and returns how they differ (""
@@ -1023,7 +1060,11 @@ func (w *writeRun) tried(stmt string) (sql.Result, error) {
 func (w *writeRun) one() string {
 	ctx := context.Background()
 	stmt, table := w.g.write()
-	pres, perr := w.pc.ExecContext(ctx, stmt)
+	var args []any // prepared, with the WHERE's literals as ? (some of the time)
+	if ps, psArgs, ok := placeholders(stmt); ok && w.g.chance(0.3) {
+		stmt, args = ps, psArgs
+	}
+	pres, perr := w.pc.ExecContext(ctx, stmt, args...)
 	if isRefusal(perr) {
 		w.tally.add("refused", refused)
 		if showRefusals {
@@ -1035,12 +1076,12 @@ func (w *writeRun) one() string {
 	var ores sql.Result
 	var oerr error
 	if perr == nil {
-		ores, oerr = w.oc.ExecContext(ctx, stmt)
+		ores, oerr = w.oc.ExecContext(ctx, stmt, args...)
 		w.written[table] = true
 	} else {
 		// The oracle must fail alike; if it does not, its change is
 		// undone so that both stay equal.
-		ores, oerr = w.tried(stmt)
+		ores, oerr = w.tried(stmt, args)
 		if unplaceable(perr) && oerr == nil {
 			// The oracle has no foreign key or date range to refuse it;
 			// the proxy must have changed nothing.
@@ -1078,7 +1119,7 @@ func (w *writeRun) one() string {
 		}
 	}
 	if why != "" {
-		return why + "\n  " + stmt
+		return fmt.Sprintf("%s\n  %s %v", why, stmt, args)
 	}
 	w.tally.add("write", passed)
 	return ""
