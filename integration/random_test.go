@@ -110,6 +110,10 @@ var randomTables = []rtable{
 // randomJoins are the joins the generator writes: "A JOIN B ON ...", with the
 // tables' aliases.
 var randomJoins = []struct{ left, right, on string }{
+	{"orders", "orders o2", "o2.user_id = o.user_id AND o2.id = o.id + 1"}, // a self-join on the sharding key
+	{"events", "events e2", "e2.id = e.value"},                             // a self-join across shards
+	{"accounts", "accounts a2", "a2.level = a.level AND a2.code < a.code"},
+	{"users", "regions", "r.id = u.region_id RIGHT"}, // RIGHT JOIN
 	{"orders", "order_items", "i.order_id = o.id"},
 	{"orders", "users", "u.id = o.user_id"},
 	{"orders", "regions", "r.id = o.region_id"},
@@ -168,10 +172,18 @@ func (g *queryGen) from() (string, []qref, []string) {
 	}
 	if g.chance(0.3) {
 		j := randomJoins[g.pick(len(randomJoins))]
-		l, r := randomTable(j.left), randomTable(j.right)
+		l := randomTable(j.left)
+		name, alias, _ := strings.Cut(j.right, " ")
+		r := randomTable(name)
+		if alias != "" {
+			r.alias = alias
+		}
 		kind := "JOIN"
 		if g.chance(0.3) {
 			kind = "LEFT JOIN"
+		}
+		if on, right := strings.CutSuffix(j.on, " RIGHT"); right {
+			j.on, kind = on, "RIGHT JOIN"
 		}
 		return fmt.Sprintf("%s %s %s %s %s ON %s", l.name, l.alias, kind, r.name, r.alias, j.on),
 			append(refs(l), refs(r)...), append(keyRefs(l), keyRefs(r)...)

@@ -145,6 +145,9 @@ func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, e
 	}
 	if whole {
 		if name := b.apart(node); name != "" {
+			if dup := derivedDuplicate(stmt); dup != nil {
+				return "", "", dup // the server's error comes first
+			}
 			return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)
 		}
 	}

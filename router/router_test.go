@@ -511,6 +511,8 @@ func TestPrepareSQLApart(t *testing.T) {
 		"SELECT * FROM products WHERE id IN (SELECT id FROM users)":              "users is not on dn0",
 		"SELECT * FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id = ?": "",
 		"SELECT * FROM products p JOIN orders o ON o.id = p.id":                  "",
+		// The server's error comes first.
+		"WITH w AS (SELECT p.category, p.category FROM products p WHERE p.id > (SELECT MIN(id) FROM users)) SELECT * FROM w": "Duplicate column name 'category'",
 	} {
 		stmt, err := parser.Parse(sql)
 		if err != nil {
