@@ -456,8 +456,13 @@ func (g *queryGen) selectOne() (string, int, bool) {
 			}
 		}
 		out = append(out, keys...)
+		named := g.chance(0.2) // aggregates named, and HAVING and ORDER BY by name
 		for k := 1 + g.pick(3); k > 0; k-- {
-			out = append(out, g.aggExpr(cols))
+			a := g.aggExpr(cols)
+			if named {
+				a += fmt.Sprintf(" AS a%d", k)
+			}
+			out = append(out, a)
 		}
 		groupBy := keys
 		switch {
@@ -478,8 +483,14 @@ func (g *queryGen) selectOne() (string, int, bool) {
 			if g.chance(0.1) && !strings.Contains(s, "DISTINCT") {
 				return s + " WITH ROLLUP", len(out), false
 			}
-			if g.chance(0.3) {
+			switch {
+			case named && g.chance(0.5):
+				s += fmt.Sprintf(" HAVING a1 > %d", g.pick(5))
+			case g.chance(0.3):
 				s += " HAVING " + g.aggExpr(cols) + fmt.Sprintf(" > %d", g.pick(5))
+			}
+			if named && g.chance(0.5) {
+				return s + " ORDER BY a1 DESC, " + strings.Join(positions(len(out)), ", ") + g.limit(), len(out), true
 			}
 			if g.chance(0.2) { // an aggregate the SELECT lacks first, then every column
 				return s + " ORDER BY " + g.aggExpr(cols) + " DESC, " + strings.Join(positions(len(out)), ", ") + g.limit(), len(out), true
@@ -666,7 +677,7 @@ func intsOf(cols []qref) []qref {
 	return ints
 }
 
-// placeholders turns the integer and string literals after the first
+// placeholders turns the integer, decimal and string literals after the first
 // WHERE into ? markers, for a prepared run, and returns their values; ok
 // is false when there is none. (Not in ORDER BY or GROUP BY, where ? is a
 // value, not a position, nor LIMIT's, nor a negative number's.)
@@ -706,6 +717,19 @@ func placeholders(sqlText string) (string, []any, bool) {
 			j++
 		}
 		before := strings.TrimRight(sqlText[:i], " ")
+		if j+1 < end && sqlText[j] == '.' && sqlText[j+1] >= '0' && sqlText[j+1] <= '9' && !strings.HasSuffix(before, "-") {
+			// a decimal: a DOUBLE parameter
+			k := j + 1
+			for k < len(sqlText) && sqlText[k] >= '0' && sqlText[k] <= '9' {
+				k++
+			}
+			if f, err := strconv.ParseFloat(sqlText[i:k], 64); err == nil {
+				out.WriteString(sqlText[last:i] + "?")
+				args = append(args, f)
+				last, i = k, k-1
+				continue
+			}
+		}
 		if j < end && (sqlText[j] == '.' || sqlText[j] == '-' || sqlText[j] == ':') ||
 			strings.HasSuffix(before, "LIMIT") || strings.HasSuffix(before, "OFFSET") || strings.HasSuffix(before, "-") {
 			i = j - 1
