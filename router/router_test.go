@@ -50,7 +50,7 @@ schemas:
     default_node: on0
 `
 
-func testEnv(t *testing.T) *Env {
+func testEnv(t testing.TB) *Env {
 	c, err := conf.Parse("test.yaml", []byte(testConfig))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ type planCase struct {
 	want    string
 }
 
-func readCases(t *testing.T) []*planCase {
+func readCases(t testing.TB) []*planCase {
 	data, err := os.ReadFile("testdata/cases.txt")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,34 @@
+package router
+
+import (
+	"testing"
+
+	"github.com/shardgate/shardgate/parser"
+)
+
+// FuzzPlan plans whatever parses, starting from the router cases: the
+// router must answer each statement with a plan or an error, never panic
+// (a panic is the client's 1105 and a lost answer). Plain `go test` runs
+// the cases; `go test -fuzz FuzzPlan -fuzztime 5m` mutates them.
+func FuzzPlan(f *testing.F) {
+	for _, c := range readCases(f) {
+		f.Add(c.sql)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		stmts, err := parser.Parse(sql)
+		if err != nil {
+			return
+		}
+		for _, stmt := range stmts {
+			if p, err := Build(stmt, testEnv(t)); err == nil {
+				_ = p.Explain()
+			}
+		}
+		// The prepare path prints the statement for one shard.
+		if stmts, err = parser.Parse(sql); err == nil {
+			for _, stmt := range stmts {
+				_, _, _ = PrepareSQL(stmt, testEnv(t))
+			}
+		}
+	})
+}
