@@ -434,15 +434,13 @@ var ErrDerivedTooBig = errUnsupported("rows the proxy reads first (a derived tab
 
 // derivedLiteral writes one value of a derived table's column: a string
 // as its bytes converted to its character set (the rows came
-// unconverted), given its collation when that is not the default.
+// unconverted), given its collation when that is not the default; an
+// ENUM or SET as its text (see EnumUsesAsText).
 func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
 	f := c.Field
 	switch {
 	case v == nil:
 		return "NULL", nil
-	case f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0:
-		// (An ENUM sorts and compares by its position, a string by its text.)
-		return "", errUnsupported("an ENUM or SET column (%s) in rows the proxy reads first (a derived table across shards, a table joined across nodes)", f.Name)
 	case f.Flags&mysql.UNSIGNED_FLAG != 0 && isIntegerType(f.Type):
 		return "CAST(" + string(v) + " AS UNSIGNED)", nil
 	case StringType(f.Type):

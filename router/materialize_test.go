@@ -141,9 +141,10 @@ func TestDerivedRows(t *testing.T) {
 	if got, _ := DerivedRows(cols[:2], nil); got != "SELECT NULL AS `n`, NULL AS `u` FROM DUAL WHERE 0" {
 		t.Errorf("no rows: %s", got)
 	}
+	// (Where the statement uses it as its text only: EnumUsesAsText.)
 	enum := []DerivedColumn{col("tier", mysql.MYSQL_TYPE_STRING, mysql.ENUM_FLAG, "utf8mb4_general_ci", true)}
-	if _, err := DerivedRows(enum, [][][]byte{{[]byte("gold")}}); err == nil {
-		t.Error("an ENUM's label was written as a string")
+	if got, err := DerivedRows(enum, [][][]byte{{[]byte("gold")}}); err != nil || got != "SELECT CONVERT(X'676f6c64' USING utf8mb4) AS `tier`" {
+		t.Errorf("an ENUM's label: %s (%v)", got, err)
 	}
 	bad := []DerivedColumn{col("s", mysql.MYSQL_TYPE_VAR_STRING, 0, "x') OR (1", false)}
 	if _, err := DerivedRows(bad, [][][]byte{{[]byte("a")}}); err == nil {
@@ -155,5 +156,39 @@ func TestDerivedRows(t *testing.T) {
 	}
 	if _, err := DerivedRows(cols[5:6], big); err != ErrDerivedTooBig {
 		t.Errorf("past %d bytes: %v", MaxPulledBytes, err)
+	}
+}
+
+// An ENUM or SET column read first comes back as its text: only where the
+// statement uses it alike.
+func TestEnumUsesAsText(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT t.tier, t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.tier <> 'gold' AND t.n > 1":       true,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE (t.tier IN ('a', 'b') OR t.tier IS NULL)":   true,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE tier BETWEEN 'a' AND 'b' OR tier LIKE 'g%'": true,
+		"SELECT COUNT(DISTINCT t.tier) FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t":                               true,
+		"SELECT t.tier FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t ORDER BY 1":                                    false, // by position
+		"SELECT t.tier, COUNT(*) FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t GROUP BY t.tier":                     false,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.tier = 2":                                 false, // its position
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.tier + 0 > 1":                             false,
+		"SELECT MAX(t.tier) FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t":                                          false,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t JOIN orders o ON o.tier = t.tier":                 false,
+		"SELECT * FROM (SELECT t.tier FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t) x ORDER BY 1":                  false, // sorted outside
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.n IN (SELECT LENGTH(t.tier))":             false,
+	} {
+		stmts, err := parser.Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := Materializable(stmts[0], testEnv(t), false)
+		if len(ds) != 1 {
+			t.Fatalf("%s: %d tables read first", sql, len(ds))
+		}
+		if _, err := Materialize(stmts[0], ds, []string{"SELECT 1"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := EnumUsesAsText(stmts[0], ds[0], "tier"); got != want {
+			t.Errorf("%s: %v, want %v", sql, got, want)
+		}
 	}
 }

@@ -111,6 +111,11 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		if err != nil {
 			return nil, err
 		}
+		for _, f := range fields {
+			if f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 && !router.EnumUsesAsText(stmt, d, strings.ToLower(f.Name)) {
+				return nil, unsupported("an ENUM or SET column (" + f.Name + ") read first, then sorted, grouped or used as a number (it comes back as its text)")
+			}
+		}
 		cols, err := s.derivedColumns(fields, d, env)
 		if err != nil {
 			return nil, err
