@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/shardgate/shardgate/parser"
@@ -131,8 +132,15 @@ func (f *pullFinder) Enter(n ast.Node) (ast.Node, bool) {
 		if x.LockInfo != nil && x.LockInfo.LockType != ast.SelectLockNone {
 			f.refuse = true
 		}
-	case *ast.SelectField, *ast.GroupByClause, *ast.OrderByClause, *ast.Limit, *ast.WindowSpec, *ast.CompareSubqueryExpr,
-		*ast.Assignment:
+	case *ast.SelectField, *ast.GroupByClause, *ast.OrderByClause, *ast.Limit, *ast.WindowSpec, *ast.Assignment:
+		return n, true
+	case *ast.CompareSubqueryExpr:
+		// = ANY is IN, <> ALL is NOT IN (NULLs alike); other comparisons
+		// with ANY or ALL stay.
+		sub, ok := x.R.(*ast.SubqueryExpr)
+		if ok && (x.Op == opcode.EQ && !x.All || x.Op == opcode.NE && x.All) && !hasLimit(sub.Query) {
+			f.add(PullIn, sub.Query, x.All, x)
+		}
 		return n, true
 	case *ast.PatternInExpr:
 		if sub, ok := x.Sel.(*ast.SubqueryExpr); ok {
@@ -281,8 +289,14 @@ func Inline(stmt ast.StmtNode, subs []*Pulled, texts []string, mode parser.Mode)
 	var inLists []*ast.PatternInExpr
 	mark := func(i int) ast.ExprNode { return ast.NewValueExpr(pullMark(i), "", "") }
 	for i, p := range subs {
+		if cmp, isCmp := p.expr.(*ast.CompareSubqueryExpr); isCmp && texts[i] != "" {
+			// x = ANY (list) is written x IN (list).
+			in := &ast.PatternInExpr{Expr: cmp.L, List: []ast.ExprNode{mark(i)}, Not: p.Not}
+			marks[cmp], undo[in] = in, cmp
+			continue
+		}
 		in, isIn := p.expr.(*ast.PatternInExpr)
-		if isIn && texts[i] == "" {
+		if (isIn || p.Kind == PullIn) && texts[i] == "" {
 			// x IN (no rows) is FALSE, whatever x is (NULL too).
 			texts[i] = truth(p.Not)
 		} else if isIn {

@@ -60,14 +60,22 @@ func TestPullable(t *testing.T) {
 			found: []string{"in SELECT `d` FROM `v` LOCK IN SHARE MODE"},
 			texts: []string{"7"}, want: "INSERT INTO `t` (`a`) SELECT `b` FROM `u` WHERE `c` IN (7) ON DUPLICATE KEY UPDATE `a`=(SELECT 1 FROM `w`)"},
 
+		// = ANY is IN, <> ALL is NOT IN.
+		{sql: "SELECT a FROM t WHERE x = ANY (SELECT b FROM u) AND y <> ALL (SELECT c FROM v) AND z = SOME (SELECT d FROM w)",
+			found: []string{"in SELECT `b` FROM `u`", "not in SELECT `c` FROM `v`", "in SELECT `d` FROM `w`"},
+			texts: []string{"1, 2", "3", ""}, want: "SELECT `a` FROM `t` WHERE `x` IN (1, 2) AND `y` NOT IN (3) AND 0"},
+
 		// Not pulled: correlated, in the select list, ORDER BY or GROUP BY,
-		// ANY/ALL, IN with LIMIT, WITH, locking reads, not a SELECT.
+		// other comparisons with ANY/ALL, IN with LIMIT, WITH, locking reads, not a SELECT.
 		{sql: "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
 		{sql: "SELECT a FROM t AS o WHERE x IN (SELECT b FROM u WHERE u.c = o.c)"},
 		{sql: "SELECT (SELECT MAX(b) FROM u) FROM t"},
 		{sql: "SELECT a FROM t ORDER BY (SELECT MAX(b) FROM u)"},
 		{sql: "SELECT a FROM t GROUP BY a, (SELECT MAX(b) FROM u)"},
 		{sql: "SELECT a FROM t WHERE x > ANY (SELECT b FROM u)"},
+		{sql: "SELECT a FROM t WHERE x = ALL (SELECT b FROM u)"},
+		{sql: "SELECT a FROM t WHERE x <> ANY (SELECT b FROM u)"},
+		{sql: "SELECT a FROM t WHERE x = ANY (SELECT b FROM u LIMIT 1)"},
 		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u LIMIT 2)"},
 		{sql: "WITH c AS (SELECT 1 AS n) SELECT a FROM t WHERE x IN (SELECT n FROM c)"},
 		{sql: "SELECT a FROM t WHERE x IN (SELECT b FROM u) FOR UPDATE"},
