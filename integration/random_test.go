@@ -911,7 +911,27 @@ func (g *writeGen) write() (string, string) {
 	for i, c := range t.cols {
 		cols[i] = qref{c, c.name}
 	}
-	switch n := g.pick(12); n {
+	switch n := g.pick(15); n {
+	case 11: // several rows, some there, each updated by its own new values
+		names, vals := g.row(t, g.chance(0.5) && !perShardKey(t.name))
+		_, more := g.row(t, !perShardKey(t.name))
+		set := g.assignment(t)
+		col, _, _ := strings.Cut(set, " ")
+		return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s), (%s) ON DUPLICATE KEY UPDATE %s = VALUES(%s)", t.name, names, vals, more, col, col), t.name
+	case 12: // INSERT ... SET
+		names, vals := g.row(t, false)
+		ns, vs := strings.Split(names, ", "), strings.Split(vals, ", ")
+		set := make([]string, len(ns))
+		for i := range ns {
+			set[i] = ns[i] + " = " + vs[i]
+		}
+		return fmt.Sprintf("INSERT INTO %s SET %s", t.name, strings.Join(set, ", ")), t.name
+	case 13: // ordered and limited: one shard's rows, or refused
+		key := strings.Join(t.key, ", ")
+		if g.chance(0.5) {
+			return fmt.Sprintf("DELETE FROM %s WHERE %s ORDER BY %s DESC LIMIT %d", t.name, g.narrow(t), key, 1+g.pick(3)), t.name
+		}
+		return fmt.Sprintf("UPDATE %s SET %s WHERE %s ORDER BY %s LIMIT %d", t.name, g.assignment(t), g.narrow(t), key, 1+g.pick(3)), t.name
 	case 9: // INSERT IGNORE, sometimes of a row that is there
 		names, vals := g.row(t, g.chance(0.5) && !perShardKey(t.name))
 		return fmt.Sprintf("INSERT IGNORE INTO %s (%s) VALUES (%s)", t.name, names, vals), t.name

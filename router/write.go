@@ -319,13 +319,16 @@ func (b *builder) planWrite(where []ast.ExprNode, limit **ast.Limit, ordered boo
 	}
 	if len(units) > 1 && *limit != nil {
 		switch {
+		case b.writesGlobal() && b.orderedByPrimaryKey():
+			// Every copy changes the same rows: the broadcast below.
 		case b.writesGlobal():
-			return nil, errUnsupported("UPDATE/DELETE with LIMIT on a global table (its copies could each change other rows)")
+			return nil, errUnsupported("UPDATE/DELETE with LIMIT on a global table unless ordered by its primary key (its copies could each change other rows)")
 		case ordered:
 			// Without LIMIT, ORDER BY only orders the changes, which each shard does.
 			return nil, errUnsupported("UPDATE/DELETE with ORDER BY and LIMIT across shards (the first rows in that order may be on any shard)")
+		default:
+			return b.planLimitedWrite(units, limit)
 		}
-		return b.planLimitedWrite(units, limit)
 	}
 	if b.writesGlobal() {
 		if b.anySharded() {
@@ -347,6 +350,40 @@ func (b *builder) planWrite(where []ast.ExprNode, limit **ast.Limit, ordered boo
 		return routes[0], nil
 	}
 	return b.renderRoutes(units)
+}
+
+// orderedByPrimaryKey reports an UPDATE or DELETE of one table ordered by
+// plain columns among which is its whole primary key: a total order, the
+// same on every copy of a global table.
+func (b *builder) orderedByPrimaryKey() bool {
+	var order *ast.OrderByClause
+	switch s := b.stmt.(type) {
+	case *ast.UpdateStmt:
+		order = s.Order
+	case *ast.DeleteStmt:
+		order = s.Order
+	}
+	if order == nil || len(b.tables) != 1 || b.env.Keys == nil {
+		return false
+	}
+	keys, err := b.env.Keys(b.tables[0].schema, b.tables[0].ref.Name)
+	if err != nil || len(keys) == 0 {
+		return false
+	}
+	named := map[string]bool{}
+	for _, it := range order.Items {
+		c, ok := unparen(it.Expr).(*ast.ColumnNameExpr)
+		if !ok {
+			return false
+		}
+		named[c.Name.Name.L] = true
+	}
+	for _, k := range keys {
+		if !named[strings.ToLower(k)] {
+			return false
+		}
+	}
+	return true
 }
 
 // checkGlobalReads refuses a write to a global table that reads a
