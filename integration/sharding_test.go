@@ -273,6 +273,15 @@ var shopWrites = []writeCase{
 	{ID: "w53-delete-date", SQL: "DELETE FROM visits WHERE visit_date < '2024-01-10'"},
 	{ID: "w54-delete-nothing", SQL: "DELETE FROM orders WHERE user_id = 999"},
 	{ID: "w55-delete-order-limit", SQL: "DELETE FROM orders WHERE user_id = 8 ORDER BY amount DESC, id LIMIT 3"},
+	// ORDER BY and LIMIT across shards: the keys of the first rows read
+	// first (locked), then those rows written
+	{ID: "w55b-update-order-limit-shards", SQL: "UPDATE orders SET tag = 'w55b' WHERE qty > 3 ORDER BY amount DESC, id LIMIT 7",
+		Check: "SELECT id, user_id, amount FROM orders WHERE tag = 'w55b'"},
+	{ID: "w55c-delete-order-limit-shards", SQL: "DELETE FROM order_items WHERE qty < 3 ORDER BY price, id LIMIT 4",
+		Check: "SELECT COUNT(*), SUM(price) FROM order_items"},
+	{ID: "w55d-update-order-limit-none", SQL: "UPDATE events SET amount = 0 WHERE value > 100000 ORDER BY happened, id LIMIT 2"},
+	{ID: "w55e-update-global-order-limit", SQL: "UPDATE regions SET name = CONCAT(name, '+') ORDER BY id DESC LIMIT 2",
+		Check: "SELECT * FROM regions"},
 	// subqueries the proxy runs first (another node's table, or several
 	// shards), read with shared locks in the write's transaction
 	{ID: "w56-update-in-pulled", SQL: "UPDATE orders SET tag = 'w56' WHERE user_id IN (SELECT id FROM users WHERE region_id = 3)",

@@ -162,7 +162,8 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 }
 
 // around plans a statement the planner refused in one of the proxy's
-// ways around a refusal, in turn: subqueries run first (a placement);
+// ways around a refusal, in turn: subqueries run first (a placement); an
+// UPDATE or DELETE with ORDER BY and LIMIT reads its keys first;
 // derived tables and tables on a node of their own read first; last,
 // every table read first (within the bound) for one server to answer
 // the statement whole. Else the refusal stands.
@@ -173,6 +174,9 @@ func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snap
 		}
 	}
 	if router.Refused(refusal) {
+		if plan, err := s.keysFirst(fresh, snap, refusal, depth); err != refusal {
+			return plan, err
+		}
 		if plan, err := s.materialize(fresh, snap, refusal, depth, false); err != refusal {
 			return plan, err
 		}

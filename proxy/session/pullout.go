@@ -26,7 +26,7 @@ const maxPullDepth = 4
 // refusal stands. fresh parses the statement again: planning may have
 // left the refused one half rewritten (a UNION's first part with physical
 // names). depth counts the statements being pulled around it.
-func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
+func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
 	stmt, err := fresh()
 	if err != nil {
 		return nil, refusal
@@ -34,6 +34,27 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 	// The statement is printed again: its columns keep the names as written.
 	router.KeepFieldNames(stmt)
 	subs := router.Pullable(stmt)
+	return s.pullInto(stmt, subs, len(subs) > 0 && subs[0].Lock, snap, refusal, depth)
+}
+
+// keysFirst plans an UPDATE or DELETE with ORDER BY and LIMIT across
+// shards as a read of the keys of the rows to change, locked, and a write
+// of those keys (router.KeysFirst).
+func (s *Session) keysFirst(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+	stmt, err := fresh()
+	if err != nil {
+		return nil, refusal
+	}
+	read := router.KeysFirst(stmt, s.routerEnv(snap))
+	if read == nil {
+		return nil, refusal
+	}
+	return s.pullInto(stmt, []*router.Pulled{read}, true, snap, refusal, depth)
+}
+
+// pullInto runs subs first and plans stmt with their results written in;
+// a write's (lock) run in its transaction, begun here when there is none.
+func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, lock bool, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
 	mode := s.mode()
 	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
 		return nil, refusal
@@ -65,7 +86,7 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 	// The subqueries read in the statement's transaction; a write's holds
 	// their shared locks until it commits.
 	s.implicitBegin(stmt)
-	if subs[0].Lock && !s.tx.open && s.wantXA("START TRANSACTION") {
+	if lock && !s.tx.open && s.wantXA("START TRANSACTION") {
 		s.autoBegin()
 		defer func() {
 			if err != nil && s.tx.open && s.tx.auto {
