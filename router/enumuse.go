@@ -14,14 +14,14 @@ import (
 // column's collation, which the literal keeps), but it sorts and groups
 // by its text where the column sorts by its position, and as a number it
 // is 0 where the column is its position. EnumUsesAsText reports whether
-// the statement (its tables read first already replaced) only uses the
-// column name of the table read first as name in ways alike for both: in
+// the statement (its tables read first already replaced by their marks)
+// uses column of d only where the column and its text behave alike: in
 // the outer SELECT's list, with no ORDER BY, GROUP BY, HAVING or window
 // there that could name it; IS NULL; compared with string literals (=,
-// <>, <, IN, BETWEEN, LIKE); COUNT.
+// <>, <, IN, BETWEEN, LIKE); COUNT. An unqualified column of that name
+// counts as d's.
 func EnumUsesAsText(stmt ast.StmtNode, d *Derived, column string) bool {
-	name := d.Name()
-	u := &enumUses{top: stmt, table: name, column: column, ok: true}
+	u := &enumUses{top: stmt, table: d.Name(), column: column, ok: true}
 	stmt.Accept(u)
 	return u.ok
 }
