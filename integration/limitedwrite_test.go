@@ -14,7 +14,8 @@ import (
 // several shards changes as many rows as one server would. Which rows is
 // the server's choice, so the counts are compared with the oracle's: the
 // mariadb client's lines, and aggregates that do not depend on the choice.
-// A failure on a later shard undoes the earlier shards' changes.
+// A failure on a later shard undoes the earlier shards' changes. With
+// ORDER BY, the same rows change as on one server.
 func TestLimitedWrites(t *testing.T) {
 	ctx := context.Background()
 	p := StartProxy(t, copyConfig())
@@ -102,8 +103,45 @@ func TestLimitedWrites(t *testing.T) {
 		}
 	}
 
-	// ORDER BY with LIMIT across shards stays refused.
-	if _, err := proxy.ExecContext(ctx, "DELETE FROM lim ORDER BY id LIMIT 1"); ErrCode(err) != 1235 {
-		t.Errorf("DELETE ... ORDER BY ... LIMIT across shards: %v, want 1235", err)
+	// ORDER BY with LIMIT across shards: the keys of the first rows in
+	// that order are read first, so the same rows change as on one server.
+	contents := func(db *sql.DB) string {
+		var out []string
+		rs, err := db.QueryContext(ctx, "SELECT id, u, v FROM lim ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id, u, v int
+			if err := rs.Scan(&id, &u, &v); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%d:%d:%d", id, u, v))
+		}
+		return strings.Join(out, " ")
+	}
+	for _, db := range []*sql.DB{proxy, oracle} {
+		MustExec(t, db, "DELETE FROM lim", "INSERT INTO lim VALUES "+strings.Join(rows, ", "))
+	}
+	for _, stmt := range []string{
+		"UPDATE lim SET v = v + 10 WHERE u > 0 ORDER BY u DESC, id LIMIT 5",
+		"DELETE FROM lim ORDER BY v DESC, id DESC LIMIT 2",
+		"UPDATE lim SET v = 7 WHERE id > 100 ORDER BY id LIMIT 3", // no rows
+	} {
+		var affected [2]int64
+		for i, db := range []*sql.DB{proxy, oracle} {
+			res, err := db.ExecContext(ctx, stmt)
+			if err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+			affected[i], _ = res.RowsAffected()
+		}
+		if affected[0] != affected[1] {
+			t.Errorf("%s: %d rows through the proxy, %d on one server", stmt, affected[0], affected[1])
+		}
+		if g, w := contents(proxy), contents(oracle); g != w {
+			t.Errorf("after %s:\n  proxy  %s\n  oracle %s", stmt, g, w)
+		}
 	}
 }
