@@ -108,7 +108,8 @@ var randomTables = []rtable{
 }
 
 // randomJoins are the joins the generator writes: "A JOIN B ON ...", with the
-// tables' aliases.
+// tables' aliases; right may name its own ("orders o2", for a self-join),
+// and an on ending in " RIGHT" is a RIGHT JOIN's.
 var randomJoins = []struct{ left, right, on string }{
 	{"orders", "orders o2", "o2.user_id = o.user_id AND o2.id = o.id + 1"}, // a self-join on the sharding key
 	{"events", "events e2", "e2.id = e.value"},                             // a self-join across shards
