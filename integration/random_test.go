@@ -269,16 +269,12 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 		return fmt.Sprintf("COALESCE(%s, %s) = %s", c.ref, g.literal(c.rcol), g.literal(c.rcol))
 	case n == 7 && c.kind != "enum" && c.kind != "dbl":
 		return fmt.Sprintf("%s NOT BETWEEN %s AND %s", c.ref, g.literal(c.rcol), g.literal(c.rcol))
-	case n == 10 && c.kind == "str":
-		return fmt.Sprintf("%s REGEXP '^[%c-%c]'", c.ref, "abcgn"[g.pick(5)], "orswz"[g.pick(5)])
 	case n == 8 && c.kind == "int":
 		v := c.lo + g.pick(c.hi-c.lo+1)
 		k := g.pick(5)
 		return fmt.Sprintf("%s = %d + %d", c.ref, v-k, k) // a key the router must compute
 	case n == 8 && c.kind != "dbl" && c.kind != "enum":
 		return fmt.Sprintf("(%s > %s) IS %sTRUE", c.ref, g.literal(c.rcol), []string{"", "NOT "}[g.pick(2)])
-	case n == 11 && c.kind == "str":
-		return fmt.Sprintf("%s LIKE '%%%c%%'", c.ref, "aeiort"[g.pick(6)])
 	case n == 9 && c.kind == "int":
 		ints := intsOf(cols)
 		d := ints[g.pick(len(ints))]
@@ -287,6 +283,10 @@ func (g *queryGen) pred(cols []qref, depth int) string {
 			pairs[i] = "(" + g.literal(c.rcol) + ", " + g.literal(d.rcol) + ")"
 		}
 		return fmt.Sprintf("(%s, %s) IN (%s)", c.ref, d.ref, strings.Join(pairs, ", "))
+	case n == 10 && c.kind == "str":
+		return fmt.Sprintf("%s REGEXP '^[%c-%c]'", c.ref, "abcgn"[g.pick(5)], "orswz"[g.pick(5)])
+	case n == 11 && c.kind == "str":
+		return fmt.Sprintf("%s LIKE '%%%c%%'", c.ref, "aeiort"[g.pick(6)])
 	default:
 		ops := []string{"=", "<", ">", "<=", ">=", "<>", "<=>"}
 		if c.kind == "enum" {
