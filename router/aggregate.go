@@ -89,7 +89,7 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		}
 		p := pendingFunc{f: AggFunc{Col: Col{Index: i}}, wt: -1, sum: -1, cnt: -1, val: -1, valWt: -1, ln: -1}
 		name := strings.ToLower(fn.F)
-		if name == "group_concat" && !b.zipPass {
+		if name == "group_concat" {
 			// The shards' results join in any order: MySQL's without
 			// ORDER BY. (Its arguments end with the separator.)
 			sep, ok := fn.Args[len(fn.Args)-1].(ast.ValueExpr)
@@ -131,8 +131,10 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		if fn.Distinct && (name == "min" || name == "max") {
 			fn.Distinct = false // MIN(DISTINCT x) is MIN(x)
 		}
-		if fn.Distinct && b.zipPass && (len(fn.Args) != 1 || exprText(fn.Args[0]) != b.onlyDistinct) {
-			// Another pass computes this one: any cheap value will do.
+		if fn.Distinct && b.zipPass && len(fn.Args) == 1 && exprText(fn.Args[0]) != b.onlyDistinct {
+			// Another pass computes this one (distinctPasses gave each
+			// DISTINCT argument one): any cheap value will do. One of
+			// several arguments has none, and is planned (or refused) here.
 			p.f.Kind = AggCount
 			pfs = append(pfs, p)
 			continue

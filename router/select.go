@@ -74,19 +74,6 @@ func (b *builder) distinctPasses(sel *ast.SelectStmt) []string {
 	var nonLocal []string
 	local := false
 	seen := map[string]bool{}
-	// A DISTINCT aggregate of several arguments (GROUP_CONCAT's separator
-	// is one) has no pass of its own: none.
-	several := false
-	sel.Fields.Accept(visitFunc(func(n ast.Node) bool {
-		if fn, ok := n.(*ast.AggregateFuncExpr); ok && fn.Distinct && len(fn.Args) != 1 {
-			several = true
-		}
-		_, sub := n.(*ast.SubqueryExpr)
-		return !sub
-	}))
-	if several {
-		return nil
-	}
 	for _, f := range sel.Fields.Fields {
 		fn, ok := f.Expr.(*ast.AggregateFuncExpr)
 		if !ok || !fn.Distinct || len(fn.Args) != 1 {
