@@ -52,8 +52,9 @@ type Pulled struct {
 	Query ast.ResultSetNode
 	// Not: NOT IN, NOT EXISTS.
 	Not bool
-	// Lock: a write's subquery, read with shared locks as InnoDB reads
-	// it there (held to the end of the write's transaction).
+	// Lock: a write's subquery, read in the write's transaction with
+	// shared locks as InnoDB reads it there (held to its end), or with the
+	// locks its query names (KeysFirst's FOR UPDATE).
 	Lock bool
 	expr ast.ExprNode // what the result replaces
 }
@@ -235,7 +236,7 @@ func (p *Pulled) SQL(mode parser.Mode) (string, error) {
 	if err == nil && p.Kind == PullExists && !hasLimit(p.Query) {
 		text += " LIMIT 1"
 	}
-	if p.Lock {
+	if sel, locks := p.Query.(*ast.SelectStmt); p.Lock && !(locks && sel.LockInfo != nil) {
 		text += " LOCK IN SHARE MODE"
 	}
 	return text, err

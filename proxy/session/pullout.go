@@ -34,7 +34,7 @@ func (s *Session) pullSubqueries(fresh func() (ast.StmtNode, error), snap *snaps
 	// The statement is printed again: its columns keep the names as written.
 	router.KeepFieldNames(stmt)
 	subs := router.Pullable(stmt)
-	return s.pullInto(stmt, subs, len(subs) > 0 && subs[0].Lock, snap, refusal, depth)
+	return s.pullInto(stmt, subs, snap, refusal, depth)
 }
 
 // keysFirst plans an UPDATE or DELETE with ORDER BY and LIMIT across
@@ -49,12 +49,12 @@ func (s *Session) keysFirst(fresh func() (ast.StmtNode, error), snap *snapshot.S
 	if read == nil {
 		return nil, refusal
 	}
-	return s.pullInto(stmt, []*router.Pulled{read}, true, snap, refusal, depth)
+	return s.pullInto(stmt, []*router.Pulled{read}, snap, refusal, depth)
 }
 
 // pullInto runs subs first and plans stmt with their results written in;
-// a write's (lock) run in its transaction, begun here when there is none.
-func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, lock bool, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
+// a write's (Lock) run in its transaction, begun here when there is none.
+func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
 	mode := s.mode()
 	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
 		return nil, refusal
@@ -86,7 +86,7 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, lock bool, 
 	// The subqueries read in the statement's transaction; a write's holds
 	// their shared locks until it commits.
 	s.implicitBegin(stmt)
-	if lock && !s.tx.open && s.wantXA("START TRANSACTION") {
+	if subs[0].Lock && !s.tx.open && s.wantXA("START TRANSACTION") {
 		s.autoBegin()
 		defer func() {
 			if err != nil && s.tx.open && s.tx.auto {
