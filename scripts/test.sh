@@ -34,5 +34,19 @@ scripts/topology.sh up
 
 echo "== integration tests"
 # -v shows each test's figures (counts, RSS); the driver's own warnings are noise.
+log=/tmp/shardgate-integration.log
+status=0
 SG_SKIP_TOPOLOGY=1 go test -tags integration -count=1 -timeout 75m -v "$@" ./integration/ 2>&1 |
-	grep --line-buffered -v '^\[mysql\] ' | tee /tmp/shardgate-integration.log
+	grep --line-buffered -v '^\[mysql\] ' | tee "$log" || status=$?
+if [ "$status" != 0 ]; then
+	# The log is long and CI shows its end: repeat each failed test's own
+	# output (its last 40 lines) here, so the failure is what ends it.
+	echo "== failed tests (whole log: $log)"
+	awk '/^=== (RUN|CONT)/ { n = 0 }
+		{ buf[n++ % 40] = $0 }
+		/^[ \t]*--- FAIL/ || /^panic: / {
+			for (i = (n > 40 ? n - 40 : 0); i < n; i++) print buf[i % 40]
+			n = 0
+		}' "$log"
+fi
+exit "$status"
