@@ -653,6 +653,48 @@ func (g *queryGen) query() (string, bool) {
 		a, b, c := g.oneColumn(), g.oneColumn(), g.oneColumn()
 		ops := []string{" UNION ", " UNION ALL "}
 		return "(" + a + ")" + ops[g.pick(2)] + "(" + b + ")" + ops[g.pick(2)] + "(" + c + ")", false
+	case n == 8 && g.chance(0.5): // INTERSECT and EXCEPT
+		op := []string{" INTERSECT ", " EXCEPT ", " INTERSECT ALL ", " EXCEPT ALL "}[g.pick(4)]
+		return "(" + g.oneColumn() + ")" + op + "(" + g.oneColumn() + ")", false
+	case n == 9 && g.chance(0.5): // joins by USING and NATURAL (shared column names)
+		j := []struct{ from, table, cols, key string }{
+			{"orders o JOIN visits v USING (user_id)", "orders", "user_id, o.amount, v.pages", "o.id, v.id, v.visit_date"},
+			{"users u JOIN regions r USING (id)", "users", "id, u.name, r.name", "id"},
+			{"orders o LEFT JOIN users u USING (region_id, created)", "orders", "o.id, region_id, created, u.id", "o.id, u.id"},
+			{"order_items i NATURAL JOIN products p", "order_items", "id, qty, price, category", "id"},
+			{"orders o NATURAL LEFT JOIN users u", "orders", "o.id, user_id, u.name", "o.id"},
+		}[g.pick(5)]
+		cols := refs(randomTable(j.table))
+		where := ""
+		if g.chance(0.7) {
+			where = " WHERE " + g.pred(cols, 1)
+		}
+		if g.chance(0.3) {
+			return "SELECT * FROM " + j.from + where + " ORDER BY " + j.key + g.limit(), true
+		}
+		return "SELECT " + j.cols + " FROM " + j.from + where + " ORDER BY " + j.key + g.limit(), true
+	case n == 10 && g.chance(0.4): // JSON aggregates
+		// (ORDER BY and DISTINCT inside JSON_ARRAYAGG are MariaDB's, not
+		// MySQL's: the proxy's parser rejects them. Without them the
+		// order of the array is the server's, so it is asked of one-row
+		// groups only, or counted.)
+		t := randomTables[g.pick(len(randomTables))]
+		cols := refs(t)
+		c, g2 := cols[g.pick(len(cols))], cols[g.pick(len(cols))]
+		if g2.tie { // (one value stands for its group)
+			g2 = cols[0]
+		}
+		key := keyRefs(t)
+		switch {
+		case len(key) == 1 && g.chance(0.5):
+			agg := []string{"JSON_ARRAYAGG(" + c.ref + ")", "JSON_OBJECTAGG(" + key[0] + ", " + c.ref + ")"}[g.pick(2)]
+			return fmt.Sprintf("SELECT %s, %s FROM %s %s WHERE %s GROUP BY %s ORDER BY %s%s", key[0], agg, t.name, t.alias, g.pred(cols, 1), key[0], key[0], g.limit()), true
+		default:
+			return fmt.Sprintf("SELECT %s, JSON_LENGTH(JSON_ARRAYAGG(%s)) FROM %s %s WHERE %s GROUP BY %s ORDER BY %s", g2.ref, c.ref, t.name, t.alias, g.pred(cols, 1), g2.ref, g2.ref), true
+		}
+	case n == 11 && g.chance(0.2): // no rows asked for
+		inner, _, _ := g.selectOne()
+		return "SELECT * FROM (" + inner + ") AS t LIMIT 0", false
 	}
 	s, _, ordered := g.selectOne()
 	return s, ordered

@@ -224,6 +224,18 @@ type Distinct struct {
 	Input Primitive
 }
 
+// SetOp is INTERSECT or EXCEPT of two parts merged on every column
+// (Keys), then on the Part helper (1 for the right part, sorted first): of
+// each run of equal rows it lets through the left part's rows the
+// operation keeps (merge.SetOp).
+type SetOp struct {
+	Keys   []SortKey
+	Part   Col
+	Except bool // EXCEPT, else INTERSECT
+	All    bool // INTERSECT ALL, EXCEPT ALL: copies as counted
+	Input  Primitive
+}
+
 // Filter keeps the rows for which Pred holds (HAVING after a merge).
 type Filter struct {
 	Pred  Expr
@@ -398,6 +410,18 @@ func (x *Distinct) explain(b *strings.Builder, d int) {
 	x.Input.explain(b, d+1)
 }
 
+func (x *SetOp) explain(b *strings.Builder, d int) {
+	op := "INTERSECT"
+	if x.Except {
+		op = "EXCEPT"
+	}
+	if x.All {
+		op += " ALL"
+	}
+	line(b, d, "SetOp %s %s part col %s", op, keysString(x.Keys), x.Part)
+	x.Input.explain(b, d+1)
+}
+
 func (f *Filter) explain(b *strings.Builder, d int) {
 	line(b, d, "Filter %s", f.Text)
 	f.Input.explain(b, d+1)
@@ -450,6 +474,7 @@ func (m *MergeSort) input() Primitive  { return m.Input }
 func (l *Limit) input() Primitive      { return l.Input }
 func (a *Aggregate) input() Primitive  { return a.Input }
 func (x *Distinct) input() Primitive   { return x.Input }
+func (x *SetOp) input() Primitive      { return x.Input }
 func (f *Filter) input() Primitive     { return f.Input }
 func (c *Compute) input() Primitive    { return c.Input }
 func (m *MemorySort) input() Primitive { return m.Input }
@@ -463,6 +488,7 @@ func (m *MergeSort) withInput(in Primitive) Primitive {
 func (l *Limit) withInput(in Primitive) Primitive      { c := *l; c.Input = in; return &c }
 func (a *Aggregate) withInput(in Primitive) Primitive  { c := *a; c.Input = in; return &c }
 func (x *Distinct) withInput(in Primitive) Primitive   { c := *x; c.Input = in; return &c }
+func (x *SetOp) withInput(in Primitive) Primitive      { c := *x; c.Input = in; return &c }
 func (f *Filter) withInput(in Primitive) Primitive     { c := *f; c.Input = in; return &c }
 func (c *Compute) withInput(in Primitive) Primitive    { d := *c; d.Input = in; return &d }
 func (m *MemorySort) withInput(in Primitive) Primitive { c := *m; c.Input = in; return &c }

@@ -328,6 +328,7 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	var parts []*ast.SelectStmt
 	lastDistinct := -1 // the last part joined by UNION DISTINCT
 	ownLimit := false  // a part orders or limits its own rows
+	var setOp *SetOp   // INTERSECT or EXCEPT
 	for _, sel := range s.SelectList.Selects {
 		st, ok := sel.(*ast.SelectStmt)
 		if list, isList := sel.(*ast.SetOprSelectList); isList && len(list.Selects) == 1 {
@@ -347,13 +348,23 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 			case ast.Union:
 				lastDistinct = len(parts)
 			default:
-				return nil, errUnsupported("INTERSECT/EXCEPT across shards")
+				op := *st.AfterSetOperator
+				if len(s.SelectList.Selects) != 2 {
+					return nil, errUnsupported("INTERSECT/EXCEPT with other set operations across shards")
+				}
+				setOp = &SetOp{Except: op == ast.Except || op == ast.ExceptAll, All: op == ast.ExceptAll || op == ast.IntersectAll}
 			}
 		}
 		parts = append(parts, st)
 	}
 	if s.With != nil {
 		return nil, errUnsupported("WITH ... UNION across shards")
+	}
+	if setOp != nil {
+		if ownLimit {
+			return nil, errUnsupported("an INTERSECT/EXCEPT part with its own ORDER BY or LIMIT across shards")
+		}
+		return b.mergeUnion(s, parts, true, setOp)
 	}
 	if ownLimit && (lastDistinct >= 0 || s.OrderBy != nil || s.Limit != nil) {
 		return nil, errUnsupported("a UNION part with its own ORDER BY or LIMIT in a UNION that removes duplicates, orders or limits across shards")
@@ -368,7 +379,7 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 	if lastDistinct < 0 && s.OrderBy == nil && s.Limit == nil || mixed {
 		var prims []Primitive
 		if mixed {
-			p, err := b.mergeUnion(&ast.SetOprStmt{}, parts[:lastDistinct+1], true)
+			p, err := b.mergeUnion(&ast.SetOprStmt{}, parts[:lastDistinct+1], true, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -388,12 +399,15 @@ func (b *builder) planUnion(s *ast.SetOprStmt) (Primitive, error) {
 		}
 		return &Concat{Inputs: prims}, nil
 	}
-	return b.mergeUnion(s, parts, lastDistinct >= 0)
+	return b.mergeUnion(s, parts, lastDistinct >= 0, nil)
 }
 
-// mergeUnion merges plain UNION parts: every shard of every part sorts by
-// the outer ORDER BY then (for DISTINCT) every column, with weight strings.
-func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinct bool) (Primitive, error) {
+// mergeUnion merges plain parts: every shard of every part sorts by the
+// outer ORDER BY then (DISTINCT) every column, with weight strings. For
+// INTERSECT and EXCEPT (setOp, two parts, distinct) each part's rows also
+// say which part they come from, which the merge sorts last, the right
+// part's first.
+func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinct bool, setOp *SetOp) (Primitive, error) {
 	width := -1
 	for _, st := range parts {
 		if st.GroupBy != nil || st.Having != nil || st.Distinct || st.OrderBy != nil || st.Limit != nil || hasAggregateFields(st) {
@@ -456,7 +470,7 @@ func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinc
 	}
 	var routes []*Route
 	var helperCount int
-	for _, st := range parts {
+	for part, st := range parts {
 		st.AfterSetOperator = nil
 		sub := &builder{env: b.env, stmt: st}
 		if err := sub.resolve(); err != nil {
@@ -474,10 +488,11 @@ func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinc
 		pm := &merger{}
 		var order []*ast.ByItem
 		for _, k := range keys {
-			e := st.Fields.Fields[k.pos].Expr
-			wt := pm.addHelper(st, weightString(e))
+			pm.addHelper(st, weightString(st.Fields.Fields[k.pos].Expr))
 			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: k.pos + 1}, Desc: k.desc})
-			_ = wt
+		}
+		if setOp != nil {
+			pm.addHelper(st, ast.NewValueExpr(part, "", ""))
 		}
 		st.OrderBy = &ast.OrderByClause{Items: order}
 		if !distinct && m.count >= 0 {
@@ -496,7 +511,12 @@ func (b *builder) mergeUnion(s *ast.SetOprStmt, parts []*ast.SelectStmt, distinc
 	for i, k := range keys {
 		m.keys = append(m.keys, SortKey{Col: Col{Index: k.pos}, Desc: k.desc, Weight: m.helperCol(i), HasWeight: true})
 	}
-	if distinct {
+	switch {
+	case setOp != nil:
+		setOp.Keys, setOp.Part = m.keys[len(m.keys)-width:], m.helperCol(len(keys))
+		m.keys = append(m.keys, SortKey{Col: setOp.Part, Desc: true})
+		m.setOp = setOp
+	case distinct:
 		m.distinct = m.keys[len(m.keys)-width:]
 	}
 	return m.build(&Scatter{Routes: routes, Union: true}), nil

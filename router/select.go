@@ -140,6 +140,7 @@ type merger struct {
 	count      int64 // -1: no LIMIT
 	agg        *Aggregate
 	distinct   []SortKey
+	setOp      *SetOp
 	memSort    []SortKey
 	having     Expr
 	havingText string
@@ -167,6 +168,10 @@ func (m *merger) build(sc *Scatter) Primitive {
 	}
 	if m.distinct != nil {
 		p = &Distinct{Keys: m.distinct, Input: p}
+	}
+	if m.setOp != nil {
+		m.setOp.Input = p
+		p = m.setOp
 	}
 	if m.memSort != nil {
 		limit := int64(-1)

@@ -1124,6 +1124,20 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			return nil, err
 		}
 		return merge.Distinct(in, keys), nil
+	case *router.SetOp:
+		in, err := buildStream(x.Input, streams, cli, conns)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
+		if err != nil {
+			return nil, err
+		}
+		part := x.Part.Resolve(len(in.Fields()))
+		if part < 0 || part >= len(in.Fields()) {
+			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: set operation's part column out of range")
+		}
+		return merge.SetOp(in, keys, part, x.Except, x.All), nil
 	case *router.Filter:
 		in, err := buildStream(x.Input, streams, cli, conns)
 		if err != nil {
