@@ -1115,26 +1115,19 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		return merge.Aggregate(in, keys, funcs), nil
 	case *router.Distinct:
-		in, err := buildStream(x.Input, streams, cli, conns)
-		if err != nil {
-			return nil, err
-		}
-		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
+		in, keys, err := buildKeyed(x.Input, x.Keys, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
 		return merge.Distinct(in, keys), nil
 	case *router.SetOp:
-		in, err := buildStream(x.Input, streams, cli, conns)
-		if err != nil {
-			return nil, err
-		}
-		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
+		in, keys, err := buildKeyed(x.Input, x.Keys, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
 		part := x.Part.Resolve(len(in.Fields()))
 		if part < 0 || part >= len(in.Fields()) {
+			in.Close()
 			return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: set operation's part column out of range")
 		}
 		return merge.SetOp(in, keys, part, x.Except, x.All), nil
@@ -1218,11 +1211,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		return &described{Stream: in, fields: fields}, nil
 	case *router.MemorySort:
-		in, err := buildStream(x.Input, streams, cli, conns)
-		if err != nil {
-			return nil, err
-		}
-		keys, err := sortKeys(x.Keys, in.Fields(), cli.Pad)
+		in, keys, err := buildKeyed(x.Input, x.Keys, streams, cli, conns)
 		if err != nil {
 			return nil, err
 		}
@@ -1285,6 +1274,21 @@ func concatOf(in []merge.Stream) merge.Stream {
 // sortKeys resolves plan keys for the fields at hand. A string column is
 // compared through its WEIGHT_STRING helper; without one, only a binary
 // collation compares correctly byte by byte.
+// buildKeyed builds a primitive's input and resolves its keys over the
+// input's columns.
+func buildKeyed(input router.Primitive, rkeys []router.SortKey, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, []merge.SortKey, error) {
+	in, err := buildStream(input, streams, cli, conns)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := sortKeys(rkeys, in.Fields(), cli.Pad)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return in, keys, nil
+}
+
 func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads) ([]merge.SortKey, error) {
 	n := len(fields)
 	out := make([]merge.SortKey, len(keys))
