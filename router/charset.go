@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,42 @@ func latin1ToUTF8(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// ClientName is a column name as the server sends it when
+// character_set_results is binary (UTF-8, as it keeps names) in the
+// character set the server reads the proxy's SQL in: the session's
+// character_set_client (foreign: "" for UTF-8). An error when the name
+// has no spelling there.
+func ClientName(name, foreign string) (string, error) {
+	switch cs := strings.ToLower(strings.Trim(foreign, "'\"`")); {
+	case cs == "" || isASCII(name):
+		return name, nil
+	case cs == "latin1":
+		if s, ok := utf8ToLatin1(name); ok {
+			return s, nil
+		}
+	}
+	return "", errUnsupported("a column name beyond ASCII (%q) in rows it reads first, with character_set_client %s", name, foreign)
+}
+
+// utf8ToLatin1 is UTF-8 text as latin1 (the inverse of latin1ToUTF8);
+// false when a character has no latin1 byte.
+func utf8ToLatin1(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r < 0x80 || r >= 0xA0 && r <= 0xFF:
+			b = append(b, byte(r))
+		default:
+			i := slices.Index(latin1High[:], r)
+			if i < 0 {
+				return "", false
+			}
+			b = append(b, byte(0x80+i))
+		}
+	}
+	return string(b), true
 }
 
 func isASCII(s string) bool {

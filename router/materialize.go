@@ -383,6 +383,7 @@ func quoteName(n string) string { return "`" + strings.ReplaceAll(n, "`", "``") 
 // that is its character set's default.
 type DerivedColumn struct {
 	Field     *merge.Field
+	Name      string // Field's name as the statement writes it (ClientName)
 	Collation string
 	Default   bool
 }
@@ -398,7 +399,7 @@ func DerivedRows(cols []DerivedColumn, rows [][][]byte) (string, error) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("NULL AS " + quoteName(c.Field.Name))
+			b.WriteString("NULL AS " + quoteName(c.Name))
 		}
 		b.WriteString(" FROM DUAL WHERE 0")
 		return b.String(), nil
@@ -418,7 +419,7 @@ func DerivedRows(cols []DerivedColumn, rows [][][]byte) (string, error) {
 			}
 			b.WriteString(lit)
 			if r == 0 {
-				b.WriteString(" AS " + quoteName(cols[i].Field.Name))
+				b.WriteString(" AS " + quoteName(cols[i].Name))
 			}
 		}
 		if b.Len() > MaxPulledBytes {

@@ -114,7 +114,7 @@ func TestMaterializable(t *testing.T) {
 // collation and coercibility.
 func TestDerivedRows(t *testing.T) {
 	col := func(name string, typ byte, flags uint16, collation string, def bool) DerivedColumn {
-		return DerivedColumn{Field: &merge.Field{Name: name, Type: typ, Flags: flags}, Collation: collation, Default: def}
+		return DerivedColumn{Field: &merge.Field{Name: name, Type: typ, Flags: flags}, Name: name, Collation: collation, Default: def}
 	}
 	cols := []DerivedColumn{
 		col("n", mysql.MYSQL_TYPE_LONGLONG, 0, "", false),
@@ -189,6 +189,27 @@ func TestEnumUsesAsText(t *testing.T) {
 		}
 		if got := EnumUsesAsText(stmts[0], ds[0], "tier"); got != want {
 			t.Errorf("%s: %v, want %v", sql, got, want)
+		}
+	}
+}
+
+// TestClientName: a read-first column's name comes as UTF-8 (results
+// as binary); the statement naming it is in character_set_client.
+func TestClientName(t *testing.T) {
+	for _, c := range []struct{ name, cs, want string }{
+		{"COUNT(*)", "cp1251", "COUNT(*)"},
+		{"Zürich", "", "Zürich"},
+		{"Zürich", "latin1", "Z\xfcrich"},
+		{"ZÃ¼rich", "latin1", "Z\xc3\xbcrich"},
+		{"€", "latin1", "\x80"},
+	} {
+		if got, err := ClientName(c.name, c.cs); err != nil || got != c.want {
+			t.Errorf("ClientName(%q, %s) = %q, %v; want %q", c.name, c.cs, got, err, c.want)
+		}
+	}
+	for _, c := range [][2]string{{"李", "latin1"}, {"ü", "cp1251"}} {
+		if _, err := ClientName(c[0], c[1]); !Refused(err) {
+			t.Errorf("ClientName(%q, %s): %v, want a refusal", c[0], c[1], err)
 		}
 	}
 }

@@ -193,8 +193,12 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 	cols := make([]router.DerivedColumn, len(fields))
 	var names []string
 	for i := range fields {
-		cols[i].Field = &fields[i]
-		names = append(names, fields[i].Name)
+		name, err := router.ClientName(fields[i].Name, env.ForeignCharset)
+		if err != nil {
+			return nil, err
+		}
+		cols[i].Field, cols[i].Name = &fields[i], name
+		names = append(names, name)
 	}
 	if !slices.ContainsFunc(fields, func(f merge.Field) bool { return router.StringType(f.Type) }) {
 		return cols, nil
