@@ -40,13 +40,25 @@ SG_SKIP_TOPOLOGY=1 go test -tags integration -count=1 -timeout 75m -v "$@" ./int
 	grep --line-buffered -v '^\[mysql\] ' | tee "$log" || status=$?
 if [ "$status" != 0 ]; then
 	# The log is long and CI shows its end: repeat each failed test's own
-	# output (its last 40 lines) here, so the failure is what ends it.
+	# output here (its last 60 lines), so the failure is what ends it. A
+	# line belongs to the test of the last "=== RUN/CONT/NAME" header (go
+	# test -v names the test whenever output switches to another); a
+	# subtest's "--- FAIL" comes only when its parent ends. A panic (a
+	# timeout too) is repeated with the 40 lines after it.
 	echo "== failed tests (whole log: $log)"
-	awk '/^=== (RUN|CONT)/ { n = 0 }
-		{ buf[n++ % 40] = $0 }
-		/^[ \t]*--- FAIL/ || /^panic: / {
-			for (i = (n > 40 ? n - 40 : 0); i < n; i++) print buf[i % 40]
-			n = 0
+	awk '/^=== (RUN|CONT|NAME|PAUSE) / { cur = $3; next }
+		/^panic: / { tail = 40 }
+		tail > 0 { panics[++np] = $0; tail-- }
+		/^[ \t]*--- FAIL: / { failed[++nf] = $3; next }
+		/^[ \t]*--- (PASS|SKIP): / { next }
+		cur != "" { lines[cur, cnt[cur]++ % 60] = $0 }
+		END {
+			for (i = 1; i <= nf; i++) {
+				t = failed[i]
+				print "--- FAIL: " t
+				for (j = (cnt[t] > 60 ? cnt[t] - 60 : 0); j < cnt[t]; j++) print lines[t, j % 60]
+			}
+			for (i = 1; i <= np; i++) print panics[i]
 		}' "$log"
 fi
 exit "$status"

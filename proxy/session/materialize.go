@@ -111,14 +111,14 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range fields {
-			if f.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 && !router.EnumUsesAsText(stmt, d, strings.ToLower(f.Name)) {
-				return nil, unsupported("an ENUM or SET column (" + f.Name + ") read first, then sorted, grouped or used as a number (it comes back as its text)")
-			}
-		}
 		cols, err := s.derivedColumns(fields, d, env)
 		if err != nil {
 			return nil, err
+		}
+		for _, c := range cols { // (by the name as the statement writes it)
+			if c.Field.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 && !router.EnumUsesAsText(stmt, d, strings.ToLower(c.Name)) {
+				return nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then sorted, grouped or used as a number (it comes back as its text)")
+			}
 		}
 		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
 			return nil, err

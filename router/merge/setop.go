@@ -10,8 +10,8 @@ package merge
 // Nothing is buffered: a copy of the current run's key values only.
 func SetOp(in Stream, keys []SortKey, part int, except, all bool) Stream {
 	n := len(keys)
-	all1 := append(append([]SortKey(nil), keys...), SortKey{Col: part, Weight: -1})
-	ks := newKeySet(in.Fields(), in.Binary(), all1) // decodes the part too
+	withPart := append(append([]SortKey(nil), keys...), SortKey{Col: part, Weight: -1})
+	ks := newKeySet(in.Fields(), in.Binary(), withPart) // decodes the part too
 	rows := *ks
 	rows.keys = rows.keys[:n] // compares the rows' keys only
 	return &setOp{
