@@ -307,12 +307,19 @@ func (d *Derived) limitZero() (undo func()) {
 	return func() {}
 }
 
-// noRows makes the query return no rows in a way the server does not
-// see before it runs: a WHERE it knows false (or LIMIT 0) lets it skip
-// the temporary table a derived table is read into, whose columns'
-// flags the client would have seen.
+// noRows makes the query return no rows. The server reads a derived
+// table with groups, DISTINCT, LIMIT or a set operation into a temporary
+// table, whose columns' types and flags the client sees: a WHERE it knows
+// false would let it skip that table, so such a query gets one it cannot
+// know before it runs (RAND() < 0). A query it merges into the statement
+// reading it gets a constant false, as RAND() would make it a temporary
+// table where the statement has none (NULLIF over a CHAR column is CHAR
+// merged, VARCHAR in a temporary table).
 func (d *Derived) noRows() {
-	never := &ast.BinaryOperationExpr{Op: opcode.LT, L: &ast.FuncCallExpr{FnName: ast.NewCIStr("RAND")}, R: ast.NewValueExpr(0, "", "")}
+	var never ast.ExprNode = &ast.BinaryOperationExpr{Op: opcode.LT, L: &ast.FuncCallExpr{FnName: ast.NewCIStr("RAND")}, R: ast.NewValueExpr(0, "", "")}
+	if sel, ok := d.Query.(*ast.SelectStmt); ok && merged(sel) {
+		never = ast.NewValueExpr(0, "", "")
+	}
 	var add func(n ast.Node)
 	add = func(n ast.Node) {
 		switch x := n.(type) {
@@ -335,6 +342,24 @@ func (d *Derived) noRows() {
 		}
 	}
 	add(d.Query)
+}
+
+// merged reports whether the server merges a derived table of sel into
+// the statement that reads it, rather than reading it into a temporary
+// table: no groups, aggregates, windows, DISTINCT or LIMIT.
+func merged(sel *ast.SelectStmt) bool {
+	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.WindowSpecs != nil ||
+		hasAggregateFields(sel) || hasWindow(sel) {
+		return false
+	}
+	if sel.OrderBy != nil {
+		for _, it := range sel.OrderBy.Items {
+			if hasAggregate(it.Expr) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // DescribeSQL is the statement whose column definitions the client sees:

@@ -40,8 +40,16 @@ func TestMaterializable(t *testing.T) {
 		// first with its own conditions, then joined on every node
 		sql:      "SELECT u.name, o.id FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id <= 10 AND o.qty > u.id AND (u.region_id IN (1, 2) OR u.name LIKE 'a%') AND u.created < NOW()",
 		found:    []string{"SELECT `name`,`id`,`region_id`,`created` FROM `users` AS `u` WHERE `u`.`id` <= 10 AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%')"},
-		describe: "SELECT `u`.`name`,`o`.`id` FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()) AND RAND() < 0",
+		describe: "SELECT `u`.`name`,`o`.`id` FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()) AND 0",
 		final:    "SELECT `u`.`name`,`o`.`id` FROM (SELECT 1 AS `n`) AS `u` JOIN `orders` AS `o` ON `o`.`user_id` = `u`.`id` WHERE `u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()",
+	}, {
+		// a derived table the server merges gets a constant false, which
+		// it merges too (RAND() would make it a temporary table)
+		sql:      "WITH w AS (SELECT NULLIF(u.name, 'x'), o.id FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id > 5) SELECT * FROM w",
+		all:      true,
+		found:    []string{"SELECT NULLIF(`u`.`name`, 'x') AS `NULLIF(u.name, 'x')`,`o`.`id` FROM `orders` AS `o` JOIN `users` AS `u` ON `u`.`id` = `o`.`user_id` WHERE `o`.`id` > 5"},
+		describe: "WITH `w` AS (SELECT NULLIF(`u`.`name`, 'x') AS `NULLIF(u.name, 'x')`,`o`.`id` FROM `orders_1` AS `o` JOIN `users` AS `u` ON `u`.`id` = `o`.`user_id` WHERE (`o`.`id` > 5) AND 0) SELECT * FROM `w`",
+		final:    "WITH `w` AS (SELECT 1 AS `n`) SELECT * FROM `w`",
 	}, {
 		// in a (correlated) subquery too; not on an outer join's inner side
 		sql:   "SELECT COUNT(*) FROM orders o WHERE o.user_id IN (SELECT id FROM users WHERE region_id = o.region_id)",
