@@ -21,10 +21,142 @@ import (
 // <>, <, IN, BETWEEN, LIKE); COUNT. An unqualified column of that name
 // counts as d's.
 func EnumUsesAsText(stmt ast.StmtNode, d *Derived, column string) bool {
-	u := &enumUses{top: stmt, table: d.Name(), column: column, ok: true}
+	return enumUsesAsText(stmt, d, column, false)
+}
+
+// EnumSortedAsText is EnumUsesAsText for an ENUM column that
+// EnumByPosition has made the statement sort as the column sorts: it may
+// also be grouped (GROUP BY, PARTITION BY: equal labels are equal
+// positions) and be in the outer SELECT's list however that is sorted.
+func EnumSortedAsText(stmt ast.StmtNode, d *Derived, column string) bool {
+	return enumUsesAsText(stmt, d, column, true)
+}
+
+func enumUsesAsText(stmt ast.StmtNode, d *Derived, column string, sorted bool) bool {
+	u := &enumUses{top: stmt, table: d.Name(), column: column, sorted: sorted, ok: true}
 	stmt.Accept(u)
 	return u.ok
 }
+
+// EnumByPosition rewrites stmt (its tables read first replaced by their
+// marks) to sort column of d, an ENUM whose values come back as their
+// text, as the column sorts: by its label's position in labels (written
+// in the client's character set). Each ORDER BY item that is the column,
+// or the position or alias of a field of its SELECT that is, in a
+// SELECT, a window (but one framed by a RANGE offset, which wants a
+// number) or GROUP_CONCAT, becomes IF(col IS NULL, NULL, FIELD(col,
+// labels...)); a SELECT grouped by the column with no ORDER BY (MariaDB
+// returns groups in order) gets that order written, but WITH ROLLUP, which
+// takes no ORDER BY. What it leaves, EnumSortedAsText refuses.
+func EnumByPosition(stmt ast.StmtNode, d *Derived, column string, labels []string) {
+	e := &enumSort{table: d.Name(), column: column, labels: labels}
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.SelectStmt:
+			e.sel(x)
+		case *ast.WindowFuncExpr:
+			e.window(&x.Spec)
+		case *ast.AggregateFuncExpr:
+			if x.Order != nil {
+				e.order(x.Order.Items, nil)
+			}
+		}
+		return true
+	}))
+}
+
+type enumSort struct {
+	table, column string
+	labels        []string
+}
+
+// is reports whether e is the column (as enumUses matches it).
+func (s *enumSort) is(e ast.ExprNode) bool {
+	c, ok := unparen(e).(*ast.ColumnNameExpr)
+	return ok && c.Name.Schema.L == "" && (c.Name.Table.L == s.table || c.Name.Table.L == "") && c.Name.Name.L == s.column
+}
+
+// position is IF(col IS NULL, NULL, FIELD(col, labels...)): NULL first
+// as the column's NULLs, then the empty string (a value not among the
+// labels, position 0).
+func (s *enumSort) position(col ast.ExprNode) ast.ExprNode {
+	c := *unparen(col).(*ast.ColumnNameExpr)
+	args := []ast.ExprNode{&ast.ColumnNameExpr{Name: c.Name}}
+	for _, l := range s.labels {
+		args = append(args, ast.NewValueExpr(l, "", ""))
+	}
+	return &ast.FuncCallExpr{FnName: ast.NewCIStr("IF"), Args: []ast.ExprNode{
+		&ast.IsNullExpr{Expr: &ast.ColumnNameExpr{Name: c.Name}},
+		ast.NewValueExpr(nil, "", ""),
+		&ast.FuncCallExpr{FnName: ast.NewCIStr("FIELD"), Args: args},
+	}}
+}
+
+// order rewrites the items that sort by the column, and reports whether
+// there were any; fields (a SELECT's list, or nil) resolve positions and
+// aliases.
+func (s *enumSort) order(items []*ast.ByItem, fields *ast.FieldList) (rewritten bool) {
+	for _, it := range items {
+		if s.is(it.Expr) {
+			it.Expr, rewritten = s.position(it.Expr), true
+			continue
+		}
+		if fields == nil {
+			continue
+		}
+		var f *ast.SelectField
+		switch x := unparen(it.Expr).(type) {
+		case *ast.PositionExpr:
+			if x.P == nil && x.N >= 1 && x.N <= len(fields.Fields) {
+				f = fields.Fields[x.N-1]
+			}
+		case *ast.ColumnNameExpr:
+			if x.Name.Table.L == "" {
+				for _, g := range fields.Fields {
+					if g.AsName.L == x.Name.Name.L && g.AsName.L != "" {
+						f = g
+						break
+					}
+				}
+			}
+		}
+		if f != nil && f.Expr != nil && s.is(f.Expr) {
+			it.Expr, rewritten = s.position(f.Expr), true
+		}
+	}
+	return rewritten
+}
+
+func (s *enumSort) sel(x *ast.SelectStmt) {
+	if x.OrderBy != nil {
+		s.order(x.OrderBy.Items, x.Fields)
+	} else if x.GroupBy != nil && !x.GroupBy.Rollup {
+		// The order of the groups, which MariaDB gives (each GROUP BY item
+		// as ORDER BY would sort it, ascending).
+		items := make([]*ast.ByItem, len(x.GroupBy.Items))
+		for i, it := range x.GroupBy.Items {
+			items[i] = &ast.ByItem{Expr: it.Expr, Desc: it.Desc}
+		}
+		if s.order(items, x.Fields) {
+			x.OrderBy = &ast.OrderByClause{Items: items}
+		}
+	}
+	for i := range x.WindowSpecs {
+		s.window(&x.WindowSpecs[i])
+	}
+}
+
+func (s *enumSort) window(w *ast.WindowSpec) {
+	if w.OrderBy == nil {
+		return
+	}
+	if f := w.Frame; f != nil && f.Type == ast.Ranges && (offset(f.Extent.Start) || offset(f.Extent.End)) {
+		return // (RANGE n PRECEDING wants a number to sort by)
+	}
+	s.order(w.OrderBy.Items, nil)
+}
+
+func offset(b ast.FrameBound) bool { return !b.UnBounded && b.Type != ast.CurrentRow }
 
 // Name is the name the statement reads the table read first by.
 func (d *Derived) Name() string {
@@ -42,6 +174,7 @@ func (d *Derived) Name() string {
 type enumUses struct {
 	top           ast.StmtNode
 	table, column string
+	sorted        bool // EnumByPosition has rewritten what sorts by it
 	stack         []ast.Node
 	ok            bool
 }
@@ -81,7 +214,25 @@ func (u *enumUses) asText(i int) bool {
 	}
 	switch p := u.stack[i].(type) {
 	case *ast.SelectField:
+		if u.sorted && p.AsName.L == "" && u.stack[0] == u.top && i == 2 {
+			// (What sorts by it, by position too, sorts as the column.)
+			return true
+		}
 		return u.inTopList(i)
+	case *ast.ByItem:
+		// Grouped by it: equal labels are equal positions.
+		return u.sorted && i > 0 && u.grouping(i-1)
+	case *ast.FuncCallExpr:
+		// FIELD(col, 'a', 'b'): compared as strings.
+		if p.FnName.L != "field" || len(p.Args) < 2 || p.Args[0] != ref {
+			return false
+		}
+		for _, e := range p.Args[1:] {
+			if !stringLiteral(e) {
+				return false
+			}
+		}
+		return true
 	case *ast.IsNullExpr:
 		return true
 	case *ast.BinaryOperationExpr:
@@ -108,7 +259,21 @@ func (u *enumUses) asText(i int) bool {
 	case *ast.PatternLikeOrIlikeExpr:
 		return p.Expr == ref
 	case *ast.AggregateFuncExpr:
-		return strings.EqualFold(p.F, ast.AggFuncCount)
+		// (Not MIN and MAX: by an index on the column the server reads
+		// them by position.)
+		return strings.EqualFold(p.F, ast.AggFuncCount) || strings.EqualFold(p.F, ast.AggFuncGroupConcat)
+	}
+	return false
+}
+
+// grouping reports whether stack[i] is a GROUP BY (not WITH ROLLUP,
+// whose order EnumByPosition cannot write) or PARTITION BY.
+func (u *enumUses) grouping(i int) bool {
+	switch g := u.stack[i].(type) {
+	case *ast.GroupByClause:
+		return !g.Rollup
+	case *ast.PartitionByClause:
+		return true
 	}
 	return false
 }
@@ -130,4 +295,46 @@ func stringLiteral(e ast.ExprNode) bool {
 	}
 	_, isString := v.Datum.GetValue().(string)
 	return isString
+}
+
+// EnumLabels reads an ENUM column's labels from its COLUMN_TYPE in
+// information_schema, enum('a','b'), where a quote in a label is doubled;
+// false for another type, or a label with a backslash (whose escaping the
+// type's text leaves unclear).
+func EnumLabels(columnType string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(columnType, "enum(")
+	if !ok || !strings.HasSuffix(rest, ")") || strings.Contains(rest, "\\") {
+		return nil, false
+	}
+	rest = rest[:len(rest)-1]
+	var labels []string
+	for {
+		if !strings.HasPrefix(rest, "'") {
+			return nil, false
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					b.WriteByte('\'')
+					i++
+					continue
+				}
+				break
+			}
+			b.WriteByte(rest[i])
+		}
+		if i >= len(rest) {
+			return nil, false
+		}
+		labels = append(labels, b.String())
+		rest = rest[i+1:]
+		if rest == "" {
+			return labels, true
+		}
+		if rest, ok = strings.CutPrefix(rest, ","); !ok {
+			return nil, false
+		}
+	}
 }

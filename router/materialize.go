@@ -518,6 +518,18 @@ func StringType(t byte) bool {
 // Materialize prints stmt (whose Materializable are ds) with each derived
 // table's query replaced by texts[i] (from DerivedRows).
 func Materialize(stmt ast.StmtNode, ds []*Derived, texts []string, mode parser.Mode) (string, error) {
+	Mark(ds)
+	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode)
+	if err != nil {
+		return "", err
+	}
+	return fillMarks(text, "SELECT '", texts, "a derived table's place")
+}
+
+// Mark puts a mark where each of ds is in its statement, which
+// Materialize fills with its rows; what rewrites the rest of the
+// statement then leaves the tables read first alone.
+func Mark(ds []*Derived) {
 	for i, d := range ds {
 		mark := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true}, Fields: &ast.FieldList{Fields: []*ast.SelectField{
 			{Expr: ast.NewValueExpr(pullMark(i), "", "")}}}}
@@ -530,11 +542,6 @@ func Materialize(stmt ast.StmtNode, ds []*Derived, texts []string, mode parser.M
 			d.ts.Source = mark
 		}
 	}
-	text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode)
-	if err != nil {
-		return "", err
-	}
-	return fillMarks(text, "SELECT '", texts, "a derived table's place")
 }
 
 // DefaultCollationSQL asks a server for the default collation of each

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -218,6 +219,80 @@ func TestClientName(t *testing.T) {
 	for _, c := range [][2]string{{"李", "latin1"}, {"ü", "cp1251"}} {
 		if _, err := ClientName(c[0], c[1]); !Refused(err) {
 			t.Errorf("ClientName(%q, %s): %v, want a refusal", c[0], c[1], err)
+		}
+	}
+}
+
+// An ENUM read first, sorted as the column sorts: by its label's
+// position, where the statement sorts by it or implies an order.
+func TestEnumByPosition(t *testing.T) {
+	const from = "FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t"
+	const pos = "IF(`t`.`tier` IS NULL, NULL, FIELD(`t`.`tier`, 'gold', 'basic', 'it''s'))"
+	for _, c := range []struct {
+		sql, want string // want "": refused after
+	}{
+		{"SELECT t.tier, t.n " + from + " ORDER BY 1 DESC",
+			"SELECT `t`.`tier`,`t`.`n` FROM (SELECT 1) AS `t` ORDER BY " + pos + " DESC"},
+		{"SELECT t.tier " + from + " ORDER BY t.tier, t.n",
+			"SELECT `t`.`tier` FROM (SELECT 1) AS `t` ORDER BY " + pos + ",`t`.`n`"},
+		{"SELECT t.tier, COUNT(*) " + from + " GROUP BY t.tier",
+			"SELECT `t`.`tier`,COUNT(1) FROM (SELECT 1) AS `t` GROUP BY `t`.`tier` ORDER BY " + pos},
+		{"SELECT t.n, t.tier, COUNT(*) " + from + " GROUP BY t.n, 2",
+			"SELECT `t`.`n`,`t`.`tier`,COUNT(1) FROM (SELECT 1) AS `t` GROUP BY `t`.`n`,2 ORDER BY `t`.`n`," + pos},
+		{"SELECT t.tier AS x " + from + " ORDER BY x",
+			""}, // (an alias may be used where nothing rewrites it)
+		{"SELECT t.n, RANK() OVER (PARTITION BY t.n ORDER BY t.tier DESC) " + from,
+			"SELECT `t`.`n`,RANK() OVER (PARTITION BY `t`.`n` ORDER BY " + pos + " DESC) FROM (SELECT 1) AS `t`"},
+		{"SELECT GROUP_CONCAT(t.tier ORDER BY t.tier) " + from,
+			"SELECT GROUP_CONCAT(`t`.`tier` ORDER BY " + pos + " SEPARATOR ',') FROM (SELECT 1) AS `t`"},
+		{"SELECT COUNT(*) " + from + " WHERE t.n IN (SELECT t.n FROM orders GROUP BY t.tier)",
+			"SELECT COUNT(1) FROM (SELECT 1) AS `t` WHERE `t`.`n` IN (SELECT `t`.`n` FROM `orders` GROUP BY `t`.`tier` ORDER BY " + pos + ")"},
+		{"SELECT t.tier, COUNT(*) " + from + " GROUP BY t.tier WITH ROLLUP", ""}, // (ROLLUP takes no ORDER BY)
+		{"SELECT * FROM (SELECT t.tier " + from + ") x ORDER BY 1", ""},          // (sorted outside)
+		{"SELECT t.n " + from + " ORDER BY t.tier + 0", ""},
+		{"SELECT MAX(t.tier) " + from, ""},
+		{"SELECT SUM(t.n) OVER (ORDER BY t.tier RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) " + from, ""},
+	} {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := Materializable(stmts[0], testEnv(t), false)
+		if len(ds) != 1 {
+			t.Fatalf("%s: %d tables read first", c.sql, len(ds))
+		}
+		if _, err := Materialize(stmts[0], ds, []string{"SELECT 1"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		EnumByPosition(stmts[0], ds[0], "tier", []string{"gold", "basic", "it's"})
+		ok := EnumSortedAsText(stmts[0], ds[0], "tier")
+		got, err := parser.RestoreMode(stmts, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = strings.ReplaceAll(got, "(SELECT '"+pullMark(0)+"')", "(SELECT 1)")
+		switch {
+		case c.want == "" && ok:
+			t.Errorf("%s: answered as\n  %s\nwant a refusal", c.sql, got)
+		case c.want != "" && (!ok || got != c.want):
+			t.Errorf("%s: %v\n  %s\nwant\n  %s", c.sql, ok, got, c.want)
+		}
+	}
+}
+
+func TestEnumLabels(t *testing.T) {
+	for in, want := range map[string][]string{
+		"enum('gold','basic','silver')": {"gold", "basic", "silver"},
+		"enum('it''s','a,b','')":        {"it's", "a,b", ""},
+		"enum('Zürich')":                {"Zürich"},
+		"set('a','b')":                  nil,
+		"enum('a\\\\b')":                nil,
+		"enum('a'":                      nil,
+		"enum('a',)":                    nil,
+	} {
+		got, ok := EnumLabels(in)
+		if ok != (want != nil) || !slices.Equal(got, want) {
+			t.Errorf("EnumLabels(%s) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/merge"
 )
@@ -71,6 +73,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
 	held := 0
+	var enums []enumSort
 	// The rows come unconverted, each string in its column's character
 	// set, and go back as its bytes: nothing the client's character set
 	// cannot hold is lost on the way.
@@ -116,9 +119,19 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			return nil, err
 		}
 		for _, c := range cols { // (by the name as the statement writes it)
-			if c.Field.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) != 0 && !router.EnumUsesAsText(stmt, d, strings.ToLower(c.Name)) {
-				return nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then sorted, grouped or used as a number (it comes back as its text)")
+			name := strings.ToLower(c.Name)
+			if c.Field.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) == 0 || router.EnumUsesAsText(stmt, d, name) {
+				continue
 			}
+			// Sorted by its labels' positions, as the column sorts.
+			labels, ok := s.enumLabels(snap, c.Field, env)
+			if ok {
+				router.EnumByPosition(stmt, d, name, labels)
+			}
+			if !ok || !router.EnumSortedAsText(stmt, d, name) {
+				return nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then used as a number, or sorted where the proxy cannot sort it by its labels' positions (it comes back as its text)")
+			}
+			enums = append(enums, enumSort{i, name, labels})
 		}
 		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
 			return nil, err
@@ -148,6 +161,10 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	stmt, ds3, err := targets()
 	if err != nil || len(ds3) != len(ds) {
 		return nil, refusal
+	}
+	router.Mark(ds3)
+	for _, e := range enums {
+		router.EnumByPosition(stmt, ds3[e.derived], e.column, e.labels)
 	}
 	final, err := router.Materialize(stmt, ds3, texts, mode)
 	if err != nil {
@@ -272,4 +289,47 @@ func describeFailed(err error) error {
 		return unsupported("a statement whose tables read first leave tables of several nodes that one node cannot describe (" + me.Message + ")")
 	}
 	return err
+}
+
+// enumSort is an ENUM column of the derived table ds[derived] that the
+// statement sorts by, and its labels (see router.EnumByPosition).
+type enumSort struct {
+	derived int
+	column  string
+	labels  []string
+}
+
+// enumLabels returns the labels of the ENUM column f names, in the
+// client's character set, from its table's definition; false for a SET,
+// a value computed from the column, or a label the client's character
+// set cannot spell.
+func (s *Session) enumLabels(snap *snapshot.Snapshot, f *merge.Field, env *router.Env) ([]string, bool) {
+	if f.Flags&mysql.ENUM_FLAG == 0 {
+		return nil, false
+	}
+	c, err := wire.ParseColumnDef(f.Def)
+	if err != nil || len(c.OrgTable) == 0 || len(c.OrgName) == 0 {
+		return nil, false
+	}
+	schema, table, column := string(c.Schema), string(c.OrgTable), string(c.OrgName)
+	if logical, ok := snap.Names.DB[schema]; ok { // (a shard's names)
+		if t, ok := snap.Names.Table[[2]string{schema, table}]; ok {
+			table = t
+		}
+		schema = logical
+	}
+	types, err := s.tableMeta(snap, schema, table, "column type "+strings.ToLower(column), func(db, phys string) string {
+		return "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
+			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
+	})
+	if err != nil || len(types) != 1 {
+		return nil, false
+	}
+	labels, ok := router.EnumLabels(types[0])
+	for i := range labels {
+		if labels[i], err = router.ClientName(labels[i], env.ForeignCharset); err != nil {
+			return nil, false
+		}
+	}
+	return labels, ok
 }
