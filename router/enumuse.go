@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -34,6 +35,15 @@ func EnumSortedAsText(stmt ast.StmtNode, d *Derived, column string) bool {
 
 func enumUsesAsText(stmt ast.StmtNode, d *Derived, column string, sorted bool) bool {
 	u := &enumUses{top: stmt, table: d.Name(), column: column, sorted: sorted, ok: true}
+	if sel, ok := stmt.(*ast.SelectStmt); ok && sorted {
+		// Where the outer SELECT names the column's field by an alias, the
+		// alias is the column too.
+		for _, f := range sel.Fields.Fields {
+			if f.AsName.L != "" && f.Expr != nil && u.is(f.Expr) {
+				u.aliases = append(u.aliases, f.AsName.L)
+			}
+		}
+	}
 	stmt.Accept(u)
 	return u.ok
 }
@@ -49,31 +59,43 @@ func enumUsesAsText(stmt ast.StmtNode, d *Derived, column string, sorted bool) b
 // returns groups in order) gets that order written, but WITH ROLLUP, which
 // takes no ORDER BY. What it leaves, EnumSortedAsText refuses.
 func EnumByPosition(stmt ast.StmtNode, d *Derived, column string, labels []string) {
-	e := &enumSort{table: d.Name(), column: column, labels: labels}
-	stmt.Accept(visitFunc(func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.SelectStmt:
-			e.sel(x)
-		case *ast.WindowFuncExpr:
-			e.window(&x.Spec)
-		case *ast.AggregateFuncExpr:
-			if x.Order != nil {
-				e.order(x.Order.Items, nil)
-			}
-		}
-		return true
-	}))
+	stmt.Accept(&enumSort{table: d.Name(), column: column, labels: labels})
 }
 
 type enumSort struct {
 	table, column string
 	labels        []string
+	selects       []*ast.SelectStmt // the SELECTs around the node visited
 }
 
-// is reports whether e is the column (as enumUses matches it).
+func (s *enumSort) Enter(n ast.Node) (ast.Node, bool) {
+	var fields *ast.FieldList // (a window's ORDER BY may name a field's alias)
+	if len(s.selects) > 0 {
+		fields = s.selects[len(s.selects)-1].Fields
+	}
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		s.selects = append(s.selects, x)
+		s.sel(x)
+	case *ast.WindowFuncExpr:
+		s.window(&x.Spec, fields)
+	case *ast.AggregateFuncExpr:
+		if x.Order != nil {
+			s.order(x.Order.Items, nil)
+		}
+	}
+	return n, false
+}
+
+func (s *enumSort) Leave(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SelectStmt); ok {
+		s.selects = s.selects[:len(s.selects)-1]
+	}
+	return n, true
+}
+
 func (s *enumSort) is(e ast.ExprNode) bool {
-	c, ok := unparen(e).(*ast.ColumnNameExpr)
-	return ok && c.Name.Schema.L == "" && (c.Name.Table.L == s.table || c.Name.Table.L == "") && c.Name.Name.L == s.column
+	return (&enumUses{table: s.table, column: s.column}).is(e)
 }
 
 // position is IF(col IS NULL, NULL, FIELD(col, labels...)): NULL first
@@ -142,18 +164,18 @@ func (s *enumSort) sel(x *ast.SelectStmt) {
 		}
 	}
 	for i := range x.WindowSpecs {
-		s.window(&x.WindowSpecs[i])
+		s.window(&x.WindowSpecs[i], x.Fields)
 	}
 }
 
-func (s *enumSort) window(w *ast.WindowSpec) {
+func (s *enumSort) window(w *ast.WindowSpec, fields *ast.FieldList) {
 	if w.OrderBy == nil {
 		return
 	}
 	if f := w.Frame; f != nil && f.Type == ast.Ranges && (offset(f.Extent.Start) || offset(f.Extent.End)) {
 		return // (RANGE n PRECEDING wants a number to sort by)
 	}
-	s.order(w.OrderBy.Items, nil)
+	s.order(w.OrderBy.Items, fields)
 }
 
 func offset(b ast.FrameBound) bool { return !b.UnBounded && b.Type != ast.CurrentRow }
@@ -174,9 +196,16 @@ func (d *Derived) Name() string {
 type enumUses struct {
 	top           ast.StmtNode
 	table, column string
-	sorted        bool // EnumByPosition has rewritten what sorts by it
+	sorted        bool     // EnumByPosition has rewritten what sorts by it
+	aliases       []string // (sorted) the outer SELECT's aliases of it
 	stack         []ast.Node
 	ok            bool
+}
+
+// is reports whether e names the column: of d, or unqualified.
+func (u *enumUses) is(e ast.ExprNode) bool {
+	c, ok := unparen(e).(*ast.ColumnNameExpr)
+	return ok && c.Name.Schema.L == "" && (c.Name.Table.L == u.table || c.Name.Table.L == "") && c.Name.Name.L == u.column
 }
 
 func (u *enumUses) Enter(n ast.Node) (ast.Node, bool) {
@@ -186,8 +215,8 @@ func (u *enumUses) Enter(n ast.Node) (ast.Node, bool) {
 		// where nothing orders or groups it.
 		u.ok = u.inTopList(len(u.stack) - 1)
 	}
-	if c, isCol := n.(*ast.ColumnNameExpr); isCol && u.ok && c.Name.Schema.L == "" &&
-		(c.Name.Table.L == u.table || c.Name.Table.L == "") && c.Name.Name.L == u.column {
+	if c, isCol := n.(*ast.ColumnNameExpr); isCol && u.ok && (u.is(c) ||
+		c.Name.Schema.L == "" && c.Name.Table.L == "" && slices.Contains(u.aliases, c.Name.Name.L)) {
 		u.ok = u.asText(len(u.stack) - 1)
 	}
 	return n, !u.ok
@@ -214,7 +243,7 @@ func (u *enumUses) asText(i int) bool {
 	}
 	switch p := u.stack[i].(type) {
 	case *ast.SelectField:
-		if u.sorted && p.AsName.L == "" && u.stack[0] == u.top && i == 2 {
+		if u.sorted && u.stack[0] == u.top && i == 2 {
 			// (What sorts by it, by position too, sorts as the column.)
 			return true
 		}

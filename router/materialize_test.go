@@ -240,7 +240,12 @@ func TestEnumByPosition(t *testing.T) {
 		{"SELECT t.n, t.tier, COUNT(*) " + from + " GROUP BY t.n, 2",
 			"SELECT `t`.`n`,`t`.`tier`,COUNT(1) FROM (SELECT 1) AS `t` GROUP BY `t`.`n`,2 ORDER BY `t`.`n`," + pos},
 		{"SELECT t.tier AS x " + from + " ORDER BY x",
-			""}, // (an alias may be used where nothing rewrites it)
+			"SELECT `t`.`tier` AS `x` FROM (SELECT 1) AS `t` ORDER BY " + pos},
+		{"SELECT t.tier AS x, COUNT(*) " + from + " GROUP BY x HAVING x <> 'gold'",
+			"SELECT `t`.`tier` AS `x`,COUNT(1) FROM (SELECT 1) AS `t` GROUP BY `x` HAVING `x` != 'gold' ORDER BY " + pos},
+		{"SELECT t.tier AS x, RANK() OVER (ORDER BY x) " + from,
+			"SELECT `t`.`tier` AS `x`,RANK() OVER (ORDER BY " + pos + ") FROM (SELECT 1) AS `t`"},
+		{"SELECT t.tier AS x, COUNT(*) " + from + " GROUP BY x HAVING x > 1", ""}, // (its position)
 		{"SELECT t.n, RANK() OVER (PARTITION BY t.n ORDER BY t.tier DESC) " + from,
 			"SELECT `t`.`n`,RANK() OVER (PARTITION BY `t`.`n` ORDER BY " + pos + " DESC) FROM (SELECT 1) AS `t`"},
 		{"SELECT GROUP_CONCAT(t.tier ORDER BY t.tier) " + from,
