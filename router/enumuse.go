@@ -252,16 +252,7 @@ func (u *enumUses) asText(i int) bool {
 		// Grouped by it: equal labels are equal positions.
 		return u.sorted && i > 0 && u.grouping(i-1)
 	case *ast.FuncCallExpr:
-		// FIELD(col, 'a', 'b'): compared as strings.
-		if p.FnName.L != "field" || len(p.Args) < 2 || p.Args[0] != ref {
-			return false
-		}
-		for _, e := range p.Args[1:] {
-			if !stringLiteral(e) {
-				return false
-			}
-		}
-		return true
+		return textFunc(p, ref)
 	case *ast.IsNullExpr:
 		return true
 	case *ast.BinaryOperationExpr:
@@ -305,6 +296,42 @@ func (u *enumUses) grouping(i int) bool {
 		return true
 	}
 	return false
+}
+
+// textArgs lists functions that read an ENUM argument as its text, and
+// return a string or a number of it (what follows sees no ENUM): where
+// given, only those arguments (LEFT(col, n), not LEFT('abc', col)).
+var textArgs = map[string][]int{
+	"concat": nil, "concat_ws": nil, "lower": nil, "lcase": nil, "upper": nil, "ucase": nil,
+	"length": nil, "char_length": nil, "character_length": nil, "octet_length": nil,
+	"reverse": nil, "trim": nil, "ltrim": nil, "rtrim": nil, "replace": nil, "instr": nil,
+	"left": {0}, "right": {0}, "substring": {0}, "substr": {0}, "mid": {0},
+	"lpad": {0, 2}, "rpad": {0, 2}, "locate": {0, 1},
+	// (the others string literals: see textFunc)
+	"field": {0}, "coalesce": nil, "ifnull": nil,
+}
+
+// textFunc reports whether the function call f reads its argument ref as
+// its text. FIELD compares it as a string with strings; COALESCE and
+// IFNULL of it and string literals (or NULL) are strings.
+func textFunc(f *ast.FuncCallExpr, ref ast.Node) bool {
+	at, ok := textArgs[f.FnName.L]
+	if !ok {
+		return false
+	}
+	i := slices.IndexFunc(f.Args, func(a ast.ExprNode) bool { return a == ref })
+	if i < 0 || at != nil && !slices.Contains(at, i) {
+		return false
+	}
+	switch f.FnName.L {
+	case "field", "coalesce", "ifnull":
+		for j, a := range f.Args {
+			if v, isValue := unparen(a).(*test_driver.ValueExpr); j != i && !stringLiteral(a) && !(isValue && v.Datum.Kind() == test_driver.KindNull) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // inTopList reports whether the select field at stack[i] is in the outer

@@ -183,7 +183,11 @@ func TestEnumUsesAsText(t *testing.T) {
 		"SELECT MAX(t.tier) FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t":                                          false,
 		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t JOIN orders o ON o.tier = t.tier":                 false,
 		"SELECT * FROM (SELECT t.tier FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t) x ORDER BY 1":                  false, // sorted outside
-		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.n IN (SELECT LENGTH(t.tier))":             false,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE t.n IN (SELECT LENGTH(t.tier))":             true,  // (a number of its text)
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t ORDER BY COALESCE(t.tier, 'x'), UPPER(t.tier)":    true,  // (strings)
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t ORDER BY COALESCE(t.tier, t.n)":                   false,
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE LEFT('abc', t.tier) = 'a'":                  false, // (its position)
+		"SELECT t.n FROM (SELECT tier, COUNT(*) AS n FROM orders GROUP BY tier) t WHERE LEFT(t.tier, 2) = 'go'":                     true,
 	} {
 		stmts, err := parser.Parse(sql)
 		if err != nil {
