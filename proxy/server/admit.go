@@ -25,7 +25,7 @@ func (s *Server) Handshake(nc net.Conn, id uint32, admit Admit) (*wire.Conn, *Lo
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
-	c := wire.NewConn(nc)
+	c := wire.NewConnSize(nc, wire.ClientReadBuf)
 	snap := s.snap.Load()
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	login, err := s.handshake(c, id, snap, admit)

@@ -104,7 +104,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
-	c := wire.NewConn(nc)
+	c := wire.NewConnSize(nc, wire.ClientReadBuf)
 	snap := s.snap.Load()
 	n := s.conns.Add(1)
 	defer s.conns.Add(-1)

@@ -17,7 +17,12 @@ import (
 const MaxPayload = 1<<24 - 1
 
 const (
+	// readBufSize is a backend connection's read buffer: results stream
+	// through it.
 	readBufSize = 16 << 10
+	// ClientReadBuf is a client connection's: its commands are small (a
+	// bigger one grows it), and thousands of idle clients each keep one.
+	ClientReadBuf = 4 << 10
 	// flushAt bounds the write buffer while relaying a large result: once
 	// this much is pending it goes to the socket, so rows stream with
 	// back-pressure instead of piling up in memory.
@@ -44,6 +49,7 @@ type Conn struct {
 
 	rbuf       []byte
 	rpos, rend int
+	rsize      int // rbuf's size to start with, and after a big packet
 
 	wbuf   []byte  // pending output, borrowed from writeBufPool while non-empty
 	wboxed *[]byte // the pool's box for wbuf
@@ -69,8 +75,12 @@ type Conn struct {
 }
 
 // NewConn wraps a network connection.
-func NewConn(nc net.Conn) *Conn {
-	c := &Conn{rbuf: make([]byte, readBufSize)}
+func NewConn(nc net.Conn) *Conn { return NewConnSize(nc, readBufSize) }
+
+// NewConnSize wraps a network connection with a read buffer of size bytes
+// to start with.
+func NewConnSize(nc net.Conn, size int) *Conn {
+	c := &Conn{rbuf: make([]byte, size), rsize: size}
 	c.SetNetConn(nc)
 	return c
 }
@@ -152,7 +162,7 @@ func (c *Conn) fill(n int) error {
 // buffer to its pool. Call it when a command is finished.
 func (c *Conn) ShrinkBuffers() {
 	if len(c.rbuf) > keepBuf && c.rpos == c.rend {
-		c.rbuf = make([]byte, readBufSize)
+		c.rbuf = make([]byte, max(c.rsize, 4))
 		c.rpos, c.rend = 0, 0
 	}
 	if cap(c.big) > keepBuf {

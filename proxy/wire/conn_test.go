@@ -173,3 +173,33 @@ func TestMarkRewind(t *testing.T) {
 		}
 	}
 }
+
+// A client connection's small read buffer grows for a bigger packet, and
+// goes back to its size after one past keepBuf.
+func TestClientReadBufGrows(t *testing.T) {
+	a, b := pipe(t)
+	b = NewConnSize(b.NetConn(), ClientReadBuf)
+	sizes := []int{10, ClientReadBuf - 4, ClientReadBuf + 1, 3 * ClientReadBuf, keepBuf + 1, 20}
+	go func() {
+		for _, n := range sizes {
+			a.WritePacket(payload(n))
+			if err := a.Flush(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for _, n := range sizes {
+		got, err := b.ReadPacket()
+		if err != nil {
+			t.Fatalf("size %d: %v", n, err)
+		}
+		if !bytes.Equal(got, payload(n)) {
+			t.Fatalf("size %d: payload differs (got %d bytes)", n, len(got))
+		}
+		b.ShrinkBuffers()
+		if n > keepBuf && len(b.rbuf) != ClientReadBuf {
+			t.Errorf("after %d bytes: read buffer of %d, want %d again", n, len(b.rbuf), ClientReadBuf)
+		}
+	}
+}
