@@ -215,6 +215,11 @@ func (u *enumUses) Enter(n ast.Node) (ast.Node, bool) {
 		// where nothing orders or groups it.
 		u.ok = u.inTopList(len(u.stack) - 1)
 	}
+	if f, isField := n.(*ast.SelectField); isField && u.sorted && f.AsName.L == u.column && (f.Expr == nil || !u.is(f.Expr)) {
+		// Another field by the column's name: ORDER BY may mean it by that
+		// name, which EnumByPosition took for the column.
+		u.ok = false
+	}
 	if c, isCol := n.(*ast.ColumnNameExpr); isCol && u.ok && (u.is(c) ||
 		c.Name.Schema.L == "" && c.Name.Table.L == "" && slices.Contains(u.aliases, c.Name.Name.L)) {
 		u.ok = u.asText(len(u.stack) - 1)

@@ -250,6 +250,7 @@ func TestEnumByPosition(t *testing.T) {
 		{"SELECT t.tier AS x, RANK() OVER (ORDER BY x) " + from,
 			"SELECT `t`.`tier` AS `x`,RANK() OVER (ORDER BY " + pos + ") FROM (SELECT 1) AS `t`"},
 		{"SELECT t.tier AS x, COUNT(*) " + from + " GROUP BY x HAVING x > 1", ""}, // (its position)
+		{"SELECT t.n AS tier, t.tier AS x " + from + " ORDER BY tier", ""},        // (t.n, by its alias)
 		{"SELECT t.n, RANK() OVER (PARTITION BY t.n ORDER BY t.tier DESC) " + from,
 			"SELECT `t`.`n`,RANK() OVER (PARTITION BY `t`.`n` ORDER BY " + pos + " DESC) FROM (SELECT 1) AS `t`"},
 		{"SELECT GROUP_CONCAT(t.tier ORDER BY t.tier) " + from,
