@@ -72,6 +72,12 @@ func KeysFirst(stmt ast.StmtNode, env *Env) *Pulled {
 	var fields []*ast.SelectField
 	var cols []ast.ExprNode
 	for _, k := range keys {
+		// (information_schema's names come as UTF-8; the statement is in
+		// the client's character set)
+		k, err := ClientName(k, env.ForeignCharset)
+		if err != nil {
+			return nil
+		}
 		col := func() ast.ExprNode {
 			return &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: qualifier, Name: ast.NewCIStr(k)}}
 		}

@@ -50,3 +50,29 @@ func TestKeysFirst(t *testing.T) {
 		}
 	}
 }
+
+// The key columns' names come from information_schema as UTF-8: they are
+// written in the client's character set, or not read first at all.
+func TestKeysFirstNamesInClientCharset(t *testing.T) {
+	for cs, want := range map[string]string{
+		"":       "SELECT `orders`.`clé`,`orders`.`user_id` FROM `orders` ORDER BY `id` LIMIT 1 FOR UPDATE",
+		"latin1": "SELECT `orders`.`cl\xe9`,`orders`.`user_id` FROM `orders` ORDER BY `id` LIMIT 1 FOR UPDATE",
+		"cp1251": "", // (no é there)
+	} {
+		env := *testEnv(t)
+		env.Keys = func(string, string) ([]string, error) { return []string{"clé"}, nil }
+		env.ForeignCharset = cs
+		stmts, err := parser.Parse("DELETE FROM orders ORDER BY id LIMIT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := KeysFirst(stmts[0], &env)
+		got := ""
+		if p != nil {
+			got, _ = p.SQL(0)
+		}
+		if got != want {
+			t.Errorf("%q: read\n  %q\nwant\n  %q", cs, got, want)
+		}
+	}
+}
