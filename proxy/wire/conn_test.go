@@ -33,6 +33,19 @@ func payload(n int) []byte {
 	return p
 }
 
+// writePackets writes packets of the sizes to a, in the background.
+func writePackets(t *testing.T, a *Conn, sizes []int) {
+	go func() {
+		for _, n := range sizes {
+			a.WritePacket(payload(n))
+			if err := a.Flush(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+}
+
 func TestPacketsRoundTrip(t *testing.T) {
 	for _, compressed := range []bool{false, true} {
 		a, b := pipe(t)
@@ -42,15 +55,7 @@ func TestPacketsRoundTrip(t *testing.T) {
 		}
 		// Sizes around the 16 MB split, and a run of small ones.
 		sizes := []int{0, 1, 250, 251, 65535, MaxPayload - 1, MaxPayload, MaxPayload + 1, 2 * MaxPayload, 40 << 20}
-		go func() {
-			for _, n := range sizes {
-				a.WritePacket(payload(n))
-				if err := a.Flush(); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
+		writePackets(t, a, sizes)
 		for _, n := range sizes {
 			got, err := b.ReadPacket()
 			if err != nil {
@@ -180,15 +185,7 @@ func TestClientReadBufGrows(t *testing.T) {
 	a, b := pipe(t)
 	b = NewConnSize(b.NetConn(), ClientReadBuf)
 	sizes := []int{10, ClientReadBuf - 4, ClientReadBuf + 1, 3 * ClientReadBuf, keepBuf + 1, 20}
-	go func() {
-		for _, n := range sizes {
-			a.WritePacket(payload(n))
-			if err := a.Flush(); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
+	writePackets(t, a, sizes)
 	for _, n := range sizes {
 		got, err := b.ReadPacket()
 		if err != nil {
