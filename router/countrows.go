@@ -242,10 +242,12 @@ func duplicateColumn(sel *ast.SelectStmt) (dup string, hidden bool) {
 	return dup, hidden
 }
 
-// derivedDuplicate is the server's error (1060) for a derived table or
+// DerivedDuplicate is the server's error (1060) for a derived table or
 // WITH query of stmt that names a column twice, which a refusal must not
-// hide: nil when none does (or a star may).
-func derivedDuplicate(stmt ast.Node) error {
+// hide: nil when none does (or a star may). (Where the proxy can run the
+// statement's parts, the servers give their errors in their order: 1055
+// of ONLY_FULL_GROUP_BY before 1060.)
+func DerivedDuplicate(stmt ast.Node) error {
 	var err error
 	check := func(q ast.Node) {
 		if sel := firstSelect(q); sel != nil && err == nil {

@@ -75,11 +75,6 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	default:
 		root, err = b.planWhole()
 	}
-	if Refused(err) {
-		if dup := derivedDuplicate(stmt); dup != nil {
-			return nil, nil, dup // the server's error comes first
-		}
-	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +140,7 @@ func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, e
 	}
 	if whole {
 		if name := b.apart(node); name != "" {
-			if dup := derivedDuplicate(stmt); dup != nil {
+			if dup := DerivedDuplicate(stmt); dup != nil {
 				return "", "", dup // the server's error comes first
 			}
 			return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)

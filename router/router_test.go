@@ -527,3 +527,21 @@ func TestPrepareSQLApart(t *testing.T) {
 		}
 	}
 }
+
+func TestDerivedDuplicate(t *testing.T) {
+	for sql, want := range map[string]string{
+		"WITH w AS (SELECT status, COUNT(*), COUNT(*) FROM orders GROUP BY status) SELECT * FROM w": "Duplicate column name 'COUNT(*)'",
+		"SELECT * FROM (SELECT id, id FROM orders) t":                                               "Duplicate column name 'id'",
+		"SELECT * FROM (SELECT id, id AS id2 FROM orders) t":                                        "",
+	} {
+		stmt, err := parser.Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		KeepFieldNames(stmt[0]) // (as the session does: expressions' names)
+		err = DerivedDuplicate(stmt[0])
+		if want == "" && err != nil || want != "" && (err == nil || err.Error() != "ERROR 1060 (42S21): "+want) {
+			t.Errorf("%s: %v, want %q", sql, err, want)
+		}
+	}
+}

@@ -185,6 +185,22 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 // every table read first (within the bound) for one server to answer
 // the statement whole. Else the refusal stands.
 func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
+	plan, err := s.aroundRefusal(fresh, snap, refusal, depth)
+	if router.Refused(err) {
+		// A refusal must not hide the server's error for a derived table
+		// naming a column twice. (The ways around run the statement's
+		// parts, so an error a server gives before it came from there.)
+		if stmt, perr := fresh(); perr == nil {
+			router.KeepFieldNames(stmt) // (an expression is named by its text)
+			if dup := router.DerivedDuplicate(stmt); dup != nil {
+				return nil, dup
+			}
+		}
+	}
+	return plan, err
+}
+
+func (s *Session) aroundRefusal(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
 	if router.Placement(refusal) {
 		if plan, err := s.pullSubqueries(fresh, snap, refusal, depth); err != refusal {
 			return plan, err
