@@ -31,11 +31,11 @@ func latin1ToUTF8(s string) string {
 	return b.String()
 }
 
-// ClientName is a column name as the server sends it when
-// character_set_results is binary (UTF-8, as it keeps names) in the
-// character set the server reads the proxy's SQL in: the session's
-// character_set_client (foreign: "" for UTF-8). An error when the name
-// has no spelling there.
+// ClientName is a name that came as UTF-8 (a column's, as the server
+// sends it when character_set_results is binary; a key column's or an
+// ENUM label from information_schema) in the character set the server
+// reads the proxy's SQL in: the session's character_set_client (foreign:
+// "" for UTF-8). An error when the name has no spelling there.
 func ClientName(name, foreign string) (string, error) {
 	switch cs := strings.ToLower(strings.Trim(foreign, "'\"`")); {
 	case cs == "" || isASCII(name):

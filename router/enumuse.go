@@ -94,9 +94,7 @@ func (s *enumSort) Leave(n ast.Node) (ast.Node, bool) {
 	return n, true
 }
 
-func (s *enumSort) is(e ast.ExprNode) bool {
-	return (&enumUses{table: s.table, column: s.column}).is(e)
-}
+func (s *enumSort) is(e ast.ExprNode) bool { return namesColumn(e, s.table, s.column) }
 
 // position is IF(col IS NULL, NULL, FIELD(col, labels...)): NULL first
 // as the column's NULLs, then the empty string (a value not among the
@@ -202,10 +200,12 @@ type enumUses struct {
 	ok            bool
 }
 
-// is reports whether e names the column: of d, or unqualified.
-func (u *enumUses) is(e ast.ExprNode) bool {
+func (u *enumUses) is(e ast.ExprNode) bool { return namesColumn(e, u.table, u.column) }
+
+// namesColumn reports whether e is column of table, or unqualified.
+func namesColumn(e ast.ExprNode, table, column string) bool {
 	c, ok := unparen(e).(*ast.ColumnNameExpr)
-	return ok && c.Name.Schema.L == "" && (c.Name.Table.L == u.table || c.Name.Table.L == "") && c.Name.Name.L == u.column
+	return ok && c.Name.Schema.L == "" && (c.Name.Table.L == table || c.Name.Table.L == "") && c.Name.Name.L == column
 }
 
 func (u *enumUses) Enter(n ast.Node) (ast.Node, bool) {

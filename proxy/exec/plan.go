@@ -1271,9 +1271,6 @@ func concatOf(in []merge.Stream) merge.Stream {
 	return merge.Concat(in...)
 }
 
-// sortKeys resolves plan keys for the fields at hand. A string column is
-// compared through its WEIGHT_STRING helper; without one, only a binary
-// collation compares correctly byte by byte.
 // buildKeyed builds a primitive's input and resolves its keys over the
 // input's columns.
 func buildKeyed(input router.Primitive, rkeys []router.SortKey, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, []merge.SortKey, error) {
@@ -1289,6 +1286,9 @@ func buildKeyed(input router.Primitive, rkeys []router.SortKey, streams map[*rou
 	return in, keys, nil
 }
 
+// sortKeys resolves plan keys for the fields at hand. A string column is
+// compared through its WEIGHT_STRING helper; without one, only a binary
+// collation compares correctly byte by byte.
 func sortKeys(keys []router.SortKey, fields []merge.Field, pads merge.Pads) ([]merge.SortKey, error) {
 	n := len(fields)
 	out := make([]merge.SortKey, len(keys))

@@ -9,7 +9,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
-	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -73,7 +72,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
 	held := 0
-	var enums []enumSort
+	var enums []sortedEnum
 	// The rows come unconverted, each string in its column's character
 	// set, and go back as its bytes: nothing the client's character set
 	// cannot hold is lost on the way.
@@ -131,7 +130,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 			if !ok || !router.EnumSortedAsText(stmt, d, name) {
 				return nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then used as a number, or sorted where the proxy cannot sort it by its labels' positions (it comes back as its text)")
 			}
-			enums = append(enums, enumSort{i, name, labels})
+			enums = append(enums, sortedEnum{i, name, labels})
 		}
 		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
 			return nil, err
@@ -307,9 +306,9 @@ func describeFailed(err error) error {
 	return err
 }
 
-// enumSort is an ENUM column of the derived table ds[derived] that the
+// sortedEnum is an ENUM column of the derived table ds[derived] that the
 // statement sorts by, and its labels (see router.EnumByPosition).
-type enumSort struct {
+type sortedEnum struct {
 	derived int
 	column  string
 	labels  []string
@@ -334,14 +333,11 @@ func (s *Session) enumLabels(snap *snapshot.Snapshot, f *merge.Field, env *route
 		}
 		schema = logical
 	}
-	types, err := s.tableMeta(snap, schema, table, "column type "+strings.ToLower(column), func(db, phys string) string {
-		return "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
-			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
-	})
-	if err != nil || len(types) != 1 {
+	typ, err := s.columnMeta(snap, schema, table, column, "COLUMN_TYPE")
+	if err != nil {
 		return nil, false
 	}
-	labels, ok := router.EnumLabels(types[0])
+	labels, ok := router.EnumLabels(typ)
 	for i := range labels {
 		if labels[i], err = router.ClientName(labels[i], env.ForeignCharset); err != nil {
 			return nil, false

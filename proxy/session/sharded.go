@@ -439,14 +439,27 @@ func (s *Session) tableColumns(snap *snapshot.Snapshot, schema, table string) ([
 // keyColumnType returns the DATA_TYPE and collation of a table's column
 // (see router.Env.KeyColumnType; "" when it cannot be read).
 func (s *Session) keyColumnType(snap *snapshot.Snapshot, schema, table, column string) string {
-	t, err := s.tableMeta(snap, schema, table, "type "+strings.ToLower(column), func(db, phys string) string {
-		return "SELECT LOWER(CONCAT(DATA_TYPE, ' ', IFNULL(COLLATION_NAME, 'binary'))) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
-			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
-	})
-	if err != nil || len(t) != 1 {
+	t, err := s.columnMeta(snap, schema, table, column, "LOWER(CONCAT(DATA_TYPE, ' ', IFNULL(COLLATION_NAME, 'binary')))")
+	if err != nil {
 		return ""
 	}
-	return t[0]
+	return t
+}
+
+// columnMeta reads one value (expr, over information_schema.COLUMNS) about
+// a table's column, cached as tableMeta's.
+func (s *Session) columnMeta(snap *snapshot.Snapshot, schema, table, column, expr string) (string, error) {
+	v, err := s.tableMeta(snap, schema, table, expr+" "+strings.ToLower(column), func(db, phys string) string {
+		return "SELECT " + expr + " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + backend.QuoteString(db) +
+			" AND TABLE_NAME = " + backend.QuoteString(phys) + " AND COLUMN_NAME = " + backend.QuoteString(column)
+	})
+	if err == nil && len(v) != 1 {
+		err = mysql.NewDefaultError(mysql.ER_BAD_FIELD_ERROR, column, table)
+	}
+	if err != nil {
+		return "", err
+	}
+	return v[0], nil
 }
 
 // tableKeys returns a table's primary key columns (none: nil).
