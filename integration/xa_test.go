@@ -426,3 +426,83 @@ func TestTransactionWithoutDatabase(t *testing.T) {
 		t.Errorf("an unqualified table without a database: %v, want 1046", err)
 	}
 }
+
+// TestPreparedTransactionControl: BEGIN, COMMIT, ROLLBACK, SAVEPOINT and
+// SET autocommit sent as prepared statements (as sysbench and some
+// drivers do) control the proxy's transaction over both hosts, as the
+// same statements sent as text do.
+func TestPreparedTransactionControl(t *testing.T) {
+	for _, mode := range []string{"xa", "local"} {
+		t.Run(mode, func(t *testing.T) {
+			p := StartProxy(t, bankConfig(mode))
+			db := Open(t, DSN("app", "app", p.Addr, "bank"))
+			setupBank(t, db)
+			ctx := context.Background()
+			c := Conn(t, db)
+			run := func(q string, args ...any) {
+				t.Helper()
+				st, err := c.PrepareContext(ctx, q)
+				if err != nil {
+					t.Fatalf("prepare %s: %v", q, err)
+				}
+				defer st.Close()
+				if _, err := st.ExecContext(ctx, args...); err != nil {
+					t.Fatalf("execute %s: %v", q, err)
+				}
+			}
+			leg := "INSERT INTO legs VALUES (?, ?, ?)"
+			legs := func(tx int) string {
+				return QueryString(t, db, fmt.Sprintf("SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM legs WHERE tx = %d", tx))
+			}
+			run("START TRANSACTION")
+			run(leg, 900, 95, -1) // dh0
+			run(leg, 901, 95, 1)  // dh1
+			if got := legs(95); got != "" {
+				t.Errorf("another connection sees %q of an open transaction", got)
+			}
+			run("ROLLBACK")
+			if got := legs(95); got != "" {
+				t.Errorf("prepared ROLLBACK: legs %q remain, want none", got)
+			}
+			run("BEGIN")
+			run(leg, 902, 96, -1)
+			run(leg, 903, 96, 1)
+			run("COMMIT")
+			if got := legs(96); got != "902,903" {
+				t.Errorf("prepared COMMIT: legs %q, want 902,903", got)
+			}
+			run("BEGIN")
+			run(leg, 904, 97, -1)
+			run("SAVEPOINT a")
+			run(leg, 905, 97, 1)
+			run("ROLLBACK TO SAVEPOINT a")
+			run("COMMIT")
+			if got := legs(97); got != "904" {
+				t.Errorf("prepared SAVEPOINT and ROLLBACK TO: legs %q, want 904", got)
+			}
+			run("SET autocommit = 0")
+			run(leg, 906, 98, -1)
+			run(leg, 907, 98, 1)
+			run("ROLLBACK")
+			run("SET autocommit = 1")
+			if got := legs(98); got != "" {
+				t.Errorf("prepared SET autocommit = 0, then ROLLBACK: legs %q remain", got)
+			}
+			if left := preparedBranches(t); len(left) > 0 {
+				t.Errorf("XA branches left prepared: %v", left)
+			}
+			// What the text protocol refuses, prepared, is refused too
+			// (it would change one server of several).
+			for q, code := range map[string]uint16{"SET GLOBAL max_connections = 100": 1235, "CREATE USER nobody": 1227} {
+				st, err := c.PrepareContext(ctx, q)
+				if err == nil {
+					_, err = st.ExecContext(ctx)
+					st.Close()
+				}
+				if ErrCode(err) != code {
+					t.Errorf("prepared %s: %v, want error %d", q, err, code)
+				}
+			}
+		})
+	}
+}

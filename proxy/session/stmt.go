@@ -49,6 +49,9 @@ type stmt struct {
 	// answered at each execute as the text protocol answers it (logical
 	// names, every node's tables).
 	info bool
+	// query: a statement about the session (sessionStatement), run at
+	// each execute as this COM_QUERY packet.
+	query []byte
 }
 
 // stmtTemplate is a sharded prepared statement's plan cache entry: planned
@@ -73,6 +76,10 @@ func (s *Session) stmtPrepare(p []byte) error {
 	}
 	parser.Scan(st.sql, &st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
+	if sessionStatement(st.sql, &st.sum) {
+		st.query = append([]byte{mysql.COM_QUERY}, st.sql...)
+		return s.prepareHere(st)
+	}
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	// The statement is prepared on a backend for its metadata; in a
@@ -156,6 +163,66 @@ func (s *Session) stmtPrepare(p []byte) error {
 		}
 		return s.c.Flush()
 	}
+}
+
+// sessionStatement reports whether a statement to prepare is about the
+// session: a transaction's start, end or savepoint, SET, USE, KILL, locks,
+// XA, FLUSH, DO, database DDL and what needs a server-wide privilege. The
+// text protocol answers these in the proxy (a transaction spans nodes and
+// begins lazily, SET is replayed on every connection, some are refused),
+// so each execute runs the statement as text: prepared on a backend, it
+// would change that one connection only (a prepared BEGIN left the other
+// nodes' writes outside the transaction). None returns rows, so the text
+// answer, an OK or an error, is the binary protocol's too. A statement with
+// markers is prepared as any other.
+func sessionStatement(sql string, sum *parser.Summary) bool {
+	if sum.Next != 0 {
+		return false
+	}
+	switch sum.Kind {
+	case parser.KindBegin:
+		if sum.Second == "NOT" { // BEGIN NOT ATOMIC: a compound statement
+			return false
+		}
+	case parser.KindSet:
+		if sum.Second == "STATEMENT" { // SET STATEMENT ... FOR SELECT returns rows
+			return false
+		}
+	case parser.KindXA:
+		if sum.Second == "RECOVER" { // returns rows
+			return false
+		}
+	case parser.KindCommit, parser.KindRollback, parser.KindSavepoint, parser.KindUse, parser.KindKill,
+		parser.KindLock, parser.KindUnlock, parser.KindFlush, parser.KindDo:
+	case parser.KindCreate, parser.KindDrop, parser.KindAlter:
+		if sum.Second != "DATABASE" && sum.Second != "SCHEMA" && parser.ServerWide(sql, sum) == "" {
+			return false
+		}
+	default:
+		if parser.ServerWide(sql, sum) == "" {
+			return false
+		}
+	}
+	l := parser.NewLexer(sql)
+	for t := l.Next(); t.Kind != parser.TokEOF; t = l.Next() {
+		if t.Kind == parser.TokParam {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareHere answers the prepare of a session statement itself: no
+// parameters, no columns.
+func (s *Session) prepareHere(st *stmt) error {
+	s.nextStmt++
+	st.id = s.nextStmt
+	s.stmts[st.id] = st
+	s.lastPrepared = st.id
+	var p [12]byte // OK, id, columns, parameters, filler, warnings
+	binary.LittleEndian.PutUint32(p[1:], st.id)
+	s.c.WritePacket(p[:])
+	return s.c.Flush()
 }
 
 // prepareOnce prepares a statement on a server of its node (where it would
@@ -269,6 +336,9 @@ func (s *Session) stmtExecute(p []byte) error {
 	}
 	if len(p) < 10 {
 		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
+	}
+	if st.query != nil {
+		return s.comQuery(st.query)
 	}
 	// Remember or restore the parameter types.
 	body := p[10:]
