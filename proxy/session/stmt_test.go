@@ -173,3 +173,42 @@ func TestParamValue(t *testing.T) {
 		t.Error("a truncated value is an error")
 	}
 }
+
+func TestSessionStatement(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"BEGIN":                           true,
+		"START TRANSACTION READ ONLY":     true,
+		"/* x */ COMMIT":                  true,
+		"ROLLBACK TO SAVEPOINT a":         true,
+		"RELEASE SAVEPOINT a":             true,
+		"SAVEPOINT a":                     true,
+		"SET autocommit = 0":              true,
+		"SET GLOBAL max_connections = 10": true,
+		"USE shop":                        true,
+		"KILL QUERY 7":                    true,
+		"LOCK TABLES t READ":              true,
+		"UNLOCK TABLES":                   true,
+		"XA START 'x'":                    true,
+		"FLUSH TABLES":                    true,
+		"DO SLEEP(0)":                     true,
+		"CREATE DATABASE d":               true,
+		"CREATE USER u":                   true,
+		"GRANT SELECT ON *.* TO u":        true,
+		"BEGIN NOT ATOMIC SELECT 1; END":  false, // a compound statement
+		"SET STATEMENT max_statement_time = 1 FOR SELECT 1": false, // rows
+		"XA RECOVER":               false, // rows
+		"SET @a = ?":               false, // a marker
+		"DO ?":                     false,
+		"SELECT 1":                 false,
+		"INSERT INTO t VALUES (1)": false,
+		"CREATE TABLE t (a INT)":   false,
+		"CALL p()":                 false,
+		"SHOW TABLES":              false,
+	} {
+		var sum parser.Summary
+		parser.Scan(sql, &sum)
+		if got := sessionStatement(sql, &sum); got != want {
+			t.Errorf("sessionStatement(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
