@@ -69,6 +69,31 @@ func TestAuthAndSchemaAccess(t *testing.T) {
 	if strings.Join(names, ",") != "information_schema,itest" {
 		t.Fatalf("SHOW DATABASES = %v", names)
 	}
+	// The server's other databases (its own, another schema's physical
+	// one) are not the client's to read with the proxy's account, as text
+	// or as a prepared statement; gotest's database has its name, so
+	// nothing is renamed on the way.
+	g := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest")))
+	for _, q := range []string{"SELECT COUNT(*) FROM mysql.user", "SELECT COUNT(*) FROM itest_phys.nosuch"} {
+		rows, err := g.QueryContext(context.Background(), q)
+		if err == nil {
+			rows.Close()
+		}
+		var perr error
+		if st, err := g.PrepareContext(context.Background(), q); err != nil {
+			perr = err
+		} else {
+			if rows, perr = st.Query(); perr == nil {
+				rows.Close()
+			}
+			st.Close()
+		}
+		for _, e := range []error{err, perr} {
+			if ErrCode(e) != 1044 || !strings.Contains(e.Error(), "'gotest'@") {
+				t.Errorf("%s: %v, want 1044 naming the user", q, e)
+			}
+		}
+	}
 }
 
 func TestTooManyConnections(t *testing.T) {

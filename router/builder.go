@@ -29,6 +29,9 @@ type Env struct {
 	NodeDB func(node string) string
 	// CanUse says whether the session's user may use a logical schema.
 	CanUse func(schema string) bool
+	// User and Host name the session's account in error 1044 (access to a
+	// database denied), as a server names them.
+	User, Host string
 	// Columns returns a table's columns in order (for INSERT without a
 	// column list); nil when unknown.
 	Columns func(schema, table string) ([]string, error)
@@ -190,7 +193,7 @@ func (b *builder) resolve() error {
 			// information_schema is answered per node; the server's own
 			// databases are not the client's to read with the proxy's account.
 			if !strings.EqualFold(t.schema, "information_schema") {
-				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, "", "", t.schema)
+				return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, b.env.User, b.env.Host, t.schema)
 			}
 			t.system = true
 			b.tables = append(b.tables, t)
@@ -201,7 +204,7 @@ func (b *builder) resolve() error {
 			return mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, t.schema)
 		}
 		if b.env.CanUse != nil && !b.env.CanUse(t.schema) {
-			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, "", "", t.schema)
+			return mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, b.env.User, b.env.Host, t.schema)
 		}
 		t.rule = t.rules.Lookup(r.Name)
 		if t.rule == nil {

@@ -72,6 +72,8 @@ func testEnv(t testing.TB) *Env {
 		Rules:        func(s string) *shardrules.SchemaRules { return rules[s] },
 		NodeDB:       func(n string) string { return dbs[n] },
 		CanUse:       func(s string) bool { return s == "shop" || s == "other" },
+		User:         "app",
+		Host:         "10.0.0.7",
 		DivPrecision: 4,
 		Columns: func(schema, table string) ([]string, error) {
 			if table == "orders" {

@@ -324,6 +324,8 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 			return ""
 		},
 		CanUse:  func(name string) bool { return snapshot.CanUse(s.user, name) },
+		User:    s.user.Name,
+		Host:    s.host,
 		Columns: func(schema, table string) ([]string, error) { return s.tableColumns(snap, schema, table) },
 		Keys:    func(schema, table string) ([]string, error) { return s.tableKeys(snap, schema, table) },
 		KeyColumnType: func(schema, table, column string) string {
