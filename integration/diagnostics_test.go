@@ -47,6 +47,7 @@ var diagnosticsReads = []string{
 var diagnosticsPrepared = map[string][]any{
 	"SELECT id, amount / ? FROM orders WHERE user_id = ?":  {0, 7},
 	"SELECT COUNT(*) FROM orders WHERE amount / ? IS NULL": {0},
+	"SELECT ? + 1": {1}, // no table: the last statement's warnings stay
 }
 
 func runDiagnostics(t *testing.T, proxy, oracle queryer, texts []string, prepared map[string][]any) {
@@ -148,7 +149,7 @@ func TestDiagnosticsPassThrough(t *testing.T) {
 		"INSERT IGNORE INTO diag_t VALUES (1, 1, 'dup')",
 		"DROP TABLE IF EXISTS nosuch_table",
 		"DO 1 / 0",
-	}, map[string][]any{"SELECT id, a / ? FROM diag_t WHERE id > ?": {0, 1}})
+	}, map[string][]any{"SELECT id, a / ? FROM diag_t WHERE id > ?": {0, 1}, "SELECT ? + 1": {1}})
 
 	a, b := Conn(t, proxy), Conn(t, proxy)
 	if r := runQuery(a, "SELECT id, a / 0 FROM diag_t"); r.Err != nil {

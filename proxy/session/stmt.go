@@ -69,12 +69,13 @@ type stmtTemplate struct {
 }
 
 func (s *Session) stmtPrepare(p []byte) error {
-	s.diag.clear()
 	st := &stmt{sql: string(p[1:])}
 	if parser.HasExecutableComment(st.sql) {
 		st.sql = s.expandComments(st.sql)
 	}
 	parser.Scan(st.sql, &st.sum)
+	// As MariaDB: preparing SELECT 1 keeps the last statement's warnings.
+	s.beginDiagnostics(&st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 	if sessionStatement(st.sql, &st.sum) {
 		st.query = append([]byte{mysql.COM_QUERY}, st.sql...)
@@ -335,10 +336,13 @@ func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *mysql.MyError) {
 }
 
 func (s *Session) stmtExecute(p []byte) error {
-	s.diag.clear()
 	st, e := s.lookupStmt(p, "mysqld_stmt_execute")
 	if e != nil {
+		s.diag.clear()
 		return s.writeErr(e)
+	}
+	if st.query == nil { // (comQuery begins its own)
+		s.beginDiagnostics(&st.sum)
 	}
 	if len(p) < 10 {
 		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
