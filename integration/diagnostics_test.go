@@ -65,8 +65,16 @@ func runDiagnostics(t *testing.T, proxy, oracle queryer, texts []string, prepare
 			t.Errorf("%s: proxy error %v, oracle error %v", q, got.Err, want.Err)
 			continue
 		}
-		for _, read := range diagnosticsReads {
-			g, w := runQuery(proxy, read), runQuery(oracle, read)
+		// Each read as text, then as a prepared statement (reading changes
+		// nothing).
+		for i := 0; i < 2*len(diagnosticsReads); i++ {
+			read, g, w := diagnosticsReads[i/2], result{}, result{}
+			if i%2 == 0 {
+				g, w = runQuery(proxy, read), runQuery(oracle, read)
+			} else {
+				g, w = runPrepared(proxy, read, nil), runPrepared(oracle, read, nil)
+				read = "prepared " + read
+			}
 			if w.Err != nil {
 				t.Fatalf("oracle: %s: %v", read, w.Err)
 			}
@@ -74,14 +82,14 @@ func runDiagnostics(t *testing.T, proxy, oracle queryer, texts []string, prepare
 				t.Errorf("after %s\n  %s: %v", q, read, g.Err)
 				continue
 			}
-			if read == "SHOW WARNINGS LIMIT 1" {
+			if strings.HasSuffix(read, "SHOW WARNINGS LIMIT 1") {
 				// Which one comes first is the shards' order: just one.
 				if len(g.Rows) != len(w.Rows) {
 					t.Errorf("after %s\n  %s: %d rows, the oracle %d", q, read, len(g.Rows), len(w.Rows))
 				}
 				continue
 			}
-			if read == "SHOW WARNINGS" && len(g.Rows) < len(w.Rows) && len(g.Rows) > 0 {
+			if strings.HasSuffix(read, "SHOW WARNINGS") && len(g.Rows) < len(w.Rows) && len(g.Rows) > 0 {
 				if extra := notIn(g.Rows, w.Rows); extra != nil {
 					t.Errorf("after %s\n  %s: the proxy shows %q, which the oracle does not", q, read, extra)
 				}
@@ -191,7 +199,8 @@ func TestReadLockStaysWithSession(t *testing.T) {
 
 // SHOW PROCESSLIST lists the proxy's sessions of the user (the ids KILL
 // and CONNECTION_ID() give), SHOW GRANTS the proxy's grants: a backend
-// listed every client's connections and its account's password hash.
+// listed every client's connections and its account's password hash. The
+// same as prepared statements.
 func TestProcesslistAndGrants(t *testing.T) {
 	p := PassThrough(t, 4, 100)
 	me, other := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "gotest"))), Conn(t, Open(t, DSN("other", "other", p.Addr, "itest")))
@@ -232,12 +241,56 @@ func TestProcesslistAndGrants(t *testing.T) {
 		t.Errorf("another user's grants: %v, want 1044", err)
 	}
 	// Prepared, a server would answer them (its account, its connections,
-	// its databases): refused as MySQL refuses what it cannot prepare, so
-	// that drivers prepare on the client.
-	for _, q := range []string{"SHOW GRANTS", "SHOW FULL PROCESSLIST", "SHOW DATABASES"} {
-		if _, err := me.PrepareContext(context.Background(), q); ErrCode(err) != 1295 {
-			t.Errorf("prepared %s: %v, want 1295", q, err)
+	// its databases): the proxy answers them as it answers the text.
+	for q, want := range map[string]string{
+		"SHOW GRANTS":    want,
+		"SHOW DATABASES": "gotest|information_schema|itest",
+		"SELECT 1":       "1",
+	} {
+		st, err := me.PrepareContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", q, err)
 		}
+		var got []string
+		rows, err := st.Query()
+		if err != nil {
+			t.Fatalf("execute %s: %v", q, err)
+		}
+		for rows.Next() {
+			var v string
+			rows.Scan(&v)
+			got = append(got, v)
+		}
+		rows.Close()
+		st.Close()
+		if strings.Join(got, "|") != want {
+			t.Errorf("prepared %s: %q, want %q", q, got, want)
+		}
+	}
+	st, err := me.PrepareContext(context.Background(), "SHOW FULL PROCESSLIST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Query()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var id, user string
+		var host, db, command, tm, state, info, progress sql.NullString
+		if err := rows.Scan(&id, &user, &host, &db, &command, &tm, &state, &info, &progress); err != nil {
+			t.Fatal(err)
+		}
+		if id != mine || user != "gotest" {
+			t.Errorf("prepared SHOW FULL PROCESSLIST lists %s of %s: want only the user's own session", id, user)
+		}
+		n++
+	}
+	rows.Close()
+	if n != 1 {
+		t.Errorf("prepared SHOW FULL PROCESSLIST: %d rows, want 1", n)
 	}
 }
 

@@ -13,27 +13,43 @@ func WriteResultStatus(cli *Client, cols []wire.Column, rows [][]any, status uin
 	WriteResult(cli, cols, rows, status)
 }
 
-// WriteResult sends a text-protocol result set the proxy made up itself.
+// WriteResult sends a result set the proxy made up itself, its rows in
+// the binary protocol when cli.BinaryRows (a prepared statement's).
 // Values may be nil (NULL), string, []byte, int, int64, uint64 or float64.
 func WriteResult(cli *Client, cols []wire.Column, rows [][]any, status uint16) {
 	status = cli.status(status)
 	c := cli.Conn
-	var b []byte
-	b = wire.AppendLenEnc(b[:0], uint64(len(cols)))
-	c.WritePacket(b)
+	defs := make([][]byte, len(cols))
 	for i := range cols {
-		b = wire.AppendColumnDef(b[:0], &cols[i])
-		c.WritePacket(b)
+		defs[i] = wire.AppendColumnDef(nil, &cols[i])
 	}
+	text := make([][]byte, len(rows))
+	for i, row := range rows {
+		for _, v := range row {
+			text[i] = appendTextValue(text[i], v)
+		}
+		if text[i] == nil {
+			text[i] = []byte{}
+		}
+	}
+	if cli.BinaryRows {
+		// Converted before anything is sent: a value that does not
+		// convert gets an error instead.
+		if err := BinaryRows(defs, text); err != nil {
+			c.WritePacket(wire.AppendErr(nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error())))
+			return
+		}
+	}
+	c.WritePacket(wire.AppendLenEnc(nil, uint64(len(cols))))
+	for _, d := range defs {
+		c.WritePacket(d)
+	}
+	var b []byte
 	if !cli.DeprecateEOF {
 		c.WritePacket(wire.AppendEOF(b[:0], 0, status&^mysql.SERVER_MORE_RESULTS_EXISTS))
 	}
-	for _, row := range rows {
-		b = b[:0]
-		for _, v := range row {
-			b = appendTextValue(b, v)
-		}
-		c.WritePacket(b)
+	for _, row := range text {
+		c.WritePacket(row)
 	}
 	if cli.DeprecateEOF {
 		ok := wire.OK{Status: status}

@@ -25,9 +25,17 @@ type Names struct {
 func NewNames(db map[string]string, tables map[[2]string]string) *Names {
 	n := &Names{DB: db, Table: tables}
 	var pairs []string
+	// 'shop_0.orders_1' whole first: at one position the first pair given
+	// that matches wins, and 'shop_0. alone would leave the table.
+	for k, logical := range tables {
+		if ldb, ok := db[k[0]]; ok && (ldb != k[0] || logical != k[1]) {
+			pairs = append(pairs, "'"+k[0]+"."+k[1]+"'", "'"+ldb+"."+logical+"'")
+		}
+	}
 	for phys, logical := range db {
 		if phys != logical {
-			pairs = append(pairs, "'"+phys+".", "'"+logical+".", "`"+phys+"`", "`"+logical+"`", "'"+phys+"'", "'"+logical+"'")
+			pairs = append(pairs, "'"+phys+".", "'"+logical+".", "`"+phys+"`", "`"+logical+"`", "'"+phys+"'", "'"+logical+"'",
+				" "+phys+".", " "+logical+".") // PROCEDURE shop_0.p does not exist (1305)
 		}
 	}
 	for k, logical := range tables {

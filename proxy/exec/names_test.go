@@ -52,3 +52,17 @@ func BenchmarkColumnDef(b *testing.B) {
 		cli.ColumnDef(in)
 	}
 }
+
+func TestNamesMessage(t *testing.T) {
+	n := NewNames(map[string]string{"shop_0": "shop"}, map[[2]string]string{{"shop_0", "orders_1"}: "orders"})
+	for msg, want := range map[string]string{
+		"Table 'shop_0.orders_1' doesn't exist":  "Table 'shop.orders' doesn't exist",
+		"PROCEDURE shop_0.nosuch does not exist": "PROCEDURE shop.nosuch does not exist",
+		"Unknown database 'shop_0'":              "Unknown database 'shop'",
+		"Unknown column 'x' in 'field list'":     "Unknown column 'x' in 'field list'",
+	} {
+		if got := n.Message(msg); got != want {
+			t.Errorf("Message(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -49,8 +50,8 @@ type stmt struct {
 	// answered at each execute as the text protocol answers it (logical
 	// names, every node's tables).
 	info bool
-	// query: a statement about the session (sessionStatement), run at
-	// each execute as this COM_QUERY packet.
+	// query: a statement the proxy answers from the session
+	// (textStatement), run at each execute as this COM_QUERY packet.
 	query []byte
 }
 
@@ -77,8 +78,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	// As MariaDB: preparing SELECT 1 keeps the last statement's warnings.
 	s.beginDiagnostics(&st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
-	if sessionStatement(st.sql, &st.sum) {
-		st.query = append([]byte{mysql.COM_QUERY}, st.sql...)
+	if s.textStatement(st.sql, &st.sum) {
 		return s.prepareHere(st)
 	}
 	snap := s.env.Snap.Load()
@@ -119,8 +119,11 @@ func (s *Session) stmtPrepare(p []byte) error {
 			return s.writeErr(syntaxError(st.sql))
 		}
 		if _, ok := metadataStmt(stmts[0]); ok {
-			// Answered with logical names by the text protocol only.
-			return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
+			// Answered with logical names, as the text protocol does.
+			if hasMarkers(st.sql) {
+				return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
+			}
+			return s.prepareHere(st)
 		}
 		if sel, names, ok := infoSchemaSelect(stmts[0]); ok && !infoForwarded(sel, names) {
 			st.info = true // prepared below on the first shard for its columns
@@ -172,56 +175,75 @@ func (s *Session) stmtPrepare(p []byte) error {
 	}
 }
 
+// textStatement reports whether a statement to prepare is one the proxy
+// answers from the session's own state, which each execute then runs as
+// the text protocol runs it, its rows (if any) in the binary protocol:
+//   - statements about the session (sessionStatement);
+//   - SHOW WARNINGS, ERRORS and COUNT(*), and SELECTs of @@warning_count
+//     or @@error_count: the session's list, not a pooled connection's;
+//   - SHOW DATABASES, GRANTS, PROCESSLIST and the SSL status, which the
+//     proxy answers (localShow).
+// A statement with markers is prepared as any other.
+func (s *Session) textStatement(sql string, sum *parser.Summary) bool {
+	ok := sessionStatement(sql, sum)
+	switch {
+	case ok || sum.Next != 0:
+	case sum.Kind == parser.KindShow:
+		ok = isDiagnosticsStatement(sum) || s.localShow(sql, sum) != nil
+	case sum.Kind == parser.KindSelect:
+		ok = sum.Flags&parser.FlagDiagnostics != 0
+	}
+	// (A NUL byte, which the lexer may not see as the server does, leaves
+	// the statement to the server's syntax check.)
+	return ok && !hasMarkers(sql) && !strings.Contains(sql, "\x00")
+}
+
 // sessionStatement reports whether a statement to prepare is about the
 // session: a transaction's start, end or savepoint, SET, USE, KILL, locks,
 // XA, FLUSH, DO, database DDL and what needs a server-wide privilege. The
 // text protocol answers these in the proxy (a transaction spans nodes and
-// begins lazily, SET is replayed on every connection, some are refused),
-// so each execute runs the statement as text: prepared on a backend, it
-// would change that one connection only (a prepared BEGIN left the other
-// nodes' writes outside the transaction). None returns rows, so the text
-// answer, an OK or an error, is the binary protocol's too. A statement with
-// markers is prepared as any other.
+// begins lazily, SET is replayed on every connection, some are refused);
+// prepared on a backend, one would change that one connection only (a
+// prepared BEGIN left the other nodes' writes outside the transaction).
+// None returns rows.
 func sessionStatement(sql string, sum *parser.Summary) bool {
 	if sum.Next != 0 {
 		return false
 	}
 	switch sum.Kind {
 	case parser.KindBegin:
-		if sum.Second == "NOT" { // BEGIN NOT ATOMIC: a compound statement
-			return false
-		}
+		return sum.Second != "NOT" // BEGIN NOT ATOMIC: a compound statement
 	case parser.KindSet:
-		if sum.Second == "STATEMENT" { // SET STATEMENT ... FOR SELECT returns rows
-			return false
-		}
+		return sum.Second != "STATEMENT" // SET STATEMENT ... FOR SELECT returns rows
 	case parser.KindXA:
-		if sum.Second == "RECOVER" { // returns rows
-			return false
-		}
+		return sum.Second != "RECOVER" // returns rows
 	case parser.KindCommit, parser.KindRollback, parser.KindSavepoint, parser.KindUse, parser.KindKill,
 		parser.KindLock, parser.KindUnlock, parser.KindFlush, parser.KindDo:
+		return true
 	case parser.KindCreate, parser.KindDrop, parser.KindAlter:
-		if sum.Second != "DATABASE" && sum.Second != "SCHEMA" && parser.ServerWide(sql, sum) == "" {
-			return false
-		}
-	default:
-		if parser.ServerWide(sql, sum) == "" {
-			return false
+		if sum.Second == "DATABASE" || sum.Second == "SCHEMA" {
+			return true
 		}
 	}
+	return parser.ServerWide(sql, sum) != ""
+}
+
+// hasMarkers reports whether sql has a parameter marker.
+func hasMarkers(sql string) bool {
 	l := parser.NewLexer(sql)
 	for t := l.Next(); t.Kind != parser.TokEOF; t = l.Next() {
 		if t.Kind == parser.TokParam {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
-// prepareHere answers the prepare of a session statement itself: no
-// parameters, no columns.
+// prepareHere answers the prepare of a statement each execute runs as
+// text: no parameters, and no columns, as MariaDB answers for a CALL
+// (the execute's result set brings its own).
 func (s *Session) prepareHere(st *stmt) error {
+	st.query = append([]byte{mysql.COM_QUERY}, st.sql...)
 	s.nextStmt++
 	st.id = s.nextStmt
 	s.stmts[st.id] = st
@@ -348,6 +370,8 @@ func (s *Session) stmtExecute(p []byte) error {
 		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
 	}
 	if st.query != nil {
+		s.cli.BinaryRows = true
+		defer func() { s.cli.BinaryRows = false }()
 		return s.comQuery(st.query)
 	}
 	// Remember or restore the parameter types.

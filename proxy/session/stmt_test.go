@@ -174,7 +174,7 @@ func TestParamValue(t *testing.T) {
 	}
 }
 
-func TestSessionStatement(t *testing.T) {
+func TestTextStatement(t *testing.T) {
 	for sql, want := range map[string]bool{
 		"BEGIN":                           true,
 		"START TRANSACTION READ ONLY":     true,
@@ -207,8 +207,8 @@ func TestSessionStatement(t *testing.T) {
 	} {
 		var sum parser.Summary
 		parser.Scan(sql, &sum)
-		if got := sessionStatement(sql, &sum); got != want {
-			t.Errorf("sessionStatement(%q) = %v, want %v", sql, got, want)
+		if got := (&Session{}).textStatement(sql, &sum); got != want {
+			t.Errorf("textStatement(%q) = %v, want %v", sql, got, want)
 		}
 	}
 }
