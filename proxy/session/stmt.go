@@ -183,6 +183,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 //     or @@error_count: the session's list, not a pooled connection's;
 //   - SHOW DATABASES, GRANTS, PROCESSLIST and the SSL status, which the
 //     proxy answers (localShow).
+//
 // A statement with markers is prepared as any other.
 func (s *Session) textStatement(sql string, sum *parser.Summary) bool {
 	ok := sessionStatement(sql, sum)
