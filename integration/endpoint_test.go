@@ -498,3 +498,48 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatalf("error does not name file:line and key:\n%s", out)
 	}
 }
+
+// TestPreparedSessionValues: DATABASE() in a prepared statement is the
+// session's database when it runs, as in MariaDB, also after USE and in a
+// schema whose database has another name on the server.
+func TestPreparedSessionValues(t *testing.T) {
+	p := PassThrough(t, 4, 100)
+	c := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "itest"))) // itest is itest_phys there
+	for _, q := range []string{"SELECT DATABASE()", "SELECT DATABASE(), @@warning_count"} {
+		st, err := c.PrepareContext(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func() string {
+			t.Helper()
+			rows, err := st.Query()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			cols, _ := rows.Columns()
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Next()
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, v := range vals {
+				out = append(out, v.String)
+			}
+			return strings.Join(out, " ")
+		}
+		MustExec(t, c, "USE itest")
+		first := read()
+		MustExec(t, c, "USE gotest", "DO 1/0")
+		second := read()
+		st.Close()
+		if want := map[bool][2]string{false: {"itest", "gotest"}, true: {"itest 0", "gotest 1"}}[strings.Contains(q, "warning")]; first != want[0] || second != want[1] {
+			t.Errorf("%s in itest, then after USE gotest and a warning: %q, %q, want %q, %q", q, first, second, want[0], want[1])
+		}
+	}
+}

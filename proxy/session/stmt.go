@@ -50,6 +50,10 @@ type stmt struct {
 	// answered at each execute as the text protocol answers it (logical
 	// names, every node's tables).
 	info bool
+	// client: in a pass-through schema, the client's text of a statement
+	// naming DATABASE(), written again at each execute (sql): the value
+	// follows USE, as on the server.
+	client string
 	// query: a statement the proxy answers from the session
 	// (textStatement), run at each execute as this COM_QUERY packet.
 	query []byte
@@ -153,6 +157,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 			if _, e := s.checkSchemas(st.sql, snap); e != nil {
 				return s.writeErr(e)
 			}
+		}
+		if st.sum.Flags&parser.FlagDatabase != 0 {
+			st.client = st.sql
 		}
 		if s.needsRewrite(st.sql, &st.sum) {
 			st.sql = s.rewrite(st.sql)
@@ -408,6 +415,12 @@ func (s *Session) stmtExecute(p []byte) error {
 	rt, e := s.target(snap)
 	if e != nil {
 		return s.writeErr(e)
+	}
+	if st.client != "" {
+		st.sql = st.client
+		if s.needsRewrite(st.sql, &st.sum) {
+			st.sql = s.rewrite(st.sql)
+		}
 	}
 	return s.executeOn(st, st.sql, rt, p, nullMap, values)
 }
