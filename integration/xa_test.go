@@ -491,6 +491,13 @@ func TestPreparedTransactionControl(t *testing.T) {
 			if left := preparedBranches(t); len(left) > 0 {
 				t.Errorf("XA branches left prepared: %v", left)
 			}
+			// BEGIN and COMMIT with words MariaDB does not know are its
+			// syntax error, not an OK (the proxy answers them itself).
+			for _, q := range []string{"BEGIN foo", "COMMIT AND", "START TRANSACTION READ"} {
+				if _, err := c.ExecContext(ctx, q); ErrCode(err) != 1064 {
+					t.Errorf("%s: %v, want 1064", q, err)
+				}
+			}
 			// What the text protocol refuses, prepared, is refused too
 			// (it would change one server of several).
 			for q, code := range map[string]uint16{"SET GLOBAL max_connections = 100": 1235, "CREATE USER nobody": 1227} {

@@ -212,3 +212,17 @@ func TestTextStatement(t *testing.T) {
 		}
 	}
 }
+
+func TestTxSyntax(t *testing.T) {
+	for sql, want := range map[string]int{
+		"BEGIN": -1, "begin work;": -1, "START TRANSACTION": -1, "START TRANSACTION READ ONLY": -1,
+		"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ WRITE": -1, "/* c */ COMMIT": -1,
+		"COMMIT WORK AND NO CHAIN NO RELEASE": -1, "ROLLBACK AND CHAIN": -1, "ROLLBACK RELEASE": -1,
+		"BEGIN foo": 6, "BEGIN\x00AAA": 5, "START TRANSACTION READ": 22, "START TRANSACTION READ ONLY,": 28,
+		"START": 5, "COMMIT AND": 10, "COMMIT NO CHAIN": 10, "ROLLBACK WORK WORK": 14,
+	} {
+		if got := txSyntax(sql); got != want {
+			t.Errorf("txSyntax(%q) = %d, want %d", sql, got, want)
+		}
+	}
+}

@@ -93,6 +93,9 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 		if sum.Second == "NOT" { // BEGIN NOT ATOMIC: a compound statement
 			return false, nil
 		}
+		if off := txSyntax(sql); off >= 0 {
+			return true, s.writeErr(syntaxError(sql[off:]))
+		}
 		// An open transaction is committed first, as MySQL does; a pending
 		// SET TRANSACTION is for the transaction starting now.
 		next := s.tx.next
@@ -105,6 +108,9 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 	case parser.KindCommit, parser.KindRollback:
 		if sum.Second == "TO" || strings.Contains(strings.ToUpper(sql), " TO ") {
 			return true, s.toPinned(sql)
+		}
+		if off := txSyntax(sql); off >= 0 {
+			return true, s.writeErr(syntaxError(sql[off:]))
 		}
 		if e := s.endTransaction(sql); e != nil {
 			return true, s.writeErr(e)
@@ -225,4 +231,76 @@ func (s *Session) toPinned(stmt string) error {
 		c.Status = ok.Status
 	}
 	return s.writeOK(0, 0, "")
+}
+
+// txSyntax checks BEGIN, START TRANSACTION, COMMIT and ROLLBACK (not TO a
+// savepoint), which the proxy answers without a server, against MariaDB's
+// grammar. It returns the offset of the first word that does not fit it,
+// or -1. (The TiDB parser knows neither WORK nor a list of START options.)
+//
+//	BEGIN [WORK]
+//	START TRANSACTION [opt [, opt]...]   opt: WITH CONSISTENT SNAPSHOT | READ ONLY | READ WRITE
+//	{COMMIT | ROLLBACK} [WORK] [AND [NO] CHAIN] [[NO] RELEASE]
+func txSyntax(sql string) int {
+	l := parser.NewLexer(sql)
+	t := l.Next()
+	word := func(w string) bool {
+		if t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), w) {
+			t = l.Next()
+			return true
+		}
+		return false
+	}
+	switch {
+	case word("BEGIN"):
+		word("WORK")
+	case word("START"):
+		if !word("TRANSACTION") {
+			return t.Start
+		}
+		for t.Kind == parser.TokIdent { // options
+			switch {
+			case word("WITH"):
+				if !word("CONSISTENT") || !word("SNAPSHOT") {
+					return t.Start
+				}
+			case word("READ"):
+				if !word("ONLY") && !word("WRITE") {
+					return t.Start
+				}
+			default:
+				return t.Start
+			}
+			if t.Kind != parser.TokOp || l.Text(t) != "," {
+				break
+			}
+			if t = l.Next(); t.Kind != parser.TokIdent {
+				return t.Start
+			}
+		}
+	case word("COMMIT"), word("ROLLBACK"):
+		word("WORK")
+		if word("AND") {
+			word("NO")
+			if !word("CHAIN") {
+				return t.Start
+			}
+		}
+		if word("NO") {
+			if !word("RELEASE") {
+				return t.Start
+			}
+		} else {
+			word("RELEASE")
+		}
+	default:
+		return t.Start
+	}
+	if t.Kind == parser.TokSemicolon {
+		t = l.Next()
+	}
+	if t.Kind != parser.TokEOF {
+		return t.Start
+	}
+	return -1
 }
