@@ -454,39 +454,31 @@ func TestPreparedTransactionControl(t *testing.T) {
 			legs := func(tx int) string {
 				return QueryString(t, db, fmt.Sprintf("SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM legs WHERE tx = %d", tx))
 			}
-			run("START TRANSACTION")
-			run(leg, 900, 95, -1) // dh0
-			run(leg, 901, 95, 1)  // dh1
-			if got := legs(95); got != "" {
-				t.Errorf("another connection sees %q of an open transaction", got)
-			}
-			run("ROLLBACK")
-			if got := legs(95); got != "" {
-				t.Errorf("prepared ROLLBACK: legs %q remain, want none", got)
-			}
-			run("BEGIN")
-			run(leg, 902, 96, -1)
-			run(leg, 903, 96, 1)
-			run("COMMIT")
-			if got := legs(96); got != "902,903" {
-				t.Errorf("prepared COMMIT: legs %q, want 902,903", got)
-			}
-			run("BEGIN")
-			run(leg, 904, 97, -1)
-			run("SAVEPOINT a")
-			run(leg, 905, 97, 1)
-			run("ROLLBACK TO SAVEPOINT a")
-			run("COMMIT")
-			if got := legs(97); got != "904" {
-				t.Errorf("prepared SAVEPOINT and ROLLBACK TO: legs %q, want 904", got)
-			}
-			run("SET autocommit = 0")
-			run(leg, 906, 98, -1)
-			run(leg, 907, 98, 1)
-			run("ROLLBACK")
-			run("SET autocommit = 1")
-			if got := legs(98); got != "" {
-				t.Errorf("prepared SET autocommit = 0, then ROLLBACK: legs %q remain", got)
+			for _, c := range []struct {
+				name  string
+				steps []any // a statement, or the id of a leg to insert (even on dh0, odd on dh1)
+				tx    int
+				want  string // the transaction's legs at the end
+			}{
+				{"START TRANSACTION, ROLLBACK", []any{"START TRANSACTION", 900, 901, "ROLLBACK"}, 95, ""},
+				{"BEGIN, COMMIT", []any{"BEGIN", 902, 903, "COMMIT"}, 96, "902,903"},
+				{"SAVEPOINT, ROLLBACK TO", []any{"BEGIN", 904, "SAVEPOINT a", 905, "ROLLBACK TO SAVEPOINT a", "COMMIT"}, 97, "904"},
+				{"SET autocommit = 0, ROLLBACK", []any{"SET autocommit = 0", 906, 907, "ROLLBACK", "SET autocommit = 1"}, 98, ""},
+			} {
+				for _, step := range c.steps {
+					id, ok := step.(int)
+					if !ok {
+						run(step.(string))
+						continue
+					}
+					run(leg, id, c.tx, 1)
+					if got := legs(c.tx); got != "" {
+						t.Errorf("%s: another connection sees legs %q of the open transaction", c.name, got)
+					}
+				}
+				if got := legs(c.tx); got != c.want {
+					t.Errorf("prepared %s: legs %q, want %q", c.name, got, c.want)
+				}
 			}
 			if left := preparedBranches(t); len(left) > 0 {
 				t.Errorf("XA branches left prepared: %v", left)
