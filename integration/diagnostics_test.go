@@ -318,6 +318,42 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("information_schema.PROCESSLIST, prepared: %v, want 1235", err)
 	}
 
+	// Tables about tables list the user's databases only: with the
+	// proxy's account a server listed every database's (mysql's, other
+	// users' schemas'). SHOW ... FROM another database is refused.
+	other := Conn(t, Open(t, DSN("other", "other", p.Addr, "itest")))
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('information_schema', 'itest_phys')",
+		"SELECT COUNT(*) FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA IN ('mysql', 'gotest')",
+		"SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA <> 'itest_phys'",
+		"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql')",
+	} {
+		if got := QueryString(t, other, q); got != "0" {
+			t.Errorf("%s: %s, want 0", q, got)
+		}
+	}
+	direct := Open(t, DSN("sg", "sg", dh0Primary, "gotest"))
+	for _, q := range []string{"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'gotest'",
+		"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"} {
+		if got, want := QueryString(t, c, q), QueryString(t, direct, q); got != want {
+			t.Errorf("the user's own database: %s: %s, want %s", q, got, want)
+		}
+	}
+	rows, err := c.QueryContext(context.Background(), "SELECT table_name, t.Table_Type FROM information_schema.TABLES t WHERE table_schema = 'gotest' LIMIT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols, _ := rows.Columns(); strings.Join(cols, " ") != "table_name Table_Type" {
+		t.Errorf("column names %v, want them as written", cols)
+	}
+	rows.Close()
+	for q, code := range map[string]uint16{"SHOW TABLES FROM mysql": 1044, "SHOW TABLE STATUS FROM gotest": 1044,
+		"SELECT * FROM information_schema.INNODB_SYS_TABLES": 1227, "SELECT * FROM information_schema.USER_PRIVILEGES": 1235} {
+		if _, err := other.ExecContext(context.Background(), q); ErrCode(err) != code {
+			t.Errorf("%s: %v, want %d", q, err, code)
+		}
+	}
+
 	sp := StartProxy(t, copyConfig())
 	ic := Conn(t, Open(t, DSN("app", "app", sp.Addr, "information_schema")))
 	if got, want := schemata(ic, "SELECT SCHEMA_NAME FROM SCHEMATA ORDER BY 1"), "cp information_schema"; got != want {
@@ -327,10 +363,37 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("sharded SCHEMATA, prepared: %q, want %q", got, want)
 	}
 	cp := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp")))
-	for _, q := range []string{"SHOW TABLES", "SHOW CREATE DATABASE cp"} { // answered with logical names, as text
-		if _, err := cp.PrepareContext(context.Background(), q); ErrCode(err) != 1295 {
-			t.Errorf("sharded, prepared %s: %v, want 1295", q, err)
+	firstColumn := func(rows *sql.Rows, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out []string
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, vals[0].String)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, q := range []string{"SHOW TABLES", "SHOW CREATE DATABASE cp"} { // answered with logical names, as text
+		text := firstColumn(cp.QueryContext(context.Background(), q))
+		st, err := cp.PrepareContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("sharded, prepared %s: %v", q, err)
+		}
+		if got := firstColumn(st.Query()); got != text || text == "" {
+			t.Errorf("sharded, prepared %s: %q, as text %q", q, got, text)
+		}
+		st.Close()
 	}
 	if got := QueryString(t, ic, "SELECT COUNT(*) FROM COLLATIONS WHERE COLLATION_NAME = 'utf8mb4_bin'"); got != "1" {
 		t.Errorf("sharded, unqualified COLLATIONS: %s rows, want 1", got)

@@ -45,13 +45,13 @@ func (s *Session) comQuery(p []byte) error {
 		return s.writeErr(e)
 	}
 	var parsed []ast.StmtNode
-	if sum.Flags&parser.FlagQualified != 0 {
+	if namesOtherDB(sum) {
 		var e *mysql.MyError
 		if parsed, e = s.checkSchemas(sql, snap); e != nil {
 			return s.writeErr(e)
 		}
 	}
-	if (sum.Flags&parser.FlagQualified != 0 || s.schema == "information_schema") && sum.Next == 0 && mentionsVirtual(sql) {
+	if sum.Next == 0 && (s.schema == "information_schema" || sum.Flags&parser.FlagQualified != 0 && mentionsVirtual(sql)) {
 		var stmt ast.StmtNode
 		if len(parsed) == 1 {
 			stmt = parsed[0]
@@ -164,6 +164,12 @@ func checkMulti(sql string, sum *parser.Summary) *mysql.MyError {
 		off += sub.Next
 	}
 	return nil
+}
+
+// namesOtherDB reports whether a pass-through statement may name another
+// database: a qualified name, or SHOW ... FROM db.
+func namesOtherDB(sum *parser.Summary) bool {
+	return sum.Flags&parser.FlagQualified != 0 || sum.Kind == parser.KindShow
 }
 
 // checkSchemas refuses a pass-through statement naming a database that is

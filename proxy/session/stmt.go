@@ -152,7 +152,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 		}
 		rt, phys, st.sharded = route{node: dn, schema: dn.Database}, sql, true
 	default:
-		if st.sum.Flags&parser.FlagQualified != 0 {
+		if namesOtherDB(&st.sum) {
 			// As the text protocol: no other database on the server.
 			if _, e := s.checkSchemas(st.sql, snap); e != nil {
 				return s.writeErr(e)

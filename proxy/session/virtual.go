@@ -16,9 +16,24 @@ import (
 // a server's SCHEMATA lists every physical database behind every schema,
 // its PROCESSLIST every client's connections.
 
-// mentionsVirtual is a cheap filter: sql may name SCHEMATA or PROCESSLIST.
+// mentionsVirtual is a cheap filter: sql may name SCHEMATA or PROCESSLIST,
+// or other information_schema tables (filtered in a pass-through schema).
 func mentionsVirtual(sql string) bool {
-	return containsFold(sql, "SCHEMATA") || containsFold(sql, "PROCESSLIST")
+	return containsFold(sql, "SCHEMATA") || containsFold(sql, "PROCESSLIST") || containsFold(sql, "INFORMATION_SCHEMA")
+}
+
+// filteredInfo names the information_schema tables about databases'
+// objects by the column naming the database. In a pass-through schema the
+// statement reads them restricted to the user's databases: with the
+// proxy's account a server listed every database's tables, columns,
+// routines and privileges.
+var filteredInfo = map[string]string{
+	"TABLES": "TABLE_SCHEMA", "COLUMNS": "TABLE_SCHEMA", "STATISTICS": "TABLE_SCHEMA",
+	"KEY_COLUMN_USAGE": "TABLE_SCHEMA", "TABLE_CONSTRAINTS": "TABLE_SCHEMA", "PARTITIONS": "TABLE_SCHEMA",
+	"VIEWS": "TABLE_SCHEMA", "REFERENTIAL_CONSTRAINTS": "CONSTRAINT_SCHEMA", "CHECK_CONSTRAINTS": "CONSTRAINT_SCHEMA",
+	"TRIGGERS": "TRIGGER_SCHEMA", "ROUTINES": "ROUTINE_SCHEMA", "PARAMETERS": "SPECIFIC_SCHEMA",
+	"EVENTS": "EVENT_SCHEMA", "SCHEMA_PRIVILEGES": "TABLE_SCHEMA", "TABLE_PRIVILEGES": "TABLE_SCHEMA",
+	"COLUMN_PRIVILEGES": "TABLE_SCHEMA", "TABLE_STATISTICS": "TABLE_SCHEMA", "INDEX_STATISTICS": "TABLE_SCHEMA",
 }
 
 // containsFold reports whether s holds upper, ignoring ASCII case.
@@ -57,45 +72,96 @@ func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Sn
 // PROCESSLIST answers. ok is false when the statement reads neither (or
 // does not parse: the server reports that).
 func (s *Session) virtualSQL(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (text string, ok bool, err error) {
+	filter := !s.sharded(snap)
 	if stmt == nil {
 		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil && filter && containsFold(sql, "INFORMATION_SCHEMA") {
+			// Unread, it could not be restricted to the user's databases.
+			return "", true, parseError(err, nil)
+		}
 		if err != nil || len(stmts) != 1 {
 			return "", false, nil
 		}
 		stmt = stmts[0]
 	}
-	f := &virtualFinder{session: s.schema}
+	f := &virtualFinder{session: s.schema, filter: filter}
 	stmt.Accept(f)
 	if f.processlist {
 		return "", true, unsupported("information_schema.PROCESSLIST through the proxy: the servers list every client's connections; SHOW PROCESSLIST lists the proxy's sessions")
 	}
-	if len(f.schemata) == 0 {
+	if f.refused != nil {
+		return "", true, f.refused
+	}
+	if len(f.schemata) == 0 && len(f.filtered) == 0 {
 		return "", false, nil
 	}
-	derived, err := s.schemataRows(snap)
-	if err != nil {
-		return "", true, err
-	}
-	parsed, err := parser.Parse("SELECT * FROM (" + derived + ") AS `SCHEMATA`")
-	if err != nil {
-		return "", true, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error())
-	}
-	src := parsed[0].(*ast.SelectStmt).From.TableRefs.Left.(*ast.TableSource).Source
-	for _, ts := range f.schemata {
-		if ts.AsName.O == "" {
-			ts.AsName = ast.NewCIStr(ts.Source.(*ast.TableName).Name.O)
+	if len(f.schemata) > 0 {
+		derived, err := s.schemataRows(snap)
+		if err != nil {
+			return "", true, err
 		}
-		ts.Source = src
+		if err := replaceSources(f.schemata, "SELECT * FROM ("+derived+") AS `SCHEMATA`"); err != nil {
+			return "", true, err
+		}
+	}
+	if len(f.filtered) > 0 {
+		in, e := s.visibleDatabases(snap)
+		if e != nil {
+			return "", true, e
+		}
+		for _, ts := range f.filtered {
+			name := strings.ToUpper(ts.Source.(*ast.TableName).Name.O)
+			q := "SELECT * FROM (SELECT * FROM information_schema.`" + name + "` WHERE `" + filteredInfo[name] + "` IN (" + in + ")) AS `" + name + "`"
+			if err := replaceSources([]*ast.TableSource{ts}, q); err != nil {
+				return "", true, err
+			}
+		}
 	}
 	if sel, ok := stmt.(*ast.SelectStmt); ok {
 		router.KeepFieldNames(sel) // COUNT(*) restored is COUNT(1): keep the name the client wrote
+		// A derived table's column is named as the derived table names it
+		// (TABLE_SCHEMA), the table's as the client wrote it.
+		stmt.Accept(&columnNamer{})
 	}
 	if text, err = parser.RestoreMode([]ast.StmtNode{stmt}, s.mode()); err != nil {
-		return "", true, unsupported("this statement over information_schema.SCHEMATA: " + err.Error())
+		return "", true, unsupported("this statement over information_schema: " + err.Error())
 	}
 	var sum parser.Summary
 	parser.Scan(text, &sum)
 	return s.rewriteFuncs(text, &sum), true, nil
+}
+
+// replaceSources makes each table source read the derived table of
+// query (SELECT * FROM (...) AS x), under the name it had.
+func replaceSources(sources []*ast.TableSource, query string) error {
+	for _, ts := range sources {
+		parsed, err := parser.Parse(query)
+		if err != nil {
+			return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+err.Error())
+		}
+		if ts.AsName.O == "" {
+			ts.AsName = ast.NewCIStr(ts.Source.(*ast.TableName).Name.O)
+		}
+		ts.Source = parsed[0].(*ast.SelectStmt).From.TableRefs.Left.(*ast.TableSource).Source
+	}
+	return nil
+}
+
+// visibleDatabases lists, quoted for an IN list, information_schema and
+// the databases of the user's pass-through schemas on the server that
+// answers the session.
+func (s *Session) visibleDatabases(snap *snapshot.Snapshot) (string, *mysql.MyError) {
+	rt, e := s.target(snap)
+	if e != nil {
+		return "", e
+	}
+	in := "'information_schema'"
+	for _, name := range s.user.Schemas {
+		if ls := snap.Schemas[name]; ls != nil && ls.PassThrough && ls.DefaultNode != nil && ls.DefaultNode.Host == rt.node.Host {
+			in += ", " + backend.QuoteString(ls.DefaultNode.Database)
+		}
+	}
+	return in, nil
 }
 
 // schemataRows is a SELECT of SCHEMATA's columns: information_schema's
@@ -144,11 +210,15 @@ func schemaNode(snap *snapshot.Snapshot, name string) *backend.DataNode {
 }
 
 // virtualFinder collects the table sources that read SCHEMATA and notes
-// PROCESSLIST.
+// PROCESSLIST; with filter, it also collects those of filteredInfo and
+// refuses the tables about the servers' accounts and InnoDB's internals.
 type virtualFinder struct {
 	session     string // the session's schema: unqualified names are in it
+	filter      bool
 	schemata    []*ast.TableSource
+	filtered    []*ast.TableSource
 	processlist bool
+	refused     *mysql.MyError
 }
 
 func (f *virtualFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -167,11 +237,21 @@ func (f *virtualFinder) Enter(n ast.Node) (ast.Node, bool) {
 	if !strings.EqualFold(schema, "information_schema") {
 		return n, false
 	}
+	name := strings.ToUpper(tn.Name.O)
 	switch {
-	case strings.EqualFold(tn.Name.O, "SCHEMATA"):
+	case name == "SCHEMATA":
 		f.schemata = append(f.schemata, ts)
-	case strings.EqualFold(tn.Name.O, "PROCESSLIST"):
+	case name == "PROCESSLIST":
 		f.processlist = true
+	case !f.filter:
+	case filteredInfo[name] != "":
+		f.filtered = append(f.filtered, ts)
+	case strings.HasPrefix(name, "INNODB_"):
+		// As for a MariaDB account without PROCESS: they name every
+		// database's tables.
+		f.refused = mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, "PROCESS")
+	case name == "USER_PRIVILEGES" || name == "USER_STATISTICS" || name == "CLIENT_STATISTICS":
+		f.refused = unsupported("information_schema." + name + " through the proxy: it describes the servers' accounts; SHOW GRANTS lists the proxy's")
 	}
 	return n, true
 }
@@ -202,3 +282,18 @@ func (q *infoQualifier) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (q *infoQualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// columnNamer gives each select field that is a bare column the name the
+// client wrote as its alias.
+type columnNamer struct{}
+
+func (columnNamer) Enter(n ast.Node) (ast.Node, bool) {
+	if f, ok := n.(*ast.SelectField); ok && f.AsName.O == "" {
+		if c, ok := f.Expr.(*ast.ColumnNameExpr); ok {
+			f.AsName = c.Name.Name
+		}
+	}
+	return n, false
+}
+
+func (columnNamer) Leave(n ast.Node) (ast.Node, bool) { return n, true }
