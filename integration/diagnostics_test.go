@@ -318,6 +318,27 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("information_schema.PROCESSLIST, prepared: %v, want 1235", err)
 	}
 
+	firstColumn := func(rows *sql.Rows, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out []string
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, vals[0].String)
+		}
+		return strings.Join(out, " ")
+	}
 	// Tables about tables list the user's databases only: with the
 	// proxy's account a server listed every database's (mysql's, other
 	// users' schemas'). SHOW ... FROM another database is refused.
@@ -347,6 +368,16 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("column names %v, want them as written", cols)
 	}
 	rows.Close()
+	// So do the SHOW statements about every database's routines and open
+	// tables (their first column is the database).
+	for _, q := range []string{"SHOW PROCEDURE STATUS", "SHOW FUNCTION STATUS LIKE '%'",
+		"SHOW PROCEDURE STATUS WHERE Type = 'PROCEDURE';", "SHOW OPEN TABLES", "SHOW OPEN TABLES LIKE '%'"} {
+		for _, db := range strings.Fields(firstColumn(other.QueryContext(context.Background(), q))) {
+			if db != "itest_phys" {
+				t.Errorf("%s lists database %s", q, db)
+			}
+		}
+	}
 	for q, code := range map[string]uint16{"SHOW TABLES FROM mysql": 1044, "SHOW TABLE STATUS FROM gotest": 1044,
 		"SELECT * FROM information_schema.INNODB_SYS_TABLES": 1227, "SELECT * FROM information_schema.USER_PRIVILEGES": 1235} {
 		if _, err := other.ExecContext(context.Background(), q); ErrCode(err) != code {
@@ -363,27 +394,6 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("sharded SCHEMATA, prepared: %q, want %q", got, want)
 	}
 	cp := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp")))
-	firstColumn := func(rows *sql.Rows, err error) string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, vals[0].String)
-		}
-		return strings.Join(out, " ")
-	}
 	for _, q := range []string{"SHOW TABLES", "SHOW CREATE DATABASE cp"} { // answered with logical names, as text
 		text := firstColumn(cp.QueryContext(context.Background(), q))
 		st, err := cp.PrepareContext(context.Background(), q)

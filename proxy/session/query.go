@@ -60,6 +60,15 @@ func (s *Session) comQuery(p []byte) error {
 			return err
 		}
 	}
+	if sum.Kind == parser.KindShow && sum.Next == 0 {
+		text, e := s.restrictedShow(sql, snap)
+		if e != nil {
+			return s.writeErr(e)
+		}
+		if text != "" {
+			sql, p = text, append([]byte{mysql.COM_QUERY}, text...)
+		}
+	}
 	if s.needsRewrite(sql, sum) {
 		p = append([]byte{mysql.COM_QUERY}, s.rewrite(sql)...)
 	}

@@ -158,6 +158,15 @@ func (s *Session) stmtPrepare(p []byte) error {
 				return s.writeErr(e)
 			}
 		}
+		if st.sum.Kind == parser.KindShow {
+			text, e := s.restrictedShow(st.sql, snap)
+			if e != nil {
+				return s.writeErr(e)
+			}
+			if text != "" {
+				st.sql, phys = text, text
+			}
+		}
 		if st.sum.Flags&parser.FlagDatabase != 0 {
 			st.client = st.sql
 		}

@@ -297,3 +297,56 @@ func (columnNamer) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (columnNamer) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// restrictedShow rewrites, in a pass-through schema, a SHOW that lists
+// every database's objects (SHOW PROCEDURE, FUNCTION or PACKAGE [BODY]
+// STATUS; SHOW OPEN TABLES without FROM) to list the user's databases'
+// only, its LIKE or WHERE kept. It returns "" for any other statement.
+func (s *Session) restrictedShow(sql string, snap *snapshot.Snapshot) (string, *mysql.MyError) {
+	l := parser.NewLexer(sql)
+	is := func(t parser.Token, w string) bool { return t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), w) }
+	if !is(l.Next(), "SHOW") {
+		return "", nil
+	}
+	col, like := "Db", "Name"
+	switch t := l.Next(); {
+	case is(t, "PROCEDURE"), is(t, "FUNCTION"):
+		if !is(l.Next(), "STATUS") {
+			return "", nil
+		}
+	case is(t, "PACKAGE"):
+		t = l.Next()
+		if is(t, "BODY") {
+			t = l.Next()
+		}
+		if !is(t, "STATUS") {
+			return "", nil
+		}
+	case is(t, "OPEN"):
+		if !is(l.Next(), "TABLES") {
+			return "", nil
+		}
+		col, like = "Database", "Table"
+	default:
+		return "", nil
+	}
+	rest := l.Next()
+	if is(rest, "FROM") || is(rest, "IN") {
+		return "", nil // SHOW OPEN TABLES FROM db: checked as a qualified name
+	}
+	in, e := s.visibleDatabases(snap)
+	if e != nil {
+		return "", e
+	}
+	head := strings.TrimRight(sql[:rest.Start], " \t\r\n") + " WHERE `" + col + "` IN (" + in + ")"
+	tail := strings.TrimRight(strings.TrimSpace(sql[rest.End:]), ";")
+	switch {
+	case rest.Kind == parser.TokEOF || rest.Kind == parser.TokSemicolon:
+		return head, nil
+	case is(rest, "LIKE"):
+		return head + " AND `" + like + "` LIKE " + tail, nil
+	case is(rest, "WHERE"):
+		return head + " AND (" + tail + ")", nil
+	}
+	return "", nil // the server's syntax error
+}
