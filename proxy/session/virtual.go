@@ -304,7 +304,9 @@ func (columnNamer) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // only, its LIKE or WHERE kept. It returns "" for any other statement.
 func (s *Session) restrictedShow(sql string, snap *snapshot.Snapshot) (string, *mysql.MyError) {
 	l := parser.NewLexer(sql)
-	is := func(t parser.Token, w string) bool { return t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), w) }
+	is := func(t parser.Token, w string) bool {
+		return t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), w)
+	}
 	if !is(l.Next(), "SHOW") {
 		return "", nil
 	}
