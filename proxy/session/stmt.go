@@ -38,6 +38,9 @@ type stmt struct {
 	types    []byte            // 2 bytes a parameter, once known
 	longData map[uint16][]byte // COM_STMT_SEND_LONG_DATA, sent before the next execute
 	cursor   bool
+	// cursorSQL is the text the backend prepared the open cursor's
+	// statement as (a shard's, in a sharded schema), its key in Conn.Stmts.
+	cursorSQL string
 	// sharded statements are planned at each execute with its values,
 	// or from their template (see templateRoute).
 	sharded bool
@@ -517,7 +520,7 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		be.Status = s.status
 	}
 	if err == nil && flags&mysql.CURSOR_TYPE_READ_ONLY != 0 && s.status&mysql.SERVER_STATUS_CURSOR_EXISTS != 0 {
-		st.cursor = true
+		st.cursor, st.cursorSQL = true, sql
 		s.pinAll = true
 	}
 	s.endTracking(be, rt.schema, &st.sum, err == nil && out.Err == nil)
@@ -574,7 +577,7 @@ func (s *Session) onCursorConn(st *stmt, cmd byte, reply func([]byte)) error {
 	if be == nil {
 		return nil
 	}
-	bs := be.Stmts[st.sql]
+	bs := be.Stmts[st.cursorSQL]
 	var b [5]byte
 	b[0] = cmd
 	binary.LittleEndian.PutUint32(b[1:], bs.ID)
@@ -590,7 +593,7 @@ func (s *Session) onCursorConn(st *stmt, cmd byte, reply func([]byte)) error {
 
 func (s *Session) cursorConn(st *stmt) *backend.Conn {
 	for _, c := range s.pinned {
-		if c.Stmts[st.sql] != nil {
+		if c.Stmts[st.cursorSQL] != nil {
 			return c
 		}
 	}
@@ -609,7 +612,7 @@ func (s *Session) stmtFetch(p []byte) error {
 	}
 	buf := make([]byte, 9)
 	copy(buf, p[:9])
-	binary.LittleEndian.PutUint32(buf[1:], be.Stmts[st.sql].ID)
+	binary.LittleEndian.PutUint32(buf[1:], be.Stmts[st.cursorSQL].ID)
 	if err := be.WriteCommand(buf); err != nil {
 		be.MarkBroken()
 		return s.handleExecErr(&exec.BackendError{Err: err})
