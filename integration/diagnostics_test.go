@@ -344,13 +344,26 @@ func TestVirtualInformationSchema(t *testing.T) {
 	// users' schemas'). SHOW ... FROM another database is refused.
 	other := Conn(t, Open(t, DSN("other", "other", p.Addr, "itest")))
 	for _, q := range []string{
-		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('information_schema', 'itest_phys')",
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('information_schema', 'itest')",
 		"SELECT COUNT(*) FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA IN ('mysql', 'gotest')",
-		"SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA <> 'itest_phys'",
+		"SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA <> 'itest'",
 		"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql')",
 	} {
 		if got := QueryString(t, other, q); got != "0" {
 			t.Errorf("%s: %s, want 0", q, got)
+		}
+	}
+	// itest's database is itest_phys on the server: the rows name the
+	// schema, as one MariaDB with a database itest would.
+	itestDirect := Open(t, DSN("sg", "sg", dh0Primary, "itest_phys"))
+	for q, want := range map[string]string{
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()":                                           "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+		"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'itest'":                                             "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'itest_phys'",
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE '%phys'":                                           "SELECT 0",
+		"SELECT GROUP_CONCAT(DISTINCT TABLE_SCHEMA) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA <> 'information_schema'": "SELECT IF(COUNT(*), 'itest', NULL) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'itest_phys'",
+	} {
+		if got, w := QueryString(t, other, q), QueryString(t, itestDirect, want); got != w {
+			t.Errorf("renamed: %s: %s, want %s", q, got, w)
 		}
 	}
 	direct := Open(t, DSN("sg", "sg", dh0Primary, "gotest"))

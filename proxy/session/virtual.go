@@ -105,13 +105,17 @@ func (s *Session) virtualSQL(sql string, stmt ast.StmtNode, snap *snapshot.Snaps
 		}
 	}
 	if len(f.filtered) > 0 {
-		in, e := s.visibleDatabases(snap)
+		v, e := s.visibleDatabases(snap)
 		if e != nil {
 			return "", true, e
 		}
 		for _, ts := range f.filtered {
 			name := strings.ToUpper(ts.Source.(*ast.TableName).Name.O)
-			q := "SELECT * FROM (SELECT * FROM information_schema.`" + name + "` WHERE `" + filteredInfo[name] + "` IN (" + in + ")) AS `" + name + "`"
+			cols, err := s.infoColumns(v, name)
+			if err != nil {
+				return "", true, err
+			}
+			q := "SELECT * FROM (SELECT " + cols + " FROM information_schema.`" + name + "` WHERE `" + filteredInfo[name] + "` IN (" + v.in + ")) AS `" + name + "`"
 			if err := replaceSources([]*ast.TableSource{ts}, q); err != nil {
 				return "", true, err
 			}
@@ -147,21 +151,70 @@ func replaceSources(sources []*ast.TableSource, query string) error {
 	return nil
 }
 
-// visibleDatabases lists, quoted for an IN list, information_schema and
-// the databases of the user's pass-through schemas on the server that
-// answers the session.
-func (s *Session) visibleDatabases(snap *snapshot.Snapshot) (string, *mysql.MyError) {
+// visible are the databases a pass-through session's information_schema
+// queries show: information_schema and the user's pass-through schemas'
+// on the server that answers the session.
+type visible struct {
+	node    *backend.DataNode // the session's node
+	in      string            // the databases, quoted for an IN list
+	renamed [][2]string       // physical database, logical schema: where they differ
+}
+
+func (s *Session) visibleDatabases(snap *snapshot.Snapshot) (visible, *mysql.MyError) {
 	rt, e := s.target(snap)
 	if e != nil {
-		return "", e
+		return visible{}, e
 	}
-	in := "'information_schema'"
+	v := visible{node: rt.node, in: "'information_schema'"}
 	for _, name := range s.user.Schemas {
 		if ls := snap.Schemas[name]; ls != nil && ls.PassThrough && ls.DefaultNode != nil && ls.DefaultNode.Host == rt.node.Host {
-			in += ", " + backend.QuoteString(ls.DefaultNode.Database)
+			v.in += ", " + backend.QuoteString(ls.DefaultNode.Database)
+			if ls.DefaultNode.Database != name {
+				v.renamed = append(v.renamed, [2]string{ls.DefaultNode.Database, name})
+			}
 		}
 	}
-	return in, nil
+	return v, nil
+}
+
+// infoColumns is the select list that reads an information_schema table
+// for the derived table standing in for it: * when no database is
+// renamed, else every column, those naming a database (..._SCHEMA)
+// mapped to the logical schema's name, so that the client's WHERE
+// TABLE_SCHEMA = DATABASE() compares what it means.
+func (s *Session) infoColumns(v visible, table string) (string, error) {
+	if len(v.renamed) == 0 {
+		return "*", nil
+	}
+	key := [3]string{"information_schema", table, "columns on " + v.node.Host.Name}
+	cols, ok := s.env.columns.get(key)
+	if !ok {
+		res, err := s.nodeQuery(v.node, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = "+backend.QuoteString(table)+" ORDER BY ORDINAL_POSITION")
+		if err != nil {
+			return "", err
+		}
+		for _, r := range res.rows {
+			cols = append(cols, string(r[0]))
+		}
+		s.env.columns.put(key, cols)
+	}
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q := backend.QuoteIdent(c)
+		if !strings.HasSuffix(strings.ToUpper(c), "_SCHEMA") {
+			b.WriteString(q)
+			continue
+		}
+		b.WriteString("CASE " + q)
+		for _, r := range v.renamed {
+			b.WriteString(" WHEN " + backend.QuoteString(r[0]) + " THEN " + backend.QuoteString(r[1]))
+		}
+		b.WriteString(" ELSE " + q + " END AS " + q)
+	}
+	return b.String(), nil
 }
 
 // schemataRows is a SELECT of SCHEMATA's columns: information_schema's
@@ -336,11 +389,11 @@ func (s *Session) restrictedShow(sql string, snap *snapshot.Snapshot) (string, *
 	if is(rest, "FROM") || is(rest, "IN") {
 		return "", nil // SHOW OPEN TABLES FROM db: checked as a qualified name
 	}
-	in, e := s.visibleDatabases(snap)
+	v, e := s.visibleDatabases(snap)
 	if e != nil {
 		return "", e
 	}
-	head := strings.TrimRight(sql[:rest.Start], " \t\r\n") + " WHERE `" + col + "` IN (" + in + ")"
+	head := strings.TrimRight(sql[:rest.Start], " \t\r\n") + " WHERE `" + col + "` IN (" + v.in + ")"
 	tail := strings.TrimRight(strings.TrimSpace(sql[rest.End:]), ";")
 	switch {
 	case rest.Kind == parser.TokEOF || rest.Kind == parser.TokSemicolon:
