@@ -247,48 +247,28 @@ func TestProcesslistAndGrants(t *testing.T) {
 		"SHOW DATABASES": "gotest|information_schema|itest",
 		"SELECT 1":       "1",
 	} {
-		st, err := me.PrepareContext(context.Background(), q)
-		if err != nil {
-			t.Fatalf("prepare %s: %v", q, err)
+		r := runPrepared(me, q, nil)
+		if r.Err != nil {
+			t.Fatalf("prepared %s: %v", q, r.Err)
 		}
 		var got []string
-		rows, err := st.Query()
-		if err != nil {
-			t.Fatalf("execute %s: %v", q, err)
+		for _, row := range r.Rows {
+			got = append(got, row[0])
 		}
-		for rows.Next() {
-			var v string
-			rows.Scan(&v)
-			got = append(got, v)
-		}
-		rows.Close()
-		st.Close()
 		if strings.Join(got, "|") != want {
 			t.Errorf("prepared %s: %q, want %q", q, got, want)
 		}
 	}
-	st, err := me.PrepareContext(context.Background(), "SHOW FULL PROCESSLIST")
-	if err != nil {
-		t.Fatal(err)
+	r := runPrepared(me, "SHOW FULL PROCESSLIST", nil)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	defer st.Close()
-	rows, err := st.Query()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		var id, user string
-		var host, db, command, tm, state, info, progress sql.NullString
-		if err := rows.Scan(&id, &user, &host, &db, &command, &tm, &state, &info, &progress); err != nil {
-			t.Fatal(err)
+	for _, row := range r.Rows {
+		if row[0] != mine || row[1] != "gotest" {
+			t.Errorf("prepared SHOW FULL PROCESSLIST lists %s of %s: want only the user's own session", row[0], row[1])
 		}
-		if id != mine || user != "gotest" {
-			t.Errorf("prepared SHOW FULL PROCESSLIST lists %s of %s: want only the user's own session", id, user)
-		}
-		n++
 	}
-	rows.Close()
+	n := len(r.Rows)
 	if n != 1 {
 		t.Errorf("prepared SHOW FULL PROCESSLIST: %d rows, want 1", n)
 	}
@@ -318,24 +298,14 @@ func TestVirtualInformationSchema(t *testing.T) {
 		t.Errorf("information_schema.PROCESSLIST, prepared: %v, want 1235", err)
 	}
 
-	firstColumn := func(rows *sql.Rows, err error) string {
+	firstColumn := func(r result) string {
 		t.Helper()
-		if err != nil {
-			t.Fatal(err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
 		var out []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, vals[0].String)
+		for _, row := range r.Rows {
+			out = append(out, row[0])
 		}
 		return strings.Join(out, " ")
 	}
@@ -385,7 +355,7 @@ func TestVirtualInformationSchema(t *testing.T) {
 	// tables (their first column is the database).
 	for _, q := range []string{"SHOW PROCEDURE STATUS", "SHOW FUNCTION STATUS LIKE '%'",
 		"SHOW PROCEDURE STATUS WHERE Type = 'PROCEDURE';", "SHOW OPEN TABLES", "SHOW OPEN TABLES LIKE '%'"} {
-		for _, db := range strings.Fields(firstColumn(other.QueryContext(context.Background(), q))) {
+		for _, db := range strings.Fields(firstColumn(runQuery(other, q))) {
 			if db != "itest_phys" {
 				t.Errorf("%s lists database %s", q, db)
 			}
@@ -408,15 +378,9 @@ func TestVirtualInformationSchema(t *testing.T) {
 	}
 	cp := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp")))
 	for _, q := range []string{"SHOW TABLES", "SHOW CREATE DATABASE cp"} { // answered with logical names, as text
-		text := firstColumn(cp.QueryContext(context.Background(), q))
-		st, err := cp.PrepareContext(context.Background(), q)
-		if err != nil {
-			t.Fatalf("sharded, prepared %s: %v", q, err)
-		}
-		if got := firstColumn(st.Query()); got != text || text == "" {
+		if text, got := firstColumn(runQuery(cp, q)), firstColumn(runPrepared(cp, q, nil)); got != text || text == "" {
 			t.Errorf("sharded, prepared %s: %q, as text %q", q, got, text)
 		}
-		st.Close()
 	}
 	if got := QueryString(t, ic, "SELECT COUNT(*) FROM COLLATIONS WHERE COLLATION_NAME = 'utf8mb4_bin'"); got != "1" {
 		t.Errorf("sharded, unqualified COLLATIONS: %s rows, want 1", got)

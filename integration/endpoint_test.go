@@ -512,26 +512,11 @@ func TestPreparedSessionValues(t *testing.T) {
 		}
 		read := func() string {
 			t.Helper()
-			rows, err := st.Query()
-			if err != nil {
-				t.Fatal(err)
+			r := runQuery(stmtQuerier{st}, "")
+			if r.Err != nil || len(r.Rows) != 1 {
+				t.Fatalf("%s: %v, %d rows", q, r.Err, len(r.Rows))
 			}
-			defer rows.Close()
-			cols, _ := rows.Columns()
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			rows.Next()
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var out []string
-			for _, v := range vals {
-				out = append(out, v.String)
-			}
-			return strings.Join(out, " ")
+			return strings.Join(r.Rows[0], " ")
 		}
 		MustExec(t, c, "USE itest")
 		first := read()
