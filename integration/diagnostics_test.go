@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+
+	"github.com/go-mysql-org/go-mysql/client"
 )
 
 // diagnosticsCases: statements whose warnings and errors a client reads
@@ -269,6 +271,26 @@ func TestProcesslistAndGrants(t *testing.T) {
 		}
 	}
 	n := len(r.Rows)
+	// Their prepare tells the columns the execute brings, as MariaDB's does.
+	gc, err := client.Connect(p.Addr, "gotest", "gotest", "gotest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gc.Close()
+	for q, want := range map[string]int{"SHOW GRANTS": 1, "SHOW WARNINGS": 3, "SHOW COUNT(*) ERRORS": 1, "SHOW FULL PROCESSLIST": 9} {
+		st, err := gc.Prepare(q)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", q, err)
+		}
+		res, err := st.Execute()
+		if err != nil {
+			t.Fatalf("execute %s: %v", q, err)
+		}
+		if st.ColumnNum() != want || len(res.Fields) != want {
+			t.Errorf("%s: %d columns at prepare, %d at execute, want %d", q, st.ColumnNum(), len(res.Fields), want)
+		}
+		st.Close()
+	}
 	if n != 1 {
 		t.Errorf("prepared SHOW FULL PROCESSLIST: %d rows, want 1", n)
 	}

@@ -42,12 +42,23 @@ func (s *Session) showProcesslist(full bool) error {
 		}
 		rows = append(rows, []any{int64(in.ID), in.User, in.Host, db, command, int64(time.Since(in.Since).Seconds()), state, info, "0.000"})
 	}
+	exec.WriteResult(&s.cli, processlistColumns(), rows, s.status)
+	return s.flush()
+}
+
+// processlistColumns are SHOW PROCESSLIST's columns.
+func processlistColumns() []wire.Column {
 	progress := wire.Column{Name: "Progress", OrgName: "Progress", Charset: 63, Length: 7, Decimals: 3,
 		Type: mysql.MYSQL_TYPE_NEWDECIMAL, Flags: mysql.NOT_NULL_FLAG}
-	cols := []wire.Column{exec.IntColumn("Id"), exec.TextColumn("User"), exec.TextColumn("Host"), exec.TextColumn("db"),
+	return []wire.Column{exec.IntColumn("Id"), exec.TextColumn("User"), exec.TextColumn("Host"), exec.TextColumn("db"),
 		exec.TextColumn("Command"), exec.IntColumn("Time"), exec.TextColumn("State"), exec.TextColumn("Info"), progress}
-	exec.WriteResult(&s.cli, cols, rows, s.status)
-	return s.flush()
+}
+
+// grantsColumn is SHOW GRANTS' column.
+func (s *Session) grantsColumn() wire.Column {
+	col := exec.TextColumn("Grants for " + s.user.Name + "@%")
+	col.Flags = mysql.NOT_NULL_FLAG
+	return col
 }
 
 // showGrants answers SHOW GRANTS [FOR CURRENT_USER | FOR 'user'[@'host']]
@@ -102,9 +113,7 @@ func (s *Session) showGrants(sql string) error {
 	for _, name := range schemas {
 		rows = append(rows, []any{"GRANT ALL PRIVILEGES ON " + quoteAccount(name) + ".* TO " + account})
 	}
-	col := exec.TextColumn("Grants for " + s.user.Name + "@%")
-	col.Flags = mysql.NOT_NULL_FLAG
-	exec.WriteResult(&s.cli, []wire.Column{col}, rows, s.status)
+	exec.WriteResult(&s.cli, []wire.Column{s.grantsColumn()}, rows, s.status)
 	return s.flush()
 }
 

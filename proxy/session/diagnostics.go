@@ -137,12 +137,11 @@ func (s *Session) showDiagnostics(sql string) (bool, error) {
 		return false, nil
 	}
 	if q.count {
-		name, n := "@@session.warning_count", s.diag.warnings
+		n := s.diag.warnings
 		if q.errorsOnly {
-			name, n = "@@session.error_count", s.diag.errors
+			n = s.diag.errors
 		}
-		col := wire.Column{Name: name, Charset: 63, Length: 21, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.UNSIGNED_FLAG | mysql.BINARY_FLAG}
-		exec.WriteResult(&s.cli, []wire.Column{col}, [][]any{{n}}, s.status)
+		exec.WriteResult(&s.cli, q.columns(), [][]any{{n}}, s.status)
 		return true, s.flush()
 	}
 	var rows [][]any
@@ -153,8 +152,20 @@ func (s *Session) showDiagnostics(sql string) (bool, error) {
 	}
 	rows = rows[min(q.offset, uint64(len(rows))):]
 	rows = rows[:min(q.limit, uint64(len(rows)))]
-	exec.WriteResult(&s.cli, diagnosticsColumns, rows, s.status)
+	exec.WriteResult(&s.cli, q.columns(), rows, s.status)
 	return true, s.flush()
+}
+
+// columns are the result's columns, as MariaDB describes them.
+func (q showDiagnosticsQuery) columns() []wire.Column {
+	if !q.count {
+		return diagnosticsColumns
+	}
+	name := "@@session.warning_count"
+	if q.errorsOnly {
+		name = "@@session.error_count"
+	}
+	return []wire.Column{{Name: name, Charset: 63, Length: 21, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.UNSIGNED_FLAG | mysql.BINARY_FLAG}}
 }
 
 // diagnosticsColumns are SHOW WARNINGS' columns as MariaDB describes them.

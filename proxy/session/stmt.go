@@ -260,18 +260,46 @@ func hasMarkers(sql string) bool {
 }
 
 // prepareHere answers the prepare of a statement each execute runs as
-// text: no parameters, and no columns, as MariaDB answers for a CALL
-// (the execute's result set brings its own).
+// text: no parameters, and its columns where they are known before it
+// runs (describedColumns); else none, as MariaDB answers for a CALL (the
+// execute's result set brings its own).
 func (s *Session) prepareHere(st *stmt) error {
 	st.query = append([]byte{mysql.COM_QUERY}, st.sql...)
 	s.nextStmt++
 	st.id = s.nextStmt
 	s.stmts[st.id] = st
 	s.lastPrepared = st.id
+	cols := s.describedColumns(st)
 	var p [12]byte // OK, id, columns, parameters, filler, warnings
 	binary.LittleEndian.PutUint32(p[1:], st.id)
+	binary.LittleEndian.PutUint16(p[5:], uint16(len(cols)))
 	s.c.WritePacket(p[:])
+	for i := range cols {
+		s.c.WritePacket(wire.AppendColumnDef(nil, &cols[i]))
+	}
+	if len(cols) > 0 && !s.cli.DeprecateEOF {
+		s.c.WritePacket(wire.AppendEOF(nil, 0, s.ClientStatus()))
+	}
 	return s.c.Flush()
+}
+
+// describedColumns are the columns of a statement prepareHere answers
+// that are known before it runs: SHOW WARNINGS, ERRORS and COUNT(*), SHOW
+// GRANTS, SHOW [FULL] PROCESSLIST; nil for the others.
+func (s *Session) describedColumns(st *stmt) []wire.Column {
+	if st.sum.Kind != parser.KindShow {
+		return nil
+	}
+	if q, ok := parseShowDiagnostics(st.sql); ok {
+		return q.columns()
+	}
+	switch {
+	case st.sum.Second == "GRANTS":
+		return []wire.Column{s.grantsColumn()}
+	case st.sum.Second == "PROCESSLIST", st.sum.Second == "FULL" && thirdWordIs(st.sql, "PROCESSLIST"):
+		return processlistColumns()
+	}
+	return nil
 }
 
 // prepareOnce prepares a statement on a server of its node (where it would
