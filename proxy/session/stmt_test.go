@@ -196,14 +196,23 @@ func TestTextStatement(t *testing.T) {
 		"GRANT SELECT ON *.* TO u":        true,
 		"BEGIN NOT ATOMIC SELECT 1; END":  false, // a compound statement
 		"SET STATEMENT max_statement_time = 1 FOR SELECT 1": false, // rows
-		"XA RECOVER":               false, // rows
-		"SET @a = ?":               false, // a marker
-		"DO ?":                     false,
-		"SELECT 1":                 false,
-		"INSERT INTO t VALUES (1)": false,
-		"CREATE TABLE t (a INT)":   false,
-		"CALL p()":                 false,
-		"SHOW TABLES":              false,
+		"XA RECOVER":                    false, // rows
+		"SET @a = ?":                    false, // a marker
+		"DO ?":                          false,
+		"SELECT 1":                      false,
+		"INSERT INTO t VALUES (1)":      false,
+		"CREATE TABLE t (a INT)":        false,
+		"CALL p()":                      false,
+		"SHOW TABLES":                   false, // (metadata: decided where the schema is known)
+		"SHOW WARNINGS":                 true,
+		"SHOW COUNT(*) ERRORS":          true,
+		"SELECT @@warning_count":        true,
+		"SELECT @@warning_count + ?":    false,
+		"SHOW DATABASES":                true,
+		"SHOW GRANTS":                   true,
+		"SHOW FULL PROCESSLIST":         true,
+		"SHOW VARIABLES LIKE 'version'": false,
+		"SHOW DATABASES\x00AAAA":        false, // the server's syntax error
 	} {
 		var sum parser.Summary
 		parser.Scan(sql, &sum)
