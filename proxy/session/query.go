@@ -60,17 +60,10 @@ func (s *Session) comQuery(p []byte) error {
 			return err
 		}
 	}
-	if sum.Kind == parser.KindShow && sum.Next == 0 {
-		text, e := s.restrictedShow(sql, snap)
-		if e != nil {
-			return s.writeErr(e)
-		}
-		if text != "" {
-			sql, p = text, append([]byte{mysql.COM_QUERY}, text...)
-		}
-	}
-	if s.needsRewrite(sql, sum) {
-		p = append([]byte{mysql.COM_QUERY}, s.rewrite(sql)...)
+	if text, e := s.passThroughText(sql, sum, snap); e != nil {
+		return s.writeErr(e)
+	} else if text != sql {
+		p = append([]byte{mysql.COM_QUERY}, text...)
 	}
 	rt, e := s.target(snap)
 	if e != nil {
@@ -173,6 +166,26 @@ func checkMulti(sql string, sum *parser.Summary) *mysql.MyError {
 		off += sub.Next
 	}
 	return nil
+}
+
+// passThroughText is the text a pass-through statement runs as: a SHOW
+// about every database's objects restricted to the user's
+// (restrictedShow), the session's values and physical names written in
+// (rewrite). It is sql itself when nothing changes.
+func (s *Session) passThroughText(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (string, *mysql.MyError) {
+	if sum.Kind == parser.KindShow && sum.Next == 0 {
+		text, e := s.restrictedShow(sql, snap)
+		if e != nil {
+			return "", e
+		}
+		if text != "" {
+			sql = text
+		}
+	}
+	if s.needsRewrite(sql, sum) {
+		sql = s.rewrite(sql)
+	}
+	return sql, nil
 }
 
 // namesOtherDB reports whether a pass-through statement may name another

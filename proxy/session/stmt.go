@@ -54,8 +54,8 @@ type stmt struct {
 	// names, every node's tables).
 	info bool
 	// client: in a pass-through schema, the client's text of a statement
-	// naming DATABASE(), written again at each execute (sql): the value
-	// follows USE, as on the server.
+	// naming DATABASE(), written again at each execute into sql
+	// (passThroughText): the value follows USE, as on the server.
 	client string
 	// query: a statement the proxy answers from the session
 	// (textStatement), run at each execute as this COM_QUERY packet.
@@ -161,23 +161,14 @@ func (s *Session) stmtPrepare(p []byte) error {
 				return s.writeErr(e)
 			}
 		}
-		if st.sum.Kind == parser.KindShow {
-			text, e := s.restrictedShow(st.sql, snap)
-			if e != nil {
-				return s.writeErr(e)
-			}
-			if text != "" {
-				st.sql, phys = text, text
-			}
-		}
 		if st.sum.Flags&parser.FlagDatabase != 0 {
 			st.client = st.sql
 		}
-		if s.needsRewrite(st.sql, &st.sum) {
-			st.sql = s.rewrite(st.sql)
-			phys = st.sql
+		text, e := s.passThroughText(st.sql, &st.sum, snap)
+		if e != nil {
+			return s.writeErr(e)
 		}
-		var e *mysql.MyError
+		st.sql, phys = text, text
 		if rt, e = s.target(snap); e != nil {
 			return s.writeErr(e)
 		}
@@ -457,9 +448,8 @@ func (s *Session) stmtExecute(p []byte) error {
 		return s.writeErr(e)
 	}
 	if st.client != "" {
-		st.sql = st.client
-		if s.needsRewrite(st.sql, &st.sum) {
-			st.sql = s.rewrite(st.sql)
+		if st.sql, e = s.passThroughText(st.client, &st.sum, snap); e != nil {
+			return s.writeErr(e)
 		}
 	}
 	return s.executeOn(st, st.sql, rt, p, nullMap, values)

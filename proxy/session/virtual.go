@@ -68,9 +68,13 @@ func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Sn
 
 // virtualSQL rewrites a statement that reads information_schema.SCHEMATA
 // to read the user's schemas instead: a derived table of them, over which
-// any server runs it (text or prepared). PROCESSLIST is refused: SHOW
-// PROCESSLIST answers. ok is false when the statement reads neither (or
-// does not parse: the server reports that).
+// any server runs it (text or prepared). In a pass-through schema it also
+// reads the tables of filteredInfo through derived tables restricted to
+// the user's databases (visibleDatabases, infoColumns). PROCESSLIST is
+// refused: SHOW PROCESSLIST answers. ok is false when the statement reads
+// none of them, or in a sharded schema does not parse (the server reports
+// that); in a pass-through one, a statement naming information_schema
+// that does not parse is refused with the parse error.
 func (s *Session) virtualSQL(sql string, stmt ast.StmtNode, snap *snapshot.Snapshot) (text string, ok bool, err error) {
 	filter := !s.sharded(snap)
 	if stmt == nil {
