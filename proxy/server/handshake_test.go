@@ -34,6 +34,13 @@ schemas: [{name: s, default_node: n}]
 // backend is ever dialed.
 func startServer(t *testing.T) string {
 	t.Helper()
+	addr, _ := startServerHolder(t)
+	return addr
+}
+
+// startServerHolder is startServer that also returns the server's snapshot holder.
+func startServerHolder(t *testing.T) (string, *snapshot.Holder) {
+	t.Helper()
 	c, err := conf.Parse("test.yaml", []byte(testConfig))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,7 @@ func startServer(t *testing.T) string {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), &h
 }
 
 func TestNativePasswordWithDriver(t *testing.T) {
@@ -224,6 +231,26 @@ func TestAuthSwitchFromUnknownPlugin(t *testing.T) {
 	scramble := p[1+len(pluginNative)+1 : 1+len(pluginNative)+1+20]
 	r.send(gomysql.CalcNativePassword(scramble, []byte("secret")))
 	expectOK(t, r.read(), "after switch")
+}
+
+// A panic outside a session's guard (here: no snapshot while greeting)
+// closes that connection; the proxy goes on serving.
+func TestPanicInHandshakeKeepsServing(t *testing.T) {
+	addr, h := startServerHolder(t)
+	good := h.Load()
+	h.Store(nil)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the connection that met the panic got an answer")
+	}
+	nc.Close()
+	h.Store(good)
+	r := dialRaw(t, addr)
+	r.respond(false, "u", gomysql.CalcNativePassword(r.scramble, []byte("secret")), pluginNative)
+	expectOK(t, r.read(), "after the panic")
 }
 
 func TestMalformedHandshakeDoesNotCrash(t *testing.T) {

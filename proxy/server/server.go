@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,6 +101,13 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()
 	defer nc.Close()
+	defer func() {
+		// A bug met outside the session's own guard (the handshake: TLS,
+		// authentication) costs this connection, not every client's.
+		if r := recover(); r != nil {
+			s.log.Error("panic while serving a connection", "remote", nc.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
