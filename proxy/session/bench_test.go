@@ -109,8 +109,13 @@ func benchInfo() *backend.ServerInfo {
 func newBenchProxy(tb testing.TB, schema string, caps uint32) *benchProxy {
 	tb.Helper()
 	tables := map[string]string{"shop_0": "sbtest1_0", "shop_1": "sbtest1_1", "plain": "sbtest1"}
-	b0, b1 := startFakeBackend(tb, tables), startFakeBackend(tb, tables)
-	cfg, err := conf.Parse("bench.yaml", fmt.Appendf(nil, benchConfig, b0.addr(), b1.addr()))
+	return newBenchProxyOn(tb, []*fakeBackend{startFakeBackend(tb, tables), startFakeBackend(tb, tables)}, schema, caps)
+}
+
+// newBenchProxyOn is a session (and its cluster) over running fake backends.
+func newBenchProxyOn(tb testing.TB, backs []*fakeBackend, schema string, caps uint32) *benchProxy {
+	tb.Helper()
+	cfg, err := conf.Parse("bench.yaml", fmt.Appendf(nil, benchConfig, backs[0].addr(), backs[1].addr()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -125,7 +130,7 @@ func newBenchProxy(tb testing.TB, schema string, caps uint32) *benchProxy {
 	var holder snapshot.Holder
 	holder.Store(snap)
 	env := &Env{Snap: &holder, Registry: NewRegistry(), Log: log, Started: time.Now()}
-	p := &benchProxy{backs: []*fakeBackend{b0, b1}, cc: &clientConn{}}
+	p := &benchProxy{backs: backs, cc: &clientConn{}}
 	p.c = wire.NewConn(p.cc)
 	p.c.MaxPacket = cfg.MaxAllowedPacket
 	p.sess = New(env, 1, p.c, caps, snap.Users["app"], "127.0.0.1", schema, 45)

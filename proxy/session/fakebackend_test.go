@@ -147,17 +147,14 @@ func (c *fakeConn) serve() error {
 			c.db = string(p[1:])
 			err = c.write(c.okPacket)
 		case mysql.COM_QUERY:
-			if len(p) > 7 && bytes.EqualFold(p[1:7], []byte("SELECT")) {
-				c.f.served.Add(1)
-				err = c.write(c.answer(false))
-			} else {
-				err = c.write(c.okPacket)
-			}
+			err = c.write(c.queryAnswer(p[1:]))
 		case mysql.COM_STMT_PREPARE:
 			err = c.write(c.prepareAnswer(p[1:]))
 		case mysql.COM_STMT_EXECUTE:
 			c.f.served.Add(1)
 			err = c.write(c.answer(true))
+		case mysql.COM_FIELD_LIST:
+			err = c.write(c.fieldList())
 		default:
 			err = c.write(c.okPacket)
 		}
@@ -240,6 +237,47 @@ func (c *fakeConn) answer(bin bool) []byte {
 	}
 	c.answers[k] = out
 	return out
+}
+
+// queryAnswer answers a query: the canned result set for a SELECT, else OK.
+// Statements the proxy sends ahead at the head of the packet (a
+// transaction's start, "...; ") get an OK each, flagged more results.
+func (c *fakeConn) queryAnswer(sql []byte) []byte {
+	var out []byte
+	seq := byte(0)
+	for {
+		i := bytes.Index(sql, []byte("; "))
+		if i < 0 {
+			break
+		}
+		seq++
+		out = packet(out, seq, okPayload(mysql.SERVER_STATUS_AUTOCOMMIT|mysql.SERVER_MORE_RESULTS_EXISTS))
+		sql = sql[i+2:]
+	}
+	a := c.okPacket
+	if len(sql) > 6 && bytes.EqualFold(sql[:6], []byte("SELECT")) {
+		c.f.served.Add(1)
+		a = c.answer(false)
+	}
+	if seq == 0 {
+		return a // the cached answer, as it is
+	}
+	for len(a) > 0 { // renumbered after the OKs
+		n := int(a[0]) | int(a[1])<<8 | int(a[2])<<16
+		seq++
+		out = packet(out, seq, a[4:4+n])
+		a = a[4+n:]
+	}
+	return out
+}
+
+// fieldList answers COM_FIELD_LIST: column c, then the end of the list.
+func (c *fakeConn) fieldList() []byte {
+	out := packet(nil, 1, columnDef(c.db, c.f.tables[c.db], "c"))
+	if c.deprecate {
+		return packet(out, 2, append([]byte{0xfe}, okPayload(mysql.SERVER_STATUS_AUTOCOMMIT)[1:]...))
+	}
+	return packet(out, 2, eofPayload())
 }
 
 // prepareAnswer describes a statement with one parameter and one column.
