@@ -1014,6 +1014,9 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
+		if err := sameShape(streams[x]); err != nil {
+			return nil, err
+		}
 		return concatOf(streams[x]), nil
 	case *router.Scatter:
 		var in []merge.Stream
@@ -1024,6 +1027,8 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			if err := unifyUnion(in); err != nil {
 				return nil, err
 			}
+		} else if err := sameShape(in); err != nil {
+			return nil, err
 		}
 		return concatOf(in), nil
 	case *router.Concat:
@@ -1058,6 +1063,8 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			if err := unifyUnion(in); err != nil {
 				return nil, err
 			}
+		} else if err := sameShape(in); err != nil {
+			return nil, err
 		}
 		keys, err := sortKeys(x.Keys, in[0].Fields(), cli.Pad)
 		if err != nil {

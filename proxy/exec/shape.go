@@ -1,0 +1,42 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/router/merge"
+)
+
+// sameShape checks that the shards running one statement answer with the
+// same columns. A table altered on some of its shards only (a schema change
+// rolled out shard by shard, or one that failed part-way) would otherwise
+// have rows relayed under column definitions they do not match, or merged
+// by the wrong column; in the binary protocol the client could not even
+// decode them. The check is on what decides the values' form: the number
+// of columns, and each one's type, signedness, character set and scale.
+func sameShape(in []merge.Stream) error {
+	if len(in) < 2 {
+		return nil
+	}
+	first := in[0].Fields()
+	for _, s := range in[1:] {
+		fs := s.Fields()
+		if len(fs) != len(first) {
+			return shapeError("not as many columns from each shard")
+		}
+		for i := range fs {
+			a, b := &first[i], &fs[i]
+			if a.Type != b.Type || a.Charset != b.Charset || a.Decimals != b.Decimals ||
+				(a.Flags^b.Flags)&mysql.UNSIGNED_FLAG != 0 {
+				return shapeError(fmt.Sprintf("column %d (%s) has another type on one shard", i+1, a.Name))
+			}
+		}
+	}
+	return nil
+}
+
+func shapeError(what string) error {
+	return mysql.NewError(mysql.ER_TABLE_DEF_CHANGED, "Table definition has changed: the shards answer with different columns ("+
+		what+"); a table's definition differs between its shards, as while a schema change is rolled out to some of them")
+}
