@@ -76,10 +76,15 @@ func (z *compressor) readFrame() error {
 	}
 	before := z.in.Len()
 	z.in.Grow(ulen)
-	if _, err := z.in.ReadFrom(z.zr); err != nil {
+	// Inflate no more than the frame says (and a byte to tell it lied): a
+	// frame of 16 MiB of zlib can inflate to 16 GiB.
+	if _, err := z.in.ReadFrom(io.LimitReader(z.zr, int64(ulen)+1)); err != nil {
 		return fmt.Errorf("wire: bad compressed frame: %w", err)
 	}
 	if got := z.in.Len() - before; got != ulen {
+		if got > ulen {
+			return fmt.Errorf("wire: compressed frame says %d bytes, holds more", ulen)
+		}
 		return fmt.Errorf("wire: compressed frame says %d bytes, holds %d", ulen, got)
 	}
 	return nil

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"compress/zlib"
 	"math/rand"
 	"net"
+	"strings"
 	"testing"
 )
 
@@ -198,5 +200,28 @@ func TestClientReadBufGrows(t *testing.T) {
 		if n > keepBuf && len(b.rbuf) != ClientReadBuf {
 			t.Errorf("after %d bytes: read buffer of %d, want %d again", n, len(b.rbuf), ClientReadBuf)
 		}
+	}
+}
+
+// A compressed frame that inflates to more than its header says is refused
+// after inflating one byte more, not all of it (a zlib bomb: 64 KiB here
+// inflate to 64 MiB).
+func TestCompressedFrameInflatesNoMoreThanItSays(t *testing.T) {
+	a, b := pipe(t)
+	if err := b.EnableCompression(); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	zw := zlib.NewWriter(&body)
+	zw.Write(make([]byte, 64<<20))
+	zw.Close()
+	const says = 100
+	frame := []byte{byte(body.Len()), byte(body.Len() >> 8), byte(body.Len() >> 16), 0, says, 0, 0}
+	go a.NetConn().Write(append(frame, body.Bytes()...))
+	if _, err := b.ReadPacket(); err == nil || !strings.Contains(err.Error(), "holds more") {
+		t.Fatalf("read: %v", err)
+	}
+	if n := b.comp.in.Len(); n > says+1 {
+		t.Fatalf("inflated %d bytes for a frame of %d", n, says)
 	}
 }
