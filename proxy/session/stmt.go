@@ -37,7 +37,10 @@ type stmt struct {
 	sum      parser.Summary
 	types    []byte            // 2 bytes a parameter, once known
 	longData map[uint16][]byte // COM_STMT_SEND_LONG_DATA, sent before the next execute
-	cursor   bool
+	// longDataErr answers executes until COM_STMT_RESET: a parameter's
+	// long data grew past max_allowed_packet (and was dropped).
+	longDataErr *mysql.MyError
+	cursor      bool
 	// cursorSQL is the text the backend prepared the open cursor's
 	// statement as (a shard's, in a sharded schema), its key in Conn.Stmts.
 	cursorSQL string
@@ -408,6 +411,9 @@ func (s *Session) stmtExecute(p []byte) error {
 	if len(p) < 10 {
 		return s.writeErr(errf(mysql.ER_MALFORMED_PACKET, "Malformed communication packet"))
 	}
+	if st.longDataErr != nil {
+		return s.writeErr(st.longDataErr) // until COM_STMT_RESET, as MariaDB
+	}
 	if st.query != nil {
 		s.cli.BinaryRows = true
 		defer func() { s.cli.BinaryRows = false }()
@@ -559,6 +565,15 @@ func (s *Session) stmtLongData(p []byte) {
 	if st.longData == nil {
 		st.longData = map[uint16][]byte{}
 	}
+	if st.longDataErr != nil {
+		return
+	}
+	if limit := s.c.MaxPacket; limit > 0 && len(st.longData[param])+len(p)-7 > limit {
+		// As MariaDB: executes fail until a reset; the proxy keeps none of it.
+		st.longData = nil
+		st.longDataErr = errf(mysql.ER_UNKNOWN_ERROR, "Parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet' bytes")
+		return
+	}
 	st.longData[param] = append(st.longData[param], p[7:]...)
 }
 
@@ -567,7 +582,7 @@ func (s *Session) stmtReset(p []byte) error {
 	if e != nil {
 		return s.writeErr(e)
 	}
-	st.longData = nil
+	st.longData, st.longDataErr = nil, nil
 	if st.cursor {
 		if err := s.onCursorConn(st, mysql.COM_STMT_RESET, nil); err != nil {
 			return err

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -232,6 +233,43 @@ func TestTxSyntax(t *testing.T) {
 	} {
 		if got := txSyntax(sql); got != want {
 			t.Errorf("txSyntax(%q) = %d, want %d", sql, got, want)
+		}
+	}
+}
+
+// Long data past max_allowed_packet: MariaDB drops it and answers every
+// execute with error 1105 until COM_STMT_RESET. The proxy kept every byte
+// a client sent (a client could fill its memory) and sent it on.
+func TestLongDataPastMaxAllowedPacket(t *testing.T) {
+	for _, schema := range []string{"shop", "plain"} {
+		p := newBenchProxy(t, schema, benchClientCaps)
+		p.c.MaxPacket = 1000
+		id := p.prepare(t, "SELECT c FROM sbtest1 WHERE id=?")
+		long := func(n int) {
+			p.begin(mysql.COM_STMT_SEND_LONG_DATA)
+			p.cmd = binary.LittleEndian.AppendUint32(p.cmd, id)
+			p.cmd = append(p.cmd, 0, 0)
+			p.cmd = append(p.cmd, make([]byte, n)...)
+			p.run(t)
+		}
+		long(700)
+		long(700)
+		if st := p.sess.stmts[id]; st.longData != nil {
+			t.Errorf("%s: %d parameters' long data kept past the limit", schema, len(st.longData))
+		}
+		for i := 0; i < 2; i++ {
+			p.execute(t, id, 1)
+			if e := wire.ParseErr(p.cc.out[4:]); p.cc.out[4] != wire.ErrHeader || e.Code != mysql.ER_UNKNOWN_ERROR ||
+				!strings.Contains(e.Message, "longer than 'max_allowed_packet'") {
+				t.Fatalf("%s: execute %d: %q, want error 1105", schema, i, p.cc.out)
+			}
+		}
+		p.begin(mysql.COM_STMT_RESET)
+		p.cmd = binary.LittleEndian.AppendUint32(p.cmd, id)
+		p.run(t)
+		p.execute(t, id, 1)
+		if n := p.rows(t); n != 1 {
+			t.Fatalf("%s: after the reset: %d rows", schema, n)
 		}
 	}
 }
