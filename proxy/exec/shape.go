@@ -14,7 +14,8 @@ import (
 // have rows relayed under column definitions they do not match, or merged
 // by the wrong column; in the binary protocol the client could not even
 // decode them. The check is on what decides the values' form: the number
-// of columns, and each one's type, signedness, character set and scale.
+// of columns, and each one's type, signedness, character set and (for
+// decimals and times) scale.
 func sameShape(in []merge.Stream) error {
 	if len(in) < 2 {
 		return nil
@@ -27,13 +28,26 @@ func sameShape(in []merge.Stream) error {
 		}
 		for i := range fs {
 			a, b := &first[i], &fs[i]
-			if a.Type != b.Type || a.Charset != b.Charset || a.Decimals != b.Decimals ||
+			if a.Type != b.Type || a.Charset != b.Charset || (a.Decimals != b.Decimals && scaled(a.Type)) ||
 				(a.Flags^b.Flags)&mysql.UNSIGNED_FLAG != 0 {
 				return shapeError(fmt.Sprintf("column %d (%s) has another type on one shard", i+1, a.Name))
 			}
 		}
 	}
 	return nil
+}
+
+// scaled reports whether a type's values are written with as many
+// fractional digits as the column's scale says. (Elsewhere the scale is
+// noise: a string helper column shows 0 from a statement and 39 from the
+// same statement in a node's UNION ALL of its shards.)
+func scaled(t byte) bool {
+	switch t {
+	case mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_DATETIME,
+		mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIME2, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
+		return true
+	}
+	return false
 }
 
 func shapeError(what string) error {
