@@ -29,6 +29,11 @@ import (
 // maxBackendStmts bounds the statements kept prepared per backend connection.
 const maxBackendStmts = 512
 
+// maxSessionStmts bounds a session's prepared statements, which live in
+// the proxy's memory: MariaDB's default max_prepared_stmt_count, which a
+// client holding more on one server would have met already.
+const maxSessionStmts = 16382
+
 type stmt struct {
 	id       uint32
 	sql      string
@@ -80,6 +85,9 @@ type stmtTemplate struct {
 }
 
 func (s *Session) stmtPrepare(p []byte) error {
+	if len(s.stmts) >= maxSessionStmts {
+		return s.writeErr(mysql.NewDefaultError(mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED, maxSessionStmts))
+	}
 	st := &stmt{sql: string(p[1:])}
 	if parser.HasExecutableComment(st.sql) {
 		st.sql = s.expandComments(st.sql)

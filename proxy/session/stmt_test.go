@@ -273,3 +273,23 @@ func TestLongDataPastMaxAllowedPacket(t *testing.T) {
 		}
 	}
 }
+
+// A session holds at most MariaDB's default max_prepared_stmt_count
+// statements (they live in the proxy's memory); closing one makes room.
+func TestPreparedStatementLimit(t *testing.T) {
+	p := newBenchProxy(t, "shop", benchClientCaps)
+	var last uint32
+	for i := 0; i < maxSessionStmts; i++ {
+		last = p.prepare(t, "SELECT c FROM sbtest1 WHERE id=?")
+	}
+	p.begin(mysql.COM_STMT_PREPARE)
+	p.cmd = append(p.cmd, "SELECT 1"...)
+	p.run(t)
+	if e := wire.ParseErr(p.cc.out[4:]); p.cc.out[4] != wire.ErrHeader || e.Code != mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED {
+		t.Fatalf("prepare past the limit: %q, want error 1461", p.cc.out)
+	}
+	p.begin(mysql.COM_STMT_CLOSE)
+	p.cmd = binary.LittleEndian.AppendUint32(p.cmd, last)
+	p.run(t)
+	p.prepare(t, "SELECT 1")
+}
