@@ -70,6 +70,24 @@ func TestShardsDisagreeOnColumns(t *testing.T) {
 	MustExec(t, shard1, "ALTER TABLE small_1 ADD COLUMN extra INT DEFAULT 7")
 	refused("a column added on one shard", "SELECT * FROM small WHERE id > ?", "SELECT * FROM small WHERE id > ? ORDER BY id",
 		"SELECT * FROM small WHERE id IN (1, 2) AND id > ? ORDER BY id DESC LIMIT 1")
+	// In a transaction a node's shards answer on its one connection, one
+	// result after another: the later ones are checked as they are read.
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query("SELECT * FROM small")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+	}
+	if ErrCode(err) != 1412 {
+		t.Errorf("after a column added on one shard, in a transaction: %v, want error 1412", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("rollback after the refusal: %v", err)
+	}
 	if got := QueryString(t, db, "SELECT CONCAT_WS(',', id, body) FROM small WHERE id = 2"); got != "2,b" {
 		t.Errorf("one shard's row: %s", got)
 	}

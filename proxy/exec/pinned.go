@@ -139,6 +139,10 @@ func (s *pinnedStream) Fields() []merge.Field {
 	return s.fields
 }
 
+// fieldsKnown reports whether the header is read (asking for it otherwise
+// reads the results before it into memory).
+func (s *pinnedStream) fieldsKnown() bool { return s.opened }
+
 func (s *pinnedStream) Binary() bool { return false }
 
 func (s *pinnedStream) Next() (merge.Row, error) {

@@ -1014,10 +1014,11 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
-		if err := sameShape(streams[x]); err != nil {
+		in := slices.Clone(streams[x])
+		if err := sameShape(in); err != nil {
 			return nil, err
 		}
-		return concatOf(streams[x]), nil
+		return concatOf(in), nil
 	case *router.Scatter:
 		var in []merge.Stream
 		for _, r := range x.Routes {
