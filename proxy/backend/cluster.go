@@ -96,6 +96,8 @@ type ServerInfo struct {
 	DivPrecision int
 	// GroupConcatMaxLen is their default group_concat_max_len.
 	GroupConcatMaxLen int
+	// NetWriteTimeout is their default net_write_timeout, in seconds.
+	NetWriteTimeout int
 	// Pad holds, for each PAD SPACE collation by name, the weight string
 	// of one space: the merge compares weight strings as if padded with it.
 	Pad map[string][]byte
@@ -128,13 +130,14 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 	}
 	info := &ServerInfo{Collations: map[uint16]Collation{}}
 	var serverColl string
-	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode, @@global.div_precision_increment, @@global.group_concat_max_len", func(_ []wire.ColumnRef, v [][]byte) error {
+	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode, @@global.div_precision_increment, @@global.group_concat_max_len, @@global.net_write_timeout", func(_ []wire.ColumnRef, v [][]byte) error {
 		info.Version = string(v[0])
 		serverColl = string(v[1])
 		info.MaxAllowedPacket = atoi(v[2])
 		info.SQLMode = string(v[3])
 		info.DivPrecision = atoi(v[4])
 		info.GroupConcatMaxLen = atoi(v[5])
+		info.NetWriteTimeout = atoi(v[6])
 		return nil
 	}, nil)
 	if err != nil {

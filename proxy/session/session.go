@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,7 +135,26 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 	if info := env.Snap.Load().Info; info != nil {
 		s.cli.Pad = info.Pad
 	}
+	s.followWriteTimeout()
 	return s
+}
+
+// followWriteTimeout sets how long an answer may wait for the client to
+// read it: the session's net_write_timeout, else the servers' default (else
+// MariaDB's, 60 s). A server drops a client that stops reading; through
+// the proxy such a client held its session and connections until it read
+// again or TCP gave up.
+func (s *Session) followWriteTimeout() {
+	secs := 60
+	if info := s.env.Snap.Load().Info; info != nil && info.NetWriteTimeout > 0 {
+		secs = info.NetWriteTimeout
+	}
+	if v, ok := s.vars.Var("net_write_timeout"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			secs = n
+		}
+	}
+	s.c.WriteTimeout = time.Duration(secs) * time.Second
 }
 
 // charsetState is the initial state for a handshake collation id.

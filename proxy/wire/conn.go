@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // MaxPayload is the largest payload of one physical packet; a logical packet
@@ -65,6 +66,10 @@ type Conn struct {
 	// (0 = no limit).
 	MaxPacket int
 
+	// WriteTimeout fails a write that waits longer for the peer to read
+	// (MariaDB's net_write_timeout; 0 = wait as long as it takes).
+	WriteTimeout time.Duration
+
 	// BytesIn and BytesOut count the bytes moved, for statistics.
 	BytesIn, BytesOut uint64
 
@@ -92,7 +97,7 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // read buffer must be empty.
 func (c *Conn) SetNetConn(nc net.Conn) {
 	c.nc, c.src, c.dst = nc, nc, nc
-	if r := newRawSocket(nc); r != nil {
+	if r := newRawSocket(nc, &c.WriteTimeout); r != nil {
 		c.src, c.dst = r, r
 	}
 }
@@ -317,6 +322,10 @@ func (c *Conn) Flush() error {
 		return nil
 	}
 	var err error
+	if c.WriteTimeout > 0 && (c.dst == c.nc || c.comp != nil) {
+		// (A raw socket arms the deadline only when a write waits.)
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.WriteTimeout))
+	}
 	if c.comp != nil {
 		// The inner sequence goes on across flushes; only the frames
 		// have their own numbering.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -23,6 +24,12 @@ type rawSocket struct {
 	rn          int
 	rerr, werr  syscall.Errno
 	read, write func(fd uintptr) bool // made once: no allocation per call
+	// A write that must wait for room arms nc's write deadline *timeout
+	// ahead (the Conn's WriteTimeout; 0: none), once per call, and the
+	// call disarms it: a write that does not wait costs nothing more.
+	nc      net.Conn
+	timeout *time.Duration
+	armed   bool
 	// quiet's look at the socket.
 	peekBuf [1]byte
 	peekErr syscall.Errno
@@ -31,7 +38,7 @@ type rawSocket struct {
 
 // newRawSocket returns nc's raw socket, or nil when nc is not a plain TCP
 // connection (TLS, a pipe in tests).
-func newRawSocket(nc net.Conn) *rawSocket {
+func newRawSocket(nc net.Conn, timeout *time.Duration) *rawSocket {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {
 		return nil
@@ -40,7 +47,7 @@ func newRawSocket(nc net.Conn) *rawSocket {
 	if err != nil {
 		return nil
 	}
-	r := &rawSocket{rc: rc}
+	r := &rawSocket{rc: rc, nc: nc, timeout: timeout}
 	r.read = r.readOnce
 	r.write = r.writeAll
 	r.peek = r.peekOnce
@@ -110,6 +117,10 @@ func (r *rawSocket) writeAll(fd uintptr) bool {
 			r.wb = r.wb[n:]
 		case syscall.EINTR:
 		case syscall.EAGAIN:
+			if t := *r.timeout; t > 0 && !r.armed {
+				r.armed = true
+				_ = r.nc.SetWriteDeadline(time.Now().Add(t))
+			}
 			return false
 		default:
 			r.werr = e
@@ -124,6 +135,10 @@ func (r *rawSocket) Write(b []byte) (int, error) {
 	err := r.rc.Write(r.write)
 	n := len(b) - len(r.wb)
 	r.wb = nil
+	if r.armed {
+		r.armed = false
+		_ = r.nc.SetWriteDeadline(time.Time{})
+	}
 	if err == nil && r.werr != 0 {
 		err = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", r.werr)}
 	}

@@ -40,7 +40,8 @@ func TestRawSocket(t *testing.T) {
 	a, b := tcpPair(t)
 	defer a.Close()
 	defer b.Close()
-	ra, rb := newRawSocket(a), newRawSocket(b)
+	var none time.Duration
+	ra, rb := newRawSocket(a, &none), newRawSocket(b, &none)
 	if ra == nil || rb == nil {
 		t.Fatal("no raw socket for a TCP connection")
 	}
@@ -143,4 +144,48 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// WriteTimeout: a write the peer never reads fails once it has waited that
+// long; a write that waited and then went through leaves no deadline
+// behind for the next one, which may come long after.
+func TestWriteTimeout(t *testing.T) {
+	a, b := tcpPair(t)
+	defer a.Close()
+	defer b.Close()
+	c := NewConn(a)
+	c.WriteTimeout = 200 * time.Millisecond
+	big := make([]byte, MaxPayload-1)
+
+	// The peer reads everything: the writes wait for room now and then.
+	done := make(chan struct{})
+	go func() { io.Copy(io.Discard, b); close(done) }()
+	for i := 0; i < 4; i++ {
+		c.WritePacket(big)
+		if err := c.Flush(); err != nil {
+			t.Fatalf("write with a reading peer: %v", err)
+		}
+	}
+	time.Sleep(2 * c.WriteTimeout) // past any deadline the writes armed
+	c.WritePacket([]byte("small"))
+	if err := c.Flush(); err != nil {
+		t.Fatalf("a write after the timeout's length: %v", err)
+	}
+
+	// A peer that stops reading.
+	x, y := tcpPair(t)
+	defer x.Close()
+	defer y.Close()
+	c = NewConn(x)
+	c.WriteTimeout = 200 * time.Millisecond
+	var err error
+	for i := 0; i < 64 && err == nil; i++ { // far more than the sockets' buffers hold
+		c.WritePacket(big)
+		err = c.Flush()
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write to a peer that does not read: %v, want the deadline exceeded", err)
+	}
+	a.Close()
+	<-done
 }

@@ -2,12 +2,15 @@
 
 package wire
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // rawSocket is Linux-only (raw_linux.go); elsewhere the net package's
 // reads and writes serve.
 type rawSocket struct{ net.Conn }
 
-func newRawSocket(net.Conn) *rawSocket { return nil }
+func newRawSocket(net.Conn, *time.Duration) *rawSocket { return nil }
 
 func (r *rawSocket) quiet() bool { return true }
