@@ -124,7 +124,12 @@ type Summary struct {
 }
 
 // Scan classifies sql. It reuses s.UserVars' storage.
-func Scan(sql string, s *Summary) {
+func Scan(sql string, s *Summary) { scan(sql, s, true) }
+
+// scan is Scan; with all false it stops at the first statement's end
+// (scanRest goes over the others one by one: each scanning all those after
+// it made a string of semicolons take exponential time).
+func scan(sql string, s *Summary, all bool) {
 	vars := s.UserVars[:0]
 	*s = Summary{UserVars: vars}
 	l := NewLexer(sql)
@@ -139,7 +144,9 @@ func Scan(sql string, s *Summary) {
 	if first.Kind == TokSemicolon {
 		s.Kind = KindEmpty
 		s.Next = l.pos
-		scanRest(&l, s)
+		if all {
+			scanRest(&l, s)
+		}
 		return
 	}
 	s.Kind = kindOf(l.Text(first))
@@ -214,7 +221,9 @@ func Scan(sql string, s *Summary) {
 				return
 			}
 			s.Next = l.pos
-			scanRest(&l, s)
+			if all {
+				scanRest(&l, s)
+			}
 			return
 		case TokIdent:
 			scanWord(&l, s, tok, prev)
@@ -256,7 +265,7 @@ func Scan(sql string, s *Summary) {
 func scanRest(l *Lexer, s *Summary) {
 	var sub Summary
 	for off := s.Next; off < len(l.src); {
-		Scan(l.src[off:], &sub)
+		scan(l.src[off:], &sub, false)
 		s.Flags |= sub.Flags
 		for _, v := range sub.UserVars {
 			s.addUserVar("@" + v)
