@@ -126,6 +126,12 @@ type Summary struct {
 // Scan classifies sql. It reuses s.UserVars' storage.
 func Scan(sql string, s *Summary) { scan(sql, s, true) }
 
+// ScanOne is Scan of the first statement alone (its flags only; s.Next
+// still tells where the next one starts), for going over a query's
+// statements one by one: Scan at each would go over all the rest each
+// time.
+func ScanOne(sql string, s *Summary) { scan(sql, s, false) }
+
 // scan is Scan; with all false it stops at the first statement's end
 // (scanRest goes over the others one by one: each scanning all those after
 // it made a string of semicolons take exponential time).
@@ -265,7 +271,7 @@ func scan(sql string, s *Summary, all bool) {
 func scanRest(l *Lexer, s *Summary) {
 	var sub Summary
 	for off := s.Next; off < len(l.src); {
-		scan(l.src[off:], &sub, false)
+		ScanOne(l.src[off:], &sub)
 		s.Flags |= sub.Flags
 		for _, v := range sub.UserVars {
 			s.addUserVar("@" + v)

@@ -134,7 +134,7 @@ func (s *Session) screen(fw *stats.Firewall, sql string, snap *snapshot.Snapshot
 	var sum parser.Summary
 	for off := 0; off < len(sql); {
 		text := sql[off:]
-		parser.Scan(text, &sum)
+		parser.ScanOne(text, &sum)
 		if sum.Next != 0 {
 			text = text[:sum.Next]
 		}

@@ -150,7 +150,7 @@ func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 func checkMulti(sql string, sum *parser.Summary) *mysql.MyError {
 	var sub parser.Summary
 	for off := 0; off < len(sql); {
-		parser.Scan(sql[off:], &sub)
+		parser.ScanOne(sql[off:], &sub)
 		if sub.Kind == parser.KindUse {
 			return unsupported("USE inside a multi-statement query; send it on its own")
 		}
