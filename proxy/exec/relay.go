@@ -122,8 +122,11 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 			be.Warnings += uint32(ok.Warnings)
 			tr.TrackOK(be, &ok)
 			out.Affected += ok.AffectedRows
+			// The server's flag: writeOK sets the client's (more
+			// statements of the client's own query to come).
+			more := ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
 			writeOK(cli, wire.OKHeader, &ok)
-			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
+			if !more {
 				return out, nil
 			}
 		case wire.ErrHeader:
