@@ -377,7 +377,7 @@ func answerWrite(cli *Client, totals []writeTotals, broadcast bool, ins router.I
 	}
 	tr.TrackOK(nil, &ok)
 	out.Affected = sum.affected
-	writeOK(cli, wire.OKHeader, &ok)
+	writeOK(cli, wire.OKHeader, ok)
 	return out
 }
 
@@ -1519,7 +1519,7 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome, warnings
 	w := warnings()
 	if cli.DeprecateEOF {
 		ok := wire.OK{Status: status, Warnings: w}
-		writeOK(cli, wire.EOFHeader, &ok)
+		writeOK(cli, wire.EOFHeader, ok)
 	} else {
 		c.WritePacket(wire.AppendEOF(buf[:0], w, cli.status(status)))
 	}

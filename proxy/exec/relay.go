@@ -122,11 +122,8 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 			be.Warnings += uint32(ok.Warnings)
 			tr.TrackOK(be, &ok)
 			out.Affected += ok.AffectedRows
-			// The server's flag: writeOK sets the client's (more
-			// statements of the client's own query to come).
-			more := ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0
-			writeOK(cli, wire.OKHeader, &ok)
-			if !more {
+			writeOK(cli, wire.OKHeader, ok)
+			if ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS == 0 {
 				return out, nil
 			}
 		case wire.ErrHeader:
@@ -146,14 +143,17 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 	}
 }
 
-func writeOK(cli *Client, header byte, ok *wire.OK) {
+// writeOK writes a server's OK as the client's: with the client's status
+// (its own multi-statement query may have more results to come) and insert
+// id. The caller's ok stays the server's.
+func writeOK(cli *Client, header byte, ok wire.OK) {
 	c := cli.Conn
 	ok.Status = cli.status(ok.Status)
 	if cli.InsertID != 0 {
 		ok.LastInsertID = cli.InsertID
 	}
 	var buf [64]byte
-	b := wire.AppendOK(buf[:0], header, ok, cli.SessionTrack)
+	b := wire.AppendOK(buf[:0], header, &ok, cli.SessionTrack)
 	c.WritePacket(b)
 }
 
@@ -237,7 +237,7 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 				tr.TrackStatus(status)
 				if cli.DeprecateEOF {
 					ok := wire.OK{Status: status, Warnings: warnings}
-					writeOK(cli, wire.EOFHeader, &ok)
+					writeOK(cli, wire.EOFHeader, ok)
 				} else {
 					c.WritePacket(wire.AppendEOF(p[:0:0], warnings, cli.status(status)))
 				}

@@ -89,7 +89,7 @@ func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (
 	k := ok()
 	k.Status = st.status
 	tr.TrackOK(nil, &k)
-	writeOK(cli, wire.OKHeader, &k)
+	writeOK(cli, wire.OKHeader, k)
 	out.Affected = k.AffectedRows
 	return out, nil
 }

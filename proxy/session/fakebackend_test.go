@@ -230,11 +230,7 @@ func (c *fakeConn) answer(bin bool) []byte {
 		}
 		add(wire.AppendLenEncBytes(row, fakeValue))
 	}
-	if c.deprecate {
-		add(append([]byte{0xfe}, okPayload(mysql.SERVER_STATUS_AUTOCOMMIT)[1:]...))
-	} else {
-		add(eofPayload())
-	}
+	add(c.endPayload())
 	c.answers[k] = out
 	return out
 }
@@ -273,11 +269,16 @@ func (c *fakeConn) queryAnswer(sql []byte) []byte {
 
 // fieldList answers COM_FIELD_LIST: column c, then the end of the list.
 func (c *fakeConn) fieldList() []byte {
-	out := packet(nil, 1, columnDef(c.db, c.f.tables[c.db], "c"))
+	return packet(packet(nil, 1, columnDef(c.db, c.f.tables[c.db], "c")), 2, c.endPayload())
+}
+
+// endPayload ends a list of rows or columns: an OK with the EOF header for
+// a CLIENT_DEPRECATE_EOF client, else an EOF.
+func (c *fakeConn) endPayload() []byte {
 	if c.deprecate {
-		return packet(out, 2, append([]byte{0xfe}, okPayload(mysql.SERVER_STATUS_AUTOCOMMIT)[1:]...))
+		return append([]byte{0xfe}, okPayload(mysql.SERVER_STATUS_AUTOCOMMIT)[1:]...)
 	}
-	return packet(out, 2, eofPayload())
+	return eofPayload()
 }
 
 // prepareAnswer describes a statement with one parameter and one column.
