@@ -98,6 +98,9 @@ type ServerInfo struct {
 	GroupConcatMaxLen int
 	// NetWriteTimeout is their default net_write_timeout, in seconds.
 	NetWriteTimeout int
+	// WaitTimeout and InteractiveTimeout are their defaults for how long
+	// a client may stay idle, in seconds.
+	WaitTimeout, InteractiveTimeout int
 	// Pad holds, for each PAD SPACE collation by name, the weight string
 	// of one space: the merge compares weight strings as if padded with it.
 	Pad map[string][]byte
@@ -130,7 +133,7 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 	}
 	info := &ServerInfo{Collations: map[uint16]Collation{}}
 	var serverColl string
-	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode, @@global.div_precision_increment, @@global.group_concat_max_len, @@global.net_write_timeout", func(_ []wire.ColumnRef, v [][]byte) error {
+	err = c.Query("SELECT VERSION(), @@collation_server, @@max_allowed_packet, @@global.sql_mode, @@global.div_precision_increment, @@global.group_concat_max_len, @@global.net_write_timeout, @@global.wait_timeout, @@global.interactive_timeout", func(_ []wire.ColumnRef, v [][]byte) error {
 		info.Version = string(v[0])
 		serverColl = string(v[1])
 		info.MaxAllowedPacket = atoi(v[2])
@@ -138,6 +141,8 @@ func probe(ctx context.Context, s *Server) (*ServerInfo, error) {
 		info.DivPrecision = atoi(v[4])
 		info.GroupConcatMaxLen = atoi(v[5])
 		info.NetWriteTimeout = atoi(v[6])
+		info.WaitTimeout = atoi(v[7])
+		info.InteractiveTimeout = atoi(v[8])
 		return nil
 	}, nil)
 	if err != nil {

@@ -98,6 +98,7 @@ type rawClient struct {
 	nc       net.Conn
 	c        *wire.Conn
 	scramble []byte
+	caps     uint32 // capabilities to say besides respond's own
 }
 
 func dialRaw(t *testing.T, addr string) *rawClient {
@@ -120,7 +121,7 @@ func dialRaw(t *testing.T, addr string) *rawClient {
 
 func (r *rawClient) respond(useTLS bool, user string, auth []byte, plugin string) {
 	caps := gomysql.CLIENT_PROTOCOL_41 | gomysql.CLIENT_SECURE_CONNECTION | gomysql.CLIENT_PLUGIN_AUTH |
-		gomysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+		gomysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | r.caps
 	if useTLS {
 		caps |= gomysql.CLIENT_SSL
 	}

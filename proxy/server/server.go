@@ -39,6 +39,7 @@ type Server struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup
 	keyOnce sync.Once
+	sweep   sync.Once // starts sweepIdle with the first Serve
 	key     *rsa.PrivateKey
 	keyErr  error
 }
@@ -56,6 +57,7 @@ func (s *Server) Env() *session.Env { return s.env }
 // Serve accepts connections until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.ln = ln
+	s.sweep.Do(func() { go s.sweepIdle() })
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -145,6 +147,24 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.loop(c, sess)
 }
 
+// sweepIdle ends, once a second, the sessions whose clients stayed idle
+// past their wait_timeout, as a server drops them: each one's read wakes
+// and its loop ends, giving back its connections (a transaction's locks).
+func (s *Server) sweepIdle() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for now := range t.C {
+		if s.closing.Load() {
+			return
+		}
+		for _, ss := range s.env.Registry.All() {
+			if ss.IdleTooLong(now) {
+				_ = ss.Conn().NetConn().SetReadDeadline(now)
+			}
+		}
+	}
+}
+
 // loop reads commands and lets the session answer them.
 func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 	for {
@@ -152,7 +172,12 @@ func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 			return
 		}
 		c.ResetSeq()
+		sess.Idle()
 		p, err := c.ReadPacket()
+		if !sess.Busy() {
+			s.log.Info("client idle past wait_timeout: connection closed", "conn", sess.ID)
+			return
+		}
 		if err != nil {
 			if errors.Is(err, wire.ErrPacketTooLarge) {
 				c.WritePacket(wire.AppendErr(nil, mysql.NewDefaultError(mysql.ER_NET_PACKET_TOO_LARGE)))

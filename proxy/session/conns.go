@@ -310,7 +310,7 @@ func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 	if len(vars) > 0 {
 		s.vars = s.vars.With(false, vars...)
 		s.stateTouched = true
-		s.followWriteTimeout()
+		s.followTimeouts()
 	}
 }
 

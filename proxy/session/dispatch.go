@@ -142,7 +142,7 @@ func (s *Session) reset() {
 	s.unpinAll(true)
 	charset := s.vars
 	s.vars = charsetOnly(charset)
-	s.followWriteTimeout()
+	s.followTimeouts()
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
 	s.diag.clear()

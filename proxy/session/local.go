@@ -248,7 +248,7 @@ func (s *Session) changeUser(p []byte) error {
 	s.user, s.schema = u, schema
 	s.mu.Unlock()
 	s.vars = s.charsetState(collation)
-	s.followWriteTimeout()
+	s.followTimeouts()
 	return s.writeOK(0, 0, "")
 }
 

@@ -5,6 +5,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -74,9 +75,15 @@ type Session struct {
 	active    atomic.Pointer[backend.Conn]
 	// planConns are the connections a running plan holds (one a shard):
 	// KILL QUERY stops the statement on each (planMu guards them).
-	planMu            sync.Mutex
-	planConns         []*backend.Conn
-	killed            atomic.Bool
+	planMu    sync.Mutex
+	planConns []*backend.Conn
+	killed    atomic.Bool
+	// idleSince is when the session began waiting for the client's next
+	// command (unix ns), 0 while it answers one, timedOut once the idle
+	// sweep has ended it; idleLimit is its wait_timeout (ns).
+	idleSince         atomic.Int64
+	idleLimit         atomic.Int64
+	interactive       bool // the client said CLIENT_INTERACTIVE: interactive_timeout applies
 	stmts             map[uint32]*stmt
 	nextStmt          uint32
 	lastPrepared      uint32
@@ -122,6 +129,7 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 		schema:          schema,
 		since:           time.Now(),
 		multiStatements: caps&mysql.CLIENT_MULTI_STATEMENTS != 0,
+		interactive:     caps&mysql.CLIENT_INTERACTIVE != 0,
 		status:          mysql.SERVER_STATUS_AUTOCOMMIT,
 		stmts:           map[uint32]*stmt{},
 	}
@@ -135,26 +143,60 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 	if info := env.Snap.Load().Info; info != nil {
 		s.cli.Pad = info.Pad
 	}
-	s.followWriteTimeout()
+	s.followTimeouts()
 	return s
 }
 
-// followWriteTimeout sets how long an answer may wait for the client to
-// read it: the session's net_write_timeout, else the servers' default (else
-// MariaDB's, 60 s). A server drops a client that stops reading; through
-// the proxy such a client held its session and connections until it read
-// again or TCP gave up.
-func (s *Session) followWriteTimeout() {
-	secs := 60
-	if info := s.env.Snap.Load().Info; info != nil && info.NetWriteTimeout > 0 {
-		secs = info.NetWriteTimeout
-	}
-	if v, ok := s.vars.Var("net_write_timeout"); ok {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			secs = n
+// followTimeouts sets, as a server does, how long an answer may wait for
+// the client to read it (net_write_timeout) and how long the client may
+// stay idle between commands (wait_timeout; interactive_timeout for an
+// interactive client until it sets wait_timeout): the session's value,
+// else the servers' default, else MariaDB's. A server drops a client past
+// either; through the proxy such a client held its session and its
+// connections (a transaction's locks) until TCP gave up.
+func (s *Session) followTimeouts() {
+	write, wait := 60, 28800
+	if info := s.env.Snap.Load().Info; info != nil {
+		write = cmp.Or(info.NetWriteTimeout, write)
+		if s.interactive {
+			wait = cmp.Or(info.InteractiveTimeout, wait)
+		} else {
+			wait = cmp.Or(info.WaitTimeout, wait)
 		}
 	}
-	s.c.WriteTimeout = time.Duration(secs) * time.Second
+	s.c.WriteTimeout = time.Duration(s.secondsVar("net_write_timeout", write)) * time.Second
+	s.idleLimit.Store(int64(time.Duration(s.secondsVar("wait_timeout", wait)) * time.Second))
+}
+
+// secondsVar is a session variable counting seconds, or def if the
+// session has not set it.
+func (s *Session) secondsVar(name string, def int) int {
+	if v, ok := s.vars.Var(name); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	return def
+}
+
+// timedOut marks a session whose client stayed idle past wait_timeout.
+const timedOut = -1
+
+// Idle records that the session waits for its client's next command.
+func (s *Session) Idle() { s.idleSince.Store(time.Now().UnixNano()) }
+
+// Busy records that a command arrived; false if the idle sweep ended the
+// session first (its client then loses the connection, as on a server).
+func (s *Session) Busy() bool { return s.idleSince.Swap(0) != timedOut }
+
+// IdleTooLong ends the wait of a session idle past its wait_timeout at
+// now and reports whether it did; the caller wakes its read.
+func (s *Session) IdleTooLong(now time.Time) bool {
+	since := s.idleSince.Load()
+	if since <= 0 || now.UnixNano()-since < s.idleLimit.Load() {
+		return false
+	}
+	return s.idleSince.CompareAndSwap(since, timedOut)
 }
 
 // charsetState is the initial state for a handshake collation id.
