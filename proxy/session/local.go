@@ -247,7 +247,7 @@ func (s *Session) changeUser(p []byte) error {
 	s.mu.Lock()
 	s.user, s.schema = u, schema
 	s.mu.Unlock()
-	s.vars = s.charsetState(collation)
+	s.vars = s.loginState(collation)
 	s.followTimeouts()
 	return s.writeOK(0, 0, "")
 }

@@ -139,7 +139,7 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 		SessionTrack: caps&mysql.CLIENT_SESSION_TRACK != 0,
 		LocalFiles:   caps&mysql.CLIENT_LOCAL_FILES != 0,
 	}
-	s.vars = s.charsetState(collation)
+	s.vars = s.loginState(collation)
 	if info := env.Snap.Load().Info; info != nil {
 		s.cli.Pad = info.Pad
 	}
@@ -149,20 +149,15 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 
 // followTimeouts sets, as a server does, how long an answer may wait for
 // the client to read it (net_write_timeout) and how long the client may
-// stay idle between commands (wait_timeout; interactive_timeout for an
-// interactive client until it sets wait_timeout): the session's value,
-// else the servers' default, else MariaDB's. A server drops a client past
-// either; through the proxy such a client held its session and its
-// connections (a transaction's locks) until TCP gave up.
+// stay idle between commands (wait_timeout): the session's value, else the
+// servers' default, else MariaDB's. A server drops a client past either;
+// through the proxy such a client held its session and its connections (a
+// transaction's locks) until TCP gave up.
 func (s *Session) followTimeouts() {
 	write, wait := 60, 28800
 	if info := s.env.Snap.Load().Info; info != nil {
 		write = cmp.Or(info.NetWriteTimeout, write)
-		if s.interactive {
-			wait = cmp.Or(info.InteractiveTimeout, wait)
-		} else {
-			wait = cmp.Or(info.WaitTimeout, wait)
-		}
+		wait = cmp.Or(info.WaitTimeout, wait)
 	}
 	s.c.WriteTimeout = time.Duration(s.secondsVar("net_write_timeout", write)) * time.Second
 	s.idleLimit.Store(int64(time.Duration(s.secondsVar("wait_timeout", wait)) * time.Second))
@@ -197,6 +192,18 @@ func (s *Session) IdleTooLong(now time.Time) bool {
 		return false
 	}
 	return s.idleSince.CompareAndSwap(since, timedOut)
+}
+
+// loginState is a session's state after login: its charset and, for an
+// interactive client, wait_timeout = interactive_timeout where the two
+// defaults differ, as a server sets it (and the session's backends with
+// it, or they would drop an idle transaction the server would keep).
+func (s *Session) loginState(collation uint16) *backend.State {
+	st := s.charsetState(collation)
+	if info := s.env.Snap.Load().Info; s.interactive && info != nil && info.InteractiveTimeout > 0 && info.InteractiveTimeout != info.WaitTimeout {
+		st = st.With(false, backend.Var{Name: "wait_timeout", Value: strconv.Itoa(info.InteractiveTimeout)})
+	}
+	return st
 }
 
 // charsetState is the initial state for a handshake collation id.
