@@ -30,7 +30,9 @@ import (
 // shared locks, as InnoDB reads them there, in the write's transaction.
 // Only conditions (WHERE, HAVING, ON) are searched: in the select list,
 // GROUP BY or ORDER BY the literal's type would change the result's
-// columns; SET and VALUES are left alone. Not pulled either: ANY/ALL, a
+// columns; VALUES are left alone. A SET's or DO's value that is a subquery
+// as a whole is pulled too (SET @n = (SELECT COUNT(*) FROM t)): the
+// variable takes the literal's type, so a string is refused (Assign). Not pulled either: ANY/ALL, a
 // subquery that names a table of the statement around it (correlated),
 // IN with LIMIT (MariaDB refuses it), and any subquery of a statement
 // with WITH (it could read the statement's names) or of a locking read
@@ -56,7 +58,10 @@ type Pulled struct {
 	// shared locks as InnoDB reads it there (held to its end), or with the
 	// locks its query names (KeysFirst's FOR UPDATE).
 	Lock bool
-	expr ast.ExprNode // what the result replaces
+	// Assign: a SET's value as a whole, which a variable takes with its
+	// type (AssignedLiteral).
+	Assign bool
+	expr   ast.ExprNode // what the result replaces
 }
 
 // MaxPulledBytes bounds the literal text of a statement's pulled results:
@@ -106,6 +111,14 @@ func Pullable(stmt ast.StmtNode) []*Pulled {
 			return nil // (VALUES are values, not conditions)
 		}
 		write, walk = true, s.Select
+	case *ast.SetStmt:
+		values := make([]ast.ExprNode, len(s.Variables))
+		for i, v := range s.Variables {
+			values[i] = v.Value
+		}
+		return wholeValues(values, true)
+	case *ast.DoStmt:
+		return wholeValues(s.Exprs, false)
 	default:
 		return nil
 	}
@@ -113,6 +126,18 @@ func Pullable(stmt ast.StmtNode) []*Pulled {
 	walk.Accept(f)
 	if f.refuse {
 		return nil
+	}
+	return f.found
+}
+
+// wholeValues are the values that are a subquery as a whole; assign:
+// variables take them.
+func wholeValues(values []ast.ExprNode, assign bool) []*Pulled {
+	f := &pullFinder{}
+	for _, v := range values {
+		if sub, ok := v.(*ast.SubqueryExpr); ok && !sub.Exists && f.add(PullScalar, sub.Query, false, sub) {
+			f.found[len(f.found)-1].Assign = assign
+		}
 	}
 	return f.found
 }
@@ -164,20 +189,21 @@ func (f *pullFinder) Enter(n ast.Node) (ast.Node, bool) {
 
 func (f *pullFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-func (f *pullFinder) add(kind PulledKind, q ast.ResultSetNode, not bool, expr ast.ExprNode) {
+func (f *pullFinder) add(kind PulledKind, q ast.ResultSetNode, not bool, expr ast.ExprNode) bool {
 	switch q.(type) {
 	case *ast.SelectStmt:
 	case *ast.SetOprStmt:
 		if f.lock {
-			return // (a UNION takes no locking clause)
+			return false // (a UNION takes no locking clause)
 		}
 	default:
-		return
+		return false
 	}
 	if correlated(q) {
-		return
+		return false
 	}
 	f.found = append(f.found, &Pulled{Kind: kind, Query: q, Not: not, Lock: f.lock, expr: expr})
+	return true
 }
 
 func hasLimit(q ast.ResultSetNode) bool {
@@ -365,12 +391,10 @@ func PulledLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (strin
 		return "", errUnsupported("a FLOAT value (%s) of a subquery across shards or nodes, which the proxy runs first: its text loses digits; select CAST(%s AS DOUBLE)", f.Name, f.Name)
 	case mysql.MYSQL_TYPE_BIT, mysql.MYSQL_TYPE_GEOMETRY:
 		return "", errUnsupported("a BIT or geometry value (%s) of a subquery across shards or nodes, which the proxy runs first", f.Name)
-	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
-		return typedLiteral("DATE", v, mode)
-	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
-		return typedLiteral("TIMESTAMP", v, mode)
-	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-		return typedLiteral("TIME", v, mode)
+	}
+	if kind := temporal(f.Type); kind != "" {
+		s, err := parser.LiteralText(string(v), mode)
+		return kind + " " + s, err
 	}
 	if lit, ok := NumberLiteral(f.Type, v); ok {
 		return lit, nil
@@ -381,9 +405,33 @@ func PulledLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (strin
 	return parser.LiteralText(string(v), mode)
 }
 
-func typedLiteral(kind string, v []byte, mode parser.Mode) (string, error) {
-	s, err := parser.LiteralText(string(v), mode)
-	return kind + " " + s, err
+// AssignedLiteral is PulledLiteral for a value a variable takes whole
+// (Pulled.Assign). A string is refused: the variable would take the
+// column's collation, which no result metadata tells (it names the
+// client's result charset), and a literal has the connection's.
+func AssignedLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (string, error) {
+	lit, err := PulledLiteral(f, v, null, mode)
+	if err != nil || null || f.Charset == 63 || temporal(f.Type) != "" {
+		return lit, err
+	}
+	if _, number := NumberLiteral(f.Type, v); !number {
+		return "", errUnsupported("a string (%s) of a subquery across shards or nodes that a variable takes: the proxy runs the subquery first and cannot learn the string's collation, which the variable would keep", f.Name)
+	}
+	return lit, nil
+}
+
+// temporal is the literal's type word for a date or time column type, ""
+// for others.
+func temporal(t byte) string {
+	switch t {
+	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
+		return "DATE"
+	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
+		return "TIMESTAMP"
+	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+		return "TIME"
+	}
+	return ""
 }
 
 // NumberLiteral writes a number as it came, a DOUBLE with an exponent (so

@@ -86,6 +86,16 @@ func TestPullable(t *testing.T) {
 		{sql: "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.b = t.b)"},
 		{sql: "INSERT INTO t VALUES ((SELECT MAX(b) FROM u))"},
 		{sql: "INSERT INTO t SET a = (SELECT MAX(b) FROM u)"},
+
+		// A SET's value that is a subquery as a whole, which its variable
+		// takes (assign); a DO's, whose value is dropped.
+		{sql: "SET @n = (SELECT COUNT(*) FROM u), @m = 5, @k = (SELECT MAX(b) FROM v) + 1, SESSION sql_select_limit = (SELECT MIN(c) FROM w)",
+			found: []string{"assign scalar SELECT COUNT(1) FROM `u`", "assign scalar SELECT MIN(`c`) FROM `w`"},
+			texts: []string{"(7)", "(NULL)"}, want: "SET @`n`=(7), @`m`=5, @`k`=(SELECT MAX(`b`) FROM `v`) + 1, @@SESSION.`sql_select_limit`=(NULL)"},
+		{sql: "DO (SELECT COUNT(*) FROM u), 1", found: []string{"scalar SELECT COUNT(1) FROM `u`"},
+			texts: []string{"(3)"}, want: "DO (3), 1"},
+		{sql: "SET @n = EXISTS (SELECT 1 FROM u)"},
+		{sql: "SET @n = (SELECT a FROM u WHERE u.b = t.b)"},
 	}
 	kinds := map[PulledKind]string{PullScalar: "scalar", PullIn: "in", PullExists: "exists"}
 	for _, c := range cases {
@@ -104,6 +114,9 @@ func TestPullable(t *testing.T) {
 			k := kinds[p.Kind]
 			if p.Not {
 				k = "not " + k
+			}
+			if p.Assign {
+				k = "assign " + k
 			}
 			got = append(got, k+" "+q)
 		}
@@ -179,6 +192,39 @@ func TestPulledLiteral(t *testing.T) {
 	} {
 		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
 		got, err := PulledLiteral(&f, []byte(c.v), c.null, c.mode)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("type %d %q: %q (%v), want %q", c.typ, c.v, got, err, c.want)
+		}
+	}
+}
+
+// A variable takes a pulled value with its type: a string, whose
+// collation no result metadata tells, is refused.
+func TestAssignedLiteral(t *testing.T) {
+	for _, c := range []struct {
+		typ     byte
+		charset uint16
+		v       string
+		null    bool
+		want    string // "": refused
+	}{
+		{mysql.MYSQL_TYPE_LONGLONG, 63, "2148", false, "2148"},
+		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "1081956.75", false, "1081956.75"},
+		{mysql.MYSQL_TYPE_DOUBLE, 63, "100", false, "100e0"},
+		{mysql.MYSQL_TYPE_DATETIME, 63, "2025-03-01 00:00:00", false, "TIMESTAMP '2025-03-01 00:00:00'"},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "", true, "NULL"},
+		{mysql.MYSQL_TYPE_BLOB, 63, "\x01", false, "X'01'"},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "paid", false, ""},
+		{mysql.MYSQL_TYPE_FLOAT, 63, "0.1", false, ""},
+	} {
+		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
+		got, err := AssignedLiteral(&f, []byte(c.v), c.null, 0)
 		if c.want == "" {
 			if err == nil {
 				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)

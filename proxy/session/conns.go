@@ -364,7 +364,10 @@ func (s *Session) endTracking(c *backend.Conn, schema string, sum *parser.Summar
 	}
 }
 
-// readUserVars reads the assigned user variables back as typed literals.
+// readUserVars reads the assigned user variables back as typed literals:
+// each one's value, its bytes in hex and its collation, which a string's
+// result metadata does not tell (it names the client's result charset,
+// into which the value was converted).
 func (s *Session) readUserVars(c *backend.Conn, names []string) error {
 	s.cur.own = true // (FOUND_ROWS() and ROW_COUNT() now describe this read)
 	var q strings.Builder
@@ -373,13 +376,14 @@ func (s *Session) readUserVars(c *backend.Conn, names []string) error {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("@" + backend.QuoteIdent(n))
+		v := "@" + backend.QuoteIdent(n)
+		q.WriteString(v + ", HEX(" + v + "), COLLATION(" + v + ")")
 	}
 	var vars []backend.Var
 	err := c.Query(q.String(), func(cols []wire.ColumnRef, v [][]byte) error {
 		for i, n := range names {
 			// Names may point into the client's read buffer: copy them.
-			vars = append(vars, backend.Var{Name: strings.Clone(n), Value: s.userVarLiteral(&cols[i], v[i])})
+			vars = append(vars, backend.Var{Name: strings.Clone(n), Value: s.userVarLiteral(&cols[3*i], v[3*i], v[3*i+1], string(v[3*i+2]))})
 		}
 		return nil
 	}, nil)
@@ -392,24 +396,20 @@ func (s *Session) readUserVars(c *backend.Conn, names []string) error {
 }
 
 // userVarLiteral renders a user variable's value so that assigning it gives
-// the same type: integer, decimal, double or string with its collation.
-func (s *Session) userVarLiteral(col *wire.ColumnRef, v []byte) string {
+// the same type: integer, decimal, double, or a string with its bytes
+// (hex) and collation.
+func (s *Session) userVarLiteral(col *wire.ColumnRef, v, hex []byte, collation string) string {
 	if v == nil {
 		return "NULL"
 	}
 	if lit, ok := router.NumberLiteral(col.Type, v); ok {
 		return lit
 	}
-	hex := "X'" + strings.ToUpper(hexOf(v)) + "'"
-	if col.Charset == 63 {
-		return hex
+	lit := "X'" + string(hex) + "'"
+	if collation == "binary" || collation == "" {
+		return lit
 	}
-	if info := s.env.Snap.Load().Info; info != nil {
-		if co, ok := info.Collations[col.Charset]; ok {
-			return "_" + co.Charset + " " + hex + " COLLATE " + co.Name
-		}
-	}
-	return hex
+	return "_" + charsetOf(collation) + " " + lit + " COLLATE " + collation
 }
 
 func hexOf(b []byte) string {

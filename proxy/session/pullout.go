@@ -214,6 +214,9 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mo
 		key := ""
 		for i, v := range vals {
 			lit, err := router.PulledLiteral(&fields[i], v, v == nil, mode)
+			if p.Assign {
+				lit, err = router.AssignedLiteral(&fields[i], v, v == nil, mode)
+			}
 			if err != nil {
 				return false, err
 			}

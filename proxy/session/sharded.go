@@ -191,6 +191,11 @@ func (s *Session) placeSessionStatement(sql string, stmt ast.StmtNode, snap *sna
 	}
 	plan, err := router.Build(stmt, s.routerEnv(snap))
 	if err != nil {
+		// A subquery over several shards is read first, and its rows
+		// written into the statement: SET @n = (SELECT COUNT(*) FROM orders).
+		plan, err = s.around(func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap, err, 0)
+	}
+	if err != nil {
 		return "", route{}, err
 	}
 	r, ok := plan.Root.(*router.Route)

@@ -1,0 +1,75 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// TestSetFromSubqueriesAcrossShards: a SET or DO whose value is a subquery
+// over several shards reads it first and writes its value in (it was
+// refused); the variables then hold what the oracle's hold, on every node.
+// A string value is refused: the proxy cannot learn the collation the
+// variable would keep. User variables assigned on one node keep their
+// bytes and collation on the others (they were read back converted to the
+// client's charset, with its collation).
+func TestSetFromSubqueriesAcrossShards(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS lim",
+		"CREATE TABLE lim (id INT PRIMARY KEY, amount DECIMAL(10,2), score DOUBLE, d DATETIME, v VARCHAR(20) COLLATE utf8mb4_unicode_ci)",
+		"INSERT INTO lim VALUES (1, 10.25, 1.5, '2024-01-02 03:04:05', 'é'), (2, 20.50, NULL, '2025-03-01 00:00:00', 'b'), " +
+			"(3, NULL, 2.25e10, NULL, 'Z'), (4, 0.01, -3, '2023-12-31 23:59:59', NULL), (7, 5, 0.1, '2024-06-01 12:00:00', 'x')"}
+	proxy, oracle := copySchema(t, p, "cp_setvars", schema...)
+	pc, oc := Conn(t, proxy), Conn(t, oracle)
+	// Read on two nodes: shard 1 (c1) and shard 2 (c0).
+	read := []string{
+		"SELECT @n, @a, @s, @d, COLLATION(@d), @z, @a / 7, @s * 2, @@sql_select_limit FROM lim WHERE id = 1",
+		"SELECT @n, @a, @s, @d, COLLATION(@d), @z, @a / 7, @s * 2, @@sql_select_limit FROM lim WHERE id = 2",
+		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 1",
+		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 2",
+	}
+	for _, step := range []struct {
+		sql     string
+		refused bool // the proxy refuses it (1235); the oracle answers
+	}{
+		{sql: "SET @n = (SELECT COUNT(*) FROM lim), @a = (SELECT SUM(amount) FROM lim), @s = (SELECT MAX(score) FROM lim), " +
+			"@d = (SELECT MAX(d) FROM lim), @z = (SELECT id FROM lim WHERE id < 0)"},
+		{sql: "SET SESSION sql_select_limit = (SELECT COUNT(*) FROM lim WHERE id > 1)"},
+		{sql: "DO (SELECT COUNT(*) FROM lim), (SELECT MAX(v) FROM lim)"},
+		{sql: "SET @x = (SELECT id FROM lim)"}, // 1242 on both
+		{sql: "SET @v = (SELECT MAX(v) FROM lim)", refused: true},
+		{sql: "SET @w = (SELECT v FROM lim WHERE id = 1), @l = _latin1 X'C3A9' COLLATE latin1_bin"},
+	} {
+		_, perr := pc.ExecContext(t.Context(), step.sql)
+		_, oerr := oc.ExecContext(t.Context(), step.sql)
+		if step.refused {
+			if !isRefusal(perr) || oerr != nil {
+				t.Errorf("%s: proxy %v, oracle %v; want the proxy's refusal", step.sql, perr, oerr)
+			}
+			continue
+		}
+		if code(perr) != code(oerr) {
+			t.Errorf("%s: proxy %v, oracle %v", step.sql, perr, oerr)
+		}
+	}
+	for _, q := range read {
+		got, want := runQuery(pc, q), runQuery(oc, q)
+		if got.Err != nil || fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
+			t.Errorf("%s:\n  proxy:  %q %v\n  oracle: %q %v", q, got.Rows, got.Err, want.Rows, want.Err)
+		}
+	}
+}
+
+// code is a MySQL error's number, 0 for none, 1 for another error.
+func code(err error) uint16 {
+	if err == nil {
+		return 0
+	}
+	if me, ok := err.(*mysql.MySQLError); ok {
+		return me.Number
+	}
+	return 1
+}
