@@ -30,6 +30,9 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		"SELECT @n, @a, @s, @d, COLLATION(@d), @z, @a / 7, @s * 2, @@sql_select_limit FROM lim WHERE id = 2",
 		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 1",
 		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 2",
+		// Over every shard: reading two variables is not assigning them
+		// (it was refused as INTO's list).
+		"SELECT id, @n, @a FROM lim ORDER BY id",
 	}
 	for _, step := range []struct {
 		sql     string

@@ -156,7 +156,8 @@ func scan(sql string, s *Summary, all bool) {
 		return
 	}
 	s.Kind = kindOf(l.Text(first))
-	var prev, prev2 Token
+	var prev Token
+	intoList := false // in INTO @a, @b
 	second := l.Next()
 	if hasComment(sql[:first.Start]) || hasComment(sql[first.End:second.Start]) {
 		s.Hint = hintIn(sql[:first.Start])
@@ -248,7 +249,9 @@ func scan(sql string, s *Summary, all bool) {
 			}
 			scanSysVar(l.Text(tok), s, target)
 		case TokUserVar:
-			if into := isInto(&l, prev, prev2); into || s.Kind == KindSet && (prev == first || isComma(&l, prev)) {
+			into := prev.Kind == TokIdent && EqualFold(l.Text(prev), "INTO") || intoList && isComma(&l, prev)
+			intoList = into
+			if into || s.Kind == KindSet && (prev == first || isComma(&l, prev)) {
 				if into {
 					s.Flags |= FlagIntoVar
 				}
@@ -261,7 +264,10 @@ func scan(sql string, s *Summary, all bool) {
 				}
 			}
 		}
-		prev2, prev = prev, tok
+		if tok.Kind != TokUserVar && !isComma(&l, tok) {
+			intoList = false
+		}
+		prev = tok
 		tok = l.Next()
 	}
 }
@@ -312,14 +318,6 @@ func blockDelta(l *Lexer, tok, prev Token) int {
 }
 
 func isComma(l *Lexer, t Token) bool { return t.Kind == TokOp && l.src[t.Start] == ',' }
-
-func isInto(l *Lexer, prev, prev2 Token) bool {
-	if prev.Kind == TokIdent && EqualFold(l.Text(prev), "INTO") {
-		return true
-	}
-	// INTO @a, @b
-	return isComma(l, prev) && prev2.Kind == TokUserVar
-}
 
 func (s *Summary) addUserVar(tok string) {
 	name := unquoteIdent(tok[1:])

@@ -36,6 +36,9 @@ func TestScan(t *testing.T) {
 		{"SELECT a INTO @p, @q FROM t", KindSelect, FlagUserVarAssign | FlagIntoVar, "p,q", false},
 		{"SELECT a FROM t INTO @p", KindSelect, FlagUserVarAssign | FlagIntoVar, "p", false},
 		{"SELECT @a", KindSelect, 0, "", false},
+		// Reading variables is not assigning them (a list of two was taken for INTO's).
+		{"SELECT @a, @b, @c FROM t", KindSelect, 0, "", false},
+		{"SELECT a INTO @p FROM t WHERE b IN (1, @c)", KindSelect, FlagUserVarAssign | FlagIntoVar, "p", false},
 		{"SET GLOBAL max_connections = 10", KindSet, FlagGlobal, "", false},
 		{"SET @@global.max_connections = 10", KindSet, FlagGlobal, "", false},
 		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", KindSet, FlagSetTransaction, "", false},
