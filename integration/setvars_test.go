@@ -76,3 +76,51 @@ func code(err error) uint16 {
 	}
 	return 1
 }
+
+// TestSelectIntoVariables: SELECT ... INTO @v in a sharded schema (TiDB's
+// parser does not read it; it was refused). On one shard the server
+// assigns; over several the proxy reads the one row. Rows, errors
+// (1172, 1222) and warnings (1329 no row, 1287 INTO after FROM) are the
+// oracle's; a string over several shards is refused.
+func TestSelectIntoVariables(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS lim",
+		"CREATE TABLE lim (id INT PRIMARY KEY, amount DECIMAL(10,2), d DATE, v VARCHAR(20) COLLATE utf8mb4_unicode_ci)",
+		"INSERT INTO lim VALUES (1, 10.25, '2024-01-02', 'é'), (2, 20.50, NULL, 'b'), (3, NULL, '2025-03-01', 'Z'), (4, 0.01, '2023-12-31', NULL)"}
+	proxy, oracle := copySchema(t, p, "cp_into", schema...)
+	pc, oc := Conn(t, proxy), Conn(t, oracle)
+	const show = "SELECT @n, @a, @d, COLLATION(@d), @v, COLLATION(@v), @w FROM lim WHERE id = 2"
+	for _, step := range []struct {
+		sql     string
+		refused bool
+	}{
+		{sql: "SELECT COUNT(*), SUM(amount), MAX(d) INTO @n, @a, @d FROM lim"},
+		{sql: "SELECT v INTO @v FROM lim WHERE id = 1"},
+		{sql: "SELECT id FROM lim WHERE id = 3 FOR UPDATE INTO @w"},
+		{sql: "SELECT MIN(id) FROM lim WHERE id > 1 INTO @w"},
+		{sql: "SELECT id INTO @w FROM lim WHERE id > 10"},
+		{sql: "SELECT id INTO @w FROM lim WHERE id = 100"},
+		{sql: "SELECT id INTO @w FROM lim ORDER BY id DESC"}, // 1172, the first row's value assigned
+		{sql: "SELECT id, v INTO @w FROM lim WHERE id = 1"},
+		{sql: "SELECT id, amount INTO @w FROM lim ORDER BY id LIMIT 1"},
+		{sql: "SELECT v INTO @v FROM lim ORDER BY id LIMIT 1", refused: true},
+	} {
+		_, perr := pc.ExecContext(t.Context(), step.sql)
+		_, oerr := oc.ExecContext(t.Context(), step.sql)
+		if step.refused {
+			if !isRefusal(perr) || oerr != nil {
+				t.Errorf("%s: proxy %v, oracle %v; want the proxy's refusal", step.sql, perr, oerr)
+			}
+			continue
+		}
+		if code(perr) != code(oerr) {
+			t.Errorf("%s: proxy %v, oracle %v", step.sql, perr, oerr)
+		}
+		for _, q := range []string{"SHOW WARNINGS", show} {
+			got, want := runQuery(pc, q), runQuery(oc, q)
+			if got.Err != nil || fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
+				t.Errorf("after %s, %s:\n  proxy:  %q %v\n  oracle: %q %v", step.sql, q, got.Rows, got.Err, want.Rows, want.Err)
+			}
+		}
+	}
+}

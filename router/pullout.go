@@ -415,7 +415,7 @@ func AssignedLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (str
 		return lit, err
 	}
 	if _, number := NumberLiteral(f.Type, v); !number {
-		return "", errUnsupported("a string (%s) of a subquery across shards or nodes that a variable takes: the proxy runs the subquery first and cannot learn the string's collation, which the variable would keep", f.Name)
+		return "", errUnsupported("a string (%s) that a variable takes from rows of several shards or nodes: the proxy reads them itself and cannot learn the string's collation, which the variable would keep", f.Name)
 	}
 	return lit, nil
 }

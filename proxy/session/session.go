@@ -352,7 +352,12 @@ func (s *Session) writeErr(e *mysql.MyError) error {
 
 // writeOK sends an OK packet with the session's status.
 func (s *Session) writeOK(affected, insertID uint64, info string) error {
-	ok := wire.OK{AffectedRows: affected, LastInsertID: insertID, Status: s.ClientStatus(), Info: []byte(info)}
+	return s.sendOK(wire.OK{AffectedRows: affected, LastInsertID: insertID, Info: []byte(info)})
+}
+
+// sendOK sends an OK packet with the session's status and flushes.
+func (s *Session) sendOK(ok wire.OK) error {
+	ok.Status = s.ClientStatus()
 	if s.cli.MoreResults {
 		ok.Status |= mysql.SERVER_MORE_RESULTS_EXISTS
 	}

@@ -130,6 +130,9 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	}
 	if stmt == nil {
 		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil && sum.Flags&parser.FlagIntoVar != 0 {
+			return s.selectInto(sql, sum, snap, err)
+		}
 		if err != nil {
 			return s.writeErr(parseError(err, sum))
 		}
