@@ -39,7 +39,8 @@ type Server struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup
 	keyOnce sync.Once
-	sweep   sync.Once // starts sweepIdle with the first Serve
+	sweep   sync.Once    // starts sweepIdle with the first Serve
+	tick    atomic.Int64 // sweepIdle's, one a second, from 1 (Session.Idle)
 	key     *rsa.PrivateKey
 	keyErr  error
 }
@@ -47,6 +48,7 @@ type Server struct {
 // New makes a server; tlsConf may be nil (no TLS offered).
 func New(log *slog.Logger, snap *snapshot.Holder, reg *session.Registry, tlsConf *tls.Config) *Server {
 	s := &Server{log: log, snap: snap, tlsConf: tlsConf}
+	s.tick.Store(1)
 	s.env = &session.Env{Snap: snap, Registry: reg, Auth: s, Log: log, Started: time.Now()}
 	return s
 }
@@ -153,13 +155,14 @@ func (s *Server) serveConn(nc net.Conn) {
 func (s *Server) sweepIdle() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for now := range t.C {
+	for range t.C {
 		if s.closing.Load() {
 			return
 		}
+		tick := s.tick.Add(1)
 		for _, ss := range s.env.Registry.All() {
-			if ss.IdleTooLong(now) {
-				_ = ss.Conn().NetConn().SetReadDeadline(now)
+			if ss.IdleTooLong(tick) {
+				_ = ss.Conn().NetConn().SetReadDeadline(time.Now())
 			}
 		}
 	}
@@ -172,7 +175,7 @@ func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 			return
 		}
 		c.ResetSeq()
-		sess.Idle()
+		sess.Idle(s.tick.Load())
 		p, err := c.ReadPacket()
 		if !sess.Busy() {
 			s.log.Info("client idle past wait_timeout: connection closed", "conn", sess.ID)

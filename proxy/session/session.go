@@ -78,9 +78,10 @@ type Session struct {
 	planMu    sync.Mutex
 	planConns []*backend.Conn
 	killed    atomic.Bool
-	// idleSince is when the session began waiting for the client's next
-	// command (unix ns), 0 while it answers one, timedOut once the idle
-	// sweep has ended it; idleLimit is its wait_timeout (ns).
+	// idleSince is the idle sweep's tick (one a second, from 1) at which
+	// the session began waiting for the client's next command, 0 while it
+	// answers one, timedOut once the sweep has ended it; idleLimit is its
+	// wait_timeout in seconds.
 	idleSince         atomic.Int64
 	idleLimit         atomic.Int64
 	interactive       bool // the client said CLIENT_INTERACTIVE: interactive_timeout applies
@@ -160,7 +161,7 @@ func (s *Session) followTimeouts() {
 		wait = cmp.Or(info.WaitTimeout, wait)
 	}
 	s.c.WriteTimeout = time.Duration(s.secondsVar("net_write_timeout", write)) * time.Second
-	s.idleLimit.Store(int64(time.Duration(s.secondsVar("wait_timeout", wait)) * time.Second))
+	s.idleLimit.Store(int64(s.secondsVar("wait_timeout", wait)))
 }
 
 // secondsVar is a session variable counting seconds, or def if the
@@ -177,18 +178,22 @@ func (s *Session) secondsVar(name string, def int) int {
 // timedOut marks a session whose client stayed idle past wait_timeout.
 const timedOut = -1
 
-// Idle records that the session waits for its client's next command.
-func (s *Session) Idle() { s.idleSince.Store(time.Now().UnixNano()) }
+// Idle records that the session waits for its client's next command
+// since the sweep's tick (a counter, not a clock: no time is read per
+// command).
+func (s *Session) Idle(tick int64) { s.idleSince.Store(tick) }
 
 // Busy records that a command arrived; false if the idle sweep ended the
 // session first (its client then loses the connection, as on a server).
 func (s *Session) Busy() bool { return s.idleSince.Swap(0) != timedOut }
 
 // IdleTooLong ends the wait of a session idle past its wait_timeout at
-// now and reports whether it did; the caller wakes its read.
-func (s *Session) IdleTooLong(now time.Time) bool {
+// the sweep's tick and reports whether it did; the caller wakes its read.
+// The wait began between tick since and the next one: past since+limit+1
+// it has lasted more than limit seconds, never less.
+func (s *Session) IdleTooLong(tick int64) bool {
 	since := s.idleSince.Load()
-	if since <= 0 || now.UnixNano()-since < s.idleLimit.Load() {
+	if since <= 0 || tick-since <= s.idleLimit.Load() {
 		return false
 	}
 	return s.idleSince.CompareAndSwap(since, timedOut)
