@@ -184,8 +184,9 @@ func TestGlobalCopiesAgree(t *testing.T) {
 // TestSessionStatementSubqueries: SET and DO run on the schema's default
 // node, but a subquery of theirs reads the tables where they are: on the
 // one shard its conditions allow (the variable then holds that answer for
-// the session's later statements), else refused with a reason instead of
-// the default node's "table doesn't exist".
+// the session's later statements), else, when it is the whole value, read
+// first and written in; a string so read is refused with a reason (instead
+// of the default node's "table doesn't exist").
 func TestSessionStatementSubqueries(t *testing.T) {
 	p := StartProxy(t, copyConfig())
 	db := Open(t, DSN("app", "app", p.Addr, "cp"))
@@ -204,8 +205,12 @@ func TestSessionStatementSubqueries(t *testing.T) {
 	if got := QueryString(t, c, "SELECT CONCAT(id, @b) FROM small WHERE id = 6"); got != "6r2" {
 		t.Errorf("the variable on another shard: %q, want 6r2", got)
 	}
-	if _, err := c.ExecContext(context.Background(), "SET @all = (SELECT COUNT(*) FROM small)"); !isRefusal(err) {
-		t.Errorf("SET from a subquery over every shard: got %v, want 1235", err)
+	MustExec(t, c, "SET @all = (SELECT COUNT(*) FROM small)")
+	if got := QueryString(t, c, "SELECT CONCAT(id, ':', @all) FROM small WHERE id = 7"); got != "7:40" {
+		t.Errorf("SET from a subquery over every shard: %q, want 7:40", got)
+	}
+	if _, err := c.ExecContext(context.Background(), "SET @s = (SELECT MAX(body) FROM small)"); !isRefusal(err) {
+		t.Errorf("SET of a string from a subquery over every shard: got %v, want 1235", err)
 	}
 }
 
@@ -288,7 +293,7 @@ func TestUserVariableAssignments(t *testing.T) {
 		"SELECT @r := @r + 1, id FROM small ORDER BY id",
 		"SELECT id FROM small WHERE id IN (1, 2) AND (@x := id) > 0",
 		"UPDATE small SET body = (@u := body)",
-		"SELECT body INTO @z FROM small WHERE id = 1", // (TiDB's parser reads no INTO @v)
+		"SELECT body INTO @z FROM small ORDER BY id LIMIT 1", // (a string from several shards)
 	} {
 		if _, err := c.ExecContext(context.Background(), q); !isRefusal(err) {
 			t.Errorf("%s: got %v, want 1235", q, err)
@@ -296,6 +301,11 @@ func TestUserVariableAssignments(t *testing.T) {
 	}
 	if got := QueryString(t, c, "SELECT @r"); got != "3" {
 		t.Errorf("@r after the refusals: %q, want 3", got)
+	}
+	// SELECT ... INTO on one shard: the server assigns, the session carries it.
+	MustExec(t, c, "SELECT body INTO @z FROM small WHERE id = 1")
+	if got := QueryString(t, c, "SELECT CONCAT(@z, body) FROM small WHERE id = 2"); got != "ab" {
+		t.Errorf("after SELECT ... INTO @z on one shard: %q, want ab", got)
 	}
 }
 
