@@ -308,7 +308,7 @@ func (s *Session) logicalDB() string {
 func parseError(err error, sum *parser.Summary) *mysql.MyError {
 	if sum != nil && sum.Flags&parser.FlagIntoVar != 0 {
 		// MariaDB reads it; the proxy's parser does not.
-		return unsupported("SELECT ... INTO @variable in a sharded schema: SET @v = (SELECT ...) assigns one value")
+		return unsupported("SELECT ... INTO @variable here in a sharded schema (prepared, in a UNION or a subquery, or in a multi-statement query): send it alone as a text query, or write SET @v = (SELECT ...)")
 	}
 	msg := err.Error()
 	if i := strings.Index(msg, "near "); i >= 0 {
