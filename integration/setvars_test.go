@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -34,10 +35,7 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		// (it was refused as INTO's list).
 		"SELECT id, @n, @a FROM lim ORDER BY id",
 	}
-	for _, step := range []struct {
-		sql     string
-		refused bool // the proxy refuses it (1235); the oracle answers
-	}{
+	runSteps(t, pc, oc, []varStep{
 		{sql: "SET @n = (SELECT COUNT(*) FROM lim), @a = (SELECT SUM(amount) FROM lim), @s = (SELECT MAX(score) FROM lim), " +
 			"@d = (SELECT MAX(d) FROM lim), @z = (SELECT id FROM lim WHERE id < 0)"},
 		{sql: "SET SESSION sql_select_limit = (SELECT COUNT(*) FROM lim WHERE id > 1)"},
@@ -45,7 +43,22 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		{sql: "SET @x = (SELECT id FROM lim)"}, // 1242 on both
 		{sql: "SET @v = (SELECT MAX(v) FROM lim)", refused: true},
 		{sql: "SET @w = (SELECT v FROM lim WHERE id = 1), @l = _latin1 X'C3A9' COLLATE latin1_bin"},
-	} {
+	}, read...)
+}
+
+// varStep is a statement for the proxy and the oracle; refused: the proxy
+// must refuse it (1235) where the oracle answers.
+type varStep struct {
+	sql     string
+	refused bool
+}
+
+// runSteps runs each step on the proxy's connection pc and the oracle's
+// oc: both give the same error, or none; after each step not refused,
+// each of reads gives the same rows on both.
+func runSteps(t *testing.T, pc, oc *sql.Conn, steps []varStep, reads ...string) {
+	t.Helper()
+	for _, step := range steps {
 		_, perr := pc.ExecContext(t.Context(), step.sql)
 		_, oerr := oc.ExecContext(t.Context(), step.sql)
 		if step.refused {
@@ -57,11 +70,11 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		if code(perr) != code(oerr) {
 			t.Errorf("%s: proxy %v, oracle %v", step.sql, perr, oerr)
 		}
-	}
-	for _, q := range read {
-		got, want := runQuery(pc, q), runQuery(oc, q)
-		if got.Err != nil || fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
-			t.Errorf("%s:\n  proxy:  %q %v\n  oracle: %q %v", q, got.Rows, got.Err, want.Rows, want.Err)
+		for _, q := range reads {
+			got, want := runQuery(pc, q), runQuery(oc, q)
+			if got.Err != nil || fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
+				t.Errorf("after %s, %s:\n  proxy:  %q %v\n  oracle: %q %v", step.sql, q, got.Rows, got.Err, want.Rows, want.Err)
+			}
 		}
 	}
 }
@@ -90,10 +103,7 @@ func TestSelectIntoVariables(t *testing.T) {
 	proxy, oracle := copySchema(t, p, "cp_into", schema...)
 	pc, oc := Conn(t, proxy), Conn(t, oracle)
 	const show = "SELECT @n, @a, @d, COLLATION(@d), @v, COLLATION(@v), @w FROM lim WHERE id = 2"
-	for _, step := range []struct {
-		sql     string
-		refused bool
-	}{
+	runSteps(t, pc, oc, []varStep{
 		{sql: "SELECT COUNT(*), SUM(amount), MAX(d) INTO @n, @a, @d FROM lim"},
 		{sql: "SELECT v INTO @v FROM lim WHERE id = 1"},
 		{sql: "SELECT id FROM lim WHERE id = 3 FOR UPDATE INTO @w"},
@@ -104,23 +114,5 @@ func TestSelectIntoVariables(t *testing.T) {
 		{sql: "SELECT id, v INTO @w FROM lim WHERE id = 1"},
 		{sql: "SELECT id, amount INTO @w FROM lim ORDER BY id LIMIT 1"},
 		{sql: "SELECT v INTO @v FROM lim ORDER BY id LIMIT 1", refused: true},
-	} {
-		_, perr := pc.ExecContext(t.Context(), step.sql)
-		_, oerr := oc.ExecContext(t.Context(), step.sql)
-		if step.refused {
-			if !isRefusal(perr) || oerr != nil {
-				t.Errorf("%s: proxy %v, oracle %v; want the proxy's refusal", step.sql, perr, oerr)
-			}
-			continue
-		}
-		if code(perr) != code(oerr) {
-			t.Errorf("%s: proxy %v, oracle %v", step.sql, perr, oerr)
-		}
-		for _, q := range []string{"SHOW WARNINGS", show} {
-			got, want := runQuery(pc, q), runQuery(oc, q)
-			if got.Err != nil || fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
-				t.Errorf("after %s, %s:\n  proxy:  %q %v\n  oracle: %q %v", step.sql, q, got.Rows, got.Err, want.Rows, want.Err)
-			}
-		}
-	}
+	}, "SHOW WARNINGS", show)
 }

@@ -18,11 +18,8 @@ func CutInto(sql string) (sel string, into Into, ok bool) {
 	depth, start, end := 0, -1, -1
 	seenFrom := false
 	for t := l.Next(); t.Kind != TokEOF; t = l.Next() {
+		depth = nest(&l, t, depth)
 		switch {
-		case t.Kind == TokOp && l.Text(t) == "(":
-			depth++
-		case t.Kind == TokOp && l.Text(t) == ")":
-			depth--
 		case t.Kind == TokSemicolon:
 			return "", Into{}, false
 		case t.Kind == TokIdent && depth == 0 && EqualFold(l.Text(t), "FROM"):
@@ -63,15 +60,23 @@ func PutInto(sql string, into Into) string {
 		l := NewLexer(sql)
 		depth := 0
 		for t := l.Next(); t.Kind != TokEOF; t = l.Next() {
-			switch {
-			case t.Kind == TokOp && l.Text(t) == "(":
-				depth++
-			case t.Kind == TokOp && l.Text(t) == ")":
-				depth--
-			case t.Kind == TokIdent && depth == 0 && EqualFold(l.Text(t), "FROM"):
+			if depth = nest(&l, t, depth); t.Kind == TokIdent && depth == 0 && EqualFold(l.Text(t), "FROM") {
 				return sql[:t.Start] + into.Text + " " + sql[t.Start:]
 			}
 		}
 	}
 	return sql + " " + into.Text
+}
+
+// nest is the parenthesis depth after token t.
+func nest(l *Lexer, t Token, depth int) int {
+	if t.Kind == TokOp {
+		switch l.Text(t) {
+		case "(":
+			return depth + 1
+		case ")":
+			return depth - 1
+		}
+	}
+	return depth
 }

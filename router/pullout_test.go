@@ -164,15 +164,36 @@ func TestPulledText(t *testing.T) {
 	}
 }
 
+// literalCase is a value and the literal written for it ("": refused).
+type literalCase struct {
+	typ     byte
+	charset uint16
+	v       string
+	null    bool
+	mode    parser.Mode
+	want    string
+}
+
+// checkLiterals checks what write makes of each case.
+func checkLiterals(t *testing.T, write func(*merge.Field, []byte, bool, parser.Mode) (string, error), cases []literalCase) {
+	t.Helper()
+	for _, c := range cases {
+		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
+		got, err := write(&f, []byte(c.v), c.null, c.mode)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("type %d %q: %q (%v), want %q", c.typ, c.v, got, err, c.want)
+		}
+	}
+}
+
 func TestPulledLiteral(t *testing.T) {
-	for _, c := range []struct {
-		typ     byte
-		charset uint16
-		v       string
-		null    bool
-		mode    parser.Mode
-		want    string // "" : refused
-	}{
+	checkLiterals(t, PulledLiteral, []literalCase{
 		{mysql.MYSQL_TYPE_LONGLONG, 63, "-12", false, 0, "-12"},
 		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "999.320", false, 0, "999.320"},
 		{mysql.MYSQL_TYPE_DOUBLE, 63, "0.30000000000000004", false, 0, "0.30000000000000004e0"},
@@ -189,52 +210,22 @@ func TestPulledLiteral(t *testing.T) {
 		{mysql.MYSQL_TYPE_FLOAT, 63, "0.1", false, 0, ""},
 		{mysql.MYSQL_TYPE_BIT, 63, "\x05", false, 0, ""},
 		{mysql.MYSQL_TYPE_GEOMETRY, 63, "\x00", false, 0, ""},
-	} {
-		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
-		got, err := PulledLiteral(&f, []byte(c.v), c.null, c.mode)
-		if c.want == "" {
-			if err == nil {
-				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)
-			}
-			continue
-		}
-		if err != nil || got != c.want {
-			t.Errorf("type %d %q: %q (%v), want %q", c.typ, c.v, got, err, c.want)
-		}
-	}
+	})
 }
 
 // A variable takes a pulled value with its type: a string, whose
 // collation no result metadata tells, is refused.
 func TestAssignedLiteral(t *testing.T) {
-	for _, c := range []struct {
-		typ     byte
-		charset uint16
-		v       string
-		null    bool
-		want    string // "": refused
-	}{
-		{mysql.MYSQL_TYPE_LONGLONG, 63, "2148", false, "2148"},
-		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "1081956.75", false, "1081956.75"},
-		{mysql.MYSQL_TYPE_DOUBLE, 63, "100", false, "100e0"},
-		{mysql.MYSQL_TYPE_DATETIME, 63, "2025-03-01 00:00:00", false, "TIMESTAMP '2025-03-01 00:00:00'"},
-		{mysql.MYSQL_TYPE_VAR_STRING, 45, "", true, "NULL"},
-		{mysql.MYSQL_TYPE_BLOB, 63, "\x01", false, "X'01'"},
-		{mysql.MYSQL_TYPE_VAR_STRING, 45, "paid", false, ""},
-		{mysql.MYSQL_TYPE_FLOAT, 63, "0.1", false, ""},
-	} {
-		f := merge.Field{Name: "c", Type: c.typ, Charset: c.charset}
-		got, err := AssignedLiteral(&f, []byte(c.v), c.null, 0)
-		if c.want == "" {
-			if err == nil {
-				t.Errorf("type %d %q: %q, want refused", c.typ, c.v, got)
-			}
-			continue
-		}
-		if err != nil || got != c.want {
-			t.Errorf("type %d %q: %q (%v), want %q", c.typ, c.v, got, err, c.want)
-		}
-	}
+	checkLiterals(t, AssignedLiteral, []literalCase{
+		{mysql.MYSQL_TYPE_LONGLONG, 63, "2148", false, 0, "2148"},
+		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "1081956.75", false, 0, "1081956.75"},
+		{mysql.MYSQL_TYPE_DOUBLE, 63, "100", false, 0, "100e0"},
+		{mysql.MYSQL_TYPE_DATETIME, 63, "2025-03-01 00:00:00", false, 0, "TIMESTAMP '2025-03-01 00:00:00'"},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "", true, 0, "NULL"},
+		{mysql.MYSQL_TYPE_BLOB, 63, "\x01", false, 0, "X'01'"},
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "paid", false, 0, ""},
+		{mysql.MYSQL_TYPE_FLOAT, 63, "0.1", false, 0, ""},
+	})
 }
 
 func TestPlacement(t *testing.T) {
