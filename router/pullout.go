@@ -30,13 +30,14 @@ import (
 // shared locks, as InnoDB reads them there, in the write's transaction.
 // Only conditions (WHERE, HAVING, ON) are searched: in the select list,
 // GROUP BY or ORDER BY the literal's type would change the result's
-// columns; VALUES are left alone. A SET's or DO's value that is a subquery
-// as a whole is pulled too (SET @n = (SELECT COUNT(*) FROM t)): the
-// variable takes the literal's type, so a string is refused (Assign). Not pulled either: ANY/ALL, a
-// subquery that names a table of the statement around it (correlated),
-// IN with LIMIT (MariaDB refuses it), and any subquery of a statement
-// with WITH (it could read the statement's names) or of a locking read
-// (its rows would be read without locks).
+// columns; VALUES are left alone. A SET's or DO's value that is a
+// subquery as a whole is pulled too (SET @n = (SELECT COUNT(*) FROM t)):
+// the variable takes the literal's type, so a string is refused (Assign).
+// Not pulled either: ANY/ALL, a subquery that names a table of the
+// statement around it (correlated), IN with LIMIT (MariaDB refuses it),
+// and any subquery of a statement with WITH (it could read the
+// statement's names) or of a locking read (its rows would be read
+// without locks).
 
 // PulledKind is how a pulled subquery's result replaces it.
 type PulledKind uint8

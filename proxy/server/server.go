@@ -178,7 +178,7 @@ func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 		sess.Idle(s.tick.Load())
 		p, err := c.ReadPacket()
 		if !sess.Busy() {
-			s.log.Info("client idle past wait_timeout: connection closed", "conn", sess.ID)
+			s.log.Debug("client idle past wait_timeout: connection closed", "conn", sess.ID)
 			return
 		}
 		if err != nil {

@@ -208,15 +208,16 @@ func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
 func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mode, held *int) ([][]string, error) {
 	var rows [][]string
 	seen := map[string]bool{}
+	literal := router.PulledLiteral
+	if p.Assign {
+		literal = router.AssignedLiteral
+	}
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		row := make([]string, len(vals))
 		key := ""
 		for i, v := range vals {
-			lit, err := router.PulledLiteral(&fields[i], v, v == nil, mode)
-			if p.Assign {
-				lit, err = router.AssignedLiteral(&fields[i], v, v == nil, mode)
-			}
+			lit, err := literal(&fields[i], v, v == nil, mode)
 			if err != nil {
 				return false, err
 			}

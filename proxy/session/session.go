@@ -189,8 +189,8 @@ func (s *Session) Busy() bool { return s.idleSince.Swap(0) != timedOut }
 
 // IdleTooLong ends the wait of a session idle past its wait_timeout at
 // the sweep's tick and reports whether it did; the caller wakes its read.
-// The wait began between tick since and the next one: past since+limit+1
-// it has lasted more than limit seconds, never less.
+// The wait began between tick since and the next one: from tick
+// since+limit+1 on it has lasted more than limit seconds, never less.
 func (s *Session) IdleTooLong(tick int64) bool {
 	since := s.idleSince.Load()
 	if since <= 0 || tick-since <= s.idleLimit.Load() {
