@@ -74,7 +74,7 @@ func TestRestoreFidelity(t *testing.T) {
 	}
 	defer ocli.Close()
 	seen := map[string]bool{}
-	var compared, differ, unparsed, knownSeen int
+	var compared, differ, unparsed, knownSeen, unstable int
 	for _, f := range files {
 		for _, stmt := range testFileStatements(t, f) {
 			if seen[stmt] || !constantSelect(stmt) {
@@ -84,6 +84,18 @@ func TestRestoreFidelity(t *testing.T) {
 			want, err := restoreRows(conn, stmt)
 			if err != nil {
 				continue // MariaDB refuses it too (or needs a table)
+			}
+			// Is it the server's answer each time? 10.11.14's COLUMN_LIST()
+			// of a malformed dynamic column shows bytes of its memory:
+			// nothing to compare with. (Asked again before a difference
+			// is reported, as two answers may agree by chance.)
+			steady := func() bool {
+				again, _ := restoreRows(conn, stmt)
+				return again == want
+			}
+			if !steady() {
+				unstable++
+				continue
 			}
 			stmts, err := parser.Parse(parser.ExpandComments(stmt, vid, true))
 			if err != nil || len(stmts) != 1 {
@@ -105,6 +117,10 @@ func TestRestoreFidelity(t *testing.T) {
 				}
 				continue
 			}
+			if !same && !steady() {
+				unstable++
+				continue
+			}
 			if !same {
 				differ++
 				t.Errorf("%s: printed back, the statement means something else\n  wrote:   %s\n  printed: %s\n  want: %.300s\n  got:  %.300s (err %v)",
@@ -122,20 +138,20 @@ func TestRestoreFidelity(t *testing.T) {
 					continue
 				}
 				if pw, err := preparedRows(ocli, stmt); err == nil {
-					if pg, err := preparedRows(pcli, stmt); err != nil || sortedLines(pg) != sortedLines(pw) {
+					if pg, err := preparedRows(pcli, stmt); (err != nil || sortedLines(pg) != sortedLines(pw)) && steady() {
 						preparedDiffer++
 						t.Errorf("%s: prepared through the proxy\n  %s\n  want: %.300s\n  got:  %.300s (err %v)", filepath.Base(f), stmt, pw, pg, err)
 					}
 				}
-				if err != nil || sortedLines(got) != sortedLines(want) {
+				if (err != nil || sortedLines(got) != sortedLines(want)) && steady() {
 					proxyDiffer++
 					t.Errorf("%s: through the proxy\n  %s\n  want: %.300s\n  got:  %.300s (err %v)", filepath.Base(f), stmt, want, got, err)
 				}
 			}
 		}
 	}
-	t.Logf("restore fidelity: %d constant SELECTs compared, %d differ, %d known differences, %d the parser refuses (1064); through the proxy %d, %d differ (%d prepared)",
-		compared, differ, knownSeen, unparsed, throughProxy, proxyDiffer, preparedDiffer)
+	t.Logf("restore fidelity: %d constant SELECTs compared, %d differ, %d known differences, %d the parser refuses (1064), %d the server answers differently each time; through the proxy %d, %d differ (%d prepared)",
+		compared, differ, knownSeen, unparsed, unstable, throughProxy, proxyDiffer, preparedDiffer)
 	if compared < 3000 {
 		t.Errorf("only %d statements compared: is the MariaDB test suite complete?", compared)
 	}
@@ -189,7 +205,16 @@ func constantSelect(stmt string) bool {
 	return !nonConstant.MatchString(rest) && !strings.Contains(rest, "@")
 }
 
-// testFileStatements splits a mysqltest file into its SQL statements.
+// crashHeadline is a test block's headline (--echo # MDEV-NNNN ...) about
+// a server bug that crashed it or read memory it should not have.
+var crashHeadline = regexp.MustCompile(`(?i)\b(crash\w*|sigsegv|segfault|assert\w*|[aum]san|out of bounds|overflow|use.after.free|uninit\w*|valgrind|garbage|sanity check\w*)\b`)
+
+// testFileStatements splits a mysqltest file into its SQL statements,
+// leaving out two kinds a server without the suite's own fixes may crash
+// on (MariaDB 10.11.14 did, on MDEV-35548's JSON_EXISTS() and after
+// MDEV-39581's COLUMN_LIST(), which printed bytes of its memory): those
+// the suite expects an error from (--error: nothing to compare anyway),
+// and those of a block whose headline names such a bug.
 func testFileStatements(t *testing.T, path string) []string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -199,6 +224,7 @@ func testFileStatements(t *testing.T, path string) []string {
 	var out []string
 	var cur strings.Builder
 	delim := ";"
+	expectErr, crashBlock := false, false
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -210,6 +236,13 @@ func testFileStatements(t *testing.T, path string) []string {
 				delim = strings.TrimSpace(trim[strings.Index(low, "delimiter")+len("delimiter"):])
 				continue
 			}
+			if strings.HasPrefix(low, "--error") || strings.HasPrefix(low, "-- error") || strings.HasPrefix(low, "error ") {
+				expectErr = true
+				continue
+			}
+			if strings.Contains(low, "mdev-") || strings.Contains(low, "bug#") || strings.Contains(low, "bug #") {
+				crashBlock = crashHeadline.MatchString(trim)
+			}
 			if trim == "" || strings.HasPrefix(trim, "--") || strings.HasPrefix(trim, "#") {
 				continue
 			}
@@ -217,8 +250,11 @@ func testFileStatements(t *testing.T, path string) []string {
 		cur.WriteString(line)
 		cur.WriteByte('\n')
 		if strings.HasSuffix(trim, delim) {
-			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), delim))
+			if !expectErr && !crashBlock {
+				out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), delim))
+			}
 			cur.Reset()
+			expectErr = false
 		}
 	}
 	return out
