@@ -121,6 +121,15 @@ paused() { # NAME -> stopped by SIGSTOP (a fault test)
 	local pid st
 	pid=$(running_pid "$1") && st=$(proc_state "$pid") && [[ $st == [Tt] ]]
 }
+# outdated NAME: the running instance's mariadbd is no longer the installed binary (a package
+# upgrade replaced it underneath): servers of two versions answer some statements differently.
+outdated() {
+	local pid exe
+	pid=$(running_pid "$1") || return 1
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	[[ $exe == *" (deleted)" ]]
+}
+
 # running_pid NAME: prints the pid of the instance's mariadbd if it is running.
 running_pid() {
 	local pid
@@ -257,7 +266,7 @@ wait_ready() {
 	done
 }
 
-# stop_pids SIGNAL NAME...: signal the running instances among NAMEs and wait until they exit.
+# stop_instances SIGNAL NAME...: signal the running instances among NAMEs and wait until they exit.
 stop_instances() {
 	local sig=$1 n pid deadline
 	shift
@@ -581,6 +590,10 @@ cmd_up() {
 		action[$n]=
 		if paused "$n"; then
 			kill -CONT "$(running_pid "$n")" && action[$n]=resumed
+		fi
+		if outdated "$n"; then
+			note "$n: its mariadbd binary was replaced since it started (a package upgrade): restarting it"
+			stop_instances TERM "$n"
 		fi
 		is_running "$n" && continue
 		if port_open "${PORT[$n]}"; then
