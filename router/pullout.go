@@ -411,14 +411,10 @@ func PulledLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (strin
 // column's collation, which no result metadata tells (it names the
 // client's result charset), and a literal has the connection's.
 func AssignedLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (string, error) {
-	lit, err := PulledLiteral(f, v, null, mode)
-	if err != nil || null || f.Charset == 63 || temporal(f.Type) != "" {
-		return lit, err
-	}
-	if _, number := NumberLiteral(f.Type, v); !number {
+	if !null && f.Charset != 63 && StringType(f.Type) {
 		return "", errUnsupported("a string (%s) that a variable takes from rows of several shards or nodes: the proxy reads them itself and cannot learn the string's collation, which the variable would keep", f.Name)
 	}
-	return lit, nil
+	return PulledLiteral(f, v, null, mode)
 }
 
 // temporal is the literal's type word for a date or time column type, ""

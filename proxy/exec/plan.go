@@ -1014,7 +1014,10 @@ func releaseOnce(conns Conns, n int, use func(i int) (*backend.Conn, bool)) {
 func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, cli *Client, conns Conns) (merge.Stream, error) {
 	switch x := p.(type) {
 	case *router.Route:
-		in := slices.Clone(streams[x])
+		in := streams[x]
+		if len(in) > 1 {
+			in = slices.Clone(in) // (sameShape may wrap its entries)
+		}
 		if err := sameShape(in); err != nil {
 			return nil, err
 		}

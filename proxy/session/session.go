@@ -84,7 +84,6 @@ type Session struct {
 	// wait_timeout in seconds.
 	idleSince         atomic.Int64
 	idleLimit         atomic.Int64
-	interactive       bool // the client said CLIENT_INTERACTIVE: interactive_timeout applies
 	stmts             map[uint32]*stmt
 	nextStmt          uint32
 	lastPrepared      uint32
@@ -130,7 +129,6 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 		schema:          schema,
 		since:           time.Now(),
 		multiStatements: caps&mysql.CLIENT_MULTI_STATEMENTS != 0,
-		interactive:     caps&mysql.CLIENT_INTERACTIVE != 0,
 		status:          mysql.SERVER_STATUS_AUTOCOMMIT,
 		stmts:           map[uint32]*stmt{},
 	}
@@ -205,7 +203,7 @@ func (s *Session) IdleTooLong(tick int64) bool {
 // it, or they would drop an idle transaction the server would keep).
 func (s *Session) loginState(collation uint16) *backend.State {
 	st := s.charsetState(collation)
-	if info := s.env.Snap.Load().Info; s.interactive && info != nil && info.InteractiveTimeout > 0 && info.InteractiveTimeout != info.WaitTimeout {
+	if info := s.env.Snap.Load().Info; s.caps&mysql.CLIENT_INTERACTIVE != 0 && info != nil && info.InteractiveTimeout > 0 && info.InteractiveTimeout != info.WaitTimeout {
 		st = st.With(false, backend.Var{Name: "wait_timeout", Value: strconv.Itoa(info.InteractiveTimeout)})
 	}
 	return st
