@@ -84,10 +84,16 @@ func (n *Names) ColumnDef(buf *[]byte, def []byte) []byte {
 	// The lookups' string conversions do not allocate.
 	schema, okDB := n.DB[string(c.Schema)]
 	table, okT := n.Table[[2]string{string(c.Schema), string(c.Table)}]
-	orgTable, okO := n.Table[[2]string{string(c.Schema), string(c.OrgTable)}]
-	if len(c.Schema) == 0 && len(c.OrgTable) > 0 {
+	var orgTable string
+	var okO bool
+	switch {
+	case len(c.Schema) == 0 && len(c.OrgTable) > 0:
 		orgTable, okO = n.orgTable[string(c.OrgTable)]
 		okO = okO && orgTable != ""
+	case string(c.OrgTable) == string(c.Table): // (no alias: one lookup)
+		orgTable, okO = table, okT
+	default:
+		orgTable, okO = n.Table[[2]string{string(c.Schema), string(c.OrgTable)}]
 	}
 	if !okDB && !okT && !okO {
 		return def

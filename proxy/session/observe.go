@@ -68,10 +68,11 @@ func (s *Session) observeQuery(p []byte) error {
 		return s.comQuery(p)
 	}
 	s.obs = observation{}
+	s.fps.sql = ""
 	s.c.StartAnswer()
 	start := time.Now()
 	err := s.comQuery(p)
-	s.record(st, sql, s.sum.Kind, time.Since(start))
+	s.record(st, sql, s.fps.of(sql), s.sum.Kind, time.Since(start))
 	return err
 }
 
@@ -106,17 +107,62 @@ func (s *Session) observeExecute(p []byte) error {
 	s.c.StartAnswer()
 	start := time.Now()
 	err := s.stmtExecute(p)
-	s.record(st, ps.sql, ps.sum.Kind, time.Since(start))
+	if ps.fpSQL != ps.sql { // (a pass-through text naming DATABASE() changes with USE)
+		ps.fpSQL, ps.fpHash = ps.sql, parser.FingerprintHash(ps.sql)
+	}
+	s.record(st, ps.sql, ps.fpHash, ps.sum.Kind, time.Since(start))
 	return err
 }
 
+// fingerprintMemo spares the statistics a lexing of each statement the
+// plan cache has read already: it remembers the fingerprint hash of each
+// shape (template and literal kinds, which give every text of the shape
+// one fingerprint) the session met.
+type fingerprintMemo struct {
+	sql     string // the running statement's text, when noted ("" else)
+	hash    uint64 // ...and its fingerprint hash
+	byShape map[string]uint64
+	key     []byte
+}
+
+// maxFingerprintShapes bounds a session's memo; past it, it starts over.
+const maxFingerprintShapes = 256
+
+// note remembers the hash of sql, whose template key and literals the
+// plan cache found.
+func (m *fingerprintMemo) note(sql string, key []byte, lits []parser.Literal) {
+	// The literals' kinds first, counted: no two shapes share a key.
+	m.key = append(m.key[:0], byte(len(lits)>>8), byte(len(lits)))
+	for _, l := range lits {
+		m.key = append(m.key, byte(l.Kind))
+	}
+	m.key = append(m.key, key...)
+	h, ok := m.byShape[string(m.key)]
+	if !ok {
+		h = parser.FingerprintHash(sql)
+		if len(m.byShape) >= maxFingerprintShapes || m.byShape == nil {
+			m.byShape = map[string]uint64{}
+		}
+		m.byShape[string(m.key)] = h
+	}
+	m.sql, m.hash = sql, h
+}
+
+// of returns the hash noted for sql, or 0 (the statistics compute it).
+func (m *fingerprintMemo) of(sql string) uint64 {
+	if m.sql != sql {
+		return 0
+	}
+	return m.hash
+}
+
 // record accounts a statement that ran.
-func (s *Session) record(st *stats.Stats, sql string, kind parser.Kind, d time.Duration) {
+func (s *Session) record(st *stats.Stats, sql string, hash uint64, kind parser.Kind, d time.Duration) {
 	code, rows := s.c.Answer(!s.cli.DeprecateEOF)
 	if code != 0 && s.obs.srv != nil {
 		s.obs.srv.Errors.Add(1)
 	}
-	x := stats.Sample{SQL: sql, Kind: kind, Dur: d, ErrCode: code, Rows: rows, Shards: s.obs.shards, Session: s.ID}
+	x := stats.Sample{SQL: sql, Hash: hash, Kind: kind, Dur: d, ErrCode: code, Rows: rows, Shards: s.obs.shards, Session: s.ID}
 	if d >= st.SlowThreshold() {
 		x.User, x.Schema = s.user.Name, s.schema
 	}

@@ -43,6 +43,9 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 	if c.key, c.lits, ok = parser.Template(sql, c.key, c.lits); !ok {
 		return nil, false
 	}
+	if snap.Stats != nil {
+		s.fps.note(sql, c.key, c.lits)
+	}
 	n := len(c.key)
 	c.key = s.templateKey(c.key, mode)
 	tpl, found := snap.Plans.Get(c.key)

@@ -68,6 +68,10 @@ type stmt struct {
 	// query: a statement the proxy answers from the session
 	// (textStatement), run at each execute as this COM_QUERY packet.
 	query []byte
+	// fpHash is the statistics' fingerprint hash of fpSQL, the last sql
+	// it ran as.
+	fpSQL  string
+	fpHash uint64
 }
 
 // stmtTemplate is a sharded prepared statement's plan cache entry: planned

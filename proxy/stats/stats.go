@@ -59,6 +59,7 @@ type KindStats struct {
 // Record copies what it keeps.
 type Sample struct {
 	SQL     string
+	Hash    uint64 // parser.FingerprintHash(SQL) when the caller knows it; 0: computed here
 	Kind    parser.Kind
 	Dur     time.Duration
 	ErrCode uint16 // 0: no error
@@ -271,7 +272,10 @@ type fpShard struct {
 
 // fingerprint finds (or makes) the entry of x's statement shape.
 func (st *Stats) fingerprint(x *Sample) *Fingerprint {
-	h := parser.FingerprintHash(x.SQL)
+	h := x.Hash
+	if h == 0 {
+		h = parser.FingerprintHash(x.SQL)
+	}
 	sh := &st.fps[h%fpShards]
 	sh.mu.RLock()
 	f := sh.m[h]
