@@ -13,16 +13,17 @@ import (
 // TestSetFromSubqueriesAcrossShards: a SET or DO whose value is a subquery
 // over several shards reads it first and writes its value in (it was
 // refused); the variables then hold what the oracle's hold, on every node.
-// A string value is refused: the proxy cannot learn the collation the
-// variable would keep. User variables assigned on one node keep their
-// bytes and collation on the others (they were read back converted to the
-// client's charset, with its collation).
+// A string value keeps its column's character set and collation (it was
+// refused): the proxy reads it unconverted. User variables assigned on
+// one node keep their bytes and collation on the others (they were read
+// back converted to the client's charset, with its collation).
 func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 	p := StartProxy(t, copyConfig())
 	schema := []string{"DROP TABLE IF EXISTS lim",
-		"CREATE TABLE lim (id INT PRIMARY KEY, amount DECIMAL(10,2), score DOUBLE, d DATETIME, v VARCHAR(20) COLLATE utf8mb4_unicode_ci)",
-		"INSERT INTO lim VALUES (1, 10.25, 1.5, '2024-01-02 03:04:05', 'é'), (2, 20.50, NULL, '2025-03-01 00:00:00', 'b'), " +
-			"(3, NULL, 2.25e10, NULL, 'Z'), (4, 0.01, -3, '2023-12-31 23:59:59', NULL), (7, 5, 0.1, '2024-06-01 12:00:00', 'x')"}
+		"CREATE TABLE lim (id INT PRIMARY KEY, amount DECIMAL(10,2), score DOUBLE, d DATETIME, v VARCHAR(20) COLLATE utf8mb4_unicode_ci, " +
+			"l VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_bin)",
+		"INSERT INTO lim VALUES (1, 10.25, 1.5, '2024-01-02 03:04:05', 'é', 'é'), (2, 20.50, NULL, '2025-03-01 00:00:00', 'b', 'b'), " +
+			"(3, NULL, 2.25e10, NULL, 'Z', 'Z'), (4, 0.01, -3, '2023-12-31 23:59:59', NULL, NULL), (7, 5, 0.1, '2024-06-01 12:00:00', 'x', 'x')"}
 	proxy, oracle := copySchema(t, p, "cp_setvars", schema...)
 	pc, oc := Conn(t, proxy), Conn(t, oracle)
 	// Read on two nodes: shard 1 (c1) and shard 2 (c0).
@@ -31,6 +32,8 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		"SELECT @n, @a, @s, @d, COLLATION(@d), @z, @a / 7, @s * 2, @@sql_select_limit FROM lim WHERE id = 2",
 		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 1",
 		"SELECT @w, COLLATION(@w), HEX(@w), @l, COLLATION(@l), HEX(@l) FROM lim WHERE id = 2",
+		"SELECT @v, COLLATION(@v), HEX(@v), COERCIBILITY(@v), @v = 'Z', @g, COLLATION(@g), @q, HEX(@q), COLLATION(@q) FROM lim WHERE id = 1",
+		"SELECT @v, COLLATION(@v), HEX(@v), COERCIBILITY(@v), @v = 'Z', @g, COLLATION(@g), @q, HEX(@q), COLLATION(@q) FROM lim WHERE id = 2",
 		// Over every shard: reading two variables is not assigning them
 		// (it was refused as INTO's list).
 		"SELECT id, @n, @a FROM lim ORDER BY id",
@@ -41,7 +44,9 @@ func TestSetFromSubqueriesAcrossShards(t *testing.T) {
 		{sql: "SET SESSION sql_select_limit = (SELECT COUNT(*) FROM lim WHERE id > 1)"},
 		{sql: "DO (SELECT COUNT(*) FROM lim), (SELECT MAX(v) FROM lim)"},
 		{sql: "SET @x = (SELECT id FROM lim)"}, // 1242 on both
-		{sql: "SET @v = (SELECT MAX(v) FROM lim)", refused: true},
+		{sql: "SET @v = (SELECT MAX(v) FROM lim)"},
+		{sql: "SET @g = (SELECT CONCAT(MAX(v), _utf8mb4 X'2D') FROM lim), @v = (SELECT MIN(v) FROM lim)"},
+		{sql: "SET @q = (SELECT MAX(l) FROM lim), @v = (SELECT v FROM lim WHERE id > 2 ORDER BY id LIMIT 1)"},
 		{sql: "SET @w = (SELECT v FROM lim WHERE id = 1), @l = _latin1 X'C3A9' COLLATE latin1_bin"},
 	}, read...)
 }
@@ -94,15 +99,16 @@ func code(err error) uint16 {
 // parser does not read it; it was refused). On one shard the server
 // assigns; over several the proxy reads the one row. Rows, errors
 // (1172, 1222) and warnings (1329 no row, 1287 INTO after FROM) are the
-// oracle's; a string over several shards is refused.
+// oracle's; a string over several shards keeps its column's collation.
 func TestSelectIntoVariables(t *testing.T) {
 	p := StartProxy(t, copyConfig())
 	schema := []string{"DROP TABLE IF EXISTS lim",
 		"CREATE TABLE lim (id INT PRIMARY KEY, amount DECIMAL(10,2), d DATE, v VARCHAR(20) COLLATE utf8mb4_unicode_ci)",
-		"INSERT INTO lim VALUES (1, 10.25, '2024-01-02', 'é'), (2, 20.50, NULL, 'b'), (3, NULL, '2025-03-01', 'Z'), (4, 0.01, '2023-12-31', NULL)"}
+		"INSERT INTO lim VALUES (1, 10.25, '2024-01-02', 'é'), (2, 20.50, NULL, 'b'), (3, NULL, '2025-03-01', 'Z'), (4, 0.01, '2023-12-31', NULL), " +
+			"(9, 1, '2022-01-01', 'zz😀')"}
 	proxy, oracle := copySchema(t, p, "cp_into", schema...)
 	pc, oc := Conn(t, proxy), Conn(t, oracle)
-	const show = "SELECT @n, @a, @d, COLLATION(@d), @v, COLLATION(@v), @w FROM lim WHERE id = 2"
+	const show = "SELECT @n, @a, @d, COLLATION(@d), @v, COLLATION(@v), HEX(@v), @w FROM lim WHERE id = 2"
 	runSteps(t, pc, oc, []varStep{
 		{sql: "SELECT COUNT(*), SUM(amount), MAX(d) INTO @n, @a, @d FROM lim"},
 		{sql: "SELECT v INTO @v FROM lim WHERE id = 1"},
@@ -113,6 +119,12 @@ func TestSelectIntoVariables(t *testing.T) {
 		{sql: "SELECT id INTO @w FROM lim ORDER BY id DESC"}, // 1172, the first row's value assigned
 		{sql: "SELECT id, v INTO @w FROM lim WHERE id = 1"},
 		{sql: "SELECT id, amount INTO @w FROM lim ORDER BY id LIMIT 1"},
-		{sql: "SELECT v INTO @v FROM lim ORDER BY id LIMIT 1", refused: true},
+		{sql: "SELECT v INTO @v FROM lim ORDER BY id LIMIT 1"},
+		{sql: "SELECT MAX(v), COUNT(*) INTO @v, @w FROM lim"},
+		// The rows come to the client in utf8mb3, where 😀 is '?': the
+		// variable keeps the column's bytes.
+		{sql: "SET NAMES utf8mb3"},
+		{sql: "SELECT v INTO @v FROM lim ORDER BY id DESC LIMIT 1"},
+		{sql: "SET @v = (SELECT MAX(v) FROM lim)"},
 	}, "SHOW WARNINGS", show)
 }

@@ -32,7 +32,8 @@ import (
 // GROUP BY or ORDER BY the literal's type would change the result's
 // columns; VALUES are left alone. A SET's or DO's value that is a
 // subquery as a whole is pulled too (SET @n = (SELECT COUNT(*) FROM t)):
-// the variable takes the literal's type, so a string is refused (Assign).
+// the variable takes the literal's type, and a string its column's
+// collation (Assign, AssignedLiteral).
 // Not pulled either: ANY/ALL, a subquery that names a table of the
 // statement around it (correlated), IN with LIMIT (MariaDB refuses it),
 // and any subquery of a statement with WITH (it could read the
@@ -407,14 +408,26 @@ func PulledLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (strin
 }
 
 // AssignedLiteral is PulledLiteral for a value a variable takes whole
-// (Pulled.Assign). A string is refused: the variable would take the
-// column's collation, which no result metadata tells (it names the
-// client's result charset), and a literal has the connection's.
-func AssignedLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (string, error) {
-	if !null && f.Charset != 63 && StringType(f.Type) {
-		return "", errUnsupported("a string (%s) that a variable takes from rows of several shards or nodes: the proxy reads them itself and cannot learn the string's collation, which the variable would keep", f.Name)
+// (Pulled.Assign). A variable keeps a string's collation, where a literal
+// would have the connection's: a string is written as its bytes, read
+// unconverted, in its character set and collation (charset and
+// collation, what its column definition names when the rows come with
+// character_set_results NULL). Refused when they are not known, or
+// disagree.
+func AssignedLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode, charset, collation string) (string, error) {
+	if !TakesCollation(f, null) {
+		return PulledLiteral(f, v, null, mode)
 	}
-	return PulledLiteral(f, v, null, mode)
+	if cs, _, _ := strings.Cut(collation, "_"); charset == "" || cs != charset {
+		return "", errUnsupported("a string (%s) that a variable takes from rows of several shards or nodes, in a collation the proxy does not know (id %d): the variable would keep it", f.Name, f.Charset)
+	}
+	return "_" + charset + " X'" + hex.EncodeToString(v) + "' COLLATE " + collation, nil
+}
+
+// TakesCollation reports whether a value of field f is a string with a
+// collation (see AssignedLiteral).
+func TakesCollation(f *merge.Field, null bool) bool {
+	return !null && f.Charset != 63 && StringType(f.Type)
 }
 
 // temporal is the literal's type word for a date or time column type, ""

@@ -216,7 +216,22 @@ func TestPulledLiteral(t *testing.T) {
 // A variable takes a pulled value with its type: a string, whose
 // collation no result metadata tells, is refused.
 func TestAssignedLiteral(t *testing.T) {
-	checkLiterals(t, AssignedLiteral, []literalCase{
+	assigned := func(charset, collation string) func(*merge.Field, []byte, bool, parser.Mode) (string, error) {
+		return func(f *merge.Field, v []byte, null bool, mode parser.Mode) (string, error) {
+			return AssignedLiteral(f, v, null, mode, charset, collation)
+		}
+	}
+	// A string takes the collation it has on the servers, in the rows'
+	// character set; without one, or in another, it is refused.
+	checkLiterals(t, assigned("utf8mb4", "utf8mb4_unicode_ci"), []literalCase{
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "paid", false, 0, "_utf8mb4 X'70616964' COLLATE utf8mb4_unicode_ci"},
+		{mysql.MYSQL_TYPE_BLOB, 45, "é", false, 0, "_utf8mb4 X'c3a9' COLLATE utf8mb4_unicode_ci"},
+		{mysql.MYSQL_TYPE_LONGLONG, 63, "7", false, 0, "7"},
+	})
+	checkLiterals(t, assigned("utf8mb4", "latin1_bin"), []literalCase{
+		{mysql.MYSQL_TYPE_VAR_STRING, 45, "paid", false, 0, ""},
+	})
+	checkLiterals(t, assigned("", ""), []literalCase{
 		{mysql.MYSQL_TYPE_LONGLONG, 63, "2148", false, 0, "2148"},
 		{mysql.MYSQL_TYPE_NEWDECIMAL, 63, "1081956.75", false, 0, "1081956.75"},
 		{mysql.MYSQL_TYPE_DOUBLE, 63, "100", false, 0, "100e0"},

@@ -208,16 +208,33 @@ func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
 func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mode, held *int) ([][]string, error) {
 	var rows [][]string
 	seen := map[string]bool{}
-	literal := router.PulledLiteral
-	if p.Assign {
-		literal = router.AssignedLiteral
-	}
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
+	if p.Assign {
+		// A variable's value: a string keeps its collation.
+		var raw [][][]byte
+		fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
+			raw = append(raw, copyRow(vals))
+			return len(raw) < 2, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		lits, err := s.assignedLiterals(fields, raw)
+		for _, row := range lits {
+			for _, l := range row {
+				*held += len(l) + 2
+			}
+		}
+		if *held > router.MaxPulledBytes {
+			return nil, router.ErrPulledTooBig
+		}
+		return lits, err
+	}
 	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		row := make([]string, len(vals))
 		key := ""
 		for i, v := range vals {
-			lit, err := literal(&fields[i], v, v == nil, mode)
+			lit, err := router.PulledLiteral(&fields[i], v, v == nil, mode)
 			if err != nil {
 				return false, err
 			}

@@ -22,7 +22,7 @@ const intoAfterFrom = "'<select expression> INTO <destination>;' is deprecated a
 // planned. On one statement of one node, INTO goes back where the client
 // wrote it and the server assigns (the variables are read back as after
 // any assignment). Over several, the proxy reads the one row and assigns
-// its values: numbers and dates; a string is refused (AssignedLiteral).
+// its values (AssignedLiteral: a string with its collation on the servers).
 func (s *Session) selectInto(sql string, sum *parser.Summary, snap *snapshot.Snapshot, parseErr error) error {
 	refusal := parseError(parseErr, sum)
 	sel, into, ok := parser.CutInto(sql)
@@ -60,32 +60,34 @@ func (s *Session) selectInto(sql string, sum *parser.Summary, snap *snapshot.Sna
 // server's SELECT ... INTO does: a second row is error 1172 (the first
 // assigned), none leaves them as they were with warning 1329.
 func (s *Session) assignRow(plan *router.Plan, into parser.Into) error {
-	mode := s.mode()
-	var vars []backend.Var
+	var first [][]byte
 	rows := 0
-	fields, err := exec.CollectFields(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
+	fields, err := s.readAssigned(plan, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		if rows++; rows > 1 {
 			return false, mysql.NewDefaultError(mysql.ER_TOO_MANY_ROWS)
 		}
 		if len(vals) != len(into.Vars) {
 			return false, mysql.NewDefaultError(mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT)
 		}
-		for i, v := range vals {
-			lit, err := router.AssignedLiteral(&fields[i], v, v == nil, mode)
-			if err != nil {
-				return false, err
-			}
-			vars = append(vars, backend.Var{Name: into.Vars[i], Value: lit})
-		}
+		first = copyRow(vals)
 		return true, nil
 	})
 	if err == nil && len(fields) != len(into.Vars) {
 		err = mysql.NewDefaultError(mysql.ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT)
 	}
-	if rows > 0 && len(vars) == len(into.Vars) {
+	if first != nil {
 		// (Once the connections are back: each then still has the old
 		// values, and gets the new ones when next used.)
-		s.vars = s.vars.With(true, vars...)
+		lits, lerr := s.assignedLiterals(fields, [][][]byte{first})
+		if lerr != nil {
+			err = lerr
+		} else {
+			vars := make([]backend.Var, len(into.Vars))
+			for i := range vars {
+				vars[i] = backend.Var{Name: into.Vars[i], Value: lits[0][i]}
+			}
+			s.vars = s.vars.With(true, vars...)
+		}
 	}
 	if err != nil {
 		return s.handleExecErr(err)
@@ -97,4 +99,49 @@ func (s *Session) assignRow(plan *router.Plan, into parser.Into) error {
 		s.diag.add("Warning", mysql.ER_SP_FETCH_NO_DATA, mysql.MySQLErrName[mysql.ER_SP_FETCH_NO_DATA])
 	}
 	return s.sendOK(wire.OK{AffectedRows: uint64(rows), Warnings: uint16(min(s.diag.warnings, 0xffff))})
+}
+
+// copyRow copies a row's values (nil stays NULL).
+func copyRow(vals [][]byte) [][]byte {
+	row := make([][]byte, len(vals))
+	for i, v := range vals {
+		if v != nil {
+			row[i] = append([]byte{}, v...)
+		}
+	}
+	return row
+}
+
+// assignedLiterals writes rows that variables take whole (a SET's
+// value, a SELECT ... INTO's row), read as they are (readAssigned), as
+// literals: a string in its own character set and collation, which the
+// variable keeps (router.AssignedLiteral).
+func (s *Session) assignedLiterals(fields []merge.Field, rows [][][]byte) ([][]string, error) {
+	mode := s.mode()
+	info := s.env.Snap.Load().Info
+	out := make([][]string, len(rows))
+	for r, row := range rows {
+		out[r] = make([]string, len(row))
+		for i, v := range row {
+			var co backend.Collation
+			if info != nil && router.TakesCollation(&fields[i], v == nil) {
+				co = info.Collations[fields[i].Charset]
+			}
+			lit, err := router.AssignedLiteral(&fields[i], v, v == nil, mode, co.Charset, co.Name)
+			if err != nil {
+				return nil, err
+			}
+			out[r][i] = lit
+		}
+	}
+	return out, nil
+}
+
+// readAssigned runs a plan whose rows variables take, with
+// character_set_results NULL: each string comes as its bytes, and its
+// column definition names its own collation (with the client's result
+// charset, every string would name that one, and be converted to it).
+func (s *Session) readAssigned(plan *router.Plan, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
+	defer s.withVar("character_set_results", "NULL")()
+	return exec.CollectFields(&s.cli, plan, s, s, row)
 }
