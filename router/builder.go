@@ -67,6 +67,10 @@ type Env struct {
 	// orders a column of a collation it implements itself (see
 	// merge.Collation) instead of by the shards' WEIGHT_STRING.
 	ResultsCharset string
+	// RowsCharset is the session's character_set_results as the server
+	// names it (utf8 as utf8mb3), "binary" when the rows come unconverted
+	// (NULL or binary), "" when not known.
+	RowsCharset string
 }
 
 // tableInfo is a table reference resolved against the rules.

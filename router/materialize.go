@@ -474,7 +474,7 @@ func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
 			return "X'" + hex.EncodeToString(v) + "'", nil
 		}
 		cs, _, _ := strings.Cut(c.Collation, "_")
-		if !plainName(cs) || !plainName(c.Collation) {
+		if !PlainName(cs) || !PlainName(c.Collation) {
 			return "", errUnsupported("a string column (%s) whose collation the proxy could not learn, in rows it reads first", f.Name)
 		}
 		s := "CONVERT(X'" + hex.EncodeToString(v) + "' USING " + cs + ")"
@@ -486,8 +486,8 @@ func derivedLiteral(c *DerivedColumn, v []byte) (string, error) {
 	return PulledLiteral(f, v, false, parser.Mode(0))
 }
 
-// plainName: a character set or collation name as the server gives it.
-func plainName(s string) bool {
+// PlainName: a character set or collation name as the server gives it.
+func PlainName(s string) bool {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
 			return false

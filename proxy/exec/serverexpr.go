@@ -77,11 +77,12 @@ func (s *serverEval) evaluate() error {
 		}
 		vals = append(vals, v)
 	}
-	// Each expression's column and its arguments' columns, resolved once.
+	// Each expression's column and its arguments' columns (and their
+	// collations' helper columns), resolved once.
 	type computed struct {
-		col  int
-		e    *router.ServerExpr
-		args []int
+		col         int
+		e           *router.ServerExpr
+		args, colls []int
 	}
 	var exprs []computed
 	for c, e := range s.exprs {
@@ -89,21 +90,43 @@ func (s *serverEval) evaluate() error {
 		for _, ac := range e.ArgCols() {
 			x.args = append(x.args, ac.Resolve(len(fields)))
 		}
+		for _, cc := range e.CollCols() {
+			x.colls = append(x.colls, cc.Resolve(len(fields)))
+		}
 		exprs = append(exprs, x)
 	}
 	slices.SortFunc(exprs, func(a, b computed) int { return a.col - b.col })
+	var args [][2]int // each argument's column and its collation's
+	for _, x := range exprs {
+		for k, i := range x.args {
+			args = append(args, [2]int{i, x.colls[k]})
+		}
+	}
+	defaults, err := s.defaultCollations(vals, fields, args)
+	if err != nil {
+		return err
+	}
 	// The expressions, row by row, then their answers in the same order.
-	var texts []string
-	var lits []string
+	var texts, lits, colls []string
+	var named []bool
 	for _, v := range vals {
 		for _, x := range exprs {
-			lits = lits[:0]
-			for _, i := range x.args {
-				lit, err := router.PulledLiteral(&fields[i], v[i], v[i] == nil, x.e.Mode)
+			lits, colls, named = lits[:0], colls[:0], named[:0]
+			for k, i := range x.args {
+				coll := string(v[x.colls[k]])
+				f := fields[i]
+				f.Name = x.e.Names[k] // (the shards name it as a helper)
+				lit, err := router.ServerArgLiteral(&f, v[i], v[i] == nil, x.e.Mode, x.e.Results, coll, defaults[coll])
 				if err != nil {
 					return err
 				}
 				lits = append(lits, lit)
+				if router.TakesCollation(&fields[i], v[i] == nil) {
+					colls, named = append(colls, coll), append(named, !defaults[coll])
+				}
+			}
+			if err := x.e.CheckDerivation(colls, named); err != nil {
+				return err
 			}
 			texts = append(texts, x.e.Text(lits))
 		}
@@ -125,6 +148,43 @@ func (s *serverEval) evaluate() error {
 		s.rows[r] = AppendTextRow(nil, v)
 	}
 	return nil
+}
+
+// defaultCollations tells, for the collations of the string arguments
+// (args: each one's column and its COLLATION() helper's), which are their
+// character set's default: asked of the server in one SELECT.
+func (s *serverEval) defaultCollations(vals [][][]byte, fields []merge.Field, args [][2]int) (map[string]bool, error) {
+	defaults := map[string]bool{}
+	var charsets []string
+	for _, v := range vals {
+		for _, a := range args {
+			arg, coll := a[0], a[1]
+			if !router.TakesCollation(&fields[arg], v[arg] == nil) {
+				continue
+			}
+			name := string(v[coll])
+			if _, seen := defaults[name]; seen {
+				continue
+			}
+			defaults[name] = false
+			if cs, _, _ := strings.Cut(name, "_"); router.PlainName(cs) && !slices.Contains(charsets, cs) {
+				charsets = append(charsets, cs)
+			}
+		}
+	}
+	if len(charsets) == 0 {
+		return defaults, nil
+	}
+	var answers [][]byte
+	if err := s.query([]string{strings.TrimPrefix(router.DefaultCollationSQL(charsets), "SELECT ")}, &answers); err != nil {
+		return nil, err
+	}
+	for _, a := range answers {
+		if _, ok := defaults[string(a)]; ok {
+			defaults[string(a)] = true
+		}
+	}
+	return defaults, nil
 }
 
 // query computes a batch of expressions in one SELECT.

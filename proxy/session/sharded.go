@@ -286,6 +286,21 @@ func utf8Results(vars *backend.State) string {
 	return ""
 }
 
+// rowsCharset is the session's character_set_results as the server names
+// it (router.Env.RowsCharset).
+func rowsCharset(vars *backend.State) string {
+	cs, ok := vars.Var("character_set_results")
+	switch cs = strings.ToLower(strings.Trim(cs, "'\"`")); {
+	case !ok:
+		return ""
+	case cs == "utf8":
+		return "utf8mb3"
+	case cs == "null" || cs == "binary" || cs == "":
+		return "binary"
+	}
+	return cs
+}
+
 // modeCache is the session's sql_mode and client charset as mode computed
 // them last.
 type modeCache struct {
@@ -346,6 +361,7 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 		InTransaction:  s.inTransaction(),
 		ForeignCharset: s.foreignCharset(),
 		ResultsCharset: s.modeCache.results,
+		RowsCharset:    rowsCharset(s.vars),
 	}
 	if len(s.user.Schemas) > 0 {
 		env.HomeSchema = s.user.Schemas[0] // as target() answers outside plans
