@@ -29,7 +29,7 @@ type ServerExpr struct {
 	// Parts[1] ... Args[n-1] Parts[n].
 	Parts []string
 	Args  []Expr   // colExpr: the merged columns written in
-	Colls []Expr   // colExpr: each argument's COLLATION() helper
+	Colls []Expr   // colExpr: each argument's COLLATION() helper (nil: a number)
 	Names []string // each argument's text, for messages
 	Mode  parser.Mode
 	// Results is the character set the rows' strings come in
@@ -48,7 +48,9 @@ func (s *ServerExpr) resolve(m *merger) {
 		a.resolve(m)
 	}
 	for _, a := range s.Colls {
-		a.resolve(m)
+		if a != nil {
+			a.resolve(m)
+		}
 	}
 }
 
@@ -56,13 +58,16 @@ func (s *ServerExpr) resolve(m *merger) {
 func (s *ServerExpr) ArgCols() []Col { return colsOf(s.Args) }
 
 // CollCols are the columns of the merged row holding each argument's
-// collation.
+// collation (Index -1: none, a number).
 func (s *ServerExpr) CollCols() []Col { return colsOf(s.Colls) }
 
 func colsOf(es []Expr) []Col {
 	cols := make([]Col, len(es))
 	for i, a := range es {
-		cols[i] = a.(*colExpr).col
+		cols[i] = Col{Index: -1}
+		if a != nil {
+			cols[i] = a.(*colExpr).col
+		}
 	}
 	return cols
 }
@@ -165,6 +170,10 @@ func (c *havingCompiler) serverExpr(e ast.ExprNode) (*ServerExpr, error) {
 	s.Parts = append(s.Parts, text)
 	for _, x := range nodes {
 		s.Names = append(s.Names, exprText(x))
+		if a, ok := x.(*ast.AggregateFuncExpr); ok && (strings.EqualFold(a.F, "count") || strings.EqualFold(a.F, "sum")) {
+			s.Colls = append(s.Colls, nil) // a number
+			continue
+		}
 		k := c.m.addHelper(c.sel, &ast.FuncCallExpr{FnName: ast.NewCIStr("COLLATION"), Args: []ast.ExprNode{x}})
 		s.Colls = append(s.Colls, &colExpr{helper: k})
 	}

@@ -557,3 +557,52 @@ func (c *Conn) Kill(ctx context.Context, query bool) error {
 	_, err = k.Exec(stmt + strconv.FormatUint(uint64(c.ThreadID), 10))
 	return err
 }
+
+// LockWait is a statement waiting for a row lock on a server: its thread
+// and the running query's id, and the thread whose transaction holds the
+// lock.
+type LockWait struct {
+	Waiting, Blocking uint32
+	QueryID           uint64
+}
+
+// lockWaitsSQL lists a server's lock waits (InnoDB's, with the waiting
+// thread's query id: KILL QUERY ID stops that execution only).
+const lockWaitsSQL = "SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id, p.QUERY_ID " +
+	"FROM information_schema.innodb_lock_waits w " +
+	"JOIN information_schema.innodb_trx r ON r.trx_id = w.requesting_trx_id " +
+	"JOIN information_schema.innodb_trx b ON b.trx_id = w.blocking_trx_id " +
+	"JOIN information_schema.processlist p ON p.ID = r.trx_mysql_thread_id"
+
+// LockWaits reads the server's lock waits over a fresh connection.
+func (s *Server) LockWaits(ctx context.Context) ([]LockWait, error) {
+	c, err := dial(ctx, s, Plain)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	var out []LockWait
+	err = c.Query(lockWaitsSQL, func(_ []wire.ColumnRef, v [][]byte) error {
+		if len(v) != 3 {
+			return fmt.Errorf("lock waits: %d columns", len(v))
+		}
+		w, _ := strconv.ParseUint(string(v[0]), 10, 32)
+		b, _ := strconv.ParseUint(string(v[1]), 10, 32)
+		q, _ := strconv.ParseUint(string(v[2]), 10, 64)
+		out = append(out, LockWait{Waiting: uint32(w), Blocking: uint32(b), QueryID: q})
+		return nil
+	}, nil)
+	return out, err
+}
+
+// KillQueryID stops one execution of a query on the server (KILL QUERY
+// ID): a later statement of the same thread is not touched.
+func (s *Server) KillQueryID(ctx context.Context, id uint64) error {
+	c, err := dial(ctx, s, Plain)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Exec("KILL QUERY ID " + strconv.FormatUint(id, 10))
+	return err
+}

@@ -324,6 +324,9 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 			c.Warnings -= min(c.Warnings, uint32(min(started[i].t.warn, 1<<32-1)))
 		}
 	}
+	if shardErr != nil {
+		shardErr = cli.serverErr(shardErr)
+	}
 	if cli.Atomic && shardErr != nil && firstErr == nil && shardErr.Code != mysql.ER_LOCK_DEADLOCK {
 		// (A deadlock rolled its server's transaction back, savepoint and
 		// all: the session rolls the whole transaction back.)
@@ -338,7 +341,6 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		return out, firstErr
 	}
 	if shardErr != nil {
-		shardErr.Message = cli.Names.Message(shardErr.Message)
 		cli.Conn.WritePacket(wire.AppendErr(nil, shardErr))
 		out.Err = shardErr
 		return out, nil
@@ -1495,7 +1497,7 @@ func writeStream(cli *Client, s merge.Stream, tr Tracker, out *Outcome, warnings
 		if err != nil {
 			var me *mysql.MyError
 			if errors.As(err, &me) {
-				me.Message = cli.Names.Message(me.Message)
+				me = cli.serverErr(me)
 				c.WritePacket(wire.AppendErr(nil, me))
 				out.Err = me
 				return nil

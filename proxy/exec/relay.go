@@ -50,8 +50,34 @@ type Client struct {
 	// GroupConcatMaxLen is the session's group_concat_max_len: a
 	// GROUP_CONCAT() merged across shards must not reach it.
 	GroupConcatMaxLen int
-	conv              rowConverter
-	defBuf            []byte // a column definition renamed for the client (ColumnDef)
+	// Deadlocked, when set, reports that the session's statement was
+	// stopped to break a deadlock across data hosts: the server's
+	// "interrupted" is then MySQL's deadlock error (serverErr).
+	Deadlocked func() bool
+	conv       rowConverter
+	defBuf     []byte // a column definition renamed for the client (ColumnDef)
+}
+
+// serverErr is a server's error as the client sees it: a statement the
+// session stopped to break a deadlock (Deadlocked) gets MySQL's deadlock
+// error, and messages name logical tables.
+func (cli *Client) serverErr(me *mysql.MyError) *mysql.MyError {
+	if me.Code == mysql.ER_QUERY_INTERRUPTED && cli.Deadlocked != nil && cli.Deadlocked() {
+		return mysql.NewDefaultError(mysql.ER_LOCK_DEADLOCK)
+	}
+	me.Message = cli.Names.Message(me.Message)
+	return me
+}
+
+// errPacket is serverErr for an ERR packet: the packet for the client,
+// and the error as the server gave it (or the deadlock error).
+func (cli *Client) errPacket(p []byte) ([]byte, *mysql.MyError) {
+	me := wire.ParseErr(p)
+	if me.Code == mysql.ER_QUERY_INTERRUPTED && cli.Deadlocked != nil && cli.Deadlocked() {
+		me = mysql.NewDefaultError(mysql.ER_LOCK_DEADLOCK)
+		return wire.AppendErr(nil, me), me
+	}
+	return cli.Names.ErrPacket(p), me
 }
 
 // ColumnDef is a column definition as the client must see it, with
@@ -127,8 +153,9 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 				return out, nil
 			}
 		case wire.ErrHeader:
-			cli.Conn.WritePacket(cli.Names.ErrPacket(p))
-			out.Err = wire.ParseErr(p)
+			var pkt []byte
+			pkt, out.Err = cli.errPacket(p)
+			cli.Conn.WritePacket(pkt)
 			return out, nil
 		case wire.LocalInfileHeder:
 			if err := localInfile(cli, be, p); err != nil {
@@ -244,8 +271,9 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 				return status&mysql.SERVER_MORE_RESULTS_EXISTS != 0, nil
 			}
 			if p[0] == wire.ErrHeader {
-				c.WritePacket(cli.Names.ErrPacket(p))
-				out.Err = wire.ParseErr(p)
+				var pkt []byte
+				pkt, out.Err = cli.errPacket(p)
+				c.WritePacket(pkt)
 				return false, nil
 			}
 			out.Rows++

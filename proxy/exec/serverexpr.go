@@ -91,7 +91,11 @@ func (s *serverEval) evaluate() error {
 			x.args = append(x.args, ac.Resolve(len(fields)))
 		}
 		for _, cc := range e.CollCols() {
-			x.colls = append(x.colls, cc.Resolve(len(fields)))
+			i := -1 // (a number's)
+			if cc.Index >= 0 {
+				i = cc.Resolve(len(fields))
+			}
+			x.colls = append(x.colls, i)
 		}
 		exprs = append(exprs, x)
 	}
@@ -99,7 +103,9 @@ func (s *serverEval) evaluate() error {
 	var args [][2]int // each argument's column and its collation's
 	for _, x := range exprs {
 		for k, i := range x.args {
-			args = append(args, [2]int{i, x.colls[k]})
+			if x.colls[k] >= 0 {
+				args = append(args, [2]int{i, x.colls[k]})
+			}
 		}
 	}
 	defaults, err := s.defaultCollations(vals, fields, args)
@@ -113,7 +119,10 @@ func (s *serverEval) evaluate() error {
 		for _, x := range exprs {
 			lits, colls, named = lits[:0], colls[:0], named[:0]
 			for k, i := range x.args {
-				coll := string(v[x.colls[k]])
+				coll := ""
+				if c := x.colls[k]; c >= 0 {
+					coll = string(v[c])
+				}
 				f := fields[i]
 				f.Name = x.e.Names[k] // (the shards name it as a helper)
 				lit, err := router.ServerArgLiteral(&f, v[i], v[i] == nil, x.e.Mode, x.e.Results, coll, defaults[coll])

@@ -76,12 +76,12 @@ func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (
 		if !isServer {
 			return out, err
 		}
+		me = cli.serverErr(me)
 		if me.Code != mysql.ER_LOCK_DEADLOCK {
 			if err := st.undo(); err != nil {
 				return out, err
 			}
 		}
-		me.Message = cli.Names.Message(me.Message)
 		cli.Conn.WritePacket(wire.AppendErr(nil, me))
 		out.Err = me
 		return out, nil

@@ -41,8 +41,11 @@ type Server struct {
 	keyOnce sync.Once
 	sweep   sync.Once    // starts sweepIdle with the first Serve
 	tick    atomic.Int64 // sweepIdle's, one a second, from 1 (Session.Idle)
-	key     *rsa.PrivateKey
-	keyErr  error
+	// breaking: session.BreakDeadlocks, which sweepIdle starts once a
+	// second, is running.
+	breaking atomic.Bool
+	key      *rsa.PrivateKey
+	keyErr   error
 }
 
 // New makes a server; tlsConf may be nil (no TLS offered).
@@ -152,6 +155,7 @@ func (s *Server) serveConn(nc net.Conn) {
 // sweepIdle ends, once a second, the sessions whose clients stayed idle
 // past their wait_timeout, as a server drops them: each one's read wakes
 // and its loop ends, giving back its connections (a transaction's locks).
+// It also breaks the deadlocks that span data hosts (BreakDeadlocks).
 func (s *Server) sweepIdle() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -165,6 +169,14 @@ func (s *Server) sweepIdle() {
 				_ = ss.Conn().NetConn().SetReadDeadline(time.Now())
 			}
 		}
+		if s.breaking.CompareAndSwap(false, true) {
+			go func() {
+				defer s.breaking.Store(false)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				session.BreakDeadlocks(ctx, s.env.Registry, tick, s.log)
+			}()
+		}
 	}
 }
 
@@ -177,7 +189,7 @@ func (s *Server) loop(c *wire.Conn, sess *session.Session) {
 		c.ResetSeq()
 		sess.Idle(s.tick.Load())
 		p, err := c.ReadPacket()
-		if !sess.Busy() {
+		if !sess.Busy(s.tick.Load()) {
 			s.log.Debug("client idle past wait_timeout: connection closed", "conn", sess.ID)
 			return
 		}

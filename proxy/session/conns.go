@@ -184,19 +184,25 @@ func (s *Session) ClientStatus() uint16 {
 	return st
 }
 
+// pin keeps c for the session (its transaction's, locks', ...). The
+// deadlock breaker reads pinned under planMu: changes hold it.
 func (s *Session) pin(c *backend.Conn) {
 	for _, p := range s.pinned {
 		if p == c {
 			return
 		}
 	}
+	s.planMu.Lock()
 	s.pinned = append(s.pinned, c)
+	s.planMu.Unlock()
 }
 
 func (s *Session) unpin(c *backend.Conn) {
 	for i, p := range s.pinned {
 		if p == c {
+			s.planMu.Lock()
 			s.pinned = append(s.pinned[:i], s.pinned[i+1:]...)
+			s.planMu.Unlock()
 			return
 		}
 	}
@@ -208,7 +214,13 @@ func (s *Session) unpinAll(reset bool) {
 	if s.tx.gtrid != "" {
 		s.env.XA.End(s.tx.gtrid)
 	}
-	for _, c := range s.pinned {
+	// (Out of the list before any goes back to the pool and to another
+	// session: the deadlock breaker maps threads to sessions by it.)
+	s.planMu.Lock()
+	held := s.pinned
+	s.pinned = s.pinned[:0]
+	s.planMu.Unlock()
+	for _, c := range held {
 		if c.XA != "" {
 			// Closing rolls an unprepared branch back.
 			c.XA = ""
@@ -221,7 +233,6 @@ func (s *Session) unpinAll(reset bool) {
 		c.Status = mysql.SERVER_STATUS_AUTOCOMMIT
 		c.Server().Pool.Put(c)
 	}
-	s.pinned = s.pinned[:0]
 	s.last = nil
 	s.tx = txState{}
 }

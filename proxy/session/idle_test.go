@@ -18,13 +18,13 @@ func TestIdleTooLong(t *testing.T) {
 	if s.IdleTooLong(10) {
 		t.Fatal("ended twice")
 	}
-	if s.Busy() {
+	if s.Busy(1) {
 		t.Fatal("a command after the sweep ended the session was served")
 	}
 
 	// A command that arrives first keeps the session.
 	s.Idle(20)
-	if !s.Busy() {
+	if !s.Busy(1) {
 		t.Fatal("a command before the sweep was refused")
 	}
 	if s.IdleTooLong(100) {

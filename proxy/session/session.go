@@ -83,6 +83,9 @@ type Session struct {
 	// answers one, timedOut once the sweep has ended it; idleLimit is its
 	// wait_timeout in seconds.
 	idleSince         atomic.Int64
+	busySince         atomic.Int64  // the sweep's tick at which the running command arrived, 0 while idle
+	busySeq           atomic.Uint64 // ...and its place among all sessions' commands (commandSeq)
+	deadlockVictim    atomic.Bool   // BreakDeadlocks stopped its waiting statement (deadlock.go)
 	idleLimit         atomic.Int64
 	stmts             map[uint32]*stmt
 	nextStmt          uint32
@@ -138,6 +141,7 @@ func New(env *Env, id uint32, c *wire.Conn, caps uint32, user *conf.User, host, 
 		DeprecateEOF: caps&mysql.CLIENT_DEPRECATE_EOF != 0,
 		SessionTrack: caps&mysql.CLIENT_SESSION_TRACK != 0,
 		LocalFiles:   caps&mysql.CLIENT_LOCAL_FILES != 0,
+		Deadlocked:   s.deadlockVictim.Load,
 	}
 	s.vars = s.loginState(collation)
 	if info := env.Snap.Load().Info; info != nil {
@@ -180,11 +184,20 @@ const timedOut = -1
 // Idle records that the session waits for its client's next command
 // since the sweep's tick (a counter, not a clock: no time is read per
 // command).
-func (s *Session) Idle(tick int64) { s.idleSince.Store(tick) }
+func (s *Session) Idle(tick int64) {
+	s.busySince.Store(0)
+	s.idleSince.Store(tick)
+}
 
-// Busy records that a command arrived; false if the idle sweep ended the
-// session first (its client then loses the connection, as on a server).
-func (s *Session) Busy() bool { return s.idleSince.Swap(0) != timedOut }
+// Busy records that a command arrived at the sweep's tick; false if the
+// idle sweep ended the session first (its client then loses the
+// connection, as on a server).
+func (s *Session) Busy(tick int64) bool {
+	s.busySince.Store(tick)
+	s.busySeq.Store(commandSeq.Add(1))
+	s.deadlockVictim.Store(false)
+	return s.idleSince.Swap(0) != timedOut
+}
 
 // IdleTooLong ends the wait of a session idle past its wait_timeout at
 // the sweep's tick and reports whether it did; the caller wakes its read.

@@ -1,0 +1,61 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeadlockAcrossHosts: two transactions that lock rows on two data
+// hosts in opposite orders deadlock where no server sees it; one server
+// answers the one that closes the cycle with 1213 at once. Through the
+// proxy both waited innodb_lock_wait_timeout (50 s) and got 1205; now the
+// proxy stops the statement that closed the cycle, which answers 1213
+// with its transaction rolled back on both hosts, and the other goes on.
+func TestDeadlockAcrossHosts(t *testing.T) {
+	p := StartProxy(t, copyConfig())
+	db := Open(t, DSN("app", "app", p.Addr, "cp"))
+	// ids 1 and 2 live on different data hosts (shards 1 and 2).
+	MustExec(t, db, "DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, v INT)", "INSERT INTO lim VALUES (1, 0), (2, 0)")
+	ctx := context.Background()
+	a, b := Conn(t, db), Conn(t, db)
+	MustExec(t, a, "BEGIN", "UPDATE lim SET v = 1 WHERE id = 1")
+	MustExec(t, b, "BEGIN", "UPDATE lim SET v = 2 WHERE id = 2")
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := a.ExecContext(ctx, "UPDATE lim SET v = 1 WHERE id = 2") // waits for b
+		aDone <- err
+	}()
+	// (a waits before b closes the cycle. InnoDB refreshes what
+	// information_schema shows of its locks when it was not read for
+	// 100 ms.)
+	waits := "SELECT COUNT(*) FROM information_schema.innodb_lock_waits"
+	dh0, dh1 := Open(t, DSN("sg", "sg", dh0Primary, "")), Open(t, DSN("sg", "sg", dh1Primary, ""))
+	for i := 0; QueryString(t, dh0, waits) == "0" && QueryString(t, dh1, waits) == "0"; i++ {
+		if i == 100 {
+			t.Fatal("a's UPDATE never waited")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_, errB := b.ExecContext(ctx, "UPDATE lim SET v = 2 WHERE id = 1") // waits for a: a cycle
+	if ErrCode(errB) != 1213 {
+		t.Fatalf("the statement that closed the cycle: %v, want error 1213 (the other's: %v)\n%s", errB, <-aDone, p.Log())
+	}
+	if err := <-aDone; err != nil {
+		t.Fatalf("the other transaction's statement: %v, want it to go on once the victim rolled back", err)
+	}
+	// b's transaction is over, rolled back on both hosts: its row 2 is a's now.
+	if got := QueryString(t, b, "SELECT @@in_transaction"); got != "0" {
+		t.Errorf("after the deadlock, b's @@in_transaction = %s, want 0", got)
+	}
+	MustExec(t, a, "COMMIT")
+	if got := QueryString(t, db, "SELECT GROUP_CONCAT(id, ':', v ORDER BY id) FROM lim"); got != "1:1,2:1" {
+		t.Errorf("rows after a committed: %s, want 1:1,2:1", got)
+	}
+	if !strings.Contains(p.Log(), "deadlock across data hosts") {
+		t.Errorf("the proxy's log does not say it broke a deadlock:\n%s", p.Log())
+	}
+}
