@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shardgate/shardgate/proxy/backend"
 )
@@ -24,6 +26,9 @@ import (
 // commandSeq orders the sessions' commands as they arrive (busySeq): the
 // one that began last in a cycle closed it.
 var commandSeq atomic.Uint64
+
+// lockWaitsWarned: when each server's lock waits last failed to read.
+var lockWaitsWarned sync.Map
 
 // threadKey is a server thread: its server's address and id.
 type threadKey struct {
@@ -81,7 +86,10 @@ func BreakDeadlocks(ctx context.Context, reg *Registry, tick int64, log *slog.Lo
 	for addr, srv := range servers {
 		lws, err := srv.LockWaits(ctx)
 		if err != nil {
-			log.Warn("reading lock waits for deadlocks across hosts failed", "server", addr, "err", err)
+			if last, _ := lockWaitsWarned.Load(addr); last == nil || time.Since(last.(time.Time)) > time.Minute {
+				lockWaitsWarned.Store(addr, time.Now()) // (once a minute a server: it may lack PROCESS)
+				log.Warn("reading lock waits for deadlocks across hosts failed", "server", addr, "err", err)
+			}
 			continue
 		}
 		for _, lw := range lws {
