@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -392,6 +393,9 @@ func (s *Session) readUserVars(c *backend.Conn, names []string) error {
 	}
 	var vars []backend.Var
 	err := c.Query(q.String(), func(cols []wire.ColumnRef, v [][]byte) error {
+		if len(v) != 3*len(names) || len(cols) != len(v) {
+			return fmt.Errorf("reading user variables back: %d columns for %d variables", len(v), len(names))
+		}
 		for i, n := range names {
 			// Names may point into the client's read buffer: copy them.
 			vars = append(vars, backend.Var{Name: strings.Clone(n), Value: s.userVarLiteral(&cols[3*i], v[3*i], v[3*i+1], string(v[3*i+2]))})
