@@ -393,10 +393,12 @@ func PulledLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode) (strin
 		return "", errUnsupported("a FLOAT value (%s) of a subquery across shards or nodes, which the proxy runs first: its text loses digits; select CAST(%s AS DOUBLE)", f.Name, f.Name)
 	case mysql.MYSQL_TYPE_BIT, mysql.MYSQL_TYPE_GEOMETRY:
 		return "", errUnsupported("a BIT or geometry value (%s) of a subquery across shards or nodes, which the proxy runs first", f.Name)
-	}
-	if kind := temporal(f.Type); kind != "" {
-		s, err := parser.LiteralText(string(v), mode)
-		return kind + " " + s, err
+	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
+		return typedLiteral("DATE", v, mode)
+	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
+		return typedLiteral("TIMESTAMP", v, mode)
+	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+		return typedLiteral("TIME", v, mode)
 	}
 	if lit, ok := NumberLiteral(f.Type, v); ok {
 		return lit, nil
@@ -430,18 +432,9 @@ func TakesCollation(f *merge.Field, null bool) bool {
 	return !null && f.Charset != 63 && StringType(f.Type)
 }
 
-// temporal is the literal's type word for a date or time column type, ""
-// for others.
-func temporal(t byte) string {
-	switch t {
-	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
-		return "DATE"
-	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:
-		return "TIMESTAMP"
-	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-		return "TIME"
-	}
-	return ""
+func typedLiteral(kind string, v []byte, mode parser.Mode) (string, error) {
+	s, err := parser.LiteralText(string(v), mode)
+	return kind + " " + s, err
 }
 
 // NumberLiteral writes a number as it came, a DOUBLE with an exponent (so

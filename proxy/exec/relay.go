@@ -62,7 +62,7 @@ type Client struct {
 // session stopped to break a deadlock (Deadlocked) gets MySQL's deadlock
 // error, and messages name logical tables.
 func (cli *Client) serverErr(me *mysql.MyError) *mysql.MyError {
-	if me.Code == mysql.ER_QUERY_INTERRUPTED && cli.Deadlocked != nil && cli.Deadlocked() {
+	if cli.deadlocked(me) {
 		return mysql.NewDefaultError(mysql.ER_LOCK_DEADLOCK)
 	}
 	me.Message = cli.Names.Message(me.Message)
@@ -73,11 +73,17 @@ func (cli *Client) serverErr(me *mysql.MyError) *mysql.MyError {
 // and the error as the server gave it (or the deadlock error).
 func (cli *Client) errPacket(p []byte) ([]byte, *mysql.MyError) {
 	me := wire.ParseErr(p)
-	if me.Code == mysql.ER_QUERY_INTERRUPTED && cli.Deadlocked != nil && cli.Deadlocked() {
+	if cli.deadlocked(me) {
 		me = mysql.NewDefaultError(mysql.ER_LOCK_DEADLOCK)
 		return wire.AppendErr(nil, me), me
 	}
 	return cli.Names.ErrPacket(p), me
+}
+
+// deadlocked: me is the "interrupted" of a statement stopped to break a
+// deadlock (Deadlocked).
+func (cli *Client) deadlocked(me *mysql.MyError) bool {
+	return me.Code == mysql.ER_QUERY_INTERRUPTED && cli.Deadlocked != nil && cli.Deadlocked()
 }
 
 // ColumnDef is a column definition as the client must see it, with

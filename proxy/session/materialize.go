@@ -96,13 +96,9 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		var rows [][][]byte
 		s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 		fields, err := exec.CollectFields(&s.cli, plan, s, s, func(_ []merge.Field, vals [][]byte) (bool, error) {
-			row := make([][]byte, len(vals))
-			for j, v := range vals {
-				if v != nil {
-					row[j] = append([]byte{}, v...)
-					held += len(v)
-				}
-				held += 4
+			row := copyRow(vals)
+			for _, v := range row {
+				held += len(v) + 4
 			}
 			if held > router.MaxPulledBytes {
 				return false, router.ErrDerivedTooBig

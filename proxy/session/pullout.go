@@ -220,6 +220,9 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mo
 			return nil, err
 		}
 		lits, err := s.assignedLiterals(fields, raw)
+		if err != nil {
+			return nil, err
+		}
 		for _, row := range lits {
 			for _, l := range row {
 				*held += len(l) + 2
@@ -228,7 +231,7 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mo
 		if *held > router.MaxPulledBytes {
 			return nil, router.ErrPulledTooBig
 		}
-		return lits, err
+		return lits, nil
 	}
 	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		row := make([]string, len(vals))

@@ -338,7 +338,7 @@ func (s *Session) forwardOnce(p []byte, sum *parser.Summary, rt route) (*backend
 	out, err := exec.Result(&s.cli, be, s)
 	s.endTracking(be, rt.schema, sum, err == nil && out.Err == nil)
 	s.release(be, sum, err != nil)
-	s.diag.addError(out.Err)
+	s.statementError(out.Err)
 	return be.Server(), err
 }
 

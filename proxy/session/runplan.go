@@ -73,7 +73,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	s.planSum, s.planWrite = nil, false
 	s.cur.found, s.cur.foundKnown = out.FoundRows, out.FoundRowsKnown && err == nil && out.Err == nil
-	s.diag.addError(out.Err)
+	s.statementError(out.Err)
 	switch {
 	case auto && err == nil && out.Err == nil:
 		if e := s.endTransaction("COMMIT"); e != nil {
@@ -81,9 +81,6 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 			return out, e
 		}
 	case auto:
-		s.endTransaction("ROLLBACK")
-	case out.Err != nil && out.Err.Code == mysql.ER_LOCK_DEADLOCK && s.tx.open:
-		// The server rolled its part back; the rest goes too, as in MySQL.
 		s.endTransaction("ROLLBACK")
 	}
 	if plan.Write && out.Err == nil && isDDL(stmt) {

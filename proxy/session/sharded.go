@@ -276,12 +276,9 @@ func foreignCharset(vars *backend.State) string {
 // utf8Results is the session's character_set_results when the rows'
 // strings come as UTF-8: "utf8mb4" or "utf8mb3" (see router.Env.ResultsCharset).
 func utf8Results(vars *backend.State) string {
-	cs, _ := vars.Var("character_set_results")
-	switch strings.ToLower(strings.Trim(cs, "'\"`")) {
-	case "utf8mb4":
-		return "utf8mb4"
-	case "utf8mb3", "utf8":
-		return "utf8mb3"
+	switch cs := rowsCharset(vars); cs {
+	case "utf8mb4", "utf8mb3":
+		return cs
 	}
 	return ""
 }

@@ -561,13 +561,7 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 	}
 	s.endTracking(be, rt.schema, &st.sum, err == nil && out.Err == nil)
 	s.release(be, &st.sum, err != nil)
-	s.diag.addError(out.Err)
-	if out.Err != nil && out.Err.Code == mysql.ER_LOCK_DEADLOCK && s.tx.open {
-		// The server rolled its part back (or the proxy stopped the
-		// statement to break a deadlock across hosts): the rest goes
-		// too, as in MySQL (runPlan does the same).
-		s.endTransaction("ROLLBACK")
-	}
+	s.statementError(out.Err)
 	return be.Server(), err
 }
 

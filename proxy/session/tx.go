@@ -153,6 +153,18 @@ func (s *Session) openTransaction(begin string, implicit bool) {
 
 // endTransaction sends COMMIT or ROLLBACK (as written) to every
 // connection in the transaction and releases them.
+// statementError ends the relay of a statement's answer: its error goes
+// to the session's diagnostics (SHOW WARNINGS), and after a deadlock,
+// where the server rolled its part of the transaction back (or the proxy
+// stopped the statement to break one across hosts), the rest of the
+// transaction goes too, as in MySQL.
+func (s *Session) statementError(e *mysql.MyError) {
+	s.diag.addError(e)
+	if e != nil && e.Code == mysql.ER_LOCK_DEADLOCK && s.tx.open {
+		s.endTransaction("ROLLBACK")
+	}
+}
+
 func (s *Session) endTransaction(stmt string) *mysql.MyError {
 	if s.tx.gtrid != "" {
 		return s.endXA(stmt)
