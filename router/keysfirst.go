@@ -105,5 +105,5 @@ func KeysFirst(stmt ast.StmtNode, env *Env) *Pulled {
 		*where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: *where}, R: in}
 	}
 	*limit = nil
-	return &Pulled{Kind: PullIn, Query: read, Lock: true, expr: in}
+	return &Pulled{Kind: PullIn, Query: read, Lock: true, expr: in, same: true}
 }

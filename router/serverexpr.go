@@ -210,7 +210,7 @@ func ServerArgLiteral(f *merge.Field, v []byte, null bool, mode parser.Mode, res
 	if !TakesCollation(f, null) {
 		return PulledLiteral(f, v, null, mode)
 	}
-	cs, _, _ := strings.Cut(collation, "_")
+	cs := charsetOf(collation)
 	if !PlainName(cs) || !PlainName(collation) {
 		return "", errUnsupported("a string (%s) written into an expression computed after merging shards, of a collation the proxy could not learn", f.Name)
 	}

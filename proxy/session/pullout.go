@@ -2,13 +2,14 @@ package session
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
-	"github.com/shardgate/shardgate/proxy/exec"
+	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/merge"
@@ -101,7 +102,7 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snaps
 		if err != nil {
 			return nil, err
 		}
-		rows, err := s.pulledRows(plan, p, mode, &held)
+		rows, err := s.pulledRows(plan, p, snap, depth, &held)
 		var me *mysql.MyError
 		if errors.As(err, &me) && me.Code == mysql.ER_BAD_FIELD_ERROR {
 			return nil, refusal // it names a column of the statement around it
@@ -204,45 +205,21 @@ func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
 // pulledRows runs a pulled subquery's plan and returns its rows as
 // literals: two rows at most for a scalar (a second is an error), one
 // for EXISTS, each distinct one for IN, within MaxPulledBytes over the
-// statement (held).
-func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mode, held *int) ([][]string, error) {
-	var rows [][]string
-	seen := map[string]bool{}
+// statement (held). The rows are read as readAssigned reads them: a
+// string keeps its collation (router.Pulled.StringLiteral).
+func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, snap *snapshot.Snapshot, depth int, held *int) ([][]string, error) {
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
-	if p.Assign {
-		// A variable's value: a string keeps its collation.
-		var raw [][][]byte
-		fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
-			raw = append(raw, copyRow(vals))
-			return len(raw) < 2, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		lits, err := s.assignedLiterals(fields, raw)
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range lits {
-			for _, l := range row {
-				*held += len(l) + 2
-			}
-		}
-		if *held > router.MaxPulledBytes {
-			return nil, router.ErrPulledTooBig
-		}
-		return lits, nil
-	}
-	err := exec.Collect(&s.cli, plan, s, s, func(fields []merge.Field, vals [][]byte) (bool, error) {
-		row := make([]string, len(vals))
+	var raw [][][]byte
+	seen := map[string]bool{}
+	fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
 		key := ""
-		for i, v := range vals {
-			lit, err := router.PulledLiteral(&fields[i], v, v == nil, mode)
-			if err != nil {
-				return false, err
+		for _, v := range vals {
+			if v == nil {
+				key += "\x01"
+			} else {
+				key += strconv.Itoa(len(v)) + ":" + string(v)
 			}
-			row[i] = lit
-			key += lit + "\x00"
+			*held += len(v) + 2
 		}
 		if p.Kind == router.PullIn {
 			if seen[key] {
@@ -250,17 +227,95 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, mode parser.Mo
 			}
 			seen[key] = true
 		}
-		if *held += len(key) + 2; *held > router.MaxPulledBytes {
+		if *held > router.MaxPulledBytes {
 			return false, router.ErrPulledTooBig
 		}
-		rows = append(rows, row)
+		raw = append(raw, copyRow(vals))
 		switch p.Kind {
 		case router.PullScalar:
-			return len(rows) < 2, nil
+			return len(raw) < 2, nil
 		case router.PullExists:
 			return false, nil
 		}
 		return true, nil
 	})
-	return rows, err
+	if err != nil || p.Kind == router.PullExists {
+		return make([][]string, len(raw)), err
+	}
+	var rows [][]string
+	if p.Assign {
+		rows, err = s.assignedLiterals(fields, raw)
+	} else {
+		rows, err = s.comparedLiterals(p, fields, raw, snap, depth)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for r, row := range rows {
+		for i, lit := range row {
+			*held += len(lit) - len(raw[r][i])
+		}
+	}
+	if *held > router.MaxPulledBytes {
+		return nil, router.ErrPulledTooBig
+	}
+	return rows, nil
+}
+
+// comparedLiterals writes the rows of a pulled subquery that is compared
+// with something as literals: a string in its collation, once what it is
+// compared with is known (router.Pulled.StringLiteral; learnt from the
+// statement of PartnerProbe when it must be).
+func (s *Session) comparedLiterals(p *router.Pulled, fields []merge.Field, raw [][][]byte, snap *snapshot.Snapshot, depth int) ([][]string, error) {
+	mode := s.mode()
+	env := s.routerEnv(snap)
+	connection, _ := s.vars.Var("collation_connection")
+	connection = strings.Trim(connection, "'\"` ")
+	collation := func(id uint16) backend.Collation {
+		if snap.Info == nil {
+			return backend.Collation{}
+		}
+		return snap.Info.Collations[id]
+	}
+	cols := make([]router.StringColumn, len(fields))
+	for _, row := range raw {
+		for i, v := range row {
+			if router.TakesCollation(&fields[i], v == nil) {
+				co := collation(fields[i].Charset)
+				cols[i] = router.StringColumn{Charset: co.Charset, Collation: co.Name, Default: co.Default}
+			}
+		}
+	}
+	probe, err := p.PartnerProbe(cols, env, connection, mode)
+	if err != nil {
+		return nil, err
+	}
+	if probe != "" {
+		plan, err := s.planPulled(probe, snap, depth)
+		if err != nil {
+			return nil, err
+		}
+		described, err := s.readAssigned(plan, func([]merge.Field, [][]byte) (bool, error) { return false, nil })
+		if err != nil {
+			return nil, err
+		}
+		p.SetPartners(described, func(id uint16) string { return collation(id).Name })
+	}
+	rows := make([][]string, len(raw))
+	for r, vals := range raw {
+		rows[r] = make([]string, len(vals))
+		for i, v := range vals {
+			var lit string
+			if router.TakesCollation(&fields[i], v == nil) {
+				lit, err = p.StringLiteral(&fields[i], v, i, env, cols[i], connection)
+			} else {
+				lit, err = router.PulledLiteral(&fields[i], v, v == nil, mode)
+			}
+			if err != nil {
+				return nil, err
+			}
+			rows[r][i] = lit
+		}
+	}
+	return rows, nil
 }
