@@ -273,3 +273,95 @@ func TestPlaceholders(t *testing.T) {
 		t.Errorf("%q (%v), want %q", text, err, want)
 	}
 }
+
+// TestStringForm: how a pulled subquery's strings are written, by what
+// they are (a column's value, IMPLICIT; a literal's, COERCIBLE), their
+// collation, and what they are compared with.
+func TestStringForm(t *testing.T) {
+	env := testEnv(t)
+	env.KeyColumnType = func(schema, table, column string) string {
+		switch table + "." + column {
+		case "orders.status":
+			return "varchar utf8mb4_general_ci"
+		case "orders.code":
+			return "varchar utf8mb4_bin"
+		case "orders.l":
+			return "varchar latin1_swedish_ci"
+		case "orders.u":
+			return "varchar utf8mb4_unicode_ci"
+		case "orders.id":
+			return "int binary"
+		}
+		return ""
+	}
+	general := StringColumn{Charset: "utf8mb4", Collation: "utf8mb4_general_ci", Default: true}
+	bin := StringColumn{Charset: "utf8mb4", Collation: "utf8mb4_bin"}
+	unicode := StringColumn{Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}
+	latin1Bin := StringColumn{Charset: "latin1", Collation: "latin1_bin"}
+	const conn = "utf8mb4_general_ci"
+	for _, c := range []struct {
+		sql  string
+		col  StringColumn
+		want stringForm
+		why  string // (refusedForm's, in part)
+	}{
+		// A column's value in its charset's default collation: IMPLICIT, anywhere.
+		{sql: "SELECT a FROM orders WHERE LENGTH((SELECT MAX(name) FROM users)) = 3", col: general, want: implicitForm},
+		{sql: "SELECT a FROM orders WHERE u IN (SELECT name FROM users)", col: general, want: implicitForm},
+		// A literal's: COERCIBLE, anywhere.
+		{sql: "SELECT a FROM orders WHERE code IN (SELECT 'x' FROM users)", col: general, want: coercibleForm},
+		// Another collation, named: against a literal, the same collation,
+		// a number, a latin1 column (converted to utf8mb4), or, for _bin,
+		// another collation of its character set.
+		{sql: "SELECT a FROM orders WHERE 'ABC' = (SELECT MAX(name) FROM users)", col: bin, want: explicitForm},
+		{sql: "SELECT a FROM orders WHERE code IN (SELECT name FROM users)", col: bin, want: explicitForm},
+		{sql: "SELECT a FROM orders WHERE id = (SELECT MAX(name) FROM users)", col: bin, want: explicitForm},
+		{sql: "SELECT a FROM orders WHERE l IN (SELECT name FROM users)", col: unicode, want: explicitForm},
+		{sql: "SELECT a FROM orders o WHERE o.status LIKE (SELECT MAX(name) FROM users)", col: bin, want: explicitForm},
+		{sql: "SELECT a FROM orders WHERE u IN (SELECT name FROM users)", col: bin, want: explicitForm},
+		{sql: "SELECT a FROM orders WHERE (id, code) IN (SELECT id, name FROM users)", col: bin, want: explicitForm},
+		// A literal's value in a collation that is not the default, against a
+		// column: the column's collation.
+		{sql: "SELECT a FROM orders WHERE status IN (SELECT 'x' FROM users)", col: bin, want: coercibleForm},
+		// Refused: the server would pick the other side's, or fail.
+		{sql: "SELECT a FROM orders WHERE code IN (SELECT name FROM users)", col: unicode, why: "compared with a value in utf8mb4_bin"},
+		{sql: "SELECT a FROM orders WHERE status IN (SELECT name FROM users)", col: unicode, why: "compared with a value in utf8mb4_general_ci"},
+		{sql: "SELECT a FROM orders WHERE status IN (SELECT name FROM users)", col: latin1Bin, why: "compared with a value in utf8mb4_general_ci"},
+		{sql: "SELECT a FROM orders WHERE LENGTH((SELECT MAX(name) FROM users)) = 3", col: bin, why: "used other than compared"},
+		// unknown until described (PartnerProbe)
+		{sql: "SELECT a FROM orders WHERE CONCAT(status, '') = (SELECT MAX(name) FROM users)", col: bin, why: needPartner},
+		{sql: "SELECT a FROM (SELECT status FROM orders) d WHERE d.status = (SELECT MAX(name) FROM users)", col: bin, why: needPartner},
+		// A derived table's column may be a literal's: not IMPLICIT for sure.
+		{sql: "SELECT a FROM orders WHERE u IN (SELECT d.n FROM (SELECT 'x' AS n) d)", col: general, why: "compared with a value in utf8mb4_unicode_ci"},
+	} {
+		stmts, err := parser.ParseMode(c.sql, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		subs := Pullable(stmts[0])
+		if len(subs) != 1 {
+			t.Fatalf("%s: %d pulled", c.sql, len(subs))
+		}
+		p := subs[0]
+		i := len(p.partners) - 1 // (the row's last column)
+		got, why := p.stringForm(max(i, 0), env, c.col, conn)
+		if got != c.want || !strings.Contains(why, c.why) {
+			t.Errorf("%s (%s): %d %q, want %d %q", c.sql, c.col.Collation, got, why, c.want, c.why)
+		}
+		probe, err := p.PartnerProbe([]StringColumn{c.col}[:0:0], env, conn, 0)
+		if err != nil || probe != "" {
+			t.Errorf("%s: probe %q %v for no strings", c.sql, probe, err)
+		}
+	}
+	// The probe describes what the strings are compared with, LIMIT 0.
+	stmts, _ := parser.ParseMode("SELECT a FROM orders o WHERE CONCAT(o.status, '') = (SELECT MAX(name) FROM users)", 0)
+	p := Pullable(stmts[0])[0]
+	probe, err := p.PartnerProbe([]StringColumn{bin}, env, conn, 0)
+	if want := "SELECT CONCAT(`o`.`status`, '') FROM `orders` AS `o` LIMIT 0"; err != nil || probe != want {
+		t.Errorf("probe %q %v, want %q", probe, err, want)
+	}
+	p.SetPartners([]merge.Field{{Type: mysql.MYSQL_TYPE_VAR_STRING, Charset: 33}}, func(uint16) string { return "utf8mb3_general_ci" })
+	if got, why := p.stringForm(0, env, bin, conn); got != explicitForm {
+		t.Errorf("after the probe (utf8mb3 against utf8mb4_bin): %d %q, want the named collation", got, why)
+	}
+}
