@@ -57,7 +57,7 @@ func (s *Session) keysFirst(fresh func() (ast.StmtNode, error), snap *snapshot.S
 // a write's (Lock) run in its transaction, begun here when there is none.
 func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
 	mode := s.mode()
-	if len(subs) == 0 || depth >= maxPullDepth || !s.resultsAreClientText() {
+	if len(subs) == 0 || depth >= maxPullDepth || !s.clientTextEscapes() {
 		return nil, refusal
 	}
 	// Would the statement plan with the results in? Ask before running
@@ -133,24 +133,15 @@ func runsApart(sql string) bool {
 	return sum.Flags&notAlone == 0
 }
 
-// resultsAreClientText reports whether a result's strings can be written
-// back into the client's statement as they come: the rows come in the
-// client's character set, one whose bytes escape alike (not one where a
-// multibyte character may hold a quote or backslash byte).
-func (s *Session) resultsAreClientText() bool {
-	name := func(v string) string {
-		v = strings.ToLower(strings.Trim(v, "'\"` "))
-		if v == "utf8" {
-			return "utf8mb3"
-		}
-		return v
-	}
+// clientTextEscapes reports whether the client's statement can be
+// printed back with results written in: its character set's bytes escape
+// alike (not one where a multibyte character may hold a quote or
+// backslash byte). (The results are read unconverted, strings written in
+// hex, whatever character_set_results is.)
+func (s *Session) clientTextEscapes() bool {
 	cl, _ := s.vars.Var("character_set_client")
-	rs, _ := s.vars.Var("character_set_results")
-	switch cl, rs = name(cl), name(rs); {
-	case cl == "" || cl != rs:
-		return false
-	case cl == "big5" || cl == "cp932" || cl == "gbk" || cl == "sjis" || cl == "gb18030":
+	switch strings.ToLower(strings.Trim(cl, "'\"` ")) {
+	case "", "big5", "cp932", "gbk", "sjis", "gb18030":
 		return false
 	}
 	return true
