@@ -32,6 +32,11 @@ type Plan struct {
 	// of whose rows lives whole on one shard. Every shard's statement is
 	// followed by SELECT FOUND_ROWS(); their sum is the statement's.
 	FoundRows bool
+	// SameTime: a read over several shards that reads the clock (NOW(),
+	// CURRENT_TIMESTAMP, UNIX_TIMESTAMP() ...): its statements run at one
+	// @@timestamp, as one server's statement sees one time. (A write of
+	// several statements always does: columns default to the time.)
+	SameTime bool
 }
 
 // InsertKind is the kind of an INSERT of several rows (NotInsert for any

@@ -79,12 +79,33 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 		return nil, nil, err
 	}
 	p := &Plan{Root: root, Write: write, Insert: kind, FoundRows: b.foundRows}
+	if _, one := root.(*Route); !write && !one {
+		p.SameTime = readsClock(stmt)
+	}
 	for _, t := range b.tables {
 		if t.rule != nil {
 			p.Tables = append(p.Tables, t.rule.Name)
 		}
 	}
 	return b, p, nil
+}
+
+// clockFunctions are the functions that read the statement's time
+// (@@timestamp); SYSDATE() reads the clock at each call, on one server too.
+var clockFunctions = map[string]bool{"now": true, "current_timestamp": true, "localtime": true, "localtimestamp": true,
+	"curdate": true, "current_date": true, "curtime": true, "current_time": true, "utc_date": true, "utc_time": true,
+	"utc_timestamp": true, "unix_timestamp": true}
+
+// readsClock reports whether a statement calls a clockFunctions one.
+func readsClock(stmt ast.Node) bool {
+	found := false
+	stmt.Accept(visitFunc(func(n ast.Node) bool {
+		if f, ok := n.(*ast.FuncCallExpr); ok && clockFunctions[f.FnName.L] {
+			found = true
+		}
+		return !found
+	}))
+	return found
 }
 
 // FirstShardSQL prints a statement for the node of its first shard, each

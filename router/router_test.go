@@ -547,3 +547,31 @@ func TestDerivedDuplicate(t *testing.T) {
 		}
 	}
 }
+
+// TestSameTime: a read over several shards that reads the clock runs its
+// statements at one time (Plan.SameTime), from a template too.
+func TestSameTime(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT id, NOW(6) FROM orders":                               true,
+		"SELECT COUNT(*) FROM orders WHERE created < CURRENT_DATE":    true,
+		"SELECT id FROM orders WHERE updated > UNIX_TIMESTAMP() - 60": true,
+		"SELECT id FROM orders":                                       false,
+		"SELECT id, SYSDATE() FROM orders":                            false, // (the clock at each call, on one server too)
+		"SELECT id, NOW() FROM orders WHERE user_id = 7":              false, // one shard
+	} {
+		stmts, err := parser.ParseMode(sql, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(stmts[0], testEnv(t))
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if p.SameTime != want {
+			t.Errorf("%s: SameTime %v, want %v", sql, p.SameTime, want)
+		}
+	}
+	if p, ok := planFromTemplate(t, "SELECT c, NOW() FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT c, NOW() FROM orders WHERE user_id BETWEEN 201 AND 300"); !ok || !p.SameTime {
+		t.Errorf("from a template: %v %v, want SameTime", p, ok)
+	}
+}

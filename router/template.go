@@ -229,6 +229,8 @@ type scatterPlan struct {
 	// UNION ALL (Route.Union); columns[i] what its executions learn.
 	unions  []text
 	columns []*UnionColumns
+	// sameTime is the plan's SameTime.
+	sameTime bool
 }
 
 // compileScatter makes the template of a SELECT planned over several
@@ -240,7 +242,7 @@ func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (
 	if len(b.params) > 0 && !between {
 		return nil, plan, nil
 	}
-	t := &Template{tables: plan.Tables, scatter: &scatterPlan{}}
+	t := &Template{tables: plan.Tables, scatter: &scatterPlan{sameTime: plan.SameTime}}
 	sp := t.scatter
 	if between {
 		root := b.groupRoot()
@@ -491,7 +493,7 @@ func (t *Template) scatterInto(p *Plan, lits []string, vals []any) bool {
 	if !ok {
 		return false
 	}
-	*p = Plan{Root: root, Tables: t.tables}
+	*p = Plan{Root: root, Tables: t.tables, SameTime: sp.sameTime}
 	return true
 }
 

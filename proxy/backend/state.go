@@ -84,6 +84,18 @@ func (s *State) With(user bool, vars ...Var) *State {
 	return &n
 }
 
+// Without returns a copy without the (system) variable name: the
+// server's default again.
+func (s *State) Without(name string) *State {
+	i := sort.Search(len(s.Vars), func(i int) bool { return s.Vars[i].Name >= name })
+	if i == len(s.Vars) || s.Vars[i].Name != name {
+		return s
+	}
+	n := *s
+	n.Vars = append(append([]Var(nil), s.Vars[:i]...), s.Vars[i+1:]...)
+	return &n
+}
+
 // WithSchema returns a copy with another schema.
 func (s *State) WithSchema(schema string) *State {
 	if s.Schema == schema {

@@ -23,6 +23,8 @@ func TestSetStatement(t *testing.T) {
 			"SET @@SESSION.character_set_results = NULL"},
 		{"user vars", base.With(true, Var{"old", "1"}), base.With(true, Var{"x", "'a'"}),
 			"SET @`old` = NULL, @`x` = 'a'"},
+		{"without", base.With(false, Var{"timestamp", "1700000000.5"}), base.With(false, Var{"timestamp", "1700000000.5"}).Without("timestamp"),
+			"SET @@SESSION.timestamp = DEFAULT"},
 		{"quotes", base, base.With(false, Var{"sql_mode", "it's"}),
 			"SET @@SESSION.sql_mode = X'69742773'"},
 	}
@@ -47,5 +49,19 @@ func TestStateWithIsCopyOnWrite(t *testing.T) {
 	}
 	if !a.Equal(InitialState()) || a.Equal(b) {
 		t.Fatal("Equal")
+	}
+}
+
+func TestStateWithout(t *testing.T) {
+	a := InitialState().With(false, Var{"sql_mode", "x"}, Var{"timestamp", "5"})
+	b := a.Without("timestamp")
+	if _, ok := b.Var("timestamp"); ok {
+		t.Fatal("Without kept the variable")
+	}
+	if _, ok := a.Var("timestamp"); !ok {
+		t.Fatal("Without changed the original")
+	}
+	if v, _ := b.Var("sql_mode"); v != "x" || b.Without("timestamp") != b {
+		t.Fatal("Without lost another variable, or copied for nothing")
 	}
 }

@@ -36,15 +36,19 @@ const MaxMemorySortRows = 100000
 
 // Run executes a plan and answers the client (not flushed).
 func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) {
+	if p.SameTime && !cli.FixedTime {
+		cli.atTime = atTimePrefix(time.Now())
+		defer func() { cli.atTime = "" }()
+	}
 	switch root := p.Root.(type) {
 	case *router.Route:
 		if len(root.SQL) == 1 {
 			return runRoute(cli, root, conns, tr)
 		}
-		return runWrite(cli, []*router.Route{root}, false, p.Insert, conns, tr)
+		return runWrite(cli, sameTime(cli, []*router.Route{root}), false, p.Insert, conns, tr)
 	case *router.Scatter:
 		if p.Write {
-			return runWrite(cli, root.Routes, false, p.Insert, conns, tr)
+			return runWrite(cli, sameTime(cli, root.Routes), false, p.Insert, conns, tr)
 		}
 	case *router.Broadcast:
 		return runWrite(cli, sameTime(cli, root.Routes), true, p.Insert, conns, tr)
@@ -104,15 +108,24 @@ func (f *foundRows) read(c *backend.Conn) {
 	}
 }
 
-// sameTime gives a global table's copies one time: every statement runs
-// with the same @@timestamp, so NOW(), CURRENT_TIMESTAMP and the columns
-// that default to it agree on every copy (as statement-based replication
-// does it). Not when the session fixed @@timestamp itself.
+// sameTime gives the statements of a write (a global table's copies, a
+// sharded table's shards) one time: every statement runs with the same
+// @@timestamp, so NOW(), CURRENT_TIMESTAMP and the columns that default
+// to it agree on every copy and shard (as statement-based replication
+// does it, and as one server's statement sees one time). Not when the
+// session fixed @@timestamp itself.
 func sameTime(cli *Client, routes []*router.Route) []*router.Route {
-	if len(routes) < 2 || cli.FixedTime {
+	n := 0
+	for _, r := range routes {
+		n += len(r.SQL)
+	}
+	if n < 2 || cli.FixedTime {
 		return routes
 	}
-	set := atTimePrefix(time.Now())
+	set := cli.atTime
+	if set == "" {
+		set = atTimePrefix(time.Now())
+	}
 	out := make([]*router.Route, len(routes))
 	for i, r := range routes {
 		c := *r
@@ -125,7 +138,8 @@ func sameTime(cli *Client, routes []*router.Route) []*router.Route {
 	return out
 }
 
-// atTimePrefix runs the statement it prefixes at time t.
+// atTimePrefix runs the statement it prefixes at time t. (MariaDB reports
+// the variable as changed to the session; the session knows better.)
 func atTimePrefix(t time.Time) string {
 	return fmt.Sprintf("SET STATEMENT timestamp = %d.%06d FOR ", t.Unix(), t.Nanosecond()/1000)
 }
@@ -818,7 +832,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		if err != nil {
 			return err
 		}
-		if err := o.c.WriteCommandStr(mysql.COM_QUERY, found.statement(sql)); err != nil {
+		if err := o.c.WriteCommandStr(mysql.COM_QUERY, found.statement(cli.atTime+sql)); err != nil {
 			o.c.MarkBroken()
 			return &BackendError{Err: err}
 		}
@@ -852,7 +866,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		case pinned || shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, r.SQL, tr, after, &budget, found); err == nil {
+				if o.q, err = sequentialStreams(o.c, cli.atTime, r.SQL, tr, after, &budget, found); err == nil {
 					streams[r] = o.q.out
 				}
 			}
@@ -873,7 +887,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		s, err := openStream(w.o.c, tr)
 		if w.union != nil {
 			var ss []merge.Stream
-			if ss, err = unionStreams(w.o, s, err, w.route, w.union, tr); err == nil {
+			if ss, err = unionStreams(w.o, s, err, w.route, w.union, cli.atTime, tr); err == nil {
 				streams[w.route] = ss
 				continue
 			}
@@ -913,7 +927,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 // and dropped, and the shards' statements run one by one on the same
 // connection, their columns recorded again; so too when the server
 // refused the union as such, which turns it off for the template's life.
-func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
+func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []merge.Field, at string, tr Tracker) ([]merge.Stream, error) {
 	if err != nil {
 		var me *mysql.MyError
 		if !errors.As(err, &me) || !unionRefused(me.Code) {
@@ -936,7 +950,7 @@ func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []
 		return nil, &BackendError{Err: errConnLost}
 	}
 	budget := maxBuffered
-	if o.q, err = sequentialStreams(o.c, r.SQL, tr, false, &budget, nil); err != nil {
+	if o.q, err = sequentialStreams(o.c, at, r.SQL, tr, false, &budget, nil); err != nil {
 		return nil, err
 	}
 	return o.q.out, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
@@ -238,10 +239,54 @@ func (s *Session) unpinAll(reset bool) {
 	s.tx = txState{}
 }
 
-// beginTracking prepares to learn what a statement changes.
-func (s *Session) beginTracking(*parser.Summary) {
+// beginTracking prepares to learn what a statement (sum, its text sql
+// when it may be a SET) changes.
+func (s *Session) beginTracking(sum *parser.Summary, sql string) {
 	s.stateTouched = false
 	s.unaccountedChange = false
+	s.timeSet = timeNotSet
+	if sum != nil && sum.Kind == parser.KindSet && sum.Second != "STATEMENT" && strings.Contains(strings.ToLower(sql), "timestamp") {
+		s.timeSet = timeByClient
+		if setsTimeDefault(sql) {
+			s.timeSet = timeDefault
+		}
+	}
+}
+
+// What the statement being tracked does to @@timestamp (TrackOK).
+const (
+	timeNotSet   = iota // nothing
+	timeByClient        // a client's SET fixes it (or may: a SET it reports)
+	timeDefault         // SET timestamp = DEFAULT (or 0): the clock again
+)
+
+// setsTimeDefault reports a SET that gives timestamp its default (DEFAULT
+// or 0), which MariaDB reports as the time of day.
+func setsTimeDefault(sql string) bool {
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		return false
+	}
+	for _, st := range stmts {
+		set, ok := st.(*ast.SetStmt)
+		if !ok {
+			continue
+		}
+		for _, v := range set.Variables {
+			if !v.IsSystem || v.IsGlobal || !strings.EqualFold(v.Name, "timestamp") {
+				continue
+			}
+			switch x := v.Value.(type) {
+			case *ast.DefaultExpr:
+				return true
+			case ast.ValueExpr:
+				if n, ok := x.GetValue().(int64); ok && n == 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // TrackOK implements exec.Tracker: OK packets tell the status, the insert
@@ -257,7 +302,7 @@ func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 	if len(ok.SessionState) == 0 {
 		return
 	}
-	accounted := false
+	accounted, unfixTime := false, false
 	charsetSeen, collationSeen := false, false
 	var vars []backend.Var
 	_ = wire.WalkSessionState(ok.SessionState, func(typ byte, data []byte) {
@@ -286,6 +331,18 @@ func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 			case "insert_id", "rand_seed1", "rand_seed2", "gtid_seq_no":
 				// One-shot values: they apply to the next statement only.
 				return
+			case "timestamp":
+				// MariaDB reports it after any statement that set it for
+				// itself (SET STATEMENT, the proxy's too), and as the time
+				// of day after SET timestamp = DEFAULT: only a client's SET
+				// changes it, and DEFAULT unfixes it.
+				switch s.timeSet {
+				case timeNotSet:
+					return
+				case timeDefault:
+					unfixTime = true
+					return
+				}
 			case "character_set_connection":
 				charsetSeen = true
 			case "collation_connection":
@@ -318,6 +375,10 @@ func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 		if coll := s.defaultCollation(cs); coll != "" {
 			vars = append(vars, backend.Var{Name: "collation_connection", Value: coll})
 		}
+	}
+	if unfixTime {
+		s.vars = s.vars.Without("timestamp")
+		s.stateTouched = true
 	}
 	if len(vars) > 0 {
 		s.vars = s.vars.With(false, vars...)

@@ -323,7 +323,11 @@ func (s *Session) forwardOnce(p []byte, sum *parser.Summary, rt route) (*backend
 		s.release(be, sum, true)
 		return be.Server(), err
 	}
-	s.beginTracking(sum)
+	text := ""
+	if sum.Kind == parser.KindSet && len(p) > 0 && p[0] == mysql.COM_QUERY {
+		text = string(p[1:])
+	}
+	s.beginTracking(sum, text)
 	if sum.Flags&parser.FlagSetTransaction != 0 {
 		be.ResetBeforeReuse = true // SET TRANSACTION sent as is: do not hand it on
 	}

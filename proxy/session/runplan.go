@@ -52,6 +52,8 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	if plan.Write && s.vars != nil {
 		defer s.withoutSelectLimit()()
+	}
+	if (plan.Write || plan.SameTime) && s.vars != nil {
 		_, s.cli.FixedTime = s.vars.Var("timestamp")
 	}
 	s.planSum, s.planWrite = sum, plan.Write
@@ -65,7 +67,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	var out exec.Outcome
 	var err error
 	for attempt := 0; ; attempt++ {
-		s.beginTracking(sum)
+		s.beginTracking(sum, "")
 		out, err = exec.Run(&s.cli, plan, s, s)
 		if err == nil || !s.retryRead(sum, nil, err, attempt) {
 			break

@@ -100,6 +100,7 @@ type Session struct {
 	planWrite         bool            // ...and whether it writes
 	stateTouched      bool            // the running statement changed tracked state
 	unaccountedChange bool            // ...in a way the server did not describe
+	timeSet           int             // ...to @@timestamp (beginTracking)
 	obs               observation     // the running statement, for statistics (observe.go)
 	fps               fingerprintMemo // its fingerprint, when the plan cache saw it (observe.go)
 	// precheck: a statement is only being planned (see precheck); the

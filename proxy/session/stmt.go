@@ -537,7 +537,7 @@ func (s *Session) executeOnce(st *stmt, sql string, rt route, p, nullMap, values
 		buf = append(buf, st.types...)
 		buf = append(buf, values...)
 	}
-	s.beginTracking(&st.sum)
+	s.beginTracking(&st.sum, st.sql)
 	// (WriteCommand runs a transaction's start queued on be first.)
 	err = be.WriteCommand(buf)
 	if cap(buf) <= 64<<10 {
