@@ -583,7 +583,9 @@ func (p *Pulled) stringForm(i int, env *Env, col StringColumn, connection string
 		return explicitForm, ""
 	case p.literal(i) && (deriv == implicitDerivation || col.Collation == connection):
 		return explicitForm, ""
-	case i >= len(p.partners) || p.literal(i):
+	case p.literal(i):
+		return refusedForm, "an expression's, compared with a literal of the connection's collation"
+	case i >= len(p.partners):
 		return refusedForm, "used other than compared with a value"
 	}
 	switch other := p.partnerType(i, env); {

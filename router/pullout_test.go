@@ -328,6 +328,9 @@ func TestStringForm(t *testing.T) {
 		{sql: "SELECT a FROM orders WHERE status IN (SELECT name FROM users)", col: unicode, why: "compared with a value in utf8mb4_general_ci"},
 		{sql: "SELECT a FROM orders WHERE status IN (SELECT name FROM users)", col: latin1Bin, why: "compared with a value in utf8mb4_general_ci"},
 		{sql: "SELECT a FROM orders WHERE LENGTH((SELECT MAX(name) FROM users)) = 3", col: bin, why: "used other than compared"},
+		// An expression's value may be a literal's too (COERCIBLE, like the other side).
+		{sql: "SELECT a FROM orders WHERE 'x' = (SELECT MAX(CONCAT(name, '')) FROM users)", col: bin, why: "compared with a literal"},
+		{sql: "SELECT a FROM orders WHERE 'x' = (SELECT MAX(CONCAT(name, '')) FROM users)", col: StringColumn{Charset: "utf8mb4", Collation: conn}, want: explicitForm},
 		// unknown until described (PartnerProbe)
 		{sql: "SELECT a FROM orders WHERE CONCAT(status, '') = (SELECT MAX(name) FROM users)", col: bin, why: needPartner},
 		{sql: "SELECT a FROM (SELECT status FROM orders) d WHERE d.status = (SELECT MAX(name) FROM users)", col: bin, why: needPartner},
