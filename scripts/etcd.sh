@@ -200,7 +200,13 @@ wait_healthy() {
 				print_log_tail "$(member_dir "$i")/etcd.log"
 				die "${NAME[$i]}: etcd exited during start-up (see $(member_dir "$i")/etcd.log)"
 			fi
-			is_running "$i" || die "${NAME[$i]} is not running"
+			if ! is_running "$i"; then
+				# It ran when we looked (a member left by an earlier run) and
+				# has exited since: start it like the others.
+				[[ -z ${LAUNCHED[$i]:-} ]] || die "${NAME[$i]} is not running"
+				note "${NAME[$i]} exited; starting it again"
+				launch "$i"
+			fi
 			still+=("$i")
 		done
 		pending=("${still[@]}")
