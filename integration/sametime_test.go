@@ -10,7 +10,8 @@ import (
 // the same in every row it reads or writes, and so is what columns that
 // default to the time get. Over several shards, each shard's statement
 // ran at its own time; they now run at one @@timestamp (SET STATEMENT),
-// unless the session fixed its own. The session's own clock is untouched
+// unless the session fixed its own; so do the subqueries and tables the
+// proxy reads first for a statement. The session's own clock is untouched
 // by that, and SET timestamp = DEFAULT gives it back on every node.
 func TestShardsAtOneTime(t *testing.T) {
 	p := StartProxy(t, copyConfig())
@@ -47,6 +48,16 @@ func TestShardsAtOneTime(t *testing.T) {
 		}
 	}
 	distinct("a read's NOW(6) in a condition", "SELECT COUNT(DISTINCT t) FROM (SELECT NOW(6) AS t FROM small WHERE id > 0) d")
+	// A subquery or table the proxy reads first sees the statement's time.
+	for q, want := range map[string]string{
+		"SELECT COUNT(*) FROM small WHERE NOW(6) = (SELECT MAX(NOW(6)) FROM small WHERE id IN (1, 2))":                   "8",
+		"SELECT COUNT(*) FROM (SELECT v, MAX(NOW(6)) AS t FROM small GROUP BY v) d WHERE d.t = NOW(6)":                   "8",
+		"SELECT COUNT(*) FROM small WHERE id = 1 AND NOW(6) IN (SELECT NOW(6) FROM small WHERE id IN (1, 2) GROUP BY v)": "1",
+	} {
+		if got := QueryString(t, pc, q); got != want {
+			t.Errorf("%s: %s, want %s", q, got, want)
+		}
+	}
 	// The statements' time was theirs alone: the session's clock goes on
 	// (MariaDB reports SET STATEMENT timestamp as a change of the
 	// session's, which the proxy nearly kept).

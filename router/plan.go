@@ -7,6 +7,7 @@ package router
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shardgate/shardgate/router/merge"
 )
@@ -37,6 +38,10 @@ type Plan struct {
 	// @@timestamp, as one server's statement sees one time. (A write of
 	// several statements always does: columns default to the time.)
 	SameTime bool
+	// At, when set, is the time every statement of the plan runs at: the
+	// one the subqueries the proxy ran first for it saw (as one server's
+	// statement and its subqueries see one time).
+	At time.Time
 }
 
 // InsertKind is the kind of an INSERT of several rows (NotInsert for any

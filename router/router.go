@@ -80,7 +80,7 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	}
 	p := &Plan{Root: root, Write: write, Insert: kind, FoundRows: b.foundRows}
 	if _, one := root.(*Route); !write && !one {
-		p.SameTime = readsClock(stmt)
+		p.SameTime = ReadsClock(stmt)
 	}
 	for _, t := range b.tables {
 		if t.rule != nil {
@@ -96,8 +96,8 @@ var clockFunctions = map[string]bool{"now": true, "current_timestamp": true, "lo
 	"curdate": true, "current_date": true, "curtime": true, "current_time": true, "utc_date": true, "utc_time": true,
 	"utc_timestamp": true, "unix_timestamp": true}
 
-// readsClock reports whether a statement calls a clockFunctions one.
-func readsClock(stmt ast.Node) bool {
+// ReadsClock reports whether a statement calls a clockFunctions one.
+func ReadsClock(stmt ast.Node) bool {
 	found := false
 	stmt.Accept(visitFunc(func(n ast.Node) bool {
 		if f, ok := n.(*ast.FuncCallExpr); ok && clockFunctions[f.FnName.L] {

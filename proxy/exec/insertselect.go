@@ -33,7 +33,8 @@ type IDSource struct {
 // where it belongs, and answer as MySQL does ("Records: ...").
 func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Tracker) (Outcome, error) {
 	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic}, ids: cli.IDs}
-	if is.Broadcast && len(is.Targets) > 1 && !cli.FixedTime {
+	cp.atTime = cli.atTime // (a plan's own time: Plan.At)
+	if is.Broadcast && len(is.Targets) > 1 && !cli.FixedTime && cp.atTime == "" {
 		cp.atTime = atTimePrefix(time.Now()) // every copy alike (see sameTime)
 	}
 	cp.chunks = make([][]string, len(is.Targets))

@@ -36,8 +36,7 @@ const MaxMemorySortRows = 100000
 
 // Run executes a plan and answers the client (not flushed).
 func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) {
-	if p.SameTime && !cli.FixedTime {
-		cli.atTime = atTimePrefix(time.Now())
+	if cli.atTime = planTime(cli, p); cli.atTime != "" {
 		defer func() { cli.atTime = "" }()
 	}
 	switch root := p.Root.(type) {
@@ -138,6 +137,21 @@ func sameTime(cli *Client, routes []*router.Route) []*router.Route {
 	return out
 }
 
+// planTime returns the prefix that runs a plan's statements at one time
+// (router.Plan.At, or now for one that is SameTime), "" when they need
+// none or the session fixed @@timestamp itself.
+func planTime(cli *Client, p *router.Plan) string {
+	switch {
+	case cli.FixedTime:
+		return ""
+	case !p.At.IsZero():
+		return atTimePrefix(p.At)
+	case p.SameTime:
+		return atTimePrefix(time.Now())
+	}
+	return ""
+}
+
 // atTimePrefix runs the statement it prefixes at time t. (MariaDB reports
 // the variable as changed to the session; the session knows better.)
 func atTimePrefix(t time.Time) string {
@@ -150,7 +164,11 @@ func runRoute(cli *Client, r *router.Route, conns Conns, tr Tracker) (Outcome, e
 	if err != nil {
 		return Outcome{}, err
 	}
-	if err := c.WriteCommandStr(mysql.COM_QUERY, r.SQL[0]); err != nil {
+	sql := r.SQL[0]
+	if cli.atTime != "" {
+		sql = cli.atTime + sql
+	}
+	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
 		c.MarkBroken()
 		conns.Release(c, true)
 		return Outcome{}, &BackendError{Err: err}

@@ -103,8 +103,8 @@ func runLimitedWrite(cli *Client, lw *router.LimitedWrite, conns Conns, tr Track
 	st := steps{conns: conns, atomic: cli.Atomic}
 	var totals []writeTotals
 	left := lw.Limit
-	at := "" // the shards' statements run at one time (see sameTime)
-	if !cli.FixedTime {
+	at := cli.atTime // the shards' statements run at one time (see sameTime)
+	if at == "" && !cli.FixedTime {
 		at = atTimePrefix(time.Now())
 	}
 	run := func(node, sql string) error {

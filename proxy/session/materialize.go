@@ -9,7 +9,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
-	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
@@ -71,6 +70,8 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	}
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
+	at, done := s.statementTime(stmt)
+	defer done()
 	held := 0
 	var enums []sortedEnum
 	// The rows come unconverted, each string in its column's character
@@ -95,7 +96,8 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		}
 		var rows [][][]byte
 		s.cli.GroupConcatMaxLen = s.modeCache.gcMax
-		fields, err := exec.CollectFields(&s.cli, plan, s, s, func(_ []merge.Field, vals [][]byte) (bool, error) {
+		plan.At = at
+		fields, err := s.collect(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
 			row := copyRow(vals)
 			for _, v := range row {
 				held += len(v) + 4
@@ -170,6 +172,7 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		return nil, err
 	}
 	plan.Root = &router.Described{Defs: defs, Input: plan.Root}
+	plan.At = at
 	return plan, nil
 }
 
@@ -283,7 +286,7 @@ func charsetOf(collation string) string {
 // fields; row, when set, gets each row's values.
 func (s *Session) readOn(node, sql string, row func(vals [][]byte)) ([]merge.Field, error) {
 	plan := &router.Plan{Root: &router.Route{Node: node, SQL: []string{sql}, Readable: true}}
-	return exec.CollectFields(&s.cli, plan, s, s, func(_ []merge.Field, vals [][]byte) (bool, error) {
+	return s.collect(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
 		if row != nil {
 			row(vals)
 		}

@@ -96,12 +96,15 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snaps
 		}()
 	}
 	defer s.withoutSelectLimit()() // (a subquery is never cut by it)
+	at, done := s.statementTime(stmt)
+	defer done()
 	held := 0
 	for i, p := range subs {
 		plan, err := s.planPulled(queries[i], snap, depth)
 		if err != nil {
 			return nil, err
 		}
+		plan.At = at
 		rows, err := s.pulledRows(plan, p, snap, depth, &held)
 		var me *mysql.MyError
 		if errors.As(err, &me) && me.Code == mysql.ER_BAD_FIELD_ERROR {
@@ -117,7 +120,10 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snaps
 	if sql, err = router.Inline(stmt, subs, texts, mode); err != nil {
 		return nil, err
 	}
-	return s.planPulled(sql, snap, depth)
+	if plan, err = s.planPulled(sql, snap, depth); err == nil {
+		plan.At = at
+	}
+	return plan, err
 }
 
 // runsApart reports whether a statement the proxy runs for a client's

@@ -53,9 +53,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	if plan.Write && s.vars != nil {
 		defer s.withoutSelectLimit()()
 	}
-	if (plan.Write || plan.SameTime) && s.vars != nil {
-		_, s.cli.FixedTime = s.vars.Var("timestamp")
-	}
+	s.cli.FixedTime = s.fixedTime()
 	s.planSum, s.planWrite = sum, plan.Write
 	s.cli.InsertID = firstID
 	s.mode()

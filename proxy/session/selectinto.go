@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -143,5 +145,35 @@ func (s *Session) assignedLiterals(fields []merge.Field, rows [][][]byte) ([][]s
 // charset, every string would name that one, and be converted to it).
 func (s *Session) readAssigned(plan *router.Plan, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
 	defer s.withVar("character_set_results", "NULL")()
+	return s.collect(plan, row)
+}
+
+// collect runs a plan of the proxy's own read and gives row its rows
+// (exec.CollectFields).
+func (s *Session) collect(plan *router.Plan, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
+	s.cli.FixedTime = s.fixedTime()
 	return exec.CollectFields(&s.cli, plan, s, s, row)
+}
+
+// fixedTime reports whether the session fixed @@timestamp (SET
+// timestamp): the proxy then leaves the time to it.
+func (s *Session) fixedTime() bool {
+	if s.vars == nil {
+		return false
+	}
+	_, fixed := s.vars.Var("timestamp")
+	return fixed
+}
+
+// statementTime gives a statement whose parts the proxy runs apart
+// (subqueries or tables it reads first, then the rest) the one time one
+// server's statement sees, when it reads the clock and the session did
+// not fix the time: each part's plan runs at it (router.Plan.At). done
+// ends it, for the outermost caller.
+func (s *Session) statementTime(stmt ast.Node) (at time.Time, done func()) {
+	if !s.stmtTime.IsZero() || s.fixedTime() || !router.ReadsClock(stmt) {
+		return s.stmtTime, func() {}
+	}
+	s.stmtTime = time.Now()
+	return s.stmtTime, func() { s.stmtTime = time.Time{} }
 }
