@@ -288,15 +288,14 @@ func (s *Session) comparedLiterals(p *router.Pulled, fields []merge.Field, raw [
 		return nil, err
 	}
 	if probe != "" {
-		plan, err := s.planPulled(probe, snap, depth)
-		if err != nil {
-			return nil, err
+		// (When it fails, what the strings are compared with stays
+		// unknown: they are refused, saying so.)
+		if plan, err := s.planPulled(probe, snap, depth); err == nil {
+			described, err := s.readAssigned(plan, func([]merge.Field, [][]byte) (bool, error) { return false, nil })
+			if err == nil {
+				p.SetPartners(described, func(id uint16) string { return collation(id).Name })
+			}
 		}
-		described, err := s.readAssigned(plan, func([]merge.Field, [][]byte) (bool, error) { return false, nil })
-		if err != nil {
-			return nil, err
-		}
-		p.SetPartners(described, func(id uint16) string { return collation(id).Name })
 	}
 	rows := make([][]string, len(raw))
 	for r, vals := range raw {
