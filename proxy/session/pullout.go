@@ -209,20 +209,22 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, snap *snapshot
 	var raw [][][]byte
 	seen := map[string]bool{}
 	fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
-		key := ""
-		for _, v := range vals {
-			if v == nil {
-				key += "\x01"
-			} else {
-				key += strconv.Itoa(len(v)) + ":" + string(v)
-			}
-			*held += len(v) + 2
-		}
 		if p.Kind == router.PullIn {
+			key := ""
+			for _, v := range vals {
+				if v == nil {
+					key += "\x01"
+				} else {
+					key += strconv.Itoa(len(v)) + ":" + string(v)
+				}
+			}
 			if seen[key] {
 				return true, nil
 			}
 			seen[key] = true
+		}
+		for _, v := range vals {
+			*held += len(v) + 2
 		}
 		if *held > router.MaxPulledBytes {
 			return false, router.ErrPulledTooBig
