@@ -351,8 +351,15 @@ func TestStringForm(t *testing.T) {
 		if got != c.want || !strings.Contains(why, c.why) {
 			t.Errorf("%s (%s): %d %q, want %d %q", c.sql, c.col.Collation, got, why, c.want, c.why)
 		}
-		probe, err := p.PartnerProbe([]StringColumn{c.col}[:0:0], env, conn, 0)
-		if err != nil || probe != "" {
+		// A probe statement exactly when the form waits for it (and none
+		// for a result without strings).
+		cols := make([]StringColumn, max(i, 0)+1)
+		cols[max(i, 0)] = c.col
+		probe, err := p.PartnerProbe(cols, env, conn, 0)
+		if err != nil || (probe != "") != (c.why == needPartner) {
+			t.Errorf("%s: probe %q %v", c.sql, probe, err)
+		}
+		if probe, err := p.PartnerProbe(make([]StringColumn, len(cols)), env, conn, 0); err != nil || probe != "" {
 			t.Errorf("%s: probe %q %v for no strings", c.sql, probe, err)
 		}
 	}

@@ -3,7 +3,6 @@ package exec
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -33,10 +32,7 @@ type IDSource struct {
 // where it belongs, and answer as MySQL does ("Records: ...").
 func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Tracker) (Outcome, error) {
 	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic}, ids: cli.IDs}
-	cp.atTime = cli.atTime // (a plan's own time: Plan.At)
-	if is.Broadcast && len(is.Targets) > 1 && !cli.FixedTime && cp.atTime == "" {
-		cp.atTime = atTimePrefix(time.Now()) // every copy alike (see sameTime)
-	}
+	cp.atTime = cli.atTime // every copy alike (see planTime)
 	cp.chunks = make([][]string, len(is.Targets))
 	cp.open = make([][]byte, len(is.Targets))
 	err := cp.read(cli, tr)

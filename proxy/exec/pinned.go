@@ -51,12 +51,12 @@ type pinnedStream struct {
 // results (q.out). The first result's header is read now, so that its
 // error comes before any row; with hold, every result is read into memory
 // now (the connection has other statements to run next).
-func sequentialStreams(c *backend.Conn, at string, sqls []string, tr Tracker, hold bool, budget *int, found *foundRows) (*pinnedResults, error) {
+func sequentialStreams(c *backend.Conn, sqls []string, tr Tracker, hold bool, budget *int, found *foundRows) (*pinnedResults, error) {
 	// (Backend connections are never compressed: each command's packets
 	// can be numbered from 0 in one buffer.)
 	for _, sql := range sqls {
 		c.ResetSeq()
-		c.WriteCommandPacket(mysql.COM_QUERY, found.statement(at+sql))
+		c.WriteCommandPacket(mysql.COM_QUERY, found.statement(sql))
 	}
 	if err := c.Flush(); err != nil {
 		c.MarkBroken()

@@ -44,13 +44,13 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		if len(root.SQL) == 1 {
 			return runRoute(cli, root, conns, tr)
 		}
-		return runWrite(cli, sameTime(cli, []*router.Route{root}), false, p.Insert, conns, tr)
+		return runWrite(cli, []*router.Route{root}, false, p.Insert, conns, tr)
 	case *router.Scatter:
 		if p.Write {
-			return runWrite(cli, sameTime(cli, root.Routes), false, p.Insert, conns, tr)
+			return runWrite(cli, root.Routes, false, p.Insert, conns, tr)
 		}
 	case *router.Broadcast:
-		return runWrite(cli, sameTime(cli, root.Routes), true, p.Insert, conns, tr)
+		return runWrite(cli, root.Routes, true, p.Insert, conns, tr)
 	case *router.ChildInsert:
 		return runChildInsert(cli, root, p.Insert, conns, tr)
 	case *router.MoveRows:
@@ -107,49 +107,59 @@ func (f *foundRows) read(c *backend.Conn) {
 	}
 }
 
-// sameTime gives the statements of a write (a global table's copies, a
-// sharded table's shards) one time: every statement runs with the same
-// @@timestamp, so NOW(), CURRENT_TIMESTAMP and the columns that default
-// to it agree on every copy and shard (as statement-based replication
-// does it, and as one server's statement sees one time). Not when the
-// session fixed @@timestamp itself.
-func sameTime(cli *Client, routes []*router.Route) []*router.Route {
-	n := 0
-	for _, r := range routes {
-		n += len(r.SQL)
-	}
-	if n < 2 || cli.FixedTime {
-		return routes
-	}
-	set := cli.atTime
-	if set == "" {
-		set = atTimePrefix(time.Now())
-	}
-	out := make([]*router.Route, len(routes))
-	for i, r := range routes {
-		c := *r
-		c.SQL = make([]string, len(r.SQL))
-		for j, sql := range r.SQL {
-			c.SQL[j] = set + sql
-		}
-		out[i] = &c
-	}
-	return out
-}
-
-// planTime returns the prefix that runs a plan's statements at one time
-// (router.Plan.At, or now for one that is SameTime), "" when they need
-// none or the session fixed @@timestamp itself.
+// planTime returns the prefix (cli.atTime) that runs every statement of a
+// plan at one time, as one server's statement sees one time: the plan's
+// own (router.Plan.At), or now for a read over several shards that reads
+// the clock (SameTime) and for a write of several statements (a global
+// table's copies, a sharded table's shards), so that NOW(),
+// CURRENT_TIMESTAMP and the columns that default to it agree on every
+// copy and shard (as statement-based replication does it). "" when one
+// statement needs none, or the session fixed @@timestamp itself.
 func planTime(cli *Client, p *router.Plan) string {
 	switch {
 	case cli.FixedTime:
 		return ""
 	case !p.At.IsZero():
 		return atTimePrefix(p.At)
-	case p.SameTime:
+	case p.SameTime || p.Write && severalWrites(p.Root):
 		return atTimePrefix(time.Now())
 	}
 	return ""
+}
+
+// severalWrites reports a write plan of more than one statement.
+func severalWrites(root router.Primitive) bool {
+	n := 0
+	switch r := root.(type) {
+	case *router.Route:
+		n = len(r.SQL)
+	case *router.Scatter:
+		for _, rt := range r.Routes {
+			n += len(rt.SQL)
+		}
+	case *router.Broadcast:
+		for _, rt := range r.Routes {
+			n += len(rt.SQL)
+		}
+	case *router.LimitedWrite:
+		return true
+	case *router.InsertSelect:
+		return r.Broadcast && len(r.Targets) > 1
+	}
+	return n > 1
+}
+
+// timed prefixes each of sqls with cli.atTime (a copy; sqls itself when
+// there is none).
+func (cli *Client) timed(sqls []string) []string {
+	if cli.atTime == "" {
+		return sqls
+	}
+	out := make([]string, len(sqls))
+	for i, sql := range sqls {
+		out[i] = cli.atTime + sql
+	}
+	return out
 }
 
 // atTimePrefix runs the statement it prefixes at time t. (MariaDB reports
@@ -336,7 +346,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		if cli.Atomic && !slices.ContainsFunc(started, func(s sent) bool { return s.c == c }) {
 			c.ExecAhead(stmtSavepoint) // its answer is read before the statements'
 		}
-		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(r.SQL, warningsBetween)); err != nil {
+		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(cli.timed(r.SQL), warningsBetween)); err != nil {
 			c.MarkBroken()
 			if firstErr == nil {
 				firstErr = &BackendError{Err: err}
@@ -884,7 +894,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		case pinned || shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, cli.atTime, r.SQL, tr, after, &budget, found); err == nil {
+				if o.q, err = sequentialStreams(o.c, cli.timed(r.SQL), tr, after, &budget, found); err == nil {
 					streams[r] = o.q.out
 				}
 			}
@@ -905,7 +915,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		s, err := openStream(w.o.c, tr)
 		if w.union != nil {
 			var ss []merge.Stream
-			if ss, err = unionStreams(w.o, s, err, w.route, w.union, cli.atTime, tr); err == nil {
+			if ss, err = unionStreams(w.o, s, err, w.route, cli.timed(w.route.SQL), w.union, tr); err == nil {
 				streams[w.route] = ss
 				continue
 			}
@@ -942,10 +952,11 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 // opening it): when its columns agree with the ones recorded (cols), the
 // client gets those (the union's lack tables and flags). When they do not
 // (the table changed since they were recorded), the union's rows are read
-// and dropped, and the shards' statements run one by one on the same
-// connection, their columns recorded again; so too when the server
-// refused the union as such, which turns it off for the template's life.
-func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []merge.Field, at string, tr Tracker) ([]merge.Stream, error) {
+// and dropped, and the shards' statements (sqls, as sent) run one by one
+// on the same connection, their columns recorded again; so too when the
+// server refused the union as such, which turns it off for the
+// template's life.
+func unionStreams(o *open, s *backendStream, err error, r *router.Route, sqls []string, cols []merge.Field, tr Tracker) ([]merge.Stream, error) {
 	if err != nil {
 		var me *mysql.MyError
 		if !errors.As(err, &me) || !unionRefused(me.Code) {
@@ -968,7 +979,7 @@ func unionStreams(o *open, s *backendStream, err error, r *router.Route, cols []
 		return nil, &BackendError{Err: errConnLost}
 	}
 	budget := maxBuffered
-	if o.q, err = sequentialStreams(o.c, at, r.SQL, tr, false, &budget, nil); err != nil {
+	if o.q, err = sequentialStreams(o.c, sqls, tr, false, &budget, nil); err != nil {
 		return nil, err
 	}
 	return o.q.out, nil

@@ -45,10 +45,10 @@ type Client struct {
 	// generates, gives them to the rows that ask.
 	IDs *IDSource
 	// FixedTime: the session set @@timestamp, which every copy of a
-	// global table, or shard, then has already (see sameTime).
+	// global table, or shard, then has already (see planTime).
 	FixedTime bool
 	// atTime prefixes each statement of a plan that runs at one time
-	// (router.Plan.SameTime, sameTime).
+	// (planTime).
 	atTime string
 	// GroupConcatMaxLen is the session's group_concat_max_len: a
 	// GROUP_CONCAT() merged across shards must not reach it.

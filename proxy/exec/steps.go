@@ -1,8 +1,6 @@
 package exec
 
 import (
-	"time"
-
 	"slices"
 	"strconv"
 
@@ -103,17 +101,13 @@ func runLimitedWrite(cli *Client, lw *router.LimitedWrite, conns Conns, tr Track
 	st := steps{conns: conns, atomic: cli.Atomic}
 	var totals []writeTotals
 	left := lw.Limit
-	at := cli.atTime // the shards' statements run at one time (see sameTime)
-	if at == "" && !cli.FixedTime {
-		at = atTimePrefix(time.Now())
-	}
 	run := func(node, sql string) error {
 		return st.on(node, func(c *backend.Conn) error {
 			// An earlier shard's warnings on this connection are kept first.
 			if err := keepWarnings(c, nil); err != nil {
 				return err
 			}
-			if err := c.WriteCommandStr(mysql.COM_QUERY, at+sql+" LIMIT "+strconv.FormatUint(left, 10)); err != nil {
+			if err := c.WriteCommandStr(mysql.COM_QUERY, cli.atTime+sql+" LIMIT "+strconv.FormatUint(left, 10)); err != nil {
 				c.MarkBroken()
 				return err
 			}

@@ -1,8 +1,8 @@
 package session
 
 import (
+	"encoding/binary"
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -208,20 +208,23 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, snap *snapshot
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	var raw [][][]byte
 	seen := map[string]bool{}
+	var key []byte
 	fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
 		if p.Kind == router.PullIn {
-			key := ""
+			// Each value after its length (0 for NULL): distinct rows,
+			// distinct keys.
+			key = key[:0]
 			for _, v := range vals {
-				if v == nil {
-					key += "\x01"
-				} else {
-					key += strconv.Itoa(len(v)) + ":" + string(v)
+				n := uint64(0)
+				if v != nil {
+					n = uint64(len(v)) + 1
 				}
+				key = append(binary.AppendUvarint(key, n), v...)
 			}
-			if seen[key] {
+			if seen[string(key)] {
 				return true, nil
 			}
-			seen[key] = true
+			seen[string(key)] = true
 		}
 		for _, v := range vals {
 			*held += len(v) + 2
@@ -270,12 +273,7 @@ func (s *Session) comparedLiterals(p *router.Pulled, fields []merge.Field, raw [
 	env := s.routerEnv(snap)
 	connection, _ := s.vars.Var("collation_connection")
 	connection = strings.Trim(connection, "'\"` ")
-	collation := func(id uint16) backend.Collation {
-		if snap.Info == nil {
-			return backend.Collation{}
-		}
-		return snap.Info.Collations[id]
-	}
+	collation := func(id uint16) backend.Collation { return collationOf(snap.Info, id) }
 	cols := make([]router.StringColumn, len(fields))
 	for _, row := range raw {
 		for i, v := range row {

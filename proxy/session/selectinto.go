@@ -126,8 +126,8 @@ func (s *Session) assignedLiterals(fields []merge.Field, rows [][][]byte) ([][]s
 		out[r] = make([]string, len(row))
 		for i, v := range row {
 			var co backend.Collation
-			if info != nil && router.TakesCollation(&fields[i], v == nil) {
-				co = info.Collations[fields[i].Charset]
+			if router.TakesCollation(&fields[i], v == nil) {
+				co = collationOf(info, fields[i].Charset)
 			}
 			lit, err := router.AssignedLiteral(&fields[i], v, v == nil, mode, co.Charset, co.Name)
 			if err != nil {
@@ -153,6 +153,15 @@ func (s *Session) readAssigned(plan *router.Plan, row func(fields []merge.Field,
 func (s *Session) collect(plan *router.Plan, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
 	s.cli.FixedTime = s.fixedTime()
 	return exec.CollectFields(&s.cli, plan, s, s, row)
+}
+
+// collationOf returns the collation of a column definition's id (none
+// when the servers are not known yet).
+func collationOf(info *backend.ServerInfo, id uint16) backend.Collation {
+	if info == nil {
+		return backend.Collation{}
+	}
+	return info.Collations[id]
 }
 
 // fixedTime reports whether the session fixed @@timestamp (SET
