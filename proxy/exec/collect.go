@@ -29,8 +29,8 @@ func collect(cli *Client, p *router.Plan, conns Conns, tr Tracker, row func(fiel
 	if p.Write {
 		return nil, mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: the proxy's own read planned a write")
 	}
-	if cli.atTime = planTime(cli, p); cli.atTime != "" {
-		defer func() { cli.atTime = "" }()
+	if cli.prefix = planPrefix(cli, p); cli.prefix != "" {
+		defer func() { cli.prefix = "" }()
 	}
 	m, err := openMerge(cli, p.Root, conns, tr, nil)
 	if err != nil {

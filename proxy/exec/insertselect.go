@@ -32,7 +32,7 @@ type IDSource struct {
 // where it belongs, and answer as MySQL does ("Records: ...").
 func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Tracker) (Outcome, error) {
 	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic}, ids: cli.IDs}
-	cp.atTime = cli.atTime // every copy alike (see planTime)
+	cp.prefix = cli.prefix // every copy alike (see planPrefix)
 	cp.chunks = make([][]string, len(is.Targets))
 	cp.open = make([][]byte, len(is.Targets))
 	err := cp.read(cli, tr)
@@ -57,7 +57,7 @@ type copier struct {
 	steps
 	ids *IDSource
 
-	atTime string     // a global table's copies write at one time
+	prefix string     // a global table's copies write at one time (planPrefix)
 	held   int        // bytes of VALUES text held
 	open   [][]byte   // each target's INSERT being filled
 	chunks [][]string // each target's full INSERTs
@@ -226,7 +226,7 @@ func (cp *copier) write() error {
 		for i, sql := range cp.chunks[t] {
 			cp.chunks[t][i] = "" // (let it go once written)
 			err := cp.on(cp.is.Targets[t].Node, func(c *backend.Conn) error {
-				ok, err := c.Exec(cp.atTime + sql)
+				ok, err := c.Exec(cp.prefix + sql)
 				if err != nil || !count {
 					return err
 				}

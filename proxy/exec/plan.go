@@ -36,8 +36,8 @@ const MaxMemorySortRows = 100000
 
 // Run executes a plan and answers the client (not flushed).
 func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) {
-	if cli.atTime = planTime(cli, p); cli.atTime != "" {
-		defer func() { cli.atTime = "" }()
+	if cli.prefix = planPrefix(cli, p); cli.prefix != "" {
+		defer func() { cli.prefix = "" }()
 	}
 	switch root := p.Root.(type) {
 	case *router.Route:
@@ -107,11 +107,27 @@ func (f *foundRows) read(c *backend.Conn) {
 	}
 }
 
-// planTime returns the prefix (cli.atTime) that runs every statement of a
-// plan at one time, as one server's statement sees one time: the plan's
-// own (router.Plan.At), or now for a read over several shards that reads
-// the clock (SameTime) and for a write of several statements (a global
-// table's copies, a sharded table's shards), so that NOW(),
+// planPrefix returns the prefix (cli.prefix) of every statement of a plan:
+// SET STATEMENT with the client's own assignments (cli.StmtVars) and the
+// plan's time (planTime); "" when neither is due.
+func planPrefix(cli *Client, p *router.Plan) string {
+	t := planTime(cli, p)
+	switch {
+	case cli.StmtVars == "" && t == "":
+		return ""
+	case cli.StmtVars == "":
+		return "SET STATEMENT " + t + " FOR "
+	case t == "":
+		return "SET STATEMENT " + cli.StmtVars + " FOR "
+	}
+	return "SET STATEMENT " + cli.StmtVars + ", " + t + " FOR "
+}
+
+// planTime returns the assignment of @@timestamp that runs every statement
+// of a plan at one time, as one server's statement sees one time: the
+// plan's own (router.Plan.At), or now for a read over several shards that
+// reads the clock (SameTime) and for a write of several statements (a
+// global table's copies, a sharded table's shards), so that NOW(),
 // CURRENT_TIMESTAMP and the columns that default to it agree on every
 // copy and shard (as statement-based replication does it). "" when one
 // statement needs none, or the session fixed @@timestamp itself.
@@ -120,9 +136,9 @@ func planTime(cli *Client, p *router.Plan) string {
 	case cli.FixedTime:
 		return ""
 	case !p.At.IsZero():
-		return atTimePrefix(p.At)
+		return timeAssignment(p.At)
 	case p.SameTime || p.Write && severalWrites(p.Root):
-		return atTimePrefix(time.Now())
+		return timeAssignment(time.Now())
 	}
 	return ""
 }
@@ -149,23 +165,24 @@ func severalWrites(root router.Primitive) bool {
 	return n > 1
 }
 
-// timed prefixes each of sqls with cli.atTime (a copy; sqls itself when
+// prefixed prefixes each of sqls with cli.prefix (a copy; sqls itself when
 // there is none).
-func (cli *Client) timed(sqls []string) []string {
-	if cli.atTime == "" {
+func (cli *Client) prefixed(sqls []string) []string {
+	if cli.prefix == "" {
 		return sqls
 	}
 	out := make([]string, len(sqls))
 	for i, sql := range sqls {
-		out[i] = cli.atTime + sql
+		out[i] = cli.prefix + sql
 	}
 	return out
 }
 
-// atTimePrefix runs the statement it prefixes at time t. (MariaDB reports
-// the variable as changed to the session; the session knows better.)
-func atTimePrefix(t time.Time) string {
-	return fmt.Sprintf("SET STATEMENT timestamp = %d.%06d FOR ", t.Unix(), t.Nanosecond()/1000)
+// timeAssignment sets the time of the statement it goes before to t.
+// (MariaDB reports the variable as changed to the session; the session
+// knows better.)
+func timeAssignment(t time.Time) string {
+	return fmt.Sprintf("timestamp = %d.%06d", t.Unix(), t.Nanosecond()/1000)
 }
 
 // runRoute relays one statement's result from one node as it comes.
@@ -175,8 +192,8 @@ func runRoute(cli *Client, r *router.Route, conns Conns, tr Tracker) (Outcome, e
 		return Outcome{}, err
 	}
 	sql := r.SQL[0]
-	if cli.atTime != "" {
-		sql = cli.atTime + sql
+	if cli.prefix != "" {
+		sql = cli.prefix + sql
 	}
 	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
 		c.MarkBroken()
@@ -346,7 +363,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		if cli.Atomic && !slices.ContainsFunc(started, func(s sent) bool { return s.c == c }) {
 			c.ExecAhead(stmtSavepoint) // its answer is read before the statements'
 		}
-		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(cli.timed(r.SQL), warningsBetween)); err != nil {
+		if err := c.WriteCommandStr(mysql.COM_QUERY, strings.Join(cli.prefixed(r.SQL), warningsBetween)); err != nil {
 			c.MarkBroken()
 			if firstErr == nil {
 				firstErr = &BackendError{Err: err}
@@ -860,7 +877,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		if err != nil {
 			return err
 		}
-		if err := o.c.WriteCommandStr(mysql.COM_QUERY, found.statement(cli.atTime+sql)); err != nil {
+		if err := o.c.WriteCommandStr(mysql.COM_QUERY, found.statement(cli.prefix+sql)); err != nil {
 			o.c.MarkBroken()
 			return &BackendError{Err: err}
 		}
@@ -894,7 +911,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		case pinned || shared:
 			var o *open
 			if o, err = acquire(r.Node); err == nil {
-				if o.q, err = sequentialStreams(o.c, cli.timed(r.SQL), tr, after, &budget, found); err == nil {
+				if o.q, err = sequentialStreams(o.c, cli.prefixed(r.SQL), tr, after, &budget, found); err == nil {
 					streams[r] = o.q.out
 				}
 			}
@@ -915,7 +932,7 @@ func openMerge(cli *Client, root router.Primitive, conns Conns, tr Tracker, foun
 		s, err := openStream(w.o.c, tr)
 		if w.union != nil {
 			var ss []merge.Stream
-			if ss, err = unionStreams(w.o, s, err, w.route, cli.timed(w.route.SQL), w.union, tr); err == nil {
+			if ss, err = unionStreams(w.o, s, err, w.route, cli.prefixed(w.route.SQL), w.union, tr); err == nil {
 				streams[w.route] = ss
 				continue
 			}

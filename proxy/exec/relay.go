@@ -47,9 +47,11 @@ type Client struct {
 	// FixedTime: the session set @@timestamp, which every copy of a
 	// global table, or shard, then has already (see planTime).
 	FixedTime bool
-	// atTime prefixes each statement of a plan that runs at one time
-	// (planTime).
-	atTime string
+	// StmtVars are the client's own SET STATEMENT assignments for its
+	// statement ("a = 1, b = 2"): every statement sent for it sets them.
+	StmtVars string
+	// prefix goes before each statement of a plan (planPrefix).
+	prefix string
 	// GroupConcatMaxLen is the session's group_concat_max_len: a
 	// GROUP_CONCAT() merged across shards must not reach it.
 	GroupConcatMaxLen int

@@ -107,7 +107,7 @@ func runLimitedWrite(cli *Client, lw *router.LimitedWrite, conns Conns, tr Track
 			if err := keepWarnings(c, nil); err != nil {
 				return err
 			}
-			if err := c.WriteCommandStr(mysql.COM_QUERY, cli.atTime+sql+" LIMIT "+strconv.FormatUint(left, 10)); err != nil {
+			if err := c.WriteCommandStr(mysql.COM_QUERY, cli.prefix+sql+" LIMIT "+strconv.FormatUint(left, 10)); err != nil {
 				c.MarkBroken()
 				return err
 			}

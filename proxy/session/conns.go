@@ -318,6 +318,9 @@ func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
 			}
 			accounted = true
 			v := backend.Var{Name: strings.ToLower(string(name)), Value: string(val)}
+			if s.inStatementVars(v.Name) {
+				return
+			}
 			switch v.Name {
 			case "last_insert_id", "identity":
 				s.lastInsertID, _ = strconv.ParseUint(v.Value, 10, 64)

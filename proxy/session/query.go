@@ -300,6 +300,9 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 
 // forward runs a statement whole on one node and relays the result.
 func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
+	if s.cli.StmtVars != "" && len(p) > 0 && p[0] == mysql.COM_QUERY {
+		p = append([]byte{mysql.COM_QUERY}, s.withStmtVars(string(p[1:]))...)
+	}
 	for attempt := 0; ; attempt++ {
 		srv, err := s.forwardOnce(p, sum, rt)
 		if err != nil && s.retryRead(sum, srv, err, attempt) {

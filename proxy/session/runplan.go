@@ -158,18 +158,30 @@ func (s *Session) withoutSelectLimit() func() {
 // withVar sets a session variable the session has (else nothing) for
 // the proxy's own statements, and returns what puts it back.
 func (s *Session) withVar(name, value string) func() {
-	v, ok := s.vars.Var(name)
-	if !ok || v == value {
+	if v, ok := s.vars.Var(name); !ok || v == value {
 		return func() {}
 	}
-	lifted := s.vars.With(false, backend.Var{Name: name, Value: value})
+	return s.withVars([]backend.Var{{Name: name, Value: value}})
+}
+
+// withVars sets session variables for a while and returns what puts each
+// back (to its value before, or the server's default), also when the
+// statement changed the session meanwhile.
+func (s *Session) withVars(vars []backend.Var) func() {
 	saved := s.vars
-	s.vars = lifted
+	set := s.vars.With(false, vars...)
+	s.vars = set
 	return func() {
-		if s.vars == lifted {
+		if s.vars == set {
 			s.vars = saved
-		} else { // the statement changed the session meanwhile
-			s.vars = s.vars.With(false, backend.Var{Name: name, Value: v})
+			return
+		}
+		for _, v := range vars {
+			if old, ok := saved.Var(v.Name); ok {
+				s.vars = s.vars.With(false, backend.Var{Name: v.Name, Value: old})
+			} else {
+				s.vars = s.vars.Without(v.Name)
+			}
 		}
 	}
 }

@@ -102,6 +102,7 @@ type Session struct {
 	unaccountedChange bool            // ...in a way the server did not describe
 	timeSet           int             // ...to @@timestamp (beginTracking)
 	stmtTime          time.Time       // the time of a statement run in parts (statementTime)
+	stmtVarNames      []string        // the variables of a client's SET STATEMENT running (setStatement)
 	obs               observation     // the running statement, for statistics (observe.go)
 	fps               fingerprintMemo // its fingerprint, when the plan cache saw it (observe.go)
 	// precheck: a statement is only being planned (see precheck); the

@@ -66,6 +66,9 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 
 // shardedStatement answers one statement; stmt is its AST when already parsed.
 func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, stmt ast.StmtNode) error {
+	if sum.Kind == parser.KindSet && sum.Second == "STATEMENT" && stmt == nil {
+		return s.setStatement(sql, snap)
+	}
 	if done, err := s.startStatement(sql, sum, snap, true); done {
 		return err
 	}

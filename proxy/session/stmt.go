@@ -61,6 +61,9 @@ type stmt struct {
 	// answered at each execute as the text protocol answers it (logical
 	// names, every node's tables).
 	info bool
+	// vars: the client's SET STATEMENT around the statement (in a sharded
+	// schema, where sql is the statement alone), in force at each execute.
+	vars *parser.SetStatement
 	// client: in a pass-through schema, the client's text of a statement
 	// naming DATABASE(), written again at each execute into sql
 	// (passThroughText): the value follows USE, as on the server.
@@ -133,6 +136,19 @@ func (s *Session) stmtPrepare(p []byte) error {
 	switch {
 	case virtual: // its text and node are set above
 	case s.sharded(snap):
+		if st.sum.Kind == parser.KindSet && st.sum.Second == "STATEMENT" {
+			vars, sum, e := splitSetStatement(st.sql)
+			if e == nil && (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo || sum.Kind == parser.KindCall) {
+				e = unsupported("a prepared SET STATEMENT ... FOR " + strings.ToUpper(sum.Kind.String()) + " in a sharded schema")
+			}
+			if e != nil {
+				return s.writeErr(e)
+			}
+			st.vars, st.sql = &vars, vars.Stmt
+			st.sum = *sum
+			parser.Scan(st.sql, &st.sum)
+			st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
+		}
 		stmts, err := parser.ParseMode(st.sql, s.mode())
 		if err != nil {
 			return s.writeErr(parseError(err, &st.sum))
@@ -455,6 +471,13 @@ func (s *Session) stmtExecute(p []byte) error {
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	if st.sharded {
+		if st.vars != nil {
+			leave, err := s.enterSetStatement(*st.vars, snap)
+			if err != nil {
+				return s.handleExecErr(err)
+			}
+			defer leave()
+		}
 		if done, err := s.startStatement(st.sql, &st.sum, snap, false); done {
 			return err
 		}
@@ -684,7 +707,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	}
 	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
 	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
-		return s.executeOn(st, sql, route{node: dn, schema: dn.Database}, p, nullMap, values)
+		return s.executeOn(st, s.withStmtVars(sql), route{node: dn, schema: dn.Database}, p, nullMap, values)
 	}
 	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
 	if err != nil {
