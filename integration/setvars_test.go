@@ -126,5 +126,9 @@ func TestSelectIntoVariables(t *testing.T) {
 		{sql: "SET NAMES utf8mb3"},
 		{sql: "SELECT v INTO @v FROM lim ORDER BY id DESC LIMIT 1"},
 		{sql: "SET @v = (SELECT MAX(v) FROM lim)"},
+		// A variable keeps every digit of an AVG's quotient.
+		{sql: "SELECT AVG(amount), AVG(id) INTO @a, @n FROM lim"},
+		{sql: "SET @a = (SELECT AVG(amount) FROM lim WHERE id > 1), @n = (SELECT AVG(id) FROM lim)"},
+		{sql: "SELECT AVG(id) INTO @n FROM lim GROUP BY id > 2 ORDER BY 1 LIMIT 1"},
 	}, "SHOW WARNINGS", show)
 }

@@ -42,6 +42,9 @@ type Num struct {
 	// arithmetic and comparisons with numbers use.
 	IsStr bool
 	Str   string
+	// HasF: exact, but what it gives in a DOUBLE context is F, not R's
+	// nearest double (AVG: its sums' quotient in floating point).
+	HasF bool
 }
 
 // frac is the DECIMAL value's digits after the point.
@@ -72,7 +75,7 @@ func (n Num) Rat() *big.Rat {
 
 // Float64 returns the value as a float.
 func (n Num) Float64() float64 {
-	if n.Float {
+	if n.Float || n.HasF {
 		return n.F
 	}
 	f, _ := n.R.Float64()
@@ -225,6 +228,32 @@ func (e *binExpr) Eval(get func(Col) Num) Num {
 }
 
 func (e *binExpr) resolve(m *merger) { e.l.resolve(m); e.r.resolve(m) }
+
+// avgExpr is AVG(x) over merged groups, from their SUM(x) and COUNT(x),
+// as MariaDB's Item_sum_avg gives it to an expression: a DECIMAL quotient
+// kept to whole 9-digit words of decimals (val_decimal; only shown
+// rounded to its scale), so AVG(v) * 1000000 keeps digits the shown value
+// lacks; in a DOUBLE context, the sums' quotient in floating point
+// (val_real).
+type avgExpr struct {
+	sum, cnt Expr
+	divScale int
+}
+
+func (e *avgExpr) Eval(get func(Col) Num) Num {
+	sum, cnt := e.sum.Eval(get), e.cnt.Eval(get)
+	switch {
+	case sum.Null || cnt.Null || cnt.Float64() == 0:
+		return null
+	case sum.Float || cnt.Float:
+		return approx(sum.Float64() / cnt.Float64())
+	}
+	q := divDecimal(sum, cnt, e.divScale)
+	q.F, q.HasF = sum.Float64()/cnt.Float64(), true
+	return q
+}
+
+func (e *avgExpr) resolve(m *merger) { e.sum.resolve(m); e.cnt.resolve(m) }
 
 func cmpNum(a, b Num) int {
 	if a.Float || b.Float {
@@ -755,17 +784,14 @@ func numOf(v any) (Num, bool) {
 }
 
 type pendingAgg struct {
-	f                 AggFunc
-	col, wt, sum, cnt int
+	f       AggFunc
+	col, wt int
 }
 
 func (p *pendingAgg) resolve(m *merger) {
 	p.f.Col = m.helperCol(p.col)
 	if p.wt >= 0 {
 		p.f.Weight, p.f.HasWeight = m.helperCol(p.wt), true
-	}
-	if p.sum >= 0 {
-		p.f.Sum, p.f.Count = m.helperCol(p.sum), m.helperCol(p.cnt)
 	}
 }
 
@@ -793,6 +819,19 @@ func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
 
 // aggregate finds an aggregate among the visible columns, or adds it.
 func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
+	if strings.EqualFold(x.F, "avg") {
+		// From its SUM and COUNT: the value one server computes, not
+		// the one rounded to AVG's scale that it shows (avgExpr).
+		sum, err := c.aggregate(&ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
+		if err != nil {
+			return nil, err
+		}
+		cnt, err := c.aggregate(&ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
+		if err != nil {
+			return nil, err
+		}
+		return &avgExpr{sum: sum, cnt: cnt, divScale: c.b.env.DivPrecision}, nil
+	}
 	text := exprText(x)
 	for i := 0; i < c.visible; i++ {
 		f := c.sel.Fields.Fields[i]
@@ -808,7 +847,7 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 	if x.Distinct && (len(x.Args) != 1 || !c.b.isLocalColumn(x.Args[0])) {
 		return nil, errUnsupported("DISTINCT aggregates in expressions across shards unless on a sharding column")
 	}
-	p := &pendingAgg{col: c.m.addHelper(c.sel, x), wt: -1, sum: -1, cnt: -1}
+	p := &pendingAgg{col: c.m.addHelper(c.sel, x), wt: -1}
 	switch strings.ToLower(x.F) {
 	case "count":
 		p.f.Kind = AggCount
@@ -820,10 +859,6 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 			p.f.Kind = AggMax
 		}
 		p.wt = c.m.addHelper(c.sel, weightString(x))
-	case "avg":
-		p.f.Kind = AggAvg
-		p.sum = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
-		p.cnt = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
 	default:
 		return nil, errUnsupported("%s() in expressions across shards", strings.ToUpper(x.F))
 	}

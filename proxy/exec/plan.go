@@ -1156,7 +1156,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		funcs := make([]merge.AggFunc, len(x.Funcs))
 		for i, f := range x.Funcs {
-			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1, LenCol: -1}
+			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1, LenCol: -1, Unrounded: cli.Assigned}
 			if f.Kind == router.AggGroupConcat {
 				mf.Sep, mf.MaxLen, mf.LenCol = []byte(f.Sep), cli.GroupConcatMaxLen, f.Len.Resolve(n)
 			}

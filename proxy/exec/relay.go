@@ -55,6 +55,9 @@ type Client struct {
 	// GroupConcatMaxLen is the session's group_concat_max_len: a
 	// GROUP_CONCAT() merged across shards must not reach it.
 	GroupConcatMaxLen int
+	// Assigned: the rows go into variables, which keep every digit of a
+	// DECIMAL AVG's quotient (merge.AggFunc.Unrounded).
+	Assigned bool
 	// Deadlocked, when set, reports that the session's statement was
 	// stopped to break a deadlock across data hosts: the server's
 	// "interrupted" is then MySQL's deadlock error (serverErr).

@@ -209,7 +209,7 @@ func (s *Session) pulledRows(plan *router.Plan, p *router.Pulled, snap *snapshot
 	var raw [][][]byte
 	seen := map[string]bool{}
 	var key []byte
-	fields, err := s.readAssigned(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
+	fields, err := s.readAssigned(plan, p.Assign, func(_ []merge.Field, vals [][]byte) (bool, error) {
 		if p.Kind == router.PullIn {
 			// Each value after its length (0 for NULL): distinct rows,
 			// distinct keys.
@@ -291,7 +291,7 @@ func (s *Session) comparedLiterals(p *router.Pulled, fields []merge.Field, raw [
 		// (When it fails, what the strings are compared with stays
 		// unknown: they are refused, saying so.)
 		if plan, err := s.planPulled(probe, snap, depth); err == nil {
-			described, err := s.readAssigned(plan, func([]merge.Field, [][]byte) (bool, error) { return false, nil })
+			described, err := s.readAssigned(plan, false, func([]merge.Field, [][]byte) (bool, error) { return false, nil })
 			if err == nil {
 				p.SetPartners(described, func(id uint16) string { return collation(id).Name })
 			}

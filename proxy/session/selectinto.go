@@ -64,7 +64,7 @@ func (s *Session) selectInto(sql string, sum *parser.Summary, snap *snapshot.Sna
 func (s *Session) assignRow(plan *router.Plan, into parser.Into) error {
 	var first [][]byte
 	rows := 0
-	fields, err := s.readAssigned(plan, func(fields []merge.Field, vals [][]byte) (bool, error) {
+	fields, err := s.readAssigned(plan, true, func(fields []merge.Field, vals [][]byte) (bool, error) {
 		if rows++; rows > 1 {
 			return false, mysql.NewDefaultError(mysql.ER_TOO_MANY_ROWS)
 		}
@@ -143,8 +143,12 @@ func (s *Session) assignedLiterals(fields []merge.Field, rows [][][]byte) ([][]s
 // character_set_results NULL: each string comes as its bytes, and its
 // column definition names its own collation (with the client's result
 // charset, every string would name that one, and be converted to it).
-func (s *Session) readAssigned(plan *router.Plan, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
+// When variables do take them (assigned), a DECIMAL AVG comes with every
+// digit of its quotient, as a variable keeps them.
+func (s *Session) readAssigned(plan *router.Plan, assigned bool, row func(fields []merge.Field, vals [][]byte) (bool, error)) ([]merge.Field, error) {
 	defer s.withVar("character_set_results", "NULL")()
+	s.cli.Assigned = assigned
+	defer func() { s.cli.Assigned = false }()
 	return s.collect(plan, row)
 }
 

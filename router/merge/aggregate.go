@@ -76,6 +76,10 @@ type AggFunc struct {
 	// Pads reads the collation of Weight's values (see SortKey.Pads).
 	Pads Pads
 	pad  []byte // resolved from the first value
+	// Unrounded: a DECIMAL AVG gives every digit of its quotient (whole
+	// 9-digit words of decimals), as a variable assigned it keeps them;
+	// else it is rounded to its scale, as a server shows it.
+	Unrounded bool
 }
 
 // compare compares two values of a function, weight strings padded.
@@ -561,7 +565,7 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 		a.scratch = s.num.appendText(a.scratch[:0])
 		return rb.AppendValue(Decimal(a.scratch))
 	case f.Kind == AggAvg:
-		return a.emitAvg(j, s)
+		return a.emitAvg(j, s, f.Unrounded)
 	case f.Kind == AggMin, f.Kind == AggMax:
 		raw := s.raw
 		if role.part == partWeight {
@@ -587,7 +591,7 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 		}
 		return rb.AppendValue(Bytes(s.text))
 	case f.Kind == AggAvgDistinct:
-		return a.emitAvg(j, s)
+		return a.emitAvg(j, s, f.Unrounded)
 	case f.Kind == AggSumDistinct:
 		if s.float {
 			if !s.flt.nonNull {
@@ -604,7 +608,7 @@ func (a *aggregate) emitPart(j int, role aggRole) error {
 	return errBadColumn
 }
 
-func (a *aggregate) emitAvg(j int, s *aggState) error {
+func (a *aggregate) emitAvg(j int, s *aggState, unrounded bool) error {
 	rb := a.rb
 	sumNull := (s.float && !s.flt.nonNull) || (!s.float && !s.num.nonNull)
 	if !s.cnt.nonNull || sumNull || s.cnt.isZero() {
@@ -627,6 +631,12 @@ func (a *aggregate) emitAvg(j int, s *aggState) error {
 		}
 	}
 	scale := min(int(f.Decimals), 38)
+	if unrounded {
+		// As is: the column's scale would round it.
+		a.scratch = a.div.appendDivDecimal(a.scratch[:0], &s.num, &s.cnt, (scale+8)/9*9)
+		rb.AppendRaw(a.scratch)
+		return nil
+	}
 	a.scratch = a.div.appendDivDecimal(a.scratch[:0], &s.num, &s.cnt, scale)
 	return rb.AppendValue(Decimal(a.scratch))
 }
