@@ -1249,7 +1249,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 			if err != nil {
 				return merge.Null, err
 			}
-			return valueOfNum(v, &fields[col])
+			return valueOfNum(v, &fields[col], cli.Assigned)
 		}), nil
 	case *router.CountRows:
 		in, err := buildStream(x.Input, streams, cli, conns)
@@ -1497,8 +1497,9 @@ func numOfValue(v merge.Value, f *merge.Field) router.Num {
 }
 
 // valueOfNum renders a computed number for its column: exact values with
-// the column's scale, floats as floats.
-func valueOfNum(n router.Num, f *merge.Field) (merge.Value, error) {
+// the column's scale (a quotient assigned to a variable: its digits),
+// floats as floats.
+func valueOfNum(n router.Num, f *merge.Field, assigned bool) (merge.Value, error) {
 	switch {
 	case n.Null:
 		return merge.Null, nil
@@ -1524,6 +1525,11 @@ func valueOfNum(n router.Num, f *merge.Field) (merge.Value, error) {
 		x, _ := n.R.Float64()
 		return merge.Float(x), nil
 	case mysql.MYSQL_TYPE_DECIMAL, mysql.MYSQL_TYPE_NEWDECIMAL:
+		if assigned && n.Frac > scale {
+			// A variable keeps the digits a quotient holds beyond those
+			// shown (as is: the column's scale would round them).
+			return merge.Bytes([]byte(n.R.FloatString(n.Frac))), nil
+		}
 	default:
 		scale = 0
 	}

@@ -56,7 +56,8 @@ type Client struct {
 	// GROUP_CONCAT() merged across shards must not reach it.
 	GroupConcatMaxLen int
 	// Assigned: the rows go into variables, which keep every digit of a
-	// DECIMAL AVG's quotient (merge.AggFunc.Unrounded).
+	// DECIMAL quotient (an AVG: merge.AggFunc.Unrounded; a division:
+	// valueOfNum), not only those a result shows.
 	Assigned bool
 	// Deadlocked, when set, reports that the session's statement was
 	// stopped to break a deadlock across data hosts: the server's
