@@ -160,6 +160,27 @@ func (w *LimitedWrite) explain(b *strings.Builder, d int) {
 	}
 }
 
+// Returning is a write whose statements each return the rows they wrote
+// (MariaDB's INSERT, REPLACE or DELETE ... RETURNING), run one after
+// another: the client gets one result of their rows, an INSERT's in the
+// order of its VALUES (the routes' RowNumbers), a global table's copies'
+// once (Broadcast: the first copy's).
+type Returning struct {
+	Routes    []*Route
+	Broadcast bool
+}
+
+func (x *Returning) explain(b *strings.Builder, d int) {
+	what := "rows in the client's order"
+	if x.Broadcast {
+		what = "the first copy's rows"
+	}
+	line(b, d, "Returning statement after statement, %s", what)
+	for _, r := range x.Routes {
+		r.explain(b, d+1)
+	}
+}
+
 // Broadcast writes to every copy of a global table; the copies answer
 // alike, so the client sees one copy's affected-row count.
 type Broadcast struct {
@@ -515,6 +536,8 @@ func AppendRoutes(out []*Route, p Primitive) []*Route {
 	case *Broadcast:
 		out = append(out, x.Routes...)
 	case *LimitedWrite:
+		out = append(out, x.Routes...)
+	case *Returning:
 		out = append(out, x.Routes...)
 	case singleInput:
 		out = AppendRoutes(out, x.input())

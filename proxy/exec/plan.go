@@ -59,6 +59,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runLimitedWrite(cli, root, conns, tr)
 	case *router.InsertSelect:
 		return runInsertSelect(cli, root, conns, tr)
+	case *router.Returning:
+		return runReturning(cli, root, conns, tr)
 	}
 	if p.FoundRows {
 		return runMerge(cli, p.Root, conns, tr, &foundRows{})
@@ -159,6 +161,10 @@ func severalWrites(root router.Primitive) bool {
 		}
 	case *router.LimitedWrite:
 		return true
+	case *router.Returning:
+		for _, rt := range r.Routes {
+			n += len(rt.SQL)
+		}
 	case *router.InsertSelect:
 		return r.Broadcast && len(r.Targets) > 1
 	}

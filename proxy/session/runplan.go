@@ -135,6 +135,8 @@ func writeStatements(p *router.Plan) int {
 		routes = r.Routes
 	case *router.Broadcast:
 		routes = r.Routes
+	case *router.Returning:
+		routes = r.Routes
 	case *router.ChildInsert, *router.MoveRows, *router.InsertSelect, *router.LimitedWrite:
 		return 2 // several shards, known only as it runs
 	default:

@@ -150,6 +150,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 			st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 		}
 		stmts, err := parser.ParseMode(st.sql, s.mode())
+		if _, _, returning := parser.CutReturning(st.sql); err != nil && returning {
+			return s.writeErr(unsupported("a prepared INSERT, REPLACE or DELETE ... RETURNING in a sharded schema: send it as a text query"))
+		}
 		if err != nil {
 			return s.writeErr(parseError(err, &st.sum))
 		}
