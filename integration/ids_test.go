@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +211,24 @@ func TestGeneratedIDs(t *testing.T) {
 	// INSERT ... SELECT without the ids cannot be given ids.
 	if _, err := c.ExecContext(ctx, "INSERT INTO items (client, n) SELECT client, n FROM items WHERE n = 1"); ErrCode(err) != 1235 {
 		t.Errorf("INSERT ... SELECT without ids: %v, want 1235", err)
+	}
+	// RETURNING tells the ids generated, row by row in the client's order
+	// (the rows go to several shards).
+	r := runQuery(c, "INSERT INTO items (client, n) VALUES (0, 30), (0, 31), (0, 32), (0, 33) RETURNING id, n")
+	if r.Err != nil || len(r.Rows) != 4 {
+		t.Fatalf("INSERT ... RETURNING: %q %v", r.Rows, r.Err)
+	}
+	prev := int64(0)
+	for k, row := range r.Rows {
+		id, _ := strconv.ParseInt(row[0], 10, 64)
+		if row[1] != fmt.Sprint(30+k) || id <= prev {
+			t.Errorf("INSERT ... RETURNING: %q, want n 30..33 in order with ascending ids", r.Rows)
+			break
+		}
+		prev = id
+		if got := QueryString(t, c, "SELECT n FROM items WHERE id = ?", row[0]); got != row[1] {
+			t.Errorf("RETURNING said id %s for n=%s; that id holds n=%q", row[0], row[1], got)
+		}
 	}
 }
 
