@@ -20,6 +20,10 @@ func TestMultiStatementsSharded(t *testing.T) {
 		"SET @a = 5; SELECT @a":                  "5",
 		"SELECT 1; DO 1; SELECT 3":               "1,3",
 		"SET @b = 1; SET @c = 2; SELECT @b + @c": "3",
+		// MariaDB's syntax TiDB's parser does not read: statement after
+		// statement, as the server parses them
+		"SET STATEMENT max_statement_time = 5 FOR SELECT @@max_statement_time; SELECT 2": "5,2",
+		"SELECT 7 INTO @x; SELECT @x + 1":                                                "8",
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		rows, err := db.QueryContext(ctx, q)

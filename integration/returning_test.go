@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 )
 
@@ -97,4 +98,27 @@ func TestReturning(t *testing.T) {
 		t.Errorf("a prepared RETURNING: %v, want a refusal", err)
 	}
 	same("SELECT * FROM small ORDER BY id", true)
+	// In a text of several statements.
+	multi := Open(t, DSN("app", "app", p.Addr, "cp", "multiStatements=true"))
+	rows, err := multi.QueryContext(ctx, "INSERT INTO small VALUES (50, 5, 'm'), (51, 5, 'n') RETURNING s; DELETE FROM small WHERE id IN (50, 51) RETURNING v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		if !rows.NextResultSet() {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil || strings.Join(got, ",") != "m,n,5,5" {
+		t.Errorf("RETURNING in a multi-statement text: %q %v, want m,n,5,5", got, err)
+	}
+	rows.Close()
 }

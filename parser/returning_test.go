@@ -16,3 +16,16 @@ func TestCutReturning(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitStatements(t *testing.T) {
+	got := SplitStatements("SET STATEMENT a = 1 FOR SELECT ';'; DELETE FROM t RETURNING id;\n SELECT 1 ;  ")
+	want := []string{"SET STATEMENT a = 1 FOR SELECT ';'", " DELETE FROM t RETURNING id", "\n SELECT 1"}
+	if len(got) != len(want) {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}

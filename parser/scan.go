@@ -1,5 +1,7 @@
 package parser
 
+import "strings"
+
 // Scan classifies a statement with the lexer alone. It is the proxy's fast
 // path: a statement whose summary needs nothing special is forwarded as it
 // is, without a full parse.
@@ -270,6 +272,22 @@ func scan(sql string, s *Summary, all bool) {
 		prev = tok
 		tok = l.Next()
 	}
+}
+
+// SplitStatements cuts a text of several statements into theirs, without
+// the semicolons that end them.
+func SplitStatements(sql string) []string {
+	var out []string
+	var sub Summary
+	for off := 0; off < len(sql); {
+		ScanOne(sql[off:], &sub)
+		if sub.Next == 0 {
+			return append(out, strings.TrimRight(sql[off:], "; \t\r\n"))
+		}
+		out = append(out, sql[off:off+sub.Next-1])
+		off += sub.Next
+	}
+	return out
 }
 
 // scanRest scans the statements after the first, only for flags that

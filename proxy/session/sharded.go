@@ -40,14 +40,26 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 		return s.shardedStatement(sql, sum, snap, nil)
 	}
 	stmts, err := parser.ParseMode(sql, s.mode())
+	var texts []string
 	if err != nil {
-		return s.writeErr(parseError(err, sum))
+		// MariaDB's syntax that TiDB's parser does not read (SET
+		// STATEMENT, RETURNING, INTO @v), or an error: statement after
+		// statement, each parsed when its turn comes, as the server does.
+		texts = parser.SplitStatements(sql)
 	}
+	n := max(len(stmts), len(texts))
 	var sub parser.Summary
-	for i, st := range stmts {
-		s.cli.MoreResults = i < len(stmts)-1
+	for i := 0; i < n; i++ {
+		s.cli.MoreResults = i < n-1
 		s.mark = s.c.Mark()
-		text := st.Text()
+		var st ast.StmtNode
+		var text string
+		if texts != nil {
+			text = texts[i]
+		} else {
+			st = stmts[i]
+			text = st.Text()
+		}
 		parser.Scan(text, &sub)
 		if i > 0 {
 			s.beginDiagnostics(&sub)
@@ -56,7 +68,7 @@ func (s *Session) runSharded(sql string, sum *parser.Summary, snap *snapshot.Sna
 			s.cli.MoreResults = false
 			return err
 		}
-		if s.cli.MoreResults == false && i < len(stmts)-1 {
+		if s.cli.MoreResults == false && i < n-1 {
 			return nil // an error ended the query
 		}
 	}
@@ -328,7 +340,7 @@ func (s *Session) logicalDB() string {
 func parseError(err error, sum *parser.Summary) *mysql.MyError {
 	if sum != nil && sum.Flags&parser.FlagIntoVar != 0 {
 		// MariaDB reads it; the proxy's parser does not.
-		return unsupported("SELECT ... INTO @variable here in a sharded schema (prepared, in a UNION or a subquery, or in a multi-statement query): send it alone as a text query, or write SET @v = (SELECT ...)")
+		return unsupported("SELECT ... INTO @variable here in a sharded schema (prepared, or in a UNION or a subquery): send it as a text query, or write SET @v = (SELECT ...)")
 	}
 	msg := err.Error()
 	if i := strings.Index(msg, "near "); i >= 0 {
