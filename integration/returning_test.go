@@ -13,7 +13,7 @@ import (
 // sharded schema (TiDB's parser does not read RETURNING: it was a syntax
 // error). The rows are the oracle's: an INSERT's in the order of its
 // VALUES, also over several shards; a global table's once. Errors and
-// what the tables hold after are the oracle's too.
+// what the tables hold after are the oracle's too; text and prepared.
 func TestReturning(t *testing.T) {
 	p := StartProxy(t, copyConfig())
 	proxy, oracle := copySchema(t, p, "cp_returning", "DROP TABLE IF EXISTS small", "DROP TABLE IF EXISTS glob",
@@ -94,8 +94,27 @@ func TestReturning(t *testing.T) {
 			t.Errorf("%s: %v, want a refusal", q, err)
 		}
 	}
-	if _, err := pc.PrepareContext(ctx, "INSERT INTO small VALUES (?, 1, 'p') RETURNING id"); !isRefusal(err) {
-		t.Errorf("a prepared RETURNING: %v, want a refusal", err)
+	if _, err := pc.PrepareContext(ctx, "INSERT INTO small VALUES (?, 1, 'p') RETURNING id, ?"); !isRefusal(err) {
+		t.Errorf("a marker in a prepared RETURNING list: %v, want a refusal", err)
+	}
+	// Prepared (the driver prepares on the server when given values).
+	for _, c := range []struct {
+		q       string
+		args    []any
+		ordered bool
+	}{
+		{"INSERT INTO small VALUES (?, 1, 'p') RETURNING id, s", []any{60}, true},
+		{"INSERT INTO small VALUES (?, 1, 'p'), (?, ?, 'q'), (?, 3, ?) RETURNING id, v, s", []any{63, 61, 2, 62, "r"}, true},
+		{"INSERT INTO small VALUES (?, 1, 'p') RETURNING id", []any{60}, true}, // a duplicate
+		{"DELETE FROM small WHERE id IN (?, ?, ?) RETURNING id, s", []any{60, 61, 62}, false},
+		{"DELETE FROM small WHERE id = ? RETURNING v", []any{63}, true},
+	} {
+		got, want := runQuery(pc, c.q, c.args...), runQuery(oc, c.q, c.args...)
+		if code(got.Err) != code(want.Err) {
+			t.Errorf("prepared %s %v: proxy %v, oracle %v", c.q, c.args, got.Err, want.Err)
+		} else if d := compareResults(got, want, c.ordered); d != "" {
+			t.Errorf("prepared %s %v: %s", c.q, c.args, d)
+		}
 	}
 	same("SELECT * FROM small ORDER BY id", true)
 	// In a text of several statements.

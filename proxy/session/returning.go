@@ -53,6 +53,11 @@ func (s *Session) returning(sql string, sum *parser.Summary, snap *snapshot.Snap
 	return true, s.flush()
 }
 
+// returningKind reports the kinds of statement MariaDB gives a RETURNING.
+func returningKind(k parser.Kind) bool {
+	return k == parser.KindInsert || k == parser.KindReplace || k == parser.KindDelete
+}
+
 // checkReturning refuses a RETURNING list the shard's server would answer
 // otherwise than one server: one that names a table (the shard's is
 // another), reads one in a subquery, or asks what the proxy answers

@@ -148,7 +148,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		if err != nil && sum.Flags&parser.FlagIntoVar != 0 {
 			return s.selectInto(sql, sum, snap, err)
 		}
-		if err != nil && (sum.Kind == parser.KindInsert || sum.Kind == parser.KindReplace || sum.Kind == parser.KindDelete) {
+		if err != nil && returningKind(sum.Kind) {
 			if done, err := s.returning(sql, sum, snap); done {
 				return err
 			}

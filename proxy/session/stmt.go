@@ -64,6 +64,9 @@ type stmt struct {
 	// vars: the client's SET STATEMENT around the statement (in a sharded
 	// schema, where sql is the statement alone), in force at each execute.
 	vars *parser.SetStatement
+	// returning: its RETURNING list (in a sharded schema, where sql is
+	// the statement without it; see Session.returning).
+	returning string
 	// client: in a pass-through schema, the client's text of a statement
 	// naming DATABASE(), written again at each execute into sql
 	// (passThroughText): the value follows USE, as on the server.
@@ -150,8 +153,15 @@ func (s *Session) stmtPrepare(p []byte) error {
 			st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 		}
 		stmts, err := parser.ParseMode(st.sql, s.mode())
-		if _, _, returning := parser.CutReturning(st.sql); err != nil && returning {
-			return s.writeErr(unsupported("a prepared INSERT, REPLACE or DELETE ... RETURNING in a sharded schema: send it as a text query"))
+		if text, list, ok := parser.CutReturning(st.sql); err != nil && ok && returningKind(st.sum.Kind) {
+			if e := s.checkReturning(list); e != nil {
+				return s.writeErr(e)
+			}
+			if hasMarkers(list) {
+				return s.writeErr(unsupported("a parameter marker in a RETURNING list in a sharded schema"))
+			}
+			st.sql, st.returning = text, list
+			stmts, err = parser.ParseMode(st.sql, s.mode())
 		}
 		if err != nil {
 			return s.writeErr(parseError(err, &st.sum))
@@ -182,6 +192,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 		node, sql, err := router.PrepareSQL(meta, s.routerEnv(snap))
 		if err != nil {
 			return s.handleExecErr(err)
+		}
+		if st.returning != "" {
+			sql += " RETURNING " + st.returning // (for its columns)
 		}
 		dn := snap.Cluster.Nodes[node]
 		if dn == nil {
@@ -708,6 +721,9 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if st.info {
 		return s.stmtExecuteInfo(st, nullMap, values, snap)
 	}
+	if st.returning != "" {
+		return s.stmtExecuteReturning(st, nullMap, values, snap)
+	}
 	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
 	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
 		return s.executeOn(st, s.withStmtVars(sql), route{node: dn, schema: dn.Database}, p, nullMap, values)
@@ -740,17 +756,27 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 		}
 	}
 	// The general way: the values written into the statement.
+	plan, stmt, firstID, err := s.planWithValues(st, params, snap)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	return s.runAsText(st, plan, stmt, firstID)
+}
+
+// planWithValues plans a prepared statement's execution with its values
+// written into it, and fills in the ids the proxy generates.
+func (s *Session) planWithValues(st *stmt, params []any, snap *snapshot.Snapshot) (*router.Plan, ast.StmtNode, uint64, error) {
 	stmts, err := parser.ParseMode(st.sql, s.mode())
 	if err != nil {
-		return s.writeErr(parseError(err, &st.sum))
+		return nil, nil, 0, parseError(err, &st.sum)
 	}
 	bindParams(stmts[0], params, true)
 	if err := s.evalKeyExprs(stmts[0], snap); err != nil {
-		return s.handleExecErr(err)
+		return nil, nil, 0, err
 	}
 	firstID, err := s.fillIDs(stmts[0], snap)
 	if err != nil {
-		return s.handleExecErr(err)
+		return nil, nil, 0, err
 	}
 	plan, err := router.Build(stmts[0], s.routerEnv(snap))
 	if err != nil {
@@ -762,10 +788,25 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 			return stmt, err
 		}, snap, err, 0)
 	}
+	return plan, stmts[0], firstID, err
+}
+
+// stmtExecuteReturning runs an execution of a prepared INSERT, REPLACE or
+// DELETE ... RETURNING as the text one runs (Session.returning), with its
+// values written into it.
+func (s *Session) stmtExecuteReturning(st *stmt, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	params, err := decodeParams(st.params, st.types, nullMap, values, st.longData)
+	if err != nil {
+		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
+	}
+	plan, stmt, firstID, err := s.planWithValues(st, params, snap)
+	if err == nil {
+		plan, err = router.WithReturning(plan, st.returning)
+	}
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	return s.runAsText(st, plan, stmts[0], firstID)
+	return s.runAsText(st, plan, stmt, firstID)
 }
 
 // stmtExecuteInfo answers an execution of a SELECT over information_schema
