@@ -89,6 +89,7 @@ func TestReturning(t *testing.T) {
 		"DELETE FROM small WHERE id = 1 RETURNING small.id",
 		"DELETE FROM small WHERE id = 1 RETURNING (SELECT COUNT(*) FROM small)",
 		"DELETE FROM small WHERE id = 1 RETURNING DATABASE()",
+		"DELETE FROM small ORDER BY v RETURNING id",
 	} {
 		if _, err := pc.ExecContext(ctx, q); !isRefusal(err) {
 			t.Errorf("%s: %v, want a refusal", q, err)

@@ -1,14 +1,17 @@
 package router
 
-// WithReturning turns a write's plan into one whose statements return the
-// rows they write (MariaDB's RETURNING list, as the client wrote it; it
-// names no table): one statement keeps its form, several become a
-// Returning. Refused where the rows cannot be given as one server gives
-// them: writes the proxy runs in steps (LIMIT over shards, rows moved,
-// rows looked up or copied first), and an INSERT IGNORE of several
-// statements, whose skipped rows return nothing (its rows' order would
-// be lost).
-func WithReturning(p *Plan, list string) (*Plan, error) {
+import "github.com/pingcap/tidb/pkg/parser/ast"
+
+// WithReturning turns the plan of a write (stmt) into one whose
+// statements return the rows they write (MariaDB's RETURNING list, as the
+// client wrote it; it names no table): one statement keeps its form,
+// several become a Returning. Refused where the rows cannot be given as
+// one server gives them: writes the proxy runs in steps (LIMIT over
+// shards, rows moved, rows looked up or copied first), an INSERT IGNORE of
+// several statements, whose skipped rows return nothing (its rows' order
+// would be lost), and a DELETE ... ORDER BY of several, whose rows come in
+// that order.
+func WithReturning(stmt ast.StmtNode, p *Plan, list string) (*Plan, error) {
 	with := func(r *Route) *Route {
 		c := *r
 		c.SQL = make([]string, len(r.SQL))
@@ -35,6 +38,9 @@ func WithReturning(p *Plan, list string) (*Plan, error) {
 	}
 	if n > 1 && p.Insert == InsertIgnore {
 		return nil, errUnsupported("INSERT IGNORE ... RETURNING over several shards: the rows it skips return nothing, and the others' order would be lost")
+	}
+	if del, ok := stmt.(*ast.DeleteStmt); ok && n > 1 && del.Order != nil {
+		return nil, errUnsupported("DELETE ... ORDER BY ... RETURNING over several shards: its rows would not come in that order")
 	}
 	out := *p
 	if n == 1 {

@@ -29,6 +29,8 @@ func TestWithReturning(t *testing.T) {
 		{"INSERT IGNORE INTO orders (id, user_id) VALUES (1, 5)", "INSERT IGNORE INTO `orders_1`"},
 		{"INSERT IGNORE INTO orders (id, user_id) VALUES (1, 5), (2, 6)", "error: INSERT IGNORE ... RETURNING over several shards"},
 		{"DELETE FROM orders LIMIT 2", "error: INSERT, REPLACE or DELETE ... RETURNING that the proxy runs in steps"},
+		{"DELETE FROM orders ORDER BY id", "error: DELETE ... ORDER BY ... RETURNING over several shards"},
+		{"DELETE FROM orders WHERE user_id = 5 ORDER BY id", "DELETE FROM `orders_1` WHERE `user_id` = 5 ORDER BY `id` RETURNING id, user_id * 2"},
 	} {
 		stmts, err := parser.Parse(c.sql)
 		if err != nil {
@@ -36,7 +38,7 @@ func TestWithReturning(t *testing.T) {
 		}
 		p, err := Build(stmts[0], env)
 		if err == nil {
-			p, err = WithReturning(p, "id, user_id * 2")
+			p, err = WithReturning(stmts[0], p, "id, user_id * 2")
 		}
 		got := ""
 		if err != nil {

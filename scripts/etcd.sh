@@ -196,14 +196,16 @@ wait_healthy() {
 		still=()
 		for i in "${pending[@]}"; do
 			healthy "$i" && continue
-			if [[ -n ${LAUNCHED[$i]:-} ]] && ! alive "${LAUNCHED[$i]}"; then
-				print_log_tail "$(member_dir "$i")/etcd.log"
-				die "${NAME[$i]}: etcd exited during start-up (see $(member_dir "$i")/etcd.log)"
-			fi
-			if ! is_running "$i"; then
+			if [[ -n ${LAUNCHED[$i]:-} ]]; then
+				# Launched here: alive is starting (until its shell has exec'd
+				# etcd it does not look like the member).
+				if ! alive "${LAUNCHED[$i]}"; then
+					print_log_tail "$(member_dir "$i")/etcd.log"
+					die "${NAME[$i]}: etcd exited during start-up (see $(member_dir "$i")/etcd.log)"
+				fi
+			elif ! is_running "$i"; then
 				# It ran when we looked (a member left by an earlier run) and
 				# has exited since: start it like the others.
-				[[ -z ${LAUNCHED[$i]:-} ]] || die "${NAME[$i]} is not running"
 				note "${NAME[$i]} exited; starting it again"
 				launch "$i"
 			fi

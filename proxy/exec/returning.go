@@ -2,6 +2,7 @@ package exec
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -54,7 +55,9 @@ func runReturning(cli *Client, rt *router.Returning, conns Conns, tr Tracker) (O
 					fields = b.fields
 				}
 				if numbers != nil && len(numbers) != len(b.rows) {
-					numbers = nil // (not an INSERT of rows split over shards)
+					// (Rows skipped: INSERT IGNORE is refused for that.)
+					return mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support an INSERT ... RETURNING whose shard returned "+
+						strconv.Itoa(len(b.rows))+" rows for its "+strconv.Itoa(len(numbers))+": their order in the client's rows is lost")
 				}
 				for k, row := range b.rows {
 					n := 0

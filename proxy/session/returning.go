@@ -28,22 +28,14 @@ func (s *Session) returning(sql string, sum *parser.Summary, snap *snapshot.Snap
 	if e := s.checkReturning(list); e != nil {
 		return true, s.writeErr(e)
 	}
-	if err := s.evalKeyExprs(stmt, snap); err != nil {
-		return true, s.handleExecErr(err)
+	plan, firstID, err := s.planStatement(stmt, func() (ast.StmtNode, error) { return s.parseOne(text) }, snap)
+	if err == nil {
+		plan, err = router.WithReturning(stmt, plan, list)
 	}
-	firstID, err := s.fillIDs(stmt, snap)
 	if err != nil {
 		return true, s.handleExecErr(err)
 	}
-	plan, err := router.Build(stmt, s.routerEnv(snap))
-	if err != nil {
-		return true, s.handleExecErr(err)
-	}
-	withList, err := router.WithReturning(plan, list)
-	if err != nil {
-		return true, s.handleExecErr(err)
-	}
-	out, err := s.runPlan(withList, stmt, sum, firstID)
+	out, err := s.runPlan(plan, stmt, sum, firstID)
 	if err != nil {
 		return true, s.handleExecErr(err)
 	}

@@ -175,17 +175,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if sel, names, ok := infoSchemaSelect(stmt); ok {
 		return s.infoSchema(sql, sel, names, snap)
 	}
-	if err := s.evalKeyExprs(stmt, snap); err != nil {
-		return s.handleExecErr(err)
-	}
-	firstID, err := s.fillIDs(stmt, snap)
-	if err != nil {
-		return s.handleExecErr(err)
-	}
-	plan, err := router.Build(stmt, s.routerEnv(snap))
-	if err != nil {
-		plan, err = s.around(func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap, err, 0)
-	}
+	plan, firstID, err := s.planStatement(stmt, func() (ast.StmtNode, error) { return s.parseOne(sql) }, snap)
 	if err != nil {
 		return s.handleExecErr(err)
 	}
@@ -197,6 +187,25 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		s.cli.MoreResults = false
 	}
 	return s.flush()
+}
+
+// planStatement plans a parsed statement: the expressions that decide
+// its shards evaluated, the ids the proxy generates filled in, and where
+// the router refuses it, the ways around (subqueries or tables read
+// first), from a fresh parse.
+func (s *Session) planStatement(stmt ast.StmtNode, fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot) (*router.Plan, uint64, error) {
+	if err := s.evalKeyExprs(stmt, snap); err != nil {
+		return nil, 0, err
+	}
+	firstID, err := s.fillIDs(stmt, snap)
+	if err != nil {
+		return nil, 0, err
+	}
+	plan, err := router.Build(stmt, s.routerEnv(snap))
+	if err != nil {
+		plan, err = s.around(fresh, snap, err, 0)
+	}
+	return plan, firstID, err
 }
 
 // placeSessionStatement plans a SET or DO whose subqueries read tables:

@@ -771,23 +771,13 @@ func (s *Session) planWithValues(st *stmt, params []any, snap *snapshot.Snapshot
 		return nil, nil, 0, parseError(err, &st.sum)
 	}
 	bindParams(stmts[0], params, true)
-	if err := s.evalKeyExprs(stmts[0], snap); err != nil {
-		return nil, nil, 0, err
-	}
-	firstID, err := s.fillIDs(stmts[0], snap)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	plan, err := router.Build(stmts[0], s.routerEnv(snap))
-	if err != nil {
-		plan, err = s.around(func() (ast.StmtNode, error) {
-			stmt, err := s.parseOne(st.sql)
-			if err == nil {
-				bindParams(stmt, params, true)
-			}
-			return stmt, err
-		}, snap, err, 0)
-	}
+	plan, firstID, err := s.planStatement(stmts[0], func() (ast.StmtNode, error) {
+		stmt, err := s.parseOne(st.sql)
+		if err == nil {
+			bindParams(stmt, params, true)
+		}
+		return stmt, err
+	}, snap)
 	return plan, stmts[0], firstID, err
 }
 
@@ -801,7 +791,7 @@ func (s *Session) stmtExecuteReturning(st *stmt, nullMap, values []byte, snap *s
 	}
 	plan, stmt, firstID, err := s.planWithValues(st, params, snap)
 	if err == nil {
-		plan, err = router.WithReturning(plan, st.returning)
+		plan, err = router.WithReturning(stmt, plan, st.returning)
 	}
 	if err != nil {
 		return s.handleExecErr(err)
