@@ -42,6 +42,23 @@ schemas:
 `
 }
 
+// copiesAgree reads a global table of copyConfig's schema on both its
+// nodes (q): the copies hold the same rows, want of them.
+func copiesAgree(t *testing.T, q string, want int) {
+	t.Helper()
+	a := runQuery(Open(t, DSN("sg", "sg", dh0Primary, "cp_0")), q)
+	b := runQuery(Open(t, DSN("sg", "sg", dh1Primary, "cp_1")), q)
+	if a.Err != nil || b.Err != nil {
+		t.Fatalf("reading the copies: %v, %v", a.Err, b.Err)
+	}
+	if len(a.Rows) != want {
+		t.Errorf("%s: the copy on dh0 has %d rows, want %d", q, len(a.Rows), want)
+	}
+	if d := compareResults(a, b, true); d != "" {
+		t.Errorf("the copies of a global table differ (\"proxy\" = dh0, \"oracle\" = dh1): %s", d)
+	}
+}
+
 // copySchema runs schema through proxy p in its schema cp and on the
 // oracle in database db (created if need be), and returns both handles.
 func copySchema(t *testing.T, p *Proxy, db string, schema ...string) (proxy, oracle *sql.DB) {
@@ -164,18 +181,7 @@ func TestGlobalCopiesAgree(t *testing.T) {
 			t.Errorf("%s: got %v, want 1235 (each copy would get another value)", q, err)
 		}
 	}
-	q := "SELECT id, name, at, ts FROM glob ORDER BY id"
-	a := runQuery(Open(t, DSN("sg", "sg", dh0Primary, "cp_0")), q)
-	b := runQuery(Open(t, DSN("sg", "sg", dh1Primary, "cp_1")), q)
-	if a.Err != nil || b.Err != nil {
-		t.Fatalf("reading the copies: %v, %v", a.Err, b.Err)
-	}
-	if len(a.Rows) != 26 {
-		t.Errorf("the copy on dh0 has %d rows, want 26", len(a.Rows))
-	}
-	if d := compareResults(a, b, true); d != "" {
-		t.Errorf("the copies of a global table differ (\"proxy\" = dh0, \"oracle\" = dh1): %s", d)
-	}
+	copiesAgree(t, "SELECT id, name, at, ts FROM glob ORDER BY id", 26)
 	if got := QueryString(t, c, "SELECT at FROM glob WHERE id = 200"); !strings.HasPrefix(got, "2001-09-09") {
 		t.Errorf("after SET timestamp, NOW() gave %s, want 2001-09-09 ...", got)
 	}

@@ -82,12 +82,7 @@ func TestSetStatement(t *testing.T) {
 		}
 	}
 	// Every copy of the global table took the write.
-	q := "SELECT id, name, at FROM glob ORDER BY id"
-	a := runQuery(Open(t, DSN("sg", "sg", dh0Primary, "cp_0")), q)
-	b := runQuery(Open(t, DSN("sg", "sg", dh1Primary, "cp_1")), q)
-	if d := compareResults(a, b, true); a.Err != nil || b.Err != nil || len(a.Rows) != 3 || d != "" {
-		t.Errorf("the copies of glob (\"proxy\" = dh0, \"oracle\" = dh1): %v %v %d rows: %s", a.Err, b.Err, len(a.Rows), d)
-	}
+	copiesAgree(t, "SELECT id, name, at FROM glob ORDER BY id", 3)
 	// A statement the server stops: max_statement_time reaches every shard.
 	slow := "SET STATEMENT max_statement_time = 0.01 FOR SELECT COUNT(*) FROM small WHERE SLEEP(0.02) = 0"
 	if _, err := pc.ExecContext(context.Background(), slow); code(err) != 1969 {
