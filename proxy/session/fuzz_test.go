@@ -99,6 +99,8 @@ func FuzzCommands(f *testing.F) {
 		{cmdOf(mysql.COM_CHANGE_USER), cmdOf(mysql.COM_CHANGE_USER, []byte("app\x00\x14"))},
 		{cmdOf(mysql.COM_RESET_CONNECTION), cmdOf(mysql.COM_STATISTICS), cmdOf(mysql.COM_DEBUG), {0xfa}, {0x1f}},
 		{cmdOf(mysql.COM_INIT_DB, []byte("plain")), plain, executeOf(1, 0, nil)},
+		{cmdOf(mysql.COM_STMT_PREPARE, []byte("DELETE FROM sbtest1 WHERE id = ? RETURNING c")), executeOf(1, 0, longlong)},
+		{cmdOf(mysql.COM_STMT_PREPARE, []byte("SET STATEMENT max_statement_time = 1 FOR SELECT c FROM sbtest1 WHERE id = ?")), executeOf(1, 0, longlong)},
 	}
 	// Sharded reads whose merge expects more columns than the fake's one
 	// (as shards part-way through an ALTER TABLE answer).
@@ -110,6 +112,11 @@ func FuzzCommands(f *testing.F) {
 		"SELECT * FROM sbtest1 WHERE id > 3 ORDER BY 2 LIMIT 1, 2",
 		"SELECT c FROM sbtest1 UNION SELECT c FROM sbtest1 ORDER BY 1",
 		"SELECT COUNT(DISTINCT c) FROM sbtest1 WITH ROLLUP",
+		// MariaDB's syntax the proxy reads itself
+		"SET STATEMENT max_statement_time = 1, sql_select_limit = 2 FOR SELECT c FROM sbtest1 ORDER BY id",
+		"DELETE FROM sbtest1 WHERE id IN (1, 2) RETURNING c, id",
+		"INSERT INTO sbtest1 (id, k, c, pad) VALUES (1, 1, 'a', 'b'), (2, 2, 'c', 'd') RETURNING id; SELECT 2",
+		"SELECT AVG(k) * 1000 INTO @a FROM sbtest1",
 	} {
 		seeds = append(seeds, [][]byte{cmdOf(mysql.COM_QUERY, []byte(q))})
 	}
