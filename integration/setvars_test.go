@@ -129,7 +129,7 @@ func TestSelectIntoVariables(t *testing.T) {
 		// A variable keeps every digit of a quotient (AVG's, a division's).
 		{sql: "SELECT AVG(amount), AVG(id) INTO @a, @n FROM lim"},
 		{sql: "SET @a = (SELECT AVG(amount) FROM lim WHERE id > 1), @n = (SELECT AVG(id) FROM lim)"},
-		{sql: "SELECT AVG(id) INTO @n FROM lim GROUP BY id > 2 ORDER BY 1 LIMIT 1"},
+		{sql: "SELECT AVG(id) INTO @n FROM lim GROUP BY id > 2 ORDER BY id > 2 LIMIT 1"},
 		{sql: "SELECT SUM(amount) / 3, SUM(id) / 7 * 2 INTO @a, @n FROM lim"},
 		{sql: "SET @a = (SELECT AVG(amount) * 3 FROM lim)"},
 	}, "SHOW WARNINGS", show)

@@ -202,6 +202,34 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		return errUnsupported("MIN/MAX of ENUM/SET column %s beside a DISTINCT aggregate of it across shards", distinctText)
 	}
 
+	// ORDER BY: after the merge the rows are in group-key order; anything
+	// else is sorted in memory (top-N with LIMIT).
+	items, err := orderItems(sel, shape)
+	if err != nil {
+		return err
+	}
+	sameAsGroup := len(items) <= len(groupExprs)
+	desc := false
+	for i, it := range items {
+		if !sameAsGroup {
+			break
+		}
+		if it.expr == nil || exprText(it.expr) != exprText(groupExprs[i]) {
+			sameAsGroup = false
+			break
+		}
+		if i == 0 {
+			desc = it.desc
+		} else if it.desc != desc {
+			sameAsGroup = false
+		}
+	}
+	// Without GROUP BY there is one row: nothing to sort.
+	sameAsGroup = sameAsGroup || len(groupExprs) == 0
+	// Rows sorted otherwise than by the group keys are kept first in a
+	// temporary table on one server, where an AVG is rounded to its
+	// scale: what expressions and variables then see.
+	agg.Stored = len(items) > 0 && !sameAsGroup
 	// HAVING and ORDER BY may name aggregates the SELECT list lacks: they
 	// become helper columns merged like the others.
 	hc := &havingCompiler{b: b, sel: sel, m: m, agg: agg, visible: shape.visible}
@@ -234,30 +262,6 @@ func (b *builder) planAggregate(sel *ast.SelectStmt, shape *selectShape, m *merg
 		m.havingText = exprText(sel.Having.Expr)
 		sel.Having = nil
 	}
-	// ORDER BY: after the merge the rows are in group-key order; anything
-	// else is sorted in memory (top-N with LIMIT).
-	items, err := orderItems(sel, shape)
-	if err != nil {
-		return err
-	}
-	sameAsGroup := len(items) <= len(groupExprs)
-	desc := false
-	for i, it := range items {
-		if !sameAsGroup {
-			break
-		}
-		if it.expr == nil || exprText(it.expr) != exprText(groupExprs[i]) {
-			sameAsGroup = false
-			break
-		}
-		if i == 0 {
-			desc = it.desc
-		} else if it.desc != desc {
-			sameAsGroup = false
-		}
-	}
-	// Without GROUP BY there is one row: nothing to sort.
-	sameAsGroup = sameAsGroup || len(groupExprs) == 0
 	type memKey struct {
 		col  *colExpr
 		wt   int              // helper ordinal of a weight string, -1 none

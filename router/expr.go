@@ -784,14 +784,17 @@ func numOf(v any) (Num, bool) {
 }
 
 type pendingAgg struct {
-	f       AggFunc
-	col, wt int
+	f                 AggFunc
+	col, wt, sum, cnt int
 }
 
 func (p *pendingAgg) resolve(m *merger) {
 	p.f.Col = m.helperCol(p.col)
 	if p.wt >= 0 {
 		p.f.Weight, p.f.HasWeight = m.helperCol(p.wt), true
+	}
+	if p.sum >= 0 {
+		p.f.Sum, p.f.Count = m.helperCol(p.sum), m.helperCol(p.cnt)
 	}
 }
 
@@ -810,28 +813,35 @@ type havingCompiler struct {
 }
 
 func (c *havingCompiler) compile(e ast.ExprNode) (Expr, error) {
-	ec := &exprCompiler{agg: c.aggregate, column: c.column, divScale: c.b.env.DivPrecision}
+	ec := &exprCompiler{agg: c.value, column: c.column, divScale: c.b.env.DivPrecision}
 	if c.afterSelect {
 		ec.field = c.field
 	}
 	return ec.compile(e)
 }
 
-// aggregate finds an aggregate among the visible columns, or adds it.
-func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
-	if strings.EqualFold(x.F, "avg") {
-		// From its SUM and COUNT: the value one server computes, not
-		// the one rounded to AVG's scale that it shows (avgExpr).
-		sum, err := c.aggregate(&ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
-		if err != nil {
-			return nil, err
-		}
-		cnt, err := c.aggregate(&ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
-		if err != nil {
-			return nil, err
-		}
-		return &avgExpr{sum: sum, cnt: cnt, divScale: c.b.env.DivPrecision}, nil
+// value is an aggregate's value in an expression: AVG from its SUM and
+// COUNT, the value one server computes, not the one rounded to AVG's
+// scale that it shows (avgExpr), unless the groups are Stored; the others
+// their column (aggregate).
+func (c *havingCompiler) value(x *ast.AggregateFuncExpr) (Expr, error) {
+	if !strings.EqualFold(x.F, "avg") || c.agg.Stored {
+		return c.aggregate(x)
 	}
+	sum, err := c.aggregate(&ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
+	if err != nil {
+		return nil, err
+	}
+	cnt, err := c.aggregate(&ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
+	if err != nil {
+		return nil, err
+	}
+	return &avgExpr{sum: sum, cnt: cnt, divScale: c.b.env.DivPrecision}, nil
+}
+
+// aggregate finds an aggregate's column among the visible columns, or
+// adds it.
+func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 	text := exprText(x)
 	for i := 0; i < c.visible; i++ {
 		f := c.sel.Fields.Fields[i]
@@ -847,7 +857,7 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 	if x.Distinct && (len(x.Args) != 1 || !c.b.isLocalColumn(x.Args[0])) {
 		return nil, errUnsupported("DISTINCT aggregates in expressions across shards unless on a sharding column")
 	}
-	p := &pendingAgg{col: c.m.addHelper(c.sel, x), wt: -1}
+	p := &pendingAgg{col: c.m.addHelper(c.sel, x), wt: -1, sum: -1, cnt: -1}
 	switch strings.ToLower(x.F) {
 	case "count":
 		p.f.Kind = AggCount
@@ -859,6 +869,10 @@ func (c *havingCompiler) aggregate(x *ast.AggregateFuncExpr) (Expr, error) {
 			p.f.Kind = AggMax
 		}
 		p.wt = c.m.addHelper(c.sel, weightString(x))
+	case "avg":
+		p.f.Kind = AggAvg
+		p.sum = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "sum", Args: x.Args, Distinct: x.Distinct})
+		p.cnt = c.m.addHelper(c.sel, &ast.AggregateFuncExpr{F: "count", Args: x.Args, Distinct: x.Distinct})
 	default:
 		return nil, errUnsupported("%s() in expressions across shards", strings.ToUpper(x.F))
 	}

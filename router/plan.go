@@ -247,6 +247,11 @@ type Aggregate struct {
 	Group []SortKey
 	Funcs []AggFunc
 	Input Primitive
+	// Stored: its rows are sorted after, otherwise than by the group
+	// keys, which one server does from a temporary table, an AVG in it
+	// rounded to its scale (an expression over it, or a variable, sees
+	// that).
+	Stored bool
 }
 
 // Distinct drops rows equal to the previous one on every key.
@@ -432,7 +437,11 @@ func (a *Aggregate) explain(b *strings.Builder, d int) {
 	for _, f := range a.Funcs {
 		fs = append(fs, fmt.Sprintf("%s(col %s)", f.Kind, f.Col))
 	}
-	line(b, d, "Aggregate group [%s] funcs [%s]", keysString(a.Group), strings.Join(fs, ", "))
+	stored := ""
+	if a.Stored {
+		stored = " stored"
+	}
+	line(b, d, "Aggregate group [%s] funcs [%s]%s", keysString(a.Group), strings.Join(fs, ", "), stored)
 	a.Input.explain(b, d+1)
 }
 

@@ -1162,7 +1162,7 @@ func buildStream(p router.Primitive, streams map[*router.Route][]merge.Stream, c
 		}
 		funcs := make([]merge.AggFunc, len(x.Funcs))
 		for i, f := range x.Funcs {
-			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1, LenCol: -1, Unrounded: cli.Assigned}
+			mf := merge.AggFunc{Kind: merge.AggKind(f.Kind), Col: f.Col.Resolve(n), Weight: -1, SumCol: -1, CountCol: -1, Value: -1, LenCol: -1, Unrounded: cli.Assigned && !x.Stored}
 			if f.Kind == router.AggGroupConcat {
 				mf.Sep, mf.MaxLen, mf.LenCol = []byte(f.Sep), cli.GroupConcatMaxLen, f.Len.Resolve(n)
 			}
