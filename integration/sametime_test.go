@@ -68,6 +68,12 @@ func TestShardsAtOneTime(t *testing.T) {
 			t.Errorf("%s after the writes: %s, not after their %s", q, now, before)
 		}
 	}
+	// Rows moved to other shards (their sharding key changed), and the
+	// ones updated where they are.
+	MustExec(t, pc, "UPDATE small SET id = id + 100, at = NOW(6) WHERE id IN (1, 2, 3, 4)")
+	distinct("an UPDATE that moves rows: NOW(6)", "SELECT COUNT(DISTINCT at) FROM small WHERE id > 100")
+	distinct("an UPDATE that moves rows: ON UPDATE", "SELECT COUNT(DISTINCT ts) FROM small WHERE id > 100")
+	MustExec(t, pc, "UPDATE small SET id = id - 100 WHERE id > 100")
 	// A session's own @@timestamp stands.
 	MustExec(t, pc, "SET timestamp = 1700000000.5")
 	MustExec(t, pc, "UPDATE small SET at = NOW(6)")

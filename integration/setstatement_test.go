@@ -45,6 +45,9 @@ func TestSetStatement(t *testing.T) {
 		{sql: "SET STATEMENT sql_mode = 'STRICT_ALL_TABLES' FOR INSERT INTO small (id, v, s) VALUES (10, 1, 'far too long for the column')"},
 		{sql: "SET STATEMENT max_statement_time = 10 FOR DELETE FROM small WHERE id IN (2, 9)"},
 		{sql: "SET STATEMENT max_statement_time = 10 FOR REPLACE INTO glob VALUES (3, 'three', NULL)"},
+		// rows moved to other shards (the proxy runs it in steps)
+		{sql: "SET STATEMENT timestamp = 1500000000 FOR UPDATE small SET id = id + 100, at = NOW(6) WHERE id IN (4, 5)"},
+		{sql: "UPDATE small SET id = id - 100 WHERE id > 100"},
 		// session statements
 		{sql: "SET STATEMENT max_statement_time = 10 FOR SET @a = (SELECT SUM(v) FROM small)"},
 		{sql: "SET STATEMENT max_statement_time = 10 FOR SET @b = 'x'"},

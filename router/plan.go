@@ -534,6 +534,31 @@ func (c *Compute) withInput(in Primitive) Primitive    { d := *c; d.Input = in; 
 func (m *MemorySort) withInput(in Primitive) Primitive { c := *m; c.Input = in; return &c }
 func (p *Project) withInput(in Primitive) Primitive    { c := *p; c.Input = in; return &c }
 
+// WriteStatements counts the statements a write plan sends; a write the
+// proxy runs in steps counts 2 (several shards, known only as it runs).
+func (p *Plan) WriteStatements() int {
+	var routes []*Route
+	switch r := p.Root.(type) {
+	case *Route:
+		routes = []*Route{r}
+	case *Scatter:
+		routes = r.Routes
+	case *Broadcast:
+		routes = r.Routes
+	case *Returning:
+		routes = r.Routes
+	case *ChildInsert, *MoveRows, *InsertSelect, *LimitedWrite:
+		return 2
+	default:
+		return 1
+	}
+	n := 0
+	for _, r := range routes {
+		n += len(r.SQL)
+	}
+	return n
+}
+
 // AppendRoutes appends the routes of a read plan's tree (and of a
 // Broadcast or LimitedWrite), in plan order.
 func AppendRoutes(out []*Route, p Primitive) []*Route {

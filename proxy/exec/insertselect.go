@@ -31,8 +31,7 @@ type IDSource struct {
 // inside the session's transaction: read them all, then insert each
 // where it belongs, and answer as MySQL does ("Records: ...").
 func runInsertSelect(cli *Client, is *router.InsertSelect, conns Conns, tr Tracker) (Outcome, error) {
-	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic}, ids: cli.IDs}
-	cp.prefix = cli.prefix // every copy alike (see planPrefix)
+	cp := copier{is: is, steps: steps{conns: conns, atomic: cli.Atomic, prefix: cli.prefix}, ids: cli.IDs}
 	cp.chunks = make([][]string, len(is.Targets))
 	cp.open = make([][]byte, len(is.Targets))
 	err := cp.read(cli, tr)
@@ -57,7 +56,6 @@ type copier struct {
 	steps
 	ids *IDSource
 
-	prefix string     // a global table's copies write at one time (planPrefix)
 	held   int        // bytes of VALUES text held
 	open   [][]byte   // each target's INSERT being filled
 	chunks [][]string // each target's full INSERTs

@@ -16,7 +16,7 @@ import (
 // inside the session's transaction: find the rows, update in place those
 // that stay, move the others, and answer with MySQL's counts.
 func runMove(cli *Client, m *router.MoveRows, conns Conns, tr Tracker) (Outcome, error) {
-	mv := mover{m: m, steps: steps{conns: conns, atomic: cli.Atomic}}
+	mv := mover{m: m, steps: steps{conns: conns, atomic: cli.Atomic, prefix: cli.prefix}}
 	return mv.answer(cli, tr, mv.run(), func() wire.OK {
 		return wire.OK{AffectedRows: mv.affected + mv.moved, Warnings: uint16(min(mv.warn, 65535)),
 			Info: fmt.Appendf(nil, "Rows matched: %d  Changed: %d  Warnings: %d", mv.matched+mv.moved, mv.changed+mv.moved, mv.warn)}
@@ -86,7 +86,7 @@ func (mv *mover) find() ([]found, error) {
 	var rows []found
 	for ui, u := range mv.m.Units {
 		err := mv.on(u.Node, func(c *backend.Conn) error {
-			return c.Query(u.Find, func(cols []wire.ColumnRef, v [][]byte) error {
+			return c.Query(mv.prefix+u.Find, func(cols []wire.ColumnRef, v [][]byte) error {
 				r := found{unit: ui, oldKey: tuple(cols[:nk], v[:nk]), newKey: tuple(cols[nk:2*nk], v[nk:2*nk]),
 					numeric: numericType(cols[2*nk].Type), lit: literal(&cols[2*nk], v[2*nk])}
 				if v[2*nk] != nil {
@@ -156,7 +156,7 @@ func (mv *mover) place(rows []found) error {
 func (mv *mover) update(u router.MoveUnit, keys []string, count bool) error {
 	sql := strings.Replace(u.Update, router.RowsFilter, mv.keyFilter(keys), 1)
 	return mv.on(u.Node, func(c *backend.Conn) error {
-		ok, err := c.Exec(sql)
+		ok, err := c.Exec(mv.prefix + sql)
 		if err != nil || !count {
 			return err
 		}
@@ -271,7 +271,7 @@ func (mv *mover) readExact(node, table, filter string, extra []string, each func
 		}
 		nc := len(defs)
 		vals := make([]string, nc)
-		return c.Query("SELECT "+strings.Join(exprs, ", ")+" FROM "+quoteName(table)+" WHERE "+filter, func(cols []wire.ColumnRef, v [][]byte) error {
+		return c.Query(mv.prefix+"SELECT "+strings.Join(exprs, ", ")+" FROM "+quoteName(table)+" WHERE "+filter, func(cols []wire.ColumnRef, v [][]byte) error {
 			for i := 0; i < nc; i++ {
 				vals[i] = encodedLiteral(defs[i].Type, v[i])
 			}
@@ -289,7 +289,7 @@ func (mv *mover) insert(p shardrules.Placement, names, values []string) error {
 
 // exec runs a statement on a connection to node.
 func (mv *mover) exec(node, sql string) error {
-	return mv.on(node, func(c *backend.Conn) error { _, err := c.Exec(sql); return err })
+	return mv.on(node, func(c *backend.Conn) error { _, err := c.Exec(mv.prefix + sql); return err })
 }
 
 // encodeColumn is the select expression that reads a column exactly.

@@ -36,8 +36,10 @@ const MaxMemorySortRows = 100000
 
 // Run executes a plan and answers the client (not flushed).
 func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) {
-	if cli.prefix = planPrefix(cli, p); cli.prefix != "" {
-		defer func() { cli.prefix = "" }()
+	if cli.prefix == "" { // (a plan run for another keeps its prefix: runChildInsert)
+		if cli.prefix = planPrefix(cli, p); cli.prefix != "" {
+			defer func() { cli.prefix = "" }()
+		}
 	}
 	switch root := p.Root.(type) {
 	case *router.Route:
@@ -139,36 +141,10 @@ func planTime(cli *Client, p *router.Plan) string {
 		return ""
 	case !p.At.IsZero():
 		return timeAssignment(p.At)
-	case p.SameTime || p.Write && severalWrites(p.Root):
+	case p.SameTime || p.Write && p.WriteStatements() > 1:
 		return timeAssignment(time.Now())
 	}
 	return ""
-}
-
-// severalWrites reports a write plan of more than one statement.
-func severalWrites(root router.Primitive) bool {
-	n := 0
-	switch r := root.(type) {
-	case *router.Route:
-		n = len(r.SQL)
-	case *router.Scatter:
-		for _, rt := range r.Routes {
-			n += len(rt.SQL)
-		}
-	case *router.Broadcast:
-		for _, rt := range r.Routes {
-			n += len(rt.SQL)
-		}
-	case *router.LimitedWrite:
-		return true
-	case *router.Returning:
-		for _, rt := range r.Routes {
-			n += len(rt.SQL)
-		}
-	case *router.InsertSelect:
-		return r.Broadcast && len(r.Targets) > 1
-	}
-	return n > 1
 }
 
 // prefixed prefixes each of sqls with cli.prefix (a copy; sqls itself when

@@ -15,6 +15,8 @@ import (
 // to its node (MoveRows, InsertSelect).
 type steps struct {
 	conns Conns
+	// prefix goes before each statement of the client's (Client.prefix).
+	prefix string
 	// atomic: in the client's transaction, a failure undoes what the
 	// statement did on every node (Client.Atomic); nodes lists them.
 	atomic bool

@@ -39,7 +39,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	s.implicitBegin(stmt)
 	auto := s.tx.open && s.tx.auto // (opened for the write's subqueries: pullSubqueries)
-	if !auto && plan.Write && !s.tx.open && !isDDL(stmt) && writeStatements(plan) > 1 && s.wantXA("START TRANSACTION") {
+	if !auto && plan.Write && !s.tx.open && !isDDL(stmt) && plan.WriteStatements() > 1 && s.wantXA("START TRANSACTION") {
 		s.autoBegin()
 		auto = true
 	}
@@ -60,7 +60,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	// In the client's transaction, a failed write of several statements
 	// is undone whole (an autocommit one rolls its own transaction back).
-	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && writeStatements(plan) > 1
+	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && plan.WriteStatements() > 1
 	defer func() { s.cli.InsertID, s.cli.Atomic, s.cli.IDs = 0, false, nil }()
 	var out exec.Outcome
 	var err error
@@ -122,30 +122,6 @@ func (s *Session) implicitBegin(stmt ast.StmtNode) {
 func oneStatement(p *router.Plan) bool {
 	r, ok := p.Root.(*router.Route)
 	return ok && len(r.SQL) == 1 && r.Union == ""
-}
-
-// writeStatements counts the statements a write plan sends.
-func writeStatements(p *router.Plan) int {
-	n := 0
-	var routes []*router.Route
-	switch r := p.Root.(type) {
-	case *router.Route:
-		routes = []*router.Route{r}
-	case *router.Scatter:
-		routes = r.Routes
-	case *router.Broadcast:
-		routes = r.Routes
-	case *router.Returning:
-		routes = r.Routes
-	case *router.ChildInsert, *router.MoveRows, *router.InsertSelect, *router.LimitedWrite:
-		return 2 // several shards, known only as it runs
-	default:
-		return 1
-	}
-	for _, r := range routes {
-		n += len(r.SQL)
-	}
-	return n
 }
 
 // withoutSelectLimit lifts sql_select_limit for a write's statements, and
