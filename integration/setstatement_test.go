@@ -65,6 +65,8 @@ func TestSetStatement(t *testing.T) {
 		// what shardgate cannot do as one server would
 		{sql: "SET STATEMENT insert_id = 100 FOR SELECT COUNT(*) FROM small", refused: true},
 		{sql: "SET STATEMENT max_statement_time = 10 FOR SHOW TABLES", refused: true},
+		// (one server keeps the inner one's assignments alone)
+		{sql: "SET STATEMENT max_statement_time = 10 FOR SET STATEMENT sql_select_limit = 2 FOR SELECT id FROM small", refused: true},
 	}
 	runSteps(t, pc, oc, steps, reads...)
 	// Reads give the oracle's rows (runSteps compares errors only).

@@ -53,6 +53,11 @@ func splitSetStatement(sql string) (parser.SetStatement, *parser.Summary, *mysql
 	}
 	sum := new(parser.Summary)
 	parser.ScanOne(st.Stmt, sum)
+	if sum.Kind == parser.KindSet && sum.Second == "STATEMENT" {
+		// (MariaDB takes the inner one's assignments alone, once it has
+		// looked the outer one's names up.)
+		return st, nil, unsupported("SET STATEMENT inside another in a sharded schema")
+	}
 	switch sum.Kind {
 	case parser.KindSelect, parser.KindInsert, parser.KindReplace, parser.KindUpdate, parser.KindDelete,
 		parser.KindSet, parser.KindDo, parser.KindCall:

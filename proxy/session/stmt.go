@@ -148,7 +148,6 @@ func (s *Session) stmtPrepare(p []byte) error {
 				return s.writeErr(e)
 			}
 			st.vars, st.sql = &vars, vars.Stmt
-			st.sum = *sum
 			parser.Scan(st.sql, &st.sum)
 			st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
 		}
