@@ -59,13 +59,6 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	case *ast.ExplainStmt:
 		write = false
 		root, err = b.planExplain(s)
-	case *ast.OptimizeTableStmt, *ast.AnalyzeTableStmt:
-		// Each physical table answers with its own rows (Table, Op, Msg_type, Msg_text).
-		write = false
-		if len(b.tables) != 1 {
-			return nil, nil, errUnsupported("OPTIMIZE or ANALYZE of several tables at once in a sharded schema: one table a statement")
-		}
-		root, err = b.planTableDDL()
 	case *ast.ShowStmt:
 		if s.Tp == ast.ShowOpenTables {
 			// They would name every database's physical tables.

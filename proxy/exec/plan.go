@@ -63,6 +63,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runInsertSelect(cli, root, conns, tr)
 	case *router.Returning:
 		return runReturning(cli, root, conns, tr)
+	case *router.Maintenance:
+		return runMaintenance(cli, root, conns, tr)
 	}
 	if p.FoundRows {
 		return runMerge(cli, p.Root, conns, tr, &foundRows{})

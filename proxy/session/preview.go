@@ -26,26 +26,38 @@ func (s *Session) preview(sql string) error {
 	if rest == "" {
 		return s.writeErr(syntaxError(sql))
 	}
-	stmts, err := parser.ParseMode(rest, s.mode())
-	if err != nil {
-		return s.writeErr(parseError(err, nil))
-	}
 	snap := s.env.Snap.Load()
-	var rows [][]any
-	for _, st := range stmts {
-		var plan *router.Plan
-		if s.sharded(snap) {
-			plan, err = router.Build(st, s.routerEnv(snap))
-			if err != nil {
-				return s.handleExecErr(err)
-			}
-		} else {
-			rt, e := s.target(snap)
-			if e != nil {
-				return s.writeErr(e)
-			}
-			plan = &router.Plan{Root: &router.Route{Node: rt.node.Name, SQL: []string{st.Text()}}}
+	var plans []*router.Plan
+	if m, ok := parser.ParseMaintenance(rest, s.mode()); ok && s.sharded(snap) {
+		plan, err := router.PlanMaintenance(m, s.routerEnv(snap))
+		if err != nil {
+			return s.handleExecErr(err)
 		}
+		plans = append(plans, plan)
+	} else {
+		stmts, err := parser.ParseMode(rest, s.mode())
+		if err != nil {
+			return s.writeErr(parseError(err, nil))
+		}
+		for _, st := range stmts {
+			var plan *router.Plan
+			if s.sharded(snap) {
+				plan, err = router.Build(st, s.routerEnv(snap))
+				if err != nil {
+					return s.handleExecErr(err)
+				}
+			} else {
+				rt, e := s.target(snap)
+				if e != nil {
+					return s.writeErr(e)
+				}
+				plan = &router.Plan{Root: &router.Route{Node: rt.node.Name, SQL: []string{st.Text()}}}
+			}
+			plans = append(plans, plan)
+		}
+	}
+	var rows [][]any
+	for _, plan := range plans {
 		node := ""
 		for _, line := range strings.Split(strings.TrimRight(plan.Explain(), "\n"), "\n") {
 			trimmed := strings.TrimLeft(line, " ")
@@ -68,7 +80,7 @@ func (s *Session) preview(sql string) error {
 }
 
 func isPlanWord(line string) bool {
-	for _, w := range []string{"Route ", "Scatter", "Broadcast", "MergeSort", "Limit", "Aggregate", "Distinct", "Filter", "MemorySort", "Project", "Concat", "ChildInsert"} {
+	for _, w := range []string{"Route ", "Scatter", "Broadcast", "MergeSort", "Limit", "Aggregate", "Distinct", "Filter", "MemorySort", "Project", "Concat", "ChildInsert", "Maintenance"} {
 		if strings.HasPrefix(line, w) {
 			return true
 		}

@@ -32,14 +32,17 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		return exec.Outcome{}, unsupported("assigning user variables (@" + strings.Join(sum.UserVars, ", @") +
 			") in a statement that runs on several shards or copies: each would assign its own value")
 	}
-	if s.tx.open && isDDL(stmt) {
+	ddl := commitsFirst(stmt, plan)
+	if s.tx.open && ddl {
 		if e := s.endTransaction("COMMIT"); e != nil {
 			return exec.Outcome{}, e
 		}
 	}
-	s.implicitBegin(stmt)
+	if !ddl {
+		s.implicitBegin(stmt)
+	}
 	auto := s.tx.open && s.tx.auto // (opened for the write's subqueries: pullSubqueries)
-	if !auto && plan.Write && !s.tx.open && !isDDL(stmt) && plan.WriteStatements() > 1 && s.wantXA("START TRANSACTION") {
+	if !auto && plan.Write && !s.tx.open && !ddl && plan.WriteStatements() > 1 && s.wantXA("START TRANSACTION") {
 		s.autoBegin()
 		auto = true
 	}
@@ -60,7 +63,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	// In the client's transaction, a failed write of several statements
 	// is undone whole (an autocommit one rolls its own transaction back).
-	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !isDDL(stmt) && plan.WriteStatements() > 1
+	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !ddl && plan.WriteStatements() > 1
 	defer func() { s.cli.InsertID, s.cli.Atomic, s.cli.IDs = 0, false, nil }()
 	var out exec.Outcome
 	var err error
@@ -90,6 +93,16 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.lastInsertID = firstID
 	}
 	return out, err
+}
+
+// commitsFirst reports a statement that commits an open transaction
+// first and opens none, as on one server: DDL, and the table maintenance
+// statements but CHECKSUM TABLE.
+func commitsFirst(stmt ast.StmtNode, plan *router.Plan) bool {
+	if m, ok := plan.Root.(*router.Maintenance); ok {
+		return m.Commits
+	}
+	return isDDL(stmt)
 }
 
 // countsRows reports a plan that counts a derived table's rows.
@@ -180,8 +193,9 @@ func (s *Session) applySelectLimit(plan *router.Plan) (*router.Plan, *mysql.MyEr
 	if plan.Write || s.vars == nil {
 		return plan, nil
 	}
-	if _, one := plan.Root.(*router.Route); one {
-		return plan, nil
+	switch plan.Root.(type) {
+	case *router.Route, *router.Maintenance:
+		return plan, nil // (one server does not cut a maintenance statement's rows)
 	}
 	if d, ok := plan.Root.(*router.Described); ok {
 		in := *plan

@@ -131,6 +131,11 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	case parser.KindLock, parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
 		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
 	}
+	if sum.Kind == parser.KindOther {
+		if m, ok := parser.ParseMaintenance(sql, s.mode()); ok {
+			return s.maintenance(m, sum, snap)
+		}
+	}
 	if stmt == nil && s.schema != "information_schema" { // (its names are qualified below)
 		if plan, ok := s.cachedPlan(sql, sum, snap); ok {
 			out, err := s.runPlan(plan, nil, sum, 0)

@@ -139,6 +139,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 	switch {
 	case virtual: // its text and node are set above
 	case s.sharded(snap):
+		if _, ok := parser.ParseMaintenance(st.sql, s.mode()); ok && st.sum.Kind == parser.KindOther && !hasMarkers(st.sql) {
+			return s.prepareHere(st) // (each execute runs it as text: s.maintenance)
+		}
 		if st.sum.Kind == parser.KindSet && st.sum.Second == "STATEMENT" {
 			vars, sum, e := splitSetStatement(st.sql)
 			if e == nil && (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo || sum.Kind == parser.KindCall) {
