@@ -101,6 +101,7 @@ func FuzzCommands(f *testing.F) {
 		{cmdOf(mysql.COM_INIT_DB, []byte("plain")), plain, executeOf(1, 0, nil)},
 		{cmdOf(mysql.COM_STMT_PREPARE, []byte("DELETE FROM sbtest1 WHERE id = ? RETURNING c")), executeOf(1, 0, longlong)},
 		{cmdOf(mysql.COM_STMT_PREPARE, []byte("SET STATEMENT max_statement_time = 1 FOR SELECT c FROM sbtest1 WHERE id = ?")), executeOf(1, 0, longlong)},
+		{cmdOf(mysql.COM_STMT_PREPARE, []byte("OPTIMIZE TABLE sbtest1")), executeOf(1, 0, nil)},
 	}
 	// Sharded reads whose merge expects more columns than the fake's one
 	// (as shards part-way through an ALTER TABLE answer).
@@ -117,6 +118,8 @@ func FuzzCommands(f *testing.F) {
 		"DELETE FROM sbtest1 WHERE id IN (1, 2) RETURNING c, id",
 		"INSERT INTO sbtest1 (id, k, c, pad) VALUES (1, 1, 'a', 'b'), (2, 2, 'c', 'd') RETURNING id; SELECT 2",
 		"SELECT AVG(k) * 1000 INTO @a FROM sbtest1",
+		"CHECKSUM TABLE sbtest1, nosuch; CHECK TABLE sbtest1 EXTENDED",
+		"ANALYZE TABLE sbtest1 PERSISTENT FOR ALL",
 	} {
 		seeds = append(seeds, [][]byte{cmdOf(mysql.COM_QUERY, []byte(q))})
 	}
