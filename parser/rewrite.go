@@ -77,6 +77,20 @@ func Parse(sql string) ([]ast.StmtNode, error) { return ParseMode(sql, 0) }
 
 // ParseMode parses under a session's sql_mode.
 func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
+	stmts, err := parseMode(sql, m)
+	if err != nil {
+		// MariaDB's CAST(x AS INT) and CONVERT(x, INTEGER), which TiDB's
+		// parser does not read, are its SIGNED.
+		if text, ok := castIntAsSigned(sql); ok {
+			if again, e := parseMode(text, m); e == nil {
+				return again, nil
+			}
+		}
+	}
+	return stmts, err
+}
+
+func parseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 	p := parsers.Get().(*parser.Parser)
 	p.SetSQLMode(m.tidb())
 	stmts, _, err := p.Parse(sql, "", "")
@@ -451,4 +465,53 @@ func hasFourByteRune(s string) bool {
 		}
 	}
 	return false
+}
+
+// castMark follows the SIGNED that castIntAsSigned writes for INT or
+// INTEGER: CastText takes it back out of a select field's text, which
+// names its column.
+const castMark = "/*sg:"
+
+// castIntAsSigned writes SIGNED for the INT or INTEGER of a CAST(x AS
+// INT) or CONVERT(x, INT) (both reserved words: nothing else reads
+// "AS INT)" or ", INT)"), marked for CastText; ok is false when there is
+// none.
+func castIntAsSigned(sql string) (string, bool) {
+	l := NewLexer(sql)
+	var b strings.Builder
+	last := 0
+	var prev, cur Token
+	for next := l.Next(); next.Kind != TokEOF; next = l.Next() {
+		if cur.Kind == TokIdent && (EqualFold(l.Text(cur), "INT") || EqualFold(l.Text(cur), "INTEGER")) &&
+			next.Kind == TokOp && l.Text(next) == ")" &&
+			(prev.Kind == TokIdent && EqualFold(l.Text(prev), "AS") || prev.Kind == TokOp && l.Text(prev) == ",") {
+			b.WriteString(sql[last:cur.Start])
+			b.WriteString("SIGNED" + castMark + l.Text(cur) + "*/")
+			last = cur.End
+		}
+		prev, cur = cur, next
+	}
+	if last == 0 {
+		return "", false
+	}
+	b.WriteString(sql[last:])
+	return b.String(), true
+}
+
+// CastText is a select field's text as the client wrote it, where
+// castIntAsSigned changed it.
+func CastText(text string) string {
+	const signed = "SIGNED" + castMark
+	for {
+		i := strings.Index(text, signed)
+		if i < 0 {
+			return text
+		}
+		word := text[i+len(signed):]
+		end := strings.Index(word, "*/")
+		if end < 0 {
+			return text
+		}
+		text = text[:i] + word[:end] + word[end+2:]
+	}
 }

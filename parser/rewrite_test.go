@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 func TestRewriteSession(t *testing.T) {
@@ -105,5 +107,34 @@ func TestColumnName(t *testing.T) {
 		if got := ColumnName(in); got != want {
 			t.Errorf("ColumnName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCastInt: MariaDB's CAST(x AS INT) and CONVERT(x, INTEGER) parse as
+// SIGNED, and a select field keeps the client's text for its name.
+func TestCastInt(t *testing.T) {
+	for _, c := range []struct{ sql, restored, field string }{
+		{"SELECT CAST(a AS INT) FROM t", "SELECT CAST(`a` AS SIGNED) FROM `t`", "CAST(a AS INT)"},
+		{"select convert(a, Integer), 'AS INT)' from t", "SELECT CONVERT(`a`, SIGNED),'AS INT)' FROM `t`", "convert(a, Integer)"},
+		{"SELECT CAST(CAST(a AS int) AS INTEGER) FROM t WHERE CAST(b AS INT) > 1", "SELECT CAST(CAST(`a` AS SIGNED) AS SIGNED) FROM `t` WHERE CAST(`b` AS SIGNED) > 1", "CAST(CAST(a AS int) AS INTEGER)"},
+		{"SELECT CAST(a AS SIGNED INT) FROM t", "SELECT CAST(`a` AS SIGNED) FROM `t`", "CAST(a AS SIGNED INT)"},
+	} {
+		stmts, err := Parse(c.sql)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		got, err := Restore(stmts)
+		if err != nil || got != c.restored {
+			t.Errorf("%s: restored %q %v, want %q", c.sql, got, err, c.restored)
+		}
+		f := stmts[0].(*ast.SelectStmt).Fields.Fields[0]
+		if name := CastText(strings.TrimSpace(f.Text())); name != c.field {
+			t.Errorf("%s: field %q, want %q", c.sql, name, c.field)
+		}
+	}
+	// Other syntax errors stay the parser's.
+	if _, err := Parse("SELECT CAST(a AS INT(3)) FROM t"); err == nil || !strings.Contains(err.Error(), "INT(3))") {
+		t.Errorf("CAST(a AS INT(3)): %v, want the syntax error near INT(3))", err)
 	}
 }
