@@ -79,12 +79,16 @@ func Parse(sql string) ([]ast.StmtNode, error) { return ParseMode(sql, 0) }
 func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 	stmts, err := parseMode(sql, m)
 	if err != nil {
-		// MariaDB's CAST(x AS INT) and CONVERT(x, INTEGER), which TiDB's
-		// parser does not read, are its SIGNED.
-		if text, ok := castIntAsSigned(sql); ok {
+		// MariaDB's syntax that TiDB's parser does not read, written as
+		// syntax it does (see tidbText).
+		text, ok, unread := tidbText(sql)
+		if ok {
 			if again, e := parseMode(text, m); e == nil {
 				return again, nil
 			}
+		}
+		if unread != "" {
+			return nil, &UnreadError{What: unread}
 		}
 	}
 	return stmts, err
@@ -467,51 +471,134 @@ func hasFourByteRune(s string) bool {
 	return false
 }
 
-// castMark follows the SIGNED that castIntAsSigned writes for INT or
-// INTEGER: CastText takes it back out of a select field's text, which
-// names its column.
-const castMark = "/*sg:"
+// UnreadError is MariaDB syntax the proxy's parser cannot read another
+// way: what the client gets is a refusal, not a syntax error.
+type UnreadError struct{ What string }
 
-// castIntAsSigned writes SIGNED for the INT or INTEGER of a CAST(x AS
-// INT) or CONVERT(x, INT) (both reserved words: nothing else reads
-// "AS INT)" or ", INT)"), marked for CastText; ok is false when there is
-// none.
-func castIntAsSigned(sql string) (string, bool) {
+func (e *UnreadError) Error() string { return e.What + " is not read by shardgate's SQL parser" }
+
+// rewriteMark follows each change tidbText makes: "/*sg" + the length of
+// the new text before it + ":" + the client's text + "*/". ClientText
+// puts the client's back in a select field's text, which names its
+// column.
+const rewriteMark = "/*sg"
+
+// tidbText writes what TiDB's parser does not read of MariaDB's syntax
+// as what it reads, the same query: the INT or INTEGER of CAST(x AS INT)
+// and CONVERT(x, INT) as SIGNED (both reserved words: nothing else reads
+// "AS INT)" or ", INT)"), and OFFSET n ROWS and FETCH FIRST n ROWS ONLY as
+// LIMIT. ok is false when nothing changed; unread names what has no such
+// writing (FETCH ... WITH TIES).
+func tidbText(sql string) (text string, ok bool, unread string) {
 	l := NewLexer(sql)
+	var toks []Token
+	for t := l.Next(); t.Kind != TokEOF; t = l.Next() {
+		toks = append(toks, t)
+	}
+	word := func(i int, words ...string) bool {
+		if i < 0 || i >= len(toks) || toks[i].Kind != TokIdent {
+			return false
+		}
+		for _, w := range words {
+			if EqualFold(l.Text(toks[i]), w) {
+				return true
+			}
+		}
+		return false
+	}
+	op := func(i int, o string) bool {
+		return i >= 0 && i < len(toks) && toks[i].Kind == TokOp && l.Text(toks[i]) == o
+	}
+	count := func(i int) bool { return i < len(toks) && (toks[i].Kind == TokNumber || toks[i].Kind == TokParam) }
 	var b strings.Builder
 	last := 0
-	var prev, cur Token
-	for next := l.Next(); next.Kind != TokEOF; next = l.Next() {
-		if cur.Kind == TokIdent && (EqualFold(l.Text(cur), "INT") || EqualFold(l.Text(cur), "INTEGER")) &&
-			next.Kind == TokOp && l.Text(next) == ")" &&
-			(prev.Kind == TokIdent && EqualFold(l.Text(prev), "AS") || prev.Kind == TokOp && l.Text(prev) == ",") {
-			b.WriteString(sql[last:cur.Start])
-			b.WriteString("SIGNED" + castMark + l.Text(cur) + "*/")
-			last = cur.End
+	change := func(from, to int, with string) { // tokens from..to-1
+		start, end := toks[from].Start, toks[to-1].End
+		orig := sql[start:end]
+		if strings.Contains(orig, "*/") {
+			return // (a comment inside: left to the parser's error)
 		}
-		prev, cur = cur, next
+		b.WriteString(sql[last:start])
+		b.WriteString(with + rewriteMark + strconv.Itoa(len(with)) + ":" + orig + "*/")
+		last, ok = end, true
 	}
-	if last == 0 {
-		return "", false
+	for i := 0; i < len(toks); i++ {
+		switch {
+		case word(i, "INT", "INTEGER") && op(i+1, ")") && (word(i-1, "AS") || op(i-1, ",")):
+			change(i, i+1, "SIGNED")
+		case word(i, "OFFSET") && count(i+1) && word(i+2, "ROW", "ROWS"):
+			offset := l.Text(toks[i+1])
+			j := i + 3
+			n, end, ties := fetchFirst(toks, j, word, count, l)
+			switch {
+			case ties:
+				unread = "FETCH ... WITH TIES"
+			case end > j:
+				change(i, end, "LIMIT "+offset+", "+n)
+				i = end - 1
+			default:
+				change(i, j, "LIMIT "+offset+", 18446744073709551615")
+				i = j - 1
+			}
+		case word(i, "FETCH"):
+			n, end, ties := fetchFirst(toks, i, word, count, l)
+			switch {
+			case ties:
+				unread = "FETCH ... WITH TIES"
+			case end > i:
+				change(i, end, "LIMIT "+n)
+				i = end - 1
+			}
+		}
+	}
+	if !ok {
+		return "", false, unread
 	}
 	b.WriteString(sql[last:])
-	return b.String(), true
+	return b.String(), true, unread
 }
 
-// CastText is a select field's text as the client wrote it, where
-// castIntAsSigned changed it.
-func CastText(text string) string {
-	const signed = "SIGNED" + castMark
+// fetchFirst reads FETCH {FIRST|NEXT} [n] {ROW|ROWS} {ONLY|WITH TIES} at
+// token i: its count ("1" when none), the token after it (i when it is
+// not one), and whether it is WITH TIES.
+func fetchFirst(toks []Token, i int, word func(int, ...string) bool, count func(int) bool, l Lexer) (n string, end int, ties bool) {
+	if !word(i, "FETCH") || !word(i+1, "FIRST", "NEXT") {
+		return "", i, false
+	}
+	j, n := i+2, "1"
+	if count(j) {
+		n, j = l.Text(toks[j]), j+1
+	}
+	if !word(j, "ROW", "ROWS") {
+		return "", i, false
+	}
+	switch {
+	case word(j+1, "ONLY"):
+		return n, j + 2, false
+	case word(j+1, "WITH") && word(j+2, "TIES"):
+		return "", i, true
+	}
+	return "", i, false
+}
+
+// ClientText is a select field's text as the client wrote it, where
+// tidbText changed it.
+func ClientText(text string) string {
 	for {
-		i := strings.Index(text, signed)
+		i := strings.Index(text, rewriteMark)
 		if i < 0 {
 			return text
 		}
-		word := text[i+len(signed):]
-		end := strings.Index(word, "*/")
-		if end < 0 {
+		rest := text[i+len(rewriteMark):]
+		colon := strings.IndexByte(rest, ':')
+		end := strings.Index(rest, "*/")
+		if colon < 0 || end < colon {
 			return text
 		}
-		text = text[:i] + word[:end] + word[end+2:]
+		n, err := strconv.Atoi(rest[:colon])
+		if err != nil || n > i {
+			return text
+		}
+		text = text[:i-n] + rest[colon+1:end] + rest[end+2:]
 	}
 }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -129,12 +130,48 @@ func TestCastInt(t *testing.T) {
 			t.Errorf("%s: restored %q %v, want %q", c.sql, got, err, c.restored)
 		}
 		f := stmts[0].(*ast.SelectStmt).Fields.Fields[0]
-		if name := CastText(strings.TrimSpace(f.Text())); name != c.field {
+		if name := ClientText(strings.TrimSpace(f.Text())); name != c.field {
 			t.Errorf("%s: field %q, want %q", c.sql, name, c.field)
 		}
 	}
 	// Other syntax errors stay the parser's.
 	if _, err := Parse("SELECT CAST(a AS INT(3)) FROM t"); err == nil || !strings.Contains(err.Error(), "INT(3))") {
 		t.Errorf("CAST(a AS INT(3)): %v, want the syntax error near INT(3))", err)
+	}
+}
+
+// TestFetchFirst: OFFSET n ROWS and FETCH FIRST n ROWS ONLY read as LIMIT;
+// WITH TIES has no such writing.
+func TestFetchFirst(t *testing.T) {
+	for _, c := range []struct{ sql, restored string }{
+		{"SELECT a FROM t ORDER BY a OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY", "SELECT `a` FROM `t` ORDER BY `a` LIMIT 2,3"},
+		{"SELECT a FROM t ORDER BY a fetch next row only", "SELECT `a` FROM `t` ORDER BY `a` LIMIT 1"},
+		{"SELECT a FROM t ORDER BY a OFFSET 1 ROW", "SELECT `a` FROM `t` ORDER BY `a` LIMIT 1,18446744073709551615"},
+		{"SELECT (SELECT b FROM u ORDER BY b FETCH FIRST 1 ROWS ONLY) FROM t ORDER BY a OFFSET ? ROWS FETCH FIRST ? ROWS ONLY",
+			"SELECT (SELECT `b` FROM `u` ORDER BY `b` LIMIT 1) FROM `t` ORDER BY `a` LIMIT ?,?"},
+	} {
+		stmts, err := Parse(c.sql)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		if got, err := Restore(stmts); err != nil || got != c.restored {
+			t.Errorf("%s: restored %q %v, want %q", c.sql, got, err, c.restored)
+		}
+	}
+	const sub = "(SELECT b FROM u ORDER BY b OFFSET 1 ROWS FETCH FIRST 1 ROWS ONLY)"
+	stmts, err := Parse("SELECT " + sub + " FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := ClientText(strings.TrimSpace(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Text())); name != sub {
+		t.Errorf("field %q, want %q", name, sub)
+	}
+	var unread *UnreadError
+	if _, err := Parse("SELECT a FROM t ORDER BY a FETCH FIRST 2 ROWS WITH TIES"); !errors.As(err, &unread) || unread.What != "FETCH ... WITH TIES" {
+		t.Errorf("WITH TIES: %v, want an UnreadError", err)
+	}
+	if _, err := Parse("SELECT a FROM t LIMIT 1 FETCH FIRST 1 ROWS ONLY"); err == nil {
+		t.Errorf("LIMIT and FETCH: no error")
 	}
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -355,6 +356,10 @@ func parseError(err error, sum *parser.Summary) *mysql.MyError {
 	if sum != nil && sum.Flags&parser.FlagIntoVar != 0 {
 		// MariaDB reads it; the proxy's parser does not.
 		return unsupported("SELECT ... INTO @variable here in a sharded schema (prepared, or in a UNION or a subquery): send it as a text query, or write SET @v = (SELECT ...)")
+	}
+	var unread *parser.UnreadError
+	if errors.As(err, &unread) {
+		return unsupported(unread.What + " in a sharded schema (its SQL parser does not read it)")
 	}
 	msg := err.Error()
 	if i := strings.Index(msg, "near "); i >= 0 {
