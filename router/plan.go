@@ -547,6 +547,8 @@ func (p *Plan) WriteStatements() int {
 		routes = r.Routes
 	case *Returning:
 		routes = r.Routes
+	case *LoadData:
+		routes = r.Routes
 	case *ChildInsert, *MoveRows, *InsertSelect, *LimitedWrite:
 		return 2
 	default:

@@ -59,6 +59,8 @@ func build(stmt ast.StmtNode, env *Env) (*builder, *Plan, error) {
 	case *ast.ExplainStmt:
 		write = false
 		root, err = b.planExplain(s)
+	case *ast.LoadDataStmt:
+		root, err = b.planLoad(s)
 	case *ast.ShowStmt:
 		if s.Tp == ast.ShowOpenTables {
 			// They would name every database's physical tables.

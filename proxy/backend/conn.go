@@ -242,6 +242,19 @@ func (c *Conn) settleBefore(cmd byte) (skip bool, err error) {
 	return false, nil
 }
 
+// Settle runs the statements ExecAhead queued now, on their own: before
+// a query that cannot carry them (LOAD DATA LOCAL INFILE, whose answer is
+// a request for a file). A server's error is a *mysql.MyError, and the
+// connection is broken.
+func (c *Conn) Settle() error {
+	skip, err := c.settleBefore(mysql.COM_PING)
+	if skip && err == nil && c.failed != nil {
+		err = wire.ParseErr(c.failed)
+		c.failed = nil
+	}
+	return err
+}
+
 // ReadPacket reads the next packet of the current command's answer, after
 // the answers to statements queued by ExecAhead.
 func (c *Conn) ReadPacket() ([]byte, error) {

@@ -65,6 +65,8 @@ func Run(cli *Client, p *router.Plan, conns Conns, tr Tracker) (Outcome, error) 
 		return runReturning(cli, root, conns, tr)
 	case *router.Maintenance:
 		return runMaintenance(cli, root, conns, tr)
+	case *router.LoadData:
+		return runLoadData(cli, root, conns, tr)
 	}
 	if p.FoundRows {
 		return runMerge(cli, p.Root, conns, tr, &foundRows{})
@@ -250,15 +252,35 @@ func oneRowDuplicates(ins router.InsertKind, affected uint64, foundRows bool) (u
 // ClientRow rewrites a message's closing "at row N", N counted in the
 // statement a shard ran, to the row's number in the client's statement.
 func ClientRow(msg string, numbers []int) string {
-	i := strings.LastIndex(msg, " at row ")
-	if i < 0 {
+	at, n, end, ok := rowInMessage(msg)
+	if !ok || n < 1 || n > len(numbers) {
 		return msg
 	}
-	n, err := strconv.Atoi(msg[i+len(" at row "):])
-	if err != nil || n < 1 || n > len(numbers) {
-		return msg
+	return msg[:at] + strconv.Itoa(numbers[n-1]) + msg[end:]
+}
+
+// messageRow is the row number a message names ("... at row 3", LOAD
+// DATA's "Row 3 was truncated ...").
+func messageRow(msg string) (int, bool) {
+	_, n, _, ok := rowInMessage(msg)
+	return n, ok
+}
+
+// rowInMessage finds a message's row number: msg[at:end] is n.
+func rowInMessage(msg string) (at, n, end int, ok bool) {
+	if i := strings.LastIndex(msg, " at row "); i >= 0 {
+		at, end = i+len(" at row "), len(msg)
+	} else if strings.HasPrefix(msg, "Row ") {
+		at = len("Row ")
+		end = at + strings.IndexByte(msg[at:], ' ')
+		if end < at {
+			return 0, 0, 0, false
+		}
+	} else {
+		return 0, 0, 0, false
 	}
-	return msg[:i] + " at row " + strconv.Itoa(numbers[n-1])
+	n, err := strconv.Atoi(msg[at:end])
+	return at, n, end, err == nil
 }
 
 // parseMatched reads UPDATE's "Rows matched: 1  Changed: 1  Warnings: 0".
