@@ -53,7 +53,7 @@ type loadTarget struct {
 func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Outcome, error) {
 	var out Outcome
 	if !cli.LocalFiles {
-		return answerErr(cli, mysql.NewDefaultError(mysql.ER_NOT_ALLOWED_COMMAND)), nil
+		return answerErr(cli, errNoLocalInfile()), nil
 	}
 	targets := make([]*loadTarget, len(ld.Routes))
 	var busy []string // pinned hosts whose connection streams a statement

@@ -173,6 +173,10 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 			cli.Conn.WritePacket(pkt)
 			return out, nil
 		case wire.LocalInfileHeder:
+			if !cli.LocalFiles {
+				out.Err = refuseLocalInfile(cli, be)
+				return out, nil
+			}
 			if err := localInfile(cli, be, p); err != nil {
 				return out, err
 			}
@@ -320,15 +324,6 @@ func Rows(cli *Client, be *backend.Conn, tr Tracker, out *Outcome) (more bool, e
 // answers with OK or ERR (read by the caller's loop).
 func localInfile(cli *Client, be *backend.Conn, p []byte) error {
 	c := cli.Conn
-	if !cli.LocalFiles {
-		// The client cannot send files: tell the backend "no file".
-		be.WritePacket(nil)
-		if err := be.Flush(); err != nil {
-			be.MarkBroken()
-			return &BackendError{Err: err}
-		}
-		return nil
-	}
 	c.WritePacket(p)
 	if err := c.Flush(); err != nil {
 		be.MarkBroken()
@@ -355,4 +350,27 @@ func localInfile(cli *Client, be *backend.Conn, p []byte) error {
 	}
 	// The rest of the exchange continues the client's numbering.
 	return nil
+}
+
+// errNoLocalInfile is one server's answer to LOAD DATA LOCAL INFILE from
+// a client that did not say it sends files.
+func errNoLocalInfile() *mysql.MyError {
+	return mysql.NewError(4166, "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
+}
+
+// refuseLocalInfile answers a backend's request for a file the client
+// cannot send: the backend gets none, and its answer (an empty load) is
+// dropped for one server's error.
+func refuseLocalInfile(cli *Client, be *backend.Conn) *mysql.MyError {
+	be.WritePacket(nil)
+	if err := be.Flush(); err != nil {
+		be.MarkBroken()
+	} else if p, err := be.ReadPacket(); err != nil || p[0] != wire.OKHeader && p[0] != wire.ErrHeader {
+		be.MarkBroken()
+	} else if ok, err := wire.ParseOK(p, true); p[0] == wire.OKHeader && (err != nil || ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0) {
+		be.MarkBroken() // (the rest of a multi-statement query is not read)
+	}
+	me := errNoLocalInfile()
+	cli.Conn.WritePacket(wire.AppendErr(nil, me))
+	return me
 }
