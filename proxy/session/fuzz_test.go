@@ -120,6 +120,8 @@ func FuzzCommands(f *testing.F) {
 		"SELECT AVG(k) * 1000 INTO @a FROM sbtest1",
 		"CHECKSUM TABLE sbtest1, nosuch; CHECK TABLE sbtest1 EXTENDED",
 		"ANALYZE TABLE sbtest1 PERSISTENT FOR ALL",
+		"LOAD DATA LOCAL INFILE 'f' INTO TABLE sbtest1 FIELDS TERMINATED BY ',' ENCLOSED BY '\"' IGNORE 1 LINES (id, k, c, pad)",
+		"SELECT CAST(k AS INT), id FROM sbtest1 ORDER BY id OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY",
 	} {
 		seeds = append(seeds, [][]byte{cmdOf(mysql.COM_QUERY, []byte(q))})
 	}
