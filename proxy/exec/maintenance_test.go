@@ -71,3 +71,20 @@ func TestMaintainedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestClientRow: a shard's row number in a message becomes the client's.
+func TestClientRow(t *testing.T) {
+	numbers := []int{3, 7, 9}
+	for _, c := range []struct{ in, want string }{
+		{"Data truncated for column 's' at row 2", "Data truncated for column 's' at row 7"},
+		{"Row 3 doesn't contain data for all columns", "Row 9 doesn't contain data for all columns"},
+		{"Row 1 was truncated; it contained more data than there were input columns", "Row 3 was truncated; it contained more data than there were input columns"},
+		{"Duplicate entry '1' for key 'PRIMARY'", "Duplicate entry '1' for key 'PRIMARY'"},
+		{"Data truncated for column 's' at row 4", "Data truncated for column 's' at row 4"}, // (beyond the numbers kept)
+		{"Row x", "Row x"},
+	} {
+		if got := ClientRow(c.in, numbers); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
