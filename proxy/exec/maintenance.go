@@ -39,20 +39,11 @@ func runMaintenance(cli *Client, m *router.Maintenance, conns Conns, tr Tracker)
 	}
 	for _, r := range m.Routes {
 		err := st.on(r.Node, func(c *backend.Conn) error {
-			if err := c.WriteCommandStr(mysql.COM_QUERY, r.SQL[0]); err != nil {
-				c.MarkBroken()
-				return err
-			}
-			before := c.Warnings
-			s, err := openStream(c, tr)
+			b, w, err := queryBuffered(c, r.SQL[0], tr, &budget)
 			if err != nil {
 				return err
 			}
-			b, err := buffer(s, &budget)
-			if err != nil {
-				return err
-			}
-			warnings += c.Warnings - before
+			warnings += w
 			if len(b.fields) != width {
 				return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: "+r.Node+" answered "+m.Op+" with "+strconv.Itoa(len(b.fields))+" columns")
 			}
@@ -79,15 +70,17 @@ func runMaintenance(cli *Client, m *router.Maintenance, conns Conns, tr Tracker)
 		}
 	}
 	var rows []merge.Row
+	var out Outcome
 	for _, t := range m.Tables {
 		for _, vals := range maintainedRows(m, t, answers, cli.Names) {
-			if m.Checksum && len(t.Physical) == 0 {
-				warnings++ // (its message is the session's)
-			}
 			rows = append(rows, AppendTextRow(nil, vals))
 		}
+		if m.Checksum && len(t.Physical) == 0 {
+			// One server warns of each table it does not have.
+			out.Notes = append(out.Notes, backend.Warning{Level: "Error", Code: mysql.ER_NO_SUCH_TABLE, Message: missingTable(t.Name)})
+			warnings++
+		}
 	}
-	var out Outcome
 	w := uint16(min(warnings, 65535))
 	err := writeStream(cli, &bufferedStream{fields: fields, rows: rows}, tr, &out, func() uint16 { return w })
 	return out, err
@@ -103,7 +96,7 @@ func maintainedRows(m *router.Maintenance, t router.MaintainedTable, answers map
 		}
 		op := []byte(m.Op)
 		return [][][]byte{
-			{name, op, []byte("Error"), []byte(MissingTable(t.Name))},
+			{name, op, []byte("Error"), []byte(missingTable(t.Name))},
 			{name, op, []byte("status"), []byte("Operation failed")},
 		}
 	}
@@ -158,8 +151,8 @@ func sameMessage(a, b [][]byte) bool {
 	return true
 }
 
-// MissingTable is one server's message for a table it does not have.
-func MissingTable(name string) string {
+// missingTable is one server's message for a table it does not have.
+func missingTable(name string) string {
 	return "Table '" + name + "' doesn't exist"
 }
 

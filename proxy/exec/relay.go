@@ -126,6 +126,9 @@ type Outcome struct {
 	// (router.Plan.FoundRows), when FoundRowsKnown: every shard told.
 	FoundRows      uint64
 	FoundRowsKnown bool
+	// Notes are warnings the proxy gave for a server (CHECKSUM TABLE of
+	// a table the schema lacks), the statement's after the servers'.
+	Notes []backend.Warning
 }
 
 // BackendError wraps an I/O failure on the backend side; the connection is

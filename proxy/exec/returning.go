@@ -34,23 +34,14 @@ func runReturning(cli *Client, rt *router.Returning, conns Conns, tr Tracker) (O
 				numbers = r.RowNumbers[j]
 			}
 			err := st.on(r.Node, func(c *backend.Conn) error {
-				if err := c.WriteCommandStr(mysql.COM_QUERY, cli.prefix+sql); err != nil {
-					c.MarkBroken()
-					return err
-				}
-				before := c.Warnings
-				s, err := openStream(c, tr)
-				if err != nil {
-					return err
-				}
-				b, err := buffer(s, &budget)
+				b, w, err := queryBuffered(c, cli.prefix+sql, tr, &budget)
 				if err != nil {
 					return err
 				}
 				if rt.Broadcast && i > 0 {
 					return nil // (the copies write and warn alike)
 				}
-				warnings += c.Warnings - before
+				warnings += w
 				if fields == nil {
 					fields = b.fields
 				}
@@ -85,4 +76,23 @@ func runReturning(cli *Client, rt *router.Returning, conns Conns, tr Tracker) (O
 	w := uint16(min(warnings, 65535))
 	err := writeStream(cli, &bufferedStream{fields: fields, rows: rows}, tr, &out, func() uint16 { return w })
 	return out, err
+}
+
+// queryBuffered runs sql on c and holds its rows (within budget), with
+// the warnings it left there.
+func queryBuffered(c *backend.Conn, sql string, tr Tracker, budget *int) (*bufferedStream, uint32, error) {
+	if err := c.WriteCommandStr(mysql.COM_QUERY, sql); err != nil {
+		c.MarkBroken()
+		return nil, 0, err
+	}
+	before := c.Warnings
+	s, err := openStream(c, tr)
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := buffer(s, budget)
+	if err != nil {
+		return nil, 0, err
+	}
+	return b, c.Warnings - before, nil
 }

@@ -1,10 +1,7 @@
 package session
 
 import (
-	"github.com/go-mysql-org/go-mysql/mysql"
-
 	"github.com/shardgate/shardgate/parser"
-	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/router"
 )
@@ -17,21 +14,5 @@ func (s *Session) maintenance(m parser.Maintenance, sum *parser.Summary, snap *s
 	if err != nil {
 		return s.handleExecErr(err)
 	}
-	out, err := s.runPlan(plan, nil, sum, 0)
-	if err != nil {
-		return s.handleExecErr(err)
-	}
-	if out.Err != nil {
-		s.cli.MoreResults = false
-		return s.flush()
-	}
-	if mt := plan.Root.(*router.Maintenance); mt.Checksum {
-		// One server warns of each table it does not have.
-		for _, t := range mt.Tables {
-			if len(t.Physical) == 0 {
-				s.diag.add("Error", mysql.ER_NO_SUCH_TABLE, exec.MissingTable(t.Name))
-			}
-		}
-	}
-	return s.flush()
+	return s.answerPlan(plan, nil, sum, 0)
 }

@@ -35,14 +35,7 @@ func (s *Session) returning(sql string, sum *parser.Summary, snap *snapshot.Snap
 	if err != nil {
 		return true, s.handleExecErr(err)
 	}
-	out, err := s.runPlan(plan, stmt, sum, firstID)
-	if err != nil {
-		return true, s.handleExecErr(err)
-	}
-	if out.Err != nil {
-		s.cli.MoreResults = false
-	}
-	return true, s.flush()
+	return true, s.answerPlan(plan, stmt, sum, firstID)
 }
 
 // returningKind reports the kinds of statement MariaDB gives a RETURNING.

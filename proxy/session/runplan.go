@@ -75,6 +75,9 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		}
 	}
 	s.planSum, s.planWrite = nil, false
+	for _, w := range out.Notes {
+		s.diag.add(w.Level, w.Code, w.Message)
+	}
 	s.cur.found, s.cur.foundKnown = out.FoundRows, out.FoundRowsKnown && err == nil && out.Err == nil
 	s.statementError(out.Err)
 	switch {

@@ -139,14 +139,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	}
 	if stmt == nil && s.schema != "information_schema" { // (its names are qualified below)
 		if plan, ok := s.cachedPlan(sql, sum, snap); ok {
-			out, err := s.runPlan(plan, nil, sum, 0)
-			if err != nil {
-				return s.handleExecErr(err)
-			}
-			if out.Err != nil {
-				s.cli.MoreResults = false
-			}
-			return s.flush()
+			return s.answerPlan(plan, nil, sum, 0)
 		}
 	}
 	if stmt == nil {
@@ -185,6 +178,12 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if err != nil {
 		return s.handleExecErr(err)
 	}
+	return s.answerPlan(plan, stmt, sum, firstID)
+}
+
+// answerPlan runs a planned statement and ends its answer; a server's
+// error ends a multi-statement query.
+func (s *Session) answerPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summary, firstID uint64) error {
 	out, err := s.runPlan(plan, stmt, sum, firstID)
 	if err != nil {
 		return s.handleExecErr(err)
