@@ -28,6 +28,10 @@ func TestReader(t *testing.T) {
 			`["\"a,\r\nb\",\"1\"\"2\"\r\n" 1"2] ["\"x\"y\",NULL\r\n" NULL] ["z,\"NULL\"\r\n" NULL]`},
 		{"prefix", Format{FieldTerm: ",", LineTerm: "\n", LineStart: "xx", Enclosed: -1, Escape: '\\'}, 2, 0, 0,
 			"junk\nmore xx1,a\nnone\nxx2,b\nxx", `["xx1,a\n" 1] ["xx2,b\n" 2]`},
+		{"escape is the enclosure", Format{FieldTerm: ",", LineTerm: "\n", Enclosed: '"', Escape: '"'}, 2, 1, 0,
+			"1,\"a\"\"b\"\n2,\"c", `["1,\"a\"\"b\"\n" a"b] ["2,\"c" c]`},
+		{"terminators of several bytes", Format{FieldTerm: "||", LineTerm: "##\n", Enclosed: -1, Escape: '\\'}, 2, 1, 0,
+			"1|x||a#b##\n2||c##", `["1|x||a#b##\n" a#b] ["2||c##" c##]`}, // ("##" is not "##\n")
 		{"extra fields read to the line's end, unenclosed", csv, 1, 0, 0, "1,\"a\r\nb\"\r\n2\r\n", `["1,\"a\r\n" 1] ["b\"\r\n" b"] ["2\r\n" 2]`},
 	} {
 		for _, step := range []int{0, 1} {
@@ -68,4 +72,44 @@ func TestReader(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzReader: any text, fed whole or in pieces, gives the same rows, and
+// never panics.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("1\ta\n2\t\\N\n"), uint8(3), false)
+	f.Add([]byte("\"a,\r\nb\",\"1\"\"2\"\r\nz,NULL"), uint8(2), true)
+	f.Fuzz(func(t *testing.T, text []byte, piece uint8, csv bool) {
+		form := Format{FieldTerm: "\t", LineTerm: "\n", Enclosed: -1, Escape: '\\'}
+		if csv {
+			form = Format{FieldTerm: ",", LineTerm: "\r\n", LineStart: "x", Enclosed: '"', Escape: '\\'}
+		}
+		read := func(step int) []string {
+			r := NewReader(form, 3, 1, 1)
+			var rows []string
+			drain := func() {
+				for {
+					row, ok, err := r.Next()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						return
+					}
+					rows = append(rows, fmt.Sprintf("%q %q %v %v", row.Line, row.Key, row.KeyNull, row.KeyFound))
+				}
+			}
+			for i := 0; i < len(text); i += step {
+				r.Feed(text[i:min(i+step, len(text))])
+				drain()
+			}
+			r.End()
+			drain()
+			return rows
+		}
+		whole, pieces := read(max(len(text), 1)), read(int(piece%7)+1)
+		if strings.Join(whole, "\n") != strings.Join(pieces, "\n") {
+			t.Errorf("whole:\n%s\npieces of %d:\n%s", strings.Join(whole, "\n"), piece%7+1, strings.Join(pieces, "\n"))
+		}
+	})
 }
