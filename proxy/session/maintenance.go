@@ -6,6 +6,12 @@ import (
 	"github.com/shardgate/shardgate/router"
 )
 
+// isMaintenance reports a table maintenance statement.
+func isMaintenance(sql string, mode parser.Mode) bool {
+	_, ok := parser.ParseMaintenance(sql, mode)
+	return ok
+}
+
 // maintenance answers ANALYZE, CHECK, CHECKSUM, OPTIMIZE or REPAIR TABLE
 // in a sharded schema, which TiDB's parser reads otherwise or not at
 // all, as one server would (router.PlanMaintenance).

@@ -32,17 +32,17 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		return exec.Outcome{}, unsupported("assigning user variables (@" + strings.Join(sum.UserVars, ", @") +
 			") in a statement that runs on several shards or copies: each would assign its own value")
 	}
-	ddl := commitsFirst(stmt, plan)
-	if s.tx.open && ddl {
+	commits := commitsFirst(stmt, plan)
+	if s.tx.open && commits {
 		if e := s.endTransaction("COMMIT"); e != nil {
 			return exec.Outcome{}, e
 		}
 	}
-	if !ddl {
+	if !commits {
 		s.implicitBegin(stmt)
 	}
 	auto := s.tx.open && s.tx.auto // (opened for the write's subqueries: pullSubqueries)
-	if !auto && plan.Write && !s.tx.open && !ddl && plan.WriteStatements() > 1 && s.wantXA("START TRANSACTION") {
+	if !auto && plan.Write && !s.tx.open && !commits && plan.WriteStatements() > 1 && s.wantXA("START TRANSACTION") {
 		s.autoBegin()
 		auto = true
 	}
@@ -63,7 +63,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	s.cli.GroupConcatMaxLen = s.modeCache.gcMax
 	// In the client's transaction, a failed write of several statements
 	// is undone whole (an autocommit one rolls its own transaction back).
-	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !ddl && plan.WriteStatements() > 1
+	s.cli.Atomic = plan.Write && s.tx.open && !s.tx.auto && !commits && plan.WriteStatements() > 1
 	defer func() { s.cli.InsertID, s.cli.Atomic, s.cli.IDs = 0, false, nil }()
 	var out exec.Outcome
 	var err error

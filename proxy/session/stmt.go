@@ -139,7 +139,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	switch {
 	case virtual: // its text and node are set above
 	case s.sharded(snap):
-		if _, ok := parser.ParseMaintenance(st.sql, s.mode()); ok && st.sum.Kind == parser.KindOther && !hasMarkers(st.sql) {
+		if st.sum.Kind == parser.KindOther && !hasMarkers(st.sql) && isMaintenance(st.sql, s.mode()) {
 			return s.prepareHere(st) // (each execute runs it as text: s.maintenance)
 		}
 		if st.sum.Kind == parser.KindSet && st.sum.Second == "STATEMENT" {
