@@ -114,6 +114,16 @@ func TestLoadData(t *testing.T) {
 	if _, err := pc.ExecContext(t.Context(), "LOAD DATA INFILE '/tmp/x' INTO TABLE small"); code(err) != 1227 {
 		t.Errorf("a server's file: %v, want 1227 (FILE privilege)", err)
 	}
+	// A database character set the proxy does not cut as the server reads
+	// it (its multi-byte characters may hold a terminator's byte); the
+	// session's, which the servers read the text in.
+	text = "54\ta\n"
+	MustExec(t, pc, "SET character_set_database = 'gbk'")
+	_, err = pc.ExecContext(t.Context(), file+"INTO TABLE small (id, s)")
+	MustExec(t, pc, "SET character_set_database = DEFAULT")
+	if !isRefusal(err) || !strings.Contains(err.Error(), "gbk") {
+		t.Errorf("a gbk database: %v, want the refusal naming gbk", err)
+	}
 	if got := QueryString(t, pc, "SELECT COUNT(*) FROM small"); got != before {
 		t.Errorf("after the refused loads: %s rows, want %s", got, before)
 	}

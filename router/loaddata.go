@@ -32,6 +32,10 @@ type LoadData struct {
 	// Skip the lines skipped first.
 	Fields, Key int
 	Skip        uint64
+	// DatabaseCharset: the statement names no character set, so the
+	// servers read the text in their database's, which the executor
+	// checks is one LoadCharsets holds.
+	DatabaseCharset bool
 	// Shard places a row by its key field's text, as the server would
 	// store it in the column (-1 for none: NULL, or a value with no place
 	// of its own, err saying why).
@@ -68,7 +72,7 @@ func (b *builder) planLoad(s *ast.LoadDataStmt) (Primitive, error) {
 	if s.Format != nil || len(s.Options) > 0 || s.LowPriority {
 		return nil, errUnsupported("these LOAD DATA options for %s table %s", rule.Kind, rule.Name)
 	}
-	if s.Charset != nil && !loadCharsets[strings.ToLower(*s.Charset)] {
+	if s.Charset != nil && !LoadCharsets[strings.ToLower(*s.Charset)] {
 		return nil, errUnsupported("LOAD DATA ... CHARACTER SET %s into %s table %s: the proxy reads utf8mb4, utf8mb3, latin1, ascii and binary text", *s.Charset, rule.Kind, rule.Name)
 	}
 	ld := &LoadData{Path: s.Path, FieldTerm: "\t", LineTerm: "\n", Enclosed: -1, Escape: '\\', Key: -1}
@@ -113,6 +117,7 @@ func (b *builder) planLoad(s *ast.LoadDataStmt) (Primitive, error) {
 	if s.IgnoreLines != nil {
 		ld.Skip = *s.IgnoreLines
 	}
+	ld.DatabaseCharset = s.Charset == nil
 	// The fields a row is read for, and the sharding column's.
 	var cols []string
 	for _, c := range s.ColumnsAndUserVars {
@@ -186,6 +191,6 @@ func (b *builder) planLoad(s *ast.LoadDataStmt) (Primitive, error) {
 	return ld, nil
 }
 
-// loadCharsets are the character sets whose text the proxy cuts as the
+// LoadCharsets are the character sets whose text the proxy cuts as the
 // server does: ASCII terminators are never part of another character.
-var loadCharsets = map[string]bool{"utf8mb4": true, "utf8mb3": true, "utf8": true, "latin1": true, "ascii": true, "binary": true}
+var LoadCharsets = map[string]bool{"utf8mb4": true, "utf8mb3": true, "utf8": true, "latin1": true, "ascii": true, "binary": true}

@@ -77,8 +77,12 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 			}
 			busy = append(busy, host)
 		}
-		if err := startLoad(cli, t, conns, &used); err != nil {
+		if err := startLoad(cli, ld, t, conns, &used); err != nil {
 			firstErr = err
+			break
+		}
+		if t.err != nil {
+			firstErr = t.err // (before the client sends its file)
 			break
 		}
 	}
@@ -166,7 +170,7 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 		if t.c != nil || t.err != nil {
 			continue
 		}
-		if err := startLoad(cli, t, conns, &used); err != nil {
+		if err := startLoad(cli, ld, t, conns, &used); err != nil {
 			firstErr = err
 			break
 		}
@@ -244,7 +248,7 @@ func loadWarnings(targets []*loadTarget) []backend.Warning {
 
 // startLoad sends t's statement and reads the server's request for the
 // file. A server's refusal is t.err; an I/O failure is the error.
-func startLoad(cli *Client, t *loadTarget, conns Conns, used *[]*backend.Conn) error {
+func startLoad(cli *Client, ld *router.LoadData, t *loadTarget, conns Conns, used *[]*backend.Conn) error {
 	c, err := conns.Acquire(t.r.Node)
 	if err != nil {
 		return err
@@ -259,6 +263,20 @@ func startLoad(cli *Client, t *loadTarget, conns Conns, used *[]*backend.Conn) e
 			return nil
 		}
 		return &BackendError{Err: err}
+	}
+	if ld.DatabaseCharset {
+		// The server reads the text in its database's character set.
+		var cs string
+		err := c.Query("SELECT @@character_set_database", func(_ []wire.ColumnRef, v [][]byte) error { cs = string(v[0]); return nil }, nil)
+		if err != nil {
+			c.MarkBroken()
+			return &BackendError{Err: err}
+		}
+		if !router.LoadCharsets[cs] {
+			t.err = mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support LOAD DATA into "+t.r.Node+"'s database, whose character set is "+cs+
+				": the proxy reads utf8mb4, utf8mb3, latin1, ascii and binary text (name one with CHARACTER SET)")
+			return nil
+		}
 	}
 	if err := c.WriteCommandStr(mysql.COM_QUERY, cli.prefix+t.r.SQL[0]); err != nil {
 		c.MarkBroken()
