@@ -84,6 +84,9 @@ func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 		text, ok, unread := tidbText(sql)
 		if ok {
 			if again, e := parseMode(text, m); e == nil {
+				for _, st := range again {
+					st.Accept(clientFields{})
+				}
 				return again, nil
 			}
 		}
@@ -478,8 +481,8 @@ type UnreadError struct{ What string }
 func (e *UnreadError) Error() string { return e.What + " is not read by shardgate's SQL parser" }
 
 // rewriteMark follows each change tidbText makes: "/*sg" + the length of
-// the new text before it + ":" + the client's text + "*/". ClientText
-// puts the client's back in a select field's text, which names its
+// the new text before it + ":" + the client's text + "*/". clientFields
+// puts the client's back in each select field's text, which names its
 // column.
 const rewriteMark = "/*sg"
 
@@ -581,9 +584,23 @@ func fetchFirst(toks []Token, i int, word func(int, ...string) bool, count func(
 	return "", i, false
 }
 
-// ClientText is a select field's text as the client wrote it, where
-// tidbText changed it.
-func ClientText(text string) string {
+// clientFields gives each select field the text the client wrote, where
+// tidbText changed it: the field's text names its column.
+type clientFields struct{}
+
+func (clientFields) Enter(n ast.Node) (ast.Node, bool) {
+	if f, ok := n.(*ast.SelectField); ok {
+		if t := f.Text(); strings.Contains(t, rewriteMark) {
+			f.SetText(nil, clientText(t))
+		}
+	}
+	return n, false
+}
+
+func (clientFields) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// clientText is a text as the client wrote it, where tidbText changed it.
+func clientText(text string) string {
 	for {
 		i := strings.Index(text, rewriteMark)
 		if i < 0 {

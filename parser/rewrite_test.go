@@ -130,7 +130,7 @@ func TestCastInt(t *testing.T) {
 			t.Errorf("%s: restored %q %v, want %q", c.sql, got, err, c.restored)
 		}
 		f := stmts[0].(*ast.SelectStmt).Fields.Fields[0]
-		if name := ClientText(strings.TrimSpace(f.Text())); name != c.field {
+		if name := strings.TrimSpace(f.Text()); name != c.field {
 			t.Errorf("%s: field %q, want %q", c.sql, name, c.field)
 		}
 	}
@@ -164,7 +164,7 @@ func TestFetchFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name := ClientText(strings.TrimSpace(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Text())); name != sub {
+	if name := strings.TrimSpace(stmts[0].(*ast.SelectStmt).Fields.Fields[0].Text()); name != sub {
 		t.Errorf("field %q, want %q", name, sub)
 	}
 	var unread *UnreadError

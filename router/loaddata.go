@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/shardgate/shardgate/loaddata"
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/shardrules"
 )
@@ -23,10 +24,8 @@ type LoadData struct {
 	Routes []*Route
 	// Path is the client's file name, which the proxy asks it for.
 	Path string
-	// How the text is read (FIELDS and LINES): terminators, the LINES
-	// STARTING BY prefix, and the enclosing and escaping bytes (-1: none).
-	FieldTerm, LineTerm, LineStart string
-	Enclosed, Escape               int
+	// Format is how the text is read (FIELDS and LINES).
+	Format loaddata.Format
 	// Fields is how many fields a row is read for (the column list's
 	// length), Key the sharding column's among them (-1: a global table),
 	// Skip the lines skipped first.
@@ -34,7 +33,7 @@ type LoadData struct {
 	Skip        uint64
 	// DatabaseCharset: the statement names no character set, so the
 	// servers read the text in their database's, which the executor
-	// checks is one LoadCharsets holds.
+	// checks is one of loaddata.Charsets.
 	DatabaseCharset bool
 	// Shard places a row by its key field's text, as the server would
 	// store it in the column (-1 for none: NULL, or a value with no place
@@ -72,44 +71,45 @@ func (b *builder) planLoad(s *ast.LoadDataStmt) (Primitive, error) {
 	if s.Format != nil || len(s.Options) > 0 || s.LowPriority {
 		return nil, errUnsupported("these LOAD DATA options for %s table %s", rule.Kind, rule.Name)
 	}
-	if s.Charset != nil && !LoadCharsets[strings.ToLower(*s.Charset)] {
+	if s.Charset != nil && !loaddata.Charsets[strings.ToLower(*s.Charset)] {
 		return nil, errUnsupported("LOAD DATA ... CHARACTER SET %s into %s table %s: the proxy reads utf8mb4, utf8mb3, latin1, ascii and binary text", *s.Charset, rule.Kind, rule.Name)
 	}
-	ld := &LoadData{Path: s.Path, FieldTerm: "\t", LineTerm: "\n", Enclosed: -1, Escape: '\\', Key: -1}
-	if f := s.FieldsInfo; f != nil {
-		if f.Terminated != nil {
-			ld.FieldTerm = *f.Terminated
+	ld := &LoadData{Path: s.Path, Format: loaddata.Format{FieldTerm: "\t", LineTerm: "\n", Enclosed: -1, Escape: '\\'}, Key: -1}
+	f := &ld.Format
+	if fi := s.FieldsInfo; fi != nil {
+		if fi.Terminated != nil {
+			f.FieldTerm = *fi.Terminated
 		}
-		if f.Enclosed != nil && *f.Enclosed != "" {
-			ld.Enclosed = int((*f.Enclosed)[0])
+		if fi.Enclosed != nil && *fi.Enclosed != "" {
+			f.Enclosed = int((*fi.Enclosed)[0])
 		}
-		if f.Escaped != nil {
-			ld.Escape = -1
-			if *f.Escaped != "" {
-				ld.Escape = int((*f.Escaped)[0])
+		if fi.Escaped != nil {
+			f.Escape = -1
+			if *fi.Escaped != "" {
+				f.Escape = int((*fi.Escaped)[0])
 			}
 		}
-		if f.DefinedNullBy != nil {
+		if fi.DefinedNullBy != nil {
 			return nil, errUnsupported("LOAD DATA ... NULL DEFINED BY")
 		}
 	}
 	if s.FieldsInfo == nil || s.FieldsInfo.Escaped == nil {
 		if b.env.Mode&parser.ModeNoBackslashEscapes != 0 {
-			ld.Escape = -1 // (the server's default then)
+			f.Escape = -1 // (the server's default then)
 		}
 	}
 	if l := s.LinesInfo; l != nil {
 		if l.Terminated != nil {
-			ld.LineTerm = *l.Terminated
+			f.LineTerm = *l.Terminated
 		}
 		if l.Starting != nil {
-			ld.LineStart = *l.Starting
+			f.LineStart = *l.Starting
 		}
 	}
-	if ld.FieldTerm == "" || ld.LineTerm == "" || ld.FieldTerm == ld.LineTerm {
+	if f.FieldTerm == "" || f.LineTerm == "" || f.FieldTerm == f.LineTerm {
 		return nil, errUnsupported("LOAD DATA into %s table %s with empty or equal field and line terminators (fixed-width rows)", rule.Kind, rule.Name)
 	}
-	for _, text := range []string{ld.FieldTerm, ld.LineTerm, ld.LineStart} {
+	for _, text := range []string{f.FieldTerm, f.LineTerm, f.LineStart} {
 		if !isASCII(text) {
 			return nil, errUnsupported("LOAD DATA into %s table %s with terminators other than ASCII", rule.Kind, rule.Name)
 		}
@@ -190,7 +190,3 @@ func (b *builder) planLoad(s *ast.LoadDataStmt) (Primitive, error) {
 	}
 	return ld, nil
 }
-
-// LoadCharsets are the character sets whose text the proxy cuts as the
-// server does: ASCII terminators are never part of another character.
-var LoadCharsets = map[string]bool{"utf8mb4": true, "utf8mb3": true, "utf8": true, "latin1": true, "ascii": true, "binary": true}

@@ -23,9 +23,6 @@ type Maintenance struct {
 	// Op is the Op column one server shows ("check"), for the rows of a
 	// table that does not exist.
 	Op string
-	// Commits: the statement commits an open transaction first, as on one
-	// server (all but CHECKSUM).
-	Commits bool
 }
 
 // MaintainedTable is one table of the client's list.
@@ -36,6 +33,10 @@ type MaintainedTable struct {
 	Physical []string
 }
 
+// Commits reports that the statement commits an open transaction first,
+// as on one server: all but CHECKSUM.
+func (m *Maintenance) Commits() bool { return !m.Checksum }
+
 func (m *Maintenance) explain(b *strings.Builder, d int) {
 	line(b, d, "Maintenance %s", m.Op)
 	for _, r := range m.Routes {
@@ -43,14 +44,11 @@ func (m *Maintenance) explain(b *strings.Builder, d int) {
 	}
 }
 
-// maintenanceOps are the Op column of each verb.
-var maintenanceOps = map[string]string{"ANALYZE": "analyze", "CHECK": "check", "CHECKSUM": "checksum", "OPTIMIZE": "optimize", "REPAIR": "repair"}
-
 // PlanMaintenance plans a table maintenance statement. A table the schema
 // does not have gets the rows one server gives it (an error message, or a
 // NULL checksum), not an error; a global table's CHECKSUM reads one copy.
 func PlanMaintenance(m parser.Maintenance, env *Env) (*Plan, error) {
-	mt := &Maintenance{Checksum: m.Verb == "CHECKSUM", Op: maintenanceOps[m.Verb], Commits: m.Verb != "CHECKSUM"}
+	mt := &Maintenance{Checksum: m.Verb == "CHECKSUM", Op: strings.ToLower(m.Verb)}
 	perNode := map[string]*Route{}
 	seen := map[string]bool{}
 	p := &Plan{Root: mt}
@@ -61,11 +59,11 @@ func PlanMaintenance(m parser.Maintenance, env *Env) (*Plan, error) {
 				return nil, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 			}
 		}
-		if key := schema + "." + t.Name; seen[key] {
+		key := schema + "." + t.Name
+		if seen[key] {
 			return nil, mysql.NewDefaultError(mysql.ER_NONUNIQ_TABLE, t.Name)
-		} else {
-			seen[key] = true
 		}
+		seen[key] = true
 		if systemSchemas[strings.ToLower(schema)] {
 			return nil, errUnsupported("%s TABLE of %s.%s through the proxy: the servers' own tables are theirs", m.Verb, schema, t.Name)
 		}

@@ -49,7 +49,7 @@ func TestPlanMaintenance(t *testing.T) {
 			if mt.Checksum {
 				got += " checksum"
 			}
-			if mt.Commits {
+			if mt.Commits() {
 				got += " commits"
 			}
 		}

@@ -211,7 +211,7 @@ func KeepFieldNames(stmt ast.Node) {
 		for p, ok := e.(*ast.ParenthesesExpr); ok; p, ok = e.(*ast.ParenthesesExpr) {
 			e, set = p.Expr, func(v ast.ExprNode) { p.Expr = v }
 		}
-		t := parser.ClientText(strings.TrimSpace(f.Text()))
+		t := strings.TrimSpace(f.Text())
 		switch x := e.(type) {
 		case *ast.ColumnNameExpr:
 			return true // named by the column

@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/shardgate/shardgate/loaddata"
 	"github.com/shardgate/shardgate/proxy/backend"
-	"github.com/shardgate/shardgate/proxy/loaddata"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
 )
@@ -37,6 +37,7 @@ type loadTarget struct {
 	buf      []byte
 	rows     uint64
 	numbers  []int // the client's number of each of its rows (to maxNumbered)
+	ended    bool  // its statement answered (ok or err)
 	ok       wire.OK
 	err      *mysql.MyError
 	warnings []backend.Warning // its statement's, numbered as the client's rows
@@ -88,7 +89,7 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 	}
 	if firstErr != nil {
 		endLoads(targets)
-		return loadFailed(cli, ld, targets, used, firstErr)
+		return loadFailed(cli, used, firstErr)
 	}
 	// The client's file.
 	c := cli.Conn
@@ -97,8 +98,7 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 		markBroken(used)
 		return out, &ClientError{Err: err}
 	}
-	rd := loaddata.NewReader(loaddata.Format{FieldTerm: ld.FieldTerm, LineTerm: ld.LineTerm, LineStart: ld.LineStart,
-		Enclosed: ld.Enclosed, Escape: ld.Escape}, ld.Fields, ld.Key, ld.Skip)
+	rd := loaddata.NewReader(ld.Format, ld.Fields, ld.Key, ld.Skip)
 	var spooled int64
 	row := 0 // the client's rows read
 	place := func() error {
@@ -162,7 +162,7 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 	}
 	if firstErr != nil {
 		endLoads(targets)
-		return loadFailed(cli, ld, targets, used, firstErr)
+		return loadFailed(cli, used, firstErr)
 	}
 	// Each statement ends; then those that waited run from their files.
 	endLoads(targets)
@@ -192,7 +192,7 @@ func runLoadData(cli *Client, ld *router.LoadData, conns Conns, tr Tracker) (Out
 		}
 	}
 	if firstErr != nil {
-		return loadFailed(cli, ld, targets, used, firstErr)
+		return loadFailed(cli, used, firstErr)
 	}
 	// One server's answer.
 	var sum struct{ affected, records, deleted, skipped, warnings uint64 }
@@ -272,7 +272,7 @@ func startLoad(cli *Client, ld *router.LoadData, t *loadTarget, conns Conns, use
 			c.MarkBroken()
 			return &BackendError{Err: err}
 		}
-		if !router.LoadCharsets[cs] {
+		if !loaddata.Charsets[cs] {
 			t.err = mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "shardgate does not support LOAD DATA into "+t.r.Node+"'s database, whose character set is "+cs+
 				": the proxy reads utf8mb4, utf8mb3, latin1, ascii and binary text (name one with CHARACTER SET)")
 			return nil
@@ -360,9 +360,10 @@ func (t *loadTarget) sendSpool() error {
 // ends the file, and the server answers.
 func endLoads(targets []*loadTarget) {
 	for _, t := range targets {
-		if t == nil || t.c == nil || t.ok.Info != nil || t.err != nil || t.c.Broken() {
+		if t == nil || t.c == nil || t.ended || t.err != nil || t.c.Broken() {
 			continue
 		}
+		t.ended = true
 		t.c.WritePacket(nil)
 		if err := t.c.Flush(); err != nil {
 			t.c.MarkBroken()
@@ -382,9 +383,6 @@ func endLoads(targets []*loadTarget) {
 				continue
 			}
 			t.ok = ok
-			if t.ok.Info == nil {
-				t.ok.Info = []byte{}
-			}
 			t.c.Status = ok.Status
 			if ok.Warnings > 0 {
 				// Read before another statement runs on the connection.
@@ -403,28 +401,18 @@ func endLoads(targets []*loadTarget) {
 // loadFailed answers a LOAD DATA that failed: what the statements did is
 // undone in the client's transaction (an autocommit one's own transaction
 // is rolled back by the session).
-func loadFailed(cli *Client, ld *router.LoadData, targets []*loadTarget, used []*backend.Conn, err error) (Outcome, error) {
+func loadFailed(cli *Client, used []*backend.Conn, err error) (Outcome, error) {
 	for _, c := range used {
 		if c.Broken() {
 			return Outcome{}, &BackendError{Err: err}
 		}
 	}
-	me, isServer := err.(*mysql.MyError)
-	if !isServer {
-		return Outcome{}, err
-	}
-	if cli.Atomic && me.Code != mysql.ER_LOCK_DEADLOCK {
-		if e := undoStatement(used); e != nil {
-			return Outcome{}, e
+	return answerFailed(cli, err, func() error {
+		if !cli.Atomic {
+			return nil
 		}
-	}
-	return answerErr(cli, cli.serverErr(me)), nil
-}
-
-// answerErr sends a server's or the proxy's error to the client.
-func answerErr(cli *Client, me *mysql.MyError) Outcome {
-	cli.Conn.WritePacket(wire.AppendErr(nil, me))
-	return Outcome{Err: me}
+		return undoStatement(used)
+	})
 }
 
 func markBroken(used []*backend.Conn) {

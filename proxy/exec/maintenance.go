@@ -24,12 +24,6 @@ import (
 func runMaintenance(cli *Client, m *router.Maintenance, conns Conns, tr Tracker) (Outcome, error) {
 	st := steps{conns: conns}
 	budget := maxBuffered
-	owner := map[string]int{} // physical name -> index in m.Tables
-	for i, t := range m.Tables {
-		for _, p := range t.Physical {
-			owner[p] = i
-		}
-	}
 	answers := map[string][][][]byte{} // physical name -> its rows' values
 	var fields []merge.Field
 	var warnings uint32

@@ -406,9 +406,7 @@ func runWrite(cli *Client, routes []*router.Route, broadcast bool, ins router.In
 		return out, firstErr
 	}
 	if shardErr != nil {
-		cli.Conn.WritePacket(wire.AppendErr(nil, shardErr))
-		out.Err = shardErr
-		return out, nil
+		return answerErr(cli, shardErr), nil
 	}
 	return answerWrite(cli, totals, broadcast, ins, tr), nil
 }

@@ -177,7 +177,8 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 			return out, nil
 		case wire.LocalInfileHeder:
 			if !cli.LocalFiles {
-				out.Err = refuseLocalInfile(cli, be)
+				refuseLocalInfile(be)
+				out.Err = answerErr(cli, errNoLocalInfile()).Err
 				return out, nil
 			}
 			if err := localInfile(cli, be, p); err != nil {
@@ -363,8 +364,8 @@ func errNoLocalInfile() *mysql.MyError {
 
 // refuseLocalInfile answers a backend's request for a file the client
 // cannot send: the backend gets none, and its answer (an empty load) is
-// dropped for one server's error.
-func refuseLocalInfile(cli *Client, be *backend.Conn) *mysql.MyError {
+// dropped for one server's error (the caller's).
+func refuseLocalInfile(be *backend.Conn) {
 	be.WritePacket(nil)
 	if err := be.Flush(); err != nil {
 		be.MarkBroken()
@@ -373,7 +374,4 @@ func refuseLocalInfile(cli *Client, be *backend.Conn) *mysql.MyError {
 	} else if ok, err := wire.ParseOK(p, true); p[0] == wire.OKHeader && (err != nil || ok.Status&mysql.SERVER_MORE_RESULTS_EXISTS != 0) {
 		be.MarkBroken() // (the rest of a multi-statement query is not read)
 	}
-	me := errNoLocalInfile()
-	cli.Conn.WritePacket(wire.AppendErr(nil, me))
-	return me
 }

@@ -74,19 +74,7 @@ func (st *steps) undo() error {
 func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (Outcome, error) {
 	var out Outcome
 	if err != nil {
-		me, isServer := err.(*mysql.MyError)
-		if !isServer {
-			return out, err
-		}
-		me = cli.serverErr(me)
-		if me.Code != mysql.ER_LOCK_DEADLOCK {
-			if err := st.undo(); err != nil {
-				return out, err
-			}
-		}
-		cli.Conn.WritePacket(wire.AppendErr(nil, me))
-		out.Err = me
-		return out, nil
+		return answerFailed(cli, err, st.undo)
 	}
 	k := ok()
 	k.Status = st.status
@@ -94,6 +82,29 @@ func (st *steps) answer(cli *Client, tr Tracker, err error, ok func() wire.OK) (
 	writeOK(cli, wire.OKHeader, k)
 	out.Affected = k.AffectedRows
 	return out, nil
+}
+
+// answerFailed answers a write that failed: a server's error undoes what
+// the statement did (undo; a deadlock has rolled the whole transaction
+// back already) and goes to the client; any other error is the caller's.
+func answerFailed(cli *Client, err error, undo func() error) (Outcome, error) {
+	me, isServer := err.(*mysql.MyError)
+	if !isServer {
+		return Outcome{}, err
+	}
+	me = cli.serverErr(me)
+	if me.Code != mysql.ER_LOCK_DEADLOCK {
+		if err := undo(); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return answerErr(cli, me), nil
+}
+
+// answerErr sends a server's or the proxy's error to the client.
+func answerErr(cli *Client, me *mysql.MyError) Outcome {
+	cli.Conn.WritePacket(wire.AppendErr(nil, me))
+	return Outcome{Err: me}
 }
 
 // runLimitedWrite runs an UPDATE or DELETE with LIMIT over several shards

@@ -103,7 +103,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 // statements but CHECKSUM TABLE.
 func commitsFirst(stmt ast.StmtNode, plan *router.Plan) bool {
 	if m, ok := plan.Root.(*router.Maintenance); ok {
-		return m.Commits
+		return m.Commits()
 	}
 	return isDDL(stmt)
 }

@@ -9,6 +9,10 @@ import (
 	"errors"
 )
 
+// Charsets are the character sets whose text the Reader cuts as the
+// server does: an ASCII terminator is never part of another character.
+var Charsets = map[string]bool{"utf8mb4": true, "utf8mb3": true, "utf8": true, "latin1": true, "ascii": true, "binary": true}
+
 // Format is how the text is read: the FIELDS and LINES clauses.
 type Format struct {
 	FieldTerm, LineTerm, LineStart string
