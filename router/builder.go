@@ -71,6 +71,9 @@ type Env struct {
 	// names it (utf8 as utf8mb3), "binary" when the rows come unconverted
 	// (NULL or binary), "" when not known.
 	RowsCharset string
+	// Locks are the session's LOCK TABLES in a sharded schema (nil: none
+	// held): a statement may name no other table.
+	Locks []TableLock
 }
 
 // tableInfo is a table reference resolved against the rules.
@@ -202,6 +205,9 @@ func (b *builder) resolve() error {
 			t.system = true
 			b.tables = append(b.tables, t)
 			continue
+		}
+		if b.env.Locks != nil && !Allows(b.env.Locks, t.schema, r.Name, r.Alias) {
+			return ErrNotLocked(r.Name, r.Alias)
 		}
 		t.rules = b.env.Rules(t.schema)
 		if t.rules == nil {

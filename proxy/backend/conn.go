@@ -58,6 +58,13 @@ type Conn struct {
 	// client gets the connection (it may carry a pending SET TRANSACTION).
 	ResetBeforeReuse bool
 
+	// Locked: the connection holds its session's LOCK TABLES; it stays
+	// pinned to the session until UNLOCK TABLES. AutocommitOff: the proxy
+	// turned autocommit off here to run a transaction under those locks
+	// (START TRANSACTION would release them, and XA START is refused
+	// while they are held), to be turned on again at its end.
+	Locked, AutocommitOff bool
+
 	// Status is the server status of the last response read here
 	// (SERVER_STATUS_IN_TRANS tells an open transaction).
 	Status uint16

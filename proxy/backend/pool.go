@@ -202,8 +202,8 @@ func (p *Pool) Put(c *Conn) {
 		panic("backend: connection returned twice")
 	}
 	c.released = true
-	if c.ResetBeforeReuse && !c.broken {
-		c.ResetBeforeReuse = false
+	if (c.ResetBeforeReuse || c.Locked || c.AutocommitOff) && !c.broken {
+		c.ResetBeforeReuse, c.Locked, c.AutocommitOff = false, false, false
 		if err := c.ResetSession(); err != nil {
 			c.broken = true
 		}

@@ -147,13 +147,16 @@ func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 			// The transaction's part on that server died with it.
 			s.txLost = c.Server().Host().Name
 		}
+		if c.Locked && s.locks != nil {
+			s.locks.lost = c.Server().Host().Name
+		}
 		c.Server().Pool.Put(c)
 		return
 	}
 	if sum != nil && sum.Flags&parser.FlagPin != 0 && !failed {
 		s.pinAll = true
 	}
-	if s.pinAll || c.XA != "" || c.Status&(mysql.SERVER_STATUS_IN_TRANS|mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 {
+	if s.pinAll || c.Locked || c.AutocommitOff || c.XA != "" || c.Status&(mysql.SERVER_STATUS_IN_TRANS|mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 {
 		s.pin(c)
 		return
 	}
@@ -227,16 +230,18 @@ func (s *Session) unpinAll(reset bool) {
 			// Closing rolls an unprepared branch back.
 			c.XA = ""
 			c.MarkBroken()
-		} else if reset || s.pinAll || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+		} else if reset || s.pinAll || c.Locked || c.AutocommitOff || c.Status&mysql.SERVER_STATUS_IN_TRANS != 0 {
 			if err := c.ResetSession(); err != nil {
 				c.MarkBroken()
 			}
 		}
 		c.Status = mysql.SERVER_STATUS_AUTOCOMMIT
+		c.Locked, c.AutocommitOff = false, false
 		c.Server().Pool.Put(c)
 	}
 	s.last = nil
 	s.tx = txState{}
+	s.locks, s.autocommitOff = nil, false
 }
 
 // beginTracking prepares to learn what a statement (sum, its text sql
@@ -292,7 +297,7 @@ func setsTimeDefault(sql string) bool {
 // TrackOK implements exec.Tracker: OK packets tell the status, the insert
 // id and every session variable the statement changed.
 func (s *Session) TrackOK(c *backend.Conn, ok *wire.OK) {
-	s.status = ok.Status &^ mysql.SERVER_SESSION_STATE_CHANGED
+	s.TrackStatus(ok.Status)
 	if ok.LastInsertID != 0 {
 		s.lastInsertID = ok.LastInsertID
 		if c := s.active.Load(); c != nil {
@@ -406,6 +411,9 @@ func (s *Session) defaultCollation(charset string) string {
 // TrackStatus implements exec.Tracker.
 func (s *Session) TrackStatus(status uint16) {
 	s.status = status &^ mysql.SERVER_SESSION_STATE_CHANGED
+	if s.autocommitOff {
+		s.status |= mysql.SERVER_STATUS_AUTOCOMMIT // (turned off by the proxy, not the client)
+	}
 }
 
 // endTracking records what the statement changed: the connection now

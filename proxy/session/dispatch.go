@@ -171,6 +171,9 @@ func (s *Session) handleExecErr(err error) error {
 		return s.writeErr(errf(mysql.ER_LOCK_DEADLOCK, "shardgate: the transaction was rolled back: its connection to data host "+
 			host+" was lost ("+err.Error()+"); restart the transaction"))
 	}
+	if e := s.locksLost(err.Error()); e != nil {
+		return s.writeErr(e)
+	}
 	var me *mysql.MyError
 	switch {
 	case backendErr:

@@ -122,6 +122,8 @@ func FuzzCommands(f *testing.F) {
 		"ANALYZE TABLE sbtest1 PERSISTENT FOR ALL",
 		"LOAD DATA LOCAL INFILE 'f' INTO TABLE sbtest1 FIELDS TERMINATED BY ',' ENCLOSED BY '\"' IGNORE 1 LINES (id, k, c, pad)",
 		"SELECT CAST(k AS INT), id FROM sbtest1 ORDER BY id OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY",
+		"LOCK TABLES sbtest1 WRITE; INSERT INTO sbtest1 (id, k, c, pad) VALUES (1, 1, 'a', 'b'), (2, 2, 'c', 'd'); SELECT * FROM sbtest1 s; UNLOCK TABLES",
+		"SET autocommit = 0; LOCK TABLES sbtest1 READ LOCAL; SELECT COUNT(*) FROM sbtest1; START TRANSACTION; COMMIT",
 	} {
 		seeds = append(seeds, [][]byte{cmdOf(mysql.COM_QUERY, []byte(q))})
 	}

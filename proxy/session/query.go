@@ -37,6 +37,9 @@ func (s *Session) comQuery(p []byte) error {
 		return s.runSharded(sql, sum, snap)
 	}
 	s.nextStatement(sum)
+	if e := s.relayUnderLocks(sum); e != nil {
+		return s.writeErr(e)
+	}
 	if sum.Next == 0 {
 		if done, err := s.local(sql, sum); done {
 			return err

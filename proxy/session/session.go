@@ -67,6 +67,8 @@ type Session struct {
 	tx              txState
 	txNextUsed      bool // a pending SET TRANSACTION went to this statement
 	pinned          []*backend.Conn
+	locks           *tableLocks   // LOCK TABLES in a sharded schema (locks.go)
+	autocommitOff   bool          // a transaction under those locks turned autocommit off (joinTransaction)
 	last            *backend.Conn // affinity: the connection used last
 	lastUses        uint64
 	// In a sharded schema, the statement in progress (cur) and the one

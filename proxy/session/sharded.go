@@ -82,6 +82,9 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 	if sum.Kind == parser.KindSet && sum.Second == "STATEMENT" && stmt == nil {
 		return s.setStatement(sql, snap)
 	}
+	if e := s.locksLost(""); e != nil {
+		return s.writeErr(e)
+	}
 	if done, err := s.startStatement(sql, sum, snap, true); done {
 		return err
 	}
@@ -89,9 +92,13 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 		return err
 	}
 	switch sum.Kind {
+	case parser.KindLock:
+		return s.lockTables(sql, snap)
 	case parser.KindUnlock:
-		// LOCK TABLES is refused here, so none is held: nothing to unlock,
-		// and (as in MySQL without LOCK TABLES) no implicit commit.
+		// (Without locks held, as in MySQL, no implicit commit.)
+		if e := s.unlockTables(); e != nil {
+			return s.writeErr(e)
+		}
 		return s.writeOK(0, 0, "")
 	case parser.KindFlush:
 		if sum.Flags&parser.FlagPin != 0 {
@@ -129,7 +136,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 			}
 		}
 		return s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(sql, sum)...), sum, rt)
-	case parser.KindLock, parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
+	case parser.KindPrepare, parser.KindExecute, parser.KindDeallocate, parser.KindHandler, parser.KindXA:
 		return s.writeErr(unsupported(strings.ToUpper(sum.Kind.String()) + " statements in a sharded schema"))
 	}
 	if sum.Kind == parser.KindOther {
@@ -137,7 +144,7 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 			return s.maintenance(m, sum, snap)
 		}
 	}
-	if stmt == nil && s.schema != "information_schema" { // (its names are qualified below)
+	if stmt == nil && s.schema != "information_schema" && s.locks == nil { // (its names are qualified below; locks are checked by the router)
 		if plan, ok := s.cachedPlan(sql, sum, snap); ok {
 			return s.answerPlan(plan, nil, sum, 0)
 		}
@@ -401,6 +408,9 @@ func (s *Session) routerEnv(snap *snapshot.Snapshot) *router.Env {
 	if len(s.user.Schemas) > 0 {
 		env.HomeSchema = s.user.Schemas[0] // as target() answers outside plans
 	}
+	if s.locks != nil {
+		env.Locks = s.locks.tables
+	}
 	return env
 }
 
@@ -578,7 +588,7 @@ func (s *Session) Pinned(node string) (string, bool) {
 	if dn == nil {
 		return "", false
 	}
-	if s.tx.open || s.pinAll {
+	if s.tx.open || s.pinAll || s.locks != nil {
 		return dn.Host.Name, true
 	}
 	for _, c := range s.pinned {

@@ -726,7 +726,10 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if st.returning != "" {
 		return s.stmtExecuteReturning(st, nullMap, values, snap)
 	}
-	tpl := s.stmtTemplateFor(st, nullMap, values, snap)
+	var tpl *router.Template
+	if s.locks == nil { // (under LOCK TABLES the router checks the tables)
+		tpl = s.stmtTemplateFor(st, nullMap, values, snap)
+	}
 	if sql, dn, ok := s.templateRoute(st, tpl, nullMap, values, snap); ok {
 		return s.executeOn(st, s.withStmtVars(sql), route{node: dn, schema: dn.Database}, p, nullMap, values)
 	}

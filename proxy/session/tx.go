@@ -53,7 +53,14 @@ func (s *Session) joinTransaction(c *backend.Conn) error {
 		stmts = append(stmts, s.tx.next)
 	}
 	if s.tx.open {
-		if s.tx.xa {
+		if c.Locked {
+			// START TRANSACTION would release the connection's table locks:
+			// with autocommit off the transaction starts with the statement.
+			if s.status&mysql.SERVER_STATUS_AUTOCOMMIT != 0 {
+				stmts = append(stmts, "SET autocommit = 0")
+				c.AutocommitOff, s.autocommitOff = true, true
+			}
+		} else if s.tx.xa {
 			c.XA = s.nextBranch()
 			stmts = append(stmts, "XA START "+c.XA)
 		} else {
@@ -96,10 +103,14 @@ func (s *Session) handleTx(sql string, sum *parser.Summary) (bool, error) {
 		if off := txSyntax(sql); off >= 0 {
 			return true, s.writeErr(syntaxError(sql[off:]))
 		}
-		// An open transaction is committed first, as MySQL does; a pending
-		// SET TRANSACTION is for the transaction starting now.
+		// An open transaction is committed first and table locks are
+		// released, as MySQL does; a pending SET TRANSACTION is for the
+		// transaction starting now.
 		next := s.tx.next
 		if e := s.endTransaction("COMMIT"); e != nil {
+			return true, s.writeErr(e)
+		}
+		if e := s.unlockTables(); e != nil {
 			return true, s.writeErr(e)
 		}
 		s.tx.next = next
@@ -147,7 +158,8 @@ func (s *Session) openTransaction(begin string, implicit bool) {
 		begin = "START TRANSACTION"
 	}
 	s.tx.open, s.tx.begin, s.tx.savepoints = true, begin, nil
-	s.tx.xa, s.tx.gtrid, s.tx.branches = s.wantXA(begin), "", 0
+	// (Not under LOCK TABLES: the servers refuse XA START there.)
+	s.tx.xa, s.tx.gtrid, s.tx.branches = s.wantXA(begin) && s.locks == nil, "", 0
 	s.tx.implicit, s.tx.auto = implicit, false
 }
 
@@ -190,6 +202,7 @@ func (s *Session) endTransaction(stmt string) *mysql.MyError {
 		}
 		s.release(c, nil, errs[i] != nil)
 	}
+	s.restoreAutocommit()
 	s.afterEnd(stmt)
 	if me, ok := firstErr.(*mysql.MyError); ok {
 		return me
