@@ -143,6 +143,19 @@ func TestLockTables(t *testing.T) {
 		same(q)
 	}
 
+	// A maintenance statement's table not locked: one server's rows and
+	// warning.
+	for _, c := range []*sql.Conn{pc, oc} {
+		MustExec(t, c, "LOCK TABLES ord READ")
+		if got := runQuery(c, "CHECK TABLE plain, ord"); got.Err != nil || len(got.Rows) != 3 ||
+			got.Rows[0][3] != "Table 'plain' was not locked with LOCK TABLES" || got.Rows[2][3] != "OK" {
+			t.Errorf("CHECK TABLE plain, ord under LOCK TABLES ord READ: %v %v", got.Rows, got.Err)
+		}
+		MustExec(t, c, "CHECKSUM TABLE plain")
+	}
+	same("SHOW WARNINGS")
+	MustExec(t, oc, "UNLOCK TABLES")
+
 	// A sharded table under an alias, where a host holds two of its
 	// shards: refused (a server locks one table under an alias), the locks
 	// held kept.
@@ -155,6 +168,7 @@ func TestLockTables(t *testing.T) {
 	}
 
 	// Prepared: the same checks.
+	MustExec(t, pc, "LOCK TABLES ord READ")
 	var n int
 	if err := pc.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM ord WHERE uid = ?", 1).Scan(&n); err != nil || n != 1 {
 		t.Errorf("prepared read of a locked table: %d, %v", n, err)
@@ -285,4 +299,3 @@ func fmtRows(r result) string {
 	return b.String()
 }
 
-var _ = sql.ErrNoRows

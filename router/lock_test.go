@@ -111,4 +111,13 @@ func TestLockedStatements(t *testing.T) {
 	if _, err := Build(stmts[0], env); err == nil || !strings.Contains(err.Error(), "1100") {
 		t.Errorf("a child's parent, locked by the proxy, read by the client: %v, want 1100", err)
 	}
+	// A maintenance statement's table not locked: one server's rows.
+	m, _ := parser.ParseMaintenance("CHECK TABLE orders, order_items", 0)
+	p, err := PlanMaintenance(m, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt := p.Root.(*Maintenance); mt.Tables[0].Refusal == nil || mt.Tables[0].Refusal.Code != 1100 || mt.Tables[1].Refusal != nil {
+		t.Errorf("CHECK TABLE orders, order_items under LOCK TABLES order_items: %+v", mt.Tables)
+	}
 }

@@ -29,8 +29,12 @@ type Maintenance struct {
 type MaintainedTable struct {
 	Name string // "shop.orders", as one server names it
 	// Physical are the nodes' names of its physical tables, as their rows
-	// show them ("shop_0.orders_2"); none for a table that does not exist.
+	// show them ("shop_0.orders_2"); none for a table no server is asked
+	// about, whose rows then give Refusal: one server's error for a table
+	// that does not exist (1146), or is not locked while the session holds
+	// LOCK TABLES (1100).
 	Physical []string
+	Refusal  *mysql.MyError
 }
 
 // Commits reports that the statement commits an open transaction first,
@@ -69,7 +73,9 @@ func PlanMaintenance(m parser.Maintenance, env *Env) (*Plan, error) {
 		}
 		mtab := MaintainedTable{Name: schema + "." + t.Name}
 		var rule *shardrules.TableRule
-		if rules := env.Rules(schema); rules != nil {
+		if env.Locks != nil && !Allows(env.Locks, schema, t.Name, "") {
+			mtab.Refusal = ErrNotLocked(t.Name, "")
+		} else if rules := env.Rules(schema); rules != nil {
 			if env.CanUse != nil && !env.CanUse(schema) {
 				return nil, mysql.NewDefaultError(mysql.ER_DBACCESS_DENIED_ERROR, env.User, env.Host, schema)
 			}
@@ -98,6 +104,9 @@ func PlanMaintenance(m parser.Maintenance, env *Env) (*Plan, error) {
 				}
 				r.Shard += pl.Table
 			}
+		}
+		if len(mtab.Physical) == 0 && mtab.Refusal == nil {
+			mtab.Refusal = mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, schema, t.Name)
 		}
 		mt.Tables = append(mt.Tables, mtab)
 	}

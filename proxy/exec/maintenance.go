@@ -71,7 +71,7 @@ func runMaintenance(cli *Client, m *router.Maintenance, conns Conns, tr Tracker)
 		}
 		if m.Checksum && len(t.Physical) == 0 {
 			// One server warns of each table it does not have.
-			out.Notes = append(out.Notes, backend.Warning{Level: "Error", Code: mysql.ER_NO_SUCH_TABLE, Message: missingTable(t.Name)})
+			out.Notes = append(out.Notes, backend.Warning{Level: "Error", Code: t.Refusal.Code, Message: t.Refusal.Message})
 			warnings++
 		}
 	}
@@ -90,7 +90,7 @@ func maintainedRows(m *router.Maintenance, t router.MaintainedTable, answers map
 		}
 		op := []byte(m.Op)
 		return [][][]byte{
-			{name, op, []byte("Error"), []byte(missingTable(t.Name))},
+			{name, op, []byte("Error"), []byte(t.Refusal.Message)},
 			{name, op, []byte("status"), []byte("Operation failed")},
 		}
 	}
@@ -143,11 +143,6 @@ func sameMessage(a, b [][]byte) bool {
 		}
 	}
 	return true
-}
-
-// missingTable is one server's message for a table it does not have.
-func missingTable(name string) string {
-	return "Table '" + name + "' doesn't exist"
 }
 
 // maintenanceFields are the columns one server gives, for an answer no

@@ -3,6 +3,8 @@ package exec
 import (
 	"testing"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/shardgate/shardgate/router"
 )
 
@@ -37,13 +39,15 @@ func TestMaintainedRows(t *testing.T) {
 			"[[shop.orders check note N] [shop.orders check status OK]]"},
 		{"no answer", false, tbl, map[string][][][]byte{"s0.o_0": {ok("s0.o_0")}},
 			"[[shop.orders check Error shardgate: no answer for s1.o_1]]"},
-		{"missing", false, router.MaintainedTable{Name: "shop.x"}, nil,
+		{"missing", false, router.MaintainedTable{Name: "shop.x", Refusal: mysql.NewDefaultError(mysql.ER_NO_SUCH_TABLE, "shop", "x")}, nil,
 			"[[shop.x check Error Table 'shop.x' doesn't exist] [shop.x check status Operation failed]]"},
+		{"not locked", false, router.MaintainedTable{Name: "shop.x", Refusal: router.ErrNotLocked("x", "")}, nil,
+			"[[shop.x check Error Table 'x' was not locked with LOCK TABLES] [shop.x check status Operation failed]]"},
 		{"sum modulo 2^32", true, tbl, map[string][][][]byte{"s0.o_0": {row("s0.o_0", "4000000000")}, "s1.o_1": {row("s1.o_1", "500000000")}},
 			"[[shop.orders 205032704]]"},
 		{"NULL", true, tbl, map[string][][][]byte{"s0.o_0": {row("s0.o_0", "1")}, "s1.o_1": {row("s1.o_1", "NULL")}},
 			"[[shop.orders NULL]]"},
-		{"missing checksum", true, router.MaintainedTable{Name: "shop.x"}, nil, "[[shop.x NULL]]"},
+		{"missing checksum", true, router.MaintainedTable{Name: "shop.x", Refusal: router.ErrNotLocked("x", "")}, nil, "[[shop.x NULL]]"},
 	} {
 		m := &router.Maintenance{Checksum: c.checksum, Op: "check"}
 		got := maintainedRows(m, c.t, c.answers, nil)
