@@ -298,4 +298,3 @@ func fmtRows(r result) string {
 	}
 	return b.String()
 }
-
