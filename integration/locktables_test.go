@@ -50,6 +50,19 @@ var lockSchema = []string{
 	"INSERT INTO plain VALUES (1, 'p')",
 }
 
+// startLockSchema starts a proxy on lockConfig and loads lockSchema through
+// it and into the oracle's lk_oracle.
+func startLockSchema(t *testing.T) (p *Proxy, proxy, oracle *sql.DB) {
+	t.Helper()
+	p = StartProxy(t, lockConfig())
+	proxy = Open(t, DSN("app", "app", p.Addr, "lk"))
+	MustExec(t, proxy, lockSchema...)
+	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS lk_oracle")
+	oracle = Open(t, DSN("sg", "sg", oracleAddr, "lk_oracle"))
+	MustExec(t, oracle, lockSchema...)
+	return p, proxy, oracle
+}
+
 // TestLockTables: LOCK TABLES in a sharded schema holds the locks on every
 // server with a physical table, and the session then answers as one
 // server does: only the locked tables under the names they were locked
@@ -57,12 +70,7 @@ var lockSchema = []string{
 // under one name 1066; LOCK TABLES, UNLOCK TABLES and START TRANSACTION
 // release them. Writes over several shards stay atomic under the locks.
 func TestLockTables(t *testing.T) {
-	p := StartProxy(t, lockConfig())
-	proxy := Open(t, DSN("app", "app", p.Addr, "lk"))
-	MustExec(t, proxy, lockSchema...)
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS lk_oracle")
-	oracle := Open(t, DSN("sg", "sg", oracleAddr, "lk_oracle"))
-	MustExec(t, oracle, lockSchema...)
+	p, proxy, oracle := startLockSchema(t)
 	pc, oc := Conn(t, proxy), Conn(t, oracle)
 
 	same := func(q string) {
@@ -227,12 +235,7 @@ func TestLockTables(t *testing.T) {
 // oracle's rows, and the dump read back through the proxy (LOCK TABLES
 // ... WRITE, then INSERTs over every shard) restores them.
 func TestDumpAndRestore(t *testing.T) {
-	p := StartProxy(t, lockConfig())
-	proxy := Open(t, DSN("app", "app", p.Addr, "lk"))
-	MustExec(t, proxy, lockSchema...)
-	MustExec(t, Open(t, DSN("sg", "sg", oracleAddr, "")), "CREATE DATABASE IF NOT EXISTS lk_oracle")
-	oracle := Open(t, DSN("sg", "sg", oracleAddr, "lk_oracle"))
-	MustExec(t, oracle, lockSchema...)
+	p, proxy, oracle := startLockSchema(t)
 	host, port, _ := net.SplitHostPort(p.Addr)
 	ohost, oport, _ := net.SplitHostPort(oracleAddr)
 	// Parents before their children: a child's row is placed by its parent's.
