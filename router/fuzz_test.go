@@ -27,7 +27,7 @@ func FuzzPlan(f *testing.F) {
 		// The prepare path prints the statement for one shard.
 		if stmts, err = parser.Parse(sql); err == nil {
 			for _, stmt := range stmts {
-				_, _, _ = PrepareSQL(stmt, testEnv(t))
+				_, _, _, _ = PrepareSQL(stmt, testEnv(t))
 			}
 		}
 	})

@@ -106,9 +106,16 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 // subqueries. Not in derived tables or WITH queries (read first whole, or
 // planned alike), nor on the inner side of an outer join. With all, the
 // sharded tables too (their rows merged from every shard), anywhere.
+//
+// Without sharded tables, for a SELECT over tables on one node each on
+// several nodes, the tables off the node that holds the most of them
+// (the first one's, on a tie): that node answers the statement, as one
+// server would, outer joins included (a table on their inner side is read
+// whole).
 func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 	sharded := false
 	singles := map[*ast.TableName]*tableInfo{}
+	var onOne []*tableInfo // tables on one node each
 	for _, t := range b.tables {
 		switch {
 		case t.rule == nil:
@@ -117,17 +124,45 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 			if all {
 				singles[t.ref.Node] = t
 			}
-		case (t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default) && (!t.ref.Outer || all):
-			singles[t.ref.Node] = t
+		case t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default:
+			onOne = append(onOne, t)
 		}
 	}
-	if !sharded || len(singles) == 0 {
+	if sharded {
+		for _, t := range onOne {
+			if !t.ref.Outer || all {
+				singles[t.ref.Node] = t
+			}
+		}
+	} else {
+		home := homeNode(onOne)
+		for _, t := range onOne {
+			if t.rule.Node != home {
+				singles[t.ref.Node] = t
+			}
+		}
+	}
+	if len(singles) == 0 {
 		return nil
 	}
 	v := &nodeTableFinder{singles: singles}
 	v.columns, v.columnsKnown = qualifiedColumns(sel)
 	sel.Accept(v)
 	return v.found
+}
+
+// homeNode is the node holding the most of the tables (the first one's on
+// a tie).
+func homeNode(tables []*tableInfo) string {
+	count := map[string]int{}
+	home := ""
+	for _, t := range tables {
+		n := t.rule.Node
+		if count[n]++; home == "" || count[n] > count[home] {
+			home = n
+		}
+	}
+	return home
 }
 
 // qualifiedColumns returns the columns a statement names of each table
@@ -147,6 +182,9 @@ func qualifiedColumns(stmt ast.Node) (cols map[string][]string, known bool) {
 			if !slices.ContainsFunc(cols[t], func(have string) bool { return strings.EqualFold(have, c) }) {
 				cols[t] = append(cols[t], c)
 			}
+		case *ast.SelectField:
+			// (A SelectField's walk does not visit its wildcard.)
+			known = known && x.WildCard == nil
 		case *ast.WildCardField:
 			known = false
 		case *ast.Join:
@@ -364,8 +402,9 @@ func merged(sel *ast.SelectStmt) bool {
 
 // DescribeSQL is the statement whose column definitions the client sees:
 // stmt with each of ds (from Materializable(stmt)) giving no rows, for
-// the node of its first shard (see FirstShardSQL).
-func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, err error) {
+// the node of its first shard, with the twins it needs there (see
+// PrepareSQL).
+func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, twins []shardrules.Placement, err error) {
 	tables := false
 	for _, d := range ds {
 		if d.alias != "" {
@@ -378,7 +417,7 @@ func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, 
 		// The statement reads its tables there as they are, no rows.
 		(&Derived{Query: stmt.(ast.ResultSetNode)}).noRows()
 	}
-	return FirstShardSQL(stmt, env)
+	return firstShardSQL(stmt, env, false)
 }
 
 // CollationSQL asks one node for the collation of each named column of

@@ -44,6 +44,19 @@ func TestMaterializable(t *testing.T) {
 		describe: "SELECT `u`.`name`,`o`.`id` FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()) AND 0",
 		final:    "SELECT `u`.`name`,`o`.`id` FROM (SELECT 1 AS `n`) AS `u` JOIN `orders` AS `o` ON `o`.`user_id` = `u`.`id` WHERE `u`.`id` <= 10 AND `o`.`qty` > `u`.`id` AND (`u`.`region_id` IN (1,2) OR `u`.`name` LIKE 'a%') AND `u`.`created` < NOW()",
 	}, {
+		// with a wildcard, every column of it
+		sql:      "SELECT * FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = 4 AND o.id > 3",
+		found:    []string{"SELECT * FROM `users` AS `u` WHERE `u`.`id` = 4"},
+		describe: "SELECT * FROM `users` AS `u` JOIN `orders_1` AS `o` ON `o`.`user_id` = `u`.`id` WHERE (`u`.`id` = 4 AND `o`.`id` > 3) AND 0",
+		final:    "SELECT * FROM (SELECT 1 AS `n`) AS `u` JOIN `orders` AS `o` ON `o`.`user_id` = `u`.`id` WHERE `u`.`id` = 4 AND `o`.`id` > 3",
+	}, {
+		// tables on one node each on different nodes: those off the node
+		// of most of them (the first one's) read first, that node answers
+		sql:      "SELECT u.name, p.name FROM users u LEFT JOIN products p ON p.id = u.id WHERE u.id < 5 AND p.price > 1",
+		found:    []string{"SELECT `name`,`id`,`price` FROM `products` AS `p`"},
+		describe: "SELECT `u`.`name`,`p`.`name` FROM `users` AS `u` LEFT JOIN `products` AS `p` ON `p`.`id` = `u`.`id` WHERE (`u`.`id` < 5 AND `p`.`price` > 1) AND 0",
+		final:    "SELECT `u`.`name`,`p`.`name` FROM `users` AS `u` LEFT JOIN (SELECT 1 AS `n`) AS `p` ON `p`.`id` = `u`.`id` WHERE `u`.`id` < 5 AND `p`.`price` > 1",
+	}, {
 		// a derived table the server merges gets a constant false, which
 		// it merges too (RAND() would make it a temporary table)
 		sql:      "WITH w AS (SELECT NULLIF(u.name, 'x'), o.id FROM orders o JOIN users u ON u.id = o.user_id WHERE o.id > 5) SELECT * FROM w",
@@ -106,7 +119,7 @@ func TestMaterializable(t *testing.T) {
 		stmts, _ := parser.Parse(c.sql)
 		KeepFieldNames(stmts[0])
 		ds := Materializable(stmts[0], env, c.all)
-		if _, got, err := DescribeSQL(stmts[0], ds, env); err != nil || got != c.describe {
+		if _, got, _, err := DescribeSQL(stmts[0], ds, env); err != nil || got != c.describe {
 			t.Errorf("%s: described by\n  %s (%v)\nwant\n  %s", c.sql, got, err, c.describe)
 		}
 		stmts, _ = parser.Parse(c.sql)

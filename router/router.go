@@ -107,20 +107,22 @@ func ReadsClock(stmt ast.Node) bool {
 // table renamed to its first physical table: a prepared statement's
 // column and parameter metadata comes from preparing it there.
 func FirstShardSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
-	return firstShardSQL(stmt, env, false)
+	node, sql, _, err = firstShardSQL(stmt, env, false)
+	return node, sql, err
 }
 
-// PrepareSQL is FirstShardSQL for a prepared statement's metadata, refused
-// when a table of it is not on that node: the server there cannot prepare
-// it.
-func PrepareSQL(stmt ast.StmtNode, env *Env) (node, sql string, err error) {
+// PrepareSQL is FirstShardSQL for a prepared statement's metadata. Its
+// tables on one node each that are on other nodes are twins: the server
+// there describes the statement once it has an empty temporary table of
+// each one's definition. Refused when another table is not on that node.
+func PrepareSQL(stmt ast.StmtNode, env *Env) (node, sql string, twins []shardrules.Placement, err error) {
 	return firstShardSQL(stmt, env, true)
 }
 
-func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, err error) {
+func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, twins []shardrules.Placement, err error) {
 	b := &builder{env: env, stmt: stmt}
 	if err := b.resolve(); err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	KeepFieldNames(stmt)
 	// A table on one node decides; sharded tables take a shard there.
@@ -154,44 +156,56 @@ func firstShardSQL(stmt ast.StmtNode, env *Env, whole bool) (node, sql string, e
 			node = gs[0]
 		}
 	}
-	if whole {
-		if name := b.apart(node); name != "" {
-			if dup := DerivedDuplicate(stmt); dup != nil {
-				return "", "", dup // the server's error comes first
-			}
-			return "", "", errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", name, node)
+	twins, apart := b.twins(node)
+	if whole && apart != "" {
+		if dup := DerivedDuplicate(stmt); dup != nil {
+			return "", "", nil, dup // the server's error comes first
 		}
+		return "", "", nil, errUnsupported("a prepared statement over tables on different data nodes (%s is not on %s): run it as a text query", apart, node)
 	}
 	sql, err = b.render(b.unitFor(node, shard))
-	return node, sql, err
+	return node, sql, twins, err
 }
 
-// apart names a table of the statement that is not on node: a single-node
-// or default-node table of another node, a global table not copied there,
-// or a sharded table without a shard there. "" when all are.
-func (b *builder) apart(node string) string {
+// twins lists the statement's tables on one node each that are not on
+// node, each once (see PrepareSQL); apart names another table not there:
+// a global table not copied there or a sharded table without a shard
+// there ("" when none).
+func (b *builder) twins(node string) (twins []shardrules.Placement, apart string) {
 	for _, t := range b.tables {
 		switch {
-		case t.rule == nil:
+		case t.on(node):
 		case t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default:
-			if t.rule.Node != node {
-				return t.ref.Name
+			p := shardrules.Placement{Node: t.rule.Node, Table: t.rule.AllPlacements()[0].Table}
+			if !slices.Contains(twins, p) {
+				twins = append(twins, p)
 			}
-		case t.rule.Kind == shardrules.Global:
-			if !slices.Contains(t.rules.Nodes, node) {
-				return t.ref.Name
-			}
-		case t.sharded():
-			on := false
-			for i := 0; i < t.rule.Shards && !on; i++ {
-				on = t.rule.Shard(i).Node == node
-			}
-			if !on {
-				return t.ref.Name
-			}
+		default:
+			return twins, t.ref.Name
 		}
 	}
-	return ""
+	return twins, ""
+}
+
+// on reports whether the table is on node: a single-node or default-node
+// table there, a global table copied there, a sharded table with a shard
+// there (or not one of the rules' tables).
+func (t *tableInfo) on(node string) bool {
+	switch {
+	case t.rule == nil:
+	case t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default:
+		return t.rule.Node == node
+	case t.rule.Kind == shardrules.Global:
+		return slices.Contains(t.rules.Nodes, node)
+	case t.sharded():
+		for i := 0; i < t.rule.Shards; i++ {
+			if t.rule.Shard(i).Node == node {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // KeepFieldNames gives every computed select field its original text as

@@ -156,7 +156,7 @@ func (s *Session) release(c *backend.Conn, sum *parser.Summary, failed bool) {
 	if sum != nil && sum.Flags&parser.FlagPin != 0 && !failed {
 		s.pinAll = true
 	}
-	if s.pinAll || c.Locked || c.AutocommitOff || c.XA != "" || c.Status&(mysql.SERVER_STATUS_IN_TRANS|mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 {
+	if s.pinAll || c == s.keep || c.Locked || c.AutocommitOff || c.XA != "" || c.Status&(mysql.SERVER_STATUS_IN_TRANS|mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 {
 		s.pin(c)
 		return
 	}

@@ -9,10 +9,12 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
+	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
 	"github.com/shardgate/shardgate/router/merge"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // materialize plans a SELECT the planner refused (refusal) because a
@@ -143,11 +145,15 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	if err != nil || len(ds2) != len(ds) {
 		return nil, refusal
 	}
-	node, sql, err := router.DescribeSQL(described, ds2, env)
+	node, sql, twins, err := router.DescribeSQL(described, ds2, env)
 	if err != nil {
 		return nil, refusal
 	}
-	fields, err := s.readOn(node, sql, nil)
+	var fields []merge.Field
+	err = s.withTwins(node, twins, env, func() (err error) {
+		fields, err = s.readOn(node, sql, nil)
+		return err
+	})
 	if err != nil {
 		return nil, describeFailed(err)
 	}
@@ -343,4 +349,94 @@ func (s *Session) enumLabels(snap *snapshot.Snapshot, f *merge.Field, env *route
 		}
 	}
 	return labels, ok
+}
+
+// withTwins runs fn, a statement of the proxy's own about the client's
+// on node, where the client's tables on one node each on other nodes
+// (twins) are there too: each made, empty, as a temporary table of its
+// definition, on a connection to node's primary the session holds until
+// fn has run and they are dropped. The server then describes their
+// columns as they are.
+func (s *Session) withTwins(node string, twins []shardrules.Placement, env *router.Env, fn func() error) error {
+	if len(twins) == 0 {
+		return fn()
+	}
+	defs := make([]string, len(twins))
+	for i, p := range twins {
+		var err error
+		if defs[i], err = s.temporaryTwin(p, env); err != nil {
+			return err
+		}
+	}
+	dn := s.env.Snap.Load().Cluster.Nodes[node]
+	if dn == nil {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: no data node "+node)
+	}
+	sum := &parser.Summary{}
+	c, err := s.acquirePrimary(dn.Host, sum)
+	if err != nil {
+		return err
+	}
+	if err := s.prepareConn(c, dn.Database, sum); err != nil {
+		s.release(c, sum, true)
+		return err
+	}
+	s.keep = c // (fn's statements find it: acquire, replicaRead)
+	s.pin(c)
+	made := 0
+	defer func() {
+		s.keep = nil
+		for _, p := range twins[:made] {
+			if c.Broken() {
+				break
+			}
+			if _, err := c.Exec("DROP TEMPORARY TABLE IF EXISTS " + backend.QuoteIdent(p.Table)); err != nil {
+				c.MarkBroken()
+			}
+		}
+		s.release(c, nil, false)
+	}()
+	for _, def := range defs {
+		if _, err := c.Exec(def); err != nil {
+			return err
+		}
+		made++
+	}
+	return fn()
+}
+
+// temporaryTwin is the statement that makes, in a connection's current
+// database, an empty temporary table with the definition of the physical
+// table p: its SHOW CREATE TABLE as a temporary table, without what a
+// temporary table cannot have (foreign keys, partitions).
+func (s *Session) temporaryTwin(p shardrules.Placement, env *router.Env) (string, error) {
+	var create string
+	if _, err := s.readOn(p.Node, "SHOW CREATE TABLE "+backend.QuoteIdent(env.NodeDB(p.Node))+"."+backend.QuoteIdent(p.Table), func(vals [][]byte) {
+		if len(vals) > 1 {
+			create = string(vals[1])
+		}
+	}); err != nil {
+		return "", err
+	}
+	const head = "CREATE TABLE "
+	if !strings.HasPrefix(create, head) {
+		return "", errors.New("not a table")
+	}
+	var b strings.Builder
+	b.WriteString("CREATE TEMPORARY TABLE " + create[len(head):])
+	lines := strings.Split(b.String(), "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.Contains(t, "FOREIGN KEY"):
+			continue
+		case strings.HasPrefix(t, "PARTITION BY") || strings.HasPrefix(t, "/*!50100 PARTITION BY") || strings.HasPrefix(t, "(PARTITION") || strings.HasPrefix(t, "PARTITION "):
+			continue
+		}
+		kept = append(kept, l)
+	}
+	// A line dropped after the last column leaves its comma behind.
+	out := strings.Join(kept, "\n")
+	return strings.Replace(out, ",\n)", "\n)", 1), nil
 }

@@ -46,7 +46,7 @@ func (s *Session) replicaRead(sum *parser.Summary) bool {
 	if sum == nil || sum.Kind != parser.KindSelect || sum.Next != 0 || sum.Hint == parser.HintPrimary || sum.Flags&notOnReplica != 0 {
 		return false
 	}
-	return !s.pinAll && s.locks == nil && !s.inTransaction() && s.status&mysql.SERVER_STATUS_AUTOCOMMIT != 0
+	return !s.pinAll && s.locks == nil && s.keep == nil && !s.inTransaction() && s.status&mysql.SERVER_STATUS_AUTOCOMMIT != 0
 }
 
 // noteWrite records the GTID of a write the session made on c's data host.

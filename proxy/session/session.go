@@ -68,6 +68,7 @@ type Session struct {
 	txNextUsed      bool // a pending SET TRANSACTION went to this statement
 	pinned          []*backend.Conn
 	locks           *tableLocks   // LOCK TABLES in a sharded schema (locks.go)
+	keep            *backend.Conn // held across the proxy's own statements (describe)
 	autocommitOff   bool          // a transaction under those locks turned autocommit off (joinTransaction)
 	last            *backend.Conn // affinity: the connection used last
 	lastUses        uint64

@@ -17,6 +17,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
 	"github.com/shardgate/shardgate/router"
+	"github.com/shardgate/shardgate/shardrules"
 )
 
 // Prepared statements: the client sees the proxy's statement ids. Each
@@ -120,6 +121,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 	}
 	phys := st.sql
 	var rt route
+	var twins []shardrules.Placement // (see router.PrepareSQL)
 	virtual := false
 	if mentionsVirtual(st.sql) {
 		// Over information_schema.SCHEMATA: prepared whole, over the
@@ -191,7 +193,8 @@ func (s *Session) stmtPrepare(p []byte) error {
 				}
 			}
 		}
-		node, sql, err := router.PrepareSQL(meta, s.routerEnv(snap))
+		var node, sql string
+		node, sql, twins, err = router.PrepareSQL(meta, s.routerEnv(snap))
 		if err != nil {
 			return s.handleExecErr(err)
 		}
@@ -223,7 +226,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		err := s.prepareOnce(st, phys, rt)
+		err := s.withTwins(rt.node.Name, twins, s.routerEnv(snap), func() error {
+			return s.prepareOnce(st, phys, rt, len(twins) > 0)
+		})
 		if err != nil && s.retryPrepare(err, attempt) {
 			continue
 		}
@@ -344,7 +349,7 @@ func (s *Session) describedColumns(st *stmt) []wire.Column {
 
 // prepareOnce prepares a statement on a server of its node (where it would
 // run, for its metadata) and relays the answer under a new proxy id.
-func (s *Session) prepareOnce(st *stmt, phys string, rt route) error {
+func (s *Session) prepareOnce(st *stmt, phys string, rt route, forget bool) error {
 	be, err := s.acquireFor(rt.node.Host, &st.sum)
 	if err != nil {
 		return err
@@ -361,6 +366,13 @@ func (s *Session) prepareOnce(st *stmt, phys string, rt route) error {
 		st.params, st.columns = bs.Params, bs.Columns
 		s.stmts[st.id] = st
 		s.lastPrepared = st.id
+		if forget {
+			// Prepared for its metadata, over temporary tables about to go.
+			if be.CloseStmt(bs.ID) != nil {
+				be.MarkBroken()
+			}
+			delete(be.Stmts, phys)
+		}
 	}
 	s.release(be, nil, err != nil)
 	if err != nil {
