@@ -124,6 +124,7 @@ func FuzzCommands(f *testing.F) {
 		"SELECT CAST(k AS INT), id FROM sbtest1 ORDER BY id OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY",
 		"LOCK TABLES sbtest1 WRITE; INSERT INTO sbtest1 (id, k, c, pad) VALUES (1, 1, 'a', 'b'), (2, 2, 'c', 'd'); SELECT * FROM sbtest1 s; UNLOCK TABLES",
 		"SET autocommit = 0; LOCK TABLES sbtest1 READ LOCAL; SELECT COUNT(*) FROM sbtest1; START TRANSACTION; COMMIT",
+		"SELECT * FROM plain_t FOR SYSTEM_TIME ALL LIMIT ROWS EXAMINED 3; VALUES (1), (2)",
 	} {
 		seeds = append(seeds, [][]byte{cmdOf(mysql.COM_QUERY, []byte(q))})
 	}

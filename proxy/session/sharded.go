@@ -160,6 +160,9 @@ func (s *Session) shardedStatement(sql string, sum *parser.Summary, snap *snapsh
 			}
 		}
 		if err != nil {
+			if done, err := s.unparsedOnOneNode(sql, sum, snap); done {
+				return err
+			}
 			return s.writeErr(parseError(err, sum))
 		}
 		if len(stmts) == 0 {
@@ -597,4 +600,35 @@ func (s *Session) Pinned(node string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// unparsedOnOneNode runs a statement TiDB's parser cannot read on the one
+// node its tables are on, as written (see wholeOnOneNode).
+func (s *Session) unparsedOnOneNode(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (bool, error) {
+	if sum.Next != 0 {
+		return false, nil
+	}
+	dn, text, ok := s.wholeOnOneNode(sql, sum, snap)
+	if !ok {
+		return false, nil
+	}
+	return true, s.forward(append([]byte{mysql.COM_QUERY}, s.rewriteFuncs(text, sum)...), sum, route{node: dn, schema: dn.Database})
+}
+
+// wholeOnOneNode is the node and text for a statement TiDB's parser cannot
+// read (router.OneNodeText): a read or a write of rows, not DDL (the
+// proxy keeps tables' definitions), and not while LOCK TABLES holds locks
+// the proxy checks itself.
+func (s *Session) wholeOnOneNode(sql string, sum *parser.Summary, snap *snapshot.Snapshot) (*backend.DataNode, string, bool) {
+	switch sum.Kind {
+	case parser.KindSelect, parser.KindInsert, parser.KindReplace, parser.KindUpdate, parser.KindDelete:
+	default:
+		return nil, "", false
+	}
+	if s.locks != nil {
+		return nil, "", false
+	}
+	node, text, ok := router.OneNodeText(sql, s.routerEnv(snap), sum.Kind != parser.KindSelect || sum.Flags&parser.FlagIntoVar != 0)
+	dn := snap.Cluster.Nodes[node]
+	return dn, text, ok && dn != nil
 }

@@ -53,6 +53,9 @@ type stmt struct {
 	// sharded statements are planned at each execute with its values,
 	// or from their template (see templateRoute).
 	sharded bool
+	// whole: a sharded schema's statement TiDB's parser cannot read, run
+	// as written on this node (wholeOnOneNode).
+	whole *backend.DataNode
 	tpl     stmtTemplate
 	// spread: its last execution did not land on one shard, so the next
 	// one skips planning with markers and goes the general way at once
@@ -168,7 +171,13 @@ func (s *Session) stmtPrepare(p []byte) error {
 			stmts, err = parser.ParseMode(st.sql, s.mode())
 		}
 		if err != nil {
-			return s.writeErr(parseError(err, &st.sum))
+			dn, text, ok := s.wholeOnOneNode(st.sql, &st.sum, snap)
+			if !ok {
+				return s.writeErr(parseError(err, &st.sum))
+			}
+			st.sql, st.whole = text, dn
+			rt, phys, st.sharded = route{node: dn, schema: dn.Database}, text, true
+			break
 		}
 		if len(stmts) != 1 {
 			return s.writeErr(syntaxError(st.sql))
@@ -732,6 +741,9 @@ func (s *Session) stmtFetch(p []byte) error {
 // rows converted to the binary protocol. Either is planned from the
 // statement's template when it has one that fits the values.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
+	if st.whole != nil {
+		return s.executeOn(st, st.sql, route{node: st.whole, schema: st.whole.Database}, p, nullMap, values)
+	}
 	if st.info {
 		return s.stmtExecuteInfo(st, nullMap, values, snap)
 	}
