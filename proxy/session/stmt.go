@@ -56,7 +56,7 @@ type stmt struct {
 	// whole: a sharded schema's statement TiDB's parser cannot read, run
 	// as written on this node (wholeOnOneNode).
 	whole *backend.DataNode
-	tpl     stmtTemplate
+	tpl   stmtTemplate
 	// spread: its last execution did not land on one shard, so the next
 	// one skips planning with markers and goes the general way at once
 	// (one parse and plan instead of two).
