@@ -124,6 +124,8 @@ var randomJoins = []struct{ left, right, on string }{
 	{"orders", "visits", "v.user_id = o.user_id"},
 	{"orders", "events", "e.id = o.user_id"},
 	{"accounts", "events", "e.value = a.level"},
+	{"users", "products", "p.id = u.id"}, // tables on one node each, on two nodes
+	{"products", "users", "u.id = p.id RIGHT"},
 }
 
 // randomJoins3 are joins of three tables.
@@ -134,6 +136,7 @@ var randomJoins3 = []struct {
 	{"orders o JOIN order_items i ON i.order_id = o.id JOIN products p ON p.id = i.product_id", []string{"orders", "order_items", "products"}},
 	{"visits v JOIN users u ON u.id = v.user_id LEFT JOIN regions r ON r.id = u.region_id", []string{"visits", "users", "regions"}},
 	{"orders o JOIN users u ON u.id = o.user_id JOIN regions r ON r.id = u.region_id", []string{"orders", "users", "regions"}},
+	{"users u LEFT JOIN products p ON p.id = u.id JOIN regions r ON r.id = u.region_id", []string{"users", "products", "regions"}},
 }
 
 func randomTable(name string) rtable {

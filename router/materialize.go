@@ -62,6 +62,11 @@ func Materializable(stmt ast.StmtNode, env *Env, all bool) []*Derived {
 	if b.resolve() != nil {
 		return nil
 	}
+	if !slices.ContainsFunc(b.tables, (*tableInfo).sharded) {
+		// Without shards one node answers the whole statement, derived
+		// tables too, once the tables off it are read first.
+		return b.nodeTables(sel, all)
+	}
 	var out []*Derived
 	if w := sel.With; w != nil && !w.IsRecursive {
 		for _, c := range w.CTEs {
@@ -145,7 +150,7 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 	if len(singles) == 0 {
 		return nil
 	}
-	v := &nodeTableFinder{singles: singles}
+	v := &nodeTableFinder{singles: singles, inside: !sharded}
 	v.columns, v.columnsKnown = qualifiedColumns(sel)
 	sel.Accept(v)
 	return v.found
@@ -210,20 +215,23 @@ type nodeTableFinder struct {
 	// read with those only (not an ENUM it does not read, fewer bytes).
 	columns      map[string][]string
 	columnsKnown bool
-	selects      []*ast.SelectStmt
-	found        []*Derived
+	// inside: in derived tables and WITH queries too, where one node
+	// answers the whole statement.
+	inside  bool
+	selects []*ast.SelectStmt
+	found   []*Derived
 }
 
 func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
 	case *ast.WithClause:
-		return n, true
+		return n, !f.inside
 	case *ast.SelectStmt:
 		f.selects = append(f.selects, x)
 	case *ast.TableSource:
 		switch src := x.Source.(type) {
 		case *ast.SelectStmt, *ast.SetOprStmt:
-			return n, true
+			return n, !f.inside
 		case *ast.TableName:
 			t, ok := f.singles[src]
 			if !ok || len(f.selects) == 0 {
@@ -421,12 +429,13 @@ func DescribeSQL(stmt ast.StmtNode, ds []*Derived, env *Env) (node, sql string, 
 }
 
 // CollationSQL asks one node for the collation of each named column of
-// d (its result's column names), from a row of NULLs. d is left as it was.
-func (d *Derived) CollationSQL(names []string, env *Env) (node, sql string, err error) {
+// d (its result's column names), from a row of NULLs, with the twins it
+// needs there (see PrepareSQL). d is left as it was.
+func (d *Derived) CollationSQL(names []string, env *Env) (node, sql string, twins []shardrules.Placement, err error) {
 	defer d.limitZero()()
-	node, inner, err := FirstShardSQL(d.Query.(ast.StmtNode), env)
+	node, inner, twins, err := firstShardSQL(d.Query.(ast.StmtNode), env, false)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -437,7 +446,7 @@ func (d *Derived) CollationSQL(names []string, env *Env) (node, sql string, err 
 		b.WriteString("COLLATION(`__sg_t`." + quoteName(n) + ")")
 	}
 	b.WriteString(" FROM (SELECT 1) AS `__sg_d` LEFT JOIN (" + inner + ") AS `__sg_t` ON 1")
-	return node, b.String(), nil
+	return node, b.String(), twins, nil
 }
 
 func quoteName(n string) string { return "`" + strings.ReplaceAll(n, "`", "``") + "`" }

@@ -240,15 +240,18 @@ func (s *Session) derivedColumns(fields []merge.Field, d *router.Derived, env *r
 	if !slices.ContainsFunc(fields, func(f merge.Field) bool { return router.StringType(f.Type) }) {
 		return cols, nil
 	}
-	node, sql, err := d.CollationSQL(names, env)
+	node, sql, twins, err := d.CollationSQL(names, env)
 	if err != nil {
 		return nil, err
 	}
 	var colls [][]byte
-	if _, err := s.readOn(node, sql, func(vals [][]byte) {
-		for _, v := range vals {
-			colls = append(colls, append([]byte{}, v...))
-		}
+	if err := s.withTwins(node, twins, env, func() error {
+		_, err := s.readOn(node, sql, func(vals [][]byte) {
+			for _, v := range vals {
+				colls = append(colls, append([]byte{}, v...))
+			}
+		})
+		return err
 	}); err != nil {
 		return nil, describeFailed(err)
 	}
