@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -74,69 +75,12 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
 	at, done := s.statementTime(stmt)
 	defer done()
-	held := 0
-	var enums []sortedEnum
-	// The rows come unconverted, each string in its column's character
-	// set, and go back as its bytes: nothing the client's character set
-	// cannot hold is lost on the way.
-	unconverted, restored := s.withVar("character_set_results", "binary"), false
-	restore := func() {
-		if !restored {
-			restored = true
-			unconverted()
-		}
+	texts, enums, err := s.readFirst(stmt, ds, "", env, snap, depth, at)
+	if err == errNotReadFirst {
+		return nil, refusal
+	} else if err != nil {
+		return nil, err
 	}
-	defer restore()
-	for i, d := range ds {
-		sql, err := d.SQL(mode)
-		if err != nil {
-			return nil, refusal
-		}
-		plan, err := s.planPulled(sql, snap, depth)
-		if err != nil {
-			return nil, err
-		}
-		var rows [][][]byte
-		s.cli.GroupConcatMaxLen = s.modeCache.gcMax
-		plan.At = at
-		fields, err := s.collect(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
-			row := copyRow(vals)
-			for _, v := range row {
-				held += len(v) + 4
-			}
-			if held > router.MaxPulledBytes {
-				return false, router.ErrDerivedTooBig
-			}
-			rows = append(rows, row)
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		cols, err := s.derivedColumns(fields, d, env)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cols { // (by the name as the statement writes it)
-			name := strings.ToLower(c.Name)
-			if c.Field.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) == 0 || router.EnumUsesAsText(stmt, d, name) {
-				continue
-			}
-			// Sorted by its labels' positions, as the column sorts.
-			labels, ok := s.enumLabels(snap, c.Field, env)
-			if ok {
-				router.EnumByPosition(stmt, d, name, labels)
-			}
-			if !ok || !router.EnumSortedAsText(stmt, d, name) {
-				return nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then used as a number, or sorted where the proxy cannot sort it by its labels' positions (it comes back as its text)")
-			}
-			enums = append(enums, sortedEnum{i, name, labels})
-		}
-		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
-			return nil, err
-		}
-	}
-	restore() // (the column definitions, and the statement's own subqueries read first, come as the client's)
 	// What the client sees: the statement's columns with each table read
 	// first giving no rows, on one node. (Its errors are the statement's.)
 	// After the reading, which is bounded: with every table read first,
@@ -221,6 +165,80 @@ func (s *Session) aroundRefusal(fresh func() (ast.StmtNode, error), snap *snapsh
 		return s.materialize(fresh, snap, refusal, depth, true)
 	}
 	return nil, refusal
+}
+
+// errNotReadFirst: a table to read first cannot be printed as a query.
+var errNotReadFirst = errors.New("not read first")
+
+// readFirst reads each of ds on its own (planned and merged as any SELECT,
+// suffix after its text: a write's " LOCK IN SHARE MODE") and writes its
+// rows as literal rows (texts), each typed as its column. enums are its
+// ENUM and SET columns stmt sorts by, with their labels.
+func (s *Session) readFirst(stmt ast.StmtNode, ds []*router.Derived, suffix string, env *router.Env, snap *snapshot.Snapshot, depth int, at time.Time) (texts []string, enums []sortedEnum, err error) {
+	texts = make([]string, len(ds))
+	held := 0
+	// The rows come unconverted, each string in its column's character
+	// set, and go back as its bytes: nothing the client's character set
+	// cannot hold is lost on the way.
+	unconverted, restored := s.withVar("character_set_results", "binary"), false
+	restore := func() {
+		if !restored {
+			restored = true
+			unconverted()
+		}
+	}
+	defer restore()
+	for i, d := range ds {
+		sql, err := d.SQL(s.mode())
+		if err != nil {
+			return nil, nil, errNotReadFirst
+		}
+		sql += suffix
+		plan, err := s.planPulled(sql, snap, depth)
+		if err != nil {
+			return nil, nil, err
+		}
+		var rows [][][]byte
+		s.cli.GroupConcatMaxLen = s.modeCache.gcMax
+		plan.At = at
+		fields, err := s.collect(plan, func(_ []merge.Field, vals [][]byte) (bool, error) {
+			row := copyRow(vals)
+			for _, v := range row {
+				held += len(v) + 4
+			}
+			if held > router.MaxPulledBytes {
+				return false, router.ErrDerivedTooBig
+			}
+			rows = append(rows, row)
+			return true, nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		cols, err := s.derivedColumns(fields, d, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range cols { // (by the name as the statement writes it)
+			name := strings.ToLower(c.Name)
+			if c.Field.Flags&(mysql.ENUM_FLAG|mysql.SET_FLAG) == 0 || router.EnumUsesAsText(stmt, d, name) {
+				continue
+			}
+			// Sorted by its labels' positions, as the column sorts.
+			labels, ok := s.enumLabels(snap, c.Field, env)
+			if ok {
+				router.EnumByPosition(stmt, d, name, labels)
+			}
+			if !ok || !router.EnumSortedAsText(stmt, d, name) {
+				return nil, nil, unsupported("an ENUM or SET column (" + c.Field.Name + ") read first, then used as a number, or sorted where the proxy cannot sort it by its labels' positions (it comes back as its text)")
+			}
+			enums = append(enums, sortedEnum{i, name, labels})
+		}
+		if texts[i], err = router.DerivedRows(cols, rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	return texts, enums, nil
 }
 
 // derivedColumns describes a derived table's columns for its literals:
