@@ -304,6 +304,15 @@ var shopWrites = []writeCase{
 		Check: "SELECT * FROM events WHERE kind = 'w63b'"},
 	{ID: "w63-update-correlated", SQL: "UPDATE orders o SET tag = 'w63' WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id AND u.region_id = 4)",
 		Refuse: true, RefuseWhy: []string{"cross-node"}, Check: "SELECT COUNT(*) FROM orders WHERE tag = 'w63'"},
+	// A join with tables of other nodes than the table written: read first, locked.
+	{ID: "w64-update-join-other-node", SQL: "UPDATE users u JOIN products p ON p.id = u.id SET u.balance = p.price + u.id WHERE u.id < 30 AND p.category = 'books'",
+		Check: "SELECT id, balance FROM users WHERE id < 30"},
+	{ID: "w65-delete-join-other-node", SQL: "DELETE u FROM users u JOIN products p ON p.id = u.id WHERE p.price < 20 AND u.id > 150",
+		Check: "SELECT id FROM users"},
+	{ID: "w66-update-shards-join-single", SQL: "UPDATE orders o JOIN users u ON u.id = o.user_id SET o.tag = LEFT(u.name, 16), o.qty = o.qty + 1 WHERE u.region_id = 4",
+		Check: "SELECT id, tag, qty FROM orders WHERE user_id IN (SELECT id FROM users WHERE region_id = 4)"},
+	{ID: "w67-update-left-join-none", SQL: "UPDATE users u LEFT JOIN products p ON p.id = u.id AND p.price > 10000 SET u.email = IFNULL(p.name, 'none') WHERE u.id BETWEEN 40 AND 44",
+		Check: "SELECT id, email FROM users WHERE id BETWEEN 40 AND 44"},
 }
 
 func shopDir() string { return filepath.Join("testdata", "shop") }

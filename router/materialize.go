@@ -156,6 +156,86 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 	return v.found
 }
 
+// WriteTables returns, for a multi-table UPDATE or DELETE, the tables it
+// reads but does not write that are on one node each, apart from the node
+// or shards of the tables it writes: queries to read first (with the
+// conditions of its WHERE on each alone), whose rows then join the write
+// as literal rows. None when what it writes is not on one node or one
+// sharded table's shards, or it assigns a column it does not qualify.
+func WriteTables(stmt ast.StmtNode, env *Env) []*Derived {
+	written := map[string]bool{} // by alias, lower case
+	var where ast.ExprNode
+	switch x := stmt.(type) {
+	case *ast.UpdateStmt:
+		if x.TableRefs == nil || x.TableRefs.TableRefs.Right == nil {
+			return nil // (one table: MultipleTable is not set for a JOIN)
+		}
+		for _, a := range x.List {
+			if a.Column.Table.L == "" {
+				return nil
+			}
+			written[a.Column.Table.L] = true
+		}
+		where = x.Where
+	case *ast.DeleteStmt:
+		if !x.IsMultiTable || x.Tables == nil {
+			return nil
+		}
+		for _, t := range x.Tables.Tables {
+			written[t.Name.L] = true
+		}
+		where = x.Where
+	default:
+		return nil
+	}
+	b := &builder{env: env, stmt: stmt}
+	if b.resolve() != nil {
+		return nil
+	}
+	node, sharded := "", false
+	var read []*tableInfo
+	for _, t := range b.tables {
+		if t.ref.Scope != 0 || t.rule == nil {
+			continue // (a subquery's: pulled out, if need be)
+		}
+		alias := t.ref.Alias
+		if alias == "" {
+			alias = t.ref.Name
+		}
+		switch {
+		case !written[strings.ToLower(alias)]:
+			if t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default {
+				read = append(read, t)
+			}
+		case t.sharded():
+			sharded = true
+		case t.rule.Kind == shardrules.Single || t.rule.Kind == shardrules.Default:
+			if node != "" && node != t.rule.Node {
+				return nil
+			}
+			node = t.rule.Node
+		default:
+			return nil // (a global table's copies)
+		}
+	}
+	if sharded == (node != "") {
+		return nil
+	}
+	singles := map[*ast.TableName]*tableInfo{}
+	for _, t := range read {
+		if sharded || t.rule.Node != node {
+			singles[t.ref.Node] = t
+		}
+	}
+	if len(singles) == 0 {
+		return nil
+	}
+	v := &nodeTableFinder{singles: singles, where: where, write: true}
+	v.columns, v.columnsKnown = qualifiedColumns(stmt)
+	stmt.Accept(v)
+	return v.found
+}
+
 // homeNode is the node holding the most of the tables (the first one's on
 // a tie).
 func homeNode(tables []*tableInfo) string {
@@ -217,7 +297,10 @@ type nodeTableFinder struct {
 	columnsKnown bool
 	// inside: in derived tables and WITH queries too, where one node
 	// answers the whole statement.
-	inside  bool
+	inside bool
+	// where is a write's WHERE, for its tables outside any SELECT.
+	where   ast.ExprNode
+	write   bool
 	selects []*ast.SelectStmt
 	found   []*Derived
 }
@@ -234,7 +317,7 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 			return n, !f.inside
 		case *ast.TableName:
 			t, ok := f.singles[src]
-			if !ok || len(f.selects) == 0 {
+			if !ok || len(f.selects) == 0 && !f.write {
 				break
 			}
 			alias := t.ref.Alias
@@ -245,7 +328,11 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 			// joined rows, NULL-extended ones too: the table is read whole.
 			var where ast.ExprNode
 			if !t.ref.Outer {
-				where = conditionsOn(f.selects[len(f.selects)-1].Where, alias, f.sole())
+				w := f.where
+				if len(f.selects) > 0 {
+					w = f.selects[len(f.selects)-1].Where
+				}
+				where = conditionsOn(w, alias, f.sole())
 			}
 			fields := []*ast.SelectField{{WildCard: &ast.WildCardField{}}}
 			if cols := f.columns[strings.ToLower(alias)]; f.columnsKnown && len(cols) > 0 {

@@ -319,3 +319,46 @@ func TestEnumLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTables: a multi-table UPDATE or DELETE → the tables it reads
+// off the node or shards it writes, as queries to read first.
+func TestWriteTables(t *testing.T) {
+	env := testEnv(t)
+	for _, c := range []struct {
+		sql  string
+		want []string
+	}{
+		{"UPDATE users u JOIN products p ON p.id = u.id SET u.balance = p.price WHERE u.id < 5 AND p.category = 'x'",
+			[]string{"SELECT `id`,`price`,`category` FROM `products` AS `p` WHERE `p`.`category` = 'x'"}},
+		{"DELETE u FROM users u JOIN products p ON p.id = u.id WHERE p.price < 10",
+			[]string{"SELECT `id`,`price` FROM `products` AS `p` WHERE `p`.`price` < 10"}},
+		// shards written: every table on one node each is read first
+		{"UPDATE orders o JOIN users u ON u.id = o.user_id SET o.tag = u.name WHERE u.region_id = 4",
+			[]string{"SELECT `id`,`name`,`region_id` FROM `users` AS `u` WHERE `u`.`region_id` = 4"}},
+		// on the inner side of an outer join: read whole
+		{"UPDATE users u LEFT JOIN products p ON p.id = u.id SET u.email = p.name WHERE p.id IS NULL",
+			[]string{"SELECT `id`,`name` FROM `products` AS `p`"}},
+		// none: both on one node, one table, an unqualified assignment, a global table written
+		{"UPDATE users u JOIN users u2 ON u2.id = u.id SET u.balance = u2.balance", nil},
+		{"UPDATE users SET balance = 1 WHERE id = 2", nil},
+		{"UPDATE users u JOIN products p ON p.id = u.id SET balance = p.price", nil},
+		{"UPDATE regions r JOIN users u ON u.region_id = r.id SET r.name = u.name", nil},
+		{"DELETE FROM users WHERE id = 3", nil},
+	} {
+		stmts, err := parser.Parse(c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range WriteTables(stmts[0], env) {
+			sql, err := d.SQL(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, sql)
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s:\n got  %q\n want %q", c.sql, got, c.want)
+		}
+	}
+}

@@ -148,6 +148,77 @@ func (s *Session) around(fresh func() (ast.StmtNode, error), snap *snapshot.Snap
 	return plan, err
 }
 
+// materializeWrite plans a multi-table UPDATE or DELETE the planner
+// refused because it joins tables on other nodes than the tables it
+// writes: those run first on their own, with shared locks held in the
+// write's transaction (as InnoDB reads them there), and their rows join
+// the write as literal rows (router.WriteTables).
+func (s *Session) materializeWrite(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (plan *router.Plan, err error) {
+	stmt, err := fresh()
+	if err != nil {
+		return nil, refusal
+	}
+	env := s.routerEnv(snap)
+	ds := router.WriteTables(stmt, env)
+	if _, ok := s.vars.Var("character_set_results"); len(ds) == 0 || depth >= maxPullDepth || !ok || !s.clientTextEscapes() {
+		return nil, refusal
+	}
+	mode := s.mode()
+	if text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode); err != nil || !runsApart(text) {
+		return nil, refusal
+	}
+	// Would the write plan with the rows in? Ask before running anything.
+	texts := make([]string, len(ds))
+	for i := range texts {
+		texts[i] = "SELECT NULL UNION ALL SELECT NULL"
+	}
+	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
+		return nil, refusal
+	} else if err := s.prechecked(sql, snap, depth); err != nil {
+		if router.Refused(err) {
+			return nil, refusal
+		}
+		return nil, err
+	} else if s.precheck {
+		return precheckPlan, nil
+	}
+	if stmt, err = fresh(); err != nil {
+		return nil, refusal
+	}
+	if ds = router.WriteTables(stmt, env); len(ds) != len(texts) {
+		return nil, refusal
+	}
+	s.implicitBegin(stmt)
+	if !s.tx.open && s.wantXA("START TRANSACTION") {
+		s.autoBegin()
+		defer func() {
+			if err != nil && s.tx.open && s.tx.auto {
+				s.endTransaction("ROLLBACK")
+			}
+		}()
+	}
+	defer s.withoutSelectLimit()()
+	at, done := s.statementTime(stmt)
+	defer done()
+	texts, enums, err := s.readFirst(stmt, ds, " LOCK IN SHARE MODE", env, snap, depth, at)
+	if err == errNotReadFirst {
+		return nil, refusal
+	} else if err != nil {
+		return nil, err
+	}
+	if len(enums) > 0 {
+		return nil, refusal // (a write sorts by none it reads first)
+	}
+	sql, err := router.Materialize(stmt, ds, texts, mode)
+	if err != nil {
+		return nil, err
+	}
+	if plan, err = s.planPulled(sql, snap, depth); err == nil {
+		plan.At = at
+	}
+	return plan, err
+}
+
 func (s *Session) aroundRefusal(fresh func() (ast.StmtNode, error), snap *snapshot.Snapshot, refusal error, depth int) (*router.Plan, error) {
 	if router.Placement(refusal) {
 		if plan, err := s.pullSubqueries(fresh, snap, refusal, depth); err != refusal {
@@ -156,6 +227,9 @@ func (s *Session) aroundRefusal(fresh func() (ast.StmtNode, error), snap *snapsh
 	}
 	if router.Refused(refusal) {
 		if plan, err := s.keysFirst(fresh, snap, refusal, depth); err != refusal {
+			return plan, err
+		}
+		if plan, err := s.materializeWrite(fresh, snap, refusal, depth); err != refusal {
 			return plan, err
 		}
 		if plan, err := s.materialize(fresh, snap, refusal, depth, false); err != refusal {
