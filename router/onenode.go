@@ -31,7 +31,7 @@ func OneNodeText(sql string, env *Env, write bool) (node, text string, ok bool) 
 		}
 		w := l.Text(t)
 		if t.Kind == parser.TokQuotedIdent {
-			w = strings.ReplaceAll(w[1:len(w)-1], "``", "`")
+			w = strings.ReplaceAll(strings.TrimSuffix(w[1:], "`"), "``", "`") // (unterminated at the end: "`")
 		}
 		mark := l
 		if d := l.Next(); d.Kind == parser.TokOp && l.Text(d) == "." {

@@ -32,6 +32,8 @@ func TestOneNodeText(t *testing.T) {
 		// Another schema, the servers' own.
 		{sql: "SELECT * FROM other.t LIMIT ROWS EXAMINED 5"},
 		{sql: "SELECT * FROM information_schema.tables LIMIT ROWS EXAMINED 5"},
+		// An identifier left open: the server's error.
+		{sql: "SELECT `", want: "dn0: SELECT `"},
 	} {
 		node, text, ok := OneNodeText(c.sql, env, c.write)
 		got := ""
