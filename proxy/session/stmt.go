@@ -54,8 +54,8 @@ type stmt struct {
 	// or from their template (see templateRoute).
 	sharded bool
 	// whole: a sharded schema's statement TiDB's parser cannot read, run
-	// as written on this node (wholeOnOneNode).
-	whole *backend.DataNode
+	// as written on this data node (wholeOnOneNode).
+	whole string
 	tpl   stmtTemplate
 	// spread: its last execution did not land on one shard, so the next
 	// one skips planning with markers and goes the general way at once
@@ -175,7 +175,7 @@ func (s *Session) stmtPrepare(p []byte) error {
 			if !ok {
 				return s.writeErr(parseError(err, &st.sum))
 			}
-			st.sql, st.whole = text, dn
+			st.sql, st.whole = text, dn.Name
 			rt, phys, st.sharded = route{node: dn, schema: dn.Database}, text, true
 			break
 		}
@@ -741,8 +741,12 @@ func (s *Session) stmtFetch(p []byte) error {
 // rows converted to the binary protocol. Either is planned from the
 // statement's template when it has one that fits the values.
 func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *snapshot.Snapshot) error {
-	if st.whole != nil {
-		return s.executeOn(st, st.sql, route{node: st.whole, schema: st.whole.Database}, p, nullMap, values)
+	if st.whole != "" {
+		dn := snap.Cluster.Nodes[st.whole]
+		if dn == nil { // (the configuration changed since)
+			return s.writeErr(mysql.NewError(mysql.ER_UNKNOWN_ERROR, "shardgate: no data node "+st.whole))
+		}
+		return s.executeOn(st, st.sql, route{node: dn, schema: dn.Database}, p, nullMap, values)
 	}
 	if st.info {
 		return s.stmtExecuteInfo(st, nullMap, values, snap)
