@@ -49,28 +49,13 @@ func (s *Session) materialize(fresh func() (ast.StmtNode, error), snap *snapshot
 		return stmt, router.Materializable(stmt, env, all), nil
 	}
 	stmt, ds, err := targets()
-	if _, ok := s.vars.Var("character_set_results"); err != nil || len(ds) == 0 || depth >= maxPullDepth || !ok {
+	if err != nil {
 		return nil, refusal
+	}
+	if stop, plan, err := s.plansWithRowsIn(stmt, ds, snap, refusal, depth); stop {
+		return plan, err
 	}
 	mode := s.mode()
-	if text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode); err != nil || !runsApart(text) {
-		return nil, refusal // (its pieces would run apart, at other moments)
-	}
-	// Would the statement plan with the rows in? Ask before running anything.
-	texts := make([]string, len(ds))
-	for i := range texts {
-		texts[i] = "SELECT NULL UNION ALL SELECT NULL" // (rows come as a UNION ALL)
-	}
-	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
-		return nil, refusal
-	} else if err := s.prechecked(sql, snap, depth); err != nil {
-		if router.Refused(err) {
-			return nil, refusal // (it names the client's statement)
-		}
-		return nil, err // the statement's own error (ORDER BY 3 of two columns)
-	} else if s.precheck {
-		return precheckPlan, nil
-	}
 	s.implicitBegin(stmt)
 	defer s.withoutSelectLimit()() // (a derived table is never cut by it)
 	at, done := s.statementTime(stmt)
@@ -160,43 +145,22 @@ func (s *Session) materializeWrite(fresh func() (ast.StmtNode, error), snap *sna
 	}
 	env := s.routerEnv(snap)
 	ds := router.WriteTables(stmt, env)
-	if _, ok := s.vars.Var("character_set_results"); len(ds) == 0 || depth >= maxPullDepth || !ok || !s.clientTextEscapes() {
+	if len(ds) == 0 || !s.clientTextEscapes() {
 		return nil, refusal
 	}
-	mode := s.mode()
-	if text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode); err != nil || !runsApart(text) {
-		return nil, refusal
+	if stop, plan, err := s.plansWithRowsIn(stmt, ds, snap, refusal, depth); stop {
+		return plan, err
 	}
-	// Would the write plan with the rows in? Ask before running anything.
-	texts := make([]string, len(ds))
-	for i := range texts {
-		texts[i] = "SELECT NULL UNION ALL SELECT NULL"
-	}
-	if sql, err := router.Materialize(stmt, ds, texts, mode); err != nil {
-		return nil, refusal
-	} else if err := s.prechecked(sql, snap, depth); err != nil {
-		if router.Refused(err) {
-			return nil, refusal
-		}
-		return nil, err
-	} else if s.precheck {
-		return precheckPlan, nil
-	}
+	n := len(ds)
 	if stmt, err = fresh(); err != nil {
 		return nil, refusal
 	}
-	if ds = router.WriteTables(stmt, env); len(ds) != len(texts) {
+	if ds = router.WriteTables(stmt, env); len(ds) != n {
 		return nil, refusal
 	}
+	mode := s.mode()
 	s.implicitBegin(stmt)
-	if !s.tx.open && s.wantXA("START TRANSACTION") {
-		s.autoBegin()
-		defer func() {
-			if err != nil && s.tx.open && s.tx.auto {
-				s.endTransaction("ROLLBACK")
-			}
-		}()
-	}
+	defer s.lockingReadsTx()(&err)
 	defer s.withoutSelectLimit()()
 	at, done := s.statementTime(stmt)
 	defer done()
@@ -239,6 +203,38 @@ func (s *Session) aroundRefusal(fresh func() (ast.StmtNode, error), snap *snapsh
 		return s.materialize(fresh, snap, refusal, depth, true)
 	}
 	return nil, refusal
+}
+
+// plansWithRowsIn asks, before anything runs, whether stmt plans with the
+// rows of ds (tables read first) written in, each as a UNION ALL of rows.
+// stop: it does not (the refusal stands, or the statement's own error,
+// such as ORDER BY 3 of two columns), or it is only being planned.
+func (s *Session) plansWithRowsIn(stmt ast.StmtNode, ds []*router.Derived, snap *snapshot.Snapshot, refusal error, depth int) (stop bool, plan *router.Plan, err error) {
+	if _, ok := s.vars.Var("character_set_results"); len(ds) == 0 || depth >= maxPullDepth || !ok {
+		return true, nil, refusal
+	}
+	mode := s.mode()
+	if text, err := parser.RestoreMode([]ast.StmtNode{stmt}, mode); err != nil || !runsApart(text) {
+		return true, nil, refusal // (its pieces would run apart, at other moments)
+	}
+	texts := make([]string, len(ds))
+	for i := range texts {
+		texts[i] = "SELECT NULL UNION ALL SELECT NULL"
+	}
+	sql, err := router.Materialize(stmt, ds, texts, mode)
+	if err != nil {
+		return true, nil, refusal
+	}
+	if err := s.prechecked(sql, snap, depth); err != nil {
+		if router.Refused(err) {
+			return true, nil, refusal // (it names the client's statement)
+		}
+		return true, nil, err
+	}
+	if s.precheck {
+		return true, precheckPlan, nil
+	}
+	return false, nil, nil
 }
 
 // errNotReadFirst: a table to read first cannot be printed as a query.
@@ -517,9 +513,7 @@ func (s *Session) temporaryTwin(p shardrules.Placement, env *router.Env) (string
 	if !strings.HasPrefix(create, head) {
 		return "", errors.New("not a table")
 	}
-	var b strings.Builder
-	b.WriteString("CREATE TEMPORARY TABLE " + create[len(head):])
-	lines := strings.Split(b.String(), "\n")
+	lines := strings.Split("CREATE TEMPORARY TABLE "+create[len(head):], "\n")
 	kept := lines[:0]
 	for _, l := range lines {
 		t := strings.TrimSpace(l)

@@ -87,13 +87,8 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snaps
 	// The subqueries read in the statement's transaction; a write's holds
 	// their shared locks until it commits.
 	s.implicitBegin(stmt)
-	if subs[0].Lock && !s.tx.open && s.wantXA("START TRANSACTION") {
-		s.autoBegin()
-		defer func() {
-			if err != nil && s.tx.open && s.tx.auto {
-				s.endTransaction("ROLLBACK")
-			}
-		}()
+	if subs[0].Lock {
+		defer s.lockingReadsTx()(&err)
 	}
 	defer s.withoutSelectLimit()() // (a subquery is never cut by it)
 	at, done := s.statementTime(stmt)
@@ -124,6 +119,23 @@ func (s *Session) pullInto(stmt ast.StmtNode, subs []*router.Pulled, snap *snaps
 		plan.At = at
 	}
 	return plan, err
+}
+
+// lockingReadsTx begins, for a write whose reads run first with shared
+// locks, a transaction of its own when it has none (and XA can make it
+// span nodes), so that the locks hold until the write commits. What it
+// returns, deferred with the write's error, rolls that transaction back
+// when the write fails.
+func (s *Session) lockingReadsTx() func(err *error) {
+	if s.tx.open || !s.wantXA("START TRANSACTION") {
+		return func(*error) {}
+	}
+	s.autoBegin()
+	return func(err *error) {
+		if *err != nil && s.tx.open && s.tx.auto {
+			s.endTransaction("ROLLBACK")
+		}
+	}
 }
 
 // runsApart reports whether a statement the proxy runs for a client's
