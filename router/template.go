@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -106,6 +107,12 @@ type Template struct {
 	// when asked to (NULL, 0): the caller sets them, and plans an
 	// execution whose values ask for an id the slow way.
 	IDParams []int
+	// spans, for a one-shard BETWEEN template over a layout that names
+	// the shards a range spans, are the plans over several shards it
+	// serves as well, one per span met (LearnSpan); a plan without root
+	// says that span is planned each time.
+	spans   atomic.Pointer[[]*scatterPlan]
+	spansMu sync.Mutex // serializes LearnSpan
 }
 
 // Compile plans stmt, whose parameter markers are bound to the values of
@@ -256,23 +263,34 @@ func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (
 		if sp.shards, sp.exact, ok = t.span(m.value(b.params[0].offset), m.value(b.params[1].offset)); !ok {
 			return nil, plan, nil
 		}
-		if sp.exact {
-			// The algorithm names the shards (a range layout): the next
-			// executions likely fall in one, which a one-shard template
-			// serves (the session compiles it with both bounds the lower).
-			return nil, plan, &SpanError{Lower: t.params[0], Upper: t.params[1]}
-		}
 	}
-	if !whereOnly || plan.Write || b.scatterUnits == nil || !scatterable(plan.Root) {
+	built := whereOnly && !plan.Write && b.scatterUnits != nil && scatterable(plan.Root) && sp.build(b, stmt, plan)
+	if sp.exact {
+		// The algorithm names the shards (a range layout): the next
+		// executions likely fall in one, which a one-shard template
+		// serves (the session compiles it with both bounds the lower);
+		// this plan serves the executions spanning these shards.
+		if !built {
+			sp.root = nil
+		}
+		return nil, plan, &SpanError{Lower: t.params[0], Upper: t.params[1], plan: sp}
+	}
+	if !built {
 		return nil, plan, nil
 	}
+	return t, plan, nil
+}
+
+// build cuts the statements of plan's routes at their markers; false
+// when a route's statement is not one the units render.
+func (sp *scatterPlan) build(b *builder, stmt ast.StmtNode, plan *Plan) bool {
 	swap := swapMarkers(stmt)
 	defer swap.back(stmt)
 	byText := map[string]text{}
 	for _, u := range b.scatterUnits {
 		tx, err := swap.render(b, u)
 		if err != nil {
-			return nil, plan, nil
+			return false
 		}
 		byText[tx.joined()] = tx
 	}
@@ -282,14 +300,14 @@ func compileScatter(b *builder, stmt ast.StmtNode, plan *Plan, whereOnly bool) (
 		for _, sql := range r.SQL {
 			tx, found := byText[sql]
 			if !found {
-				return nil, plan, nil
+				return false
 			}
 			texts = append(texts, tx)
 		}
 		sp.texts = append(sp.texts, texts)
 	}
 	sp.fuse(stmt)
-	return t, plan, nil
+	return true
 }
 
 // fuse gives each route of several shards its statements as one UNION
@@ -404,7 +422,10 @@ var ErrUnplaced = errors.New("shardgate: a value placing this statement has no s
 // it again with the upper bound's value set to the lower's (Lower and
 // Upper are the markers' ranks in the text), and the template will serve
 // the executions whose bounds fall in one shard.
-type SpanError struct{ Lower, Upper int }
+type SpanError struct {
+	Lower, Upper int
+	plan         *scatterPlan // the plan over the shards spanned (root nil: none)
+}
 
 func (e *SpanError) Error() string {
 	return "shardgate: the BETWEEN placing this statement spans shards for these values"
@@ -489,12 +510,89 @@ func (t *Template) scatterInto(p *Plan, lits []string, vals []any) bool {
 			return false
 		}
 	}
+	return t.fill(sp, p, lits)
+}
+
+// fill makes p sp's plan over new routes holding lits.
+func (t *Template) fill(sp *scatterPlan, p *Plan, lits []string) bool {
 	root, ok := sp.instance(lits)
 	if !ok {
 		return false
 	}
 	*p = Plan{Root: root, Tables: t.tables, SameTime: sp.sameTime}
 	return true
+}
+
+// maxSpans bounds the spans a template learns (a range layout of n shards
+// has n(n-1)/2 spans of several).
+const maxSpans = 16
+
+// SpanInto fills p for an execution whose BETWEEN spans several shards of
+// a one-shard template (PlanInto refused it) with the plan learnt for
+// that span; false when there is none (plan it the slow way, and see
+// NewSpan).
+func (t *Template) SpanInto(p *Plan, lits []string, vals []any) bool {
+	sp, _ := t.spanPlan(vals)
+	return sp != nil && sp.root != nil && t.fill(sp, p, lits)
+}
+
+// NewSpan says these values span several shards, named exactly, of a
+// one-shard BETWEEN template that has not met that span and may learn it:
+// compile the statement with them, and give the SpanError to LearnSpan.
+func (t *Template) NewSpan(vals []any) bool {
+	sp, learnable := t.spanPlan(vals)
+	return sp == nil && learnable
+}
+
+// spanPlan is the plan learnt for the span of vals; learnable says the
+// values span several shards, named exactly, and the template has room.
+func (t *Template) spanPlan(vals []any) (_ *scatterPlan, learnable bool) {
+	if !t.betweenBounds || t.scatter != nil || len(vals) != 2 {
+		return nil, false
+	}
+	shards, exact, ok := t.span(vals[0], vals[1])
+	if !ok || !exact || len(shards) < 2 {
+		return nil, false
+	}
+	var known []*scatterPlan
+	if l := t.spans.Load(); l != nil {
+		known = *l
+	}
+	for _, sp := range known {
+		if slices.Equal(sp.shards, shards) {
+			return sp, true
+		}
+	}
+	return nil, len(known) < maxSpans
+}
+
+// LearnSpan keeps the plan of a span that an execution's values (vals)
+// gave when compiled (e, nil when they gave no SpanError): from then on
+// SpanInto serves that span, or says to plan it each time.
+func (t *Template) LearnSpan(vals []any, e *SpanError) {
+	if !t.NewSpan(vals) {
+		return
+	}
+	shards, _, _ := t.span(vals[0], vals[1])
+	sp := &scatterPlan{shards: shards, exact: true}
+	if e != nil && e.plan != nil && e.Lower == t.params[0] && e.Upper == t.params[1] && slices.Equal(e.plan.shards, shards) {
+		sp = e.plan
+	}
+	t.spansMu.Lock()
+	defer t.spansMu.Unlock()
+	var known []*scatterPlan
+	if l := t.spans.Load(); l != nil {
+		known = *l
+	}
+	for _, k := range known {
+		if slices.Equal(k.shards, shards) {
+			return // learnt meanwhile
+		}
+	}
+	if len(known) < maxSpans {
+		next := append(known[:len(known):len(known)], sp)
+		t.spans.Store(&next)
+	}
 }
 
 // Single says the template's plan is one route (PlanInto fills r).

@@ -51,16 +51,16 @@ func planFromTemplate(t *testing.T, compileFrom, sql string) (*Plan, bool) {
 		vals = append(vals, parser.LiteralValue(compileFrom[l.Start:l.End]))
 	}
 	var tpl *Template
+	var spanned *SpanError
+	var bounds []any
 	for try := 0; try < 2; try++ {
-		stmts, err := parser.Parse(string(key))
-		if err != nil || len(stmts) != 1 {
-			return nil, false
-		}
-		bindMarkers(stmts[0], vals)
-		tpl, _, err = Compile(stmts[0], testEnv(t))
+		var err error
+		tpl, err = compileWith(t, string(key), vals)
 		var span *SpanError
 		if errors.As(err, &span) && try == 0 {
-			// As the session does: both bounds the lower one.
+			// As the session does: both bounds the lower one, and the
+			// template learns the span.
+			spanned, bounds = span, []any{vals[span.Lower], vals[span.Upper]}
 			vals[span.Upper] = vals[span.Lower]
 			continue
 		}
@@ -71,6 +71,9 @@ func planFromTemplate(t *testing.T, compileFrom, sql string) (*Plan, bool) {
 	}
 	if tpl == nil {
 		return nil, false
+	}
+	if spanned != nil {
+		tpl.LearnSpan(bounds, spanned)
 	}
 	key2, lits2, ok := parser.Template(sql, nil, nil)
 	if !ok || string(key2) != string(key) {
@@ -86,10 +89,37 @@ func planFromTemplate(t *testing.T, compileFrom, sql string) (*Plan, bool) {
 	}
 	var p Plan
 	var r Route
-	if _, ok := tpl.PlanInto(&p, &r, nil, texts, keys); !ok {
+	if _, ok := tpl.PlanInto(&p, &r, nil, texts, keys); ok {
+		return &p, true
+	}
+	// A span of several shards: learnt from this execution, as the
+	// session does.
+	if tpl.SpanInto(&p, texts, keys) {
+		return &p, true
+	}
+	if !tpl.NewSpan(keys) {
 		return nil, false
 	}
-	return &p, true
+	var all []any
+	for _, tx := range texts {
+		all = append(all, parser.LiteralValue(tx))
+	}
+	_, err := compileWith(t, string(key), all)
+	var span *SpanError
+	errors.As(err, &span)
+	tpl.LearnSpan(keys, span)
+	return &p, tpl.SpanInto(&p, texts, keys)
+}
+
+// compileWith compiles the template text with its markers bound to vals.
+func compileWith(t *testing.T, text string, vals []any) (*Template, error) {
+	stmts, err := parser.Parse(text)
+	if err != nil || len(stmts) != 1 {
+		return nil, errors.New("not one statement")
+	}
+	bindMarkers(stmts[0], vals)
+	tpl, _, err := Compile(stmts[0], testEnv(t))
+	return tpl, err
 }
 
 // TestTemplatesMatchPlans: for every router case a template can serve,
@@ -153,7 +183,14 @@ func TestTemplatesPlacedByValues(t *testing.T) {
 		{"SELECT * FROM orders WHERE user_id BETWEEN 5 AND 5", "SELECT * FROM orders WHERE user_id BETWEEN 6 AND 6", true},
 		// Compiled from bounds in two shards (again with both the lower).
 		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 150 AND 160", true},
-		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", false},
+		// ... and the span it was compiled from, or met later, by the plan
+		// learnt for it.
+		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", true},
+		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 50 AND 150", true},
+		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 150 AND 250", true},
+		{"SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", "SELECT * FROM t_range WHERE id BETWEEN 50 AND 250", true},
+		{"SELECT SUM(k) FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT SUM(k) FROM t_range WHERE id BETWEEN 90 AND 110", true},
+		{"SELECT DISTINCT c FROM t_range WHERE id BETWEEN 10 AND 20 ORDER BY c", "SELECT DISTINCT c FROM t_range WHERE id BETWEEN 90 AND 250 ORDER BY c", true},
 		// A range over every shard of mod: a scatter template, serving
 		// ranges over every shard.
 		{"SELECT SUM(k) FROM orders WHERE user_id BETWEEN 1 AND 100", "SELECT SUM(k) FROM orders WHERE user_id BETWEEN 201 AND 300", true},
@@ -172,10 +209,10 @@ func TestTemplatesPlacedByValues(t *testing.T) {
 		{"SELECT c FROM t_range WHERE k = 5 AND id BETWEEN 90 AND 110", "SELECT c FROM t_range WHERE k = 6 AND id BETWEEN 210 AND 220", true},
 		// (The planner takes no marker for a LIMIT across shards: no template.)
 		{"SELECT c FROM t_range WHERE id BETWEEN 90 AND 110 LIMIT 3", "SELECT c FROM t_range WHERE id BETWEEN 210 AND 220 LIMIT 3", false},
-		// Bounds in two shards, or an empty range: planned each time.
-		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT * FROM t_range WHERE id BETWEEN 90 AND 110", false},
+		// An empty range: planned each time.
 		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20", "SELECT * FROM t_range WHERE id BETWEEN 20 AND 10", false},
-		{"SELECT * FROM orders WHERE user_id BETWEEN 5 AND 5", "SELECT * FROM orders WHERE user_id BETWEEN 5 AND 6", false},
+		// (mod names the shards of a short range: a span learnt.)
+		{"SELECT * FROM orders WHERE user_id BETWEEN 5 AND 5", "SELECT * FROM orders WHERE user_id BETWEEN 5 AND 6", true},
 		// A constant places the statement too: no template at all.
 		{"SELECT * FROM orders WHERE user_id = 4 OR user_id IS NULL", "SELECT * FROM orders WHERE user_id = 8 OR user_id IS NULL", false},
 		{"SELECT * FROM t_range WHERE id BETWEEN 10 AND 20 OR id IS NULL", "SELECT * FROM t_range WHERE id BETWEEN 11 AND 20 OR id IS NULL", false},
@@ -261,5 +298,49 @@ func TestTemplateUnplacedValue(t *testing.T) {
 	}
 	if _, ok := templatePlan(t, "SELECT * FROM orders WHERE user_id = 7", "SELECT * FROM orders WHERE user_id = 9"); !ok {
 		t.Error("no template for a placeable value")
+	}
+}
+
+// TestTemplateLearnsSpans: a one-shard BETWEEN template learns a span of
+// several shards once, as a plan or as "plan it each time", and other
+// spans apart.
+func TestTemplateLearnsSpans(t *testing.T) {
+	text := "SELECT * FROM t_range WHERE id BETWEEN ? AND ?"
+	tpl, err := compileWith(t, text, []any{int64(10), int64(20)})
+	if err != nil || tpl == nil || !tpl.Single() {
+		t.Fatalf("no one-shard template: %v", err)
+	}
+	var p Plan
+	lits := []string{"90", "110"}
+	keys := []any{int64(90), int64(110)}
+	if tpl.SpanInto(&p, lits, keys) || !tpl.NewSpan(keys) {
+		t.Fatal("a span not met yet is served or not learnable")
+	}
+	if tpl.NewSpan([]any{int64(10), int64(20)}) || tpl.NewSpan([]any{int64(20), int64(10)}) {
+		t.Error("one shard, or none, taken for a span")
+	}
+	tpl.LearnSpan(keys, nil) // no plan serves it: planned each time
+	if tpl.SpanInto(&p, lits, keys) || tpl.NewSpan([]any{int64(50), int64(150)}) {
+		t.Error("a span learnt without a plan is served, or learnt again")
+	}
+	// Another span, from its SpanError.
+	keys2 := []any{int64(150), int64(250)}
+	_, err = compileWith(t, text, keys2)
+	var span *SpanError
+	if !errors.As(err, &span) || !tpl.NewSpan(keys2) {
+		t.Fatalf("150..250: %v", err)
+	}
+	tpl.LearnSpan(keys2, span)
+	if !tpl.SpanInto(&p, []string{"160", "240"}, []any{int64(160), int64(240)}) {
+		t.Fatal("the span learnt is not served")
+	}
+	if want := planText(testEnv(t), "SELECT * FROM t_range WHERE id BETWEEN 160 AND 240"); strings.TrimRight(p.Explain(), "\n") != want {
+		t.Errorf("--- span plan\n%s--- planner\n%s", p.Explain(), want)
+	}
+	// A SpanError of another span is not taken for this one.
+	keys3 := []any{int64(50), int64(250)}
+	tpl.LearnSpan(keys3, span)
+	if tpl.SpanInto(&p, []string{"50", "250"}, keys3) {
+		t.Error("a span served by another span's plan")
 	}
 }

@@ -86,6 +86,7 @@ schemas:
     default_node: dn0
     tables:
       sbtest1: {column: id, algorithm: mod, shards: 2, nodes: [dn0, dn1]}
+      rtest: {column: id, algorithm: range, shards: 3, nodes: [dn0, dn1], options: {boundaries: [100, 200]}}
   - name: plain
     default_node: pn
 `

@@ -77,8 +77,32 @@ func (s *Session) cachedPlan(sql string, sum *parser.Summary, snap *snapshot.Sna
 		}
 		c.vals = append(c.vals, parser.LiteralValue(c.texts[p]))
 	}
-	c.buf, ok = tpl.PlanInto(&c.plan, &c.route, c.buf, c.texts, c.vals)
+	if c.buf, ok = tpl.PlanInto(&c.plan, &c.route, c.buf, c.texts, c.vals); !ok {
+		ok = s.spanPlan(tpl, &c.plan, string(c.key[:n]), c.texts, c.values, c.vals, snap)
+	}
 	return &c.plan, ok
+}
+
+// spanPlan fills p for an execution of a one-shard BETWEEN template
+// whose bounds span several shards, from the plan the template learnt
+// for that span, learning it first when it is new. lits are the
+// literals' texts and vals their values (in text order), keys the values
+// of tpl.Params(); false: plan it the slow way.
+func (s *Session) spanPlan(tpl *router.Template, p *router.Plan, text string, lits []string, vals func() []any, keys []any, snap *snapshot.Snapshot) bool {
+	if tpl.SpanInto(p, lits, keys) {
+		return true
+	}
+	if !tpl.NewSpan(keys) {
+		return false
+	}
+	var span *router.SpanError
+	if stmts, err := parser.ParseMode(text, s.mode()); err == nil && len(stmts) == 1 {
+		bindParams(stmts[0], vals(), false)
+		_, _, err = router.Compile(stmts[0], s.routerEnv(snap))
+		errors.As(err, &span)
+	}
+	tpl.LearnSpan(keys, span)
+	return tpl.SpanInto(p, lits, keys)
 }
 
 // compileTemplate plans a statement's template once; nil when its plan is
@@ -99,6 +123,8 @@ func (s *Session) compileTemplate(sql, text string, snap *snapshot.Snapshot) (*r
 // the executions whose bounds fall in one shard. keep is false when only
 // these values made it nil (one has no shard): compile again next time.
 func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snapshot.Snapshot) (_ *router.Template, keep bool) {
+	var spanned *router.SpanError // the first try's
+	var bounds []any
 	for try := 0; try < 2; try++ {
 		stmts, err := parser.ParseMode(text, mode)
 		if err != nil || len(stmts) != 1 {
@@ -129,9 +155,13 @@ func (s *Session) compile(text string, vals []any, mode parser.Mode, snap *snaps
 		if !errors.As(err, &span) || span.Lower >= len(vals) || span.Upper >= len(vals) {
 			if tpl != nil {
 				tpl.IDParams = ids
+				if spanned != nil {
+					tpl.LearnSpan(bounds, spanned)
+				}
 			}
 			return tpl, true
 		}
+		spanned, bounds = span, []any{vals[span.Lower], vals[span.Upper]}
 		vals = slices.Clone(vals)
 		vals[span.Upper] = vals[span.Lower]
 	}
@@ -144,6 +174,15 @@ func (s *Session) templateKey(key []byte, mode parser.Mode) []byte {
 	key = append(append(append(append(append(key, 0), s.schema...), 0), s.user.Name...), 0, byte(mode))
 	// The rows' charset decides how the merge orders strings.
 	return append(key, s.modeCache.results...)
+}
+
+// values are the values of the literals (texts), in text order.
+func (c *templateState) values() []any {
+	vals := make([]any, len(c.texts))
+	for i, l := range c.texts {
+		vals[i] = parser.LiteralValue(l)
+	}
+	return vals
 }
 
 // templateState is a session's reusable plan cache buffers.

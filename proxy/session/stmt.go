@@ -765,7 +765,7 @@ func (s *Session) stmtExecuteSharded(st *stmt, p, nullMap, values []byte, snap *
 	if err != nil {
 		return s.writeErr(mysql.NewError(mysql.ER_MALFORMED_PACKET, "shardgate: "+err.Error()))
 	}
-	if plan, ok := s.templateScatter(tpl, params); ok {
+	if plan, ok := s.templateScatter(st.sql, tpl, params, snap); ok {
 		return s.runAsText(st, plan, nil, 0)
 	}
 	if !st.spread {
@@ -934,11 +934,11 @@ func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values 
 }
 
 // templateScatter is the plan over several shards of a prepared
-// statement's execution from its template (tpl), with the values params
-// written into its statements as the planner would write them; ok is
-// false when the template is not a scatter one or does not fit them.
-func (s *Session) templateScatter(tpl *router.Template, params []any) (*router.Plan, bool) {
-	if tpl == nil || tpl.Single() {
+// statement's execution (sql) from its template (tpl), with the values
+// params written into its statements as the planner would write them; ok
+// is false when the template does not give one for them.
+func (s *Session) templateScatter(sql string, tpl *router.Template, params []any, snap *snapshot.Snapshot) (*router.Plan, bool) {
+	if tpl == nil {
 		return nil, false
 	}
 	if !s.givesIDs(tpl.IDParams, func(i int) (any, bool) {
@@ -964,6 +964,9 @@ func (s *Session) templateScatter(tpl *router.Template, params []any) (*router.P
 			return nil, false
 		}
 		t.texts = append(t.texts, text)
+	}
+	if tpl.Single() { // (a BETWEEN spanning shards: templateRoute refused it)
+		return &t.plan, s.spanPlan(tpl, &t.plan, sql, t.texts, func() []any { return params }, t.vals, snap)
 	}
 	var ok bool
 	t.buf, ok = tpl.PlanInto(&t.plan, &t.route, t.buf, t.texts, t.vals)

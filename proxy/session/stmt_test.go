@@ -103,6 +103,9 @@ func TestTemplateScatterAsPlanned(t *testing.T) {
 		{"SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c", [][]any{{int64(1), int64(100)}, {int64(5), int64(500)}, {"7", "900"}, {int64(3), int64(3)}}},
 		{"SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?", [][]any{{int64(1), int64(100)}, {int64(-50), int64(60)}, {float64(2.5), int64(99)}}},
 		{"SELECT DISTINCT c FROM sbtest1 WHERE k = ? AND c <> ? ORDER BY c", [][]any{{int64(1), "a'b\\c"}, {int64(2), "x"}, {nil, "y"}}},
+		// A range layout names the shards a range spans: the one-shard
+		// template learns each span at its first execution, then serves it.
+		{"SELECT c FROM rtest WHERE id BETWEEN ? AND ? ORDER BY c", [][]any{{int64(10), int64(20)}, {int64(90), int64(110)}, {int64(50), int64(150)}, {"95", int64(105)}, {int64(150), int64(250)}}},
 	}
 	for _, c := range cases {
 		st := &stmt{sql: c.sql, sharded: true}
@@ -122,7 +125,7 @@ func TestTemplateScatterAsPlanned(t *testing.T) {
 				t.Fatal(err)
 			}
 			tpl := s.stmtTemplateFor(st, nullMap, values, snap)
-			got, ok := s.templateScatter(tpl, decoded)
+			got, ok := s.templateScatter(st.sql, tpl, decoded, snap)
 			// The general way: values as literals, then the planner.
 			stmts, err := parser.ParseMode(c.sql, s.mode())
 			if err != nil {
