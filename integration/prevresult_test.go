@@ -16,7 +16,10 @@ import (
 // read. Before, the last two read a stale count, and in a transaction so
 // did the first (a node's UNION ALL of two shards' rows counted 2). After
 // a SELECT SQL_CALC_FOUND_ROWS over several shards, the proxy answers
-// SELECT FOUND_ROWS() with the shards' counts added up.
+// SELECT FOUND_ROWS() with the shards' counts added up, and SELECT
+// ROW_COUNT() after a statement it ran with what its OK said (-1 after
+// rows). Before, two shards' UPDATE on one node's connection gave the
+// last shard's count.
 func TestPrevResult(t *testing.T) {
 	ctx := context.Background()
 	p := StartProxy(t, copyConfig())
@@ -29,6 +32,17 @@ func TestPrevResult(t *testing.T) {
 	answered := [][]string{
 		{"SELECT id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
 		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim WHERE id IN (4, 8, 12) LIMIT 1", "SELECT FOUND_ROWS() AS n, ROW_COUNT() AS r"},
+		// Over several shards (4 and 6: shards 0 and 2, both on dn0).
+		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 6)", "SELECT ROW_COUNT()"},
+		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 6)", "SELECT ROW_COUNT() AS n"},
+		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT()"},
+		{"UPDATE lim SET v = v WHERE u = 0", "SELECT ROW_COUNT()"},
+		{"BEGIN", "DELETE FROM lim WHERE u = 2 ORDER BY id DESC LIMIT 1", "SELECT ROW_COUNT()"},
+		{"BEGIN", "INSERT INTO lim VALUES (20, 0, 0), (21, 1, 0), (22, 2, 0)", "SELECT ROW_COUNT()"},
+		{"BEGIN", "INSERT INTO lim VALUES (4, 0, 0), (5, 0, 0) ON DUPLICATE KEY UPDATE v = v + 10", "SELECT ROW_COUNT()"},
+		{"SELECT id FROM lim WHERE u = 1", "SELECT ROW_COUNT()"},
+		{"SELECT id INTO @x FROM lim WHERE id IN (4, 6) ORDER BY id LIMIT 1", "SELECT ROW_COUNT()"},
+		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT()", "SELECT ROW_COUNT()"},
 		{"BEGIN", "SELECT id FROM lim WHERE id IN (4, 8, 12)", "SELECT FOUND_ROWS()"},
 		{"BEGIN", "SELECT id FROM lim WHERE id = 3", "SELECT id FROM lim WHERE id IN (4, 8)", "SELECT FOUND_ROWS()"},
 		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SELECT ROW_COUNT()"},
@@ -44,8 +58,8 @@ func TestPrevResult(t *testing.T) {
 		{"SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
 		{"BEGIN", "SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
 		{"SELECT id FROM lim WHERE id IN (1, 2) LIMIT 5", "SELECT FOUND_ROWS()"},
-		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT()"},
 		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SET @a = 1", "SELECT ROW_COUNT()"},
+		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT() + 1"},
 		{"SELECT id FROM lim WHERE id IN (4, 8)", "SET @b = 2", "SELECT FOUND_ROWS()"},
 		{"SELECT @c := id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
 		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim LIMIT 2", "SELECT FOUND_ROWS() + 1"},
@@ -77,13 +91,18 @@ func TestPrevResult(t *testing.T) {
 		}
 		return out, rows.Err()
 	}
+	// With CLIENT_FOUND_ROWS an UPDATE's count is the rows it matched.
+	proxyFound := Open(t, DSN("app", "app", p.Addr, "cp", "clientFoundRows=true"))
+	oracleFound := Open(t, DSN("sg", "sg", oracleAddr, "cp_prev", "clientFoundRows=true"))
 	for _, script := range answered {
-		want, err := run(oracle, script)
-		if err != nil {
-			t.Fatalf("oracle %q: %v", script, err)
-		}
-		if got, err := run(proxy, script); err != nil || got != want {
-			t.Errorf("%q: proxy %q (%v), oracle %q", script, got, err, want)
+		for _, dbs := range [][2]*sql.DB{{proxy, oracle}, {proxyFound, oracleFound}} {
+			want, err := run(dbs[1], script)
+			if err != nil {
+				t.Fatalf("oracle %q: %v", script, err)
+			}
+			if got, err := run(dbs[0], script); err != nil || got != want {
+				t.Errorf("%q: proxy %q (%v), oracle %q", script, got, err, want)
+			}
 		}
 	}
 	for _, script := range refused {

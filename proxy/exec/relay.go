@@ -63,8 +63,12 @@ type Client struct {
 	// stopped to break a deadlock across data hosts: the server's
 	// "interrupted" is then MySQL's deadlock error (serverErr).
 	Deadlocked func() bool
-	conv       rowConverter
-	defBuf     []byte // a column definition renamed for the client (ColumnDef)
+	// Affected is the affected rows of the last OK written (an answer
+	// that ends with an OK, not rows), -1 after rows: what ROW_COUNT()
+	// then says. The caller resets it.
+	Affected int64
+	conv     rowConverter
+	defBuf   []byte // a column definition renamed for the client (ColumnDef)
 }
 
 // serverErr is a server's error as the client sees it: a statement the
@@ -198,6 +202,9 @@ func Result(cli *Client, be *backend.Conn, tr Tracker) (Outcome, error) {
 // id. The caller's ok stays the server's.
 func writeOK(cli *Client, header byte, ok wire.OK) {
 	c := cli.Conn
+	if header == wire.OKHeader {
+		cli.Affected = int64(ok.AffectedRows)
+	}
 	ok.Status = cli.status(ok.Status)
 	if cli.InsertID != 0 {
 		ok.LastInsertID = cli.InsertID

@@ -18,7 +18,10 @@ import (
 // whole: it ran on one connection, which answers them, and for
 // FOUND_ROWS() it returned rows (after a statement without rows MariaDB
 // keeps an older count). After a statement over several shards each
-// knows its own part; after one the proxy answered, none knows it.
+// knows its own part, and the proxy answers what it added up: the rows
+// SQL_CALC_FOUND_ROWS counted, and the affected rows of the OK it sent
+// (ROW_COUNT(): -1 after rows or an error); after one the proxy answered,
+// none knows it.
 
 // stmtUse is what a statement did with connections.
 type stmtUse struct {
@@ -32,6 +35,10 @@ type stmtUse struct {
 	// this many rows (foundKnown: every shard told its count).
 	found      uint64
 	foundKnown bool
+	// rowCount is what ROW_COUNT() says after it, when rowCountKnown: the
+	// OK's affected rows, -1 after rows or an error.
+	rowCount      int64
+	rowCountKnown bool
 }
 
 func (u *stmtUse) used(c *backend.Conn) { u.uses, u.conn = u.uses+1, c }
@@ -50,17 +57,23 @@ var errOwnAfter = unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that a
 // FOUND_ROWS() or ROW_COUNT() is answered here (done) when it cannot run as
 // planned: refused where no connection knows them, a tableless SELECT of
 // them run on the connection that does (text only: a prepared one takes
-// its plan, whose connection acquire checks). After a SELECT
-// SQL_CALC_FOUND_ROWS over several shards, a plain text SELECT
-// FOUND_ROWS() gets the count the proxy added up.
+// its plan, whose connection acquire checks). After a statement over
+// several shards, a plain text SELECT FOUND_ROWS() or SELECT ROW_COUNT()
+// gets the count the proxy added up. (Two shards on one connection each
+// count their own rows too: the server would say the last one's.)
 func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot.Snapshot, text bool) (done bool, err error) {
 	s.nextStatement(sum)
 	if sum.Flags&parser.FlagPrevResult == 0 {
 		return false, nil
 	}
 	p := s.prev
-	if name, ok := foundRowsSelect(sql); ok && p.foundKnown && text {
-		return true, s.answerFoundRows(name, p.found)
+	if fn, name, ok := countSelect(sql); ok && text {
+		switch {
+		case fn == "FOUND_ROWS" && p.foundKnown:
+			return true, s.answerCount(name, p.found)
+		case fn == "ROW_COUNT" && p.rowCountKnown:
+			return true, s.answerCount(name, p.rowCount)
+		}
 	}
 	rt, e := s.prevResultRoute(sql, snap)
 	switch {
@@ -96,24 +109,31 @@ func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *
 	return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
 }
 
-// foundRowsSelect reports whether sql is SELECT FOUND_ROWS() with at most
-// an alias, and returns the column's name: the alias, or the call as
-// written.
-func foundRowsSelect(sql string) (name string, ok bool) {
+// countSelect reports whether sql is SELECT FOUND_ROWS() or SELECT
+// ROW_COUNT() (fn, upper case) with at most an alias, and returns the
+// column's name: the alias, or the call as written.
+func countSelect(sql string) (fn, name string, ok bool) {
 	l := parser.NewLexer(sql)
 	if t := l.Next(); t.Kind != parser.TokIdent || !parser.EqualFold(l.Text(t), "SELECT") {
-		return "", false
+		return "", "", false
 	}
 	f := l.Next()
-	if f.Kind != parser.TokIdent || !parser.EqualFold(l.Text(f), "FOUND_ROWS") {
-		return "", false
+	switch {
+	case f.Kind != parser.TokIdent:
+		return "", "", false
+	case parser.EqualFold(l.Text(f), "FOUND_ROWS"):
+		fn = "FOUND_ROWS"
+	case parser.EqualFold(l.Text(f), "ROW_COUNT"):
+		fn = "ROW_COUNT"
+	default:
+		return "", "", false
 	}
 	if t := l.Next(); t.Kind != parser.TokOp || l.Text(t) != "(" {
-		return "", false
+		return "", "", false
 	}
 	end := l.Next()
 	if end.Kind != parser.TokOp || l.Text(end) != ")" {
-		return "", false
+		return "", "", false
 	}
 	name = sql[f.Start:end.End]
 	t := l.Next()
@@ -128,14 +148,16 @@ func foundRowsSelect(sql string) (name string, ok bool) {
 	case parser.TokString:
 		name, t = parser.UnquoteString(l.Text(t)), l.Next()
 	}
-	return name, t.Kind == parser.TokEOF || t.Kind == parser.TokSemicolon
+	return fn, name, t.Kind == parser.TokEOF || t.Kind == parser.TokSemicolon
 }
 
-// answerFoundRows answers SELECT FOUND_ROWS() with the count the proxy
-// added up.
-func (s *Session) answerFoundRows(name string, n uint64) error {
+// answerCount answers SELECT FOUND_ROWS() or ROW_COUNT() with the count
+// the proxy added up (n: uint64 or int64), in the server's column.
+func (s *Session) answerCount(name string, n any) error {
 	col := exec.IntColumn(name)
+	col.OrgName = "" // (an expression: no original name)
 	col.Flags |= mysql.NOT_NULL_FLAG
 	exec.WriteResult(&s.cli, []wire.Column{col}, [][]any{{n}}, s.status)
+	s.cur.rowCount, s.cur.rowCountKnown = -1, true // (rows)
 	return s.flush()
 }

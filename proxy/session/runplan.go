@@ -67,6 +67,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	defer func() { s.cli.InsertID, s.cli.Atomic, s.cli.IDs = 0, false, nil }()
 	var out exec.Outcome
 	var err error
+	s.cli.Affected = -1
 	for attempt := 0; ; attempt++ {
 		s.beginTracking(sum, "")
 		out, err = exec.Run(&s.cli, plan, s, s)
@@ -79,11 +80,16 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 		s.diag.add(w.Level, w.Code, w.Message)
 	}
 	s.cur.found, s.cur.foundKnown = out.FoundRows, out.FoundRowsKnown && err == nil && out.Err == nil
+	s.cur.rowCount, s.cur.rowCountKnown = s.cli.Affected, err == nil && s.cur.uses > 0
+	if out.Err != nil {
+		s.cur.rowCount = -1 // (as after any error)
+	}
 	s.statementError(out.Err)
 	switch {
 	case auto && err == nil && out.Err == nil:
 		if e := s.endTransaction("COMMIT"); e != nil {
 			s.c.Rewind(s.mark) // the OK already written was premature
+			s.cur.rowCount = -1
 			return out, e
 		}
 	case auto:

@@ -100,6 +100,7 @@ func (s *Session) assignRow(plan *router.Plan, into parser.Into) error {
 	if rows == 0 {
 		s.diag.add("Warning", mysql.ER_SP_FETCH_NO_DATA, mysql.MySQLErrName[mysql.ER_SP_FETCH_NO_DATA])
 	}
+	s.cur.rowCount, s.cur.rowCountKnown = int64(rows), true
 	return s.sendOK(wire.OK{AffectedRows: uint64(rows), Warnings: uint16(min(s.diag.warnings, 0xffff))})
 }
 
