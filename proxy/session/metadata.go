@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -189,6 +191,9 @@ type logicalTable struct {
 	name, typ string
 	node      string
 	phys      string
+	// shards are a sharded table's physical tables (the first is node,
+	// phys); nil for a table of one node or copied to each.
+	shards []shardrules.Placement
 }
 
 // logicalTables lists the logical tables that exist: the rules' tables
@@ -214,13 +219,17 @@ func (s *Session) logicalTables(rules *shardrules.SchemaRules, snap *snapshot.Sn
 			physical[[2]string{p.Node, p.Table}] = true
 		}
 		if typ, ok := exists[[2]string{ps[0].Node, ps[0].Table}]; ok {
-			list = append(list, logicalTable{r.Name, typ, ps[0].Node, ps[0].Table})
+			e := logicalTable{name: r.Name, typ: typ, node: ps[0].Node, phys: ps[0].Table}
+			if r.Kind == shardrules.Sharded || r.Kind == shardrules.Child {
+				e.shards = ps
+			}
+			list = append(list, e)
 		}
 	}
 	if rules.DefaultNode != "" {
 		for k, typ := range exists {
 			if k[0] == rules.DefaultNode && !physical[k] {
-				list = append(list, logicalTable{k[1], typ, k[0], k[1]})
+				list = append(list, logicalTable{name: k[1], typ: typ, node: k[0], phys: k[1]})
 			}
 		}
 	}
@@ -275,7 +284,8 @@ func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.
 }
 
 // showTableStatus answers SHOW TABLE STATUS with one row per logical
-// table, from its first physical table.
+// table: a sharded one's shards' rows combined (combineTableStatus), any
+// other's from its (first) physical table.
 func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
 	if sh.Where != nil {
 		return s.writeErr(unsupported("SHOW TABLE STATUS WHERE in a sharded schema; use LIKE"))
@@ -290,15 +300,9 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 		if pattern != "" && !parser.Like(strings.ToLower(e.name), pattern) {
 			continue
 		}
-		dn := snap.Cluster.Nodes[e.node]
-		// WHERE, not LIKE: a LIKE takes no hex literal, and a name's _
-		// would need a backslash the session's sql_mode reads its own way.
-		res, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" WHERE Name = "+backend.QuoteString(e.phys))
+		res, err := s.tableStatus(e, snap)
 		if err != nil {
 			return s.handleExecErr(err)
-		}
-		for _, row := range res.rows {
-			row[0] = []byte(e.name)
 		}
 		if out == nil {
 			out = res
@@ -315,6 +319,130 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 	}
 	out.write(s)
 	return s.flush()
+}
+
+// tableStatus is the SHOW TABLE STATUS row of a logical table.
+func (s *Session) tableStatus(e logicalTable, snap *snapshot.Snapshot) (*nodeResult, error) {
+	shards := e.shards
+	if shards == nil {
+		shards = []shardrules.Placement{{Node: e.node, Table: e.phys}}
+	}
+	var res *nodeResult
+	for i, p := range shards {
+		if slices.IndexFunc(shards[:i], func(q shardrules.Placement) bool { return q.Node == p.Node }) >= 0 {
+			continue // (asked with the node's first shard)
+		}
+		var names []string
+		for _, q := range shards[i:] {
+			if q.Node == p.Node {
+				names = append(names, backend.QuoteString(q.Table))
+			}
+		}
+		dn := snap.Cluster.Nodes[p.Node]
+		// WHERE, not LIKE: a LIKE takes no hex literal, and a name's _
+		// would need a backslash the session's sql_mode reads its own way.
+		part, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" WHERE Name IN ("+strings.Join(names, ", ")+")")
+		if err != nil {
+			return nil, err
+		}
+		if res == nil {
+			res = part
+		} else {
+			res.rows = append(res.rows, part.rows...)
+		}
+	}
+	if len(res.rows) > 1 {
+		res.rows = [][][]byte{combineTableStatus(res.defs, res.rows)}
+	}
+	for _, row := range res.rows {
+		row[0] = []byte(e.name)
+	}
+	return res, nil
+}
+
+// combineTableStatus makes the SHOW TABLE STATUS rows of a table's shards
+// (defs: the columns) one row for the logical table: row counts and sizes
+// added, the average row length of the sum, the earliest creation, the
+// latest update and check, the highest AUTO_INCREMENT, and a live checksum
+// added modulo 2^32 as CHECKSUM TABLE's (NULL if a shard has none). The
+// rest is the first shard's.
+func combineTableStatus(defs [][]byte, rows [][][]byte) [][]byte {
+	out := slices.Clone(rows[0])
+	col := map[string]int{}
+	for i, d := range defs {
+		if c, err := wire.ParseColumnDef(d); err == nil {
+			col[string(c.Name)] = i
+		}
+	}
+	each := func(name string, f func(acc, v []byte) []byte) {
+		i, ok := col[name]
+		if !ok {
+			return
+		}
+		for _, r := range rows[1:] {
+			if i < len(r) && i < len(out) {
+				out[i] = f(out[i], r[i])
+			}
+		}
+	}
+	sum := func(acc, v []byte) []byte {
+		a, errA := strconv.ParseUint(string(acc), 10, 64)
+		b, errB := strconv.ParseUint(string(v), 10, 64)
+		if errA != nil || errB != nil {
+			return acc // (NULL: as the first shard)
+		}
+		return strconv.AppendUint(nil, a+b, 10)
+	}
+	for _, name := range []string{"Rows", "Data_length", "Index_length", "Data_free"} {
+		each(name, sum)
+	}
+	each("Auto_increment", func(acc, v []byte) []byte {
+		a, errA := strconv.ParseUint(string(acc), 10, 64)
+		b, errB := strconv.ParseUint(string(v), 10, 64)
+		if errA != nil || errB == nil && b > a {
+			return v
+		}
+		return acc
+	})
+	// Times as "YYYY-MM-DD hh:mm:ss" order as text; NULL (nil) is none.
+	each("Create_time", func(acc, v []byte) []byte {
+		if acc == nil || v != nil && string(v) < string(acc) {
+			return v
+		}
+		return acc
+	})
+	latest := func(acc, v []byte) []byte {
+		if string(v) > string(acc) {
+			return v
+		}
+		return acc
+	}
+	each("Update_time", latest)
+	each("Check_time", latest)
+	each("Checksum", func(acc, v []byte) []byte {
+		a, errA := strconv.ParseUint(string(acc), 10, 64)
+		b, errB := strconv.ParseUint(string(v), 10, 64)
+		if errA != nil || errB != nil {
+			return nil
+		}
+		return strconv.AppendUint(nil, (a+b)%(1<<32), 10)
+	})
+	if r, ok := col["Rows"]; ok {
+		if a, ok := col["Avg_row_length"]; ok {
+			if d, ok := col["Data_length"]; ok {
+				n, errN := strconv.ParseUint(string(out[r]), 10, 64)
+				size, errS := strconv.ParseUint(string(out[d]), 10, 64)
+				if errN == nil && errS == nil {
+					avg := uint64(0)
+					if n > 0 {
+						avg = size / n
+					}
+					out[a] = strconv.AppendUint(nil, avg, 10)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // nodeResult is a small result read whole from a node.
