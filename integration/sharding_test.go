@@ -313,6 +313,14 @@ var shopWrites = []writeCase{
 		Check: "SELECT id, tag, qty FROM orders WHERE user_id IN (SELECT id FROM users WHERE region_id = 4)"},
 	{ID: "w67-update-left-join-none", SQL: "UPDATE users u LEFT JOIN products p ON p.id = u.id AND p.price > 10000 SET u.email = IFNULL(p.name, 'none') WHERE u.id BETWEEN 40 AND 44",
 		Check: "SELECT id, email FROM users WHERE id BETWEEN 40 AND 44"},
+	// An INSERT ... SELECT joining tables of two nodes: the SELECT's tables
+	// off its node read first (locked), the rows copied where they go.
+	{ID: "w68-insert-select-join-other-node", SQL: "INSERT INTO orders (id, user_id, region_id, amount, status, created, qty) SELECT 960000 + u.id, u.id, u.region_id, p.price, 'w68', '2024-06-01', 1 FROM users u JOIN products p ON p.id = u.id WHERE u.id < 25 AND p.price > 50",
+		Check: "SELECT * FROM orders WHERE status = 'w68'"},
+	{ID: "w69-insert-select-join-into-read-node", SQL: "INSERT INTO products (id, name, category, price) SELECT 970000 + p.id, CONCAT(LEFT(p.name, 20), '/', LEFT(u.name, 20)), 'w69', p.price FROM products p LEFT JOIN users u ON u.id = p.id WHERE p.id BETWEEN 3 AND 12 ORDER BY p.id DESC LIMIT 6",
+		Check: "SELECT id, name, price FROM products WHERE category = 'w69'"},
+	{ID: "w70-insert-select-join-global", SQL: "INSERT INTO regions (id, name, country) SELECT 2980 + u.id, LEFT(u.name, 20), 'w7' FROM users u JOIN products p ON p.id = u.id WHERE u.id BETWEEN 5 AND 9",
+		Check: "SELECT * FROM regions WHERE country = 'w7'"},
 }
 
 func shopDir() string { return filepath.Join("testdata", "shop") }

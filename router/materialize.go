@@ -161,11 +161,18 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 // or shards of the tables it writes: queries to read first (with the
 // conditions of its WHERE on each alone), whose rows then join the write
 // as literal rows. None when what it writes is not on one node or one
-// sharded table's shards, or it assigns a column it does not qualify.
+// sharded table's shards, or it assigns a column it does not qualify. For
+// an INSERT ... SELECT, what its SELECT reads first (Materializable): the
+// proxy then copies the rows one node's SELECT gives.
 func WriteTables(stmt ast.StmtNode, env *Env) []*Derived {
 	written := map[string]bool{} // by alias, lower case
 	var where ast.ExprNode
 	switch x := stmt.(type) {
+	case *ast.InsertStmt:
+		if sel, ok := x.Select.(*ast.SelectStmt); ok {
+			return Materializable(sel, env, false)
+		}
+		return nil
 	case *ast.UpdateStmt:
 		if x.TableRefs == nil || x.TableRefs.TableRefs.Right == nil {
 			return nil // (one table: MultipleTable is not set for a JOIN)

@@ -344,6 +344,11 @@ func TestWriteTables(t *testing.T) {
 		{"UPDATE users u JOIN products p ON p.id = u.id SET balance = p.price", nil},
 		{"UPDATE regions r JOIN users u ON u.region_id = r.id SET r.name = u.name", nil},
 		{"DELETE FROM users WHERE id = 3", nil},
+		// INSERT ... SELECT: what its SELECT reads first
+		{"INSERT INTO orders (id, user_id) SELECT u.id, p.id FROM users u JOIN products p ON p.id = u.id WHERE p.price > 5",
+			[]string{"SELECT `id`,`price` FROM `products` AS `p` WHERE `p`.`price` > 5"}},
+		{"INSERT INTO orders (id, user_id) SELECT id, user_id FROM orders WHERE id = 3", nil},
+		{"INSERT INTO orders (id, user_id) VALUES (1, 2)", nil},
 	} {
 		stmts, err := parser.Parse(c.sql)
 		if err != nil {
