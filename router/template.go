@@ -547,7 +547,7 @@ func (t *Template) NewSpan(vals []any) bool {
 // spanPlan is the plan learnt for the span of vals; learnable says the
 // values span several shards, named exactly, and the template has room.
 func (t *Template) spanPlan(vals []any) (_ *scatterPlan, learnable bool) {
-	if !t.betweenBounds || t.scatter != nil || len(vals) != 2 {
+	if !t.Spans() || len(vals) != 2 {
 		return nil, false
 	}
 	shards, exact, ok := t.span(vals[0], vals[1])
@@ -597,6 +597,10 @@ func (t *Template) LearnSpan(vals []any, e *SpanError) {
 
 // Single says the template's plan is one route (PlanInto fills r).
 func (t *Template) Single() bool { return t.scatter == nil }
+
+// Spans says a one-shard template may also serve ranges over several
+// shards (SpanInto).
+func (t *Template) Spans() bool { return t.scatter == nil && t.betweenBounds }
 
 // Params are the literals (by their places among the statement's
 // literals) whose values pick the shard; none when the route is fixed.

@@ -385,21 +385,22 @@ func combineTableStatus(defs [][]byte, rows [][][]byte) [][]byte {
 			}
 		}
 	}
-	sum := func(acc, v []byte) []byte {
+	// numbers reads two counts; ok is false when one is NULL.
+	numbers := func(acc, v []byte) (a, b uint64, ok bool) {
 		a, errA := strconv.ParseUint(string(acc), 10, 64)
 		b, errB := strconv.ParseUint(string(v), 10, 64)
-		if errA != nil || errB != nil {
-			return acc // (NULL: as the first shard)
-		}
-		return strconv.AppendUint(nil, a+b, 10)
+		return a, b, errA == nil && errB == nil
 	}
 	for _, name := range []string{"Rows", "Data_length", "Index_length", "Data_free"} {
-		each(name, sum)
+		each(name, func(acc, v []byte) []byte {
+			if a, b, ok := numbers(acc, v); ok {
+				return strconv.AppendUint(nil, a+b, 10)
+			}
+			return acc // (NULL: as the first shard)
+		})
 	}
 	each("Auto_increment", func(acc, v []byte) []byte {
-		a, errA := strconv.ParseUint(string(acc), 10, 64)
-		b, errB := strconv.ParseUint(string(v), 10, 64)
-		if errA != nil || errB == nil && b > a {
+		if a, b, ok := numbers(acc, v); acc == nil || ok && b > a {
 			return v
 		}
 		return acc
@@ -420,12 +421,10 @@ func combineTableStatus(defs [][]byte, rows [][][]byte) [][]byte {
 	each("Update_time", latest)
 	each("Check_time", latest)
 	each("Checksum", func(acc, v []byte) []byte {
-		a, errA := strconv.ParseUint(string(acc), 10, 64)
-		b, errB := strconv.ParseUint(string(v), 10, 64)
-		if errA != nil || errB != nil {
-			return nil
+		if a, b, ok := numbers(acc, v); ok {
+			return strconv.AppendUint(nil, (a+b)%(1<<32), 10)
 		}
-		return strconv.AppendUint(nil, (a+b)%(1<<32), 10)
+		return nil
 	})
 	if r, ok := col["Rows"]; ok {
 		if a, ok := col["Avg_row_length"]; ok {

@@ -938,7 +938,7 @@ func (s *Session) templateRoute(st *stmt, tpl *router.Template, nullMap, values 
 // params written into its statements as the planner would write them; ok
 // is false when the template does not give one for them.
 func (s *Session) templateScatter(sql string, tpl *router.Template, params []any, snap *snapshot.Snapshot) (*router.Plan, bool) {
-	if tpl == nil {
+	if tpl == nil || tpl.Single() && !tpl.Spans() {
 		return nil, false
 	}
 	if !s.givesIDs(tpl.IDParams, func(i int) (any, bool) {
@@ -965,7 +965,7 @@ func (s *Session) templateScatter(sql string, tpl *router.Template, params []any
 		}
 		t.texts = append(t.texts, text)
 	}
-	if tpl.Single() { // (a BETWEEN spanning shards: templateRoute refused it)
+	if tpl.Single() { // (a BETWEEN spanning shards, which templateRoute refused)
 		return &t.plan, s.spanPlan(tpl, &t.plan, sql, t.texts, func() []any { return params }, t.vals, snap)
 	}
 	var ok bool
