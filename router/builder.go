@@ -135,6 +135,15 @@ func (t *tableInfo) anchor(col string) string {
 	return ""
 }
 
+// placedBy says col places t's rows: its sharding column, or an ER
+// child's column naming its parent row (not a key children follow).
+func (t *tableInfo) placedBy(col string) bool {
+	if rc := t.routingColumn(); rc != "" && strings.EqualFold(col, rc) {
+		return true
+	}
+	return t.sharded() && t.rule.Kind == shardrules.Child && strings.EqualFold(col, t.rule.Column)
+}
+
 type builder struct {
 	env          *Env
 	foundRows    bool       // SELECT SQL_CALC_FOUND_ROWS over several shards (Plan.FoundRows)

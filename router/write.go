@@ -279,6 +279,11 @@ func (b *builder) checkAssignments(list []*ast.Assignment, scope int) error {
 			if cn, ok := a.Expr.(*ast.ColumnNameExpr); ok && strings.EqualFold(cn.Name.Name.O, a.Column.Name.O) {
 				continue
 			}
+			// The value the row would have been inserted with places it
+			// where the row it updates lives: the INSERT went there.
+			if v, ok := a.Expr.(*ast.ValuesExpr); ok && v.Column != nil && strings.EqualFold(v.Column.Name.Name.O, a.Column.Name.O) && t.placedBy(a.Column.Name.O) {
+				continue
+			}
 			return errUnsupported("changing %s.%s: in INSERT ... ON DUPLICATE KEY UPDATE: it decides which shard the row (or its child rows) lives on (an UPDATE statement can change it)", t.rule.Name, a.Column.Name.O)
 		}
 	}
