@@ -147,6 +147,11 @@ func (s *Session) stmtPrepare(p []byte) error {
 		if st.sum.Kind == parser.KindOther && !hasMarkers(st.sql) && isMaintenance(st.sql, s.mode()) {
 			return s.prepareHere(st) // (each execute runs it as text: s.maintenance)
 		}
+		if _, _, ok := countSelect(st.sql); ok {
+			// Each execute runs it as text: the proxy answers the count
+			// it added up, or the previous statement's connection does.
+			return s.prepareHere(st)
+		}
 		if st.sum.Kind == parser.KindSet && st.sum.Second == "STATEMENT" {
 			vars, sum, e := splitSetStatement(st.sql)
 			if e == nil && (sum.Kind == parser.KindSet || sum.Kind == parser.KindDo || sum.Kind == parser.KindCall) {
