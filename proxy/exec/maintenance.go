@@ -95,20 +95,13 @@ func maintainedRows(m *router.Maintenance, t router.MaintainedTable, answers map
 		}
 	}
 	if m.Checksum {
-		var sum uint32
+		var sums [][]byte
 		for _, p := range t.Physical {
 			for _, vals := range answers[p] {
-				if vals[1] == nil {
-					return [][][]byte{{name, nil}}
-				}
-				n, err := strconv.ParseUint(string(vals[1]), 10, 32)
-				if err != nil {
-					return [][][]byte{{name, nil}}
-				}
-				sum += uint32(n)
+				sums = append(sums, vals[1])
 			}
 		}
-		return [][][]byte{{name, strconv.AppendUint(nil, uint64(sum), 10)}}
+		return [][][]byte{{name, SumChecksums(sums)}}
 	}
 	var out [][][]byte
 	allOK := true
@@ -166,4 +159,19 @@ func maintenanceFields(checksum bool) ([]merge.Field, error) {
 		fields[i] = f
 	}
 	return fields, nil
+}
+
+// SumChecksums is the checksum of a table whose parts (shards) have these
+// checksums: their sum modulo 2^32, as a server's is the sum of its rows';
+// NULL (nil) if any is NULL or not a checksum.
+func SumChecksums(parts [][]byte) []byte {
+	var sum uint32
+	for _, v := range parts {
+		n, err := strconv.ParseUint(string(v), 10, 32)
+		if v == nil || err != nil {
+			return nil
+		}
+		sum += uint32(n)
+	}
+	return strconv.AppendUint(nil, uint64(sum), 10)
 }

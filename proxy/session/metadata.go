@@ -363,85 +363,86 @@ func (s *Session) tableStatus(e logicalTable, snap *snapshot.Snapshot) (*nodeRes
 // combineTableStatus makes the SHOW TABLE STATUS rows of a table's shards
 // (defs: the columns) one row for the logical table: row counts and sizes
 // added, the average row length of the sum, the earliest creation, the
-// latest update and check, the highest AUTO_INCREMENT, and a live checksum
-// added modulo 2^32 as CHECKSUM TABLE's (NULL if a shard has none). The
-// rest is the first shard's.
+// latest update and check, the highest AUTO_INCREMENT, and live checksums
+// combined as CHECKSUM TABLE's (exec.SumChecksums). The rest is the first
+// shard's.
 func combineTableStatus(defs [][]byte, rows [][][]byte) [][]byte {
 	out := slices.Clone(rows[0])
-	col := map[string]int{}
+	rowsAt, dataAt, avgAt := -1, -1, -1
 	for i, d := range defs {
-		if c, err := wire.ParseColumnDef(d); err == nil {
-			col[string(c.Name)] = i
+		c, err := wire.ParseColumnDef(d)
+		if err != nil || i >= len(out) {
+			continue
 		}
-	}
-	each := func(name string, f func(acc, v []byte) []byte) {
-		i, ok := col[name]
-		if !ok {
-			return
-		}
-		for _, r := range rows[1:] {
-			if i < len(r) && i < len(out) {
-				out[i] = f(out[i], r[i])
+		vals := make([][]byte, 0, len(rows))
+		for _, r := range rows {
+			if i < len(r) {
+				vals = append(vals, r[i])
 			}
 		}
+		switch string(c.Name) {
+		case "Rows", "Data_length", "Index_length", "Data_free":
+			out[i] = sumCounts(vals)
+		case "Auto_increment":
+			out[i] = bestOf(vals, func(v, best []byte) bool { return statusCount(v) > statusCount(best) })
+		case "Create_time":
+			// (as "YYYY-MM-DD hh:mm:ss", times order as text)
+			out[i] = bestOf(vals, func(v, best []byte) bool { return string(v) < string(best) })
+		case "Update_time", "Check_time":
+			out[i] = bestOf(vals, func(v, best []byte) bool { return string(v) > string(best) })
+		case "Checksum":
+			out[i] = exec.SumChecksums(vals)
+		}
+		switch string(c.Name) {
+		case "Rows":
+			rowsAt = i
+		case "Data_length":
+			dataAt = i
+		case "Avg_row_length":
+			avgAt = i
+		}
 	}
-	// numbers reads two counts; ok is false when one is NULL.
-	numbers := func(acc, v []byte) (a, b uint64, ok bool) {
-		a, errA := strconv.ParseUint(string(acc), 10, 64)
-		b, errB := strconv.ParseUint(string(v), 10, 64)
-		return a, b, errA == nil && errB == nil
-	}
-	for _, name := range []string{"Rows", "Data_length", "Index_length", "Data_free"} {
-		each(name, func(acc, v []byte) []byte {
-			if a, b, ok := numbers(acc, v); ok {
-				return strconv.AppendUint(nil, a+b, 10)
-			}
-			return acc // (NULL: as the first shard)
-		})
-	}
-	each("Auto_increment", func(acc, v []byte) []byte {
-		if a, b, ok := numbers(acc, v); acc == nil || ok && b > a {
-			return v
+	if rowsAt >= 0 && dataAt >= 0 && avgAt >= 0 && out[rowsAt] != nil && out[dataAt] != nil {
+		avg := uint64(0)
+		if n := statusCount(out[rowsAt]); n > 0 {
+			avg = statusCount(out[dataAt]) / n
 		}
-		return acc
-	})
-	// Times as "YYYY-MM-DD hh:mm:ss" order as text; NULL (nil) is none.
-	each("Create_time", func(acc, v []byte) []byte {
-		if acc == nil || v != nil && string(v) < string(acc) {
-			return v
-		}
-		return acc
-	})
-	latest := func(acc, v []byte) []byte {
-		if string(v) > string(acc) {
-			return v
-		}
-		return acc
-	}
-	each("Update_time", latest)
-	each("Check_time", latest)
-	each("Checksum", func(acc, v []byte) []byte {
-		if a, b, ok := numbers(acc, v); ok {
-			return strconv.AppendUint(nil, (a+b)%(1<<32), 10)
-		}
-		return nil
-	})
-	if r, ok := col["Rows"]; ok {
-		if a, ok := col["Avg_row_length"]; ok {
-			if d, ok := col["Data_length"]; ok {
-				n, errN := strconv.ParseUint(string(out[r]), 10, 64)
-				size, errS := strconv.ParseUint(string(out[d]), 10, 64)
-				if errN == nil && errS == nil {
-					avg := uint64(0)
-					if n > 0 {
-						avg = size / n
-					}
-					out[a] = strconv.AppendUint(nil, avg, 10)
-				}
-			}
-		}
+		out[avgAt] = strconv.AppendUint(nil, avg, 10)
 	}
 	return out
+}
+
+// statusCount reads a SHOW TABLE STATUS count (0 for NULL).
+func statusCount(v []byte) uint64 {
+	n, _ := strconv.ParseUint(string(v), 10, 64)
+	return n
+}
+
+// sumCounts adds the counts that are not NULL; NULL if all are.
+func sumCounts(vals [][]byte) []byte {
+	var sum uint64
+	seen := false
+	for _, v := range vals {
+		if v != nil {
+			sum, seen = sum+statusCount(v), true
+		}
+	}
+	if !seen {
+		return nil
+	}
+	return strconv.AppendUint(nil, sum, 10)
+}
+
+// bestOf is the value better than every other by better, NULLs aside (NULL
+// if all are).
+func bestOf(vals [][]byte, better func(v, best []byte) bool) []byte {
+	var best []byte
+	for _, v := range vals {
+		if v != nil && (best == nil || better(v, best)) {
+			best = v
+		}
+	}
+	return best
 }
 
 // nodeResult is a small result read whole from a node.
