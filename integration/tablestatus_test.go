@@ -24,28 +24,13 @@ func TestTableStatus(t *testing.T) {
 		"INSERT INTO small VALUES "+strings.Join(values, ", "),
 		"ANALYZE TABLE small") // (InnoDB's row estimate is exact for a table this small after it)
 	status := func(db *sql.DB) map[string]string {
-		rows, err := db.Query("SHOW TABLE STATUS LIKE 'small'")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		res := runQuery(db, "SHOW TABLE STATUS LIKE 'small'")
+		if res.Err != nil || len(res.Rows) != 1 {
+			t.Fatalf("SHOW TABLE STATUS: %d rows, %v", len(res.Rows), res.Err)
 		}
 		out := map[string]string{}
-		for n := 0; rows.Next(); n++ {
-			if n > 0 {
-				t.Fatal("more than one row")
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, c := range cols {
-				out[c] = vals[i].String
-			}
+		for i, c := range res.Cols {
+			out[c] = res.Rows[0][i]
 		}
 		return out
 	}
