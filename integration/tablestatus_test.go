@@ -47,4 +47,35 @@ func TestTableStatus(t *testing.T) {
 	if data < 4*16384 || rowsN == 0 || avg != data/rowsN {
 		t.Errorf("Rows %d, Data_length %d, Avg_row_length %d: want four shards' pages and their average", rowsN, data, avg)
 	}
+
+	// information_schema.TABLES shows the same sums, where the client's
+	// conditions and expressions see them (it showed the first shard's),
+	// and in the columns' own types.
+	for _, q := range []string{
+		"SELECT TABLE_NAME, TABLE_ROWS, TABLE_ROWS * 2, CHECKSUM FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'small'",
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'sm%' AND TABLE_ROWS > 20",
+		"SELECT COUNT(*) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_ROWS = 60",
+		"SELECT t.TABLE_NAME, t.TABLE_ROWS, c.COLUMN_NAME FROM information_schema.TABLES t JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'small' ORDER BY c.ORDINAL_POSITION",
+		"SELECT c.COLUMN_NAME, t.TABLE_ROWS FROM information_schema.COLUMNS c LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = 'small' ORDER BY 1",
+	} {
+		if g, w := runQuery(proxy, q), runQuery(oracle, q); fmt.Sprint(g.Rows, g.Err) != fmt.Sprint(w.Rows, w.Err) {
+			t.Errorf("%s:\n proxy  %v %v\n oracle %v %v", q, g.Rows, g.Err, w.Rows, w.Err)
+		}
+	}
+	type column struct{ name, typ string }
+	types := func(db *sql.DB) (out []column) {
+		rows, err := db.Query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'small'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cts, _ := rows.ColumnTypes()
+		for _, ct := range cts {
+			out = append(out, column{ct.Name(), ct.DatabaseTypeName()})
+		}
+		return out
+	}
+	if g, w := types(proxy), types(oracle); fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Errorf("information_schema.TABLES columns:\n proxy  %v\n oracle %v", g, w)
+	}
 }

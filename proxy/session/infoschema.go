@@ -232,11 +232,26 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	}
 	hidden := len(sel.Fields.Fields) - visible
 
+	var stats *tableStats
+	if readsTables(sel) {
+		var e error
+		if stats, e = s.shardedStats(snap); e != nil {
+			return s.handleExecErr(e)
+		}
+	}
 	var res *nodeResult
 	for _, dn := range s.userNodes(snap) {
 		logical, rules := s.schemaOfNode(snap, dn)
 		first, all := placementsOn(rules, dn.Name)
-		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema)
+		tables := ""
+		if stats != nil {
+			cols, err := s.infoColumnNames(dn, "TABLES")
+			if err != nil {
+				return s.handleExecErr(err)
+			}
+			tables = stats.standIn(dn, cols)
+		}
+		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema, tables)
 		if err != nil {
 			return s.writeErr(unsupported("this information_schema query in a sharded schema: " + err.Error()))
 		}
@@ -363,10 +378,11 @@ func placementsOn(rules *shardrules.SchemaRules, node string) (first map[string]
 }
 
 // infoQuery rewrites the query for one node: logical names in literals and
-// DATABASE() become the node's physical ones, and a condition keeps the
-// node's share of the logical tables.
+// DATABASE() become the node's physical ones, a condition keeps the
+// node's share of the logical tables, and TABLES reads the query tables
+// (tableStats.standIn) if there is one.
 func infoQuery(sel *ast.SelectStmt, refs []infoRef, dn *backend.DataNode, logical string,
-	rules *shardrules.SchemaRules, first map[string]string, all []string, current string) (string, error) {
+	rules *shardrules.SchemaRules, first map[string]string, all []string, current, tables string) (string, error) {
 	physOf := map[string]string{}
 	for phys, t := range first {
 		physOf[t] = phys
@@ -420,6 +436,14 @@ func infoQuery(sel *ast.SelectStmt, refs []infoRef, dn *backend.DataNode, logica
 			return "", err
 		}
 		copySel.Where = and(copySel.Where, w)
+	}
+	if tables != "" {
+		if err := replaceSources(tablesSources(copySel), "SELECT * FROM ("+tables+") AS `TABLES`"); err != nil {
+			return "", err
+		}
+		// A derived table's column is named as it names it, the table's
+		// as the client wrote it.
+		copySel.Accept(&columnNamer{})
 	}
 	return parser.Restore([]ast.StmtNode{copySel})
 }

@@ -335,13 +335,10 @@ func (s *Session) tableStatus(e logicalTable, snap *snapshot.Snapshot) (*nodeRes
 		var names []string
 		for _, q := range shards[i:] {
 			if q.Node == p.Node {
-				names = append(names, backend.QuoteString(q.Table))
+				names = append(names, q.Table)
 			}
 		}
-		dn := snap.Cluster.Nodes[p.Node]
-		// WHERE, not LIKE: a LIKE takes no hex literal, and a name's _
-		// would need a backslash the session's sql_mode reads its own way.
-		part, err := s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" WHERE Name IN ("+strings.Join(names, ", ")+")")
+		part, err := s.statusRows(snap.Cluster.Nodes[p.Node], names)
 		if err != nil {
 			return nil, err
 		}
@@ -358,6 +355,17 @@ func (s *Session) tableStatus(e logicalTable, snap *snapshot.Snapshot) (*nodeRes
 		row[0] = []byte(e.name)
 	}
 	return res, nil
+}
+
+// statusRows are the SHOW TABLE STATUS rows of dn's physical tables names.
+func (s *Session) statusRows(dn *backend.DataNode, names []string) (*nodeResult, error) {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = backend.QuoteString(n)
+	}
+	// WHERE, not LIKE: a LIKE takes no hex literal, and a name's _ would
+	// need a backslash the session's sql_mode reads its own way.
+	return s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" WHERE Name IN ("+strings.Join(quoted, ", ")+")")
 }
 
 // combineTableStatus makes the SHOW TABLE STATUS rows of a table's shards

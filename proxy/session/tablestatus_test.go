@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/wire"
 )
 
@@ -42,5 +43,32 @@ func TestCombineTableStatus(t *testing.T) {
 	got = combineTableStatus(defs, rows)
 	if string(got[7]) != "31" || string(got[11]) != "13" {
 		t.Errorf("Auto_increment %q, Checksum %q; want 31, 13", got[7], got[11])
+	}
+}
+
+// TestTablesStandIn: on a node holding a sharded table's first shard,
+// information_schema.TABLES is read through a query that puts the table's
+// combined statistics in that shard's row, each as a value of its
+// column's type, and leaves every other column and row as they are.
+func TestTablesStandIn(t *testing.T) {
+	st := &tableStats{
+		columns: strings.Fields("Name Rows Update_time Auto_increment"),
+		rows: map[[2]string][][]byte{
+			{"dn0", "orders_0"}: {[]byte("orders_0"), []byte("2147"), []byte("2026-11-29 11:49:08"), nil},
+			{"dn1", "users_1"}:  {[]byte("users_1"), []byte("3"), nil, nil},
+		},
+	}
+	dn0 := &backend.DataNode{Name: "dn0", Database: "shop_0"}
+	cols := []string{"TABLE_SCHEMA", "TABLE_NAME", "TABLE_ROWS", "UPDATE_TIME", "AUTO_INCREMENT", "MAX_DATA_LENGTH"}
+	want := "SELECT `TABLE_SCHEMA`, `TABLE_NAME`, " +
+		"CASE `TABLE_NAME` WHEN 'orders_0' THEN CAST('2147' AS UNSIGNED) ELSE `TABLE_ROWS` END AS `TABLE_ROWS`, " +
+		"CASE `TABLE_NAME` WHEN 'orders_0' THEN CAST('2026-11-29 11:49:08' AS DATETIME) ELSE `UPDATE_TIME` END AS `UPDATE_TIME`, " +
+		"CASE `TABLE_NAME` WHEN 'orders_0' THEN CAST(NULL AS UNSIGNED) ELSE `AUTO_INCREMENT` END AS `AUTO_INCREMENT`, " +
+		"`MAX_DATA_LENGTH` FROM information_schema.`TABLES` WHERE `TABLE_SCHEMA` = 'shop_0'"
+	if got := st.standIn(dn0, cols); got != want {
+		t.Errorf("stand-in on dn0:\n got %s\nwant %s", got, want)
+	}
+	if got := st.standIn(&backend.DataNode{Name: "dn2", Database: "shop_2"}, cols); got != "" {
+		t.Errorf("a node holding no first shard reads TABLES itself; got %s", got)
 	}
 }

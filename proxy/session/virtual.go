@@ -190,17 +190,9 @@ func (s *Session) infoColumns(v visible, table string) (string, error) {
 	if len(v.renamed) == 0 {
 		return "*", nil
 	}
-	key := [3]string{"information_schema", table, "columns on " + v.node.Host.Name}
-	cols, ok := s.env.columns.get(key)
-	if !ok {
-		res, err := s.nodeQuery(v.node, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = "+backend.QuoteString(table)+" ORDER BY ORDINAL_POSITION")
-		if err != nil {
-			return "", err
-		}
-		for _, r := range res.rows {
-			cols = append(cols, string(r[0]))
-		}
-		s.env.columns.put(key, cols)
+	cols, err := s.infoColumnNames(v.node, table)
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	for i, c := range cols {
@@ -219,6 +211,25 @@ func (s *Session) infoColumns(v visible, table string) (string, error) {
 		b.WriteString(" ELSE " + q + " END AS " + q)
 	}
 	return b.String(), nil
+}
+
+// infoColumnNames lists an information_schema table's columns as dn's
+// server has them (cached per host).
+func (s *Session) infoColumnNames(dn *backend.DataNode, table string) ([]string, error) {
+	key := [3]string{"information_schema", table, "columns on " + dn.Host.Name}
+	if cols, ok := s.env.columns.get(key); ok {
+		return cols, nil
+	}
+	res, err := s.nodeQuery(dn, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = "+backend.QuoteString(table)+" ORDER BY ORDINAL_POSITION")
+	if err != nil {
+		return nil, err
+	}
+	var cols []string
+	for _, r := range res.rows {
+		cols = append(cols, string(r[0]))
+	}
+	s.env.columns.put(key, cols)
+	return cols, nil
 }
 
 // schemataRows is a SELECT of SCHEMATA's columns: information_schema's

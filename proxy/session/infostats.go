@@ -1,0 +1,164 @@
+package session
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardgate/shardgate/proxy/backend"
+	"github.com/shardgate/shardgate/proxy/snapshot"
+	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/shardrules"
+)
+
+// information_schema.TABLES describes a sharded table by the row of its
+// first shard. Its statistics (rows, sizes, times) are the whole table's
+// only when its shards' are added up first, as SHOW TABLE STATUS does:
+// each node's TABLES is then read through a derived table that puts the
+// sums in that row, so the client's conditions, order and expressions
+// see them.
+
+// statusOfTables names the SHOW TABLE STATUS column each statistics
+// column of information_schema.TABLES shows.
+var statusOfTables = map[string]string{
+	"TABLE_ROWS": "Rows", "AVG_ROW_LENGTH": "Avg_row_length", "DATA_LENGTH": "Data_length",
+	"INDEX_LENGTH": "Index_length", "DATA_FREE": "Data_free", "AUTO_INCREMENT": "Auto_increment",
+	"CREATE_TIME": "Create_time", "UPDATE_TIME": "Update_time", "CHECK_TIME": "Check_time",
+	"CHECKSUM": "Checksum",
+}
+
+// tableStats are the sharded tables' statistics, their shards' combined.
+type tableStats struct {
+	columns []string               // SHOW TABLE STATUS's column names
+	rows    map[[2]string][][]byte // node, first shard → the combined row
+}
+
+// shardedStats reads the statistics of the user's tables of more than
+// one shard: one SHOW TABLE STATUS per node holding shards.
+func (s *Session) shardedStats(snap *snapshot.Snapshot) (*tableStats, error) {
+	st := &tableStats{rows: map[[2]string][][]byte{}}
+	var tables [][]shardrules.Placement
+	onNode := map[string][]string{}
+	for _, name := range s.user.Schemas {
+		rules := snap.Rules[name]
+		if rules == nil {
+			continue
+		}
+		for _, t := range rules.Tables {
+			ps := t.AllPlacements()
+			if (t.Kind != shardrules.Sharded && t.Kind != shardrules.Child) || len(ps) < 2 {
+				continue
+			}
+			tables = append(tables, ps)
+			for _, p := range ps {
+				onNode[p.Node] = append(onNode[p.Node], p.Table)
+			}
+		}
+	}
+	got := map[[2]string][][]byte{}
+	nodes := make([]string, 0, len(onNode))
+	for n := range onNode {
+		nodes = append(nodes, n)
+	}
+	slices.Sort(nodes)
+	var defs [][]byte
+	for _, n := range nodes {
+		res, err := s.statusRows(snap.Cluster.Nodes[n], onNode[n])
+		if err != nil {
+			return nil, err
+		}
+		defs = res.defs
+		for _, r := range res.rows {
+			got[[2]string{n, string(r[0])}] = r
+		}
+	}
+	for _, d := range defs {
+		c, err := wire.ParseColumnDef(d)
+		if err != nil {
+			return nil, err
+		}
+		st.columns = append(st.columns, string(c.Name))
+	}
+	for _, ps := range tables {
+		var rows [][][]byte
+		for _, p := range ps {
+			if r, ok := got[[2]string{p.Node, p.Table}]; ok {
+				rows = append(rows, r)
+			}
+		}
+		if first := [2]string{ps[0].Node, ps[0].Table}; got[first] != nil {
+			st.rows[first] = combineTableStatus(defs, rows)
+		}
+	}
+	return st, nil
+}
+
+// standIn is the query that stands in for information_schema.TABLES on dn
+// (cols: its columns there): dn's database's rows, those of the first
+// shards there with their tables' statistics. "" when dn holds none.
+func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
+	var firsts []string
+	for k := range st.rows {
+		if k[0] == dn.Name {
+			firsts = append(firsts, k[1])
+		}
+	}
+	if len(firsts) == 0 {
+		return ""
+	}
+	slices.Sort(firsts)
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q := backend.QuoteIdent(c)
+		at := slices.Index(st.columns, statusOfTables[strings.ToUpper(c)])
+		if at < 0 {
+			b.WriteString(q)
+			continue
+		}
+		b.WriteString("CASE `TABLE_NAME`")
+		for _, f := range firsts {
+			b.WriteString(" WHEN " + backend.QuoteString(f) + " THEN " + statLiteral(st.rows[[2]string{dn.Name, f}][at], c))
+		}
+		b.WriteString(" ELSE " + q + " END AS " + q)
+	}
+	b.WriteString(" FROM information_schema.`TABLES` WHERE `TABLE_SCHEMA` = " + backend.QuoteString(dn.Database))
+	return b.String()
+}
+
+// statLiteral is a statistic as a value of its column's type (times are
+// DATETIME, the others BIGINT UNSIGNED), so the column keeps its type (a
+// bare NULL would make it DECIMAL).
+func statLiteral(v []byte, column string) string {
+	typ := "UNSIGNED"
+	if strings.HasSuffix(strings.ToUpper(column), "_TIME") {
+		typ = "DATETIME"
+	}
+	if v == nil {
+		return "CAST(NULL AS " + typ + ")"
+	}
+	return "CAST(" + backend.QuoteString(string(v)) + " AS " + typ + ")"
+}
+
+// readsTables reports a statement reading information_schema.TABLES.
+func readsTables(stmt ast.Node) bool {
+	return len(tablesSources(stmt)) > 0
+}
+
+// tablesSources are the sources of a statement (over information_schema
+// alone) that read TABLES.
+func tablesSources(stmt ast.Node) []*ast.TableSource {
+	f := &virtualFinder{session: "information_schema", filter: true}
+	stmt.Accept(f)
+	var out []*ast.TableSource
+	for _, ts := range f.filtered {
+		if strings.EqualFold(ts.Source.(*ast.TableName).Name.O, "TABLES") {
+			out = append(out, ts)
+		}
+	}
+	return out
+}
