@@ -62,6 +62,24 @@ func TestTableStatus(t *testing.T) {
 			t.Errorf("%s:\n proxy  %v %v\n oracle %v %v", q, g.Rows, g.Err, w.Rows, w.Err)
 		}
 	}
+	// Answered over gathered rows (a GROUP BY), in a READ ONLY
+	// transaction too.
+	group := "SELECT table_schema = DATABASE(), SUM(table_rows), COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'small' GROUP BY table_schema"
+	var answers []string
+	for _, db := range []*sql.DB{proxy, oracle} {
+		tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := runQuery(tx, group)
+		answers = append(answers, fmt.Sprint(r.Rows, r.Err))
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if answers[0] != answers[1] || !strings.HasPrefix(answers[1], "[[1 ") {
+		t.Errorf("%s, READ ONLY:\n proxy  %s\n oracle %s", group, answers[0], answers[1])
+	}
 	type column struct{ name, typ string }
 	types := func(db *sql.DB) (out []column) {
 		rows, err := db.Query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'small'")

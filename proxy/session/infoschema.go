@@ -188,34 +188,26 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 		}
 		return s.forward(append([]byte{mysql.COM_QUERY}, sql...), &parser.Summary{}, rt)
 	}
-	if len(names.Scopes) != 1 {
-		return s.writeErr(unsupported("subqueries over information_schema in a sharded schema"))
-	}
 	// Each node joins its own tables: every table about tables is
 	// restricted to what the node holds of the logical tables.
 	refs := infoRefs(names)
-	if !joinedByTable(sel, refs) {
-		// A row of one would meet rows of other tables, which may be on
-		// another node.
-		return s.writeErr(unsupported("a join over information_schema in a sharded schema that does not match rows of one table (add a.TABLE_NAME = b.TABLE_NAME)"))
-	}
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
-		return s.writeErr(unsupported("GROUP BY, HAVING or DISTINCT over information_schema in a sharded schema"))
-	}
 	counts, err := countOnly(sel)
-	if err != nil {
-		return s.writeErr(err)
+	if err != nil || len(names.Scopes) != 1 || !joinedByTable(sel, refs) || sel.GroupBy != nil || sel.Having != nil || sel.Distinct {
+		// Rows of one node would meet rows of another (a join of
+		// different tables, groups, aggregates, subqueries): one server
+		// answers over all of them.
+		return s.infoSchemaGathered(sel, names, snap)
 	}
 	orderBy, limit, offset := sel.OrderBy, sel.Limit, int64(0)
 	count := int64(-1)
 	if limit != nil {
 		var ok bool
 		if count, ok = intValue(limit.Count); !ok {
-			return s.writeErr(unsupported("this LIMIT over information_schema in a sharded schema"))
+			return s.infoSchemaGathered(sel, names, snap)
 		}
 		if limit.Offset != nil {
 			if offset, ok = intValue(limit.Offset); !ok {
-				return s.writeErr(unsupported("this LIMIT over information_schema in a sharded schema"))
+				return s.infoSchemaGathered(sel, names, snap)
 			}
 		}
 	}
@@ -232,52 +224,9 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	}
 	hidden := len(sel.Fields.Fields) - visible
 
-	var stats *tableStats
-	if readsTables(sel) {
-		var e error
-		if stats, e = s.shardedStats(snap); e != nil {
-			return s.handleExecErr(e)
-		}
-	}
-	var res *nodeResult
-	for _, dn := range s.userNodes(snap) {
-		logical, rules := s.schemaOfNode(snap, dn)
-		first, all := placementsOn(rules, dn.Name)
-		tables := ""
-		if stats != nil {
-			cols, err := s.infoColumnNames(dn, "TABLES")
-			if err != nil {
-				return s.handleExecErr(err)
-			}
-			tables = stats.standIn(dn, cols)
-		}
-		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema, tables)
-		if err != nil {
-			return s.writeErr(unsupported("this information_schema query in a sharded schema: " + err.Error()))
-		}
-		r, err := s.nodeQuery(dn, text)
-		if err != nil {
-			return s.handleExecErr(err)
-		}
-		back := map[string]string{dn.Database: logical}
-		for phys, t := range first {
-			back[phys] = t
-		}
-		for _, row := range r.rows {
-			for i, v := range row {
-				if l, ok := back[string(v)]; ok && v != nil {
-					row[i] = []byte(l)
-				}
-			}
-		}
-		if res == nil {
-			res = r
-		} else {
-			res.rows = append(res.rows, r.rows...)
-		}
-	}
-	if res == nil {
-		return s.writeErr(mysql.NewDefaultError(mysql.ER_NO_DB_ERROR))
+	res, e := s.infoRows(sel, refs, snap)
+	if e != nil {
+		return s.handleExecErr(e)
 	}
 	if counts {
 		res.rows = sumRows(res.rows)
@@ -311,6 +260,61 @@ func (s *Session) infoSchema(sql string, sel *ast.SelectStmt, names *parser.Name
 	}
 	res.write(s)
 	return s.flush()
+}
+
+// infoRows runs a SELECT over information_schema on every node of the
+// user's schemas, each restricted to its share of the logical tables
+// (infoQuery), physical names in the rows mapped back to logical ones,
+// and puts the rows together.
+func (s *Session) infoRows(sel *ast.SelectStmt, refs []infoRef, snap *snapshot.Snapshot) (*nodeResult, error) {
+	var stats *tableStats
+	if readsTables(sel) {
+		var err error
+		if stats, err = s.shardedStats(snap); err != nil {
+			return nil, err
+		}
+	}
+	var res *nodeResult
+	for _, dn := range s.userNodes(snap) {
+		logical, rules := s.schemaOfNode(snap, dn)
+		first, all := placementsOn(rules, dn.Name)
+		tables := ""
+		if stats != nil {
+			cols, err := s.infoColumnNames(dn, "TABLES")
+			if err != nil {
+				return nil, err
+			}
+			tables = stats.standIn(dn, cols)
+		}
+		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema, tables)
+		if err != nil {
+			return nil, unsupported("this information_schema query in a sharded schema: " + err.Error())
+		}
+		r, err := s.nodeQuery(dn, text)
+		if err != nil {
+			return nil, err
+		}
+		back := map[string]string{dn.Database: logical}
+		for phys, t := range first {
+			back[phys] = t
+		}
+		for _, row := range r.rows {
+			for i, v := range row {
+				if l, ok := back[string(v)]; ok && v != nil {
+					row[i] = []byte(l)
+				}
+			}
+		}
+		if res == nil {
+			res = r
+		} else {
+			res.rows = append(res.rows, r.rows...)
+		}
+	}
+	if res == nil {
+		return nil, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
+	}
+	return res, nil
 }
 
 // userNodes lists the data nodes of the user's schemas.
