@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -152,12 +153,18 @@ func gatheredQuery(sel *ast.SelectStmt, tables []string, schema string, mode par
 			lookups[s] = lookupColumns(s, tables)
 		}
 	}))
-	copySel.Accept(&gatheredNames{tables: tables})
+	names := &gatheredNames{tables: tables}
+	copySel.Accept(names)
 	copySel.Accept(&literalRewriter{schema: schema, db: schema, current: schema})
 	if err := exactLookups(copySel, lookups); err != nil {
 		return "", err
 	}
-	return parser.RestoreMode([]ast.StmtNode{copySel}, mode)
+	text, err := parser.RestoreMode([]ast.StmtNode{copySel}, mode)
+	if err == nil && strings.Count(text, "`"+gatheredPrefix) != names.renamed {
+		// The client's own text names one: its rows would go there too.
+		return "", errors.New("it names " + gatheredPrefix)
+	}
+	return text, err
 }
 
 // lookupColumns maps each qualifier of a gathered table read in the FROM
@@ -263,7 +270,10 @@ func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2
 
 // gatheredNames points information_schema's tables about tables at the
 // gathered ones.
-type gatheredNames struct{ tables []string }
+type gatheredNames struct {
+	tables  []string
+	renamed int // the sources renamed
+}
 
 func (g *gatheredNames) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
@@ -277,6 +287,7 @@ func (g *gatheredNames) Enter(n ast.Node) (ast.Node, bool) {
 			x.AsName = tn.Name
 		}
 		tn.Schema, tn.Name = ast.NewCIStr(""), ast.NewCIStr(gatheredPrefix+strings.ToUpper(tn.Name.O))
+		g.renamed++
 		return n, true
 	case *ast.ColumnName:
 		if strings.EqualFold(x.Schema.O, "information_schema") && slices.Contains(g.tables, strings.ToUpper(x.Table.O)) {
