@@ -234,22 +234,16 @@ func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2
 		cast.Expr = val
 		return &cast
 	}
-	var conjuncts func(e ast.ExprNode)
-	conjuncts = func(e ast.ExprNode) {
+	exactly := func(e ast.ExprNode) {
 		switch x := e.(type) {
-		case *ast.ParenthesesExpr:
-			conjuncts(x.Expr)
 		case *ast.BinaryOperationExpr:
-			switch x.Op {
-			case opcode.LogicAnd:
-				conjuncts(x.L)
-				conjuncts(x.R)
-			case opcode.EQ:
-				if b := exact(x.L, x.R); b != nil {
-					x.R = b
-				} else if b := exact(x.R, x.L); b != nil {
-					x.L = b
-				}
+			if x.Op != opcode.EQ {
+				return
+			}
+			if b := exact(x.L, x.R); b != nil {
+				x.R = b
+			} else if b := exact(x.R, x.L); b != nil {
+				x.L = b
 			}
 		case *ast.PatternInExpr:
 			if !x.Not && len(x.List) == 1 {
@@ -262,7 +256,7 @@ func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2
 	sel.Accept(eachNode(func(n ast.Node) {
 		if s, ok := n.(*ast.SelectStmt); ok && s.Where != nil {
 			local = lookups[s]
-			conjuncts(s.Where)
+			eachConjunct(s.Where, exactly)
 		}
 	}))
 	return nil

@@ -131,29 +131,19 @@ func joinedByTable(sel *ast.SelectStmt, refs []infoRef) bool {
 		}
 		return -1
 	}
-	var conjuncts func(e ast.ExprNode)
-	conjuncts = func(e ast.ExprNode) {
-		switch x := e.(type) {
-		case *ast.ParenthesesExpr:
-			conjuncts(x.Expr)
-		case *ast.BinaryOperationExpr:
-			switch x.Op {
-			case opcode.LogicAnd:
-				conjuncts(x.L)
-				conjuncts(x.R)
-			case opcode.EQ:
-				if a, b := of(x.L), of(x.R); a >= 0 && b >= 0 {
-					group[find(a)] = find(b)
-				}
+	equate := func(e ast.ExprNode) {
+		if x, ok := e.(*ast.BinaryOperationExpr); ok && x.Op == opcode.EQ {
+			if a, b := of(x.L), of(x.R); a >= 0 && b >= 0 {
+				group[find(a)] = find(b)
 			}
 		}
 	}
-	conjuncts(sel.Where)
+	eachConjunct(sel.Where, equate)
 	var ons func(rs ast.ResultSetNode)
 	ons = func(rs ast.ResultSetNode) {
 		if j, ok := rs.(*ast.Join); ok {
 			if j.On != nil {
-				conjuncts(j.On.Expr)
+				eachConjunct(j.On.Expr, equate)
 			}
 			ons(j.Left)
 			ons(j.Right)
@@ -168,6 +158,25 @@ func joinedByTable(sel *ast.SelectStmt, refs []infoRef) bool {
 		}
 	}
 	return true
+}
+
+// eachConjunct calls fn with each condition that e, a WHERE or ON,
+// requires (the operands of its top-level ANDs, out of parentheses).
+func eachConjunct(e ast.ExprNode, fn func(ast.ExprNode)) {
+	switch x := e.(type) {
+	case nil:
+	case *ast.ParenthesesExpr:
+		eachConjunct(x.Expr, fn)
+	case *ast.BinaryOperationExpr:
+		if x.Op == opcode.LogicAnd {
+			eachConjunct(x.L, fn)
+			eachConjunct(x.R, fn)
+			return
+		}
+		fn(e)
+	default:
+		fn(e)
+	}
 }
 
 // infoRef is a table about tables read by an information_schema query: its
