@@ -10,6 +10,7 @@ import (
 	"github.com/shardgate/shardgate/proxy/exec"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
+	"github.com/shardgate/shardgate/router"
 )
 
 // FOUND_ROWS() and ROW_COUNT() describe the previous statement as the
@@ -39,6 +40,9 @@ type stmtUse struct {
 	// OK's affected rows, -1 after rows or an error.
 	rowCount      int64
 	rowCountKnown bool
+	// plan is the plan it ran: one connection may have run several of
+	// its statements (shards of one node), then counting the last only.
+	plan *router.Plan
 }
 
 func (u *stmtUse) used(c *backend.Conn) { u.uses, u.conn = u.uses+1, c }
@@ -94,6 +98,9 @@ func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *
 		return route{}, errOwnAfter
 	case p.uses > 1:
 		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
+	case p.plan != nil && statementsRun(p.plan) > 1:
+		// (One connection ran them: its server counted the last one's rows.)
+		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
 	case p.uses == 0 || p.conn == nil:
 		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement the proxy answered itself: no server ran it")
 	case !p.rows && strings.Contains(strings.ToUpper(sql), "FOUND_ROWS"):
@@ -107,6 +114,19 @@ func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *
 		}
 	}
 	return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
+}
+
+// statementsRun is how many statements plan sends to servers, at least:
+// its routes', and a write's (see Plan.WriteStatements).
+func statementsRun(plan *router.Plan) int {
+	n := 0
+	for _, r := range router.AppendRoutes(nil, plan.Root) {
+		n += len(r.SQL)
+	}
+	if plan.Write {
+		n = max(n, plan.WriteStatements())
+	}
+	return n
 }
 
 // countSelect reports whether sql is SELECT FOUND_ROWS() or SELECT

@@ -81,6 +81,7 @@ func (s *Session) runPlan(plan *router.Plan, stmt ast.StmtNode, sum *parser.Summ
 	}
 	s.cur.found, s.cur.foundKnown = out.FoundRows, out.FoundRowsKnown && err == nil && out.Err == nil
 	s.cur.rowCount, s.cur.rowCountKnown = s.cli.Affected, err == nil && s.cur.uses > 0
+	s.cur.plan = plan
 	if out.Err != nil {
 		s.cur.rowCount = -1 // (as after any error)
 	}
