@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,14 +61,20 @@ func TestPrevResult(t *testing.T) {
 		{"BEGIN", "SELECT COUNT(*) FROM lim", "SELECT FOUND_ROWS()"},
 		{"SELECT id FROM lim WHERE id IN (1, 2) LIMIT 5", "SELECT FOUND_ROWS()"},
 		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 8)", "SET @a = 1", "SELECT ROW_COUNT()"},
-		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT() + 1"},
-		// Shards 0 and 2 on one connection of dn0: its server counted the
-		// last statement only (it said 1 where the oracle says 3).
-		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 6)", "SELECT ROW_COUNT() + 1"},
-		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 6, 8)", "SELECT ROW_COUNT() * 1"},
 		{"SELECT id FROM lim WHERE id IN (4, 8)", "SET @b = 2", "SELECT FOUND_ROWS()"},
 		{"SELECT @c := id FROM lim WHERE id IN (4, 8, 12) LIMIT 2", "SELECT FOUND_ROWS()"},
+	}
+	// Counts the proxy added up, in expressions: a text SELECT without
+	// tables has them written in (a prepared one is refused). Shards 0 and
+	// 2 ran on one connection of dn0, whose server counted the last
+	// statement only (it said 1 for ROW_COUNT() + 1 where the oracle
+	// says 3).
+	answeredText := [][]string{
+		{"UPDATE lim SET v = v + 1 WHERE id IN (4, 6)", "SELECT ROW_COUNT() + 1"},
+		{"BEGIN", "UPDATE lim SET v = v + 1 WHERE id IN (4, 6, 8)", "SELECT ROW_COUNT() * 1, IF(ROW_COUNT() > 2, 9, 0) AS big"},
+		{"UPDATE lim SET v = v + 1 WHERE u = 0", "SELECT ROW_COUNT() + 1"},
 		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim LIMIT 2", "SELECT FOUND_ROWS() + 1"},
+		{"SELECT SQL_CALC_FOUND_ROWS id FROM lim ORDER BY id LIMIT 2", "SELECT FOUND_ROWS() AS n, ROW_COUNT() AS r, FOUND_ROWS() - 1 AS m"},
 	}
 	// The last statement is prepared when prepared is set.
 	prepared := false
@@ -112,7 +119,7 @@ func TestPrevResult(t *testing.T) {
 	// With CLIENT_FOUND_ROWS an UPDATE's count is the rows it matched.
 	proxyFound := Open(t, DSN("app", "app", p.Addr, "cp", "clientFoundRows=true"))
 	oracleFound := Open(t, DSN("sg", "sg", oracleAddr, "cp_prev", "clientFoundRows=true"))
-	for _, script := range answered {
+	for _, script := range slices.Concat(answered, answeredText) {
 		for _, dbs := range [][2]*sql.DB{{proxy, oracle}, {proxyFound, oracleFound}} {
 			want, err := run(dbs[1], script)
 			if err != nil {
@@ -139,7 +146,11 @@ func TestPrevResult(t *testing.T) {
 		}
 	}
 	for _, prepared = range []bool{false, true} {
-		for _, script := range refused {
+		scripts := refused
+		if prepared {
+			scripts = slices.Concat(refused, answeredText)
+		}
+		for _, script := range scripts {
 			if got, err := run(proxy, script); ErrCode(err) != 1235 {
 				t.Errorf("%q (prepared %v): %q (%v), want 1235", script, prepared, got, err)
 			}

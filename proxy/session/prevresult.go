@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
@@ -79,6 +80,18 @@ func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot
 			return true, s.answerCount(name, p.rowCount)
 		}
 	}
+	if text && sum.Kind == parser.KindSelect && sum.Flags&parser.FlagFrom == 0 {
+		if q, ok := s.withCounts(sql, p); ok {
+			// Any server computes the rest.
+			rt, e := s.target(snap)
+			if e != nil {
+				return true, s.writeErr(e)
+			}
+			var qsum parser.Summary
+			parser.Scan(q, &qsum)
+			return true, s.forward(append([]byte{mysql.COM_QUERY}, q...), &qsum, rt)
+		}
+	}
 	rt, e := s.prevResultRoute(sql, snap)
 	switch {
 	case e != nil:
@@ -114,6 +127,50 @@ func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *
 		}
 	}
 	return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() here: the previous statement's server is gone")
+}
+
+// withCounts is sql with its FOUND_ROWS() and ROW_COUNT() written as the
+// counts the proxy added up after the previous statement p, each select
+// field keeping its name; false when one of them is not known.
+func (s *Session) withCounts(sql string, p stmtUse) (string, bool) {
+	stmts, err := parser.ParseMode(sql, s.mode())
+	if err != nil || len(stmts) != 1 {
+		return "", false
+	}
+	router.KeepFieldNames(stmts[0])
+	known := true
+	stmts[0].Accept(&countWriter{fn: func(name string) ast.ExprNode {
+		switch {
+		case name == "found_rows" && p.foundKnown:
+			return ast.NewValueExpr(p.found, "", "")
+		case name == "row_count" && p.rowCountKnown:
+			return ast.NewValueExpr(p.rowCount, "", "")
+		}
+		known = false
+		return nil
+	}})
+	if !known {
+		return "", false
+	}
+	q, err := parser.RestoreMode(stmts, s.mode())
+	return q, err == nil
+}
+
+// countWriter puts fn's value in place of each FOUND_ROWS() and
+// ROW_COUNT() (fn gets the name in lower case; nil leaves the call).
+type countWriter struct {
+	fn func(name string) ast.ExprNode
+}
+
+func (w *countWriter) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (w *countWriter) Leave(n ast.Node) (ast.Node, bool) {
+	if f, ok := n.(*ast.FuncCallExpr); ok && len(f.Args) == 0 && (f.FnName.L == "found_rows" || f.FnName.L == "row_count") {
+		if v := w.fn(f.FnName.L); v != nil {
+			return v, true
+		}
+	}
+	return n, true
 }
 
 // statementsRun is how many statements plan sends to servers, at least:
