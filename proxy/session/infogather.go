@@ -209,6 +209,7 @@ func lookupColumns(sel *ast.SelectStmt, tables []string) map[string][2]string {
 // name = 'literal' (or IN of one), so 'SHOP ' finds nothing, where a
 // gathered table would compare under its collation and find shop. Each
 // such comparison becomes a binary one.
+//
 // lookups are each SELECT's own (lookupColumns): a correlated column's
 // table is not looked up by what its subquery requires.
 func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2]string) error {
