@@ -80,6 +80,29 @@ func TestTableStatus(t *testing.T) {
 	if answers[0] != answers[1] || !strings.HasPrefix(answers[1], "[[1 ") {
 		t.Errorf("%s, READ ONLY:\n proxy  %s\n oracle %s", group, answers[0], answers[1])
 	}
+	// SHOW ... WHERE: the proxy's rows, filtered as one server filters
+	// them (Name compares under its collation; Rows is a number).
+	for _, q := range [][2]string{
+		{"SHOW TABLE STATUS WHERE Name = 'SMALL' AND `Rows` > 20 AND Engine = 'InnoDB'", ""},
+		{"SHOW TABLE STATUS WHERE Name = 'small' AND `Rows` < 20", ""},
+		{"SHOW FULL TABLES WHERE Tables_in_cp = 'small' AND Table_type = 'BASE TABLE'", "SHOW FULL TABLES WHERE Tables_in_cp_status = 'small' AND Table_type = 'BASE TABLE'"},
+		{"SHOW TABLE STATUS WHERE nosuch = 1", ""},
+	} {
+		want := q[1]
+		if want == "" {
+			want = q[0]
+		}
+		g, w := runQuery(proxy, q[0]), runQuery(oracle, want)
+		if len(w.Rows) > 0 && len(g.Rows) > 0 {
+			g.Rows[0], w.Rows[0] = g.Rows[0][:2], w.Rows[0][:2] // (name and engine or type; sizes differ)
+		}
+		if fmt.Sprint(g.Rows, ErrCode(g.Err)) != fmt.Sprint(w.Rows, ErrCode(w.Err)) {
+			t.Errorf("%s:\n proxy  %v %v\n oracle %v %v", q[0], g.Rows, g.Err, w.Rows, w.Err)
+		}
+	}
+	if r := runQuery(proxy, "SHOW DATABASES WHERE `Database` = 'CP' OR `Database` LIKE 'nosuch%'"); fmt.Sprint(r.Rows, r.Err) != "[[cp]] <nil>" {
+		t.Errorf("SHOW DATABASES WHERE: %v %v, want the schema cp alone", r.Rows, r.Err)
+	}
 	type column struct{ name, typ string }
 	types := func(db *sql.DB) (out []column) {
 		rows, err := db.Query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'small'")

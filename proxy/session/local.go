@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
@@ -23,6 +24,7 @@ func (s *Session) showDatabases(sql string) error {
 	l.Next() // SHOW
 	l.Next() // DATABASES
 	var pattern string
+	var where ast.ExprNode
 	hasPattern := false
 	switch t := l.Next(); {
 	case t.Kind == parser.TokEOF || t.Kind == parser.TokSemicolon:
@@ -36,7 +38,15 @@ func (s *Session) showDatabases(sql string) error {
 			return s.writeErr(syntaxError(sql[nt.Start:]))
 		}
 	case t.Kind == parser.TokIdent && parser.EqualFold(l.Text(t), "WHERE"):
-		return s.writeErr(unsupported("SHOW DATABASES WHERE; use LIKE or information_schema.SCHEMATA"))
+		stmts, err := parser.ParseMode(sql, s.mode())
+		if err != nil {
+			return s.writeErr(parseError(err, nil))
+		}
+		sh, ok := stmts[0].(*ast.ShowStmt)
+		if !ok || len(stmts) != 1 || sh.Where == nil {
+			return s.writeErr(syntaxError(sql[t.Start:]))
+		}
+		where = sh.Where
 	default:
 		return s.writeErr(syntaxError(sql[t.Start:]))
 	}
@@ -51,6 +61,21 @@ func (s *Session) showDatabases(sql string) error {
 	colName := "Database"
 	if hasPattern {
 		colName = "Database (" + pattern + ")"
+	}
+	if where != nil {
+		rt, e := s.target(s.env.Snap.Load())
+		if e != nil {
+			return s.writeErr(e)
+		}
+		text := make([][][]byte, len(rows))
+		for i, r := range rows {
+			text[i] = [][]byte{[]byte(r[0].(string))}
+		}
+		kept, err := s.rowsWhere(rt.node, []string{colName}, []string{""}, text, where)
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		rows = keepRows(rows, kept)
 	}
 	col := exec.TextColumn(colName)
 	col.Schema, col.Table, col.OrgTable, col.OrgName = "information_schema", "SCHEMATA", "SCHEMATA", "SCHEMA_NAME"

@@ -249,9 +249,6 @@ func showPattern(sh *ast.ShowStmt) string {
 
 // showTables answers SHOW [FULL] TABLES with the logical tables.
 func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
-	if sh.Where != nil {
-		return s.writeErr(unsupported("SHOW TABLES WHERE in a sharded schema; use LIKE"))
-	}
 	list, err := s.logicalTables(rules, snap)
 	if err != nil {
 		return s.handleExecErr(err)
@@ -279,6 +276,20 @@ func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.
 		}
 		rows = append(rows, row)
 	}
+	if sh.Where != nil {
+		names := []string{colName, "Table_type"}[:len(cols)]
+		text := make([][][]byte, len(rows))
+		for i, r := range rows {
+			for _, v := range r {
+				text[i] = append(text[i], []byte(v.(string)))
+			}
+		}
+		kept, err := s.rowsWhere(snap.Cluster.Nodes[rules.Nodes[0]], names, make([]string, len(names)), text, sh.Where)
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		rows = keepRows(rows, kept)
+	}
 	exec.WriteResultStatus(&s.cli, cols, rows, s.ClientStatus())
 	return s.flush()
 }
@@ -287,9 +298,6 @@ func (s *Session) showTables(sh *ast.ShowStmt, schema string, rules *shardrules.
 // table: a sharded one's shards' rows combined (combineTableStatus), any
 // other's from its (first) physical table.
 func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRules, snap *snapshot.Snapshot) error {
-	if sh.Where != nil {
-		return s.writeErr(unsupported("SHOW TABLE STATUS WHERE in a sharded schema; use LIKE"))
-	}
 	list, err := s.logicalTables(rules, snap)
 	if err != nil {
 		return s.handleExecErr(err)
@@ -316,6 +324,21 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 		if out, err = s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" LIKE ''"); err != nil {
 			return s.handleExecErr(err)
 		}
+	}
+	if sh.Where != nil {
+		names, casts := make([]string, len(out.defs)), make([]string, len(out.defs))
+		for i, d := range out.defs {
+			c, err := wire.ParseColumnDef(d)
+			if err != nil {
+				return s.handleExecErr(err)
+			}
+			names[i], casts[i] = string(c.Name), castFor(c.Type, c.Flags)
+		}
+		kept, err := s.rowsWhere(snap.Cluster.Nodes[rules.Nodes[0]], names, casts, out.rows, sh.Where)
+		if err != nil {
+			return s.handleExecErr(err)
+		}
+		out.rows = keepRows(out.rows, kept)
 	}
 	out.write(s)
 	return s.flush()
