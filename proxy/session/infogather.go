@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -86,7 +87,17 @@ func gatheredRows(t string, rows *nodeResult, mode parser.Mode) (string, error) 
 		casts[i] = castFor(c.Type, c.Flags)
 	}
 	b.WriteString(" UNION ALL VALUES ")
-	for i, r := range rows.rows {
+	if err := appendValues(&b, rows.rows, casts, mode, false); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// appendValues writes rows as a VALUES list, (...), (...): each value a
+// literal, cast to casts[i] when that is set (a string is one already),
+// NULL as NULL; numbered, each row ends with its number.
+func appendValues(b *strings.Builder, rows [][][]byte, casts []string, mode parser.Mode, numbered bool) error {
+	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -99,7 +110,7 @@ func gatheredRows(t string, rows *nodeResult, mode parser.Mode) (string, error) 
 			if v != nil {
 				var err error
 				if lit, err = parser.LiteralText(string(v), mode); err != nil {
-					return "", err
+					return err
 				}
 			}
 			if j < len(casts) && casts[j] != "" {
@@ -107,9 +118,12 @@ func gatheredRows(t string, rows *nodeResult, mode parser.Mode) (string, error) 
 			}
 			b.WriteString(lit)
 		}
+		if numbered {
+			b.WriteString(", " + strconv.Itoa(i))
+		}
 		b.WriteByte(')')
 	}
-	return b.String(), nil
+	return nil
 }
 
 // castFor is the CAST type that keeps a value of a column of type typ

@@ -37,40 +37,19 @@ func (s *Session) rowsWhere(dn *backend.DataNode, names, casts []string, rows []
 	if strings.Count(text, rowsTable) != 1 {
 		return nil, unsupported("a WHERE of a SHOW in a sharded schema naming " + rowsTable)
 	}
+	// A first SELECT names and types the columns, the rows follow.
 	var b strings.Builder
-	for i, r := range rows {
-		switch i {
-		case 0:
-			b.WriteString("SELECT ")
-		case 1:
-			b.WriteString(" UNION ALL VALUES (")
-		default:
-			b.WriteString(", (")
+	b.WriteString("SELECT ")
+	for j, n := range names {
+		typ := casts[j]
+		if typ == "" {
+			typ = "CHAR"
 		}
-		for j, v := range r {
-			lit := "NULL"
-			if v != nil {
-				if lit, err = parser.LiteralText(string(v), mode); err != nil {
-					return nil, err
-				}
-			}
-			if casts[j] != "" {
-				lit = "CAST(" + lit + " AS " + casts[j] + ")"
-			} else if v == nil && i == 0 {
-				lit = "CAST(NULL AS CHAR)"
-			}
-			b.WriteString(lit)
-			if i == 0 {
-				b.WriteString(" AS " + backend.QuoteIdent(names[j]))
-			}
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(i))
-		if i == 0 {
-			b.WriteString(" AS `" + rowNumber + "`")
-		} else {
-			b.WriteByte(')')
-		}
+		b.WriteString("CAST(NULL AS " + typ + ") AS " + backend.QuoteIdent(n) + ", ")
+	}
+	b.WriteString("0 AS `" + rowNumber + "` FROM DUAL WHERE FALSE UNION ALL VALUES ")
+	if err := appendValues(&b, rows, casts, mode, true); err != nil {
+		return nil, err
 	}
 	text = strings.Replace(text, "`"+rowsTable+"`", "("+b.String()+") AS `"+rowsTable+"`", 1)
 	res, err := s.nodeQuery(dn, text)
