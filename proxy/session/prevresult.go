@@ -82,14 +82,7 @@ func (s *Session) startStatement(sql string, sum *parser.Summary, snap *snapshot
 	}
 	if text && sum.Kind == parser.KindSelect && sum.Flags&parser.FlagFrom == 0 {
 		if q, ok := s.withCounts(sql, p); ok {
-			// Any server computes the rest.
-			rt, e := s.target(snap)
-			if e != nil {
-				return true, s.writeErr(e)
-			}
-			var qsum parser.Summary
-			parser.Scan(q, &qsum)
-			return true, s.forward(append([]byte{mysql.COM_QUERY}, q...), &qsum, rt)
+			return true, s.forwardText(q, snap) // (any server computes the rest)
 		}
 	}
 	rt, e := s.prevResultRoute(sql, snap)

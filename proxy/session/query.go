@@ -301,6 +301,18 @@ func (s *Session) target(snap *snapshot.Snapshot) (route, *mysql.MyError) {
 	return route{}, mysql.NewDefaultError(mysql.ER_NO_DB_ERROR)
 }
 
+// forwardText runs a statement the proxy wrote on the session's node
+// (target) and relays the result.
+func (s *Session) forwardText(text string, snap *snapshot.Snapshot) error {
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	var sum parser.Summary
+	parser.Scan(text, &sum)
+	return s.forward(append([]byte{mysql.COM_QUERY}, text...), &sum, rt)
+}
+
 // forward runs a statement whole on one node and relays the result.
 func (s *Session) forward(p []byte, sum *parser.Summary, rt route) error {
 	if s.cli.StmtVars != "" && len(p) > 0 && p[0] == mysql.COM_QUERY {

@@ -57,13 +57,7 @@ func (s *Session) virtualTables(sql string, stmt ast.StmtNode, snap *snapshot.Sn
 	if err != nil {
 		return true, s.handleExecErr(err)
 	}
-	rt, e := s.target(snap)
-	if e != nil {
-		return true, s.writeErr(e)
-	}
-	var sum parser.Summary
-	parser.Scan(text, &sum)
-	return true, s.forward(append([]byte{mysql.COM_QUERY}, text...), &sum, rt)
+	return true, s.forwardText(text, snap)
 }
 
 // virtualSQL rewrites a statement that reads information_schema.SCHEMATA
