@@ -57,6 +57,9 @@ func (s *Session) infoSchemaGathered(sel *ast.SelectStmt, names *parser.Names, s
 		}
 		text = strings.ReplaceAll(text, backend.QuoteIdent(gatheredPrefix+t), "("+derived+")")
 	}
+	if len(text) > maxRowsText {
+		return s.writeErr(errRowsTooBig)
+	}
 	res, err := s.nodeQuery(nodes[0], text)
 	if err != nil {
 		return s.handleExecErr(err)
@@ -64,6 +67,15 @@ func (s *Session) infoSchemaGathered(sel *ast.SelectStmt, names *parser.Names, s
 	res.write(s)
 	return s.flush()
 }
+
+// maxRowsText bounds the rows the proxy writes into a statement for a
+// server to read (gathered information_schema tables, a SHOW's rows): a
+// server's max_allowed_packet is 16 MiB by default, and one it refuses
+// closes the connection.
+const maxRowsText = 8 << 20
+
+// errRowsTooBig refuses a statement whose rows would pass maxRowsText.
+var errRowsTooBig = unsupported("this statement over information_schema or SHOW ... WHERE in a sharded schema: its rows, which a server reads as literals, pass 8 MiB (read the tables without GROUP BY, subqueries or joins of different tables, or SHOW with LIKE)")
 
 // gatheredPrefix starts the name standing in for a gathered table in a
 // restored statement, until its rows take its place.
@@ -89,6 +101,9 @@ func gatheredRows(t string, rows *nodeResult, mode parser.Mode) (string, error) 
 	b.WriteString(" UNION ALL VALUES ")
 	if err := appendValues(&b, rows.rows, casts, mode, false); err != nil {
 		return "", err
+	}
+	if b.Len() > maxRowsText {
+		return "", errRowsTooBig
 	}
 	return b.String(), nil
 }

@@ -147,3 +147,17 @@ func TestGatheredQueryOwnPlaceholder(t *testing.T) {
 		t.Errorf("answered as %s", got)
 	}
 }
+
+// Rows a server would read as literals are bounded: past maxRowsText the
+// statement is refused, before a server refuses the packet and closes
+// the connection.
+func TestGatheredRowsBound(t *testing.T) {
+	big := []byte(strings.Repeat("x", 1<<20))
+	rows := &nodeResult{defs: [][]byte{wire.AppendColumnDef(nil, &wire.Column{Name: "TABLE_COMMENT", Type: mysql.MYSQL_TYPE_VAR_STRING})}}
+	for range maxRowsText>>20 + 1 {
+		rows.rows = append(rows.rows, [][]byte{big})
+	}
+	if _, err := gatheredRows("TABLES", rows, 0); err != errRowsTooBig {
+		t.Errorf("%d MiB of rows: %v, want the refusal", len(rows.rows), err)
+	}
+}

@@ -51,6 +51,9 @@ func (s *Session) rowsWhere(dn *backend.DataNode, names, casts []string, rows []
 	if err := appendValues(&b, rows, casts, mode, true); err != nil {
 		return nil, err
 	}
+	if b.Len() > maxRowsText {
+		return nil, errRowsTooBig
+	}
 	text = strings.Replace(text, "`"+rowsTable+"`", "("+b.String()+") AS `"+rowsTable+"`", 1)
 	res, err := s.nodeQuery(dn, text)
 	if err != nil {
