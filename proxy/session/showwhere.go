@@ -21,9 +21,6 @@ const rowsTable, rowNumber = "__sg_rows", "__sg_row"
 // answers, whose columns are names, each value of SQL type casts[i] (""
 // for a string). The server reads them as a derived table of literals.
 func (s *Session) rowsWhere(dn *backend.DataNode, names, casts []string, rows [][][]byte, where ast.ExprNode) ([]int, error) {
-	if len(rows) == 0 {
-		return nil, nil
-	}
 	stmts, err := parser.Parse("SELECT `" + rowNumber + "` FROM `" + rowsTable + "`")
 	if err != nil {
 		return nil, err
@@ -47,9 +44,14 @@ func (s *Session) rowsWhere(dn *backend.DataNode, names, casts []string, rows []
 		}
 		b.WriteString("CAST(NULL AS " + typ + ") AS " + backend.QuoteIdent(n) + ", ")
 	}
-	b.WriteString("0 AS `" + rowNumber + "` FROM DUAL WHERE FALSE UNION ALL VALUES ")
-	if err := appendValues(&b, rows, casts, mode, true); err != nil {
-		return nil, err
+	b.WriteString("0 AS `" + rowNumber + "` FROM DUAL WHERE FALSE")
+	// Without rows the server still reads the WHERE, and says what is
+	// wrong in it.
+	if len(rows) > 0 {
+		b.WriteString(" UNION ALL VALUES ")
+		if err := appendValues(&b, rows, casts, mode, true); err != nil {
+			return nil, err
+		}
 	}
 	if b.Len() > maxRowsText {
 		return nil, errRowsTooBig
