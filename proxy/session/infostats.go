@@ -31,64 +31,41 @@ var statusOfTables = map[string]string{
 // tableStats are the sharded tables' statistics, their shards' combined.
 type tableStats struct {
 	columns []string               // SHOW TABLE STATUS's column names
+	casts   []string               // and the CAST types that keep their values' types
 	rows    map[[2]string][][]byte // node, first shard → the combined row
 }
 
 // shardedStats reads the statistics of the user's tables of more than
-// one shard: one SHOW TABLE STATUS per node holding shards.
+// one shard (combinedStatus: one SHOW TABLE STATUS per node holding
+// shards).
 func (s *Session) shardedStats(snap *snapshot.Snapshot) (*tableStats, error) {
-	st := &tableStats{rows: map[[2]string][][]byte{}}
-	var tables [][]shardrules.Placement
-	onNode := map[string][]string{}
+	var groups [][]shardrules.Placement
 	for _, name := range s.user.Schemas {
 		rules := snap.Rules[name]
 		if rules == nil {
 			continue
 		}
 		for _, t := range rules.Tables {
-			ps := t.AllPlacements()
-			if (t.Kind != shardrules.Sharded && t.Kind != shardrules.Child) || len(ps) < 2 {
-				continue
-			}
-			tables = append(tables, ps)
-			for _, p := range ps {
-				onNode[p.Node] = append(onNode[p.Node], p.Table)
+			if ps := t.AllPlacements(); (t.Kind == shardrules.Sharded || t.Kind == shardrules.Child) && len(ps) > 1 {
+				groups = append(groups, ps)
 			}
 		}
 	}
-	got := map[[2]string][][]byte{}
-	nodes := make([]string, 0, len(onNode))
-	for n := range onNode {
-		nodes = append(nodes, n)
+	defs, rows, err := s.combinedStatus(snap, groups)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(nodes)
-	var defs [][]byte
-	for _, n := range nodes {
-		res, err := s.statusRows(snap.Cluster.Nodes[n], onNode[n])
-		if err != nil {
-			return nil, err
-		}
-		defs = res.defs
-		for _, r := range res.rows {
-			got[[2]string{n, string(r[0])}] = r
-		}
-	}
+	st := &tableStats{rows: map[[2]string][][]byte{}}
 	for _, d := range defs {
 		c, err := wire.ParseColumnDef(d)
 		if err != nil {
 			return nil, err
 		}
-		st.columns = append(st.columns, string(c.Name))
+		st.columns, st.casts = append(st.columns, string(c.Name)), append(st.casts, castFor(c.Type, c.Flags))
 	}
-	for _, ps := range tables {
-		var rows [][][]byte
-		for _, p := range ps {
-			if r, ok := got[[2]string{p.Node, p.Table}]; ok {
-				rows = append(rows, r)
-			}
-		}
-		if first := [2]string{ps[0].Node, ps[0].Table}; got[first] != nil {
-			st.rows[first] = combineTableStatus(defs, rows)
+	for i, g := range groups {
+		if rows[i] != nil {
+			st.rows[[2]string{g[0].Node, g[0].Table}] = rows[i]
 		}
 	}
 	return st, nil
@@ -122,7 +99,7 @@ func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
 		}
 		b.WriteString("CASE `TABLE_NAME`")
 		for _, f := range firsts {
-			b.WriteString(" WHEN " + backend.QuoteString(f) + " THEN " + statLiteral(st.rows[[2]string{dn.Name, f}][at], c))
+			b.WriteString(" WHEN " + backend.QuoteString(f) + " THEN " + statLiteral(st.rows[[2]string{dn.Name, f}][at], st.casts[at]))
 		}
 		b.WriteString(" ELSE " + q + " END AS " + q)
 	}
@@ -130,18 +107,18 @@ func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
 	return b.String()
 }
 
-// statLiteral is a statistic as a value of its column's type (times are
-// DATETIME, the others BIGINT UNSIGNED), so the column keeps its type (a
-// bare NULL would make it DECIMAL).
-func statLiteral(v []byte, column string) string {
-	typ := "UNSIGNED"
-	if strings.HasSuffix(strings.ToUpper(column), "_TIME") {
-		typ = "DATETIME"
+// statLiteral is a statistic as a value of its column's type (cast: see
+// castFor), so the column keeps its type (a bare NULL would make it
+// DECIMAL, a bare string a string).
+func statLiteral(v []byte, cast string) string {
+	lit := "NULL"
+	if v != nil {
+		lit = backend.QuoteString(string(v))
 	}
-	if v == nil {
-		return "CAST(NULL AS " + typ + ")"
+	if cast == "" {
+		return lit
 	}
-	return "CAST(" + backend.QuoteString(string(v)) + " AS " + typ + ")"
+	return "CAST(" + lit + " AS " + cast + ")"
 }
 
 // readsTables reports a statement reading information_schema.TABLES.

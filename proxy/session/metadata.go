@@ -303,22 +303,30 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 		return s.handleExecErr(err)
 	}
 	pattern := strings.ToLower(showPattern(sh))
-	var out *nodeResult
+	var shown []logicalTable
+	var groups [][]shardrules.Placement
 	for _, e := range list {
 		if pattern != "" && !parser.Like(strings.ToLower(e.name), pattern) {
 			continue
 		}
-		res, err := s.tableStatus(e, snap)
-		if err != nil {
-			return s.handleExecErr(err)
+		g := e.shards
+		if g == nil {
+			g = []shardrules.Placement{{Node: e.node, Table: e.phys}}
 		}
-		if out == nil {
-			out = res
-		} else {
-			out.rows = append(out.rows, res.rows...)
+		shown, groups = append(shown, e), append(groups, g)
+	}
+	defs, rows, err := s.combinedStatus(snap, groups)
+	if err != nil {
+		return s.handleExecErr(err)
+	}
+	out := &nodeResult{defs: defs}
+	for i, r := range rows {
+		if r != nil {
+			r[0] = []byte(shown[i].name)
+			out.rows = append(out.rows, r)
 		}
 	}
-	if out == nil {
+	if defs == nil {
 		// No table: the column definitions still come from a server.
 		dn := snap.Cluster.Nodes[rules.Nodes[0]]
 		if out, err = s.nodeQuery(dn, "SHOW TABLE STATUS FROM "+backend.QuoteIdent(dn.Database)+" LIKE ''"); err != nil {
@@ -344,40 +352,49 @@ func (s *Session) showTableStatus(sh *ast.ShowStmt, rules *shardrules.SchemaRule
 	return s.flush()
 }
 
-// tableStatus is the SHOW TABLE STATUS row of a logical table.
-func (s *Session) tableStatus(e logicalTable, snap *snapshot.Snapshot) (*nodeResult, error) {
-	shards := e.shards
-	if shards == nil {
-		shards = []shardrules.Placement{{Node: e.node, Table: e.phys}}
-	}
-	var res *nodeResult
-	for i, p := range shards {
-		if slices.IndexFunc(shards[:i], func(q shardrules.Placement) bool { return q.Node == p.Node }) >= 0 {
-			continue // (asked with the node's first shard)
+// combinedStatus is the SHOW TABLE STATUS row of each table whose
+// physical tables are groups[i]: a sharded table's shards' rows combined
+// (combineTableStatus), nil where none of them exists. It asks each node
+// once, for all its tables; defs are the columns (nil: no node asked).
+func (s *Session) combinedStatus(snap *snapshot.Snapshot, groups [][]shardrules.Placement) (defs [][]byte, rows [][][]byte, err error) {
+	var nodes []string
+	onNode := map[string][]string{}
+	for _, g := range groups {
+		for _, p := range g {
+			if _, seen := onNode[p.Node]; !seen {
+				nodes = append(nodes, p.Node)
+			}
+			onNode[p.Node] = append(onNode[p.Node], p.Table)
 		}
-		var names []string
-		for _, q := range shards[i:] {
-			if q.Node == p.Node {
-				names = append(names, q.Table)
+	}
+	got := map[[2]string][][]byte{} // node, physical table → its row
+	for _, n := range nodes {
+		res, err := s.statusRows(snap.Cluster.Nodes[n], onNode[n])
+		if err != nil {
+			return nil, nil, err
+		}
+		defs = res.defs
+		for _, r := range res.rows {
+			got[[2]string{n, string(r[0])}] = r
+		}
+	}
+	rows = make([][][]byte, len(groups))
+	for i, g := range groups {
+		var parts [][][]byte
+		for _, p := range g {
+			if r, ok := got[[2]string{p.Node, p.Table}]; ok {
+				parts = append(parts, r)
 			}
 		}
-		part, err := s.statusRows(snap.Cluster.Nodes[p.Node], names)
-		if err != nil {
-			return nil, err
-		}
-		if res == nil {
-			res = part
-		} else {
-			res.rows = append(res.rows, part.rows...)
+		switch len(parts) {
+		case 0:
+		case 1:
+			rows[i] = parts[0]
+		default:
+			rows[i] = combineTableStatus(defs, parts)
 		}
 	}
-	if len(res.rows) > 1 {
-		res.rows = [][][]byte{combineTableStatus(res.defs, res.rows)}
-	}
-	for _, row := range res.rows {
-		row[0] = []byte(e.name)
-	}
-	return res, nil
+	return defs, rows, nil
 }
 
 // statusRows are the SHOW TABLE STATUS rows of dn's physical tables names.

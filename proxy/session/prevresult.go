@@ -102,10 +102,9 @@ func (s *Session) prevResultRoute(sql string, snap *snapshot.Snapshot) (route, *
 	switch {
 	case p.own:
 		return route{}, errOwnAfter
-	case p.uses > 1:
-		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
-	case p.plan != nil && statementsRun(p.plan) > 1:
-		// (One connection ran them: its server counted the last one's rows.)
+	case p.uses > 1 || p.plan != nil && statementsRun(p.plan) > 1:
+		// (Several statements on one connection: its server counted the
+		// last one's rows.)
 		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement that ran on several shards or servers: each counted only its own rows")
 	case p.uses == 0 || p.conn == nil:
 		return route{}, unsupported("FOUND_ROWS()/ROW_COUNT() after a statement the proxy answered itself: no server ran it")

@@ -53,6 +53,7 @@ func TestCombineTableStatus(t *testing.T) {
 func TestTablesStandIn(t *testing.T) {
 	st := &tableStats{
 		columns: strings.Fields("Name Rows Update_time Auto_increment"),
+		casts:   []string{"", "UNSIGNED", "DATETIME", "UNSIGNED"},
 		rows: map[[2]string][][]byte{
 			{"dn0", "orders_0"}: {[]byte("orders_0"), []byte("2147"), []byte("2026-11-29 11:49:08"), nil},
 			{"dn1", "users_1"}:  {[]byte("users_1"), []byte("3"), nil, nil},
