@@ -19,12 +19,17 @@ import (
 // it is valid until the next read from the client.
 func (s *Session) comQuery(p []byte) error {
 	sql := unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
-	if parser.HasExecutableComment(sql) {
+	text, masked := s.readable(sql) // what the proxy reads of sql
+	if parser.HasExecutableComment(text) {
+		if masked {
+			return s.writeErr(s.maskedRefusal(maskedComment))
+		}
 		sql = s.expandComments(sql)
+		text = sql
 		p = append([]byte{mysql.COM_QUERY}, sql...)
 	}
 	sum := &s.sum
-	parser.Scan(sql, sum)
+	parser.Scan(text, sum)
 	s.beginDiagnostics(sum)
 	if sum.Next != 0 && !s.multiStatements {
 		return s.writeErr(syntaxError(sql[sum.Next:]))
@@ -34,6 +39,9 @@ func (s *Session) comQuery(p []byte) error {
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	if s.sharded(snap) {
+		if masked {
+			return s.writeErr(s.maskedRefusal(maskedSharded))
+		}
 		return s.runSharded(sql, sum, snap)
 	}
 	s.nextStatement(sum)
@@ -41,20 +49,26 @@ func (s *Session) comQuery(p []byte) error {
 		return s.writeErr(e)
 	}
 	if sum.Next == 0 {
-		if done, err := s.local(sql, sum); done {
+		if masked && s.keepsText(text, sum) {
+			return s.writeErr(s.maskedRefusal("a " + strings.ToUpper(sum.Kind.String()) + " statement"))
+		}
+		if done, err := s.local(text, sum); done {
 			return err
 		}
-	} else if e := checkMulti(sql, sum); e != nil {
+	} else if e := checkMulti(text, sum); e != nil {
 		return s.writeErr(e)
 	}
 	var parsed []ast.StmtNode
 	if namesOtherDB(sum) {
 		var e *mysql.MyError
-		if parsed, e = s.checkSchemas(sql, snap); e != nil {
+		if parsed, e = s.checkSchemas(text, snap); e != nil {
 			return s.writeErr(e)
 		}
 	}
-	if sum.Next == 0 && (s.schema == "information_schema" || sum.Flags&parser.FlagQualified != 0 && mentionsVirtual(sql)) {
+	if sum.Next == 0 && (s.schema == "information_schema" || sum.Flags&parser.FlagQualified != 0 && mentionsVirtual(text)) {
+		if masked {
+			return s.writeErr(s.maskedRefusal("a query of information_schema"))
+		}
 		var stmt ast.StmtNode
 		if len(parsed) == 1 {
 			stmt = parsed[0]
@@ -63,10 +77,13 @@ func (s *Session) comQuery(p []byte) error {
 			return err
 		}
 	}
-	if text, e := s.passThroughText(sql, sum, snap); e != nil {
+	if out, e := s.passThroughText(text, sum, snap); e != nil {
 		return s.writeErr(e)
-	} else if text != sql {
-		p = append([]byte{mysql.COM_QUERY}, text...)
+	} else if out != text {
+		if masked {
+			return s.writeErr(s.maskedRefusal(maskedRewritten))
+		}
+		p = append([]byte{mysql.COM_QUERY}, out...)
 	}
 	rt, e := s.target(snap)
 	if e != nil {

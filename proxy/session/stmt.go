@@ -103,6 +103,10 @@ func (s *Session) stmtPrepare(p []byte) error {
 		return s.writeErr(mysql.NewDefaultError(mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED, maxSessionStmts))
 	}
 	st := &stmt{sql: string(p[1:])}
+	text, masked := s.readable(st.sql) // what the proxy reads of it
+	if masked {
+		return s.prepareMasked(st, text)
+	}
 	if parser.HasExecutableComment(st.sql) {
 		st.sql = s.expandComments(st.sql)
 	}
@@ -239,6 +243,12 @@ func (s *Session) stmtPrepare(p []byte) error {
 			return s.writeErr(e)
 		}
 	}
+	return s.prepareAt(st, phys, rt, twins, snap)
+}
+
+// prepareAt prepares st on rt's server as phys (with twins, see
+// router.PrepareSQL), again where a read would be tried again.
+func (s *Session) prepareAt(st *stmt, phys string, rt route, twins []shardrules.Placement, snap *snapshot.Snapshot) error {
 	for attempt := 0; ; attempt++ {
 		err := s.withTwins(rt.node.Name, twins, s.routerEnv(snap), func() error {
 			return s.prepareOnce(st, phys, rt, len(twins) > 0)

@@ -1,0 +1,92 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestMultibyteClients: in gbk, big5, sjis and cp932 some characters have
+// an ASCII second byte (gbk's 乗 is 0x81 0x5C, a backslash to a byte-wise
+// reader; 乣 is 0x81 0x60, a backquote). The server reads them as one
+// character; the proxy read them byte by byte, so a string holding one
+// ended elsewhere for it: statements the server runs were refused (1064),
+// and a subquery over another database hidden, to the proxy, inside such
+// a "string" ran without the proxy's schema check. The proxy now reads
+// these texts as the server does: in a pass-through schema they are
+// forwarded (checked as any other), and where the proxy would plan or
+// answer a statement from its text (a sharded schema, USE, SAVEPOINT) it
+// refuses it (1235).
+func TestMultibyteClients(t *testing.T) {
+	ctx := context.Background()
+	p := PassThrough(t, 4, 50)
+	for _, c := range []struct{ charset, bs, bq string }{
+		{"gbk", "\x81\x5c", "\x81\x60"},
+		{"big5", "\xa4\x5c", "\xa4\x60"},
+		{"sjis", "\x97\x5c", "\x93\x60"},
+		{"cp932", "\x97\x5c", "\x93\x60"},
+	} {
+		pc := Conn(t, Open(t, DSN("gotest", "gotest", p.Addr, "itest", "charset="+c.charset)))
+		dc := Conn(t, Open(t, DSN("sg", "sg", dh0Primary, "itest_phys", "charset="+c.charset)))
+		tb := "mb_" + c.charset
+		MustExec(t, dc, "DROP TABLE IF EXISTS "+tb, "CREATE TABLE "+tb+" (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET "+c.charset)
+		// Written through the proxy, read on the server and through the proxy.
+		MustExec(t, pc, "INSERT INTO "+tb+" VALUES (1, '"+c.bs+"'), (2, 'a"+c.bs+"b'), (3, '"+c.bq+"')")
+		queries := []struct {
+			sql  string
+			args []any
+		}{
+			{sql: "SELECT id, s, HEX(s) FROM " + tb + " ORDER BY id"},
+			{sql: "SELECT id FROM " + tb + " WHERE s = '" + c.bs + "' OR id = 3 ORDER BY id"},
+			{sql: "SELECT COUNT(*) FROM " + tb + " WHERE s = '" + c.bs + "' -- ' OR id > 0"},
+			{sql: "SELECT '" + c.bs + "' AS `" + c.bq + "`, \"" + c.bs + "\" AS b"},
+			{sql: "SELECT id FROM " + tb + " WHERE s = ? OR s = '" + c.bs + "' ORDER BY id", args: []any{"a" + c.bs + "b"}},
+		}
+		for _, q := range queries {
+			want := runQuery(dc, q.sql, q.args...)
+			if want.Err != nil {
+				t.Fatalf("%s on the server: %v", c.charset, want.Err)
+			}
+			if got := runQuery(pc, q.sql, q.args...); got.Err != nil || fmtRows(got) != fmtRows(want) {
+				t.Errorf("%s %q:\nproxy  %s %v\nserver %s", c.charset, q.sql, fmtRows(got), got.Err, fmtRows(want))
+			}
+		}
+		// A subquery over a database the user may not read is refused as
+		// it is without the character before it.
+		plain := runQuery(pc, "SELECT (SELECT COUNT(*) FROM mysql.user)")
+		hidden := runQuery(pc, "SELECT '"+c.bs+"', (SELECT COUNT(*) FROM mysql.user)")
+		if ErrCode(plain.Err) == 0 || ErrCode(hidden.Err) != ErrCode(plain.Err) {
+			t.Errorf("%s: mysql.user after %q: %v (%v); without it: %v", c.charset, c.bs, hidden.Err, fmtRows(hidden), plain.Err)
+		}
+		// What the proxy answers or keeps from the text is refused.
+		for _, q := range []string{"USE `" + c.bq + "`", "SAVEPOINT `" + c.bs + "`", "SHOW DATABASES LIKE '" + c.bs + "'"} {
+			if _, err := pc.ExecContext(ctx, q); !isRefusal(err) || !strings.Contains(err.Error(), c.charset) {
+				t.Errorf("%s %q: %v, want 1235 naming %s", c.charset, q, err, c.charset)
+			}
+		}
+		// The connection goes on.
+		if got := QueryString(t, pc, "SELECT COUNT(*) FROM "+tb); got != "3" {
+			t.Errorf("%s: %s rows", c.charset, got)
+		}
+	}
+
+	// A sharded schema: the proxy plans from the text, so a statement
+	// holding such a character is refused; others are answered.
+	sp := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET gbk",
+		"INSERT INTO lim VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')"}
+	copySchema(t, sp, "cp_mbcs", schema...)
+	pc := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp", "charset=gbk")))
+	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_mbcs", "charset=gbk")))
+	if _, err := pc.ExecContext(ctx, "UPDATE lim SET s = '\x81\x5c' WHERE id = 1"); !isRefusal(err) || !strings.Contains(err.Error(), "gbk") {
+		t.Errorf("sharded: %v, want 1235 naming gbk", err)
+	}
+	for _, q := range []string{"UPDATE lim SET s = '\xd6\xd0' WHERE id IN (1, 2)", "SELECT id, s, HEX(s) FROM lim WHERE s = '\xd6\xd0' ORDER BY id"} {
+		got, want := runQuery(pc, q), runQuery(oc, q)
+		if got.Err != nil || want.Err != nil || fmtRows(got) != fmtRows(want) {
+			t.Errorf("sharded %q:\nproxy  %s %v\noracle %s %v", q, fmtRows(got), got.Err, fmtRows(want), want.Err)
+		}
+	}
+}

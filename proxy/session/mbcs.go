@@ -1,0 +1,89 @@
+package session
+
+import (
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardgate/shardgate/parser"
+)
+
+// readable is the text the proxy reads of a client's statement: sql
+// itself or, when the session's character_set_client has characters with
+// ASCII bytes after their first (gbk, big5, sjis, cp932, gb18030) and sql
+// holds one, sql with those bytes masked (parser.MaskMultibyte), which the
+// proxy's lexers read as the server reads sql. A masked statement is
+// forwarded as the client sent it, or refused (maskedRefusal): what the
+// proxy would answer, rewrite, plan or keep of it is made of its text.
+func (s *Session) readable(sql string) (text string, masked bool) {
+	cs := s.foreignCharset()
+	if cs == "" || !parser.ASCIITails(cs) {
+		return sql, false
+	}
+	return parser.MaskMultibyte(sql, cs)
+}
+
+// What maskedRefusal names, where two places refuse it.
+const (
+	maskedComment   = "an executable comment in a statement"
+	maskedSharded   = "a statement in a sharded schema"
+	maskedRewritten = "a statement the proxy rewrites (a SHOW it restricts, DATABASE() and the like)"
+)
+
+// maskedRefusal refuses what, a statement readable masked.
+func (s *Session) maskedRefusal(what string) *mysql.MyError {
+	return unsupported(what + " whose " + s.foreignCharset() + " characters hold an ASCII byte (such as 0x5C, a backslash, in 0x81 0x5C):" +
+		" the proxy would answer or rewrite it from its text, and reads text byte by byte; use a UTF-8 connection (SET NAMES utf8mb4)")
+}
+
+// keepsText reports whether local answers a statement, or keeps its text
+// for later, rather than forwarding it.
+func (s *Session) keepsText(text string, sum *parser.Summary) bool {
+	switch sum.Kind {
+	case parser.KindUse, parser.KindBegin, parser.KindCommit, parser.KindRollback, parser.KindSavepoint:
+		return true
+	case parser.KindShow:
+		return isDiagnosticsStatement(sum) || s.localShow(text, sum) != nil
+	case parser.KindCreate, parser.KindDrop, parser.KindAlter:
+		return sum.Second == "DATABASE" || sum.Second == "SCHEMA"
+	case parser.KindSet:
+		return sum.Flags&parser.FlagSetTransaction != 0
+	case parser.KindOther:
+		return isPreview(text)
+	}
+	return false
+}
+
+// prepareMasked prepares a statement readable only masked (text): in a
+// pass-through schema, on its server as the client sent it; what the
+// proxy would answer, rewrite or plan itself is refused.
+func (s *Session) prepareMasked(st *stmt, text string) error {
+	parser.Scan(text, &st.sum)
+	s.beginDiagnostics(&st.sum)
+	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
+	snap := s.env.Snap.Load()
+	s.cli.Names = snap.Names
+	switch {
+	case parser.HasExecutableComment(text):
+		return s.writeErr(s.maskedRefusal(maskedComment))
+	case s.sharded(snap):
+		return s.writeErr(s.maskedRefusal(maskedSharded))
+	case s.textStatement(text, &st.sum) || s.keepsText(text, &st.sum) || mentionsVirtual(text):
+		return s.writeErr(s.maskedRefusal("a " + strings.ToUpper(st.sum.Kind.String()) + " statement"))
+	}
+	if namesOtherDB(&st.sum) {
+		if _, e := s.checkSchemas(text, snap); e != nil {
+			return s.writeErr(e)
+		}
+	}
+	if out, e := s.passThroughText(text, &st.sum, snap); e != nil {
+		return s.writeErr(e)
+	} else if out != text {
+		return s.writeErr(s.maskedRefusal(maskedRewritten))
+	}
+	rt, e := s.target(snap)
+	if e != nil {
+		return s.writeErr(e)
+	}
+	return s.prepareAt(st, st.sql, rt, nil, snap)
+}
