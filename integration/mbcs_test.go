@@ -90,3 +90,35 @@ func TestMultibyteClients(t *testing.T) {
 		}
 	}
 }
+
+// TestIntroducedLiterals: a string written _utf8mb4'...' keeps its
+// introducer in what the proxy sends the shards. It did not: on a utf8mb3
+// connection, _utf8mb4'a' COLLATE utf8mb4_bin was refused by the servers
+// (1253), and an emoji written so was stored as '?'.
+func TestIntroducedLiterals(t *testing.T) {
+	sp := StartProxy(t, copyConfig())
+	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET utf8mb4",
+		"INSERT INTO lim VALUES (1, 'a'), (2, 'A'), (3, 'b'), (4, 'a')"}
+	copySchema(t, sp, "cp_intro", schema...)
+	pc := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp", "charset=utf8mb3")))
+	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_intro", "charset=utf8mb3")))
+	// Reads run twice: the second from the plan cache.
+	for _, q := range []struct {
+		sql  string
+		args []any
+		runs int
+	}{
+		{sql: "SELECT COUNT(*) FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin", runs: 2},
+		{sql: "SELECT id FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin AND id > ? ORDER BY id", args: []any{1}, runs: 2},
+		{sql: "INSERT INTO lim VALUES (5, _utf8mb4'\U0001F600'), (6, _utf8mb4'x')", runs: 1},
+		{sql: "UPDATE lim SET s = CONCAT(s, _utf8mb4'\U0001F600') WHERE id IN (1, 2)", runs: 1},
+		{sql: "SELECT id, HEX(s) FROM lim ORDER BY id", runs: 1},
+	} {
+		for run := 0; run < q.runs; run++ {
+			got, want := runQuery(pc, q.sql, q.args...), runQuery(oc, q.sql, q.args...)
+			if got.Err != nil || want.Err != nil || fmtRows(got) != fmtRows(want) {
+				t.Errorf("%q:\nproxy  %s %v\noracle %s %v", q.sql, fmtRows(got), got.Err, fmtRows(want), want.Err)
+			}
+		}
+	}
+}

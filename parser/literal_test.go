@@ -18,6 +18,9 @@ func TestRestoreLiteralsAsWritten(t *testing.T) {
 		{"SELECT " + long + ", " + long + ".5 FROM t WHERE a < " + long,
 			"SELECT " + long + "," + long + ".5 FROM `t` WHERE `a` < " + long},
 		{"SELECT 1.50, 12345678901234567890, 1e3", "SELECT 1.50,12345678901234567890,1e+03"},
+		// A utf8mb4 string keeps its introducer (the connection's may be
+		// another character set); one written without has none.
+		{"SELECT _utf8mb4'a' COLLATE utf8mb4_bin, 'b', _Utf8mb4 'c', _latin1'd'", "SELECT _UTF8MB4'a' COLLATE utf8mb4_bin,'b',_UTF8MB4'c',_LATIN1'd'"},
 	}
 	for _, c := range cases {
 		stmts, err := Parse(c.sql)

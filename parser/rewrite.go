@@ -14,7 +14,7 @@ import (
 
 	// The parser needs a value-expression implementation; this is the
 	// small one it ships for tools like this.
-	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // Mode is the part of a session's sql_mode that changes how SQL text
@@ -105,6 +105,11 @@ func parseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 	// overwrites (the trees are new each parse): hand out a copy.
 	if err == nil {
 		stmts = slices.Clone(stmts)
+		if namesUTF8MB4(sql) {
+			for _, st := range stmts {
+				st.Accept(keepIntroducers{})
+			}
+		}
 	} else {
 		stmts = nil
 	}
@@ -112,6 +117,41 @@ func parseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 		parsers.Put(p)
 	}
 	return stmts, err
+}
+
+// keepIntroducers makes each string literal written _utf8mb4'...' print
+// back with its introducer. RestoreFlags leave out the default character
+// set's (utf8mb4), which the parser gives every literal written without
+// one; on a connection of another character set that literal is of the
+// connection's (_utf8mb4'x' COLLATE utf8mb4_bin became an error, an
+// emoji lost). The character set named in capitals is not the default's
+// name, so it is printed.
+type keepIntroducers struct{}
+
+func (keepIntroducers) Enter(n ast.Node) (ast.Node, bool) {
+	if v, ok := n.(*test_driver.ValueExpr); ok && v.Kind() == test_driver.KindString {
+		if tp := v.GetType(); tp.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && tp.GetCharset() == mysql.DefaultCharset {
+			tp.SetCharset(strings.ToUpper(mysql.DefaultCharset))
+		}
+	}
+	return n, false
+}
+
+func (keepIntroducers) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// namesUTF8MB4 reports whether sql holds _utf8mb4 in any case.
+func namesUTF8MB4(sql string) bool {
+	for i := strings.IndexByte(sql, '_'); i >= 0 && i+8 <= len(sql); {
+		if EqualFold(sql[i:i+8], "_UTF8MB4") {
+			return true
+		}
+		j := strings.IndexByte(sql[i+1:], '_')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // parsers are reused: a new TiDB parser costs more than a short parse
