@@ -34,8 +34,11 @@ func parameterize(q string) (string, []any) {
 		} else if t.Kind == parser.TokOp && text == ")" && inList > 0 {
 			inList--
 		}
+		// Adjacent strings are one string ('a' 'b' is 'ab'): kept as written.
+		peek := l
+		adjacent := t.Kind == parser.TokString && (prev.Kind == parser.TokString || peek.Next().Kind == parser.TokString)
 		bind := false
-		if (t.Kind == parser.TokNumber || t.Kind == parser.TokString) && !strings.HasPrefix(strings.ToLower(text), "x'") && !strings.HasPrefix(strings.ToLower(text), "b'") && !strings.HasPrefix(text, "0x") {
+		if (t.Kind == parser.TokNumber || t.Kind == parser.TokString) && !adjacent && !strings.HasPrefix(strings.ToLower(text), "x'") && !strings.HasPrefix(strings.ToLower(text), "b'") && !strings.HasPrefix(text, "0x") {
 			switch {
 			case inList > 0:
 				bind = true

@@ -77,6 +77,9 @@ func Parse(sql string) ([]ast.StmtNode, error) { return ParseMode(sql, 0) }
 
 // ParseMode parses under a session's sql_mode.
 func ParseMode(sql string, m Mode) ([]ast.StmtNode, error) {
+	if joined, ok := joinStrings(sql, m); ok {
+		sql = joined
+	}
 	stmts, err := parseMode(sql, m)
 	if err != nil {
 		// MariaDB's syntax that TiDB's parser does not read, written as
@@ -117,6 +120,82 @@ func parseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 		parsers.Put(p)
 	}
 	return stmts, err
+}
+
+// joinStrings writes a string with an introducer (_latin1'x', N'x')
+// followed by plain strings as one string, as MariaDB reads them: TiDB's
+// parser joins plain strings only, and read the next one as the first
+// one's alias (_latin1'x' 'y' gave x, named y, where MariaDB gives xy).
+// ok is false when there is none.
+func joinStrings(sql string, m Mode) (string, bool) {
+	if strings.IndexByte(sql, '\'') < 0 && strings.IndexByte(sql, '"') < 0 ||
+		m&ModeNoBackslashEscapes != 0 && strings.IndexByte(sql, '\\') >= 0 { // (the lexer reads \ as an escape)
+		return sql, false
+	}
+	plain := func(text string) bool { return text[0] == '\'' || text[0] == '"' && m&ModeANSIQuotes == 0 }
+	l := NewLexer(sql)
+	var b strings.Builder
+	last := 0
+	t := l.Next()
+	for t.Kind != TokEOF {
+		text := l.Text(t)
+		if t.Kind != TokString || plain(text) || text[0] != '_' && text[0] != 'N' && text[0] != 'n' {
+			t = l.Next()
+			continue
+		}
+		first, end := t, t.End
+		var parts []string
+		for t = l.Next(); t.Kind == TokString && plain(l.Text(t)); t = l.Next() {
+			parts = append(parts, l.Text(t))
+			end = t.End
+		}
+		if parts == nil {
+			continue
+		}
+		q := strings.IndexAny(text, "'\"")
+		if q < 0 || text[len(text)-1] != text[q] || len(text)-q < 2 {
+			continue // not closed: left to the parser's error
+		}
+		b.WriteString(sql[last:first.Start])
+		b.WriteString(text[:q])
+		b.WriteByte('\'')
+		for _, lit := range append([]string{text[q:]}, parts...) {
+			if len(lit) < 2 || lit[len(lit)-1] != lit[0] {
+				return sql, false
+			}
+			writeSingleQuoted(&b, lit[1:len(lit)-1], lit[0], m&ModeNoBackslashEscapes == 0)
+		}
+		b.WriteByte('\'')
+		last = end
+	}
+	if last == 0 {
+		return sql, false
+	}
+	b.WriteString(sql[last:])
+	return b.String(), true
+}
+
+// writeSingleQuoted writes the inside of a string quoted by q as the
+// inside of a single-quoted one.
+func writeSingleQuoted(b *strings.Builder, in string, q byte, escapes bool) {
+	if q == '\'' {
+		b.WriteString(in)
+		return
+	}
+	for i := 0; i < len(in); i++ {
+		switch c := in[i]; {
+		case c == '\\' && escapes && i+1 < len(in):
+			b.WriteString(in[i : i+2])
+			i++
+		case c == q && i+1 < len(in) && in[i+1] == q:
+			b.WriteByte(q)
+			i++
+		case c == '\'':
+			b.WriteString("''")
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
 
 // keepIntroducers makes each string literal written _utf8mb4'...' print

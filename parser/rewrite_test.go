@@ -175,3 +175,31 @@ func TestFetchFirst(t *testing.T) {
 		t.Errorf("LIMIT and FETCH: no error")
 	}
 }
+
+func TestJoinStrings(t *testing.T) {
+	for _, c := range []struct {
+		sql  string
+		mode Mode
+		want string // "": unchanged
+	}{
+		{sql: "SELECT _latin1'x' 'y' FROM t", want: "SELECT _latin1'xy' FROM t"},
+		{sql: `SELECT N'a' "b" 'c', 1`, want: "SELECT N'abc', 1"},
+		{sql: `SELECT _utf8mb4 'it''s' "a""b'c"`, want: `SELECT _utf8mb4 'it''sa"b''c'`},
+		{sql: `SELECT n'a\'' "b\"c"`, want: `SELECT n'a\'b\"c'`},
+		{sql: "SELECT _latin1'x' /* c */ 'y', _binary'a' 'b' 'c'", want: "SELECT _latin1'xy', _binary'abc'"},
+		{sql: `SELECT _latin1'x' "y"`, mode: ModeANSIQuotes}, // "y" names the column
+		{sql: `SELECT N'a' "b" 'c'`, mode: ModeANSIQuotes},
+		{sql: "SELECT 'a' 'b', _latin1'x', 'y'"},
+		{sql: "SELECT X'41' 'b'"},
+		{sql: `SELECT N'a\' 'b'`, mode: ModeNoBackslashEscapes},
+	} {
+		got, ok := joinStrings(c.sql, c.mode)
+		want := c.want
+		if want == "" {
+			want = c.sql
+		}
+		if got != want || ok != (c.want != "") {
+			t.Errorf("joinStrings(%q) = %q, %v; want %q", c.sql, got, ok, want)
+		}
+	}
+}
