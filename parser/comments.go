@@ -72,10 +72,7 @@ func ExpandComments(sql string, version int, backslash bool) string {
 				continue
 			}
 			body, end := rest[:n], len(sql)-len(rest)+n
-			digits := 0
-			for digits < len(body) && digits < 6 && body[digits] >= '0' && body[digits] <= '9' {
-				digits++
-			}
+			digits := versionDigits(body)
 			v := 0
 			for _, d := range body[:digits] {
 				v = v*10 + int(d-'0')
@@ -108,6 +105,20 @@ func ExpandComments(sql string, version int, backslash bool) string {
 	}
 	b.WriteString(sql[last:])
 	return b.String()
+}
+
+// versionDigits is the length of the version an executable comment's
+// body starts with: MariaDB reads 5 or 6 digits as one, fewer as code
+// (/*!1 OR 1 */ is "1 OR 1").
+func versionDigits(body string) int {
+	n := 0
+	for n < len(body) && n < 6 && isDigit(body[n]) {
+		n++
+	}
+	if n < 5 {
+		return 0
+	}
+	return n
 }
 
 // joins reports whether a and b, put together, would make one word.

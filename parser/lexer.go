@@ -67,17 +67,13 @@ func (l *Lexer) skipSpace() {
 			if l.pos+2 < len(s) && s[l.pos+2] == '!' {
 				// Executable comment: its body is SQL (MariaDB also has /*M!).
 				l.pos += 3
-				for l.pos < len(s) && isDigit(s[l.pos]) {
-					l.pos++
-				}
+				l.pos += versionDigits(s[l.pos:])
 				l.inExec = true
 				continue
 			}
 			if l.pos+2 < len(s) && s[l.pos+2] == 'M' && l.pos+3 < len(s) && s[l.pos+3] == '!' {
 				l.pos += 4
-				for l.pos < len(s) && isDigit(s[l.pos]) {
-					l.pos++
-				}
+				l.pos += versionDigits(s[l.pos:])
 				l.inExec = true
 				continue
 			}
