@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 )
@@ -34,25 +35,11 @@ func TestMultibyteClients(t *testing.T) {
 		MustExec(t, dc, "DROP TABLE IF EXISTS "+tb, "CREATE TABLE "+tb+" (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET "+c.charset)
 		// Written through the proxy, read on the server and through the proxy.
 		MustExec(t, pc, "INSERT INTO "+tb+" VALUES (1, '"+c.bs+"'), (2, 'a"+c.bs+"b'), (3, '"+c.bq+"')")
-		queries := []struct {
-			sql  string
-			args []any
-		}{
-			{sql: "SELECT id, s, HEX(s) FROM " + tb + " ORDER BY id"},
-			{sql: "SELECT id FROM " + tb + " WHERE s = '" + c.bs + "' OR id = 3 ORDER BY id"},
-			{sql: "SELECT COUNT(*) FROM " + tb + " WHERE s = '" + c.bs + "' -- ' OR id > 0"},
-			{sql: "SELECT '" + c.bs + "' AS `" + c.bq + "`, \"" + c.bs + "\" AS b"},
-			{sql: "SELECT id FROM " + tb + " WHERE s = ? OR s = '" + c.bs + "' ORDER BY id", args: []any{"a" + c.bs + "b"}},
-		}
-		for _, q := range queries {
-			want := runQuery(dc, q.sql, q.args...)
-			if want.Err != nil {
-				t.Fatalf("%s on the server: %v", c.charset, want.Err)
-			}
-			if got := runQuery(pc, q.sql, q.args...); got.Err != nil || fmtRows(got) != fmtRows(want) {
-				t.Errorf("%s %q:\nproxy  %s %v\nserver %s", c.charset, q.sql, fmtRows(got), got.Err, fmtRows(want))
-			}
-		}
+		agree(t, pc, dc, "SELECT id, s, HEX(s) FROM "+tb+" ORDER BY id")
+		agree(t, pc, dc, "SELECT id FROM "+tb+" WHERE s = '"+c.bs+"' OR id = 3 ORDER BY id")
+		agree(t, pc, dc, "SELECT COUNT(*) FROM "+tb+" WHERE s = '"+c.bs+"' -- ' OR id > 0")
+		agree(t, pc, dc, "SELECT '"+c.bs+"' AS `"+c.bq+"`, \""+c.bs+"\" AS b")
+		agree(t, pc, dc, "SELECT id FROM "+tb+" WHERE s = ? OR s = '"+c.bs+"' ORDER BY id", "a"+c.bs+"b")
 		// A subquery over a database the user may not read is refused as
 		// it is without the character before it.
 		plain := runQuery(pc, "SELECT (SELECT COUNT(*) FROM mysql.user)")
@@ -74,21 +61,12 @@ func TestMultibyteClients(t *testing.T) {
 
 	// A sharded schema: the proxy plans from the text, so a statement
 	// holding such a character is refused; others are answered.
-	sp := StartProxy(t, copyConfig())
-	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET gbk",
-		"INSERT INTO lim VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')"}
-	copySchema(t, sp, "cp_mbcs", schema...)
-	pc := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp", "charset=gbk")))
-	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_mbcs", "charset=gbk")))
+	pc, oc := limPair(t, "cp_mbcs", "gbk", "gbk", "(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
 	if _, err := pc.ExecContext(ctx, "UPDATE lim SET s = '\x81\x5c' WHERE id = 1"); !isRefusal(err) || !strings.Contains(err.Error(), "gbk") {
 		t.Errorf("sharded: %v, want 1235 naming gbk", err)
 	}
-	for _, q := range []string{"UPDATE lim SET s = '\xd6\xd0' WHERE id IN (1, 2)", "SELECT id, s, HEX(s) FROM lim WHERE s = '\xd6\xd0' ORDER BY id"} {
-		got, want := runQuery(pc, q), runQuery(oc, q)
-		if got.Err != nil || want.Err != nil || fmtRows(got) != fmtRows(want) {
-			t.Errorf("sharded %q:\nproxy  %s %v\noracle %s %v", q, fmtRows(got), got.Err, fmtRows(want), want.Err)
-		}
-	}
+	agree(t, pc, oc, "UPDATE lim SET s = '\xd6\xd0' WHERE id IN (1, 2)")
+	agree(t, pc, oc, "SELECT id, s, HEX(s) FROM lim WHERE s = '\xd6\xd0' ORDER BY id")
 }
 
 // TestIntroducedLiterals: a string written _utf8mb4'...' keeps its
@@ -96,29 +74,37 @@ func TestMultibyteClients(t *testing.T) {
 // connection, _utf8mb4'a' COLLATE utf8mb4_bin was refused by the servers
 // (1253), and an emoji written so was stored as '?'.
 func TestIntroducedLiterals(t *testing.T) {
-	sp := StartProxy(t, copyConfig())
-	schema := []string{"DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET utf8mb4",
-		"INSERT INTO lim VALUES (1, 'a'), (2, 'A'), (3, 'b'), (4, 'a')"}
-	copySchema(t, sp, "cp_intro", schema...)
-	pc := Conn(t, Open(t, DSN("app", "app", sp.Addr, "cp", "charset=utf8mb3")))
-	oc := Conn(t, Open(t, DSN("sg", "sg", oracleAddr, "cp_intro", "charset=utf8mb3")))
+	pc, oc := limPair(t, "cp_intro", "utf8mb4", "utf8mb3", "(1, 'a'), (2, 'A'), (3, 'b'), (4, 'a')")
 	// Reads run twice: the second from the plan cache.
-	for _, q := range []struct {
-		sql  string
-		args []any
-		runs int
-	}{
-		{sql: "SELECT COUNT(*) FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin", runs: 2},
-		{sql: "SELECT id FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin AND id > ? ORDER BY id", args: []any{1}, runs: 2},
-		{sql: "INSERT INTO lim VALUES (5, _utf8mb4'\U0001F600'), (6, _utf8mb4'x')", runs: 1},
-		{sql: "UPDATE lim SET s = CONCAT(s, _utf8mb4'\U0001F600') WHERE id IN (1, 2)", runs: 1},
-		{sql: "SELECT id, HEX(s) FROM lim ORDER BY id", runs: 1},
-	} {
-		for run := 0; run < q.runs; run++ {
-			got, want := runQuery(pc, q.sql, q.args...), runQuery(oc, q.sql, q.args...)
-			if got.Err != nil || want.Err != nil || fmtRows(got) != fmtRows(want) {
-				t.Errorf("%q:\nproxy  %s %v\noracle %s %v", q.sql, fmtRows(got), got.Err, fmtRows(want), want.Err)
-			}
-		}
+	for range 2 {
+		agree(t, pc, oc, "SELECT COUNT(*) FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin")
+		agree(t, pc, oc, "SELECT id FROM lim WHERE s = _utf8mb4'a' COLLATE utf8mb4_bin AND id > ? ORDER BY id", 1)
+	}
+	agree(t, pc, oc, "INSERT INTO lim VALUES (5, _utf8mb4'\U0001F600'), (6, _utf8mb4'x')")
+	agree(t, pc, oc, "UPDATE lim SET s = CONCAT(s, _utf8mb4'\U0001F600') WHERE id IN (1, 2)")
+	agree(t, pc, oc, "SELECT id, HEX(s) FROM lim ORDER BY id")
+}
+
+// limPair starts a proxy of copyConfig's sharded schema with a table lim
+// (id, s in character set tableCS) holding rows, makes the same table in
+// the oracle's database db, and returns a connection of character set
+// connCS to each.
+func limPair(t *testing.T, db, tableCS, connCS, rows string) (pc, oc *sql.Conn) {
+	t.Helper()
+	p := StartProxy(t, copyConfig())
+	copySchema(t, p, db, "DROP TABLE IF EXISTS lim", "CREATE TABLE lim (id INT PRIMARY KEY, s VARCHAR(20)) CHARSET "+tableCS,
+		"INSERT INTO lim VALUES "+rows)
+	pc = Conn(t, Open(t, DSN("app", "app", p.Addr, "cp", "charset="+connCS)))
+	oc = Conn(t, Open(t, DSN("sg", "sg", oracleAddr, db, "charset="+connCS)))
+	return pc, oc
+}
+
+// agree runs q through the proxy and on the oracle: both must answer it,
+// with the same rows.
+func agree(t *testing.T, pc, oc *sql.Conn, q string, args ...any) {
+	t.Helper()
+	got, want := runQuery(pc, q, args...), runQuery(oc, q, args...)
+	if got.Err != nil || want.Err != nil || fmtRows(got) != fmtRows(want) {
+		t.Errorf("%q:\nproxy  %s %v\noracle %s %v", q, fmtRows(got), got.Err, fmtRows(want), want.Err)
 	}
 }
