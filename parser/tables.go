@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -35,6 +36,9 @@ type Names struct {
 	aliases map[string]int
 	// Scopes describes each SELECT, by scope number.
 	Scopes []Scope
+	// Default is the statement's default database: a table written
+	// without one is in it, so db.t.col names FROM t when db is it.
+	Default string
 }
 
 // Scope is one SELECT of a statement.
@@ -71,8 +75,12 @@ type colQualifier struct {
 }
 
 // CollectNames finds every table name in stmt.
-func CollectNames(stmt ast.Node) *Names {
-	c := &nameCollector{n: &Names{aliases: map[string]int{}}}
+func CollectNames(stmt ast.Node) *Names { return CollectNamesIn(stmt, "") }
+
+// CollectNamesIn is CollectNames for a statement whose default database
+// is db (see Names.Default).
+func CollectNamesIn(stmt ast.Node, db string) *Names {
+	c := &nameCollector{n: &Names{aliases: map[string]int{}, Default: db}}
 	switch stmt.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 	default:
@@ -115,7 +123,7 @@ func (n *Names) byName(schema, table string) int {
 		}
 	}
 	for i, r := range n.Refs {
-		if r.Alias == "" && r.Name == table && (schema == "" || schema == r.Schema) {
+		if r.Alias == "" && r.Name == table && (schema == "" || schema == r.Schema || r.Schema == "" && schema == n.Default) {
 			return i
 		}
 	}
@@ -131,7 +139,7 @@ func (n *Names) Resolve(schema, table string) int {
 		}
 	}
 	for i, r := range n.Refs {
-		if r.Alias == "" && strings.EqualFold(r.Name, table) && (schema == "" || strings.EqualFold(schema, r.Schema)) {
+		if r.Alias == "" && strings.EqualFold(r.Name, table) && (schema == "" || strings.EqualFold(schema, r.Schema) || r.Schema == "" && strings.EqualFold(schema, n.Default)) {
 			return i
 		}
 	}
@@ -170,6 +178,25 @@ func (n *Names) Rename(fn func(i int, r *TableRef) (schema, table string)) {
 			w.node.Schema = ast.NewCIStr(p[0])
 		}
 		w.node.Table = ast.NewCIStr(p[1])
+	}
+}
+
+// Unqualify drops the database from the columns and wildcards that name
+// r by its qualified name (db.t.col): rows of a derived table named t take
+// its place, and no database holds them.
+func (n *Names) Unqualify(r *TableRef) {
+	i := slices.Index(n.Refs, r)
+	for k, q := range n.cols {
+		if q.ref == i && q.schema != "" {
+			q.col.Schema = ast.NewCIStr("")
+			n.cols[k].schema = ""
+		}
+	}
+	for k, w := range n.wild {
+		if w.ref == i && w.hadSchema {
+			w.node.Schema = ast.NewCIStr("")
+			n.wild[k].hadSchema = false
+		}
 	}
 }
 

@@ -190,7 +190,7 @@ var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "
 
 // resolve looks every table reference up in the rules.
 func (b *builder) resolve() error {
-	b.names = parser.CollectNames(b.stmt)
+	b.names = parser.CollectNamesIn(b.stmt, b.env.Schema)
 	cte := cteNames(b.stmt)
 	for _, r := range b.names.Refs {
 		t := &tableInfo{ref: r, schema: r.Schema}

@@ -150,7 +150,7 @@ func (b *builder) nodeTables(sel *ast.SelectStmt, all bool) []*Derived {
 	if len(singles) == 0 {
 		return nil
 	}
-	v := &nodeTableFinder{singles: singles, inside: !sharded}
+	v := &nodeTableFinder{singles: singles, inside: !sharded, names: b.names}
 	v.columns, v.columnsKnown = qualifiedColumns(sel)
 	sel.Accept(v)
 	return v.found
@@ -237,7 +237,7 @@ func WriteTables(stmt ast.StmtNode, env *Env) []*Derived {
 	if len(singles) == 0 {
 		return nil
 	}
-	v := &nodeTableFinder{singles: singles, where: where, write: true}
+	v := &nodeTableFinder{singles: singles, where: where, write: true, names: b.names}
 	v.columns, v.columnsKnown = qualifiedColumns(stmt)
 	stmt.Accept(v)
 	return v.found
@@ -310,6 +310,7 @@ type nodeTableFinder struct {
 	write   bool
 	selects []*ast.SelectStmt
 	found   []*Derived
+	names   *parser.Names
 }
 
 func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -329,7 +330,9 @@ func (f *nodeTableFinder) Enter(n ast.Node) (ast.Node, bool) {
 			}
 			alias := t.ref.Alias
 			if alias == "" {
+				// Rows named by the table's name: db.t.col becomes t.col.
 				alias = t.ref.Name
+				f.names.Unqualify(t.ref)
 			}
 			// On the inner side of an outer join, a WHERE tests the
 			// joined rows, NULL-extended ones too: the table is read whole.
