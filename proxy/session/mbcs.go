@@ -33,7 +33,7 @@ const (
 // maskedRefusal refuses what, a statement readable masked.
 func (s *Session) maskedRefusal(what string) *mysql.MyError {
 	return unsupported(what + " whose " + s.foreignCharset() + " characters hold an ASCII byte (such as 0x5C, a backslash, in 0x81 0x5C):" +
-		" the proxy would answer or rewrite it from its text, and reads text byte by byte; use a UTF-8 connection (SET NAMES utf8mb4)")
+		" the proxy reads statements byte by byte, and would plan, answer or rewrite this one from what it read; use a UTF-8 connection (SET NAMES utf8mb4)")
 }
 
 // keepsText reports whether local answers a statement, or keeps its text
