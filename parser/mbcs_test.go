@@ -54,3 +54,29 @@ func TestMaskMultibyteTokens(t *testing.T) {
 		t.Error("ASCIITails: big5 has ASCII second bytes, ujis has none")
 	}
 }
+
+// The mask keeps the length and changes only ASCII bytes to 0x80; joined
+// strings never panic and leave texts without introduced strings alone.
+func FuzzMaskMultibyte(f *testing.F) {
+	for _, s := range []string{"SELECT '\x81\x5c'", "SELECT _latin1'x' \"y\" 'z'", "SELECT N'a\\' 'b", "\x81\x30\x81"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		for _, cs := range []string{"gbk", "gb18030", "big5", "sjis"} {
+			m, _ := MaskMultibyte(sql, cs)
+			if len(m) != len(sql) {
+				t.Fatalf("%s: length %d, want %d", cs, len(m), len(sql))
+			}
+			for i := range sql {
+				if m[i] != sql[i] && (sql[i] >= 0x80 || m[i] != 0x80) {
+					t.Fatalf("%s: byte %d changed from %#x to %#x", cs, i, sql[i], m[i])
+				}
+			}
+		}
+		for _, mode := range []Mode{0, ModeANSIQuotes, ModeNoBackslashEscapes} {
+			if out, ok := joinStrings(sql, mode); !ok && out != sql {
+				t.Fatalf("joinStrings changed %q without saying so", sql)
+			}
+		}
+	})
+}
