@@ -55,8 +55,8 @@ func TestMaskMultibyteTokens(t *testing.T) {
 	}
 }
 
-// The mask keeps the length and changes only ASCII bytes to 0x80; joined
-// strings never panic and leave texts without introduced strings alone.
+// The mask keeps the length and changes only ASCII bytes to 0x80;
+// mayIntroduce sees every introduced string; joinStrings never panics.
 func FuzzMaskMultibyte(f *testing.F) {
 	for _, s := range []string{"SELECT '\x81\x5c'", "SELECT _latin1'x' \"y\" 'z'", "SELECT N'a\\' 'b", "\x81\x30\x81"} {
 		f.Add(s)
@@ -70,6 +70,15 @@ func FuzzMaskMultibyte(f *testing.F) {
 			for i := range sql {
 				if m[i] != sql[i] && (sql[i] >= 0x80 || m[i] != 0x80) {
 					t.Fatalf("%s: byte %d changed from %#x to %#x", cs, i, sql[i], m[i])
+				}
+			}
+		}
+		// mayIntroduce misses no string with an introducer.
+		if !mayIntroduce(sql) {
+			l := NewLexer(sql)
+			for tok := l.Next(); tok.Kind != TokEOF; tok = l.Next() {
+				if c := l.Text(tok)[0]; tok.Kind == TokString && (c == '_' || c == 'N' || c == 'n') {
+					t.Fatalf("mayIntroduce(%q) = false, but %q is there", sql, l.Text(tok))
 				}
 			}
 		}

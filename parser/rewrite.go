@@ -128,8 +128,7 @@ func parseMode(sql string, m Mode) ([]ast.StmtNode, error) {
 // one's alias (_latin1'x' 'y' gave x, named y, where MariaDB gives xy).
 // ok is false when there is none.
 func joinStrings(sql string, m Mode) (string, bool) {
-	if strings.IndexByte(sql, '\'') < 0 && strings.IndexByte(sql, '"') < 0 ||
-		m&ModeNoBackslashEscapes != 0 && strings.IndexByte(sql, '\\') >= 0 { // (the lexer reads \ as an escape)
+	if !mayIntroduce(sql) || m&ModeNoBackslashEscapes != 0 && strings.IndexByte(sql, '\\') >= 0 { // (the lexer reads \ as an escape)
 		return sql, false
 	}
 	plain := func(text string) bool { return text[0] == '\'' || text[0] == '"' && m&ModeANSIQuotes == 0 }
@@ -139,7 +138,11 @@ func joinStrings(sql string, m Mode) (string, bool) {
 	t := l.Next()
 	for t.Kind != TokEOF {
 		text := l.Text(t)
-		if t.Kind != TokString || plain(text) || text[0] != '_' && text[0] != 'N' && text[0] != 'n' {
+		q := strings.IndexAny(text, "'\"")
+		// An introduced string: not _latin1 X'41' or b'1' (a number, which
+		// a string after names).
+		if t.Kind != TokString || plain(text) || text[0] != '_' && text[0] != 'N' && text[0] != 'n' ||
+			q < 1 || strings.IndexByte("xXbB", text[q-1]) >= 0 {
 			t = l.Next()
 			continue
 		}
@@ -152,8 +155,7 @@ func joinStrings(sql string, m Mode) (string, bool) {
 		if parts == nil {
 			continue
 		}
-		q := strings.IndexAny(text, "'\"")
-		if q < 0 || text[len(text)-1] != text[q] || len(text)-q < 2 {
+		if text[len(text)-1] != text[q] || len(text)-q < 2 {
 			continue // not closed: left to the parser's error
 		}
 		b.WriteString(sql[last:first.Start])
@@ -173,6 +175,31 @@ func joinStrings(sql string, m Mode) (string, bool) {
 	}
 	b.WriteString(sql[last:])
 	return b.String(), true
+}
+
+// mayIntroduce reports whether a quote in sql follows a word starting
+// with _ or the word N (blanks between): a string with an introducer may
+// be there, for the lexer to look.
+func mayIntroduce(sql string) bool {
+	for i := strings.IndexAny(sql, "'\""); i >= 0; {
+		j := i
+		for j > 0 && (sql[j-1] == ' ' || sql[j-1] == '\t') {
+			j--
+		}
+		k := j
+		for k > 0 && isIdentByte(sql[k-1]) {
+			k--
+		}
+		if k < j && (sql[k] == '_' || j-k == 1 && (sql[k] == 'N' || sql[k] == 'n')) {
+			return true
+		}
+		next := strings.IndexAny(sql[i+1:], "'\"")
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return false
 }
 
 // writeSingleQuoted writes the inside of a string quoted by q as the

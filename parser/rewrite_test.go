@@ -191,6 +191,8 @@ func TestJoinStrings(t *testing.T) {
 		{sql: `SELECT N'a' "b" 'c'`, mode: ModeANSIQuotes},
 		{sql: "SELECT 'a' 'b', _latin1'x', 'y'"},
 		{sql: "SELECT X'41' 'b'"},
+		{sql: "SELECT _latin1 X'41' 'b', _binary b'1000001' 'c'"}, // numbers: 'b' and 'c' name them
+		{sql: "SELECT id FROM t WHERE status = 'paid' AND tag <> 'x'"},
 		{sql: `SELECT N'a\' 'b'`, mode: ModeNoBackslashEscapes},
 	} {
 		got, ok := joinStrings(c.sql, c.mode)
