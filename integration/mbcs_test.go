@@ -65,6 +65,9 @@ func TestMultibyteClients(t *testing.T) {
 	if _, err := pc.ExecContext(ctx, "UPDATE lim SET s = '\x81\x5c' WHERE id = 1"); !isRefusal(err) || !strings.Contains(err.Error(), "gbk") {
 		t.Errorf("sharded: %v, want 1235 naming gbk", err)
 	}
+	if _, err := pc.ExecContext(ctx, "UPDATE lim SET s = '\x81\x5c' WHERE id = ?", 1); !isRefusal(err) || !strings.Contains(err.Error(), "gbk") {
+		t.Errorf("sharded, prepared: %v, want 1235 naming gbk", err)
+	}
 	agree(t, pc, oc, "UPDATE lim SET s = '\xd6\xd0' WHERE id IN (1, 2)")
 	agree(t, pc, oc, "SELECT id, s, HEX(s) FROM lim WHERE s = '\xd6\xd0' ORDER BY id")
 }

@@ -1,8 +1,6 @@
 package session
 
 import (
-	"strings"
-
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/shardgate/shardgate/parser"
@@ -52,38 +50,4 @@ func (s *Session) keepsText(text string, sum *parser.Summary) bool {
 		return isPreview(text)
 	}
 	return false
-}
-
-// prepareMasked prepares a statement readable only masked (text): in a
-// pass-through schema, on its server as the client sent it; what the
-// proxy would answer, rewrite or plan itself is refused.
-func (s *Session) prepareMasked(st *stmt, text string) error {
-	parser.Scan(text, &st.sum)
-	s.beginDiagnostics(&st.sum)
-	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
-	snap := s.env.Snap.Load()
-	s.cli.Names = snap.Names
-	switch {
-	case parser.HasExecutableComment(text):
-		return s.writeErr(s.maskedRefusal(maskedComment))
-	case s.sharded(snap):
-		return s.writeErr(s.maskedRefusal(maskedSharded))
-	case s.textStatement(text, &st.sum) || s.keepsText(text, &st.sum) || mentionsVirtual(text):
-		return s.writeErr(s.maskedRefusal("a " + strings.ToUpper(st.sum.Kind.String()) + " statement"))
-	}
-	if namesOtherDB(&st.sum) {
-		if _, e := s.checkSchemas(text, snap); e != nil {
-			return s.writeErr(e)
-		}
-	}
-	if out, e := s.passThroughText(text, &st.sum, snap); e != nil {
-		return s.writeErr(e)
-	} else if out != text {
-		return s.writeErr(s.maskedRefusal(maskedRewritten))
-	}
-	rt, e := s.target(snap)
-	if e != nil {
-		return s.writeErr(e)
-	}
-	return s.prepareAt(st, st.sql, rt, nil, snap)
 }

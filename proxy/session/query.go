@@ -120,7 +120,8 @@ func (s *Session) localShow(sql string, sum *parser.Summary) func() error {
 
 // local answers statements about the session itself: USE, KILL, SHOW
 // DATABASES, database DDL, transactions, and refuses SET that would break
-// the proxy. It reports whether it answered.
+// the proxy. It reports whether it answered. (keepsText lists what it
+// answers or keeps from the text: keep the two in step.)
 func (s *Session) local(sql string, sum *parser.Summary) (bool, error) {
 	if priv := parser.ServerWide(sql, sum); priv != "" {
 		return true, s.writeErr(mysql.NewDefaultError(mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, priv))

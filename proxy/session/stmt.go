@@ -103,25 +103,29 @@ func (s *Session) stmtPrepare(p []byte) error {
 		return s.writeErr(mysql.NewDefaultError(mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED, maxSessionStmts))
 	}
 	st := &stmt{sql: string(p[1:])}
-	text, masked := s.readable(st.sql) // what the proxy reads of it
-	if masked {
-		return s.prepareMasked(st, text)
-	}
-	if parser.HasExecutableComment(st.sql) {
+	text, masked := s.readable(st.sql) // what the proxy reads of it (see comQuery)
+	if parser.HasExecutableComment(text) {
+		if masked {
+			return s.writeErr(s.maskedRefusal(maskedComment))
+		}
 		st.sql = s.expandComments(st.sql)
+		text = st.sql
 	}
-	parser.Scan(st.sql, &st.sum)
+	parser.Scan(text, &st.sum)
 	// As MariaDB: preparing SELECT 1 keeps the last statement's warnings.
 	s.beginDiagnostics(&st.sum)
 	st.sum.UserVars = append([]string(nil), st.sum.UserVars...)
-	if s.textStatement(st.sql, &st.sum) {
+	if s.textStatement(text, &st.sum) {
+		if masked {
+			return s.writeErr(s.maskedRefusal("a " + strings.ToUpper(st.sum.Kind.String()) + " statement"))
+		}
 		return s.prepareHere(st)
 	}
 	snap := s.env.Snap.Load()
 	s.cli.Names = snap.Names
 	// The statement is prepared on a backend for its metadata; in a
 	// sharded schema, on its first shard with physical names.
-	if s.localShow(st.sql, &st.sum) != nil {
+	if s.localShow(text, &st.sum) != nil {
 		// The proxy answers it itself, in the text protocol only; a
 		// server would show its own (drivers prepare on the client then).
 		return s.writeErr(mysql.NewDefaultError(mysql.ER_UNSUPPORTED_PS))
@@ -130,7 +134,10 @@ func (s *Session) stmtPrepare(p []byte) error {
 	var rt route
 	var twins []shardrules.Placement // (see router.PrepareSQL)
 	virtual := false
-	if mentionsVirtual(st.sql) {
+	if mentionsVirtual(text) {
+		if masked {
+			return s.writeErr(s.maskedRefusal("a query of information_schema"))
+		}
 		// Over information_schema.SCHEMATA: prepared whole, over the
 		// user's schemas, on the node that answers the session.
 		text, ok, err := s.virtualSQL(st.sql, nil, snap)
@@ -148,6 +155,9 @@ func (s *Session) stmtPrepare(p []byte) error {
 	switch {
 	case virtual: // its text and node are set above
 	case s.sharded(snap):
+		if masked {
+			return s.writeErr(s.maskedRefusal(maskedSharded))
+		}
 		if st.sum.Kind == parser.KindOther && !hasMarkers(st.sql) && isMaintenance(st.sql, s.mode()) {
 			return s.prepareHere(st) // (each execute runs it as text: s.maintenance)
 		}
@@ -227,18 +237,22 @@ func (s *Session) stmtPrepare(p []byte) error {
 	default:
 		if namesOtherDB(&st.sum) {
 			// As the text protocol: no other database on the server.
-			if _, e := s.checkSchemas(st.sql, snap); e != nil {
+			if _, e := s.checkSchemas(text, snap); e != nil {
 				return s.writeErr(e)
 			}
 		}
 		if st.sum.Flags&parser.FlagDatabase != 0 {
 			st.client = st.sql
 		}
-		text, e := s.passThroughText(st.sql, &st.sum, snap)
-		if e != nil {
+		out, e := s.passThroughText(text, &st.sum, snap)
+		switch {
+		case e != nil:
 			return s.writeErr(e)
+		case out != text && masked:
+			return s.writeErr(s.maskedRefusal(maskedRewritten))
+		case out != text:
+			st.sql, phys = out, out
 		}
-		st.sql, phys = text, text
 		if rt, e = s.target(snap); e != nil {
 			return s.writeErr(e)
 		}
