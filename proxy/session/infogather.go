@@ -121,15 +121,13 @@ func appendValues(b *strings.Builder, rows [][][]byte, casts []string, mode pars
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			lit := "NULL"
-			if v != nil {
-				var err error
-				if lit, err = parser.LiteralText(string(v), mode); err != nil {
-					return err
-				}
+			cast := ""
+			if j < len(casts) {
+				cast = casts[j]
 			}
-			if j < len(casts) && casts[j] != "" {
-				lit = "CAST(" + lit + " AS " + casts[j] + ")"
+			lit, err := typedLiteral(v, cast, mode)
+			if err != nil {
+				return err
 			}
 			b.WriteString(lit)
 		}
@@ -139,6 +137,23 @@ func appendValues(b *strings.Builder, rows [][][]byte, casts []string, mode pars
 		b.WriteByte(')')
 	}
 	return nil
+}
+
+// typedLiteral is v as a literal (NULL for nil) of the type cast names
+// (see castFor; "": a string, which a literal is already): a bare NULL
+// would make its column DECIMAL, a bare string a string.
+func typedLiteral(v []byte, cast string, mode parser.Mode) (string, error) {
+	lit := "NULL"
+	if v != nil {
+		var err error
+		if lit, err = parser.LiteralText(string(v), mode); err != nil {
+			return "", err
+		}
+	}
+	if cast == "" {
+		return lit, nil
+	}
+	return "CAST(" + lit + " AS " + cast + ")", nil
 }
 
 // castFor is the CAST type that keeps a value of a column of type typ
@@ -185,9 +200,7 @@ func gatheredQuery(sel *ast.SelectStmt, tables []string, schema string, mode par
 	names := &gatheredNames{tables: tables}
 	copySel.Accept(names)
 	copySel.Accept(&literalRewriter{schema: schema, db: schema, current: schema})
-	if err := exactLookups(copySel, lookups); err != nil {
-		return "", err
-	}
+	exactLookups(copySel, lookups)
 	text, err := parser.RestoreMode([]ast.StmtNode{copySel}, mode)
 	if err == nil && strings.Count(text, "`"+gatheredPrefix) != names.renamed {
 		// The client's own text names one: its rows would go there too.
@@ -241,12 +254,7 @@ func lookupColumns(sel *ast.SelectStmt, tables []string) map[string][2]string {
 //
 // lookups are each SELECT's own (lookupColumns): a correlated column's
 // table is not looked up by what its subquery requires.
-func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2]string) error {
-	binary, err := parser.Parse("SELECT BINARY ''")
-	if err != nil {
-		return err
-	}
-	template := binary[0].(*ast.SelectStmt).Fields.Fields[0].Expr.(*ast.FuncCastExpr)
+func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2]string) {
 	var local map[string][2]string // the SELECT's whose WHERE is read
 	exact := func(col, val ast.ExprNode) ast.ExprNode {
 		c, ok := col.(*ast.ColumnNameExpr)
@@ -260,9 +268,7 @@ func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2
 		if !ok || (!strings.EqualFold(c.Name.Name.O, names[0]) && !strings.EqualFold(c.Name.Name.O, names[1])) {
 			return nil
 		}
-		cast := *template
-		cast.Expr = val
-		return &cast
+		return &ast.FuncCastExpr{Expr: val, FunctionType: ast.CastBinaryOperator} // BINARY val
 	}
 	exactly := func(e ast.ExprNode) {
 		switch x := e.(type) {
@@ -289,7 +295,6 @@ func exactLookups(sel *ast.SelectStmt, lookups map[*ast.SelectStmt]map[string][2
 			eachConjunct(s.Where, exactly)
 		}
 	}))
-	return nil
 }
 
 // gatheredNames points information_schema's tables about tables at the

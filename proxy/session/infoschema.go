@@ -293,7 +293,9 @@ func (s *Session) infoRows(sel *ast.SelectStmt, refs []infoRef, snap *snapshot.S
 			if err != nil {
 				return nil, err
 			}
-			tables = stats.standIn(dn, cols)
+			if tables, err = stats.standIn(dn, cols, s.mode()); err != nil {
+				return nil, err
+			}
 		}
 		text, err := infoQuery(sel, refs, dn, logical, rules, first, all, s.schema, tables)
 		if err != nil {

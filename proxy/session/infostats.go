@@ -6,6 +6,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/shardgate/shardgate/parser"
 	"github.com/shardgate/shardgate/proxy/backend"
 	"github.com/shardgate/shardgate/proxy/snapshot"
 	"github.com/shardgate/shardgate/proxy/wire"
@@ -74,7 +75,7 @@ func (s *Session) shardedStats(snap *snapshot.Snapshot) (*tableStats, error) {
 // standIn is the query that stands in for information_schema.TABLES on dn
 // (cols: its columns there): dn's database's rows, those of the first
 // shards there with their tables' statistics. "" when dn holds none.
-func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
+func (st *tableStats) standIn(dn *backend.DataNode, cols []string, mode parser.Mode) (string, error) {
 	var firsts []string
 	for k := range st.rows {
 		if k[0] == dn.Name {
@@ -82,7 +83,7 @@ func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
 		}
 	}
 	if len(firsts) == 0 {
-		return ""
+		return "", nil
 	}
 	slices.Sort(firsts)
 	var b strings.Builder
@@ -99,26 +100,16 @@ func (st *tableStats) standIn(dn *backend.DataNode, cols []string) string {
 		}
 		b.WriteString("CASE `TABLE_NAME`")
 		for _, f := range firsts {
-			b.WriteString(" WHEN " + backend.QuoteString(f) + " THEN " + statLiteral(st.rows[[2]string{dn.Name, f}][at], st.casts[at]))
+			lit, err := typedLiteral(st.rows[[2]string{dn.Name, f}][at], st.casts[at], mode)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(" WHEN " + backend.QuoteString(f) + " THEN " + lit)
 		}
 		b.WriteString(" ELSE " + q + " END AS " + q)
 	}
 	b.WriteString(" FROM information_schema.`TABLES` WHERE `TABLE_SCHEMA` = " + backend.QuoteString(dn.Database))
-	return b.String()
-}
-
-// statLiteral is a statistic as a value of its column's type (cast: see
-// castFor), so the column keeps its type (a bare NULL would make it
-// DECIMAL, a bare string a string).
-func statLiteral(v []byte, cast string) string {
-	lit := "NULL"
-	if v != nil {
-		lit = backend.QuoteString(string(v))
-	}
-	if cast == "" {
-		return lit
-	}
-	return "CAST(" + lit + " AS " + cast + ")"
+	return b.String(), nil
 }
 
 // readsTables reports a statement reading information_schema.TABLES.

@@ -66,10 +66,10 @@ func TestTablesStandIn(t *testing.T) {
 		"CASE `TABLE_NAME` WHEN 'orders_0' THEN CAST('2026-11-29 11:49:08' AS DATETIME) ELSE `UPDATE_TIME` END AS `UPDATE_TIME`, " +
 		"CASE `TABLE_NAME` WHEN 'orders_0' THEN CAST(NULL AS UNSIGNED) ELSE `AUTO_INCREMENT` END AS `AUTO_INCREMENT`, " +
 		"`MAX_DATA_LENGTH` FROM information_schema.`TABLES` WHERE `TABLE_SCHEMA` = 'shop_0'"
-	if got := st.standIn(dn0, cols); got != want {
+	if got, err := st.standIn(dn0, cols, 0); err != nil || got != want {
 		t.Errorf("stand-in on dn0:\n got %s\nwant %s", got, want)
 	}
-	if got := st.standIn(&backend.DataNode{Name: "dn2", Database: "shop_2"}, cols); got != "" {
+	if got, err := st.standIn(&backend.DataNode{Name: "dn2", Database: "shop_2"}, cols, 0); err != nil || got != "" {
 		t.Errorf("a node holding no first shard reads TABLES itself; got %s", got)
 	}
 }
